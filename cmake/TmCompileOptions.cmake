@@ -1,0 +1,15 @@
+# tm_set_strict(<target>): the warnings and Qt defines every TaskMaster target is built with.
+add_library(tm_strict INTERFACE)
+target_compile_definitions(tm_strict INTERFACE
+  QT_NO_CAST_FROM_ASCII
+  QT_NO_CAST_TO_ASCII
+  QT_NO_URL_CAST_FROM_STRING
+  QT_NO_FOREACH
+  QT_NO_KEYWORDS
+  QT_NO_NARROWING_CONVERSIONS_IN_CONNECT
+  QT_USE_QSTRINGBUILDER)
+target_compile_options(tm_strict INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+  -Wold-style-cast -Wcast-align -Woverloaded-virtual)
+if(TM_WERROR)
+  target_compile_options(tm_strict INTERFACE -Werror)
+endif()

@@ -1,0 +1,118 @@
+#include "server/config/config.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QHash>
+
+namespace taskmaster::server {
+
+namespace {
+struct OptionSpec {
+    const char *name;
+    const char *env;
+    const char *valueName;
+    const char *help;
+};
+constexpr OptionSpec kOptions[] = {
+    {"listen", "TM_LISTEN", "HOST:PORT",
+     "Address to serve HTTP and WebSocket on (default 127.0.0.1:8080; port 0 picks a free one)."},
+    {"data-dir", "TM_DATA_DIR", "DIR", "Where the embedded SQLite file and other local state live (default ./data)."},
+    {"database-url", "TM_DATABASE_URL", "URL", "postgres://user:pass@host:port/db: PostgreSQL instead of SQLite."},
+    {"redis-url", "TM_REDIS_URL", "URL", "redis://host:port: Redis instead of the in-process cache and bus."},
+    {"instance-name", "TM_INSTANCE_NAME", "NAME",
+     "Instance name shown in welcome frames and metrics (default tm-<pid>)."},
+    {"config", "TM_CONFIG", "FILE", "Configuration file."},
+};
+} // namespace
+
+Status parseListen(const QString &value, QHostAddress &host, quint16 &port)
+{
+    const qsizetype colon = value.lastIndexOf(QLatin1Char(':'));
+    if (colon < 0)
+        return Error::badRequest(QStringLiteral("--listen must be HOST:PORT, got '%1'").arg(value),
+                                 QStringLiteral("listen"));
+    QString h = value.left(colon);
+    if (h.startsWith(QLatin1Char('[')) && h.endsWith(QLatin1Char(']')))
+        h = h.mid(1, h.size() - 2);
+    bool ok = false;
+    const uint p = value.mid(colon + 1).toUInt(&ok);
+    if (!ok || p > 65535)
+        return Error::badRequest(QStringLiteral("--listen port must be 0..65535, got '%1'").arg(value),
+                                 QStringLiteral("listen"));
+    QHostAddress addr;
+    if (h.isEmpty())
+        addr = QHostAddress::Any;
+    else if (h == QLatin1String("localhost"))
+        addr = QHostAddress::LocalHost;
+    else if (!addr.setAddress(h))
+        return Error::badRequest(QStringLiteral("--listen host must be an IP address, got '%1'").arg(h),
+                                 QStringLiteral("listen"));
+    host = addr;
+    port = static_cast<quint16>(p);
+    return std::nullopt;
+}
+
+Result<Config> loadConfig(const QStringList &arguments, const QStringList &environment)
+{
+    QHash<QString, QString> env;
+    for (const QString &kv : environment) {
+        const qsizetype eq = kv.indexOf(QLatin1Char('='));
+        if (eq > 0)
+            env.insert(kv.left(eq), kv.mid(eq + 1));
+    }
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("TaskMaster server: REST API and real-time channel.\n"
+                       "Each option can also be set by the environment variable named in brackets."));
+    const QCommandLineOption help(QStringList {QStringLiteral("h"), QStringLiteral("help")},
+                                  QStringLiteral("Show this help."));
+    parser.addOption(help);
+    for (const auto &o : kOptions) {
+        parser.addOption(QCommandLineOption(QString::fromLatin1(o.name),
+                                            QString::fromLatin1(o.help) + QStringLiteral(" [")
+                                                + QString::fromLatin1(o.env) + QLatin1Char(']'),
+                                            QString::fromLatin1(o.valueName)));
+    }
+    if (!parser.parse(arguments))
+        return Error::badRequest(parser.errorText());
+    if (!parser.positionalArguments().isEmpty())
+        return Error::badRequest(
+            QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().constFirst()));
+    if (parser.isSet(help))
+        return Error {ErrorCode::Unavailable, parser.helpText(), {}};
+
+    auto value = [&](const OptionSpec &o) -> QString {
+        const QString name = QString::fromLatin1(o.name);
+        if (parser.isSet(name))
+            return parser.value(name);
+        return env.value(QString::fromLatin1(o.env));
+    };
+
+    Config c;
+    const QString listen = value(kOptions[0]);
+    if (!listen.isEmpty()) {
+        if (auto e = parseListen(listen, c.listenHost, c.listenPort))
+            return *e;
+    }
+    c.dataDir = value(kOptions[1]);
+    if (c.dataDir.isEmpty())
+        c.dataDir = QDir::current().filePath(QStringLiteral("data"));
+    c.databaseUrl = value(kOptions[2]);
+    if (!c.databaseUrl.isEmpty() && !c.databaseUrl.startsWith(QLatin1String("postgres://"))
+        && !c.databaseUrl.startsWith(QLatin1String("postgresql://"))) {
+        return Error::badRequest(QStringLiteral("--database-url must start with postgres://"),
+                                 QStringLiteral("database-url"));
+    }
+    c.redisUrl = value(kOptions[3]);
+    if (!c.redisUrl.isEmpty() && !c.redisUrl.startsWith(QLatin1String("redis://")))
+        return Error::badRequest(QStringLiteral("--redis-url must start with redis://"), QStringLiteral("redis-url"));
+    c.instanceName = value(kOptions[4]);
+    if (c.instanceName.isEmpty())
+        c.instanceName = QStringLiteral("tm-%1").arg(QCoreApplication::applicationPid());
+    c.configFile = value(kOptions[5]);
+    return c;
+}
+
+} // namespace taskmaster::server

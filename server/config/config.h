@@ -1,0 +1,31 @@
+// Server configuration: command line > TM_* environment > defaults (the config file arrives with
+// the server-core issue). Owns: parsing and checking every option. Thread: main, at start only.
+#pragma once
+
+#include "shared/core/error.h"
+
+#include <QHostAddress>
+#include <QString>
+#include <QStringList>
+
+namespace taskmaster::server {
+
+struct Config {
+    QHostAddress listenHost = QHostAddress::LocalHost;
+    quint16 listenPort = 8080; // 0 picks a free port; the server logs which
+    QString dataDir; // default: ./data
+    QString databaseUrl; // empty: embedded SQLite
+    QString redisUrl; // empty: in-process cache and bus
+    QString instanceName; // default: tm-<pid>
+    QString configFile;
+};
+
+// Parses arguments (argv as a list, program name first) and the environment. On --help it
+// returns an Error whose message is the help text and whose code is Unavailable (nothing wrong);
+// a bad value gives a BadRequest naming the option.
+[[nodiscard]] Result<Config> loadConfig(const QStringList &arguments, const QStringList &environment);
+
+// "127.0.0.1:8080", "[::1]:0", ":8080" (all interfaces) -> host and port.
+[[nodiscard]] Status parseListen(const QString &value, QHostAddress &host, quint16 &port);
+
+} // namespace taskmaster::server

@@ -1,0 +1,57 @@
+// Field rules of PROTOCOL.md, one function per rule and one per resource. Each returns the first
+// broken rule as an Error naming the field (ValidationFailed, or PayloadTooLarge for a message
+// body over its limit), or std::nullopt when the value is acceptable. Thread: any.
+#pragma once
+
+#include "shared/core/error.h"
+#include "shared/domain/types.h"
+
+namespace taskmaster::limits {
+inline constexpr int kUsernameMin = 3;
+inline constexpr int kUsernameMax = 32;
+inline constexpr int kPasswordMin = 8;
+inline constexpr int kPasswordMax = 256;
+inline constexpr int kDisplayNameMax = 64;
+inline constexpr int kProjectNameMax = 100;
+inline constexpr int kDescriptionMax = 10000;
+inline constexpr int kTaskTitleMax = 200;
+inline constexpr int kRoomNameMax = 100;
+inline constexpr int kMessageBodyMax = 8192; // characters (code points); over it: 413
+inline constexpr int kClientIdMax = 64;
+inline constexpr int kSearchQueryMax = 200;
+inline constexpr int kRoomMembersMax = 1000; // memberIds in one create request
+inline constexpr int kPageDefault = 50;
+inline constexpr int kPageMax = 200;
+inline constexpr qint64 kBodyBytesMax = 1024 * 1024; // REST request body
+inline constexpr qint64 kFrameBytesMax = 64 * 1024; // WebSocket frame
+} // namespace taskmaster::limits
+
+namespace taskmaster {
+
+// Number of Unicode code points (a surrogate pair counts once).
+[[nodiscard]] qsizetype codePointCount(QStringView s);
+
+// Username is case-folded first; the returned value is what gets stored.
+[[nodiscard]] QString foldUsername(const QString &username);
+
+[[nodiscard]] Status validateUsername(const QString &folded, const QString &field = QStringLiteral("username"));
+[[nodiscard]] Status validatePassword(const QString &password, const QString &field = QStringLiteral("password"));
+[[nodiscard]] Status validateDisplayName(const QString &name, const QString &field = QStringLiteral("displayName"));
+[[nodiscard]] Status validateProjectName(const QString &name, const QString &field = QStringLiteral("name"));
+[[nodiscard]] Status validateDescription(const QString &text, const QString &field = QStringLiteral("description"));
+[[nodiscard]] Status validateTaskTitle(const QString &title, const QString &field = QStringLiteral("title"));
+[[nodiscard]] Status validateRoomName(const QString &name, const QString &field = QStringLiteral("name"));
+[[nodiscard]] Status validateMessageBody(const QString &body, const QString &field = QStringLiteral("body"));
+[[nodiscard]] Status validateClientId(const QString &clientId, const QString &field = QStringLiteral("clientId"));
+[[nodiscard]] Status validateId(qint64 id, const QString &field);
+[[nodiscard]] Status validateSeq(qint64 seq, const QString &field); // >= 0
+[[nodiscard]] Status validateSearchQuery(const QString &q, const QString &field = QStringLiteral("q"));
+
+// Whole resources, as they would be stored (ids may be 0 for not-yet-stored values).
+[[nodiscard]] Status validate(const User &user);
+[[nodiscard]] Status validate(const Project &project);
+[[nodiscard]] Status validate(const Task &task);
+[[nodiscard]] Status validate(const Room &room);
+[[nodiscard]] Status validate(const Message &message);
+
+} // namespace taskmaster
