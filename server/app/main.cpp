@@ -1,4 +1,5 @@
 // taskmaster-server entry point: reads the configuration, starts the subsystems, runs the loop.
+#include "server/app/unix_signals.h"
 #include "server/config/config.h"
 #include "server/http/http_front.h"
 
@@ -35,5 +36,14 @@ int main(int argc, char *argv[])
                 "\"instance\":\"%s\"}\n",
                 qPrintable(config->listenHost.toString()), unsigned(port), qPrintable(config->instanceName));
     std::fflush(stdout);
+
+    // Graceful drain (readiness 503, reconnect frames) arrives with the scale-out work; for now
+    // SIGTERM and SIGINT end the event loop and the process exits 0.
+    taskmaster::server::UnixSignals signals;
+    QObject::connect(&signals, &taskmaster::server::UnixSignals::terminateRequested, &app, [](int number) {
+        std::printf("{\"level\":\"info\",\"category\":\"tm.server\",\"msg\":\"stopping\",\"signal\":%d}\n", number);
+        std::fflush(stdout);
+        QCoreApplication::quit();
+    });
     return QCoreApplication::exec();
 }

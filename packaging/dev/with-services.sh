@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# with-services.sh COMMAND [ARGS...]
+# Starts a real PostgreSQL and a real Redis on loopback (temporary directories, free ports), runs
+# COMMAND with TM_TEST_DATABASE_URL and TM_TEST_REDIS_URL set, then stops both and removes their
+# directories, also when COMMAND fails or the script is interrupted. Exits with COMMAND's status.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=services.sh
+source "$here/services.sh"
+
+work=$(mktemp -d /tmp/tm-services.XXXXXX)
+chmod 755 "$work"
+cleanup() {
+  tm_redis_stop "$work/redis" || true
+  tm_pg_stop "$work/pg" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+tm_pg_start "$work/pg"
+tm_redis_start "$work/redis"
+export TM_TEST_DATABASE_URL=$TM_PG_URL
+export TM_TEST_REDIS_URL=$TM_REDIS_URL
+export TM_TEST_REQUIRE_SERVICES=1
+echo "services: PostgreSQL $TM_TEST_DATABASE_URL, Redis $TM_TEST_REDIS_URL"
+set +e
+"$@"
+status=$?
+set -e
+exit $status

@@ -1,0 +1,79 @@
+#include "tests/support/server_process.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcessEnvironment>
+
+namespace taskmaster::test {
+
+ServerProcess::ServerProcess() = default;
+
+ServerProcess::~ServerProcess()
+{
+    if (m_process.state() != QProcess::NotRunning)
+        stop(5000);
+}
+
+QString ServerProcess::binary()
+{
+    return QStringLiteral(TM_SERVER_BINARY);
+}
+
+QUrl ServerProcess::url(const QString &path) const
+{
+    return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(path));
+}
+
+bool ServerProcess::start(const QStringList &extraArgs, const QStringList &extraEnv, QDeadlineTimer deadline)
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const QString &kv : extraEnv) {
+        const qsizetype eq = kv.indexOf(QLatin1Char('='));
+        env.insert(kv.left(eq), kv.mid(eq + 1));
+    }
+    m_process.setProcessEnvironment(env);
+    m_process.setProcessChannelMode(QProcess::SeparateChannels);
+    m_process.setReadChannel(QProcess::StandardOutput);
+    QStringList args{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--data-dir"),
+                     m_dataDir.path()};
+    args += extraArgs;
+    m_process.start(binary(), args);
+    if (!m_process.waitForStarted(int(deadline.remainingTime()))) {
+        m_error = QStringLiteral("cannot start %1: %2").arg(binary(), m_process.errorString());
+        return false;
+    }
+    while (!deadline.hasExpired()) {
+        while (m_process.canReadLine()) {
+            const QByteArray line = m_process.readLine();
+            m_output += line;
+            const QJsonObject o = QJsonDocument::fromJson(line).object();
+            if (o.value(QLatin1String("msg")).toString() == QLatin1String("listening")) {
+                m_port = quint16(o.value(QLatin1String("port")).toInt());
+                return m_port != 0;
+            }
+        }
+        if (m_process.state() == QProcess::NotRunning) {
+            m_error = QStringLiteral("server exited with %1: %2")
+                          .arg(m_process.exitCode())
+                          .arg(QString::fromUtf8(m_output + m_process.readAllStandardError()));
+            return false;
+        }
+        m_process.waitForReadyRead(int(qMin<qint64>(deadline.remainingTime(), 500)));
+    }
+    m_error = QStringLiteral("no 'listening' line before the deadline; output: %1").arg(QString::fromUtf8(m_output));
+    return false;
+}
+
+int ServerProcess::stop(int timeoutMs)
+{
+    if (m_process.state() == QProcess::NotRunning)
+        return m_process.exitCode();
+    m_process.terminate();
+    if (m_process.waitForFinished(timeoutMs))
+        return m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -1;
+    m_process.kill();
+    m_process.waitForFinished(5000);
+    return -1;
+}
+
+} // namespace taskmaster::test
