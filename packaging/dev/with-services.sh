@@ -16,7 +16,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+child=""
+# On INT/TERM: pass the signal to the command, wait for it, then clean up (EXIT trap).
+trap '[[ -n "$child" ]] && kill -TERM "$child" 2>/dev/null; [[ -n "$child" ]] && wait "$child"; exit 130' INT TERM
 
 tm_pg_start "$work/pg"
 tm_redis_start "$work/redis"
@@ -25,7 +27,9 @@ export TM_TEST_REDIS_URL=$TM_REDIS_URL
 export TM_TEST_REQUIRE_SERVICES=1
 echo "services: PostgreSQL $TM_TEST_DATABASE_URL, Redis $TM_TEST_REDIS_URL"
 set +e
-"$@"
+"$@" &
+child=$!
+wait "$child"
 status=$?
 set -e
 exit $status
