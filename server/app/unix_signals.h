@@ -9,8 +9,7 @@
 
 namespace taskmaster::server {
 
-class UnixSignals final : public QObject
-{
+class UnixSignals final : public QObject {
     Q_OBJECT
 public:
     explicit UnixSignals(QObject *parent = nullptr);

@@ -19,7 +19,8 @@ Result<DatabaseUrl> parseDatabaseUrl(const QString &text)
     d.password = url.password();
     d.database = url.path().mid(1);
     if (d.database.isEmpty() || d.database.contains(QLatin1Char('/')))
-        return Error::badRequest(QStringLiteral("database URL must name a database: postgres://user@host:port/db"), field);
+        return Error::badRequest(QStringLiteral("database URL must name a database: postgres://user@host:port/db"),
+                                 field);
     QStringList opts;
     const auto items = QUrlQuery(url).queryItems(QUrl::FullyDecoded);
     for (const auto &[key, value] : items)

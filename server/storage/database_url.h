@@ -8,8 +8,7 @@
 
 namespace taskmaster::server {
 
-struct DatabaseUrl
-{
+struct DatabaseUrl {
     QString host = QStringLiteral("127.0.0.1");
     int port = 5432;
     QString user;

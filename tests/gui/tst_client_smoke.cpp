@@ -4,8 +4,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-class TestClientSmoke final : public QObject
-{
+class TestClientSmoke final : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void rendersWindow();

@@ -11,8 +11,7 @@
 
 using taskmaster::test::ServerProcess;
 
-class TestServerSmoke final : public QObject
-{
+class TestServerSmoke final : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void health();
@@ -53,9 +52,9 @@ void TestServerSmoke::badOptions_data()
 {
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<QString>("mentions");
-    QTest::newRow("bad listen") << QStringList{QStringLiteral("--listen"), QStringLiteral("nowhere")} << "listen";
-    QTest::newRow("bad redis") << QStringList{QStringLiteral("--redis-url"), QStringLiteral("tcp://x")} << "redis-url";
-    QTest::newRow("unknown") << QStringList{QStringLiteral("--no-such-option")} << "no-such-option";
+    QTest::newRow("bad listen") << QStringList {QStringLiteral("--listen"), QStringLiteral("nowhere")} << "listen";
+    QTest::newRow("bad redis") << QStringList {QStringLiteral("--redis-url"), QStringLiteral("tcp://x")} << "redis-url";
+    QTest::newRow("unknown") << QStringList {QStringLiteral("--no-such-option")} << "no-such-option";
 }
 
 void TestServerSmoke::badOptions()
@@ -77,7 +76,8 @@ void TestServerSmoke::help()
     QVERIFY(p.waitForFinished(10000));
     QCOMPARE(p.exitCode(), 0);
     const QString out = QString::fromUtf8(p.readAllStandardOutput());
-    QVERIFY2(out.contains(QLatin1String("--database-url")) && out.contains(QLatin1String("TM_REDIS_URL")), qPrintable(out));
+    QVERIFY2(out.contains(QLatin1String("--database-url")) && out.contains(QLatin1String("TM_REDIS_URL")),
+             qPrintable(out));
 }
 
 QTEST_GUILESS_MAIN(TestServerSmoke)

@@ -10,13 +10,11 @@
 #include <QUrl>
 
 #include <hiredis/hiredis.h>
-
 #include <memory>
 
 using namespace taskmaster;
 
-class TestServices final : public QObject
-{
+class TestServices final : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void postgresql();
@@ -61,7 +59,7 @@ void TestServices::redis()
     TM_REQUIRE_SERVICE(url, "TM_TEST_REDIS_URL");
     const QUrl u(url);
     QCOMPARE(u.scheme(), QStringLiteral("redis"));
-    const timeval timeout{5, 0};
+    const timeval timeout {5, 0};
     std::unique_ptr<redisContext, decltype(&redisFree)> ctx(
         redisConnectWithTimeout(u.host().toUtf8().constData(), u.port(6379), timeout), &redisFree);
     QVERIFY(ctx);
@@ -89,11 +87,14 @@ void TestServices::databaseUrl_data()
     QTest::addColumn<QString>("user");
     QTest::addColumn<QString>("database");
     QTest::newRow("full") << QStringLiteral("postgres://tm:secret@127.0.0.1:5433/taskmaster") << true
-                          << QStringLiteral("127.0.0.1") << 5433 << QStringLiteral("tm") << QStringLiteral("taskmaster");
+                          << QStringLiteral("127.0.0.1") << 5433 << QStringLiteral("tm")
+                          << QStringLiteral("taskmaster");
     QTest::newRow("default port") << QStringLiteral("postgresql://u@db.local/x") << true << QStringLiteral("db.local")
                                   << 5432 << QStringLiteral("u") << QStringLiteral("x");
-    QTest::newRow("no database") << QStringLiteral("postgres://u@h:1/") << false << QString() << 0 << QString() << QString();
-    QTest::newRow("wrong scheme") << QStringLiteral("mysql://u@h/x") << false << QString() << 0 << QString() << QString();
+    QTest::newRow("no database") << QStringLiteral("postgres://u@h:1/") << false << QString() << 0 << QString()
+                                 << QString();
+    QTest::newRow("wrong scheme") << QStringLiteral("mysql://u@h/x") << false << QString() << 0 << QString()
+                                  << QString();
     QTest::newRow("garbage") << QStringLiteral("not a url") << false << QString() << 0 << QString() << QString();
 }
 

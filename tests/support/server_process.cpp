@@ -34,8 +34,8 @@ bool ServerProcess::start(const QStringList &extraArgs, const QStringList &extra
     m_process.setProcessEnvironment(env);
     m_process.setProcessChannelMode(QProcess::SeparateChannels);
     m_process.setReadChannel(QProcess::StandardOutput);
-    QStringList args{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--data-dir"),
-                     m_dataDir.path()};
+    QStringList args {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--data-dir"),
+                      m_dataDir.path()};
     args += extraArgs;
     m_process.start(binary(), args);
     if (!m_process.waitForStarted(int(deadline.remainingTime()))) {

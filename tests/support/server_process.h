@@ -11,8 +11,7 @@
 
 namespace taskmaster::test {
 
-class ServerProcess
-{
+class ServerProcess {
 public:
     ServerProcess();
     ~ServerProcess();

@@ -8,10 +8,10 @@
 #include <QTest>
 #include <QtGlobal>
 
-#define TM_REQUIRE_SERVICE(var, envName)                                                                         \
-    const QString var = qEnvironmentVariable(envName);                                                          \
-    if (var.isEmpty()) {                                                                                        \
-        if (qEnvironmentVariableIntValue("TM_TEST_REQUIRE_SERVICES") == 1)                                      \
-            QFAIL(envName " is not set although TM_TEST_REQUIRE_SERVICES=1");                                   \
-        QSKIP(envName " is not set: run through packaging/dev/with-services.sh");                               \
+#define TM_REQUIRE_SERVICE(var, envName)                                                                               \
+    const QString var = qEnvironmentVariable(envName);                                                                 \
+    if (var.isEmpty()) {                                                                                               \
+        if (qEnvironmentVariableIntValue("TM_TEST_REQUIRE_SERVICES") == 1)                                             \
+            QFAIL(envName " is not set although TM_TEST_REQUIRE_SERVICES=1");                                          \
+        QSKIP(envName " is not set: run through packaging/dev/with-services.sh");                                      \
     }

@@ -1,0 +1,139 @@
+#include "server/storage/db_pool.h"
+
+#include <QLoggingCategory>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QThread>
+
+namespace taskmaster::server {
+
+Q_LOGGING_CATEGORY(lcDb, "tm.db")
+
+DbPool::DbPool(DbPoolOptions options) : m_options(std::move(options))
+{
+    m_options.minThreads = std::max(1, m_options.minThreads);
+    m_options.maxThreads = std::max(m_options.minThreads, m_options.maxThreads);
+    std::lock_guard lock(m_mutex);
+    for (int i = 0; i < m_options.minThreads; ++i)
+        startWorkerLocked();
+}
+
+DbPool::~DbPool()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+    }
+    m_wake.notify_all();
+    for (auto &t : m_threads)
+        t->wait();
+}
+
+void DbPool::enqueue(Job job)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_jobs.push_back(std::move(job));
+        const int idle = m_alive - m_busy;
+        if (idle < int(m_jobs.size()) && m_alive < m_options.maxThreads)
+            startWorkerLocked();
+    }
+    m_wake.notify_one();
+}
+
+void DbPool::startWorkerLocked()
+{
+    const int id = m_nextWorkerId++;
+    ++m_alive;
+    // Reap threads that have exited before adding a new one.
+    std::erase_if(m_threads, [](const std::unique_ptr<QThread> &t) { return t->isFinished(); });
+    std::unique_ptr<QThread> t(QThread::create([this, id] { workerLoop(id); }));
+    t->setObjectName(QStringLiteral("tm-db-%1").arg(id));
+    t->start();
+    m_threads.push_back(std::move(t));
+}
+
+QSqlDatabase DbPool::openConnection(const QString &name) const
+{
+    if (m_options.backend == DbPoolOptions::Backend::Sqlite) {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(m_options.sqlitePath);
+        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(m_options.statementTimeout.count()));
+        return db;
+    }
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), name);
+    const DatabaseUrl &u = m_options.postgres;
+    db.setHostName(u.host);
+    db.setPort(u.port);
+    db.setUserName(u.user);
+    db.setPassword(u.password);
+    db.setDatabaseName(u.database);
+    QString opts = u.options;
+    if (!opts.isEmpty())
+        opts += QLatin1Char(';');
+    opts += QStringLiteral("connect_timeout=5");
+    db.setConnectOptions(opts);
+    return db;
+}
+
+void DbPool::ensureOpen(QSqlDatabase &db) const
+{
+    if (db.isOpen())
+        return;
+    if (!db.open()) {
+        qCWarning(lcDb) << "cannot open database connection" << db.connectionName() << db.lastError().text();
+        return;
+    }
+    QSqlQuery q(db);
+    if (m_options.backend == DbPoolOptions::Backend::Sqlite) {
+        q.exec(QStringLiteral("PRAGMA journal_mode=WAL"));
+        q.exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
+        q.exec(QStringLiteral("PRAGMA foreign_keys=ON"));
+    } else {
+        q.exec(QStringLiteral("SET statement_timeout = %1").arg(m_options.statementTimeout.count()));
+    }
+}
+
+void DbPool::workerLoop(int workerId)
+{
+    const QString name = QStringLiteral("tm-db-%1").arg(workerId);
+    {
+        QSqlDatabase db = openConnection(name);
+        std::unique_lock lock(m_mutex);
+        for (;;) {
+            const bool woke
+                = m_wake.wait_for(lock, m_options.idleTimeout, [this] { return m_stopping || !m_jobs.empty(); });
+            if (!woke && m_alive > m_options.minThreads)
+                break; // idle above the minimum: release this connection
+            if (m_jobs.empty()) {
+                if (m_stopping)
+                    break;
+                continue;
+            }
+            Job job = std::move(m_jobs.front());
+            m_jobs.pop_front();
+            ++m_busy;
+            lock.unlock();
+            ensureOpen(db);
+            job(db);
+            // A broken connection (server restarted, network cut) is reopened for the next job.
+            if (db.isOpen() && db.lastError().type() == QSqlError::ConnectionError)
+                db.close();
+            lock.lock();
+            --m_busy;
+            ++m_completed;
+        }
+        --m_alive;
+        lock.unlock();
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(name);
+}
+
+DbPoolStats DbPool::stats() const
+{
+    std::lock_guard lock(m_mutex);
+    return DbPoolStats {m_alive, m_busy, m_alive - m_busy, int(m_jobs.size()), m_completed};
+}
+
+} // namespace taskmaster::server

@@ -1,0 +1,97 @@
+// DbPool: the database worker threads. Each worker owns one QSqlDatabase connection (Qt Sql
+// connections belong to the thread that opened them) and runs queued jobs; callers get a
+// QFuture and never block. The pool keeps minThreads workers, grows to maxThreads while jobs
+// wait, and lets workers above the minimum exit after idleTimeout.
+// Owns: the worker threads, their connections and the job queue. Thread: created and destroyed
+// on the network thread; run() is thread-safe; jobs run on the workers.
+#pragma once
+
+#include "server/storage/database_url.h"
+
+#include <QFuture>
+#include <QPromise>
+#include <QSqlDatabase>
+#include <QString>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <type_traits>
+#include <vector>
+
+class QThread;
+
+namespace taskmaster::server {
+
+struct DbPoolOptions {
+    enum class Backend { Sqlite, Postgres };
+    Backend backend = Backend::Sqlite;
+    QString sqlitePath; // Sqlite: the database file
+    DatabaseUrl postgres; // Postgres: where to connect
+    int minThreads = 2;
+    int maxThreads = 4;
+    std::chrono::milliseconds idleTimeout {60000};
+    std::chrono::milliseconds statementTimeout {10000}; // per statement, enforced by the server
+};
+
+struct DbPoolStats {
+    int threads = 0; // workers alive
+    int busy = 0; // workers running a job
+    int idle = 0; // workers waiting for a job
+    int waiting = 0; // jobs queued, not yet started
+    qint64 completed = 0; // jobs finished; counted just after their future resolves
+};
+
+class DbPool final {
+public:
+    explicit DbPool(DbPoolOptions options);
+    ~DbPool(); // finishes queued jobs, then stops and joins every worker
+    DbPool(const DbPool &) = delete;
+    DbPool &operator=(const DbPool &) = delete;
+
+    // Runs fn(QSqlDatabase &) on a worker. The connection is open when fn runs unless the
+    // database is unreachable; then it is closed and fn should report Unavailable.
+    template<typename F> auto run(F &&fn) -> QFuture<std::invoke_result_t<F, QSqlDatabase &>>
+    {
+        using R = std::invoke_result_t<F, QSqlDatabase &>;
+        auto promise = std::make_shared<QPromise<R>>();
+        QFuture<R> future = promise->future();
+        promise->start();
+        enqueue([promise, fn = std::forward<F>(fn)](QSqlDatabase &db) mutable {
+            if constexpr (std::is_void_v<R>) {
+                fn(db);
+            } else {
+                promise->addResult(fn(db));
+            }
+            promise->finish();
+        });
+        return future;
+    }
+
+    [[nodiscard]] DbPoolStats stats() const;
+    [[nodiscard]] const DbPoolOptions &options() const { return m_options; }
+
+private:
+    using Job = std::function<void(QSqlDatabase &)>;
+    void enqueue(Job job);
+    void startWorkerLocked();
+    void workerLoop(int workerId);
+    [[nodiscard]] QSqlDatabase openConnection(const QString &name) const;
+    void ensureOpen(QSqlDatabase &db) const;
+
+    DbPoolOptions m_options;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::deque<Job> m_jobs;
+    std::vector<std::unique_ptr<QThread>> m_threads;
+    int m_alive = 0;
+    int m_busy = 0;
+    int m_nextWorkerId = 0;
+    qint64 m_completed = 0;
+    bool m_stopping = false;
+};
+
+} // namespace taskmaster::server

@@ -1,0 +1,195 @@
+// DbPool on both back ends (SQLite file, real PostgreSQL): jobs run on worker threads with their
+// own connections, the pool grows to its maximum under load and shrinks back when idle, queued
+// jobs finish before destruction, the statement timeout holds, an unreachable database is
+// reported to the job rather than crashing.
+#include "server/storage/db_pool.h"
+#include "tests/support/test_env.h"
+
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+#include <atomic>
+
+using namespace taskmaster::server;
+using namespace std::chrono_literals;
+
+class TestDbPool final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void runsOnWorkers_data() { backends(); }
+    void runsOnWorkers();
+    void growsAndShrinks_data() { backends(); }
+    void growsAndShrinks();
+    void destructorDrainsQueue_data() { backends(); }
+    void destructorDrainsQueue();
+    void statementTimeout();
+    void unreachable_data();
+    void unreachable();
+
+private:
+    void backends();
+    DbPoolOptions options(const QString &backend) const;
+
+    QTemporaryDir m_dir;
+    QString m_pgUrl;
+};
+
+void TestDbPool::initTestCase()
+{
+    TM_REQUIRE_SERVICE(url, "TM_TEST_DATABASE_URL");
+    m_pgUrl = url;
+}
+
+void TestDbPool::backends()
+{
+    QTest::addColumn<QString>("backend");
+    QTest::newRow("sqlite") << QStringLiteral("sqlite");
+    QTest::newRow("postgres") << QStringLiteral("postgres");
+}
+
+DbPoolOptions TestDbPool::options(const QString &backend) const
+{
+    DbPoolOptions o;
+    if (backend == QLatin1String("sqlite")) {
+        o.backend = DbPoolOptions::Backend::Sqlite;
+        o.sqlitePath = m_dir.filePath(QStringLiteral("pool.sqlite"));
+    } else {
+        o.backend = DbPoolOptions::Backend::Postgres;
+        o.postgres = *parseDatabaseUrl(m_pgUrl);
+    }
+    return o;
+}
+
+void TestDbPool::runsOnWorkers()
+{
+    QFETCH(QString, backend);
+    DbPool pool(options(backend));
+    auto created = pool.run([](QSqlDatabase &db) {
+        QSqlQuery q(db);
+        return q.exec(QStringLiteral("DROP TABLE IF EXISTS pool_probe"))
+            && q.exec(QStringLiteral("CREATE TABLE pool_probe (n integer NOT NULL)"));
+    });
+    QVERIFY(created.result());
+
+    QThread *const caller = QThread::currentThread();
+    QList<QFuture<bool>> inserts;
+    for (int i = 1; i <= 200; ++i) {
+        inserts << pool.run([i, caller](QSqlDatabase &db) {
+            if (QThread::currentThread() == caller || !db.isOpen())
+                return false;
+            QSqlQuery q(db);
+            q.prepare(QStringLiteral("INSERT INTO pool_probe (n) VALUES (?)"));
+            q.addBindValue(i);
+            return q.exec();
+        });
+    }
+    for (auto &f : inserts)
+        QVERIFY(f.result());
+    auto sum = pool.run([](QSqlDatabase &db) {
+        QSqlQuery q(db);
+        q.exec(QStringLiteral("SELECT count(*), sum(n) FROM pool_probe"));
+        q.next();
+        return std::pair(q.value(0).toLongLong(), q.value(1).toLongLong());
+    });
+    QCOMPARE(sum.result(), std::pair(qint64(200), qint64(200 * 201 / 2)));
+    QTRY_COMPARE_WITH_TIMEOUT(pool.stats().completed, qint64(202), 5000); // counted just after the future resolves
+}
+
+void TestDbPool::growsAndShrinks()
+{
+    QFETCH(QString, backend);
+    DbPoolOptions o = options(backend);
+    o.minThreads = 1;
+    o.maxThreads = 4;
+    o.idleTimeout = 200ms;
+    DbPool pool(o);
+    QCOMPARE(pool.stats().threads, 1);
+
+    // Four jobs that each wait until all four run at once: only a pool of four can finish them.
+    std::mutex m;
+    std::condition_variable cv;
+    int arrived = 0;
+    QList<QFuture<bool>> jobs;
+    for (int i = 0; i < 4; ++i) {
+        jobs << pool.run([&](QSqlDatabase &db) {
+            std::unique_lock lock(m);
+            ++arrived;
+            cv.notify_all();
+            return cv.wait_for(lock, 10s, [&] { return arrived == 4; }) && db.isOpen();
+        });
+    }
+    for (auto &f : jobs)
+        QVERIFY2(f.result(), "the four jobs did not run concurrently");
+    QTRY_COMPARE_WITH_TIMEOUT(pool.stats().completed, qint64(4), 5000);
+    QVERIFY(pool.stats().threads <= 4);
+    // Idle workers above the minimum leave.
+    QTRY_COMPARE_WITH_TIMEOUT(pool.stats().threads, 1, 10000);
+    // And the pool still works afterwards.
+    QVERIFY(pool.run([](QSqlDatabase &db) { return QSqlQuery(db).exec(QStringLiteral("SELECT 1")); }).result());
+}
+
+void TestDbPool::destructorDrainsQueue()
+{
+    QFETCH(QString, backend);
+    std::atomic<int> done = 0;
+    QList<QFuture<void>> futures;
+    {
+        DbPoolOptions o = options(backend);
+        o.minThreads = 1;
+        o.maxThreads = 1;
+        DbPool pool(o);
+        for (int i = 0; i < 50; ++i)
+            futures << pool.run([&done](QSqlDatabase &) { ++done; });
+    }
+    QCOMPARE(done.load(), 50);
+    for (auto &f : futures)
+        QVERIFY(f.isFinished());
+}
+
+void TestDbPool::statementTimeout()
+{
+    DbPoolOptions o = options(QStringLiteral("postgres"));
+    o.minThreads = o.maxThreads = 1;
+    o.statementTimeout = 200ms;
+    DbPool pool(o);
+    auto slow = pool.run([](QSqlDatabase &db) {
+        QSqlQuery q(db);
+        const bool ok = q.exec(QStringLiteral("SELECT pg_sleep(30)"));
+        return std::pair(ok, q.lastError().nativeErrorCode());
+    });
+    const auto [ok, code] = slow.result();
+    QVERIFY(!ok);
+    QCOMPARE(code, QStringLiteral("57014")); // query_canceled
+    // The same connection serves the next job.
+    QVERIFY(pool.run([](QSqlDatabase &db) { return QSqlQuery(db).exec(QStringLiteral("SELECT 1")); }).result());
+}
+
+void TestDbPool::unreachable_data()
+{
+    QTest::addColumn<QString>("backend");
+    QTest::newRow("sqlite in a missing folder") << QStringLiteral("sqlite");
+    QTest::newRow("postgres on a closed port") << QStringLiteral("postgres");
+}
+
+void TestDbPool::unreachable()
+{
+    QFETCH(QString, backend);
+    DbPoolOptions o;
+    if (backend == QLatin1String("sqlite")) {
+        o.backend = DbPoolOptions::Backend::Sqlite;
+        o.sqlitePath = m_dir.filePath(QStringLiteral("no/such/dir/x.sqlite"));
+    } else {
+        o.backend = DbPoolOptions::Backend::Postgres;
+        o.postgres = *parseDatabaseUrl(QStringLiteral("postgres://tm@127.0.0.1:1/taskmaster"));
+    }
+    o.minThreads = o.maxThreads = 1;
+    DbPool pool(o);
+    QVERIFY(!pool.run([](QSqlDatabase &db) { return db.isOpen(); }).result());
+}
+
+QTEST_GUILESS_MAIN(TestDbPool)
+#include "tst_db_pool.moc"
