@@ -5,11 +5,18 @@
 #include <QSqlQuery>
 #include <QThread>
 
+#include <atomic>
+
 namespace taskmaster::server {
 
 Q_LOGGING_CATEGORY(lcDb, "tm.db")
 
-DbPool::DbPool(DbPoolOptions options) : m_options(std::move(options))
+namespace {
+// Qt Sql connection names are global to the process: each pool gets its own prefix.
+std::atomic<int> g_poolSerial = 0;
+} // namespace
+
+DbPool::DbPool(DbPoolOptions options) : m_options(std::move(options)), m_serial(++g_poolSerial)
 {
     m_options.minThreads = std::max(1, m_options.minThreads);
     m_options.maxThreads = std::max(m_options.minThreads, m_options.maxThreads);
@@ -48,7 +55,7 @@ void DbPool::startWorkerLocked()
     // Reap threads that have exited before adding a new one.
     std::erase_if(m_threads, [](const std::unique_ptr<QThread> &t) { return t->isFinished(); });
     std::unique_ptr<QThread> t(QThread::create([this, id] { workerLoop(id); }));
-    t->setObjectName(QStringLiteral("tm-db-%1").arg(id));
+    t->setObjectName(QStringLiteral("tm-db-%1-%2").arg(m_serial).arg(id));
     t->start();
     m_threads.push_back(std::move(t));
 }
@@ -96,7 +103,7 @@ void DbPool::ensureOpen(QSqlDatabase &db) const
 
 void DbPool::workerLoop(int workerId)
 {
-    const QString name = QStringLiteral("tm-db-%1").arg(workerId);
+    const QString name = QStringLiteral("tm-db-%1-%2").arg(m_serial).arg(workerId);
     {
         QSqlDatabase db = openConnection(name);
         std::unique_lock lock(m_mutex);

@@ -83,6 +83,7 @@ private:
     void ensureOpen(QSqlDatabase &db) const;
 
     DbPoolOptions m_options;
+    const int m_serial; // names this pool's connections: "tm-db-<serial>-<worker>"
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
     std::deque<Job> m_jobs;
