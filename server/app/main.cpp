@@ -2,11 +2,15 @@
 #include "server/app/unix_signals.h"
 #include "server/config/config.h"
 #include "server/http/http_front.h"
+#include "server/log/json_log.h"
 
 #include <QCoreApplication>
+#include <QJsonObject>
 #include <QProcessEnvironment>
 
 #include <cstdio>
+
+using namespace taskmaster::server;
 
 int main(int argc, char *argv[])
 {
@@ -14,8 +18,7 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(QStringLiteral("taskmaster-server"));
     QCoreApplication::setApplicationVersion(QStringLiteral(TM_VERSION));
 
-    auto config = taskmaster::server::loadConfig(QCoreApplication::arguments(),
-                                                 QProcessEnvironment::systemEnvironment().toStringList());
+    auto config = loadConfig(QCoreApplication::arguments(), QProcessEnvironment::systemEnvironment().toStringList());
     if (!config) {
         if (config.error().code == taskmaster::ErrorCode::Unavailable) { // --help
             std::fputs(qPrintable(config.error().message), stdout);
@@ -24,25 +27,26 @@ int main(int argc, char *argv[])
         std::fprintf(stderr, "taskmaster-server: %s\n", qPrintable(config.error().message));
         return 2;
     }
+    installJsonLog();
 
-    taskmaster::server::HttpFront http(*config);
+    HttpFront http(*config);
     const quint16 port = http.listen();
     if (port == 0) {
-        std::fprintf(stderr, "taskmaster-server: cannot listen on %s:%u\n", qPrintable(config->listenHost.toString()),
-                     unsigned(config->listenPort));
+        logEvent(lcServer(), QtCriticalMsg, QStringLiteral("cannot listen"),
+                 {{QStringLiteral("host"), config->listenHost.toString()},
+                  {QStringLiteral("port"), int(config->listenPort)}});
         return 1;
     }
-    std::printf("{\"level\":\"info\",\"category\":\"tm.server\",\"msg\":\"listening\",\"host\":\"%s\",\"port\":%u,"
-                "\"instance\":\"%s\"}\n",
-                qPrintable(config->listenHost.toString()), unsigned(port), qPrintable(config->instanceName));
-    std::fflush(stdout);
+    logEvent(lcServer(), QtInfoMsg, QStringLiteral("listening"),
+             {{QStringLiteral("host"), config->listenHost.toString()},
+              {QStringLiteral("port"), int(port)},
+              {QStringLiteral("instance"), config->instanceName}});
 
     // Graceful drain (readiness 503, reconnect frames) arrives with the scale-out work; for now
     // SIGTERM and SIGINT end the event loop and the process exits 0.
-    taskmaster::server::UnixSignals signals;
-    QObject::connect(&signals, &taskmaster::server::UnixSignals::terminateRequested, &app, [](int number) {
-        std::printf("{\"level\":\"info\",\"category\":\"tm.server\",\"msg\":\"stopping\",\"signal\":%d}\n", number);
-        std::fflush(stdout);
+    UnixSignals signals;
+    QObject::connect(&signals, &UnixSignals::terminateRequested, &app, [](int number) {
+        logEvent(lcServer(), QtInfoMsg, QStringLiteral("stopping"), {{QStringLiteral("signal"), number}});
         QCoreApplication::quit();
     });
     return QCoreApplication::exec();

@@ -3,7 +3,10 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
 #include <QHash>
+
+#include <algorithm>
 
 namespace taskmaster::server {
 
@@ -25,6 +28,29 @@ constexpr OptionSpec kOptions[] = {
     {"config", "TM_CONFIG", "FILE", "Configuration file."},
 };
 } // namespace
+
+Result<QHash<QString, QString>> readConfigFile(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly | QIODevice::Text))
+        return Error::badRequest(QStringLiteral("--config: cannot read %1: %2").arg(path, f.errorString()),
+                                 QStringLiteral("config"));
+    QHash<QString, QString> out;
+    int lineNo = 0;
+    while (!f.atEnd()) {
+        ++lineNo;
+        const QString line = QString::fromUtf8(f.readLine()).trimmed();
+        if (line.isEmpty() || line.startsWith(QLatin1Char('#')))
+            continue;
+        const qsizetype eq = line.indexOf(QLatin1Char('='));
+        if (eq <= 0) {
+            return Error::badRequest(QStringLiteral("%1:%2: expected 'name = value'").arg(path).arg(lineNo),
+                                     QStringLiteral("config"));
+        }
+        out.insert(line.left(eq).trimmed(), line.mid(eq + 1).trimmed());
+    }
+    return out;
+}
 
 Status parseListen(const QString &value, QHostAddress &host, quint16 &port)
 {
@@ -83,11 +109,35 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
     if (parser.isSet(help))
         return Error {ErrorCode::Unavailable, parser.helpText(), {}};
 
+    // The config file (--config or TM_CONFIG) is read before the other options, since it sits
+    // between the environment and the defaults.
+    QString configFile = parser.value(QStringLiteral("config"));
+    if (configFile.isEmpty())
+        configFile = env.value(QStringLiteral("TM_CONFIG"));
+    QHash<QString, QString> file;
+    if (!configFile.isEmpty()) {
+        auto read = readConfigFile(configFile);
+        if (!read)
+            return read.error();
+        file = *read;
+        for (auto it = file.cbegin(); it != file.cend(); ++it) {
+            const bool known = std::any_of(std::begin(kOptions), std::end(kOptions),
+                                           [&](const OptionSpec &o) { return it.key() == QLatin1String(o.name); });
+            if (!known || it.key() == QLatin1String("config")) {
+                return Error::badRequest(QStringLiteral("%1: unknown setting '%2'").arg(configFile, it.key()),
+                                         QStringLiteral("config"));
+            }
+        }
+    }
+
     auto value = [&](const OptionSpec &o) -> QString {
         const QString name = QString::fromLatin1(o.name);
         if (parser.isSet(name))
             return parser.value(name);
-        return env.value(QString::fromLatin1(o.env));
+        const QString envName = QString::fromLatin1(o.env);
+        if (env.contains(envName))
+            return env.value(envName);
+        return file.value(name);
     };
 
     Config c;
@@ -111,7 +161,7 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
     c.instanceName = value(kOptions[4]);
     if (c.instanceName.isEmpty())
         c.instanceName = QStringLiteral("tm-%1").arg(QCoreApplication::applicationPid());
-    c.configFile = value(kOptions[5]);
+    c.configFile = configFile;
     return c;
 }
 

@@ -1,9 +1,10 @@
-// Server configuration: command line > TM_* environment > defaults (the config file arrives with
-// the server-core issue). Owns: parsing and checking every option. Thread: main, at start only.
+// Server configuration: command line > TM_* environment > config file > defaults.
+// Owns: parsing and checking every option. Thread: main, at start only.
 #pragma once
 
 #include "shared/core/error.h"
 
+#include <QHash>
 #include <QHostAddress>
 #include <QString>
 #include <QStringList>
@@ -24,6 +25,10 @@ struct Config {
 // returns an Error whose message is the help text and whose code is Unavailable (nothing wrong);
 // a bad value gives a BadRequest naming the option.
 [[nodiscard]] Result<Config> loadConfig(const QStringList &arguments, const QStringList &environment);
+
+// A config file: "name = value" lines with the long option names ("listen = 127.0.0.1:8080");
+// blank lines and lines starting with '#' are ignored.
+[[nodiscard]] Result<QHash<QString, QString>> readConfigFile(const QString &path);
 
 // "127.0.0.1:8080", "[::1]:0", ":8080" (all interfaces) -> host and port.
 [[nodiscard]] Status parseListen(const QString &value, QHostAddress &host, quint16 &port);

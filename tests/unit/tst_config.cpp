@@ -1,6 +1,7 @@
 // Server configuration: precedence (command line > environment > default) and bad values.
 #include "server/config/config.h"
 
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace taskmaster;
@@ -14,6 +15,9 @@ private Q_SLOTS:
     void badValues_data();
     void badValues();
     void help();
+    void configFile();
+    void badConfigFile_data();
+    void badConfigFile();
 };
 
 void TestConfig::defaults()
@@ -76,6 +80,66 @@ void TestConfig::help()
     for (const char *opt :
          {"--listen", "--data-dir", "--database-url", "--redis-url", "--instance-name", "--config", "TM_LISTEN"})
         QVERIFY2(c.error().message.contains(QLatin1String(opt)), opt);
+}
+
+namespace {
+QString writeFile(const QTemporaryDir &dir, const QByteArray &content)
+{
+    const QString path = dir.filePath(QStringLiteral("tm.conf"));
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        qFatal("cannot write the config file");
+    f.write(content);
+    return path;
+}
+} // namespace
+
+void TestConfig::configFile()
+{
+    QTemporaryDir dir;
+    const QString path = writeFile(dir,
+                                   "# comment\n\nlisten = 127.0.0.3:9100\ninstance-name = from-file\n"
+                                   "redis-url = redis://127.0.0.1:7000\n");
+    // The file sits between the environment and the defaults.
+    auto c = loadConfig({QStringLiteral("s"), QStringLiteral("--config"), path},
+                        {QStringLiteral("TM_INSTANCE_NAME=from-env")});
+    QVERIFY2(c, c ? "" : qPrintable(c.error().message));
+    QCOMPARE(c->listenHost, QHostAddress(QStringLiteral("127.0.0.3")));
+    QCOMPARE(c->listenPort, quint16(9100));
+    QCOMPARE(c->instanceName, QStringLiteral("from-env"));
+    QCOMPARE(c->redisUrl, QStringLiteral("redis://127.0.0.1:7000"));
+    QCOMPARE(c->configFile, path);
+    // TM_CONFIG names the file too; the command line still wins over it.
+    c = loadConfig({QStringLiteral("s"), QStringLiteral("--listen"), QStringLiteral("127.0.0.1:1")},
+                   {QStringLiteral("TM_CONFIG=") + path});
+    QVERIFY(c);
+    QCOMPARE(c->listenPort, quint16(1));
+    QCOMPARE(c->instanceName, QStringLiteral("from-file"));
+}
+
+void TestConfig::badConfigFile_data()
+{
+    QTest::addColumn<QByteArray>("content");
+    QTest::addColumn<QString>("mentions");
+    QTest::newRow("unknown setting") << QByteArray("listen = 127.0.0.1:1\nfrobnicate = 1\n") << "frobnicate";
+    QTest::newRow("no equals") << QByteArray("listen 127.0.0.1:1\n") << ":1:";
+    QTest::newRow("bad value") << QByteArray("listen = 127.0.0.1:99999\n") << "listen";
+    QTest::newRow("nested config") << QByteArray("config = other.conf\n") << "config";
+}
+
+void TestConfig::badConfigFile()
+{
+    QFETCH(QByteArray, content);
+    QFETCH(QString, mentions);
+    QTemporaryDir dir;
+    auto c = loadConfig({QStringLiteral("s"), QStringLiteral("--config"), writeFile(dir, content)}, {});
+    QVERIFY(!c);
+    QCOMPARE(c.error().code, ErrorCode::BadRequest);
+    QVERIFY2(c.error().message.contains(mentions), qPrintable(c.error().message));
+    // A missing file is an error too, naming the file.
+    c = loadConfig({QStringLiteral("s"), QStringLiteral("--config"), dir.filePath(QStringLiteral("missing.conf"))}, {});
+    QVERIFY(!c);
+    QVERIFY(c.error().message.contains(QLatin1String("missing.conf")));
 }
 
 QTEST_GUILESS_MAIN(TestConfig)
