@@ -57,10 +57,10 @@ CREATE TABLE tasks (
     deleted     boolean NOT NULL DEFAULT false,
     search      tsvector GENERATED ALWAYS AS (to_tsvector('simple', title || ' ' || description)) STORED
 );
-CREATE INDEX tasks_by_project ON tasks (project_id, created_at DESC, id DESC) WHERE NOT deleted;
-CREATE INDEX tasks_by_project_status ON tasks (project_id, status, created_at DESC, id DESC) WHERE NOT deleted;
-CREATE INDEX tasks_by_project_priority ON tasks (project_id, priority, created_at DESC, id DESC) WHERE NOT deleted;
-CREATE INDEX tasks_by_assignee ON tasks (assignee_id, created_at DESC, id DESC) WHERE NOT deleted;
+CREATE INDEX tasks_by_project ON tasks (project_id, created_at DESC, id DESC);
+CREATE INDEX tasks_by_project_status ON tasks (project_id, status, created_at DESC, id DESC);
+CREATE INDEX tasks_by_project_priority ON tasks (project_id, priority, created_at DESC, id DESC);
+CREATE INDEX tasks_by_assignee ON tasks (assignee_id, created_at DESC, id DESC);
 CREATE INDEX tasks_search ON tasks USING gin (search);
 
 CREATE TABLE rooms (

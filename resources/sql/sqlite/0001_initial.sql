@@ -54,10 +54,10 @@ CREATE TABLE tasks (
     version     INTEGER NOT NULL DEFAULT 1,
     deleted     INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX tasks_by_project ON tasks (project_id, created_at DESC, id DESC) WHERE deleted = 0;
-CREATE INDEX tasks_by_project_status ON tasks (project_id, status, created_at DESC, id DESC) WHERE deleted = 0;
-CREATE INDEX tasks_by_project_priority ON tasks (project_id, priority, created_at DESC, id DESC) WHERE deleted = 0;
-CREATE INDEX tasks_by_assignee ON tasks (assignee_id, created_at DESC, id DESC) WHERE deleted = 0;
+CREATE INDEX tasks_by_project ON tasks (project_id, created_at DESC, id DESC);
+CREATE INDEX tasks_by_project_status ON tasks (project_id, status, created_at DESC, id DESC);
+CREATE INDEX tasks_by_project_priority ON tasks (project_id, priority, created_at DESC, id DESC);
+CREATE INDEX tasks_by_assignee ON tasks (assignee_id, created_at DESC, id DESC);
 
 CREATE VIRTUAL TABLE tasks_fts USING fts5(title, description, content='tasks', content_rowid='id');
 CREATE TRIGGER tasks_fts_insert AFTER INSERT ON tasks BEGIN

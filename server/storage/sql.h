@@ -1,0 +1,53 @@
+// SQL helpers shared by the stores: a transaction that rolls back unless committed, query
+// execution that maps driver errors to typed Errors (unique violation -> Conflict, lost
+// connection -> Unavailable, anything else -> Internal, logged), and the dialect differences.
+// Thread: a database worker (everything here blocks).
+#pragma once
+
+#include "shared/core/error.h"
+
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+#include <initializer_list>
+
+namespace taskmaster::server::sql {
+
+enum class Dialect { Sqlite, Postgres };
+[[nodiscard]] Dialect dialectOf(const QSqlDatabase &db);
+
+// Maps a failed query's error. `what` names the query in logs (never user input).
+[[nodiscard]] Error toError(const QSqlError &error, const char *what);
+[[nodiscard]] bool isUniqueViolation(const QSqlError &error);
+
+// Prepares and runs `text` with positional binds; on failure returns the mapped Error.
+// Queries slower than the slow-query threshold are logged with their name and duration.
+[[nodiscard]] Result<QSqlQuery> run(QSqlDatabase &db, const char *what, const QString &text,
+                                    std::initializer_list<QVariant> binds = {});
+// Same with a list of binds built at run time.
+[[nodiscard]] Result<QSqlQuery> run(QSqlDatabase &db, const char *what, const QString &text, const QVariantList &binds);
+
+void setSlowQueryThresholdMs(int ms);
+
+// RAII transaction (BEGIN IMMEDIATE on SQLite, so writers queue instead of failing later).
+class Transaction final {
+public:
+    explicit Transaction(QSqlDatabase &db);
+    ~Transaction(); // rolls back unless commit() succeeded
+    Transaction(const Transaction &) = delete;
+    Transaction &operator=(const Transaction &) = delete;
+
+    [[nodiscard]] bool began() const { return m_began; }
+    [[nodiscard]] const Error &beginError() const { return m_error; }
+    [[nodiscard]] Status commit();
+
+private:
+    QSqlDatabase &m_db;
+    bool m_began = false;
+    bool m_done = false;
+    Error m_error;
+};
+
+} // namespace taskmaster::server::sql
