@@ -56,12 +56,18 @@ Result<QSqlQuery> run(QSqlDatabase &db, const char *what, const QString &text, c
     q.setForwardOnly(true);
     QElapsedTimer timer;
     timer.start();
-    if (!q.prepare(text))
-        return toError(q.lastError(), what);
-    for (const QVariant &v : binds)
-        q.addBindValue(v);
-    if (!q.exec())
-        return toError(q.lastError(), what);
+    // Without binds the statement runs unprepared: PostgreSQL cannot PREPARE some (LOCK, SET).
+    if (binds.isEmpty()) {
+        if (!q.exec(text))
+            return toError(q.lastError(), what);
+    } else {
+        if (!q.prepare(text))
+            return toError(q.lastError(), what);
+        for (const QVariant &v : binds)
+            q.addBindValue(v);
+        if (!q.exec())
+            return toError(q.lastError(), what);
+    }
     const qint64 ms = timer.elapsed();
     if (ms >= g_slowQueryMs) {
         logEvent(lcSql(), QtWarningMsg, QStringLiteral("slow query"),

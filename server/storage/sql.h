@@ -22,7 +22,8 @@ enum class Dialect { Sqlite, Postgres };
 [[nodiscard]] Error toError(const QSqlError &error, const char *what);
 [[nodiscard]] bool isUniqueViolation(const QSqlError &error);
 
-// Prepares and runs `text` with positional binds; on failure returns the mapped Error.
+// Prepares and runs `text` with positional binds (without binds it runs unprepared); on failure
+// returns the mapped Error.
 // Queries slower than the slow-query threshold are logged with their name and duration.
 [[nodiscard]] Result<QSqlQuery> run(QSqlDatabase &db, const char *what, const QString &text,
                                     std::initializer_list<QVariant> binds = {});

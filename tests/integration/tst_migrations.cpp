@@ -3,13 +3,13 @@
 // at once all succeed; the statement splitter keeps trigger bodies whole.
 #include "server/storage/db_pool.h"
 #include "server/storage/migrator.h"
+#include "tests/support/test_database.h"
 #include "tests/support/test_env.h"
 
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QUuid>
 
 using namespace taskmaster;
 using namespace taskmaster::server;
@@ -27,8 +27,7 @@ private Q_SLOTS:
 
 private:
     void backends();
-    // A new empty database of the back end, as pool options.
-    DbPoolOptions freshDatabase(const QString &backend);
+    DbPoolOptions emptyDatabase(const QString &backend) { return test::freshDatabase(backend, m_dir, m_pgUrl, false); }
 
     QTemporaryDir m_dir;
     QString m_pgUrl;
@@ -48,29 +47,6 @@ void TestMigrations::backends()
     QTest::addColumn<QString>("backend");
     QTest::newRow("sqlite") << QStringLiteral("sqlite");
     QTest::newRow("postgres") << QStringLiteral("postgres");
-}
-
-DbPoolOptions TestMigrations::freshDatabase(const QString &backend)
-{
-    const QString name = QStringLiteral("mig_") + QUuid::createUuid().toString(QUuid::Id128).left(12);
-    DbPoolOptions o;
-    o.minThreads = 1;
-    o.maxThreads = 4;
-    if (backend == QLatin1String("sqlite")) {
-        o.backend = DbPoolOptions::Backend::Sqlite;
-        o.sqlitePath = m_dir.filePath(name + QStringLiteral(".sqlite"));
-        return o;
-    }
-    o.backend = DbPoolOptions::Backend::Postgres;
-    o.postgres = *parseDatabaseUrl(m_pgUrl);
-    DbPool admin(o);
-    const bool created
-        = admin.run([&](QSqlDatabase &db) { return QSqlQuery(db).exec(QStringLiteral("CREATE DATABASE ") + name); })
-              .result();
-    if (!created)
-        qFatal("cannot create a test database");
-    o.postgres.database = name;
-    return o;
 }
 
 void TestMigrations::split_data()
@@ -100,7 +76,7 @@ void TestMigrations::split()
 void TestMigrations::freshDatabase()
 {
     QFETCH(QString, backend);
-    const DbPoolOptions o = freshDatabase(backend);
+    const DbPoolOptions o = emptyDatabase(backend);
     DbPool pool(o);
     const int expected = Migrator::bundled(o.backend).constLast().version;
 
@@ -155,7 +131,7 @@ void TestMigrations::freshDatabase()
 void TestMigrations::concurrentInstances()
 {
     QFETCH(QString, backend);
-    const DbPoolOptions o = freshDatabase(backend);
+    const DbPoolOptions o = emptyDatabase(backend);
     // Four pools stand for four instances starting at the same moment.
     std::vector<std::unique_ptr<DbPool>> instances;
     QList<QFuture<Result<int>>> results;

@@ -1,0 +1,17 @@
+// Test support: a new, empty, migrated database for one test, on SQLite (a file in a temporary
+// directory) or on the real PostgreSQL of the test command (CREATE DATABASE with a random name).
+#pragma once
+
+#include "server/storage/db_pool.h"
+
+#include <QString>
+#include <QTemporaryDir>
+
+namespace taskmaster::test {
+
+// "sqlite" or "postgres"; pgUrl is TM_TEST_DATABASE_URL. Aborts the test run on failure, since
+// nothing after it could mean anything.
+[[nodiscard]] server::DbPoolOptions freshDatabase(const QString &backend, const QTemporaryDir &dir,
+                                                  const QString &pgUrl, bool migrate = true);
+
+} // namespace taskmaster::test
