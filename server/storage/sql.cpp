@@ -14,6 +14,12 @@ Q_LOGGING_CATEGORY(lcSql, "tm.db.sql")
 
 namespace {
 std::atomic<int> g_slowQueryMs = 200;
+thread_local qint64 t_queries = 0;
+} // namespace
+
+qint64 queriesOnThisThread()
+{
+    return t_queries;
 }
 
 void setSlowQueryThresholdMs(int ms)
@@ -54,6 +60,7 @@ Result<QSqlQuery> run(QSqlDatabase &db, const char *what, const QString &text, c
 {
     QSqlQuery q(db);
     q.setForwardOnly(true);
+    ++t_queries;
     QElapsedTimer timer;
     timer.start();
     // Without binds the statement runs unprepared: PostgreSQL cannot PREPARE some (LOCK, SET).

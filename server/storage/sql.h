@@ -31,6 +31,9 @@ enum class Dialect { Sqlite, Postgres };
 [[nodiscard]] Result<QSqlQuery> run(QSqlDatabase &db, const char *what, const QString &text, const QVariantList &binds);
 
 void setSlowQueryThresholdMs(int ms);
+// Statements run() has executed on the calling thread: lets tests prove a route makes a fixed
+// number of queries whatever the page size (no N+1).
+[[nodiscard]] qint64 queriesOnThisThread();
 
 // RAII transaction (BEGIN IMMEDIATE on SQLite, so writers queue instead of failing later).
 class Transaction final {

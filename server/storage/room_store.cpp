@@ -1,0 +1,584 @@
+#include "server/storage/room_store.h"
+
+#include "server/storage/event_store.h"
+#include "server/storage/sql.h"
+#include "server/storage/user_store.h"
+
+#include <QHash>
+#include <QSet>
+
+#include <algorithm>
+#include <map>
+
+namespace taskmaster::server::store {
+
+namespace {
+
+const QString kMessageColumns
+    = QStringLiteral("id, room_id, seq, author_id, body, client_id, created_at, edited_at, deleted");
+
+Message readMessage(const QSqlQuery &q)
+{
+    Message m;
+    m.id = q.value(0).toLongLong();
+    m.roomId = q.value(1).toLongLong();
+    m.seq = q.value(2).toLongLong();
+    m.authorId = q.value(3).toLongLong();
+    m.body = q.value(4).toString();
+    if (!q.value(5).isNull())
+        m.clientId = q.value(5).toString();
+    m.createdAt = fromMs(q.value(6).toLongLong());
+    if (!q.value(7).isNull())
+        m.editedAt = fromMs(q.value(7).toLongLong());
+    m.deleted = q.value(8).toBool();
+    return m;
+}
+
+QString placeholders(qsizetype n)
+{
+    QString s;
+    s.reserve(n * 3);
+    for (qsizetype i = 0; i < n; ++i)
+        s += i == 0 ? QStringLiteral("?") : QStringLiteral(", ?");
+    return s;
+}
+
+QString forUpdate(QSqlDatabase &db)
+{
+    // SQLite has no row locks; BEGIN IMMEDIATE already serialises its writers.
+    return sql::dialectOf(db) == sql::Dialect::Postgres ? QStringLiteral(" FOR UPDATE") : QString();
+}
+
+Error roomNotFound()
+{
+    return Error {ErrorCode::NotFound, QStringLiteral("room not found"), {}};
+}
+
+// The room as its member sees it; nullopt when userId is not a member.
+Result<std::optional<Room>> loadRoom(QSqlDatabase &db, Id roomId, Id userId)
+{
+    auto q = sql::run(db, "rooms.get",
+                      QStringLiteral("SELECT r.id, r.name, r.kind, r.created_at, r.last_seq, "
+                                     "(SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.room_id = r.id "
+                                     "AND m.seq > rm.read_seq AND m.author_id <> rm.user_id AND m.deleted = false "
+                                     "LIMIT %1) unread_rows) "
+                                     "FROM rooms r JOIN room_members rm ON rm.room_id = r.id "
+                                     "WHERE r.id = ? AND rm.user_id = ?")
+                          .arg(kUnreadCap),
+                      {roomId, userId});
+    if (!q)
+        return q.error();
+    if (!q->next())
+        return std::optional<Room>();
+    Room room;
+    room.id = q->value(0).toLongLong();
+    room.name = q->value(1).toString();
+    room.kind = q->value(2).toInt() == 1 ? RoomKind::Direct : RoomKind::Group;
+    room.createdAt = fromMs(q->value(3).toLongLong());
+    room.lastSeq = q->value(4).toLongLong();
+    room.unread = q->value(5).toLongLong();
+    q->finish();
+    auto members
+        = sql::run(db, "rooms.members",
+                   QStringLiteral("SELECT user_id FROM room_members WHERE room_id = ? ORDER BY user_id"), {roomId});
+    if (!members)
+        return members.error();
+    while (members->next())
+        room.memberIds.append(members->value(0).toLongLong());
+    return std::optional<Room>(room);
+}
+
+Result<bool> userExists(QSqlDatabase &db, Id userId)
+{
+    auto q = sql::run(db, "users.exists", QStringLiteral("SELECT 1 FROM users WHERE id = ?"), {userId});
+    if (!q)
+        return q.error();
+    return q->next();
+}
+
+} // namespace
+
+Result<RoomWrite> createRoom(QSqlDatabase &db, Id callerId, const QString &name, const QList<Id> &memberIds,
+                             qint64 nowMs)
+{
+    QList<Id> members {callerId};
+    for (Id id : memberIds) {
+        if (!members.contains(id))
+            members.append(id);
+    }
+    sql::Transaction tx(db);
+    if (!tx.began())
+        return tx.beginError();
+    QVariantList binds;
+    for (Id id : members)
+        binds << id;
+    auto known = sql::run(
+        db, "users.count_ids",
+        QStringLiteral("SELECT count(*) FROM users WHERE id IN (%1)").arg(placeholders(members.size())), binds);
+    if (!known)
+        return known.error();
+    known->next();
+    if (known->value(0).toLongLong() != members.size())
+        return Error::validation(QStringLiteral("memberIds"), QStringLiteral("memberIds names an unknown user"));
+    known->finish();
+
+    auto room = sql::run(db, "rooms.insert",
+                         QStringLiteral("INSERT INTO rooms (name, kind, created_at) VALUES (?, 0, ?) RETURNING id"),
+                         {name, nowMs});
+    if (!room)
+        return room.error();
+    room->next();
+    const Id roomId = room->value(0).toLongLong();
+    room->finish();
+
+    QString text = QStringLiteral("INSERT INTO room_members (room_id, user_id, joined_at) VALUES ");
+    QVariantList memberBinds;
+    QList<EventRow> events;
+    for (qsizetype i = 0; i < members.size(); ++i) {
+        text += i == 0 ? QStringLiteral("(?, ?, ?)") : QStringLiteral(", (?, ?, ?)");
+        memberBinds << roomId << members[i] << nowMs;
+        events.append(EventRow {EventType::MemberJoined, members[i]});
+    }
+    if (auto q = sql::run(db, "room_members.insert", text, memberBinds); !q)
+        return q.error();
+    auto first = appendEvents(db, Channel::room(roomId), events, nowMs);
+    if (!first)
+        return first.error();
+    auto loaded = loadRoom(db, roomId, callerId);
+    if (!loaded)
+        return loaded.error();
+    if (auto e = tx.commit())
+        return *e;
+    return RoomWrite {**loaded, *first};
+}
+
+Result<QList<Room>> roomsForUser(QSqlDatabase &db, Id userId)
+{
+    auto q = sql::run(db, "rooms.for_user",
+                      QStringLiteral("SELECT r.id, r.name, r.kind, r.created_at, r.last_seq, "
+                                     "(SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.room_id = r.id "
+                                     "AND m.seq > rm.read_seq AND m.author_id <> rm.user_id AND m.deleted = false "
+                                     "LIMIT %1) unread_rows) "
+                                     "FROM room_members rm JOIN rooms r ON r.id = rm.room_id "
+                                     "WHERE rm.user_id = ? ORDER BY r.id")
+                          .arg(kUnreadCap),
+                      {userId});
+    if (!q)
+        return q.error();
+    QList<Room> rooms;
+    QHash<Id, qsizetype> index;
+    while (q->next()) {
+        Room room;
+        room.id = q->value(0).toLongLong();
+        room.name = q->value(1).toString();
+        room.kind = q->value(2).toInt() == 1 ? RoomKind::Direct : RoomKind::Group;
+        room.createdAt = fromMs(q->value(3).toLongLong());
+        room.lastSeq = q->value(4).toLongLong();
+        room.unread = q->value(5).toLongLong();
+        index.insert(room.id, rooms.size());
+        rooms.append(room);
+    }
+    q->finish();
+    if (rooms.isEmpty())
+        return rooms;
+    auto members = sql::run(db, "rooms.members_for_user",
+                            QStringLiteral("SELECT m.room_id, m.user_id FROM room_members m JOIN room_members mine "
+                                           "ON mine.room_id = m.room_id WHERE mine.user_id = ? "
+                                           "ORDER BY m.room_id, m.user_id"),
+                            {userId});
+    if (!members)
+        return members.error();
+    while (members->next())
+        rooms[index.value(members->value(0).toLongLong())].memberIds.append(members->value(1).toLongLong());
+    return rooms;
+}
+
+Result<std::optional<Room>> roomForMember(QSqlDatabase &db, Id roomId, Id userId)
+{
+    return loadRoom(db, roomId, userId);
+}
+
+Result<bool> isRoomMember(QSqlDatabase &db, Id roomId, Id userId)
+{
+    auto q = sql::run(db, "room_members.is_member",
+                      QStringLiteral("SELECT 1 FROM room_members WHERE room_id = ? AND user_id = ?"), {roomId, userId});
+    if (!q)
+        return q.error();
+    return q->next();
+}
+
+Result<RoomWrite> addRoomMember(QSqlDatabase &db, Id roomId, Id callerId, Id userId, qint64 nowMs)
+{
+    sql::Transaction tx(db);
+    if (!tx.began())
+        return tx.beginError();
+    auto member = isRoomMember(db, roomId, callerId);
+    if (!member)
+        return member.error();
+    if (!*member)
+        return roomNotFound();
+    auto exists = userExists(db, userId);
+    if (!exists)
+        return exists.error();
+    if (!*exists)
+        return Error {ErrorCode::NotFound, QStringLiteral("user not found"), QStringLiteral("userId")};
+    auto insert = sql::run(db, "room_members.insert",
+                           QStringLiteral("INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?, ?, ?)"),
+                           {roomId, userId, nowMs});
+    if (!insert) {
+        if (insert.error().code == ErrorCode::Conflict)
+            return Error {ErrorCode::Conflict, QStringLiteral("already a member"), QStringLiteral("userId")};
+        return insert.error();
+    }
+    auto seq = appendEvents(db, Channel::room(roomId), {EventRow {EventType::MemberJoined, userId}}, nowMs);
+    if (!seq)
+        return seq.error();
+    auto loaded = loadRoom(db, roomId, callerId);
+    if (!loaded)
+        return loaded.error();
+    if (auto e = tx.commit())
+        return *e;
+    return RoomWrite {**loaded, *seq};
+}
+
+Result<RoomWrite> removeRoomMember(QSqlDatabase &db, Id roomId, Id callerId, Id userId, qint64 nowMs)
+{
+    sql::Transaction tx(db);
+    if (!tx.began())
+        return tx.beginError();
+    auto members = sql::run(
+        db, "room_members.list_joined",
+        QStringLiteral("SELECT user_id FROM room_members WHERE room_id = ? ORDER BY joined_at, user_id"), {roomId});
+    if (!members)
+        return members.error();
+    QList<Id> ids;
+    while (members->next())
+        ids.append(members->value(0).toLongLong());
+    members->finish();
+    if (!ids.contains(callerId))
+        return roomNotFound();
+    if (!ids.contains(userId))
+        return Error {ErrorCode::NotFound, QStringLiteral("not a member"), QStringLiteral("userId")};
+    if (userId != callerId && ids.constFirst() != callerId)
+        return Error {ErrorCode::Forbidden, QStringLiteral("only the room's creator may remove others"), {}};
+    // The room as the caller saw it, before the removal (the caller may be the one leaving).
+    auto before = loadRoom(db, roomId, callerId);
+    if (!before)
+        return before.error();
+    if (auto q
+        = sql::run(db, "room_members.delete",
+                   QStringLiteral("DELETE FROM room_members WHERE room_id = ? AND user_id = ?"), {roomId, userId});
+        !q)
+        return q.error();
+    auto seq = appendEvents(db, Channel::room(roomId), {EventRow {EventType::MemberLeft, userId}}, nowMs);
+    if (!seq)
+        return seq.error();
+    if (auto e = tx.commit())
+        return *e;
+    Room room = **before;
+    room.memberIds.removeAll(userId);
+    room.lastSeq = *seq;
+    return RoomWrite {room, *seq};
+}
+
+Result<Seq> markRead(QSqlDatabase &db, Id roomId, Id userId, Seq seq)
+{
+    auto q = sql::run(
+        db, "room_members.mark_read",
+        QStringLiteral("UPDATE room_members SET read_seq = CASE WHEN read_seq > ? THEN read_seq ELSE "
+                       "(SELECT CASE WHEN ? > r.last_seq THEN r.last_seq ELSE ? END FROM rooms r WHERE r.id = ?) "
+                       "END WHERE room_id = ? AND user_id = ? RETURNING read_seq"),
+        {seq, seq, seq, roomId, roomId, userId});
+    if (!q)
+        return q.error();
+    if (!q->next())
+        return roomNotFound();
+    return q->value(0).toLongLong();
+}
+
+Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QList<NewMessage> &batch, qint64 nowMs)
+{
+    QList<Result<StoredMessage>> results;
+    results.reserve(batch.size());
+    if (batch.isEmpty())
+        return results;
+
+    sql::Transaction tx(db);
+    if (!tx.began())
+        return tx.beginError();
+
+    // 1. Lock the rooms in id order (no deadlock between two batches).
+    std::map<Id, Seq> lastSeq; // ordered by room id
+    for (const NewMessage &m : batch)
+        lastSeq.emplace(m.roomId, 0);
+    QVariantList roomBinds;
+    for (const auto &[roomId, _] : lastSeq)
+        roomBinds << roomId;
+    auto locked = sql::run(db, "messages.lock_rooms",
+                           QStringLiteral("SELECT id, last_seq FROM rooms WHERE id IN (%1) ORDER BY id")
+                                   .arg(placeholders(roomBinds.size()))
+                               + forUpdate(db),
+                           roomBinds);
+    if (!locked)
+        return locked.error();
+    QSet<Id> existingRooms;
+    while (locked->next())
+        existingRooms.insert(locked->value(0).toLongLong());
+    locked->finish();
+
+    // 2. Memberships of every (room, author) pair, in one query.
+    QSet<Id> authors;
+    for (const NewMessage &m : batch)
+        authors.insert(m.authorId);
+    QVariantList memberBinds = roomBinds;
+    for (Id a : authors)
+        memberBinds << a;
+    auto members
+        = sql::run(db, "messages.members",
+                   QStringLiteral("SELECT room_id, user_id FROM room_members WHERE room_id IN (%1) AND user_id IN (%2)")
+                       .arg(placeholders(roomBinds.size()), placeholders(authors.size())),
+                   memberBinds);
+    if (!members)
+        return members.error();
+    QSet<std::pair<Id, Id>> membership;
+    while (members->next())
+        membership.insert({members->value(0).toLongLong(), members->value(1).toLongLong()});
+    members->finish();
+
+    // 3. Messages already stored under the same (author, clientId), in one query.
+    QHash<std::pair<Id, QString>, Message> seen;
+    QVariantList dupBinds;
+    QString dupText;
+    for (const NewMessage &m : batch) {
+        if (!m.clientId)
+            continue;
+        dupText += dupText.isEmpty() ? QStringLiteral("(author_id = ? AND client_id = ?)")
+                                     : QStringLiteral(" OR (author_id = ? AND client_id = ?)");
+        dupBinds << m.authorId << *m.clientId;
+    }
+    if (!dupBinds.isEmpty()) {
+        auto dups = sql::run(
+            db, "messages.by_client_id",
+            QStringLiteral("SELECT ") + kMessageColumns + QStringLiteral(" FROM messages WHERE ") + dupText, dupBinds);
+        if (!dups)
+            return dups.error();
+        while (dups->next()) {
+            Message m = readMessage(*dups);
+            seen.insert({m.authorId, *m.clientId}, m);
+        }
+    }
+
+    // 4. Decide each item; count the new messages per room.
+    enum class Fate { New, Duplicate, DuplicateInBatch, NotMember };
+    QList<Fate> fate;
+    QHash<std::pair<Id, QString>, qsizetype> firstInBatch;
+    std::map<Id, int> newPerRoom;
+    for (qsizetype i = 0; i < batch.size(); ++i) {
+        const NewMessage &m = batch[i];
+        if (!existingRooms.contains(m.roomId) || !membership.contains({m.roomId, m.authorId})) {
+            fate << Fate::NotMember;
+            continue;
+        }
+        if (m.clientId) {
+            const std::pair<Id, QString> key {m.authorId, *m.clientId};
+            if (seen.contains(key)) {
+                fate << Fate::Duplicate;
+                continue;
+            }
+            if (firstInBatch.contains(key)) {
+                fate << Fate::DuplicateInBatch;
+                continue;
+            }
+            firstInBatch.insert(key, i);
+        }
+        fate << Fate::New;
+        ++newPerRoom[m.roomId];
+    }
+
+    // 5. Seqs: one statement per room; the rows and events: one multi-row statement each.
+    std::map<Id, Seq> nextSeq;
+    for (const auto &[roomId, n] : newPerRoom) {
+        auto first = reserveSeqs(db, Channel::room(roomId), n);
+        if (!first)
+            return first.error();
+        nextSeq[roomId] = *first;
+    }
+    QList<Seq> seqOf(batch.size(), 0);
+    for (qsizetype i = 0; i < batch.size(); ++i) {
+        if (fate[i] == Fate::New)
+            seqOf[i] = nextSeq[batch[i].roomId]++;
+    }
+    QHash<std::pair<Id, Seq>, Message> inserted; // (room, seq) -> stored row
+    constexpr qsizetype kChunk = 400; // 7 binds a row, under SQLite's 32766
+    QList<qsizetype> fresh;
+    for (qsizetype i = 0; i < batch.size(); ++i) {
+        if (fate[i] == Fate::New)
+            fresh << i;
+    }
+    for (qsizetype start = 0; start < fresh.size(); start += kChunk) {
+        const qsizetype end = std::min(fresh.size(), start + kChunk);
+        QString text = QStringLiteral(
+            "INSERT INTO messages (room_id, seq, author_id, body, client_id, created_at, deleted) VALUES ");
+        QVariantList binds;
+        binds.reserve((end - start) * 7);
+        for (qsizetype k = start; k < end; ++k) {
+            const NewMessage &m = batch[fresh[k]];
+            text += k == start ? QStringLiteral("(?, ?, ?, ?, ?, ?, false)")
+                               : QStringLiteral(", (?, ?, ?, ?, ?, ?, false)");
+            binds << m.roomId << seqOf[fresh[k]] << m.authorId << m.body
+                  << (m.clientId ? QVariant(*m.clientId) : QVariant(QMetaType::fromType<QString>())) << nowMs;
+        }
+        text += QStringLiteral(" RETURNING ") + kMessageColumns;
+        auto q = sql::run(db, "messages.insert_batch", text, binds);
+        if (!q)
+            return q.error();
+        while (q->next()) {
+            Message m = readMessage(*q);
+            inserted.insert({m.roomId, m.seq}, m);
+        }
+    }
+    std::map<Id, QList<EventRow>> eventsPerRoom;
+    std::map<Id, Seq> firstSeqPerRoom;
+    for (qsizetype i : fresh) {
+        const Id roomId = batch[i].roomId;
+        const Message &m = inserted.value({roomId, seqOf[i]});
+        if (!firstSeqPerRoom.count(roomId))
+            firstSeqPerRoom[roomId] = seqOf[i];
+        eventsPerRoom[roomId].append(EventRow {EventType::MessageCreated, m.id});
+    }
+    for (const auto &[roomId, events] : eventsPerRoom) {
+        if (auto e = recordEvents(db, Channel::room(roomId), firstSeqPerRoom[roomId], events, nowMs))
+            return *e;
+    }
+    if (auto e = tx.commit())
+        return *e;
+
+    for (qsizetype i = 0; i < batch.size(); ++i) {
+        const NewMessage &m = batch[i];
+        switch (fate[i]) {
+        case Fate::New:
+            results.append(StoredMessage {inserted.value({m.roomId, seqOf[i]}), false});
+            break;
+        case Fate::Duplicate:
+            results.append(StoredMessage {seen.value({m.authorId, *m.clientId}), true});
+            break;
+        case Fate::DuplicateInBatch: {
+            const qsizetype first = firstInBatch.value({m.authorId, *m.clientId});
+            results.append(StoredMessage {inserted.value({batch[first].roomId, seqOf[first]}), true});
+            break;
+        }
+        case Fate::NotMember:
+            results.append(roomNotFound());
+            break;
+        }
+    }
+    return results;
+}
+
+namespace {
+// Locks the message's room row (PostgreSQL) and loads the message if the caller may change it.
+Result<Message> messageForAuthor(QSqlDatabase &db, Id messageId, Id callerId)
+{
+    auto q = sql::run(db, "messages.get_for_author",
+                      QStringLiteral("SELECT m.id, m.room_id, m.seq, m.author_id, m.body, m.client_id, m.created_at, "
+                                     "m.edited_at, m.deleted, rm.user_id FROM messages m LEFT JOIN room_members rm "
+                                     "ON rm.room_id = m.room_id AND rm.user_id = ? WHERE m.id = ?"),
+                      {callerId, messageId});
+    if (!q)
+        return q.error();
+    if (!q->next() || q->value(9).isNull())
+        return Error {ErrorCode::NotFound, QStringLiteral("message not found"), {}};
+    Message m = readMessage(*q);
+    if (m.authorId != callerId)
+        return Error {ErrorCode::Forbidden, QStringLiteral("only the author may change a message"), {}};
+    return m;
+}
+
+Result<MessageWrite> updateMessage(QSqlDatabase &db, Id messageId, Id callerId, const std::optional<QString> &body,
+                                   qint64 nowMs)
+{
+    sql::Transaction tx(db);
+    if (!tx.began())
+        return tx.beginError();
+    auto current = messageForAuthor(db, messageId, callerId);
+    if (!current)
+        return current.error();
+    if (current->deleted) {
+        if (body)
+            return Error {ErrorCode::NotFound, QStringLiteral("message was deleted"), {}};
+        return MessageWrite {*current, 0}; // deleting twice changes nothing
+    }
+    // The room row is the seq counter: reserveSeqs locks it (UPDATE) before the message changes.
+    auto seq = reserveSeqs(db, Channel::room(current->roomId), 1);
+    if (!seq)
+        return seq.error();
+    auto q = body ? sql::run(db, "messages.edit",
+                             QStringLiteral("UPDATE messages SET body = ?, edited_at = ? WHERE id = ? RETURNING ")
+                                 + kMessageColumns,
+                             {*body, nowMs, messageId})
+                  : sql::run(db, "messages.delete",
+                             QStringLiteral(
+                                 "UPDATE messages SET body = '', deleted = true, edited_at = ? WHERE id = ? RETURNING ")
+                                 + kMessageColumns,
+                             {nowMs, messageId});
+    if (!q)
+        return q.error();
+    q->next();
+    Message updated = readMessage(*q);
+    q->finish();
+    if (auto e = recordEvents(db, Channel::room(updated.roomId), *seq,
+                              {EventRow {EventType::MessageUpdated, messageId}}, nowMs))
+        return *e;
+    if (auto e = tx.commit())
+        return *e;
+    return MessageWrite {updated, *seq};
+}
+} // namespace
+
+Result<MessageWrite> editMessage(QSqlDatabase &db, Id messageId, Id callerId, const QString &body, qint64 nowMs)
+{
+    return updateMessage(db, messageId, callerId, body, nowMs);
+}
+
+Result<MessageWrite> deleteMessage(QSqlDatabase &db, Id messageId, Id callerId, qint64 nowMs)
+{
+    return updateMessage(db, messageId, callerId, std::nullopt, nowMs);
+}
+
+Result<HistoryPage> history(QSqlDatabase &db, Id roomId, Id callerId, std::optional<Seq> before,
+                            std::optional<Seq> after, int limit)
+{
+    // Membership and page in one query: no rows and no membership look the same, so check
+    // membership only when the page is empty.
+    const bool ascending = after.has_value();
+    const QString text = QStringLiteral("SELECT ") + kMessageColumns
+        + QStringLiteral(" FROM messages WHERE room_id = ? AND seq %1 ? AND EXISTS "
+                         "(SELECT 1 FROM room_members WHERE room_id = ? AND user_id = ?) "
+                         "ORDER BY seq %2 LIMIT ?")
+              .arg(ascending ? QStringLiteral(">") : QStringLiteral("<"),
+                   ascending ? QStringLiteral("ASC") : QStringLiteral("DESC"));
+    const Seq bound = ascending ? *after : before.value_or(std::numeric_limits<qint64>::max());
+    auto q = sql::run(db, "messages.history", text, {roomId, bound, roomId, callerId, limit + 1});
+    if (!q)
+        return q.error();
+    HistoryPage page;
+    while (q->next())
+        page.items.append(readMessage(*q));
+    q->finish();
+    if (page.items.isEmpty()) {
+        auto member = isRoomMember(db, roomId, callerId);
+        if (!member)
+            return member.error();
+        if (!*member)
+            return roomNotFound();
+    }
+    if (page.items.size() > limit) {
+        page.hasMore = true;
+        page.items.removeLast();
+    }
+    if (!ascending)
+        std::reverse(page.items.begin(), page.items.end());
+    return page;
+}
+
+} // namespace taskmaster::server::store
