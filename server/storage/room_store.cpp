@@ -345,21 +345,32 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
         membership.insert({members->value(0).toLongLong(), members->value(1).toLongLong()});
     members->finish();
 
-    // 3. Messages already stored under the same (author, clientId), in one query.
+    // 3. Messages already stored under the same (author, clientId): authors IN (...) and clientIds
+    //    IN (...), in chunks, then exact pairs matched here (an OR chain of pairs is too deep for
+    //    SQLite's expression limit).
     QHash<std::pair<Id, QString>, Message> seen;
-    QVariantList dupBinds;
-    QString dupText;
+    QSet<QString> clientIdSet;
+    QSet<Id> clientAuthors;
     for (const NewMessage &m : batch) {
-        if (!m.clientId)
-            continue;
-        dupText += dupText.isEmpty() ? QStringLiteral("(author_id = ? AND client_id = ?)")
-                                     : QStringLiteral(" OR (author_id = ? AND client_id = ?)");
-        dupBinds << m.authorId << *m.clientId;
+        if (m.clientId) {
+            clientIdSet.insert(*m.clientId);
+            clientAuthors.insert(m.authorId);
+        }
     }
-    if (!dupBinds.isEmpty()) {
-        auto dups = sql::run(
-            db, "messages.by_client_id",
-            QStringLiteral("SELECT ") + kMessageColumns + QStringLiteral(" FROM messages WHERE ") + dupText, dupBinds);
+    const QStringList clientIds(clientIdSet.cbegin(), clientIdSet.cend());
+    constexpr qsizetype kIdChunk = 500;
+    for (qsizetype start = 0; start < clientIds.size(); start += kIdChunk) {
+        const qsizetype n = std::min(kIdChunk, clientIds.size() - start);
+        QVariantList binds;
+        for (Id a : clientAuthors)
+            binds << a;
+        for (qsizetype i = start; i < start + n; ++i)
+            binds << clientIds[i];
+        auto dups = sql::run(db, "messages.by_client_id",
+                             QStringLiteral("SELECT ") + kMessageColumns
+                                 + QStringLiteral(" FROM messages WHERE author_id IN (%1) AND client_id IN (%2)")
+                                       .arg(placeholders(clientAuthors.size()), placeholders(n)),
+                             binds);
         if (!dups)
             return dups.error();
         while (dups->next()) {
