@@ -185,6 +185,18 @@ QString IdArray::expected()
     return QStringLiteral("an array of positive integers");
 }
 
+std::optional<ErrorCode> ErrorCodeName::convert(const QJsonValue &v)
+{
+    if (!v.isString())
+        return std::nullopt;
+    return errorCodeFromName(v.toString());
+}
+
+QString ErrorCodeName::expected()
+{
+    return QStringLiteral("an error code of the protocol");
+}
+
 } // namespace json
 
 } // namespace taskmaster

@@ -92,6 +92,12 @@ struct IdArray {
     static std::optional<QList<taskmaster::Id>> convert(const QJsonValue &v);
     static QString expected();
 };
+// An error code name of PROTOCOL.md ("validation_failed").
+struct ErrorCodeName {
+    using Type = ErrorCode;
+    static std::optional<ErrorCode> convert(const QJsonValue &v);
+    static QString expected();
+};
 // A string naming an enum value, read with one of the *FromWire helpers of types.h.
 template<typename E, std::optional<E> (*FromWire)(const QString &)> struct Enum {
     using Type = E;
@@ -126,13 +132,10 @@ public:
     JsonReader(const JsonReader &) = delete;
     JsonReader &operator=(const JsonReader &) = delete;
 
-    [[nodiscard]] const QJsonObject &object() const { return m_object; }
     [[nodiscard]] bool has(const char *key) const { return !value(key).isUndefined(); }
     [[nodiscard]] QJsonValue value(const char *key) const { return m_object.value(QLatin1StringView(key)); }
     [[nodiscard]] bool ok() const { return !m_error->has_value(); }
     [[nodiscard]] const std::optional<Error> &error() const { return *m_error; }
-    // The field name as reported in errors: the path of this reader plus `key`.
-    [[nodiscard]] QString fieldName(const char *key) const { return m_path + QLatin1StringView(key); }
 
     // A field that must be present and not null.
     template<typename K> typename K::Type required(const char *key)
@@ -271,8 +274,7 @@ template<typename T> [[nodiscard]] Result<T> fromJson(const QJsonObject &object)
     return r.finish(std::move(value));
 }
 
-template<typename T>
-[[nodiscard]] Result<T> fromJson(QByteArrayView json, qint64 maxBytes = limits::kBodyBytesMax)
+template<typename T> [[nodiscard]] Result<T> fromJson(QByteArrayView json, qint64 maxBytes = limits::kBodyBytesMax)
 {
     Result<QJsonObject> object = parseObject(json, maxBytes);
     if (!object)

@@ -1,5 +1,6 @@
 #include "shared/codec/json_writer.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -8,109 +9,138 @@ namespace taskmaster {
 
 namespace {
 
-void appendHex4(QByteArray &out, char16_t u)
-{
-    static constexpr char kHex[] = "0123456789abcdef";
-    const char buf[6] = {'\\', 'u', kHex[(u >> 12) & 0xf], kHex[(u >> 8) & 0xf], kHex[(u >> 4) & 0xf], kHex[u & 0xf]};
-    out.append(buf, 6);
-}
+constexpr char kHex[] = "0123456789abcdef";
 
-void appendUtf8(QByteArray &out, char32_t cp)
-{
-    char buf[4];
-    int n = 0;
-    if (cp < 0x800) {
-        buf[n++] = static_cast<char>(0xc0 | (cp >> 6));
-    } else if (cp < 0x10000) {
-        buf[n++] = static_cast<char>(0xe0 | (cp >> 12));
-        buf[n++] = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    } else {
-        buf[n++] = static_cast<char>(0xf0 | (cp >> 18));
-        buf[n++] = static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-        buf[n++] = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    }
-    buf[n++] = static_cast<char>(0x80 | (cp & 0x3f));
-    out.append(buf, n);
-}
-
-// ASCII and Latin-1 code units below 0x80 that need a JSON escape.
-bool appendEscapedAscii(QByteArray &out, char16_t u)
+// The short escape of an ASCII code unit ('n' for '\n'), 'u' for \u00XX, 0 for none.
+constexpr char escapeOf(char16_t u)
 {
     switch (u) {
     case u'"':
-        out.append("\\\"", 2);
-        return true;
+        return '"';
     case u'\\':
-        out.append("\\\\", 2);
-        return true;
+        return '\\';
     case u'\n':
-        out.append("\\n", 2);
-        return true;
+        return 'n';
     case u'\r':
-        out.append("\\r", 2);
-        return true;
+        return 'r';
     case u'\t':
-        out.append("\\t", 2);
-        return true;
+        return 't';
     case u'\b':
-        out.append("\\b", 2);
-        return true;
+        return 'b';
     case u'\f':
-        out.append("\\f", 2);
-        return true;
+        return 'f';
     default:
-        if (u < 0x20) {
-            appendHex4(out, u);
-            return true;
-        }
-        return false;
+        return u < 0x20 ? 'u' : 0;
     }
+}
+
+// Bytes of the escaped UTF-8 form of `s` (without quotes). Lone surrogates become U+FFFD (3 bytes).
+qsizetype encodedSize(QStringView s)
+{
+    qsizetype n = 0;
+    const qsizetype size = s.size();
+    for (qsizetype i = 0; i < size; ++i) {
+        const char16_t u = s[i].unicode();
+        if (u < 0x80) {
+            const char e = escapeOf(u);
+            n += e == 0 ? 1 : e == 'u' ? 6 : 2;
+        } else if (u < 0x800) {
+            n += 2;
+        } else if (QChar::isHighSurrogate(u) && i + 1 < size && QChar::isLowSurrogate(s[i + 1].unicode())) {
+            n += 4;
+            ++i;
+        } else {
+            n += 3;
+        }
+    }
+    return n;
+}
+
+char *putUtf8(char *p, char32_t cp)
+{
+    if (cp < 0x80) {
+        *p++ = static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        *p++ = static_cast<char>(0xc0 | (cp >> 6));
+        *p++ = static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+        *p++ = static_cast<char>(0xe0 | (cp >> 12));
+        *p++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+        *p++ = static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+        *p++ = static_cast<char>(0xf0 | (cp >> 18));
+        *p++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+        *p++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+        *p++ = static_cast<char>(0x80 | (cp & 0x3f));
+    }
+    return p;
+}
+
+char *putAscii(char *p, char16_t u)
+{
+    const char e = escapeOf(u);
+    if (e == 0) {
+        *p++ = static_cast<char>(u);
+    } else if (e == 'u') {
+        const char escaped[6] = {'\\', 'u', '0', '0', kHex[(u >> 4) & 0xf], kHex[u & 0xf]};
+        p = std::copy_n(escaped, 6, p);
+    } else {
+        *p++ = '\\';
+        *p++ = e;
+    }
+    return p;
 }
 
 } // namespace
 
-void JsonWriter::separate()
+char *JsonWriter::put(qsizetype n)
 {
-    if (m_needComma)
-        m_out.append(',');
+    const bool comma = m_needComma;
+    const qsizetype start = m_out.size();
+    m_out.resize(start + n + (comma ? 1 : 0)); // grows geometrically; no work within capacity
+    char *p = m_out.data() + start;
+    if (comma)
+        *p++ = ',';
+    m_needComma = true;
+    return p;
 }
 
 JsonWriter &JsonWriter::beginObject()
 {
-    separate();
-    m_out.append('{');
+    *put(1) = '{';
     m_needComma = false;
     return *this;
 }
 
 JsonWriter &JsonWriter::endObject()
 {
-    m_out.append('}');
-    m_needComma = true;
+    m_needComma = false;
+    *put(1) = '}';
     return *this;
 }
 
 JsonWriter &JsonWriter::beginArray()
 {
-    separate();
-    m_out.append('[');
+    *put(1) = '[';
     m_needComma = false;
     return *this;
 }
 
 JsonWriter &JsonWriter::endArray()
 {
-    m_out.append(']');
-    m_needComma = true;
+    m_needComma = false;
+    *put(1) = ']';
     return *this;
 }
 
 JsonWriter &JsonWriter::key(const char *asciiKey)
 {
-    separate();
-    m_out.append('"');
-    m_out.append(asciiKey, static_cast<qsizetype>(std::strlen(asciiKey)));
-    m_out.append("\":", 2);
+    const auto n = static_cast<qsizetype>(std::strlen(asciiKey));
+    char *p = put(n + 3);
+    *p++ = '"';
+    p = std::copy_n(asciiKey, n, p);
+    *p++ = '"';
+    *p = ':';
     m_needComma = false;
     return *this;
 }
@@ -118,59 +148,58 @@ JsonWriter &JsonWriter::key(const char *asciiKey)
 JsonWriter &JsonWriter::key(QStringView key)
 {
     string(key);
-    m_out.append(':');
+    m_needComma = false;
+    *put(1) = ':';
     m_needComma = false;
     return *this;
 }
 
 JsonWriter &JsonWriter::string(QStringView s)
 {
-    separate();
-    m_out.reserve(m_out.size() + s.size() + 2);
-    m_out.append('"');
-    const qsizetype n = s.size();
-    for (qsizetype i = 0; i < n; ++i) {
+    // Two passes: the exact size first, then the bytes through a pointer.
+    char *p = put(encodedSize(s) + 2);
+    *p++ = '"';
+    const qsizetype size = s.size();
+    for (qsizetype i = 0; i < size; ++i) {
         const char16_t u = s[i].unicode();
         if (u < 0x80) {
-            if (!appendEscapedAscii(m_out, u))
-                m_out.append(static_cast<char>(u));
-        } else if (QChar::isHighSurrogate(u) && i + 1 < n && QChar::isLowSurrogate(s[i + 1].unicode())) {
-            appendUtf8(m_out, QChar::surrogateToUcs4(u, s[i + 1].unicode()));
+            p = putAscii(p, u);
+        } else if (QChar::isHighSurrogate(u) && i + 1 < size && QChar::isLowSurrogate(s[i + 1].unicode())) {
+            p = putUtf8(p, QChar::surrogateToUcs4(u, s[i + 1].unicode()));
             ++i;
         } else if (QChar::isSurrogate(u)) {
-            appendUtf8(m_out, QChar::ReplacementCharacter);
+            p = putUtf8(p, QChar::ReplacementCharacter);
         } else {
-            appendUtf8(m_out, u);
+            p = putUtf8(p, u);
         }
     }
-    m_out.append('"');
-    m_needComma = true;
+    *p = '"';
     return *this;
 }
 
 JsonWriter &JsonWriter::string(QLatin1StringView s)
 {
-    separate();
-    m_out.append('"');
+    qsizetype size = 2;
     for (char c : s) {
         const auto u = static_cast<unsigned char>(c);
-        if (u >= 0x80)
-            appendUtf8(m_out, u);
-        else if (!appendEscapedAscii(m_out, u))
-            m_out.append(c);
+        const char e = u < 0x80 ? escapeOf(u) : 0;
+        size += u >= 0x80 ? 2 : e == 0 ? 1 : e == 'u' ? 6 : 2;
     }
-    m_out.append('"');
-    m_needComma = true;
+    char *p = put(size);
+    *p++ = '"';
+    for (char c : s) {
+        const auto u = static_cast<unsigned char>(c);
+        p = u < 0x80 ? putAscii(p, u) : putUtf8(p, u);
+    }
+    *p = '"';
     return *this;
 }
 
 JsonWriter &JsonWriter::integer(qint64 n)
 {
-    separate();
     char buf[24];
     const auto r = std::to_chars(buf, buf + sizeof buf, n);
-    m_out.append(buf, r.ptr - buf);
-    m_needComma = true;
+    std::copy(buf, r.ptr, put(r.ptr - buf));
     return *this;
 }
 
@@ -178,38 +207,28 @@ JsonWriter &JsonWriter::number(double d)
 {
     if (!std::isfinite(d))
         return null();
-    separate();
     char buf[32];
     const auto r = std::to_chars(buf, buf + sizeof buf, d);
-    m_out.append(buf, r.ptr - buf);
-    m_needComma = true;
+    std::copy(buf, r.ptr, put(r.ptr - buf));
     return *this;
 }
 
 JsonWriter &JsonWriter::boolean(bool b)
 {
-    separate();
-    if (b)
-        m_out.append("true", 4);
-    else
-        m_out.append("false", 5);
-    m_needComma = true;
+    const QByteArrayView text = b ? QByteArrayView("true") : QByteArrayView("false");
+    std::copy(text.begin(), text.end(), put(text.size()));
     return *this;
 }
 
 JsonWriter &JsonWriter::null()
 {
-    separate();
-    m_out.append("null", 4);
-    m_needComma = true;
+    std::copy_n("null", 4, put(4));
     return *this;
 }
 
 JsonWriter &JsonWriter::raw(QByteArrayView json)
 {
-    separate();
-    m_out.append(json);
-    m_needComma = true;
+    std::copy(json.begin(), json.end(), put(json.size()));
     return *this;
 }
 

@@ -40,7 +40,9 @@ public:
     [[nodiscard]] QByteArray take() { return std::move(m_out); }
 
 private:
-    void separate();
+    // Room for `n` more bytes after the comma a value or key may need; where to write them.
+    // Marks a comma as due before the next value.
+    char *put(qsizetype n);
 
     QByteArray m_out;
     bool m_needComma = false;

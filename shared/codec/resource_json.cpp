@@ -172,11 +172,17 @@ void writeJson(JsonWriter &w, const ChannelEvent &event)
     switch (payloadOf(event.type)) {
     case Payload::Message:
         w.key("message");
-        event.message ? writeJson(w, *event.message) : void(w.null());
+        if (event.message)
+            writeJson(w, *event.message);
+        else
+            w.null();
         break;
     case Payload::Task:
         w.key("task");
-        event.task ? writeJson(w, *event.task) : void(w.null());
+        if (event.task)
+            writeJson(w, *event.task);
+        else
+            w.null();
         break;
     case Payload::UserId:
         w.key("userId");
@@ -212,6 +218,21 @@ void readJson(JsonReader &r, ChannelEvent &event)
         event.userId = r.required<json::Id>("userId");
         break;
     }
+}
+
+void writeErrorFields(JsonWriter &w, const Error &error)
+{
+    w.key("code").string(errorCodeName(error.code));
+    w.key("message").string(error.message);
+    if (!error.field.isEmpty())
+        w.key("field").string(error.field);
+}
+
+void readErrorFields(JsonReader &r, Error &error)
+{
+    error.code = r.required<json::ErrorCodeName>("code");
+    error.message = r.required<json::String>("message");
+    error.field = r.optional<json::String>("field").value_or(QString());
 }
 
 } // namespace taskmaster

@@ -31,6 +31,12 @@ void readJson(JsonReader &r, Room &room);
 void readJson(JsonReader &r, Message &message);
 void readJson(JsonReader &r, ChannelEvent &event);
 
+// The members of an error: "code", "message" and "field" when it is set, inside an object the
+// caller has begun. The REST error body nests them under "error"; the WebSocket error frame has
+// them at its top level. An unknown code does not decode (ValidationFailed, field "code").
+void writeErrorFields(JsonWriter &w, const Error &error);
+void readErrorFields(JsonReader &r, Error &error);
+
 namespace json {
 using RoleEnum = Enum<Role, roleFromWire>;
 using TaskStatusEnum = Enum<TaskStatus, taskStatusFromWire>;
