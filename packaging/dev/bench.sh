@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# bench.sh [NAME...]: builds, starts PostgreSQL and Redis, runs the benchmarks at full size
+# (default: every bench_* executable) and rewrites their section of docs/BENCHMARKS.md with the
+# figures, the exact command, the machine and the date. Figures are also printed.
+# Environment: TM_BENCH_ROWS (history table size, default 10000000). QTest picks the iteration
+# count so that each case measures at least TM_BENCH_MIN_TOTAL_MS (default 1000) in total.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${TM_BUILD_DIR:-$root/build}
+"$root/packaging/dev/setup.sh" >/dev/null
+"$root/packaging/dev/build.sh" -DTM_BUILD_BENCHMARKS=ON >/dev/null
+names=("$@")
+if ((${#names[@]} == 0)); then
+  mapfile -t names < <(cd "$build/tests/bench" && ls bench_* 2>/dev/null | grep -v '\.' || true)
+fi
+export TM_BENCH_ROWS=${TM_BENCH_ROWS:-10000000}
+min_total=${TM_BENCH_MIN_TOTAL_MS:-1000}
+machine="$(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME")"
+for name in "${names[@]}"; do
+  out=$(mktemp)
+  echo "bench: $name (TM_BENCH_ROWS=$TM_BENCH_ROWS)"
+  "$root/packaging/dev/with-services.sh" "$build/tests/bench/$name" -minimumtotal "$min_total" -csv >"$out"
+  # QTest -csv lines: "function","tag","metric",value per iteration,total,iterations
+  table=$(awk -F, '/^"/ && NF >= 6 {
+      gsub(/"/, "", $1); gsub(/"/, "", $2); gsub(/"/, "", $3);
+      printf "| %s | %s | %.3f ms | %d |\n", $1, $2, $4, $6 }' "$out")
+  echo "$table"
+  section="<!-- bench:$name -->
+### $name
+
+Command: \`TM_BENCH_ROWS=$TM_BENCH_ROWS packaging/dev/bench.sh $name\`
+Machine: $machine. Date: $(date -u +%Y-%m-%d).
+
+| benchmark | case | time per iteration | iterations |
+|---|---|---|---|
+$table
+<!-- /bench:$name -->"
+  doc="$root/docs/BENCHMARKS.md"
+  if grep -q "<!-- bench:$name -->" "$doc"; then
+    awk -v name="$name" -v section="$section" '
+      $0 == "<!-- bench:" name " -->" { print section; skip = 1; next }
+      $0 == "<!-- /bench:" name " -->" { skip = 0; next }
+      !skip { print }' "$doc" >"$doc.new" && mv "$doc.new" "$doc"
+  else
+    printf '\n%s\n' "$section" >>"$doc"
+  fi
+  rm -f "$out"
+done
