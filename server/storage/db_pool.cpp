@@ -1,5 +1,7 @@
 #include "server/storage/db_pool.h"
 
+#include "server/storage/sql.h"
+
 #include <QLoggingCategory>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -106,6 +108,8 @@ void DbPool::workerLoop(int workerId)
     const QString name = QStringLiteral("tm-db-%1-%2").arg(m_serial).arg(workerId);
     {
         QSqlDatabase db = openConnection(name);
+        sql::StatementCache statements;
+        sql::setThreadStatementCache(&statements);
         std::unique_lock lock(m_mutex);
         for (;;) {
             const bool woke
@@ -123,15 +127,21 @@ void DbPool::workerLoop(int workerId)
             lock.unlock();
             ensureOpen(db);
             job(db);
-            // A broken connection (server restarted, network cut) is reopened for the next job.
-            if (db.isOpen() && db.lastError().type() == QSqlError::ConnectionError)
+            statements.finishAll(); // no statement keeps rows, locks or a snapshot between jobs
+            // A broken connection (server restarted, network cut) is reopened for the next job,
+            // with its prepared statements forgotten.
+            if (db.isOpen() && db.lastError().type() == QSqlError::ConnectionError) {
+                statements.clear();
                 db.close();
+            }
             lock.lock();
             --m_busy;
             ++m_completed;
         }
         --m_alive;
         lock.unlock();
+        sql::setThreadStatementCache(nullptr);
+        statements.clear();
         db.close();
     }
     QSqlDatabase::removeDatabase(name);

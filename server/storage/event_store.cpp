@@ -49,15 +49,15 @@ Status recordEvents(QSqlDatabase &db, const Channel &channel, Seq firstSeq, cons
 {
     if (events.isEmpty())
         return std::nullopt;
-    // One multi-row insert, in chunks that keep the bind count well under SQLite's limit.
-    constexpr int kChunk = 500;
-    for (qsizetype start = 0; start < events.size(); start += kChunk) {
-        const qsizetype end = std::min(events.size(), start + kChunk);
+    // Multi-row inserts in the few chunk sizes of sql::rowChunks, each statement prepared once
+    // per connection.
+    qsizetype start = 0;
+    for (const int n : sql::rowChunks(events.size())) {
         QString text = QStringLiteral(
             "INSERT INTO channel_events (channel_kind, channel_id, seq, type, entity_id, created_at) VALUES ");
         QVariantList binds;
-        binds.reserve((end - start) * 6);
-        for (qsizetype i = start; i < end; ++i) {
+        binds.reserve(n * 6);
+        for (qsizetype i = start; i < start + n; ++i) {
             text += i == start ? QStringLiteral("(?, ?, ?, ?, ?, ?)") : QStringLiteral(", (?, ?, ?, ?, ?, ?)");
             binds << channelKindCode(channel.kind) << channel.id << firstSeq + i << eventTypeCode(events[i].type)
                   << events[i].entityId << nowMs;
@@ -65,6 +65,7 @@ Status recordEvents(QSqlDatabase &db, const Channel &channel, Seq firstSeq, cons
         auto q = sql::run(db, "events.insert", text, binds);
         if (!q)
             return q.error();
+        start += n;
     }
     return std::nullopt;
 }

@@ -358,9 +358,10 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
         }
     }
     const QStringList clientIds(clientIdSet.cbegin(), clientIdSet.cend());
-    constexpr qsizetype kIdChunk = 500;
-    for (qsizetype start = 0; start < clientIds.size(); start += kIdChunk) {
-        const qsizetype n = std::min(kIdChunk, clientIds.size() - start);
+    qsizetype from = 0;
+    for (const int n : sql::rowChunks(clientIds.size())) {
+        const qsizetype start = from;
+        from += n;
         QVariantList binds;
         for (Id a : clientAuthors)
             binds << a;
@@ -420,19 +421,18 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
             seqOf[i] = nextSeq[batch[i].roomId]++;
     }
     QHash<std::pair<Id, Seq>, Message> inserted; // (room, seq) -> stored row
-    constexpr qsizetype kChunk = 400; // 7 binds a row, under SQLite's 32766
     QList<qsizetype> fresh;
     for (qsizetype i = 0; i < batch.size(); ++i) {
         if (fate[i] == Fate::New)
             fresh << i;
     }
-    for (qsizetype start = 0; start < fresh.size(); start += kChunk) {
-        const qsizetype end = std::min(fresh.size(), start + kChunk);
+    qsizetype start = 0;
+    for (const int n : sql::rowChunks(fresh.size())) {
         QString text = QStringLiteral(
             "INSERT INTO messages (room_id, seq, author_id, body, client_id, created_at, deleted) VALUES ");
         QVariantList binds;
-        binds.reserve((end - start) * 7);
-        for (qsizetype k = start; k < end; ++k) {
+        binds.reserve(n * 6);
+        for (qsizetype k = start; k < start + n; ++k) {
             const NewMessage &m = batch[fresh[k]];
             text += k == start ? QStringLiteral("(?, ?, ?, ?, ?, ?, false)")
                                : QStringLiteral(", (?, ?, ?, ?, ?, ?, false)");
@@ -447,6 +447,7 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
             Message m = readMessage(*q);
             inserted.insert({m.roomId, m.seq}, m);
         }
+        start += n;
     }
     std::map<Id, QList<EventRow>> eventsPerRoom;
     std::map<Id, Seq> firstSeqPerRoom;

@@ -15,7 +15,55 @@ Q_LOGGING_CATEGORY(lcSql, "tm.db.sql")
 namespace {
 std::atomic<int> g_slowQueryMs = 200;
 thread_local qint64 t_queries = 0;
+thread_local StatementCache *t_cache = nullptr;
 } // namespace
+
+QSqlQuery *StatementCache::get(QSqlDatabase &db, const QString &text, QSqlError *error)
+{
+    auto it = m_queries.find(text);
+    if (it != m_queries.end()) {
+        it->finish(); // release the previous run's rows
+        return &*it;
+    }
+    if (m_queries.size() >= kMaxEntries)
+        m_queries.clear();
+    QSqlQuery q(db);
+    q.setForwardOnly(true);
+    if (!q.prepare(text)) {
+        *error = q.lastError();
+        return nullptr;
+    }
+    return &*m_queries.insert(text, q);
+}
+
+void StatementCache::finishAll()
+{
+    for (QSqlQuery &q : m_queries)
+        q.finish();
+}
+
+void setThreadStatementCache(StatementCache *cache)
+{
+    t_cache = cache;
+}
+
+void finishCachedStatements()
+{
+    if (t_cache)
+        t_cache->finishAll();
+}
+
+QList<int> rowChunks(qsizetype n)
+{
+    QList<int> chunks;
+    for (int size : {256, 64, 16, 4, 1}) {
+        while (n >= size) {
+            chunks.append(size);
+            n -= size;
+        }
+    }
+    return chunks;
+}
 
 qint64 queriesOnThisThread()
 {
@@ -44,9 +92,12 @@ Error toError(const QSqlError &error, const char *what)
     if (isUniqueViolation(error))
         return Error {ErrorCode::Conflict, QStringLiteral("already exists"), {}};
     const QString code = error.nativeErrorCode();
-    // Connection lost, server shutting down, statement timeout, SQLite busy: worth a retry.
-    const bool transient = error.type() == QSqlError::ConnectionError || code.startsWith(QLatin1String("08"))
-        || code.startsWith(QLatin1String("57")) || code == QLatin1String("5") || code == QLatin1String("6");
+    // Worth a retry: PostgreSQL connection failures (class 08), shutdown or timeout (class 57) or a
+    // lost connection without a code; SQLite BUSY (5) and LOCKED (6). Qt's SQLite driver labels
+    // every failed statement a ConnectionError, so that label only counts without a code.
+    const bool transient = code.startsWith(QLatin1String("08")) || code.startsWith(QLatin1String("57"))
+        || code == QLatin1String("5") || code == QLatin1String("6")
+        || (code.isEmpty() && error.type() == QSqlError::ConnectionError);
     logEvent(lcSql(), QtWarningMsg, QStringLiteral("query failed"),
              {{QStringLiteral("query"), QString::fromLatin1(what)},
               {QStringLiteral("code"), code},
@@ -58,20 +109,29 @@ Error toError(const QSqlError &error, const char *what)
 
 Result<QSqlQuery> run(QSqlDatabase &db, const char *what, const QString &text, const QVariantList &binds)
 {
-    QSqlQuery q(db);
-    q.setForwardOnly(true);
     ++t_queries;
     QElapsedTimer timer;
     timer.start();
-    // Without binds the statement runs unprepared: PostgreSQL cannot PREPARE some (LOCK, SET).
+    QSqlQuery q(db);
     if (binds.isEmpty()) {
+        // Unprepared: PostgreSQL cannot PREPARE some statements (LOCK, SET).
+        q.setForwardOnly(true);
         if (!q.exec(text))
             return toError(q.lastError(), what);
     } else {
-        if (!q.prepare(text))
-            return toError(q.lastError(), what);
-        for (const QVariant &v : binds)
-            q.addBindValue(v);
+        QSqlError prepareError;
+        QSqlQuery *cached = t_cache ? t_cache->get(db, text, &prepareError) : nullptr;
+        if (cached) {
+            q = *cached;
+        } else if (t_cache) {
+            return toError(prepareError, what);
+        } else {
+            q.setForwardOnly(true);
+            if (!q.prepare(text))
+                return toError(q.lastError(), what);
+        }
+        for (qsizetype i = 0; i < binds.size(); ++i)
+            q.bindValue(int(i), binds[i]);
         if (!q.exec())
             return toError(q.lastError(), what);
     }
@@ -101,14 +161,17 @@ Transaction::Transaction(QSqlDatabase &db) : m_db(db)
 
 Transaction::~Transaction()
 {
-    if (m_began && !m_done)
+    if (m_began && !m_done) {
+        finishCachedStatements();
         QSqlQuery(m_db).exec(QStringLiteral("ROLLBACK"));
+    }
 }
 
 Status Transaction::commit()
 {
     if (!m_began)
         return m_error;
+    finishCachedStatements();
     QSqlQuery q(m_db);
     if (!q.exec(QStringLiteral("COMMIT")))
         return toError(q.lastError(), "commit");

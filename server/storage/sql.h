@@ -6,6 +6,8 @@
 
 #include "shared/core/error.h"
 
+#include <QHash>
+#include <QList>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -23,12 +25,40 @@ enum class Dialect { Sqlite, Postgres };
 [[nodiscard]] bool isUniqueViolation(const QSqlError &error);
 
 // Prepares and runs `text` with positional binds (without binds it runs unprepared); on failure
-// returns the mapped Error.
+// returns the mapped Error. On a DbPool worker, prepared statements are cached per connection, so
+// a text is parsed (SQLite) or PREPAREd (PostgreSQL) once: do not run the same text again while
+// still reading the rows of its previous run.
 // Queries slower than the slow-query threshold are logged with their name and duration.
 [[nodiscard]] Result<QSqlQuery> run(QSqlDatabase &db, const char *what, const QString &text,
                                     std::initializer_list<QVariant> binds = {});
 // Same with a list of binds built at run time.
 [[nodiscard]] Result<QSqlQuery> run(QSqlDatabase &db, const char *what, const QString &text, const QVariantList &binds);
+
+// Prepared statements of one connection, by text. DbPool gives each worker one and installs it
+// for the worker's thread; it must be cleared before its connection closes.
+class StatementCache final {
+public:
+    // The cached query for text, prepared on first use; nullptr when preparing fails (the error
+    // is in *error).
+    QSqlQuery *get(QSqlDatabase &db, const QString &text, QSqlError *error);
+    void clear() { m_queries.clear(); }
+    // Resets every statement (releases rows, locks and SQLite read snapshots): before COMMIT or
+    // ROLLBACK and after each job.
+    void finishAll();
+    [[nodiscard]] qsizetype size() const { return m_queries.size(); }
+
+private:
+    static constexpr qsizetype kMaxEntries = 512; // past it the cache starts again
+    QHash<QString, QSqlQuery> m_queries;
+};
+// The calling thread's cache (nullptr: none, statements are prepared each time).
+void setThreadStatementCache(StatementCache *cache);
+// finishAll() on the calling thread's cache, if any.
+void finishCachedStatements();
+
+// Splits n rows into chunks of 256, 64, 16, 4 and 1 rows, so a multi-row statement has only a
+// few distinct texts (each prepared once per connection) whatever the batch size.
+[[nodiscard]] QList<int> rowChunks(qsizetype n);
 
 void setSlowQueryThresholdMs(int ms);
 // Statements run() has executed on the calling thread: lets tests prove a route makes a fixed
