@@ -1,7 +1,7 @@
 // taskmaster-server entry point: reads the configuration, starts the subsystems, runs the loop.
+#include "server/app/server_app.h"
 #include "server/app/unix_signals.h"
 #include "server/config/config.h"
-#include "server/http/http_front.h"
 #include "server/log/json_log.h"
 
 #include <QCoreApplication>
@@ -29,17 +29,16 @@ int main(int argc, char *argv[])
     }
     installJsonLog();
 
-    HttpFront http(*config);
-    const quint16 port = http.listen();
-    if (port == 0) {
-        logEvent(lcServer(), QtCriticalMsg, QStringLiteral("cannot listen"),
-                 {{QStringLiteral("host"), config->listenHost.toString()},
-                  {QStringLiteral("port"), int(config->listenPort)}});
+    ServerApp server(*config);
+    const auto port = server.start();
+    if (!port) {
+        logEvent(lcServer(), QtCriticalMsg, QStringLiteral("cannot start"),
+                 {{QStringLiteral("error"), port.error().message}});
         return 1;
     }
     logEvent(lcServer(), QtInfoMsg, QStringLiteral("listening"),
              {{QStringLiteral("host"), config->listenHost.toString()},
-              {QStringLiteral("port"), int(port)},
+              {QStringLiteral("port"), int(*port)},
               {QStringLiteral("instance"), config->instanceName}});
 
     // Graceful drain (readiness 503, reconnect frames) arrives with the scale-out work; for now

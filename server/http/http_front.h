@@ -1,4 +1,5 @@
-// HttpFront: owns the QHttpServer, its routes and the listening socket.
+// HttpFront: owns the QHttpServer and the listening socket, the operational routes (/health)
+// and the JSON 404 for unknown paths; the REST routes come from ApiRouter.
 // Thread: network (main event loop); it never blocks.
 #pragma once
 
@@ -9,16 +10,18 @@
 
 namespace taskmaster::server {
 
+class ApiRouter;
+
 class HttpFront final : public QObject {
     Q_OBJECT
 public:
-    explicit HttpFront(const Config &config, QObject *parent = nullptr);
+    HttpFront(const Config &config, ApiRouter *api, QObject *parent = nullptr);
 
     // Listens on the configured address; returns the bound port, or 0 on failure.
     [[nodiscard]] quint16 listen();
 
 private:
-    void addRoutes();
+    void addRoutes(ApiRouter *api);
 
     Config m_config;
     QHttpServer m_server;

@@ -1,0 +1,79 @@
+#include "server/app/server_app.h"
+
+#include "server/auth/credentials.h"
+#include "server/http/api_router.h"
+#include "server/http/auth_controller.h"
+#include "server/http/http_front.h"
+#include "server/http/room_controller.h"
+#include "server/log/json_log.h"
+#include "server/storage/db_pool.h"
+#include "server/storage/migrator.h"
+
+#include <QDir>
+#include <QJsonObject>
+#include <QThread>
+
+namespace taskmaster::server {
+
+ServerApp::ServerApp(Config config, QObject *parent) : QObject(parent), m_config(std::move(config)) { }
+
+ServerApp::~ServerApp()
+{
+    // Reverse order: no new requests, then the pools drain.
+    m_http.reset();
+    m_api.reset();
+    m_credentials.reset();
+    m_db.reset();
+}
+
+Result<quint16> ServerApp::start()
+{
+    DbPoolOptions db;
+    if (m_config.databaseUrl.isEmpty()) {
+        if (!QDir().mkpath(m_config.dataDir))
+            return Error::badRequest(QStringLiteral("cannot create --data-dir %1").arg(m_config.dataDir),
+                                     QStringLiteral("data-dir"));
+        db.backend = DbPoolOptions::Backend::Sqlite;
+        db.sqlitePath = QDir(m_config.dataDir).filePath(QStringLiteral("taskmaster.sqlite"));
+        db.minThreads = 2;
+        db.maxThreads = 4; // SQLite writes one at a time; readers share the WAL
+    } else {
+        auto url = parseDatabaseUrl(m_config.databaseUrl);
+        if (!url)
+            return url.error();
+        db.backend = DbPoolOptions::Backend::Postgres;
+        db.postgres = *url;
+        db.minThreads = 10;
+        db.maxThreads = 50;
+    }
+    m_db = std::make_unique<DbPool>(db);
+    const auto version = m_db->run([backend = db.backend](QSqlDatabase &conn) {
+                                 return Migrator::migrate(conn, backend, Migrator::bundled(backend));
+                             })
+                             .result();
+    if (!version)
+        return version.error();
+    logEvent(lcServer(), QtInfoMsg, QStringLiteral("database ready"),
+             {{QStringLiteral("backend"),
+               db.backend == DbPoolOptions::Backend::Sqlite ? QStringLiteral("sqlite") : QStringLiteral("postgres")},
+              {QStringLiteral("schemaVersion"), *version}});
+
+    m_credentials = std::make_unique<Credentials>(std::max(1, QThread::idealThreadCount()));
+    Services services;
+    services.db = m_db.get();
+    services.credentials = m_credentials.get();
+    m_api = std::make_unique<ApiRouter>(services);
+    AuthController::addRoutes(*m_api);
+    RoomController::addRoutes(*m_api);
+    m_http = std::make_unique<HttpFront>(m_config, m_api.get());
+    const quint16 port = m_http->listen();
+    if (port == 0) {
+        return Error {
+            ErrorCode::Unavailable,
+            QStringLiteral("cannot listen on %1:%2").arg(m_config.listenHost.toString()).arg(m_config.listenPort),
+            QStringLiteral("listen")};
+    }
+    return port;
+}
+
+} // namespace taskmaster::server

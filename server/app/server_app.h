@@ -1,0 +1,37 @@
+// ServerApp: builds and owns the subsystems of one taskmaster-server process in start order
+// (storage and its migrations, hashing pool, REST routes, HTTP front) and stops them in reverse.
+// Thread: network (main) thread.
+#pragma once
+
+#include "server/config/config.h"
+#include "shared/core/error.h"
+
+#include <QObject>
+
+#include <memory>
+
+namespace taskmaster::server {
+
+class ApiRouter;
+class Credentials;
+class DbPool;
+class HttpFront;
+
+class ServerApp final : public QObject {
+    Q_OBJECT
+public:
+    explicit ServerApp(Config config, QObject *parent = nullptr);
+    ~ServerApp() override;
+
+    // Opens the database, migrates it, starts listening. Returns the bound port.
+    [[nodiscard]] Result<quint16> start();
+
+private:
+    Config m_config;
+    std::unique_ptr<DbPool> m_db;
+    std::unique_ptr<Credentials> m_credentials;
+    std::unique_ptr<ApiRouter> m_api;
+    std::unique_ptr<HttpFront> m_http;
+};
+
+} // namespace taskmaster::server

@@ -1,0 +1,98 @@
+#include "server/http/api.h"
+
+#include "shared/codec/rest_json.h"
+
+#include <QCryptographicHash>
+
+namespace taskmaster::server {
+
+namespace {
+const QByteArray kJson = QByteArrayLiteral("application/json");
+} // namespace
+
+Call Call::from(const QHttpServerRequest &request)
+{
+    Call c;
+    c.method = request.method();
+    c.path = request.url().path();
+    c.query = request.query();
+    c.body = request.body();
+    c.peer = request.remoteAddress();
+    const auto headers = request.headers();
+    for (const auto &[name, value] : headers) {
+        if (name.compare("content-type", Qt::CaseInsensitive) == 0)
+            c.contentType = value.trimmed();
+        else if (name.compare("authorization", Qt::CaseInsensitive) == 0) {
+            const QByteArray v = value.trimmed();
+            if (v.size() > 7 && v.first(7).compare("bearer ", Qt::CaseInsensitive) == 0)
+                c.bearerToken = v.mid(7).trimmed();
+        } else if (name.compare("if-none-match", Qt::CaseInsensitive) == 0)
+            c.ifNoneMatch = value.trimmed();
+        else if (name.compare("if-match", Qt::CaseInsensitive) == 0)
+            c.ifMatch = value.trimmed();
+    }
+    return c;
+}
+
+Status Call::requireJson() const
+{
+    const QByteArray type = contentType.split(';').constFirst().trimmed().toLower();
+    if (type != kJson) {
+        return Error {ErrorCode::UnsupportedMediaType, QStringLiteral("the body must be sent as application/json"), {}};
+    }
+    return std::nullopt;
+}
+
+QByteArray etagOf(const QByteArray &body)
+{
+    return "W/\"" + QCryptographicHash::hash(body, QCryptographicHash::Sha1).toHex().left(24) + '"';
+}
+
+QHttpServerResponse errorResponse(const Error &error)
+{
+    QHttpServerResponse r(kJson, toJson(ErrorBody {error}),
+                          static_cast<QHttpServerResponse::StatusCode>(httpStatus(error.code)));
+    if (error.code == ErrorCode::RateLimited || error.code == ErrorCode::Unavailable)
+        r.setHeader(QByteArrayLiteral("Retry-After"), QByteArrayLiteral("1"));
+    return r;
+}
+
+QHttpServerResponse toHttp(const Result<ApiResponse> &result, const Call &call)
+{
+    if (!result)
+        return errorResponse(result.error());
+    const ApiResponse &a = *result;
+    QByteArray etag;
+    if (a.etag) {
+        etag = etagOf(a.body);
+        if (!call.ifNoneMatch.isEmpty() && (call.ifNoneMatch == etag || call.ifNoneMatch == "*")) {
+            QHttpServerResponse notModified(QHttpServerResponse::StatusCode::NotModified);
+            notModified.setHeader(QByteArrayLiteral("ETag"), etag);
+            return notModified;
+        }
+    }
+    const auto status = static_cast<QHttpServerResponse::StatusCode>(a.status);
+    QHttpServerResponse r = a.status == 204 ? QHttpServerResponse(status) : QHttpServerResponse(kJson, a.body, status);
+    if (a.etag)
+        r.setHeader(QByteArrayLiteral("ETag"), etag);
+    for (const auto &[name, value] : a.headers)
+        r.setHeader(name, value);
+    return r;
+}
+
+std::optional<qint64> parseId(const QString &segment)
+{
+    if (segment.isEmpty() || segment.size() > 19 || segment.front() == QLatin1Char('0'))
+        return std::nullopt;
+    for (QChar c : segment) {
+        if (c < QLatin1Char('0') || c > QLatin1Char('9'))
+            return std::nullopt;
+    }
+    bool ok = false;
+    const qint64 id = segment.toLongLong(&ok);
+    if (!ok || id <= 0)
+        return std::nullopt;
+    return id;
+}
+
+} // namespace taskmaster::server

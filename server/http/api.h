@@ -1,0 +1,69 @@
+// The REST edge: what a route handler sees (Call), what it returns (Result<ApiResponse>), and the
+// one function that turns either into an HTTP response (status, JSON error body of PROTOCOL.md,
+// Retry-After, ETag / If-None-Match -> 304). Handlers never build HTTP errors themselves.
+// Thread: network thread (Call is copied out of the request there; responses are built there).
+#pragma once
+
+#include "shared/codec/json_writer.h"
+#include "shared/core/error.h"
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QHttpServerRequest>
+#include <QHttpServerResponse>
+#include <QList>
+#include <QUrlQuery>
+
+#include <optional>
+#include <utility>
+
+namespace taskmaster::server {
+
+// A request, copied out of QHttpServerRequest so it can travel to worker threads.
+struct Call {
+    QHttpServerRequest::Method method = QHttpServerRequest::Method::Get;
+    QString path;
+    QUrlQuery query;
+    QByteArray body;
+    QByteArray contentType;
+    QByteArray bearerToken; // from "Authorization: Bearer ..."; empty when absent
+    QByteArray ifNoneMatch;
+    QByteArray ifMatch;
+    QHostAddress peer;
+
+    [[nodiscard]] static Call from(const QHttpServerRequest &request);
+    // 415 unless the body is declared application/json (charset parameter allowed).
+    [[nodiscard]] Status requireJson() const;
+};
+
+struct ApiResponse {
+    int status = 200;
+    QByteArray body; // JSON; empty for 204
+    QList<std::pair<QByteArray, QByteArray>> headers;
+    bool etag = false; // GET of a resource or list: add an ETag and honour If-None-Match
+
+    template<typename T> [[nodiscard]] static ApiResponse json(const T &value, int status = 200)
+    {
+        return ApiResponse {status, toJson(value), {}, false};
+    }
+    [[nodiscard]] static ApiResponse noContent() { return ApiResponse {204, {}, {}, false}; }
+    ApiResponse &&withETag() &&
+    {
+        etag = true;
+        return std::move(*this);
+    }
+};
+
+// The HTTP response for a handler's result: errors get PROTOCOL.md's body and status (with
+// Retry-After for 429/503), successes their ETag (304 when If-None-Match matches).
+[[nodiscard]] QHttpServerResponse toHttp(const Result<ApiResponse> &result, const Call &call);
+// The error body alone: {"error":{"code","message","field"?}}.
+[[nodiscard]] QHttpServerResponse errorResponse(const Error &error);
+// A weak ETag over the body bytes.
+[[nodiscard]] QByteArray etagOf(const QByteArray &body);
+
+// Path argument parsing for "/rooms/<arg>": ids are positive 64-bit integers, anything else is
+// answered 404 as an unknown path would be.
+[[nodiscard]] std::optional<qint64> parseId(const QString &segment);
+
+} // namespace taskmaster::server

@@ -1,0 +1,157 @@
+#include "server/http/room_controller.h"
+
+#include "server/storage/room_store.h"
+#include "shared/codec/rest_json.h"
+
+namespace taskmaster::server {
+
+namespace {
+using Method = QHttpServerRequest::Method;
+using Ids = QList<qint64>;
+
+Error roomNotFound()
+{
+    return Error {ErrorCode::NotFound, QStringLiteral("room not found"), {}};
+}
+
+// Decodes a JSON body of type T, or the error to answer with.
+template<typename T> Result<T> body(const Call &call)
+{
+    if (auto e = call.requireJson())
+        return *e;
+    return fromJson<T>(call.body);
+}
+} // namespace
+
+void RoomController::addRoutes(ApiRouter &router)
+{
+    router.add(Method::Get, QStringLiteral("/api/v1/rooms"), [&router](const Call &c, const Ids &) {
+        return router.authenticated(c, [](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto rooms = store::roomsForUser(db, me.id);
+            if (!rooms)
+                return rooms.error();
+            return ApiResponse::json(Page<Room> {*rooms, std::nullopt}).withETag();
+        });
+    });
+
+    router.add(Method::Post, QStringLiteral("/api/v1/rooms"), [&router](const Call &c, const Ids &) {
+        auto req = body<CreateRoomRequest>(c);
+        if (!req)
+            return ApiRouter::ready(req.error());
+        const qint64 now = router.services().nowMs();
+        return router.authenticated(c, [r = *req, now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto created = store::createRoom(db, me.id, r.name, r.memberIds, now);
+            if (!created)
+                return created.error();
+            return ApiResponse::json(created->room, 201);
+        });
+    });
+
+    router.add(Method::Get, QStringLiteral("/api/v1/rooms/{id}"), [&router](const Call &c, const Ids &ids) {
+        return router.authenticated(c, [roomId = ids[0]](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto room = store::roomForMember(db, roomId, me.id);
+            if (!room)
+                return room.error();
+            if (!room->has_value())
+                return roomNotFound();
+            return ApiResponse::json(**room).withETag();
+        });
+    });
+
+    router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/members"), [&router](const Call &c, const Ids &ids) {
+        auto req = body<AddMemberRequest>(c);
+        if (!req)
+            return ApiRouter::ready(req.error());
+        const qint64 now = router.services().nowMs();
+        return router.authenticated(
+            c, [roomId = ids[0], userId = req->userId, now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                auto added = store::addRoomMember(db, roomId, me.id, userId, now);
+                if (!added)
+                    return added.error();
+                return ApiResponse::json(added->room);
+            });
+    });
+
+    router.add(
+        Method::Delete, QStringLiteral("/api/v1/rooms/{id}/members/{id}"), [&router](const Call &c, const Ids &ids) {
+            const qint64 now = router.services().nowMs();
+            return router.authenticated(
+                c, [roomId = ids[0], userId = ids[1], now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                    auto removed = store::removeRoomMember(db, roomId, me.id, userId, now);
+                    if (!removed)
+                        return removed.error();
+                    return ApiResponse::noContent();
+                });
+        });
+
+    router.add(Method::Get, QStringLiteral("/api/v1/rooms/{id}/messages"), [&router](const Call &c, const Ids &ids) {
+        auto q = parseHistoryQuery(c.query);
+        if (!q)
+            return ApiRouter::ready(q.error());
+        return router.authenticated(c,
+                                    [roomId = ids[0], q = *q](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                        auto page = store::history(db, roomId, me.id, q.before, q.after, q.limit);
+                                        if (!page)
+                                            return page.error();
+                                        return ApiResponse::json(HistoryPage {page->items, page->hasMore}).withETag();
+                                    });
+    });
+
+    router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/messages"), [&router](const Call &c, const Ids &ids) {
+        auto req = body<SendMessageRequest>(c);
+        if (!req)
+            return ApiRouter::ready(req.error());
+        const qint64 now = router.services().nowMs();
+        return router.authenticated(
+            c, [roomId = ids[0], r = *req, now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                auto stored = store::insertMessages(db, {store::NewMessage {roomId, me.id, r.body, r.clientId}}, now);
+                if (!stored)
+                    return stored.error();
+                const auto &item = stored->constFirst();
+                if (!item)
+                    return item.error();
+                // A repeated clientId answers the first message: 200 instead of 201, nothing new.
+                return ApiResponse::json(item->message, item->duplicate ? 200 : 201);
+            });
+    });
+
+    router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/read"), [&router](const Call &c, const Ids &ids) {
+        auto req = body<ReadMarkerRequest>(c);
+        if (!req)
+            return ApiRouter::ready(req.error());
+        return router.authenticated(
+            c, [roomId = ids[0], seq = req->seq](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                auto marker = store::markRead(db, roomId, me.id, seq);
+                if (!marker)
+                    return marker.error();
+                return ApiResponse::noContent();
+            });
+    });
+
+    router.add(Method::Patch, QStringLiteral("/api/v1/messages/{id}"), [&router](const Call &c, const Ids &ids) {
+        auto req = body<EditMessageRequest>(c);
+        if (!req)
+            return ApiRouter::ready(req.error());
+        const qint64 now = router.services().nowMs();
+        return router.authenticated(
+            c, [messageId = ids[0], text = req->body, now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                auto edited = store::editMessage(db, messageId, me.id, text, now);
+                if (!edited)
+                    return edited.error();
+                return ApiResponse::json(edited->message);
+            });
+    });
+
+    router.add(Method::Delete, QStringLiteral("/api/v1/messages/{id}"), [&router](const Call &c, const Ids &ids) {
+        const qint64 now = router.services().nowMs();
+        return router.authenticated(c,
+                                    [messageId = ids[0], now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                        auto deleted = store::deleteMessage(db, messageId, me.id, now);
+                                        if (!deleted)
+                                            return deleted.error();
+                                        return ApiResponse::json(deleted->message);
+                                    });
+    });
+}
+
+} // namespace taskmaster::server
