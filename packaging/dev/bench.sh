@@ -14,6 +14,8 @@ if ((${#names[@]} == 0)); then
   mapfile -t names < <(cd "$build/tests/bench" && ls bench_* 2>/dev/null | grep -v '\.' || true)
 fi
 export TM_BENCH_ROWS=${TM_BENCH_ROWS:-10000000}
+# Filling a 10M-row table takes minutes: QtTest aborts a test function after 300 s by default.
+export QTEST_FUNCTION_TIMEOUT=${QTEST_FUNCTION_TIMEOUT:-7200000}
 min_total=${TM_BENCH_MIN_TOTAL_MS:-1000}
 machine="$(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME")"
 for name in "${names[@]}"; do

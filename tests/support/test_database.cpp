@@ -3,6 +3,7 @@
 #include "server/storage/migrator.h"
 
 #include <QSqlQuery>
+#include <QUrl>
 #include <QUuid>
 
 namespace taskmaster::test {
@@ -43,6 +44,15 @@ server::DbPoolOptions freshDatabase(const QString &backend, const QTemporaryDir 
             qFatal("migration failed: %s", qPrintable(version.error().message));
     }
     return o;
+}
+
+QString freshPostgresUrl(const QString &adminUrl)
+{
+    QTemporaryDir unused;
+    const server::DbPoolOptions o = freshDatabase(QStringLiteral("postgres"), unused, adminUrl, false);
+    QUrl url(adminUrl);
+    url.setPath(QLatin1Char('/') + o.postgres.database);
+    return url.toString();
 }
 
 } // namespace taskmaster::test

@@ -14,4 +14,8 @@ namespace taskmaster::test {
 [[nodiscard]] server::DbPoolOptions freshDatabase(const QString &backend, const QTemporaryDir &dir,
                                                   const QString &pgUrl, bool migrate = true);
 
+// The URL of a new, empty PostgreSQL database on the server of adminUrl (for a server process
+// under test, which migrates it itself).
+[[nodiscard]] QString freshPostgresUrl(const QString &adminUrl);
+
 } // namespace taskmaster::test
