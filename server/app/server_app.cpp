@@ -4,6 +4,7 @@
 #include "server/http/api_router.h"
 #include "server/http/auth_controller.h"
 #include "server/http/http_front.h"
+#include "server/http/project_controller.h"
 #include "server/http/room_controller.h"
 #include "server/log/json_log.h"
 #include "server/storage/db_pool.h"
@@ -65,6 +66,7 @@ Result<quint16> ServerApp::start()
     m_api = std::make_unique<ApiRouter>(services);
     AuthController::addRoutes(*m_api);
     RoomController::addRoutes(*m_api);
+    ProjectController::addRoutes(*m_api);
     m_http = std::make_unique<HttpFront>(m_config, m_api.get());
     const quint16 port = m_http->listen();
     if (port == 0) {

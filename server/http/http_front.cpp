@@ -14,7 +14,8 @@ HttpFront::HttpFront(const Config &config, ApiRouter *api, QObject *parent) : QO
 void HttpFront::addRoutes(ApiRouter *api)
 {
     m_server.route(QStringLiteral("/health"), QHttpServerRequest::Method::Get, [] {
-        return QHttpServerResponse(QByteArrayLiteral("application/json"), toJson(HealthBody {QStringLiteral("ok")}));
+        return QHttpServerResponse(QByteArrayLiteral("application/json"),
+                                   toJson(HealthBody {QStringLiteral("ok"), {}}));
     });
     if (api)
         api->install(m_server);

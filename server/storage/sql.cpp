@@ -122,7 +122,12 @@ Result<QSqlQuery> run(QSqlDatabase &db, const char *what, const QString &text, c
         QSqlError prepareError;
         QSqlQuery *cached = t_cache ? t_cache->get(db, text, &prepareError) : nullptr;
         if (cached) {
+            // A copy shares the cached prepared statement (that is the point of the cache); Qt 6.2
+            // deprecated the copy, not the sharing.
+            QT_WARNING_PUSH
+            QT_WARNING_DISABLE_DEPRECATED
             q = *cached;
+            QT_WARNING_POP
         } else if (t_cache) {
             return toError(prepareError, what);
         } else {

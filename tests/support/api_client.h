@@ -30,7 +30,7 @@ struct ApiReply {
 struct RequestOptions {
     QByteArray token;
     QByteArray contentType = "application/json";
-    QList<std::pair<QByteArray, QByteArray>> headers;
+    QList<std::pair<QByteArray, QByteArray>> headers = {};
 };
 
 class ApiClient {

@@ -1,0 +1,255 @@
+#include "server/http/project_controller.h"
+
+#include "server/storage/project_store.h"
+#include "server/storage/task_store.h"
+#include "shared/codec/rest_json.h"
+
+#include <algorithm>
+
+namespace taskmaster::server {
+
+namespace {
+using Method = QHttpServerRequest::Method;
+using Ids = QList<qint64>;
+
+Error projectNotFound()
+{
+    return Error {ErrorCode::NotFound, QStringLiteral("project not found"), {}};
+}
+
+Error taskNotFound()
+{
+    return Error {ErrorCode::NotFound, QStringLiteral("task not found"), {}};
+}
+
+// Decodes a JSON body of type T, or the error to answer with.
+template<typename T> Result<T> body(const Call &call)
+{
+    if (auto e = call.requireJson())
+        return *e;
+    return fromJson<T>(call.body);
+}
+
+// If-Match of a PATCH: absent or "*" -> no precondition; a decimal version, bare or quoted ("5",
+// "\"5\"") -> the version the resource must be at; anything else -> 400 naming the header.
+Result<std::optional<qint64>> expectedVersion(const Call &call)
+{
+    QByteArray v = call.ifMatch;
+    if (v.isEmpty() || v == "*")
+        return std::optional<qint64>();
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
+        v = v.mid(1, v.size() - 2);
+    const bool digits = !v.isEmpty() && v.size() <= 18
+        && std::all_of(v.cbegin(), v.cend(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits) {
+        return Error::badRequest(QStringLiteral("If-Match must be the resource's version, a decimal integer"),
+                                 QStringLiteral("If-Match"));
+    }
+    return std::optional<qint64>(v.toLongLong());
+}
+
+store::NewTask toNewTask(const CreateTaskRequest &r)
+{
+    return store::NewTask {r.title, r.description, r.status, r.priority, r.assigneeId, r.dueDate};
+}
+
+store::TaskPatch toTaskPatch(const PatchTaskRequest &r)
+{
+    return store::TaskPatch {r.title, r.description, r.status, r.priority, r.assigneeId, r.dueDate};
+}
+
+store::TaskListFilter toFilter(const TaskListQuery &q)
+{
+    store::TaskListFilter f;
+    f.status = q.status;
+    f.assigneeId = q.assigneeId;
+    if (q.cursor)
+        f.cursor = store::TaskCursor {q.cursor->createdAt.toMSecsSinceEpoch(), q.cursor->id};
+    f.limit = q.limit;
+    return f;
+}
+
+std::optional<QString> wireCursor(const std::optional<store::TaskCursor> &cursor)
+{
+    if (!cursor)
+        return std::nullopt;
+    return encodeCursor(PageCursor {QDateTime::fromMSecsSinceEpoch(cursor->createdAtMs, Qt::UTC), cursor->id});
+}
+
+void addProjectRoutes(ApiRouter &router)
+{
+    router.add(Method::Get, QStringLiteral("/api/v1/projects"), [&router](const Call &c, const Ids &) {
+        return router.authenticated(c, [](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto projects = store::projectsForUser(db, me.id);
+            if (!projects)
+                return projects.error();
+            return ApiResponse::json(Page<Project> {*projects, std::nullopt}).withETag();
+        });
+    });
+
+    router.add(Method::Post, QStringLiteral("/api/v1/projects"), [&router](const Call &c, const Ids &) {
+        auto req = body<CreateProjectRequest>(c);
+        if (!req)
+            return ApiRouter::ready(req.error());
+        const qint64 now = router.services().nowMs();
+        return router.authenticated(c, [r = *req, now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto created = store::createProject(db, me.id, r.name, r.description, now);
+            if (!created)
+                return created.error();
+            return ApiResponse::json(*created, 201);
+        });
+    });
+
+    router.add(Method::Get, QStringLiteral("/api/v1/projects/{id}"), [&router](const Call &c, const Ids &ids) {
+        return router.authenticated(c, [projectId = ids[0]](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto project = store::projectForMember(db, projectId, me.id);
+            if (!project)
+                return project.error();
+            if (!project->has_value())
+                return projectNotFound();
+            return ApiResponse::json(**project).withETag();
+        });
+    });
+
+    router.add(Method::Patch, QStringLiteral("/api/v1/projects/{id}"), [&router](const Call &c, const Ids &ids) {
+        auto req = body<PatchProjectRequest>(c);
+        if (!req)
+            return ApiRouter::ready(req.error());
+        auto version = expectedVersion(c);
+        if (!version)
+            return ApiRouter::ready(version.error());
+        const qint64 now = router.services().nowMs();
+        return router.authenticated(c,
+                                    [projectId = ids[0], r = *req, version = *version,
+                                     now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                        auto updated = store::updateProject(db, projectId, me.id, r.name, r.description,
+                                                                            version, now);
+                                        if (!updated)
+                                            return updated.error();
+                                        return ApiResponse::json(*updated);
+                                    });
+    });
+
+    router.add(Method::Delete, QStringLiteral("/api/v1/projects/{id}"), [&router](const Call &c, const Ids &ids) {
+        const qint64 now = router.services().nowMs();
+        return router.authenticated(c,
+                                    [projectId = ids[0], now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                        auto deleted = store::deleteProject(db, projectId, me.id, now);
+                                        if (!deleted)
+                                            return deleted.error();
+                                        return ApiResponse::noContent();
+                                    });
+    });
+
+    router.add(Method::Post, QStringLiteral("/api/v1/projects/{id}/members"), [&router](const Call &c, const Ids &ids) {
+        auto req = body<AddMemberRequest>(c);
+        if (!req)
+            return ApiRouter::ready(req.error());
+        const qint64 now = router.services().nowMs();
+        return router.authenticated(
+            c,
+            [projectId = ids[0], userId = req->userId, now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                auto added = store::addProjectMember(db, projectId, me.id, userId, now);
+                if (!added)
+                    return added.error();
+                // Like rooms: 200 with the resource the member was added to.
+                auto project = store::projectForMember(db, projectId, me.id);
+                if (!project)
+                    return project.error();
+                if (!project->has_value())
+                    return projectNotFound();
+                return ApiResponse::json(**project);
+            });
+    });
+
+    router.add(
+        Method::Delete, QStringLiteral("/api/v1/projects/{id}/members/{id}"), [&router](const Call &c, const Ids &ids) {
+            const qint64 now = router.services().nowMs();
+            return router.authenticated(
+                c, [projectId = ids[0], userId = ids[1], now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                    auto removed = store::removeProjectMember(db, projectId, me.id, userId, now);
+                    if (!removed)
+                        return removed.error();
+                    return ApiResponse::noContent();
+                });
+        });
+}
+
+void addTaskRoutes(ApiRouter &router)
+{
+    router.add(Method::Get, QStringLiteral("/api/v1/projects/{id}/tasks"), [&router](const Call &c, const Ids &ids) {
+        auto q = parseTaskListQuery(c.query);
+        if (!q)
+            return ApiRouter::ready(q.error());
+        return router.authenticated(
+            c, [projectId = ids[0], filter = toFilter(*q)](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                auto page = store::listTasks(db, projectId, me.id, filter);
+                if (!page)
+                    return page.error();
+                return ApiResponse::json(Page<Task> {page->items, wireCursor(page->nextCursor)}).withETag();
+            });
+    });
+
+    router.add(Method::Post, QStringLiteral("/api/v1/projects/{id}/tasks"), [&router](const Call &c, const Ids &ids) {
+        auto req = body<CreateTaskRequest>(c);
+        if (!req)
+            return ApiRouter::ready(req.error());
+        const qint64 now = router.services().nowMs();
+        return router.authenticated(c,
+                                    [projectId = ids[0], fields = toNewTask(*req),
+                                     now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                        auto created = store::createTask(db, projectId, me.id, fields, now);
+                                        if (!created)
+                                            return created.error();
+                                        return ApiResponse::json(created->task, 201);
+                                    });
+    });
+
+    router.add(Method::Get, QStringLiteral("/api/v1/tasks/{id}"), [&router](const Call &c, const Ids &ids) {
+        return router.authenticated(c, [taskId = ids[0]](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto task = store::taskForMember(db, taskId, me.id);
+            if (!task)
+                return task.error();
+            if (!task->has_value())
+                return taskNotFound();
+            return ApiResponse::json(**task).withETag();
+        });
+    });
+
+    router.add(Method::Patch, QStringLiteral("/api/v1/tasks/{id}"), [&router](const Call &c, const Ids &ids) {
+        auto req = body<PatchTaskRequest>(c);
+        if (!req)
+            return ApiRouter::ready(req.error());
+        auto version = expectedVersion(c);
+        if (!version)
+            return ApiRouter::ready(version.error());
+        const qint64 now = router.services().nowMs();
+        return router.authenticated(c,
+                                    [taskId = ids[0], patch = toTaskPatch(*req), version = *version,
+                                     now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                        auto updated = store::updateTask(db, taskId, me.id, patch, version, now);
+                                        if (!updated)
+                                            return updated.error();
+                                        return ApiResponse::json(updated->task);
+                                    });
+    });
+
+    router.add(Method::Delete, QStringLiteral("/api/v1/tasks/{id}"), [&router](const Call &c, const Ids &ids) {
+        const qint64 now = router.services().nowMs();
+        return router.authenticated(c, [taskId = ids[0], now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto deleted = store::deleteTask(db, taskId, me.id, now);
+            if (!deleted)
+                return deleted.error();
+            return ApiResponse::noContent();
+        });
+    });
+}
+} // namespace
+
+void ProjectController::addRoutes(ApiRouter &router)
+{
+    addProjectRoutes(router);
+    addTaskRoutes(router);
+}
+
+} // namespace taskmaster::server
