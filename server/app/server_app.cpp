@@ -6,6 +6,7 @@
 #include "server/http/http_front.h"
 #include "server/http/project_controller.h"
 #include "server/http/room_controller.h"
+#include "server/http/search_controller.h"
 #include "server/log/json_log.h"
 #include "server/storage/db_pool.h"
 #include "server/storage/migrator.h"
@@ -67,6 +68,7 @@ Result<quint16> ServerApp::start()
     AuthController::addRoutes(*m_api);
     RoomController::addRoutes(*m_api);
     ProjectController::addRoutes(*m_api);
+    SearchController::addRoutes(*m_api, m_config.instanceName);
     m_http = std::make_unique<HttpFront>(m_config, m_api.get());
     const quint16 port = m_http->listen();
     if (port == 0) {

@@ -12,12 +12,10 @@
 
 namespace taskmaster::server::store {
 
-namespace {
-
 const QString kMessageColumns
     = QStringLiteral("id, room_id, seq, author_id, body, client_id, created_at, edited_at, deleted");
 
-Message readMessage(const QSqlQuery &q)
+Message messageFromRow(const QSqlQuery &q)
 {
     Message m;
     m.id = q.value(0).toLongLong();
@@ -33,6 +31,8 @@ Message readMessage(const QSqlQuery &q)
     m.deleted = q.value(8).toBool();
     return m;
 }
+
+namespace {
 
 QString placeholders(qsizetype n)
 {
@@ -375,7 +375,7 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
         if (!dups)
             return dups.error();
         while (dups->next()) {
-            Message m = readMessage(*dups);
+            Message m = messageFromRow(*dups);
             seen.insert({m.authorId, *m.clientId}, m);
         }
     }
@@ -444,7 +444,7 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
         if (!q)
             return q.error();
         while (q->next()) {
-            Message m = readMessage(*q);
+            Message m = messageFromRow(*q);
             inserted.insert({m.roomId, m.seq}, m);
         }
         start += n;
@@ -500,7 +500,7 @@ Result<Message> messageForAuthor(QSqlDatabase &db, Id messageId, Id callerId)
         return q.error();
     if (!q->next() || q->value(9).isNull())
         return Error {ErrorCode::NotFound, QStringLiteral("message not found"), {}};
-    Message m = readMessage(*q);
+    Message m = messageFromRow(*q);
     if (m.authorId != callerId)
         return Error {ErrorCode::Forbidden, QStringLiteral("only the author may change a message"), {}};
     return m;
@@ -536,7 +536,7 @@ Result<MessageWrite> updateMessage(QSqlDatabase &db, Id messageId, Id callerId, 
     if (!q)
         return q.error();
     q->next();
-    Message updated = readMessage(*q);
+    Message updated = messageFromRow(*q);
     q->finish();
     if (auto e = recordEvents(db, Channel::room(updated.roomId), *seq,
                               {EventRow {EventType::MessageUpdated, messageId}}, nowMs))
@@ -575,7 +575,7 @@ Result<HistoryPage> history(QSqlDatabase &db, Id roomId, Id callerId, std::optio
         return q.error();
     HistoryPage page;
     while (q->next())
-        page.items.append(readMessage(*q));
+        page.items.append(messageFromRow(*q));
     q->finish();
     if (page.items.isEmpty()) {
         auto member = isRoomMember(db, roomId, callerId);

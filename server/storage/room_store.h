@@ -10,6 +10,7 @@
 
 #include <QList>
 #include <QSqlDatabase>
+#include <QSqlQuery>
 
 #include <optional>
 
@@ -83,5 +84,10 @@ struct HistoryPage {
 // after: the page just above it. One query; uses the (room_id, seq) index.
 [[nodiscard]] Result<HistoryPage> history(QSqlDatabase &db, Id roomId, Id callerId, std::optional<Seq> before,
                                           std::optional<Seq> after, int limit);
+
+// Row helpers shared with other stores: the message columns (unqualified; prefix them for a
+// join) in the order messageFromRow reads them.
+extern const QString kMessageColumns;
+[[nodiscard]] Message messageFromRow(const QSqlQuery &q);
 
 } // namespace taskmaster::server::store

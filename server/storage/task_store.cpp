@@ -10,12 +10,13 @@
 
 namespace taskmaster::server::store {
 
-namespace {
-// Selected through the alias t; written rows are returned unqualified (RETURNING on SQLite only
-// names the modified table's columns).
 const QString kTaskColumns = QStringLiteral("t.id, t.project_id, t.title, t.description, t.status, t.priority, "
                                             "t.assignee_id, t.due_date, t.created_by, t.created_at, t.updated_at, "
                                             "t.version");
+
+namespace {
+// Written rows are returned unqualified (RETURNING on SQLite only names the modified table's
+// columns).
 const QString kTaskReturning = QStringLiteral(" RETURNING id, project_id, title, description, status, priority, "
                                               "assignee_id, due_date, created_by, created_at, updated_at, version");
 
@@ -52,31 +53,6 @@ QVariant dueDateBind(const std::optional<QDate> &date)
 QVariant textBind(const QString &s)
 {
     return s.isNull() ? QVariant(QStringLiteral("")) : QVariant(s);
-}
-
-Task readTask(const QSqlQuery &q)
-{
-    Task t;
-    t.id = q.value(0).toLongLong();
-    t.projectId = q.value(1).toLongLong();
-    t.title = q.value(2).toString();
-    t.description = q.value(3).toString();
-    t.status = statusFromCode(q.value(4).toInt());
-    t.priority = priorityFromCode(q.value(5).toInt());
-    if (const QVariant a = q.value(6); !a.isNull())
-        t.assigneeId = a.toLongLong();
-    if (const QVariant d = q.value(7); !d.isNull()) {
-        // PostgreSQL answers a QDate, SQLite the stored text.
-        if (d.metaType().id() == QMetaType::QDate)
-            t.dueDate = d.toDate();
-        else
-            t.dueDate = parseDate(d.toString());
-    }
-    t.createdBy = q.value(8).toLongLong();
-    t.createdAt = fromMs(q.value(9).toLongLong());
-    t.updatedAt = fromMs(q.value(10).toLongLong());
-    t.version = q.value(11).toLongLong();
-    return t;
 }
 
 Error taskNotFound()
@@ -126,7 +102,7 @@ Result<Task> lockTaskForMember(QSqlDatabase &db, Id taskId, Id callerId)
         return q.error();
     if (!q->next())
         return taskNotFound();
-    return readTask(*q);
+    return taskFromRow(*q);
 }
 
 Result<TaskWrite> finishWrite(QSqlDatabase &db, sql::Transaction &tx, Result<QSqlQuery> &written, EventType type,
@@ -136,7 +112,7 @@ Result<TaskWrite> finishWrite(QSqlDatabase &db, sql::Transaction &tx, Result<QSq
         return written.error();
     if (!written->next())
         return taskNotFound();
-    const Task task = readTask(*written);
+    const Task task = taskFromRow(*written);
     written->finish();
     auto seq = appendEvents(db, Channel::project(task.projectId), {EventRow {type, task.id}}, nowMs);
     if (!seq)
@@ -146,6 +122,31 @@ Result<TaskWrite> finishWrite(QSqlDatabase &db, sql::Transaction &tx, Result<QSq
     return TaskWrite {task, *seq};
 }
 } // namespace
+
+Task taskFromRow(const QSqlQuery &q)
+{
+    Task t;
+    t.id = q.value(0).toLongLong();
+    t.projectId = q.value(1).toLongLong();
+    t.title = q.value(2).toString();
+    t.description = q.value(3).toString();
+    t.status = statusFromCode(q.value(4).toInt());
+    t.priority = priorityFromCode(q.value(5).toInt());
+    if (const QVariant a = q.value(6); !a.isNull())
+        t.assigneeId = a.toLongLong();
+    if (const QVariant d = q.value(7); !d.isNull()) {
+        // PostgreSQL answers a QDate, SQLite the stored text.
+        if (d.metaType().id() == QMetaType::QDate)
+            t.dueDate = d.toDate();
+        else
+            t.dueDate = parseDate(d.toString());
+    }
+    t.createdBy = q.value(8).toLongLong();
+    t.createdAt = fromMs(q.value(9).toLongLong());
+    t.updatedAt = fromMs(q.value(10).toLongLong());
+    t.version = q.value(11).toLongLong();
+    return t;
+}
 
 SqlStatement taskListStatement(Id projectId, const TaskListFilter &filter)
 {
@@ -213,7 +214,7 @@ Result<std::optional<Task>> taskForMember(QSqlDatabase &db, Id taskId, Id userId
         return q.error();
     if (!q->next())
         return std::optional<Task>();
-    return std::optional<Task>(readTask(*q));
+    return std::optional<Task>(taskFromRow(*q));
 }
 
 Result<TaskWrite> updateTask(QSqlDatabase &db, Id taskId, Id callerId, const TaskPatch &patch,
@@ -312,7 +313,7 @@ Result<TaskPage> listTasks(QSqlDatabase &db, Id projectId, Id callerId, const Ta
             more = true; // the limit + 1st row only says that another page follows
             break;
         }
-        page.items.append(readTask(*q));
+        page.items.append(taskFromRow(*q));
     }
     if (more) {
         const Task &last = page.items.constLast();
@@ -344,7 +345,7 @@ Result<QList<Task>> tasksByIds(QSqlDatabase &db, const QList<Id> &ids)
         if (!q)
             return q.error();
         while (q->next())
-            tasks.append(readTask(*q));
+            tasks.append(taskFromRow(*q));
     }
     return tasks;
 }

@@ -19,6 +19,7 @@
 
 #include <QList>
 #include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QVariantList>
 
 #include <optional>
@@ -99,5 +100,10 @@ struct SqlStatement {
     QVariantList binds;
 };
 [[nodiscard]] SqlStatement taskListStatement(Id projectId, const TaskListFilter &filter);
+
+// Row helpers shared with other stores: the task columns selected through the alias "t", in the
+// order taskFromRow reads them.
+extern const QString kTaskColumns;
+[[nodiscard]] Task taskFromRow(const QSqlQuery &q);
 
 } // namespace taskmaster::server::store

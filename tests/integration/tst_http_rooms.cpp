@@ -42,6 +42,10 @@ private Q_SLOTS:
     void concurrentSameClientId();
     void clientLeavesBeforeReply_data() { backends(); }
     void clientLeavesBeforeReply();
+    void search_data();
+    void search();
+    void adminStats_data() { backends(); }
+    void adminStats();
 
 private:
     void backends();
@@ -456,6 +460,65 @@ void TestHttpRooms::clientLeavesBeforeReply()
     QTRY_COMPARE_WITH_TIMEOUT(m_api->get(QStringLiteral("/api/v1/users?q=ghost"), m_aliceToken).items().size(), 5,
                               15000);
     QCOMPARE(m_api->get(QStringLiteral("/health"), {}).status, 200);
+}
+
+void TestHttpRooms::search_data()
+{
+    QTest::addColumn<QString>("backend");
+    QTest::addColumn<QString>("query");
+    QTest::addColumn<int>("aliceHits");
+    for (const char *b : {"sqlite", "postgres"}) {
+        const QString backend = QString::fromLatin1(b);
+        QTest::addRow("%s one word", b) << backend << QStringLiteral("rocket") << 2;
+        QTest::addRow("%s two words, both must match", b) << backend << QStringLiteral("deploy rocket") << 1;
+        QTest::addRow("%s no match", b) << backend << QStringLiteral("submarine") << 0;
+        QTest::addRow("%s deleted message not found", b) << backend << QStringLiteral("secret") << 0;
+        // Search syntax from the user is text, never an operator or an error.
+        QTest::addRow("%s quote is punctuation", b) << backend << QStringLiteral("\"rocket") << 2;
+        QTest::addRow("%s star", b) << backend << QStringLiteral("rock*") << 0;
+        QTest::addRow("%s NEAR", b) << backend << QStringLiteral("NEAR(deploy rocket)") << 0;
+        QTest::addRow("%s OR", b) << backend << QStringLiteral("submarine OR rocket") << 0;
+        QTest::addRow("%s sql", b) << backend << QStringLiteral("'; DROP TABLE messages; --") << 0;
+    }
+}
+
+void TestHttpRooms::search()
+{
+    QFETCH(QString, query);
+    QFETCH(int, aliceHits);
+    const QString send = QStringLiteral("/api/v1/rooms/%1/messages").arg(m_room);
+    for (const char *body : {"deploy the rocket today", "the rocket is ready", "nothing to see"})
+        QCOMPARE(m_api->post(send, obj({{QStringLiteral("body"), QString::fromLatin1(body)}}), m_bobToken).status, 201);
+    const ApiReply secret
+        = m_api->post(send, obj({{QStringLiteral("body"), QStringLiteral("secret plans")}}), m_bobToken);
+    QCOMPARE(m_api
+                 ->del(QStringLiteral("/api/v1/messages/%1").arg(secret.json().value(QLatin1String("id")).toInteger()),
+                       m_bobToken)
+                 .status,
+             200);
+
+    const QString path = QStringLiteral("/api/v1/search?q=") + QString::fromLatin1(QUrl::toPercentEncoding(query));
+    const ApiReply alice = m_api->get(path, m_aliceToken);
+    QCOMPARE(alice.status, 200);
+    QCOMPARE(alice.json().value(QLatin1String("messages")).toArray().size(), aliceHits);
+    QVERIFY(alice.json().value(QLatin1String("tasks")).isArray());
+    // Carol is in no room: she finds nothing.
+    const ApiReply carol = m_api->get(path, m_carolToken);
+    QCOMPARE(carol.status, 200);
+    QCOMPARE(carol.json().value(QLatin1String("messages")).toArray().size(), 0);
+}
+
+void TestHttpRooms::adminStats()
+{
+    const ApiReply admin = m_api->get(QStringLiteral("/api/v1/admin/stats"), m_aliceToken);
+    QCOMPARE(admin.status, 200);
+    const QJsonObject totals = admin.json().value(QLatin1String("totals")).toObject();
+    QCOMPARE(totals.value(QLatin1String("users")).toInteger(), 4);
+    QCOMPARE(totals.value(QLatin1String("rooms")).toInteger(), 1);
+    QVERIFY(admin.json().value(QLatin1String("dbPool")).toObject().value(QLatin1String("threads")).toInteger() >= 1);
+    const ApiReply member = m_api->get(QStringLiteral("/api/v1/admin/stats"), m_bobToken);
+    QCOMPARE(member.status, 403);
+    QCOMPARE(member.errorCode(), QStringLiteral("forbidden"));
 }
 
 QTEST_GUILESS_MAIN(TestHttpRooms)
