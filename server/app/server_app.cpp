@@ -10,6 +10,7 @@
 #include "server/log/json_log.h"
 #include "server/storage/db_pool.h"
 #include "server/storage/migrator.h"
+#include "server/storage/sql.h"
 
 #include <QDir>
 #include <QJsonObject>
@@ -48,6 +49,13 @@ Result<quint16> ServerApp::start()
         db.minThreads = 10;
         db.maxThreads = 50;
     }
+    if (m_config.dbPoolMin > 0)
+        db.minThreads = m_config.dbPoolMin;
+    if (m_config.dbPoolMax > 0)
+        db.maxThreads = m_config.dbPoolMax;
+    db.minThreads = std::min(db.minThreads, db.maxThreads);
+    db.statementTimeout = std::chrono::milliseconds(m_config.statementTimeoutMs);
+    sql::setSlowQueryThresholdMs(m_config.slowQueryMs);
     m_db = std::make_unique<DbPool>(db);
     const auto version = m_db->run([backend = db.backend](QSqlDatabase &conn) {
                                  return Migrator::migrate(conn, backend, Migrator::bundled(backend));
@@ -64,6 +72,7 @@ Result<quint16> ServerApp::start()
     Services services;
     services.db = m_db.get();
     services.credentials = m_credentials.get();
+    services.sessionTtlMs = qint64(m_config.sessionTtlHours) * 3600 * 1000;
     m_api = std::make_unique<ApiRouter>(services);
     AuthController::addRoutes(*m_api);
     RoomController::addRoutes(*m_api);

@@ -26,7 +26,28 @@ constexpr OptionSpec kOptions[] = {
     {"instance-name", "TM_INSTANCE_NAME", "NAME",
      "Instance name shown in welcome frames and metrics (default tm-<pid>)."},
     {"config", "TM_CONFIG", "FILE", "Configuration file."},
+    {"db-pool-min", "TM_DB_POOL_MIN", "N", "Database connections kept open (default 10 on PostgreSQL, 2 on SQLite)."},
+    {"db-pool-max", "TM_DB_POOL_MAX", "N", "Most database connections (default 50 on PostgreSQL, 4 on SQLite)."},
+    {"statement-timeout-ms", "TM_STATEMENT_TIMEOUT_MS", "MS", "A query running longer is cancelled (default 10000)."},
+    {"slow-query-ms", "TM_SLOW_QUERY_MS", "MS", "Queries at least this slow are logged (default 200)."},
+    {"session-ttl-hours", "TM_SESSION_TTL_HOURS", "H", "Idle time after which a session expires (default 720)."},
 };
+
+// A whole number in [min, max] for option `name`, or a BadRequest naming it.
+Result<int> intOption(const QString &text, const char *name, int min, int max)
+{
+    bool ok = false;
+    const int v = text.toInt(&ok);
+    if (!ok || v < min || v > max) {
+        return Error::badRequest(QStringLiteral("--%1 must be a whole number in %2..%3, got '%4'")
+                                     .arg(QLatin1String(name))
+                                     .arg(min)
+                                     .arg(max)
+                                     .arg(text),
+                                 QString::fromLatin1(name));
+    }
+    return v;
+}
 } // namespace
 
 Result<QHash<QString, QString>> readConfigFile(const QString &path)
@@ -162,6 +183,32 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
     if (c.instanceName.isEmpty())
         c.instanceName = QStringLiteral("tm-%1").arg(QCoreApplication::applicationPid());
     c.configFile = configFile;
+    // Whole-number options: empty means the default.
+    struct IntOption {
+        const OptionSpec &spec;
+        int min;
+        int max;
+        int *target;
+    };
+    const IntOption ints[] = {
+        {kOptions[6], 1, 500, &c.dbPoolMin},
+        {kOptions[7], 1, 500, &c.dbPoolMax},
+        {kOptions[8], 100, 3600000, &c.statementTimeoutMs},
+        {kOptions[9], 1, 3600000, &c.slowQueryMs},
+        {kOptions[10], 1, 24 * 365, &c.sessionTtlHours},
+    };
+    for (const IntOption &o : ints) {
+        const QString text = value(o.spec);
+        if (text.isEmpty())
+            continue;
+        auto v = intOption(text, o.spec.name, o.min, o.max);
+        if (!v)
+            return v.error();
+        *o.target = *v;
+    }
+    if (c.dbPoolMin > 0 && c.dbPoolMax > 0 && c.dbPoolMin > c.dbPoolMax)
+        return Error::badRequest(QStringLiteral("--db-pool-min must not exceed --db-pool-max"),
+                                 QStringLiteral("db-pool-min"));
     return c;
 }
 

@@ -19,6 +19,11 @@ struct Config {
     QString redisUrl; // empty: in-process cache and bus
     QString instanceName; // default: tm-<pid>
     QString configFile;
+    int dbPoolMin = 0; // 0: the back end's default
+    int dbPoolMax = 0;
+    int statementTimeoutMs = 10000;
+    int slowQueryMs = 200;
+    int sessionTtlHours = 720;
 };
 
 // Parses arguments (argv as a list, program name first) and the environment. On --help it

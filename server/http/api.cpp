@@ -73,8 +73,11 @@ QHttpServerResponse toHttp(const Result<ApiResponse> &result, const Call &call)
     }
     const auto status = static_cast<QHttpServerResponse::StatusCode>(a.status);
     QHttpServerResponse r = a.status == 204 ? QHttpServerResponse(status) : QHttpServerResponse(kJson, a.body, status);
-    if (a.etag)
+    if (a.etag) {
         r.setHeader(QByteArrayLiteral("ETag"), etag);
+        // Computed for this request; the cache (scale-out issue) answers HIT when it serves one.
+        r.setHeader(QByteArrayLiteral("X-Cache"), QByteArrayLiteral("MISS"));
+    }
     for (const auto &[name, value] : a.headers)
         r.setHeader(name, value);
     return r;

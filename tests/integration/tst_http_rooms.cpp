@@ -199,6 +199,7 @@ void TestHttpRooms::roomsAndMessages()
     // ETag: the same page answers 304 to If-None-Match, and a new message changes it.
     const QByteArray etag = latest.header("ETag");
     QVERIFY(!etag.isEmpty());
+    QCOMPARE(latest.header("X-Cache"), QByteArray("MISS")); // no cache yet: every page is computed
     ApiReply cached = m_api->send("GET", base + QStringLiteral("/messages?limit=3"), {},
                                   RequestOptions {m_aliceToken, {}, {{"If-None-Match", etag}}});
     QCOMPARE(cached.status, 304);

@@ -41,6 +41,13 @@ void TestConfig::precedence()
     QCOMPARE(c->listenPort, quint16(0));
     QCOMPARE(c->instanceName, QStringLiteral("from-env")); // environment beats default
     QCOMPARE(c->redisUrl, QStringLiteral("redis://127.0.0.1:6400"));
+    auto n = loadConfig({QStringLiteral("s"), QStringLiteral("--db-pool-max"), QStringLiteral("7")},
+                        {QStringLiteral("TM_DB_POOL_MIN=3"), QStringLiteral("TM_STATEMENT_TIMEOUT_MS=2500")});
+    QVERIFY(n);
+    QCOMPARE(n->dbPoolMin, 3);
+    QCOMPARE(n->dbPoolMax, 7);
+    QCOMPARE(n->statementTimeoutMs, 2500);
+    QCOMPARE(n->slowQueryMs, 200);
 }
 
 void TestConfig::badValues_data()
@@ -60,6 +67,19 @@ void TestConfig::badValues_data()
     QTest::newRow("unknown option") << QStringList {QStringLiteral("--frobnicate")} << "frobnicate";
     QTest::newRow("missing value") << QStringList {QStringLiteral("--listen")} << "listen";
     QTest::newRow("positional") << QStringList {QStringLiteral("extra")} << "extra";
+    QTest::newRow("pool min not a number")
+        << QStringList {QStringLiteral("--db-pool-min"), QStringLiteral("many")} << "db-pool-min";
+    QTest::newRow("pool max zero") << QStringList {QStringLiteral("--db-pool-max"), QStringLiteral("0")}
+                                   << "db-pool-max";
+    QTest::newRow("pool min above max") << QStringList {QStringLiteral("--db-pool-min"), QStringLiteral("9"),
+                                                        QStringLiteral("--db-pool-max"), QStringLiteral("3")}
+                                        << "db-pool-min";
+    QTest::newRow("statement timeout too small")
+        << QStringList {QStringLiteral("--statement-timeout-ms"), QStringLiteral("5")} << "statement-timeout-ms";
+    QTest::newRow("slow query negative") << QStringList {QStringLiteral("--slow-query-ms"), QStringLiteral("-1")}
+                                         << "slow-query-ms";
+    QTest::newRow("session ttl text") << QStringList {QStringLiteral("--session-ttl-hours"), QStringLiteral("1d")}
+                                      << "session-ttl-hours";
 }
 
 void TestConfig::badValues()
