@@ -6,6 +6,8 @@
 # count so that each case measures at least TM_BENCH_MIN_TOTAL_MS (default 1000) in total.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=bench-lib.sh
+source "$root/packaging/dev/bench-lib.sh"
 build=${TM_BUILD_DIR:-$root/build}
 "$root/packaging/dev/setup.sh" >/dev/null
 "$root/packaging/dev/build.sh" -DTM_BUILD_BENCHMARKS=ON >/dev/null
@@ -17,7 +19,7 @@ export TM_BENCH_ROWS=${TM_BENCH_ROWS:-10000000}
 # Filling a 10M-row table takes minutes: QtTest aborts a test function after 300 s by default.
 export QTEST_FUNCTION_TIMEOUT=${QTEST_FUNCTION_TIMEOUT:-7200000}
 min_total=${TM_BENCH_MIN_TOTAL_MS:-1000}
-machine="$(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME")"
+machine=$(tm_bench_machine)
 for name in "${names[@]}"; do
   out=$(mktemp)
   echo "bench: $name (TM_BENCH_ROWS=$TM_BENCH_ROWS)"
@@ -37,14 +39,6 @@ Machine: $machine. Date: $(date -u +%Y-%m-%d).
 |---|---|---|---|
 $table
 <!-- /bench:$name -->"
-  doc="$root/docs/BENCHMARKS.md"
-  if grep -q "<!-- bench:$name -->" "$doc"; then
-    awk -v name="$name" -v section="$section" '
-      $0 == "<!-- bench:" name " -->" { print section; skip = 1; next }
-      $0 == "<!-- /bench:" name " -->" { skip = 0; next }
-      !skip { print }' "$doc" >"$doc.new" && mv "$doc.new" "$doc"
-  else
-    printf '\n%s\n' "$section" >>"$doc"
-  fi
+  tm_bench_write_section "$root/docs/BENCHMARKS.md" "$name" "$section"
   rm -f "$out"
 done
