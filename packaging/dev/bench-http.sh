@@ -42,7 +42,8 @@ LUA
 start_server() { # args: extra server arguments; sets base
   local port
   port=$(tm_free_port)
-  "$build/server/taskmaster-server" --listen "127.0.0.1:$port" --data-dir "$work/data-$port" "$@" >"$work/server.log" 2>&1 &
+  # TM_BENCH_WRAPPER runs the server under a tool, e.g. "gdb -q -batch -ex run -ex bt --args".
+  ${TM_BENCH_WRAPPER:-} "$build/server/taskmaster-server" --listen "127.0.0.1:$port" --data-dir "$work/data-$port" "$@" >"$work/server.log" 2>&1 &
   server_pid=$!
   base="http://127.0.0.1:$port"
   for _ in $(seq 100); do curl -sf "$base/health" >/dev/null && return 0; sleep 0.1; done
@@ -86,6 +87,11 @@ for backend in sqlite postgres; do
   rows+=$(measure "$backend" /health "GET /health (ceiling)")$'\n'
   rows+=$(measure "$backend" /api/v1/rooms "GET /api/v1/rooms" auth)$'\n'
   rows+=$(measure "$backend" "/api/v1/rooms/1/messages" "GET /api/v1/rooms/1/messages (latest 50)" auth)$'\n'
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "bench-http: the server died; its log:" >&2
+    tail -n 40 "$work/server.log" >&2
+    exit 1
+  fi
   kill "$server_pid"
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
