@@ -23,7 +23,13 @@ machine=$(tm_bench_machine)
 for name in "${names[@]}"; do
   out=$(mktemp)
   echo "bench: $name (TM_BENCH_ROWS=$TM_BENCH_ROWS)"
-  "$root/packaging/dev/with-services.sh" "$build/tests/bench/$name" -minimumtotal "$min_total" -csv >"$out"
+  if ! "$root/packaging/dev/with-services.sh" "$build/tests/bench/$name" -minimumtotal "$min_total" -csv >"$out" 2>&1; then
+    # Nothing is written to the docs for a failed run; show what the benchmark printed.
+    echo "bench: $name failed; its output:" >&2
+    cat "$out" >&2
+    rm -f "$out"
+    exit 1
+  fi
   # QTest -csv lines: "function","tag","metric",value per iteration,total,iterations
   table=$(awk -F, '/^"/ && NF >= 6 {
       gsub(/"/, "", $1); gsub(/"/, "", $2); gsub(/"/, "", $3);

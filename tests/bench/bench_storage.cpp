@@ -53,7 +53,10 @@ void BenchStorage::backends()
 BenchStorage::Fixture BenchStorage::fixture(const QString &backend)
 {
     Fixture f;
-    f.pool = std::make_unique<DbPool>(test::freshDatabase(backend, m_dir, m_pgUrl));
+    DbPoolOptions options = test::freshDatabase(backend, m_dir, m_pgUrl);
+    // Filling millions of rows takes far longer than the server's statement timeout.
+    options.statementTimeout = std::chrono::hours(1);
+    f.pool = std::make_unique<DbPool>(options);
     f.user
         = f.pool
               ->run([](QSqlDatabase &db) {
