@@ -4,6 +4,7 @@
 // Thread: network thread (Call is copied out of the request there; responses are built there).
 #pragma once
 
+#include "shared/codec/json_reader.h"
 #include "shared/codec/json_writer.h"
 #include "shared/core/error.h"
 
@@ -53,6 +54,15 @@ struct ApiResponse {
         return std::move(*this);
     }
 };
+
+// A JSON request body: 415 unless declared application/json, then the codec's strict decoding
+// (400 / 413 / 422 with the field at fault).
+template<typename T> [[nodiscard]] Result<T> decodeBody(const Call &call)
+{
+    if (auto e = call.requireJson())
+        return *e;
+    return fromJson<T>(call.body);
+}
 
 // The HTTP response for a handler's result: errors get PROTOCOL.md's body and status (with
 // Retry-After for 429/503), successes their ETag (304 when If-None-Match matches).

@@ -66,9 +66,7 @@ void AuthController::addRoutes(ApiRouter &router)
 
 ApiFuture AuthController::registerAction(ApiRouter &router, const Call &call)
 {
-    if (auto e = call.requireJson())
-        return ApiRouter::ready(*e);
-    auto request = fromJson<RegisterRequest>(call.body);
+    auto request = decodeBody<RegisterRequest>(call);
     if (!request)
         return ApiRouter::ready(request.error());
     const Services &s = router.services();
@@ -99,9 +97,7 @@ ApiFuture AuthController::registerAction(ApiRouter &router, const Call &call)
 
 ApiFuture AuthController::loginAction(ApiRouter &router, const Call &call)
 {
-    if (auto e = call.requireJson())
-        return ApiRouter::ready(*e);
-    auto request = fromJson<LoginRequest>(call.body);
+    auto request = decodeBody<LoginRequest>(call);
     if (!request)
         return ApiRouter::ready(request.error());
     const LoginRequest r = *request;

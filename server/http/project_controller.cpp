@@ -22,14 +22,6 @@ Error taskNotFound()
     return Error {ErrorCode::NotFound, QStringLiteral("task not found"), {}};
 }
 
-// Decodes a JSON body of type T, or the error to answer with.
-template<typename T> Result<T> body(const Call &call)
-{
-    if (auto e = call.requireJson())
-        return *e;
-    return fromJson<T>(call.body);
-}
-
 // If-Match of a PATCH: absent or "*" -> no precondition; a decimal version, bare or quoted ("5",
 // "\"5\"") -> the version the resource must be at; anything else -> 400 naming the header.
 Result<std::optional<qint64>> expectedVersion(const Call &call)
@@ -88,7 +80,7 @@ void addProjectRoutes(ApiRouter &router)
     });
 
     router.add(Method::Post, QStringLiteral("/api/v1/projects"), [&router](const Call &c, const Ids &) {
-        auto req = body<CreateProjectRequest>(c);
+        auto req = decodeBody<CreateProjectRequest>(c);
         if (!req)
             return ApiRouter::ready(req.error());
         const qint64 now = router.services().nowMs();
@@ -112,7 +104,7 @@ void addProjectRoutes(ApiRouter &router)
     });
 
     router.add(Method::Patch, QStringLiteral("/api/v1/projects/{id}"), [&router](const Call &c, const Ids &ids) {
-        auto req = body<PatchProjectRequest>(c);
+        auto req = decodeBody<PatchProjectRequest>(c);
         if (!req)
             return ApiRouter::ready(req.error());
         auto version = expectedVersion(c);
@@ -142,7 +134,7 @@ void addProjectRoutes(ApiRouter &router)
     });
 
     router.add(Method::Post, QStringLiteral("/api/v1/projects/{id}/members"), [&router](const Call &c, const Ids &ids) {
-        auto req = body<AddMemberRequest>(c);
+        auto req = decodeBody<AddMemberRequest>(c);
         if (!req)
             return ApiRouter::ready(req.error());
         const qint64 now = router.services().nowMs();
@@ -191,7 +183,7 @@ void addTaskRoutes(ApiRouter &router)
     });
 
     router.add(Method::Post, QStringLiteral("/api/v1/projects/{id}/tasks"), [&router](const Call &c, const Ids &ids) {
-        auto req = body<CreateTaskRequest>(c);
+        auto req = decodeBody<CreateTaskRequest>(c);
         if (!req)
             return ApiRouter::ready(req.error());
         const qint64 now = router.services().nowMs();
@@ -217,7 +209,7 @@ void addTaskRoutes(ApiRouter &router)
     });
 
     router.add(Method::Patch, QStringLiteral("/api/v1/tasks/{id}"), [&router](const Call &c, const Ids &ids) {
-        auto req = body<PatchTaskRequest>(c);
+        auto req = decodeBody<PatchTaskRequest>(c);
         if (!req)
             return ApiRouter::ready(req.error());
         auto version = expectedVersion(c);

@@ -14,13 +14,6 @@ Error roomNotFound()
     return Error {ErrorCode::NotFound, QStringLiteral("room not found"), {}};
 }
 
-// Decodes a JSON body of type T, or the error to answer with.
-template<typename T> Result<T> body(const Call &call)
-{
-    if (auto e = call.requireJson())
-        return *e;
-    return fromJson<T>(call.body);
-}
 } // namespace
 
 void RoomController::addRoutes(ApiRouter &router)
@@ -35,7 +28,7 @@ void RoomController::addRoutes(ApiRouter &router)
     });
 
     router.add(Method::Post, QStringLiteral("/api/v1/rooms"), [&router](const Call &c, const Ids &) {
-        auto req = body<CreateRoomRequest>(c);
+        auto req = decodeBody<CreateRoomRequest>(c);
         if (!req)
             return ApiRouter::ready(req.error());
         const qint64 now = router.services().nowMs();
@@ -59,7 +52,7 @@ void RoomController::addRoutes(ApiRouter &router)
     });
 
     router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/members"), [&router](const Call &c, const Ids &ids) {
-        auto req = body<AddMemberRequest>(c);
+        auto req = decodeBody<AddMemberRequest>(c);
         if (!req)
             return ApiRouter::ready(req.error());
         const qint64 now = router.services().nowMs();
@@ -98,7 +91,7 @@ void RoomController::addRoutes(ApiRouter &router)
     });
 
     router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/messages"), [&router](const Call &c, const Ids &ids) {
-        auto req = body<SendMessageRequest>(c);
+        auto req = decodeBody<SendMessageRequest>(c);
         if (!req)
             return ApiRouter::ready(req.error());
         const qint64 now = router.services().nowMs();
@@ -116,7 +109,7 @@ void RoomController::addRoutes(ApiRouter &router)
     });
 
     router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/read"), [&router](const Call &c, const Ids &ids) {
-        auto req = body<ReadMarkerRequest>(c);
+        auto req = decodeBody<ReadMarkerRequest>(c);
         if (!req)
             return ApiRouter::ready(req.error());
         return router.authenticated(
@@ -129,7 +122,7 @@ void RoomController::addRoutes(ApiRouter &router)
     });
 
     router.add(Method::Patch, QStringLiteral("/api/v1/messages/{id}"), [&router](const Call &c, const Ids &ids) {
-        auto req = body<EditMessageRequest>(c);
+        auto req = decodeBody<EditMessageRequest>(c);
         if (!req)
             return ApiRouter::ready(req.error());
         const qint64 now = router.services().nowMs();
