@@ -9,8 +9,13 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=bench-lib.sh
 source "$root/packaging/dev/bench-lib.sh"
 build=${TM_BUILD_DIR:-$root/build}
-"$root/packaging/dev/setup.sh" >/dev/null
-"$root/packaging/dev/build.sh" -DTM_BUILD_BENCHMARKS=ON >/dev/null
+log=$(mktemp)
+if ! { "$root/packaging/dev/setup.sh" && "$root/packaging/dev/build.sh" -DTM_BUILD_BENCHMARKS=ON; } >"$log" 2>&1; then
+  echo "bench: set-up or build failed:" >&2
+  tail -n 40 "$log" >&2
+  exit 1
+fi
+rm -f "$log"
 names=("$@")
 if ((${#names[@]} == 0)); then
   mapfile -t names < <(cd "$build/tests/bench" && ls bench_* 2>/dev/null | grep -v '\.' || true)

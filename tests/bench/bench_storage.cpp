@@ -8,9 +8,12 @@
 #include "tests/support/test_database.h"
 #include "tests/support/test_env.h"
 
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <map>
 
 using namespace taskmaster;
 using namespace taskmaster::server;
@@ -32,9 +35,13 @@ private:
         Id room = 0;
     };
     Fixture fixture(const QString &backend);
+    void measureHistory(const Fixture &f);
 
     QTemporaryDir m_dir;
     QString m_pgUrl;
+    // QtTest calls a benchmark function again until it has measured long enough: the filled
+    // tables are kept per back end so that the fill runs once.
+    std::map<QString, Fixture> m_filled;
 };
 
 void BenchStorage::initTestCase()
@@ -96,33 +103,66 @@ void BenchStorage::historyLatestPage()
     QFETCH(QString, backend);
     const qint64 rows
         = qEnvironmentVariableIsSet("TM_BENCH_ROWS") ? qEnvironmentVariable("TM_BENCH_ROWS").toLongLong() : 10'000'000;
+    if (const auto it = m_filled.find(backend); it != m_filled.end()) {
+        measureHistory(it->second);
+        return;
+    }
     Fixture f = fixture(backend);
-    // Fill with SQL: 100 rooms, the benchmarked one among them, rows spread evenly.
+    // Fill with SQL: 100 rooms, the benchmarked one among them, each room's rows contiguous (as a
+    // real table grows: appended in seq order). On SQLite the per-row FTS5 trigger is replaced by
+    // one 'rebuild' of the index after the fill, which gives the same table 20x faster.
+    const qint64 perRoom = std::max<qint64>(1, rows / 100);
     const bool filled
         = f.pool
               ->run([&](QSqlDatabase &db) {
                   QSqlQuery q(db);
                   const bool pg = backend == QLatin1String("postgres");
-                  const QString series = pg ? QStringLiteral("generate_series(1, %1) AS g(n)").arg(rows)
-                                            : QStringLiteral("(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL "
-                                                             "SELECT n + 1 FROM s WHERE n < %1) SELECT n FROM s) g")
-                                                  .arg(rows);
-                  bool ok = q.exec(QStringLiteral("INSERT INTO rooms (name, created_at) SELECT 'r', 1 FROM %1")
-                                       .arg(pg ? QStringLiteral("generate_series(1, 99)")
-                                               : QStringLiteral("(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL "
-                                                                "SELECT n + 1 FROM s WHERE n < 99) SELECT n FROM s)")));
+                  const auto series = [pg](qint64 n) {
+                      return pg ? QStringLiteral("generate_series(1, %1) AS g(n)").arg(n)
+                                : QStringLiteral("(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL "
+                                                 "SELECT n + 1 FROM s WHERE n < %1) SELECT n FROM s) g")
+                                      .arg(n);
+                  };
+                  bool ok = db.transaction();
                   ok = ok
-                      && q.exec(QStringLiteral("INSERT INTO messages (room_id, seq, author_id, body, created_at) "
-                                               "SELECT %1 + (g.n % 100), g.n / 100 + 1, %2, 'body ' || g.n, g.n FROM ")
-                                    .arg(f.room)
-                                    .arg(f.user)
-                                + series);
-                  ok = ok && q.exec(QStringLiteral("UPDATE rooms SET last_seq = %1").arg(rows / 100 + 1));
+                      && q.exec(QStringLiteral("INSERT INTO rooms (name, created_at) SELECT 'r', 1 FROM ")
+                                + series(99));
+                  QString trigger; // the schema's own definition, put back after the fill
+                  if (!pg) {
+                      ok = ok
+                          && q.exec(QStringLiteral(
+                              "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'messages_fts_insert'"))
+                          && q.next();
+                      trigger = ok ? q.value(0).toString() : QString();
+                      ok = ok && q.exec(QStringLiteral("DROP TRIGGER messages_fts_insert"));
+                  }
+                  ok = ok
+                      && q.exec(
+                          QStringLiteral("INSERT INTO messages (room_id, seq, author_id, body, created_at) "
+                                         "SELECT %1 + (g.n - 1) / %3, (g.n - 1) % %3 + 1, %2, 'body ' || g.n, g.n "
+                                         "FROM ")
+                              .arg(f.room)
+                              .arg(f.user)
+                              .arg(perRoom)
+                          + series(perRoom * 100));
+                  if (!pg) {
+                      ok = ok && q.exec(QStringLiteral("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')"));
+                      ok = ok && q.exec(trigger);
+                  }
+                  ok = ok && q.exec(QStringLiteral("UPDATE rooms SET last_seq = %1").arg(perRoom));
+                  ok = ok && db.commit();
                   ok = ok && q.exec(QStringLiteral("ANALYZE"));
+                  if (!ok)
+                      qWarning() << "fill failed:" << q.lastError().text();
                   return ok;
               })
               .result();
     QVERIFY(filled);
+    measureHistory(m_filled.emplace(backend, std::move(f)).first->second);
+}
+
+void BenchStorage::measureHistory(const Fixture &f)
+{
     QBENCHMARK
     {
         const auto page = f.pool
