@@ -1,0 +1,45 @@
+// Process statistics from /proc/<pid> (Linux): resident and virtual memory, CPU time, threads,
+// open and maximum file descriptors, start time. readProcessStats(pid) serves the load tool,
+// which watches server processes; registerProcessMetrics() exposes this process under the
+// standard Prometheus names (process_resident_memory_bytes, process_cpu_seconds_total, ...).
+// Owns: nothing (every call reads /proc afresh). Threads: any; each call is a few small file
+// reads, so keep it off hot paths (the registered callbacks run at render time).
+#pragma once
+
+#include <QtGlobal>
+
+#include <optional>
+
+namespace taskmaster::server {
+
+class MetricsRegistry;
+
+struct ProcessStats {
+    qint64 pid = 0;
+    qint64 residentBytes = 0; // RSS
+    qint64 virtualBytes = 0;
+    double userCpuSeconds = 0;
+    double systemCpuSeconds = 0;
+    int threads = 0;
+    int openFds = -1; // -1 when /proc/<pid>/fd cannot be listed (another user's process)
+    qint64 maxFds = -1; // the soft limit; -1 when unlimited or unknown
+    double startTimeSeconds = 0; // since the Unix epoch
+
+    [[nodiscard]] double cpuSeconds() const { return userCpuSeconds + systemCpuSeconds; }
+};
+
+// nullopt when the process does not exist or /proc/<pid>/stat cannot be read.
+std::optional<ProcessStats> readProcessStats(qint64 pid);
+// This process.
+std::optional<ProcessStats> readProcessStats();
+// Open file descriptors of a process, or -1. For this process the descriptor used to list the
+// directory is not counted.
+int countOpenFds(qint64 pid);
+
+// Registers callback metrics for this process: process_resident_memory_bytes,
+// process_virtual_memory_bytes, process_cpu_seconds_total, process_open_fds, process_max_fds,
+// process_start_time_seconds, process_threads. Values are read at render time (NaN if /proc
+// cannot be read).
+void registerProcessMetrics(MetricsRegistry &registry);
+
+} // namespace taskmaster::server
