@@ -1,8 +1,17 @@
 #include "server/storage/event_store.h"
 
+#include "server/log/json_log.h"
+#include "server/storage/project_store.h"
+#include "server/storage/room_store.h"
 #include "server/storage/sql.h"
 
+#include <QHash>
+#include <QJsonObject>
+#include <QLoggingCategory>
+
 namespace taskmaster::server::store {
+
+Q_LOGGING_CATEGORY(lcEvents, "tm.db.events")
 
 int channelKindCode(ChannelKind kind)
 {
@@ -29,6 +38,17 @@ int eventTypeCode(EventType type)
         return 6;
     }
     return -1;
+}
+
+std::optional<EventType> eventTypeFromCode(int code)
+{
+    for (const EventType t :
+         {EventType::MessageCreated, EventType::MessageUpdated, EventType::TaskCreated, EventType::TaskUpdated,
+          EventType::TaskDeleted, EventType::MemberJoined, EventType::MemberLeft}) {
+        if (eventTypeCode(t) == code)
+            return t;
+    }
+    return std::nullopt;
 }
 
 Result<Seq> reserveSeqs(QSqlDatabase &db, const Channel &channel, int n)
@@ -78,6 +98,185 @@ Result<Seq> appendEvents(QSqlDatabase &db, const Channel &channel, const QList<E
     if (auto e = recordEvents(db, channel, *first, events, nowMs))
         return *e;
     return *first;
+}
+
+namespace {
+
+bool isMessageEvent(EventType t)
+{
+    return t == EventType::MessageCreated || t == EventType::MessageUpdated;
+}
+
+bool isTaskEvent(EventType t)
+{
+    return t == EventType::TaskCreated || t == EventType::TaskUpdated || t == EventType::TaskDeleted;
+}
+
+// The condition "<column> is one of the entities named by the channel's events of the given types
+// in (after, through]": the same key range the events query read, so the statement's text is
+// fixed whatever the page holds. On PostgreSQL the ids go through ARRAY(...): computed once (an InitPlan) and then
+// looked up by the primary key, where a plain IN (subquery) lets the planner hash-join a sequential scan of the whole
+// table as soon as the window is a sizeable part of a small table.
+QString idInEntitiesInRange(sql::Dialect dialect, const QString &column, std::initializer_list<EventType> types)
+{
+    QString codes;
+    for (const EventType t : types)
+        codes += (codes.isEmpty() ? QString() : QStringLiteral(", ")) + QString::number(eventTypeCode(t));
+    const QString ids = QStringLiteral("(SELECT entity_id FROM channel_events WHERE channel_kind = ? AND "
+                                       "channel_id = ? AND seq > ? AND seq <= ? AND type IN (%1))")
+                            .arg(codes);
+    if (dialect == sql::Dialect::Postgres)
+        return column + QStringLiteral(" = ANY (ARRAY") + ids + QLatin1Char(')');
+    return column + QStringLiteral(" IN ") + ids;
+}
+
+Error inconsistent(const Channel &channel, Seq seq, const QString &what)
+{
+    logEvent(lcEvents(), QtCriticalMsg, QStringLiteral("event log inconsistent"),
+             {{QStringLiteral("channel"), channel.toString()},
+              {QStringLiteral("seq"), seq},
+              {QStringLiteral("problem"), what}});
+    return Error {ErrorCode::Internal, QStringLiteral("internal error"), {}};
+}
+
+} // namespace
+
+ReplayStatements replayStatements(sql::Dialect dialect, const Channel &channel, Seq after, Seq through, int limit)
+{
+    const int kind = channelKindCode(channel.kind);
+    ReplayStatements s;
+    s.events.text = QStringLiteral("SELECT seq, type, entity_id FROM channel_events WHERE channel_kind = ? "
+                                   "AND channel_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+    s.events.binds = {kind, channel.id, after, limit};
+    s.messages.text = QStringLiteral("SELECT ") + kMessageColumns + QStringLiteral(" FROM messages WHERE ")
+        + idInEntitiesInRange(dialect, QStringLiteral("id"), {EventType::MessageCreated, EventType::MessageUpdated});
+    s.messages.binds = {kind, channel.id, after, through};
+    s.tasks.text = QStringLiteral("SELECT ") + kTaskColumns + QStringLiteral(" FROM tasks t WHERE ")
+        + idInEntitiesInRange(dialect, QStringLiteral("t.id"),
+                              {EventType::TaskCreated, EventType::TaskUpdated, EventType::TaskDeleted});
+    s.tasks.binds = {kind, channel.id, after, through};
+    return s;
+}
+
+Result<QList<ChannelEvent>> eventsAfter(QSqlDatabase &db, const Channel &channel, Seq after, int limit)
+{
+    if (limit < 1)
+        return Error::badRequest(QStringLiteral("limit must be at least 1"), QStringLiteral("limit"));
+    const sql::Dialect dialect = sql::dialectOf(db);
+    struct Row {
+        Seq seq = 0;
+        EventType type = EventType::MessageCreated;
+        Id entityId = 0;
+    };
+    QList<Row> rows;
+    bool needMessages = false;
+    bool needTasks = false;
+    {
+        const SqlStatement events = replayStatements(dialect, channel, after, after, limit).events;
+        auto q = sql::run(db, "events.after", events.text, events.binds);
+        if (!q)
+            return q.error();
+        while (q->next()) {
+            const Seq seq = q->value(0).toLongLong();
+            const auto type = eventTypeFromCode(q->value(1).toInt());
+            if (!type)
+                return inconsistent(channel, seq, QStringLiteral("unknown event type %1").arg(q->value(1).toInt()));
+            needMessages = needMessages || isMessageEvent(*type);
+            needTasks = needTasks || isTaskEvent(*type);
+            rows.append(Row {seq, *type, q->value(2).toLongLong()});
+        }
+        q->finish();
+    }
+    QList<ChannelEvent> out;
+    if (rows.isEmpty())
+        return out;
+
+    const ReplayStatements s = replayStatements(dialect, channel, after, rows.constLast().seq, limit);
+    QHash<Id, Message> messages;
+    if (needMessages) {
+        auto q = sql::run(db, "events.after_messages", s.messages.text, s.messages.binds);
+        if (!q)
+            return q.error();
+        while (q->next()) {
+            Message m = messageFromRow(*q);
+            messages.insert(m.id, std::move(m));
+        }
+        q->finish();
+    }
+    QHash<Id, Task> tasks;
+    if (needTasks) {
+        auto q = sql::run(db, "events.after_tasks", s.tasks.text, s.tasks.binds);
+        if (!q)
+            return q.error();
+        while (q->next()) {
+            Task t = taskFromRow(*q);
+            tasks.insert(t.id, std::move(t));
+        }
+    }
+
+    out.reserve(rows.size());
+    for (const Row &row : rows) {
+        ChannelEvent e;
+        e.type = row.type;
+        e.channel = channel;
+        e.seq = row.seq;
+        if (isMessageEvent(row.type)) {
+            const auto it = messages.constFind(row.entityId);
+            if (it == messages.cend())
+                return inconsistent(channel, row.seq, QStringLiteral("message %1 is missing").arg(row.entityId));
+            e.message = *it;
+        } else if (isTaskEvent(row.type)) {
+            const auto it = tasks.constFind(row.entityId);
+            if (it == tasks.cend())
+                return inconsistent(channel, row.seq, QStringLiteral("task %1 is missing").arg(row.entityId));
+            e.task = *it;
+        } else {
+            e.userId = row.entityId;
+        }
+        out.append(std::move(e));
+    }
+    return out;
+}
+
+Result<QMap<Channel, Seq>> channelsForUser(QSqlDatabase &db, Id userId)
+{
+    auto q = sql::run(db, "events.channels_for_user",
+                      QStringLiteral("SELECT %1, r.id, r.last_seq FROM room_members rm JOIN rooms r ON r.id = "
+                                     "rm.room_id WHERE rm.user_id = ? "
+                                     "UNION ALL "
+                                     "SELECT %2, p.id, p.last_seq FROM project_members pm JOIN projects p ON p.id = "
+                                     "pm.project_id WHERE pm.user_id = ? AND NOT p.deleted")
+                          .arg(channelKindCode(ChannelKind::Room))
+                          .arg(channelKindCode(ChannelKind::Project)),
+                      {userId, userId});
+    if (!q)
+        return q.error();
+    QMap<Channel, Seq> channels;
+    while (q->next()) {
+        const ChannelKind kind
+            = q->value(0).toInt() == channelKindCode(ChannelKind::Room) ? ChannelKind::Room : ChannelKind::Project;
+        channels.insert(Channel {kind, q->value(1).toLongLong()}, q->value(2).toLongLong());
+    }
+    return channels;
+}
+
+Result<bool> isChannelMember(QSqlDatabase &db, const Channel &channel, Id userId)
+{
+    return channel.kind == ChannelKind::Room ? isRoomMember(db, channel.id, userId)
+                                             : isProjectMember(db, channel.id, userId);
+}
+
+Result<Seq> channelSeq(QSqlDatabase &db, const Channel &channel)
+{
+    auto q = channel.kind == ChannelKind::Room
+        ? sql::run(db, "events.room_seq", QStringLiteral("SELECT last_seq FROM rooms WHERE id = ?"), {channel.id})
+        : sql::run(db, "events.project_seq",
+                   QStringLiteral("SELECT last_seq FROM projects WHERE id = ? AND NOT deleted"), {channel.id});
+    if (!q)
+        return q.error();
+    if (!q->next())
+        return Error {ErrorCode::NotFound, QStringLiteral("channel not found"), {}};
+    return q->value(0).toLongLong();
 }
 
 } // namespace taskmaster::server::store
