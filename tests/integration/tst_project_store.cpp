@@ -2,15 +2,12 @@
 // only for its members while it is not deleted (NotFound everywhere else), versions and 412,
 // who may delete and remove members, membership events take the channel's seqs 1, 2, 3... with
 // the channel_events rows to match, and text is stored verbatim.
-#include "server/storage/db_pool.h"
 #include "server/storage/event_store.h"
 #include "server/storage/project_store.h"
 #include "server/storage/sql.h"
 #include "server/storage/user_store.h"
-#include "tests/support/test_database.h"
-#include "tests/support/test_env.h"
+#include "tests/support/store_fixture.h"
 
-#include <QTemporaryDir>
 #include <QTest>
 
 using namespace taskmaster;
@@ -21,12 +18,9 @@ constexpr Id kGhostUser = 999999;
 constexpr Id kGhostProject = 888888;
 } // namespace
 
-class TestProjectStore final : public QObject {
+class TestProjectStore final : public test::StoreFixture {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase();
-    void init();
-    void cleanup() { m_pool.reset(); }
     void createAndRead_data() { backends(); }
     void createAndRead();
     void visibility_data();
@@ -41,89 +35,7 @@ private Q_SLOTS:
     void softDelete();
     void verbatim_data() { backends(); }
     void verbatim();
-
-private:
-    void backends();
-    template<typename F> auto onDb(F &&f) { return m_pool->run(std::forward<F>(f)).result(); }
-    User addUser(const QString &name);
-    Project addProject(const User &owner, const QString &name);
-    void addMember(const Project &p, const User &by, const User &who);
-    QStringList channelEvents(Id projectId);
-
-    QTemporaryDir m_dir;
-    QString m_pgUrl;
-    std::unique_ptr<DbPool> m_pool;
-    qint64 m_now = 1000;
 };
-
-void TestProjectStore::initTestCase()
-{
-    TM_REQUIRE_SERVICE(url, "TM_TEST_DATABASE_URL");
-    m_pgUrl = url;
-}
-
-void TestProjectStore::backends()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("sqlite") << QStringLiteral("sqlite");
-    QTest::newRow("postgres") << QStringLiteral("postgres");
-}
-
-void TestProjectStore::init()
-{
-    const QString backend = QTest::currentDataTag() && QByteArray(QTest::currentDataTag()).startsWith("postgres")
-        ? QStringLiteral("postgres")
-        : QStringLiteral("sqlite");
-    m_pool = std::make_unique<DbPool>(test::freshDatabase(backend, m_dir, m_pgUrl));
-    m_now = 1000;
-}
-
-User TestProjectStore::addUser(const QString &name)
-{
-    auto u = onDb(
-        [&](QSqlDatabase &db) { return store::createUser(db, name, name.toUpper(), QStringLiteral("hash"), 1000); });
-    if (!u)
-        qFatal("createUser failed: %s", qPrintable(u.error().message));
-    return *u;
-}
-
-Project TestProjectStore::addProject(const User &owner, const QString &name)
-{
-    const qint64 now = ++m_now;
-    auto p = onDb([&](QSqlDatabase &db) { return store::createProject(db, owner.id, name, QString(), now); });
-    if (!p)
-        qFatal("createProject failed: %s", qPrintable(p.error().message));
-    return *p;
-}
-
-void TestProjectStore::addMember(const Project &p, const User &by, const User &who)
-{
-    const qint64 now = ++m_now;
-    auto m = onDb([&](QSqlDatabase &db) { return store::addProjectMember(db, p.id, by.id, who.id, now); });
-    if (!m)
-        qFatal("addProjectMember failed: %s", qPrintable(m.error().message));
-}
-
-// "seq:type:entity" for every durable event of channel project:<id>, in seq order.
-QStringList TestProjectStore::channelEvents(Id projectId)
-{
-    return onDb([&](QSqlDatabase &db) {
-        QStringList out;
-        auto q = sql::run(db, "test.events",
-                          QStringLiteral("SELECT seq, type, entity_id FROM channel_events WHERE channel_kind = ? AND "
-                                         "channel_id = ? ORDER BY seq"),
-                          {store::channelKindCode(ChannelKind::Project), projectId});
-        if (!q)
-            return QStringList {QStringLiteral("error")};
-        while (q->next()) {
-            out << QStringLiteral("%1:%2:%3")
-                       .arg(q->value(0).toLongLong())
-                       .arg(q->value(1).toInt())
-                       .arg(q->value(2).toLongLong());
-        }
-        return out;
-    });
-}
 
 static QString ev(Seq seq, EventType type, Id entity)
 {
@@ -173,8 +85,7 @@ void TestProjectStore::createAndRead()
     // Creating a project appends no event: its channel starts at 0.
     QCOMPARE(channelEvents(p.id), QStringList {});
 
-    auto bad
-        = onDb([&](QSqlDatabase &db) { return store::createProject(db, alice.id, QString(), QString(), ++m_now); });
+    auto bad = onDb([&](QSqlDatabase &db) { return store::createProject(db, alice.id, QString(), QString(), tick()); });
     QVERIFY(!bad);
     QCOMPARE(bad.error().code, ErrorCode::ValidationFailed);
     QCOMPARE(bad.error().field, QStringLiteral("name"));
@@ -210,12 +121,12 @@ void TestProjectStore::visibility()
     if (situation == QLatin1String("non-member")) {
         caller = carol;
     } else if (situation == QLatin1String("deleted")) {
-        QVERIFY(onDb([&](QSqlDatabase &db) { return store::deleteProject(db, p.id, alice.id, ++m_now); }));
+        QVERIFY(onDb([&](QSqlDatabase &db) { return store::deleteProject(db, p.id, alice.id, tick()); }));
     } else {
         projectId = kGhostProject;
     }
     const QStringList eventsBefore = channelEvents(p.id);
-    const qint64 now = ++m_now;
+    const qint64 now = tick();
 
     std::optional<Error> error;
     if (op == QLatin1String("get")) {
@@ -390,7 +301,7 @@ void TestProjectStore::membershipRules()
 
     const Id callerId = ids.value(caller);
     const Id targetId = ids.value(target);
-    const qint64 now = ++m_now;
+    const qint64 now = tick();
     std::optional<Error> error;
     std::optional<store::MemberChange> change;
     if (action == QLatin1String("remove")) {
@@ -445,10 +356,10 @@ void TestProjectStore::memberEvents()
     const Project other = addProject(bob, QStringLiteral("Gemini"));
 
     auto add = [&](const Project &in, const User &by, const User &who) {
-        return onDb([&](QSqlDatabase &db) { return store::addProjectMember(db, in.id, by.id, who.id, ++m_now); });
+        return onDb([&](QSqlDatabase &db) { return store::addProjectMember(db, in.id, by.id, who.id, tick()); });
     };
     auto remove = [&](const Project &in, const User &by, const User &who) {
-        return onDb([&](QSqlDatabase &db) { return store::removeProjectMember(db, in.id, by.id, who.id, ++m_now); });
+        return onDb([&](QSqlDatabase &db) { return store::removeProjectMember(db, in.id, by.id, who.id, tick()); });
     };
     QCOMPARE(add(p, alice, bob)->seq, 1);
     QCOMPARE(add(p, bob, carol)->seq, 2);
@@ -517,7 +428,7 @@ void TestProjectStore::verbatim()
     const QString name = QStringLiteral("'; DROP TABLE projects; -- %_\\ \U0001F680");
     const QString description = QStringLiteral("line1\nline2\t\"quoted\" ? $1 :name \u00e9\u4e2d");
     auto created
-        = onDb([&](QSqlDatabase &db) { return store::createProject(db, alice.id, name, description, ++m_now); });
+        = onDb([&](QSqlDatabase &db) { return store::createProject(db, alice.id, name, description, tick()); });
     QVERIFY(created);
     QCOMPARE(created->name, name);
     QCOMPARE(created->description, description);
@@ -526,7 +437,7 @@ void TestProjectStore::verbatim()
     QCOMPARE((*read)->description, description);
     const QString renamed = name + QStringLiteral(" ?");
     auto updated = onDb([&](QSqlDatabase &db) {
-        return store::updateProject(db, created->id, alice.id, renamed, std::nullopt, std::nullopt, ++m_now);
+        return store::updateProject(db, created->id, alice.id, renamed, std::nullopt, std::nullopt, tick());
     });
     QVERIFY(updated);
     QCOMPARE(updated->name, renamed);

@@ -1,27 +1,22 @@
 // RoomStore on both back ends: membership and visibility, unread counts, read markers, the batch
 // insert (seqs contiguous per room, duplicates by clientId take no seq, per-item errors, events
 // recorded), concurrency, edit/delete tombstones, history pages, and no N+1 on room lists.
-#include "server/storage/db_pool.h"
 #include "server/storage/room_store.h"
 #include "server/storage/sql.h"
 #include "server/storage/user_store.h"
-#include "tests/support/test_database.h"
-#include "tests/support/test_env.h"
+#include "tests/support/store_fixture.h"
 
 #include <QSqlQuery>
-#include <QTemporaryDir>
 #include <QTest>
 
 using namespace taskmaster;
 using namespace taskmaster::server;
 using store::NewMessage;
 
-class TestRoomStore final : public QObject {
+class TestRoomStore final : public test::StoreFixture {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase();
     void init();
-    void cleanup() { m_pool.reset(); }
     void createAndList_data() { backends(); }
     void createAndList();
     void membership_data() { backends(); }
@@ -39,50 +34,22 @@ private Q_SLOTS:
     void historyUsesIndex();
 
 private:
-    void backends();
-    template<typename F> auto onDb(F &&f) { return m_pool->run(std::forward<F>(f)).result(); }
-    Id addUser(const QString &name);
     Id addRoom(Id creator, const QList<Id> &members);
     QList<Result<store::StoredMessage>> send(const QList<NewMessage> &batch);
     // channel_events of a room as (seq, type code) pairs, in seq order.
     QList<std::pair<qint64, int>> events(Id roomId);
 
-    QTemporaryDir m_dir;
-    QString m_pgUrl;
-    std::unique_ptr<DbPool> m_pool;
     Id m_alice = 0, m_bob = 0, m_carol = 0;
 };
 
-void TestRoomStore::initTestCase()
-{
-    TM_REQUIRE_SERVICE(url, "TM_TEST_DATABASE_URL");
-    m_pgUrl = url;
-}
-
-void TestRoomStore::backends()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("sqlite") << QStringLiteral("sqlite");
-    QTest::newRow("postgres") << QStringLiteral("postgres");
-}
-
 void TestRoomStore::init()
 {
-    const QByteArray tag = QTest::currentDataTag() ? QByteArray(QTest::currentDataTag()) : QByteArray();
-    const bool pg = tag.startsWith("postgres") || QByteArray(QTest::currentTestFunction()) == "historyUsesIndex";
-    m_pool = std::make_unique<DbPool>(
-        test::freshDatabase(pg ? QStringLiteral("postgres") : QStringLiteral("sqlite"), m_dir, m_pgUrl));
-    m_alice = addUser(QStringLiteral("alice"));
-    m_bob = addUser(QStringLiteral("bob"));
-    m_carol = addUser(QStringLiteral("carol"));
-}
-
-Id TestRoomStore::addUser(const QString &name)
-{
-    auto u = onDb([&](QSqlDatabase &db) { return store::createUser(db, name, name, QStringLiteral("h"), 1); });
-    if (!u)
-        qFatal("createUser: %s", qPrintable(u.error().message));
-    return u->id;
+    // historyUsesIndex reads PostgreSQL's plan.
+    openDatabase(QByteArray(QTest::currentTestFunction()) == "historyUsesIndex" ? QStringLiteral("postgres")
+                                                                                : rowBackend());
+    m_alice = addUser(QStringLiteral("alice")).id;
+    m_bob = addUser(QStringLiteral("bob")).id;
+    m_carol = addUser(QStringLiteral("carol")).id;
 }
 
 Id TestRoomStore::addRoom(Id creator, const QList<Id> &members)
@@ -242,7 +209,7 @@ void TestRoomStore::concurrentBatches()
             const QString cid = i < 5 ? QStringLiteral("shared-%1").arg(i) : QStringLiteral("b%1-%2").arg(b).arg(i);
             batch.append(NewMessage {room, m_bob, QStringLiteral("x"), cid});
         }
-        futures << m_pool->run([batch](QSqlDatabase &db) { return store::insertMessages(db, batch, 5); });
+        futures << pool().run([batch](QSqlDatabase &db) { return store::insertMessages(db, batch, 5); });
     }
     QSet<qint64> seqs;
     int duplicates = 0;

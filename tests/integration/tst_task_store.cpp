@@ -4,20 +4,17 @@
 // also with 8 concurrent writers) with the channel_events row to match, keyset pages walk every
 // item exactly once in order with and without filters, text is stored verbatim, and on
 // PostgreSQL (and SQLite) the page query is served by the tasks_by_* indexes.
-#include "server/storage/db_pool.h"
 #include "server/storage/event_store.h"
 #include "server/storage/project_store.h"
 #include "server/storage/sql.h"
 #include "server/storage/task_store.h"
 #include "server/storage/user_store.h"
-#include "tests/support/test_database.h"
-#include "tests/support/test_env.h"
+#include "tests/support/store_fixture.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSet>
-#include <QTemporaryDir>
 #include <QTest>
 
 #include <algorithm>
@@ -38,12 +35,9 @@ QString ev(Seq seq, EventType type, Id entity)
 enum PatchKind { Absent, Null, Value };
 } // namespace
 
-class TestTaskStore final : public QObject {
+class TestTaskStore final : public test::StoreFixture {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase();
-    void init();
-    void cleanup() { m_pool.reset(); }
     void createAndGet_data() { backends(); }
     void createAndGet();
     void visibility_data();
@@ -68,71 +62,13 @@ private Q_SLOTS:
     void listUsesIndex();
 
 private:
-    void backends();
-    template<typename F> auto onDb(F &&f) { return m_pool->run(std::forward<F>(f)).result(); }
-    User addUser(const QString &name);
-    Project addProject(const User &owner, const QString &name);
-    void addMember(const Project &p, const User &who);
     // alice owns project "Apollo", bob is a member, carol is a user outside it.
     void standardSetup();
     Task addTask(const QString &title, qint64 createdAtMs = 0, const store::NewTask &base = {});
-    QStringList channelEvents(Id projectId);
 
-    QTemporaryDir m_dir;
-    QString m_pgUrl;
-    std::unique_ptr<DbPool> m_pool;
-    qint64 m_now = 1000;
     User m_alice, m_bob, m_carol;
     Project m_project;
 };
-
-void TestTaskStore::initTestCase()
-{
-    TM_REQUIRE_SERVICE(url, "TM_TEST_DATABASE_URL");
-    m_pgUrl = url;
-}
-
-void TestTaskStore::backends()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("sqlite") << QStringLiteral("sqlite");
-    QTest::newRow("postgres") << QStringLiteral("postgres");
-}
-
-void TestTaskStore::init()
-{
-    const QString backend = QTest::currentDataTag() && QByteArray(QTest::currentDataTag()).startsWith("postgres")
-        ? QStringLiteral("postgres")
-        : QStringLiteral("sqlite");
-    m_pool = std::make_unique<DbPool>(test::freshDatabase(backend, m_dir, m_pgUrl));
-    m_now = 1000;
-}
-
-User TestTaskStore::addUser(const QString &name)
-{
-    auto u = onDb(
-        [&](QSqlDatabase &db) { return store::createUser(db, name, name.toUpper(), QStringLiteral("hash"), 1000); });
-    if (!u)
-        qFatal("createUser failed: %s", qPrintable(u.error().message));
-    return *u;
-}
-
-Project TestTaskStore::addProject(const User &owner, const QString &name)
-{
-    const qint64 now = ++m_now;
-    auto p = onDb([&](QSqlDatabase &db) { return store::createProject(db, owner.id, name, QString(), now); });
-    if (!p)
-        qFatal("createProject failed: %s", qPrintable(p.error().message));
-    return *p;
-}
-
-void TestTaskStore::addMember(const Project &p, const User &who)
-{
-    const qint64 now = ++m_now;
-    auto m = onDb([&](QSqlDatabase &db) { return store::addProjectMember(db, p.id, p.ownerId, who.id, now); });
-    if (!m)
-        qFatal("addProjectMember failed: %s", qPrintable(m.error().message));
-}
 
 void TestTaskStore::standardSetup()
 {
@@ -140,38 +76,18 @@ void TestTaskStore::standardSetup()
     m_bob = addUser(QStringLiteral("bob"));
     m_carol = addUser(QStringLiteral("carol"));
     m_project = addProject(m_alice, QStringLiteral("Apollo"));
-    addMember(m_project, m_bob);
+    addMember(m_project, m_alice, m_bob);
 }
 
 Task TestTaskStore::addTask(const QString &title, qint64 createdAtMs, const store::NewTask &base)
 {
     store::NewTask fields = base;
     fields.title = title;
-    const qint64 now = createdAtMs ? createdAtMs : ++m_now;
+    const qint64 now = createdAtMs ? createdAtMs : tick();
     auto t = onDb([&](QSqlDatabase &db) { return store::createTask(db, m_project.id, m_alice.id, fields, now); });
     if (!t)
         qFatal("createTask failed: %s", qPrintable(t.error().message));
     return t->task;
-}
-
-QStringList TestTaskStore::channelEvents(Id projectId)
-{
-    return onDb([&](QSqlDatabase &db) {
-        QStringList out;
-        auto q = sql::run(db, "test.events",
-                          QStringLiteral("SELECT seq, type, entity_id FROM channel_events WHERE channel_kind = ? AND "
-                                         "channel_id = ? ORDER BY seq"),
-                          {store::channelKindCode(ChannelKind::Project), projectId});
-        if (!q)
-            return QStringList {QStringLiteral("error")};
-        while (q->next()) {
-            out << QStringLiteral("%1:%2:%3")
-                       .arg(q->value(0).toLongLong())
-                       .arg(q->value(1).toInt())
-                       .arg(q->value(2).toLongLong());
-        }
-        return out;
-    });
 }
 
 void TestTaskStore::createAndGet()
@@ -261,15 +177,15 @@ void TestTaskStore::visibility()
     if (situation == QLatin1String("non-member")) {
         caller = m_carol;
     } else if (situation == QLatin1String("deleted task")) {
-        QVERIFY(onDb([&](QSqlDatabase &db) { return store::deleteTask(db, task.id, m_alice.id, ++m_now); }));
+        QVERIFY(onDb([&](QSqlDatabase &db) { return store::deleteTask(db, task.id, m_alice.id, tick()); }));
     } else if (situation == QLatin1String("deleted project")) {
-        QVERIFY(onDb([&](QSqlDatabase &db) { return store::deleteProject(db, m_project.id, m_alice.id, ++m_now); }));
+        QVERIFY(onDb([&](QSqlDatabase &db) { return store::deleteProject(db, m_project.id, m_alice.id, tick()); }));
     } else {
         projectId = kGhostId;
         taskId = kGhostId;
     }
     const QStringList eventsBefore = channelEvents(m_project.id);
-    const qint64 now = ++m_now;
+    const qint64 now = tick();
 
     std::optional<Error> error;
     if (op == QLatin1String("create")) {
@@ -431,7 +347,7 @@ void TestTaskStore::triState()
         patch.dueDate = std::optional<QDate>(QDate(2027, 3, 4));
         expectedDue = QDate(2027, 3, 4);
     }
-    auto r = onDb([&](QSqlDatabase &db) { return store::updateTask(db, t.id, m_bob.id, patch, 1, ++m_now); });
+    auto r = onDb([&](QSqlDatabase &db) { return store::updateTask(db, t.id, m_bob.id, patch, 1, tick()); });
     QVERIFY2(r, r ? "" : qPrintable(r.error().message));
     QCOMPARE(r->task.assigneeId, expectedAssignee);
     QCOMPARE(r->task.dueDate, expectedDue);
@@ -473,7 +389,7 @@ void TestTaskStore::assigneeMustBeMember()
     } else if (who == QLatin1String("removed member")) {
         assignee = m_bob.id;
         QVERIFY(onDb([&](QSqlDatabase &db) {
-            return store::removeProjectMember(db, m_project.id, m_alice.id, m_bob.id, ++m_now);
+            return store::removeProjectMember(db, m_project.id, m_alice.id, m_bob.id, tick());
         }));
     }
     const QStringList eventsBefore = channelEvents(m_project.id);
@@ -482,13 +398,13 @@ void TestTaskStore::assigneeMustBeMember()
         store::NewTask f;
         f.title = QStringLiteral("x");
         f.assigneeId = assignee;
-        auto r = onDb([&](QSqlDatabase &db) { return store::createTask(db, m_project.id, m_alice.id, f, ++m_now); });
+        auto r = onDb([&](QSqlDatabase &db) { return store::createTask(db, m_project.id, m_alice.id, f, tick()); });
         QVERIFY(!r);
         error = r.error();
     } else {
         store::TaskPatch patch;
         patch.assigneeId = std::optional<Id>(assignee);
-        auto r = onDb([&](QSqlDatabase &db) { return store::updateTask(db, t.id, m_alice.id, patch, 1, ++m_now); });
+        auto r = onDb([&](QSqlDatabase &db) { return store::updateTask(db, t.id, m_alice.id, patch, 1, tick()); });
         QVERIFY(!r);
         error = r.error();
     }
@@ -505,10 +421,10 @@ void TestTaskStore::events()
     auto create = [&](const Project &p, const QString &title) {
         store::NewTask f;
         f.title = title;
-        return onDb([&](QSqlDatabase &db) { return store::createTask(db, p.id, m_alice.id, f, ++m_now); });
+        return onDb([&](QSqlDatabase &db) { return store::createTask(db, p.id, m_alice.id, f, tick()); });
     };
     auto update = [&](Id id, const store::TaskPatch &patch, std::optional<qint64> expected) {
-        return onDb([&](QSqlDatabase &db) { return store::updateTask(db, id, m_bob.id, patch, expected, ++m_now); });
+        return onDb([&](QSqlDatabase &db) { return store::updateTask(db, id, m_bob.id, patch, expected, tick()); });
     };
     store::TaskPatch rename;
     rename.title = QStringLiteral("renamed");
@@ -526,9 +442,9 @@ void TestTaskStore::events()
     QCOMPARE(update(t1->task.id, rename, std::nullopt)->seq, 0); // no change: no seq taken
     const User dave = addUser(QStringLiteral("dave"));
     auto joined
-        = onDb([&](QSqlDatabase &db) { return store::addProjectMember(db, m_project.id, m_bob.id, dave.id, ++m_now); });
+        = onDb([&](QSqlDatabase &db) { return store::addProjectMember(db, m_project.id, m_bob.id, dave.id, tick()); });
     QCOMPARE(joined->seq, 5);
-    auto d2 = onDb([&](QSqlDatabase &db) { return store::deleteTask(db, t2->task.id, dave.id, ++m_now); });
+    auto d2 = onDb([&](QSqlDatabase &db) { return store::deleteTask(db, t2->task.id, dave.id, tick()); });
     QCOMPARE(d2->seq, 6);
     QCOMPARE(update(t1->task.id, urgent, 2)->seq, 7);
 
@@ -687,7 +603,7 @@ void TestTaskStore::tasksByIds()
     const Task a = addTask(QStringLiteral("a"));
     const Task b = addTask(QStringLiteral("b"));
     const Task c = addTask(QStringLiteral("c"));
-    auto deleted = onDb([&](QSqlDatabase &db) { return store::deleteTask(db, b.id, m_alice.id, ++m_now); });
+    auto deleted = onDb([&](QSqlDatabase &db) { return store::deleteTask(db, b.id, m_alice.id, tick()); });
     QVERIFY(deleted);
     auto found = onDb([&](QSqlDatabase &db) {
         return store::tasksByIds(db, QList<Id> {c.id, kGhostId, a.id, b.id, c.id});
@@ -710,12 +626,12 @@ void TestTaskStore::concurrentCreate()
     // A project of its own, without membership events, so its task seqs are 1..8.
     m_alice = addUser(QStringLiteral("alice"));
     m_project = addProject(m_alice, QStringLiteral("Busy"));
-    QCOMPARE(m_pool->options().maxThreads, 8);
+    QCOMPARE(pool().options().maxThreads, 8);
     QList<QFuture<Result<store::TaskWrite>>> futures;
     const Id projectId = m_project.id;
     const Id aliceId = m_alice.id;
     for (int i = 0; i < 8; ++i) {
-        futures << m_pool->run([projectId, aliceId, i](QSqlDatabase &db) {
+        futures << pool().run([projectId, aliceId, i](QSqlDatabase &db) {
             store::NewTask f;
             f.title = QStringLiteral("parallel %1").arg(i);
             return store::createTask(db, projectId, aliceId, f, 2000 + i);

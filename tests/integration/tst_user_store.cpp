@@ -1,23 +1,17 @@
 // UserStore on both back ends: the first user is admin (also under concurrent registration),
 // usernames are unique, user search escapes LIKE metacharacters, text is stored verbatim,
 // sessions expire, slide and are revoked.
-#include "server/storage/db_pool.h"
 #include "server/storage/user_store.h"
-#include "tests/support/test_database.h"
-#include "tests/support/test_env.h"
+#include "tests/support/store_fixture.h"
 
-#include <QTemporaryDir>
 #include <QTest>
 
 using namespace taskmaster;
 using namespace taskmaster::server;
 
-class TestUserStore final : public QObject {
+class TestUserStore final : public test::StoreFixture {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase();
-    void init();
-    void cleanup() { m_pool.reset(); }
     void usersAndAdmin_data() { backends(); }
     void usersAndAdmin();
     void concurrentFirstUsers_data() { backends(); }
@@ -26,46 +20,7 @@ private Q_SLOTS:
     void search();
     void sessions_data() { backends(); }
     void sessions();
-
-private:
-    void backends();
-    template<typename F> auto onDb(F &&f) { return m_pool->run(std::forward<F>(f)).result(); }
-    User addUser(const QString &name);
-
-    QTemporaryDir m_dir;
-    QString m_pgUrl;
-    std::unique_ptr<DbPool> m_pool;
 };
-
-void TestUserStore::initTestCase()
-{
-    TM_REQUIRE_SERVICE(url, "TM_TEST_DATABASE_URL");
-    m_pgUrl = url;
-}
-
-void TestUserStore::backends()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("sqlite") << QStringLiteral("sqlite");
-    QTest::newRow("postgres") << QStringLiteral("postgres");
-}
-
-void TestUserStore::init()
-{
-    const QString backend = QTest::currentDataTag() && QByteArray(QTest::currentDataTag()).startsWith("postgres")
-        ? QStringLiteral("postgres")
-        : QStringLiteral("sqlite");
-    m_pool = std::make_unique<DbPool>(test::freshDatabase(backend, m_dir, m_pgUrl));
-}
-
-User TestUserStore::addUser(const QString &name)
-{
-    auto u = onDb(
-        [&](QSqlDatabase &db) { return store::createUser(db, name, name.toUpper(), QStringLiteral("hash"), 1000); });
-    if (!u)
-        qFatal("createUser failed: %s", qPrintable(u.error().message));
-    return *u;
-}
 
 void TestUserStore::usersAndAdmin()
 {
@@ -105,7 +60,7 @@ void TestUserStore::concurrentFirstUsers()
 {
     QList<QFuture<Result<User>>> futures;
     for (int i = 0; i < 8; ++i) {
-        futures << m_pool->run([i](QSqlDatabase &db) {
+        futures << pool().run([i](QSqlDatabase &db) {
             return store::createUser(db, QStringLiteral("user%1").arg(i), QStringLiteral("U"), QStringLiteral("h"), i);
         });
     }
