@@ -2,6 +2,9 @@
 // on PostgreSQL: happy paths, an authorization matrix, a table of bad inputs (each with its
 // PROTOCOL.md error), idempotent sends under concurrency, and a client that leaves before its
 // reply. No response may ever be a 500.
+// One server per back end serves every test (started in initTestCase); each test case registers
+// its own users (names under a prefix of its own) and creates its own room, so no case sees
+// another's data.
 #include "tests/support/api_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_database.h"
@@ -11,6 +14,10 @@
 #include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTest>
+
+#include <map>
+#include <memory>
+#include <utility>
 
 using namespace taskmaster::test;
 
@@ -22,6 +29,15 @@ QJsonObject obj(std::initializer_list<std::pair<QString, QJsonValue>> fields)
         o.insert(k, v);
     return o;
 }
+
+// What every test of one back end shares: its server and two accounts registered at start.
+struct Backend {
+    std::unique_ptr<ServerProcess> server;
+    std::unique_ptr<ApiClient> api;
+    QStringList args; // the server's arguments after ServerProcess's own: the database
+    QByteArray adminToken; // the first user registered on the server: its admin
+    QByteArray revokedToken; // a user's token, revoked by logout
+};
 } // namespace
 
 class TestHttpRooms final : public QObject {
@@ -30,6 +46,7 @@ private Q_SLOTS:
     void initTestCase();
     void init();
     void cleanup();
+    void cleanupTestCase();
     void authFlow_data() { backends(); }
     void authFlow();
     void roomsAndMessages_data() { backends(); }
@@ -49,9 +66,18 @@ private Q_SLOTS:
 
 private:
     void backends();
-    QString m_pgUrl;
-    std::unique_ptr<ServerProcess> m_server;
-    std::unique_ptr<ApiClient> m_api;
+    void startBackend(const QString &name, const QStringList &args);
+    // The running test's user "role": its name under the test's prefix.
+    QString user(const char *role) const { return m_prefix + QString::fromLatin1(role); }
+
+    std::map<QString, Backend> m_backends;
+    int m_cases = 0; // test cases begun: makes the name prefixes
+    // The running test's back end.
+    Backend *m_backend = nullptr;
+    ServerProcess *m_server = nullptr;
+    ApiClient *m_api = nullptr;
+    // The running test's users and room: Alice created the room with Bob in it, Carol is in none.
+    QString m_prefix; // "c<n>.": no other test's user names start with it
     qint64 m_alice = 0, m_bob = 0, m_carol = 0;
     QByteArray m_aliceToken, m_bobToken, m_carolToken, m_revokedToken;
     qint64 m_room = 0;
@@ -60,7 +86,24 @@ private:
 void TestHttpRooms::initTestCase()
 {
     TM_REQUIRE_SERVICE(url, "TM_TEST_DATABASE_URL");
-    m_pgUrl = url;
+    startBackend(QStringLiteral("sqlite"), {});
+    if (QTest::currentTestFailed())
+        return;
+    startBackend(QStringLiteral("postgres"), {QStringLiteral("--database-url"), freshPostgresUrl(url)});
+}
+
+void TestHttpRooms::startBackend(const QString &name, const QStringList &args)
+{
+    Backend &b = m_backends[name];
+    b.args = args;
+    b.server = std::make_unique<ServerProcess>();
+    QVERIFY2(b.server->start(args), qPrintable(b.server->errorText()));
+    b.api = std::make_unique<ApiClient>(b.server->url());
+    // The first user is the admin. Names without a case prefix ("c<n>.") clash with no test's.
+    std::tie(std::ignore, b.adminToken) = b.api->registerUser(QStringLiteral("admin"));
+    std::tie(std::ignore, b.revokedToken) = b.api->registerUser(QStringLiteral("revoked"));
+    QCOMPARE(b.api->send("POST", QStringLiteral("/api/v1/auth/logout"), {}, RequestOptions {b.revokedToken}).status,
+             204);
 }
 
 void TestHttpRooms::backends()
@@ -73,19 +116,16 @@ void TestHttpRooms::backends()
 void TestHttpRooms::init()
 {
     const bool pg = QByteArray(QTest::currentDataTag()).startsWith("postgres");
-    m_server = std::make_unique<ServerProcess>();
-    QStringList args;
-    if (pg)
-        args << QStringLiteral("--database-url") << freshPostgresUrl(m_pgUrl);
-    QVERIFY2(m_server->start(args), qPrintable(m_server->errorText()));
-    m_api = std::make_unique<ApiClient>(m_server->url());
-    std::tie(m_alice, m_aliceToken) = m_api->registerUser(QStringLiteral("alice"));
-    std::tie(m_bob, m_bobToken) = m_api->registerUser(QStringLiteral("bob"));
-    std::tie(m_carol, m_carolToken) = m_api->registerUser(QStringLiteral("carol"));
-    QByteArray revoked;
-    std::tie(std::ignore, revoked) = m_api->registerUser(QStringLiteral("dave"));
-    QCOMPARE(m_api->send("POST", QStringLiteral("/api/v1/auth/logout"), {}, RequestOptions {revoked}).status, 204);
-    m_revokedToken = revoked;
+    const auto it = m_backends.find(pg ? QStringLiteral("postgres") : QStringLiteral("sqlite"));
+    QVERIFY2(it != m_backends.end() && it->second.api, "this back end has no running server");
+    m_backend = &it->second;
+    m_server = m_backend->server.get();
+    m_api = m_backend->api.get();
+    m_prefix = QStringLiteral("c%1.").arg(++m_cases);
+    std::tie(m_alice, m_aliceToken) = m_api->registerUser(user("alice"));
+    std::tie(m_bob, m_bobToken) = m_api->registerUser(user("bob"));
+    std::tie(m_carol, m_carolToken) = m_api->registerUser(user("carol"));
+    m_revokedToken = m_backend->revokedToken;
     const ApiReply room = m_api->post(
         QStringLiteral("/api/v1/rooms"),
         obj({{QStringLiteral("name"), QStringLiteral("general")}, {QStringLiteral("memberIds"), QJsonArray {m_bob}}}),
@@ -96,22 +136,38 @@ void TestHttpRooms::init()
 
 void TestHttpRooms::cleanup()
 {
-    m_api.reset();
-    if (m_server)
-        QCOMPARE(m_server->stop(), 0);
-    m_server.reset();
+    Backend *b = std::exchange(m_backend, nullptr);
+    m_server = nullptr;
+    m_api = nullptr;
+    if (!b || b->server->process().state() == QProcess::Running)
+        return;
+    // The server died during the test (or a failed test left it stopped): that test fails, and the
+    // back end gets a server again (same data) for the tests after it.
+    const QString output = QString::fromUtf8(b->server->output() + b->server->process().readAllStandardError());
+    const bool restarted = b->server->start(b->args);
+    b->api = restarted ? std::make_unique<ApiClient>(b->server->url()) : nullptr;
+    QFAIL(qPrintable(QStringLiteral("the server is not running: ") + output));
+}
+
+void TestHttpRooms::cleanupTestCase()
+{
+    for (auto &[name, b] : m_backends) {
+        if (b.server)
+            QCOMPARE(b.server->stop(), 0);
+    }
 }
 
 void TestHttpRooms::authFlow()
 {
-    // The first user is the admin; usernames are case-folded and unique.
-    ApiReply me = m_api->get(QStringLiteral("/api/v1/me"), m_aliceToken);
+    // The first user is the admin (registered when the server started), later ones are members;
+    // usernames are case-folded and unique.
+    ApiReply me = m_api->get(QStringLiteral("/api/v1/me"), m_backend->adminToken);
     QCOMPARE(me.status, 200);
     QCOMPARE(me.json().value(QLatin1String("role")).toString(), QStringLiteral("admin"));
     QCOMPARE(m_api->get(QStringLiteral("/api/v1/me"), m_bobToken).json().value(QLatin1String("role")).toString(),
              QStringLiteral("member"));
     ApiReply dup = m_api->post(QStringLiteral("/api/v1/auth/register"),
-                               obj({{QStringLiteral("username"), QStringLiteral("ALICE")},
+                               obj({{QStringLiteral("username"), user("alice").toUpper()},
                                     {QStringLiteral("password"), QStringLiteral("password123")},
                                     {QStringLiteral("displayName"), QStringLiteral("x")}}));
     QCOMPARE(dup.status, 409);
@@ -119,15 +175,15 @@ void TestHttpRooms::authFlow()
     QCOMPARE(dup.errorField(), QStringLiteral("username"));
 
     // Login: right password gives a new token, wrong password and unknown user the same 401.
-    ApiReply login = m_api->post(QStringLiteral("/api/v1/auth/login"),
-                                 obj({{QStringLiteral("username"), QStringLiteral("Bob")},
-                                      {QStringLiteral("password"), QStringLiteral("password123")}}));
+    ApiReply login = m_api->post(
+        QStringLiteral("/api/v1/auth/login"),
+        obj({{QStringLiteral("username"), user("Bob")}, {QStringLiteral("password"), QStringLiteral("password123")}}));
     QCOMPARE(login.status, 200);
     const QByteArray second = login.json().value(QLatin1String("token")).toString().toLatin1();
     QVERIFY(second.size() >= 22 && second != m_bobToken);
-    for (const auto &[user, password] : {std::pair {"bob", "wrong-password"}, std::pair {"nobody", "password123"}}) {
+    for (const auto &[name, password] : {std::pair {"bob", "wrong-password"}, std::pair {"nobody", "password123"}}) {
         ApiReply bad = m_api->post(QStringLiteral("/api/v1/auth/login"),
-                                   obj({{QStringLiteral("username"), QString::fromLatin1(user)},
+                                   obj({{QStringLiteral("username"), user(name)},
                                         {QStringLiteral("password"), QString::fromLatin1(password)}}));
         QCOMPARE(bad.status, 401);
         QCOMPARE(bad.errorCode(), QStringLiteral("unauthorized"));
@@ -137,25 +193,26 @@ void TestHttpRooms::authFlow()
     QCOMPARE(m_api->get(QStringLiteral("/api/v1/me"), second).status, 401);
     QCOMPARE(m_api->get(QStringLiteral("/api/v1/me"), m_bobToken).status, 200);
 
-    // The token survives a restart of the server (sessions are stored).
-    const QStringList args = m_server->process().arguments().mid(4);
+    // The token survives a restart of the server (sessions are stored): another server process on
+    // the same data directory (SQLite) or database (PostgreSQL) knows it, and then the back end's
+    // own server starts again for the tests after this one.
     QCOMPARE(m_server->stop(), 0);
     ServerProcess again;
-    // Same data directory (SQLite) or database (PostgreSQL) as before.
     QStringList restartArgs {QStringLiteral("--data-dir"), m_server->dataDir()};
-    restartArgs += args;
+    restartArgs += m_backend->args;
     QVERIFY2(again.start(restartArgs), qPrintable(again.errorText()));
     ApiClient api(again.url());
     QCOMPARE(api.get(QStringLiteral("/api/v1/me"), m_bobToken).status, 200);
     QCOMPARE(again.stop(), 0);
-    QVERIFY(m_server->start(restartArgs));
-    m_api = std::make_unique<ApiClient>(m_server->url());
+    QVERIFY(m_server->start(m_backend->args));
+    m_backend->api = std::make_unique<ApiClient>(m_server->url());
+    m_api = m_backend->api.get();
 
     // Users: search by prefix and by id.
-    ApiReply search = m_api->get(QStringLiteral("/api/v1/users?q=ca"), m_aliceToken);
+    ApiReply search = m_api->get(QStringLiteral("/api/v1/users?q=") + user("ca"), m_aliceToken);
     QCOMPARE(search.status, 200);
     QCOMPARE(search.items().size(), 1);
-    QCOMPARE(search.items().at(0).toObject().value(QLatin1String("username")).toString(), QStringLiteral("carol"));
+    QCOMPARE(search.items().at(0).toObject().value(QLatin1String("username")).toString(), user("carol"));
     QCOMPARE(m_api->get(QStringLiteral("/api/v1/users/%1").arg(m_carol), m_aliceToken).status, 200);
     QCOMPARE(m_api->get(QStringLiteral("/api/v1/users/999999"), m_aliceToken).status, 404);
 }
@@ -247,7 +304,7 @@ void TestHttpRooms::authorizationMatrix_data()
     QTest::addColumn<QString>("backend");
     QTest::addColumn<QByteArray>("method");
     QTest::addColumn<QString>("path"); // %1: the room id
-    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QByteArray>("body"); // {carol}: Carol's id
     QTest::addColumn<int>("memberStatus");
     struct R {
         const char *name;
@@ -262,7 +319,7 @@ void TestHttpRooms::authorizationMatrix_data()
         {"history", "GET", "/api/v1/rooms/%1/messages", "", 200},
         {"send", "POST", "/api/v1/rooms/%1/messages", R"({"body":"hi"})", 201},
         {"read marker", "POST", "/api/v1/rooms/%1/read", R"({"seq":1})", 204},
-        {"add member", "POST", "/api/v1/rooms/%1/members", R"({"userId":3})", 200},
+        {"add member", "POST", "/api/v1/rooms/%1/members", R"({"userId":{carol}})", 200},
         {"me", "GET", "/api/v1/me", "", 200},
         {"users", "GET", "/api/v1/users?q=a", "", 200},
     };
@@ -282,6 +339,7 @@ void TestHttpRooms::authorizationMatrix()
     QFETCH(int, memberStatus);
     const QString p = path.contains(QLatin1String("%1")) ? path.arg(m_room) : path;
     const bool roomRoute = path.contains(QLatin1String("%1"));
+    body.replace("{carol}", QByteArray::number(m_carol));
 
     ApiReply none = m_api->send(method, p, body, RequestOptions {});
     QCOMPARE(none.status, 401);
@@ -303,8 +361,8 @@ void TestHttpRooms::badInput_data()
 {
     QTest::addColumn<QString>("backend");
     QTest::addColumn<QByteArray>("method");
-    QTest::addColumn<QString>("path");
-    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QString>("path"); // %1: the room id
+    QTest::addColumn<QByteArray>("body"); // {bob}: Bob's id
     QTest::addColumn<QByteArray>("contentType");
     QTest::addColumn<int>("status");
     QTest::addColumn<QString>("code");
@@ -357,7 +415,7 @@ void TestHttpRooms::badInput_data()
          "validation_failed", "memberIds"},
         {"add member: unknown user", "POST", "/api/v1/rooms/%1/members", R"({"userId":424242})", json, 404, "not_found",
          "userId"},
-        {"add member: already member", "POST", "/api/v1/rooms/%1/members", R"({"userId":2})", json, 409, "conflict",
+        {"add member: already member", "POST", "/api/v1/rooms/%1/members", R"({"userId":{bob}})", json, 409, "conflict",
          "userId"},
         {"add member: userId string", "POST", "/api/v1/rooms/%1/members", R"({"userId":"2"})", json, 422,
          "validation_failed", "userId"},
@@ -402,6 +460,7 @@ void TestHttpRooms::badInput()
     QFETCH(QString, code);
     QFETCH(QString, field);
     const QString p = path.contains(QLatin1String("%1")) ? path.arg(m_room) : path;
+    body.replace("{bob}", QByteArray::number(m_bob));
     const ApiReply r = m_api->send(method, p, body, RequestOptions {m_bobToken, contentType, {}});
     QVERIFY2(r.status == status,
              qPrintable(QStringLiteral("%1: %2").arg(r.status).arg(QString::fromUtf8(r.body.left(300)))));
@@ -449,8 +508,10 @@ void TestHttpRooms::clientLeavesBeforeReply()
         QTcpSocket socket;
         socket.connectToHost(QHostAddress::LocalHost, m_server->port());
         QVERIFY(socket.waitForConnected(5000));
-        const QByteArray body
-            = QStringLiteral(R"({"username":"ghost%1","password":"password123","displayName":"G"})").arg(i).toUtf8();
+        const QByteArray body = QStringLiteral(R"({"username":"%1%2","password":"password123","displayName":"G"})")
+                                    .arg(user("ghost"))
+                                    .arg(i)
+                                    .toUtf8();
         socket.write(
             "POST /api/v1/auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
             + QByteArray::number(body.size()) + "\r\n\r\n" + body);
@@ -458,8 +519,8 @@ void TestHttpRooms::clientLeavesBeforeReply()
         socket.abort();
     }
     // The server is still there and the work was done (the users exist).
-    QTRY_COMPARE_WITH_TIMEOUT(m_api->get(QStringLiteral("/api/v1/users?q=ghost"), m_aliceToken).items().size(), 5,
-                              15000);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        m_api->get(QStringLiteral("/api/v1/users?q=") + user("ghost"), m_aliceToken).items().size(), 5, 15000);
     QCOMPARE(m_api->get(QStringLiteral("/health"), {}).status, 200);
 }
 
@@ -511,11 +572,27 @@ void TestHttpRooms::search()
 
 void TestHttpRooms::adminStats()
 {
-    const ApiReply admin = m_api->get(QStringLiteral("/api/v1/admin/stats"), m_aliceToken);
+    // The server is shared, so its totals include other tests' rows: they must count the user and
+    // the room this test adds, exactly.
+    const QString stats = QStringLiteral("/api/v1/admin/stats");
+    const ApiReply before = m_api->get(stats, m_backend->adminToken);
+    QCOMPARE(before.status, 200);
+    const QJsonObject was = before.json().value(QLatin1String("totals")).toObject();
+    // At least the admin, the revoked user, Alice, Bob and Carol, and Alice's room.
+    QVERIFY(was.value(QLatin1String("users")).toInteger() >= 5);
+    QVERIFY(was.value(QLatin1String("rooms")).toInteger() >= 1);
+    m_api->registerUser(user("dave"));
+    const ApiReply room = m_api->post(
+        QStringLiteral("/api/v1/rooms"),
+        obj({{QStringLiteral("name"), QStringLiteral("more")}, {QStringLiteral("memberIds"), QJsonArray {}}}),
+        m_bobToken);
+    QCOMPARE(room.status, 201);
+
+    const ApiReply admin = m_api->get(stats, m_backend->adminToken);
     QCOMPARE(admin.status, 200);
     const QJsonObject totals = admin.json().value(QLatin1String("totals")).toObject();
-    QCOMPARE(totals.value(QLatin1String("users")).toInteger(), 4);
-    QCOMPARE(totals.value(QLatin1String("rooms")).toInteger(), 1);
+    QCOMPARE(totals.value(QLatin1String("users")).toInteger(), was.value(QLatin1String("users")).toInteger() + 1);
+    QCOMPARE(totals.value(QLatin1String("rooms")).toInteger(), was.value(QLatin1String("rooms")).toInteger() + 1);
     QVERIFY(admin.json().value(QLatin1String("dbPool")).toObject().value(QLatin1String("threads")).toInteger() >= 1);
     const ApiReply member = m_api->get(QStringLiteral("/api/v1/admin/stats"), m_bobToken);
     QCOMPARE(member.status, 403);
