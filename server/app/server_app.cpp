@@ -8,9 +8,11 @@
 #include "server/http/room_controller.h"
 #include "server/http/search_controller.h"
 #include "server/log/json_log.h"
+#include "server/metrics/metrics.h"
 #include "server/storage/db_pool.h"
 #include "server/storage/migrator.h"
 #include "server/storage/sql.h"
+#include "server/ws/hub.h"
 
 #include <QDir>
 #include <QJsonObject>
@@ -27,6 +29,8 @@ ServerApp::~ServerApp()
     m_api.reset();
     m_credentials.reset();
     m_db.reset();
+    m_hub.reset();
+    m_metrics.reset();
 }
 
 Result<quint16> ServerApp::start()
@@ -56,6 +60,7 @@ Result<quint16> ServerApp::start()
     db.minThreads = std::min(db.minThreads, db.maxThreads);
     db.statementTimeout = std::chrono::milliseconds(m_config.statementTimeoutMs);
     sql::setSlowQueryThresholdMs(m_config.slowQueryMs);
+    m_metrics = std::make_unique<MetricsRegistry>();
     m_db = std::make_unique<DbPool>(db);
     const auto version = m_db->run([backend = db.backend](QSqlDatabase &conn) {
                                  return Migrator::migrate(conn, backend, Migrator::bundled(backend));
@@ -69,16 +74,30 @@ Result<quint16> ServerApp::start()
               {QStringLiteral("schemaVersion"), *version}});
 
     m_credentials = std::make_unique<Credentials>(std::max(1, QThread::idealThreadCount()));
+    HubOptions hub;
+    hub.instance = m_config.instanceName;
+    hub.outboundLimitBytes = qint64(m_config.wsOutboundKib) * 1024;
+    hub.replayLimit = m_config.wsReplayLimit;
+    hub.helloTimeoutMs = m_config.wsHelloTimeoutMs;
+    hub.idleTimeoutMs = m_config.wsIdleTimeoutMs;
+    hub.rateFramesPerSecond = m_config.wsRate;
+    hub.rateBurst = 2.0 * m_config.wsRate;
+    hub.groupCommit = m_config.groupCommit != 0;
+    hub.presenceGraceMs = m_config.presenceGraceMs;
+    hub.sessionTtlMs = qint64(m_config.sessionTtlHours) * 3600 * 1000;
+    hub.nowMs = [] { return QDateTime::currentMSecsSinceEpoch(); };
+    m_hub = std::make_unique<Hub>(m_db.get(), hub, *m_metrics);
     Services services;
     services.db = m_db.get();
     services.credentials = m_credentials.get();
+    services.events = m_hub.get();
     services.sessionTtlMs = qint64(m_config.sessionTtlHours) * 3600 * 1000;
     m_api = std::make_unique<ApiRouter>(services);
     AuthController::addRoutes(*m_api);
     RoomController::addRoutes(*m_api);
     ProjectController::addRoutes(*m_api);
     SearchController::addRoutes(*m_api, m_config.instanceName);
-    m_http = std::make_unique<HttpFront>(m_config, m_api.get());
+    m_http = std::make_unique<HttpFront>(m_config, m_api.get(), m_hub.get(), m_metrics.get());
     const quint16 port = m_http->listen();
     if (port == 0) {
         return Error {

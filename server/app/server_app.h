@@ -1,5 +1,6 @@
 // ServerApp: builds and owns the subsystems of one taskmaster-server process in start order
-// (storage and its migrations, hashing pool, REST routes, HTTP front) and stops them in reverse.
+// (metrics, storage and its migrations, hashing pool, real-time hub, REST routes, HTTP front) and
+// stops them in reverse.
 // Thread: network (main) thread.
 #pragma once
 
@@ -16,6 +17,8 @@ class ApiRouter;
 class Credentials;
 class DbPool;
 class HttpFront;
+class Hub;
+class MetricsRegistry;
 
 class ServerApp final : public QObject {
     Q_OBJECT
@@ -28,6 +31,8 @@ public:
 
 private:
     Config m_config;
+    std::unique_ptr<MetricsRegistry> m_metrics;
+    std::unique_ptr<Hub> m_hub; // outlives the pool: jobs finishing at shutdown still report to it
     std::unique_ptr<DbPool> m_db;
     std::unique_ptr<Credentials> m_credentials;
     std::unique_ptr<ApiRouter> m_api;

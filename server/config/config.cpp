@@ -31,6 +31,17 @@ constexpr OptionSpec kOptions[] = {
     {"statement-timeout-ms", "TM_STATEMENT_TIMEOUT_MS", "MS", "A query running longer is cancelled (default 10000)."},
     {"slow-query-ms", "TM_SLOW_QUERY_MS", "MS", "Queries at least this slow are logged (default 200)."},
     {"session-ttl-hours", "TM_SESSION_TTL_HOURS", "H", "Idle time after which a session expires (default 720)."},
+    {"ws-outbound-kib", "TM_WS_OUTBOUND_KIB", "KIB",
+     "Outbound queue per WebSocket; over it a slow consumer is closed with 4008 (default 1024)."},
+    {"ws-replay-limit", "TM_WS_REPLAY_LIMIT", "N",
+     "Most events replayed on resume; further behind gets resync (default 1000)."},
+    {"ws-hello-timeout-ms", "TM_WS_HELLO_TIMEOUT_MS", "MS", "Time a new WebSocket has to send hello (default 10000)."},
+    {"ws-idle-timeout-ms", "TM_WS_IDLE_TIMEOUT_MS", "MS",
+     "A WebSocket silent this long is closed; pinged at half (default 60000)."},
+    {"ws-rate", "TM_WS_RATE", "N", "Frames per second per WebSocket, bursts of twice that (default 100)."},
+    {"group-commit", "TM_GROUP_COMMIT", "0|1", "Batch concurrent sends into one transaction (default 1)."},
+    {"presence-grace-ms", "TM_PRESENCE_GRACE_MS", "MS",
+     "A user is announced offline after this long without a connection (default 5000)."},
 };
 
 // A whole number in [min, max] for option `name`, or a BadRequest naming it.
@@ -196,6 +207,13 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         {kOptions[8], 100, 3600000, &c.statementTimeoutMs},
         {kOptions[9], 1, 3600000, &c.slowQueryMs},
         {kOptions[10], 1, 24 * 365, &c.sessionTtlHours},
+        {kOptions[11], 16, 1 << 20, &c.wsOutboundKib},
+        {kOptions[12], 1, 1000000, &c.wsReplayLimit},
+        {kOptions[13], 100, 600000, &c.wsHelloTimeoutMs},
+        {kOptions[14], 1000, 86400000, &c.wsIdleTimeoutMs},
+        {kOptions[15], 1, 1000000, &c.wsRate},
+        {kOptions[16], 0, 1, &c.groupCommit},
+        {kOptions[17], 0, 3600000, &c.presenceGraceMs},
     };
     for (const IntOption &o : ints) {
         const QString text = value(o.spec);

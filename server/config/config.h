@@ -24,6 +24,13 @@ struct Config {
     int statementTimeoutMs = 10000;
     int slowQueryMs = 200;
     int sessionTtlHours = 720;
+    int wsOutboundKib = 1024;
+    int wsReplayLimit = 1000;
+    int wsHelloTimeoutMs = 10000;
+    int wsIdleTimeoutMs = 60000;
+    int wsRate = 100;
+    int groupCommit = 1;
+    int presenceGraceMs = 5000;
 };
 
 // Parses arguments (argv as a list, program name first) and the environment. On --help it

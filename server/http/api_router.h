@@ -7,6 +7,7 @@
 
 #include "server/http/api.h"
 #include "server/storage/db_pool.h"
+#include "server/ws/event_sink.h"
 #include "shared/domain/types.h"
 
 #include <QFuture>
@@ -22,6 +23,7 @@ class Credentials;
 struct Services {
     DbPool *db = nullptr;
     Credentials *credentials = nullptr;
+    EventSink *events = &EventSink::none(); // committed writes are reported here (any thread)
     qint64 sessionTtlMs = 30LL * 24 * 3600 * 1000; // sliding
     std::function<qint64()> nowMs; // clock, replaceable in tests
 };

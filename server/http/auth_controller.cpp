@@ -144,9 +144,11 @@ ApiFuture AuthController::loginAction(ApiRouter &router, const Call &call)
 ApiFuture AuthController::logoutAction(ApiRouter &router, const Call &call)
 {
     const QByteArray digest = Credentials::tokenDigest(QString::fromLatin1(call.bearerToken));
-    return router.authenticated(call, [digest](QSqlDatabase &db, const User &) -> Result<ApiResponse> {
+    EventSink *sink = router.services().events;
+    return router.authenticated(call, [digest, sink](QSqlDatabase &db, const User &) -> Result<ApiResponse> {
         if (auto e = store::deleteSession(db, digest))
             return *e;
+        sink->revokeToken(digest);
         return ApiResponse::noContent();
     });
 }

@@ -1,5 +1,6 @@
-// HttpFront: owns the QHttpServer and the listening socket, the operational routes (/health)
-// and the JSON 404 for unknown paths; the REST routes come from ApiRouter.
+// HttpFront: owns the QHttpServer and the listening socket, the operational routes (/health,
+// /metrics), the WebSocket upgrade on /ws (sockets go to the Hub) and the JSON 404 for unknown
+// paths; the REST routes come from ApiRouter.
 // Thread: network (main event loop); it never blocks.
 #pragma once
 
@@ -11,17 +12,21 @@
 namespace taskmaster::server {
 
 class ApiRouter;
+class Hub;
+class MetricsRegistry;
 
 class HttpFront final : public QObject {
     Q_OBJECT
 public:
-    HttpFront(const Config &config, ApiRouter *api, QObject *parent = nullptr);
+    // api, hub and metrics may be null (their routes are then absent).
+    HttpFront(const Config &config, ApiRouter *api, Hub *hub = nullptr, MetricsRegistry *metrics = nullptr,
+              QObject *parent = nullptr);
 
     // Listens on the configured address; returns the bound port, or 0 on failure.
     [[nodiscard]] quint16 listen();
 
 private:
-    void addRoutes(ApiRouter *api);
+    void addRoutes(ApiRouter *api, Hub *hub, MetricsRegistry *metrics);
 
     Config m_config;
     QHttpServer m_server;

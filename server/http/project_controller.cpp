@@ -2,6 +2,7 @@
 
 #include "server/storage/project_store.h"
 #include "server/storage/task_store.h"
+#include "server/ws/event_sink.h"
 #include "shared/codec/rest_json.h"
 
 #include <algorithm>
@@ -84,10 +85,13 @@ void addProjectRoutes(ApiRouter &router)
         if (!req)
             return ApiRouter::ready(req.error());
         const qint64 now = router.services().nowMs();
-        return router.authenticated(c, [r = *req, now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+        EventSink *sink = router.services().events;
+        return router.authenticated(c, [r = *req, now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
             auto created = store::createProject(db, me.id, r.name, r.description, now);
             if (!created)
                 return created.error();
+            // The owner's membership has no event: the channel starts at seq 0.
+            sink->subscribe(Channel::project(created->id), {me.id}, 0);
             return ApiResponse::json(*created, 201);
         });
     });
@@ -124,13 +128,15 @@ void addProjectRoutes(ApiRouter &router)
 
     router.add(Method::Delete, QStringLiteral("/api/v1/projects/{id}"), [&router](const Call &c, const Ids &ids) {
         const qint64 now = router.services().nowMs();
-        return router.authenticated(c,
-                                    [projectId = ids[0], now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                                        auto deleted = store::deleteProject(db, projectId, me.id, now);
-                                        if (!deleted)
-                                            return deleted.error();
-                                        return ApiResponse::noContent();
-                                    });
+        EventSink *sink = router.services().events;
+        return router.authenticated(
+            c, [projectId = ids[0], now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                auto deleted = store::deleteProject(db, projectId, me.id, now);
+                if (!deleted)
+                    return deleted.error();
+                sink->closeChannel(Channel::project(projectId), deleted->memberIds);
+                return ApiResponse::noContent();
+            });
     });
 
     router.add(Method::Post, QStringLiteral("/api/v1/projects/{id}/members"), [&router](const Call &c, const Ids &ids) {
@@ -138,30 +144,38 @@ void addProjectRoutes(ApiRouter &router)
         if (!req)
             return ApiRouter::ready(req.error());
         const qint64 now = router.services().nowMs();
-        return router.authenticated(
-            c,
-            [projectId = ids[0], userId = req->userId, now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                auto added = store::addProjectMember(db, projectId, me.id, userId, now);
-                if (!added)
-                    return added.error();
-                // Like rooms: 200 with the resource the member was added to.
-                auto project = store::projectForMember(db, projectId, me.id);
-                if (!project)
-                    return project.error();
-                if (!project->has_value())
-                    return projectNotFound();
-                return ApiResponse::json(**project);
-            });
+        EventSink *sink = router.services().events;
+        return router.authenticated(c,
+                                    [projectId = ids[0], userId = req->userId, now,
+                                     sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                        auto added = store::addProjectMember(db, projectId, me.id, userId, now);
+                                        if (!added)
+                                            return added.error();
+                                        sink->publish({events::member(
+                                            EventType::MemberJoined, Channel::project(projectId), added->seq, userId)});
+                                        // Like rooms: 200 with the resource the member was added to.
+                                        auto project = store::projectForMember(db, projectId, me.id);
+                                        if (!project)
+                                            return project.error();
+                                        if (!project->has_value())
+                                            return projectNotFound();
+                                        return ApiResponse::json(**project);
+                                    });
     });
 
     router.add(
         Method::Delete, QStringLiteral("/api/v1/projects/{id}/members/{id}"), [&router](const Call &c, const Ids &ids) {
             const qint64 now = router.services().nowMs();
+            EventSink *sink = router.services().events;
             return router.authenticated(
-                c, [projectId = ids[0], userId = ids[1], now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                c,
+                [projectId = ids[0], userId = ids[1], now, sink](QSqlDatabase &db,
+                                                                 const User &me) -> Result<ApiResponse> {
                     auto removed = store::removeProjectMember(db, projectId, me.id, userId, now);
                     if (!removed)
                         return removed.error();
+                    sink->publish(
+                        {events::member(EventType::MemberLeft, Channel::project(projectId), removed->seq, userId)});
                     return ApiResponse::noContent();
                 });
         });
@@ -187,12 +201,15 @@ void addTaskRoutes(ApiRouter &router)
         if (!req)
             return ApiRouter::ready(req.error());
         const qint64 now = router.services().nowMs();
+        EventSink *sink = router.services().events;
         return router.authenticated(c,
-                                    [projectId = ids[0], fields = toNewTask(*req),
-                                     now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                    [projectId = ids[0], fields = toNewTask(*req), now,
+                                     sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                                         auto created = store::createTask(db, projectId, me.id, fields, now);
                                         if (!created)
                                             return created.error();
+                                        sink->publish(
+                                            {events::task(EventType::TaskCreated, created->seq, created->task)});
                                         return ApiResponse::json(created->task, 201);
                                     });
     });
@@ -216,24 +233,31 @@ void addTaskRoutes(ApiRouter &router)
         if (!version)
             return ApiRouter::ready(version.error());
         const qint64 now = router.services().nowMs();
+        EventSink *sink = router.services().events;
         return router.authenticated(c,
-                                    [taskId = ids[0], patch = toTaskPatch(*req), version = *version,
-                                     now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                    [taskId = ids[0], patch = toTaskPatch(*req), version = *version, now,
+                                     sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                                         auto updated = store::updateTask(db, taskId, me.id, patch, version, now);
                                         if (!updated)
                                             return updated.error();
+                                        if (updated->seq > 0)
+                                            sink->publish(
+                                                {events::task(EventType::TaskUpdated, updated->seq, updated->task)});
                                         return ApiResponse::json(updated->task);
                                     });
     });
 
     router.add(Method::Delete, QStringLiteral("/api/v1/tasks/{id}"), [&router](const Call &c, const Ids &ids) {
         const qint64 now = router.services().nowMs();
-        return router.authenticated(c, [taskId = ids[0], now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-            auto deleted = store::deleteTask(db, taskId, me.id, now);
-            if (!deleted)
-                return deleted.error();
-            return ApiResponse::noContent();
-        });
+        EventSink *sink = router.services().events;
+        return router.authenticated(
+            c, [taskId = ids[0], now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                auto deleted = store::deleteTask(db, taskId, me.id, now);
+                if (!deleted)
+                    return deleted.error();
+                sink->publish({events::task(EventType::TaskDeleted, deleted->seq, deleted->task)});
+                return ApiResponse::noContent();
+            });
     });
 }
 } // namespace

@@ -1,6 +1,7 @@
 #include "server/http/room_controller.h"
 
 #include "server/storage/room_store.h"
+#include "server/ws/event_sink.h"
 #include "shared/codec/rest_json.h"
 
 namespace taskmaster::server {
@@ -32,10 +33,22 @@ void RoomController::addRoutes(ApiRouter &router)
         if (!req)
             return ApiRouter::ready(req.error());
         const qint64 now = router.services().nowMs();
-        return router.authenticated(c, [r = *req, now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+        EventSink *sink = router.services().events;
+        return router.authenticated(c, [r = *req, now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
             auto created = store::createRoom(db, me.id, r.name, r.memberIds, now);
             if (!created)
                 return created.error();
+            // One member_joined per member, the creator first (as the store appended them).
+            QList<ChannelEvent> joined;
+            const Channel ch = Channel::room(created->room.id);
+            QList<Id> members {me.id};
+            for (Id m : r.memberIds) {
+                if (!members.contains(m))
+                    members.append(m);
+            }
+            for (qsizetype i = 0; i < members.size(); ++i)
+                joined.append(events::member(EventType::MemberJoined, ch, created->firstSeq + i, members.at(i)));
+            sink->publish(std::move(joined));
             return ApiResponse::json(created->room, 201);
         });
     });
@@ -56,23 +69,31 @@ void RoomController::addRoutes(ApiRouter &router)
         if (!req)
             return ApiRouter::ready(req.error());
         const qint64 now = router.services().nowMs();
-        return router.authenticated(
-            c, [roomId = ids[0], userId = req->userId, now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                auto added = store::addRoomMember(db, roomId, me.id, userId, now);
-                if (!added)
-                    return added.error();
-                return ApiResponse::json(added->room);
-            });
+        EventSink *sink = router.services().events;
+        return router.authenticated(c,
+                                    [roomId = ids[0], userId = req->userId, now,
+                                     sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                        auto added = store::addRoomMember(db, roomId, me.id, userId, now);
+                                        if (!added)
+                                            return added.error();
+                                        sink->publish({events::member(EventType::MemberJoined, Channel::room(roomId),
+                                                                      added->firstSeq, userId)});
+                                        return ApiResponse::json(added->room);
+                                    });
     });
 
     router.add(
         Method::Delete, QStringLiteral("/api/v1/rooms/{id}/members/{id}"), [&router](const Call &c, const Ids &ids) {
             const qint64 now = router.services().nowMs();
+            EventSink *sink = router.services().events;
             return router.authenticated(
-                c, [roomId = ids[0], userId = ids[1], now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                c,
+                [roomId = ids[0], userId = ids[1], now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                     auto removed = store::removeRoomMember(db, roomId, me.id, userId, now);
                     if (!removed)
                         return removed.error();
+                    sink->publish(
+                        {events::member(EventType::MemberLeft, Channel::room(roomId), removed->firstSeq, userId)});
                     return ApiResponse::noContent();
                 });
         });
@@ -95,14 +116,17 @@ void RoomController::addRoutes(ApiRouter &router)
         if (!req)
             return ApiRouter::ready(req.error());
         const qint64 now = router.services().nowMs();
+        EventSink *sink = router.services().events;
         return router.authenticated(
-            c, [roomId = ids[0], r = *req, now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            c, [roomId = ids[0], r = *req, now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                 auto stored = store::insertMessages(db, {store::NewMessage {roomId, me.id, r.body, r.clientId}}, now);
                 if (!stored)
                     return stored.error();
                 const auto &item = stored->constFirst();
                 if (!item)
                     return item.error();
+                if (!item->duplicate)
+                    sink->publish({events::message(EventType::MessageCreated, item->message.seq, item->message)});
                 // A repeated clientId answers the first message: 200 instead of 201, nothing new.
                 return ApiResponse::json(item->message, item->duplicate ? 200 : 201);
             });
@@ -126,24 +150,30 @@ void RoomController::addRoutes(ApiRouter &router)
         if (!req)
             return ApiRouter::ready(req.error());
         const qint64 now = router.services().nowMs();
+        EventSink *sink = router.services().events;
         return router.authenticated(
-            c, [messageId = ids[0], text = req->body, now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            c,
+            [messageId = ids[0], text = req->body, now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                 auto edited = store::editMessage(db, messageId, me.id, text, now);
                 if (!edited)
                     return edited.error();
+                sink->publish({events::message(EventType::MessageUpdated, edited->eventSeq, edited->message)});
                 return ApiResponse::json(edited->message);
             });
     });
 
     router.add(Method::Delete, QStringLiteral("/api/v1/messages/{id}"), [&router](const Call &c, const Ids &ids) {
         const qint64 now = router.services().nowMs();
-        return router.authenticated(c,
-                                    [messageId = ids[0], now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                                        auto deleted = store::deleteMessage(db, messageId, me.id, now);
-                                        if (!deleted)
-                                            return deleted.error();
-                                        return ApiResponse::json(deleted->message);
-                                    });
+        EventSink *sink = router.services().events;
+        return router.authenticated(
+            c, [messageId = ids[0], now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                auto deleted = store::deleteMessage(db, messageId, me.id, now);
+                if (!deleted)
+                    return deleted.error();
+                if (deleted->eventSeq > 0)
+                    sink->publish({events::message(EventType::MessageUpdated, deleted->eventSeq, deleted->message)});
+                return ApiResponse::json(deleted->message);
+            });
     });
 }
 

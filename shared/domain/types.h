@@ -5,6 +5,7 @@
 
 #include <QDate>
 #include <QDateTime>
+#include <QHashFunctions>
 #include <QList>
 #include <QString>
 
@@ -104,6 +105,10 @@ struct Channel {
     friend bool operator==(const Channel &, const Channel &) = default;
     friend auto operator<=>(const Channel &, const Channel &) = default;
 };
+[[nodiscard]] inline size_t qHash(const Channel &c, size_t seed = 0) noexcept
+{
+    return ::qHash(c.id * 2 + (c.kind == ChannelKind::Project ? 1 : 0), seed);
+}
 
 enum class EventType {
     MessageCreated, // wire "message"

@@ -1,0 +1,76 @@
+// EventSink: where writes report what they changed for the real-time layer. REST controllers
+// (on database workers) and the WebSocket group commit (on the network thread) call it after
+// their transaction committed; the hub (server/ws/hub.h) implements it and fans the events out.
+// Thread: every function may be called from any thread; the implementation moves the work to
+// the network thread.
+#pragma once
+
+#include "shared/domain/types.h"
+
+#include <QByteArray>
+#include <QList>
+
+namespace taskmaster::server {
+
+class EventSink {
+public:
+    virtual ~EventSink() = default;
+
+    // Durable events a committed write appended, in seq order per channel.
+    virtual void publish(QList<ChannelEvent> events) = 0;
+    // Members of a channel that has no member_joined event for them: the owner of a new project
+    // (its channel starts at `seq`, 0).
+    virtual void subscribe(const Channel &channel, const QList<Id> &userIds, Seq seq) = 0;
+    // A channel that ended without a member_left event per member: a deleted project.
+    virtual void closeChannel(const Channel &channel, const QList<Id> &userIds) = 0;
+    // A session ended (logout): its sockets close with 4003.
+    virtual void revokeToken(const QByteArray &tokenDigest) = 0;
+
+    // A sink that drops everything (no real-time layer: tools and tests of the REST layer alone).
+    [[nodiscard]] static EventSink &none();
+};
+
+inline EventSink &EventSink::none()
+{
+    struct Null final : EventSink {
+        void publish(QList<ChannelEvent>) override { }
+        void subscribe(const Channel &, const QList<Id> &, Seq) override { }
+        void closeChannel(const Channel &, const QList<Id> &) override { }
+        void revokeToken(const QByteArray &) override { }
+    };
+    static Null sink;
+    return sink;
+}
+
+// Builders for the events of REST writes, so every controller makes them the same way.
+namespace events {
+[[nodiscard]] inline ChannelEvent member(EventType type, const Channel &channel, Seq seq, Id userId)
+{
+    ChannelEvent e;
+    e.type = type;
+    e.channel = channel;
+    e.seq = seq;
+    e.userId = userId;
+    return e;
+}
+[[nodiscard]] inline ChannelEvent message(EventType type, Seq seq, const Message &m)
+{
+    ChannelEvent e;
+    e.type = type;
+    e.channel = Channel::room(m.roomId);
+    e.seq = seq;
+    e.message = m;
+    return e;
+}
+[[nodiscard]] inline ChannelEvent task(EventType type, Seq seq, const Task &t)
+{
+    ChannelEvent e;
+    e.type = type;
+    e.channel = Channel::project(t.projectId);
+    e.seq = seq;
+    e.task = t;
+    return e;
+}
+} // namespace events
+
+} // namespace taskmaster::server

@@ -1,0 +1,118 @@
+#include "server/ws/group_commit.h"
+
+#include "server/storage/room_store.h"
+#include "server/ws/event_sink.h"
+
+#include <algorithm>
+
+namespace taskmaster::server {
+
+GroupCommit::GroupCommit(DbPool *db, bool enabled, int maxBatch, std::function<qint64()> nowMs,
+                         std::function<void(QList<Outgoing>)> committed, QObject *parent)
+    : QObject(parent), m_db(db), m_enabled(enabled), m_maxBatch(std::max(1, maxBatch)), m_nowMs(std::move(nowMs)),
+      m_committed(std::move(committed))
+{
+}
+
+void GroupCommit::submit(WriteOp op, WriteDone done)
+{
+    m_queue.append(Item {std::move(op), std::move(done)});
+    if (!m_enabled || !m_inFlight)
+        flush();
+}
+
+void GroupCommit::flush()
+{
+    if (m_queue.isEmpty())
+        return;
+    const qsizetype n = m_enabled ? std::min<qsizetype>(m_queue.size(), m_maxBatch) : 1;
+    QList<Item> items = m_queue.mid(0, n);
+    m_queue.remove(0, n);
+    QList<WriteOp> ops;
+    ops.reserve(items.size());
+    for (const Item &item : items)
+        ops.append(item.op);
+    ++m_stats.batches;
+    m_stats.writes += items.size();
+    m_stats.largestBatch = std::max(m_stats.largestBatch, int(items.size()));
+    m_inFlight = true;
+    const qint64 now = m_nowMs();
+    m_db->run([ops = std::move(ops), now](QSqlDatabase &db) { return writeBatch(db, ops, now); })
+        .then(this, [this, items = std::move(items)](const QList<Result<WriteOutcome>> &results) {
+            finish(items, results);
+            if (m_enabled) {
+                m_inFlight = false;
+                flush();
+            }
+        });
+    if (!m_enabled)
+        flush(); // every write on its own, all at once
+}
+
+void GroupCommit::finish(const QList<Item> &items, const QList<Result<WriteOutcome>> &results)
+{
+    QList<Outgoing> events;
+    for (qsizetype i = 0; i < items.size(); ++i) {
+        const Result<WriteOutcome> &r = results.at(i);
+        items.at(i).done(r);
+        if (r && r->event)
+            events.append(Outgoing {*r->event, items.at(i).op.arrivalNs});
+    }
+    if (!events.isEmpty())
+        m_committed(std::move(events));
+}
+
+QList<Result<WriteOutcome>> GroupCommit::writeBatch(QSqlDatabase &db, const QList<WriteOp> &ops, qint64 nowMs)
+{
+    QList<Result<WriteOutcome>> out;
+    out.reserve(ops.size());
+    if (!db.isOpen()) {
+        for (qsizetype i = 0; i < ops.size(); ++i)
+            out.append(Error {ErrorCode::Unavailable, QStringLiteral("database unavailable"), {}});
+        return out;
+    }
+    qsizetype i = 0;
+    while (i < ops.size()) {
+        const WriteOp &op = ops.at(i);
+        if (op.kind == WriteOp::Kind::Send) {
+            QList<store::NewMessage> sends;
+            qsizetype j = i;
+            for (; j < ops.size() && ops.at(j).kind == WriteOp::Kind::Send; ++j) {
+                const WriteOp &s = ops.at(j);
+                sends.append(store::NewMessage {s.roomId, s.userId, s.body, s.clientId});
+            }
+            auto stored = store::insertMessages(db, sends, nowMs);
+            for (qsizetype k = 0; k < sends.size(); ++k) {
+                if (!stored) {
+                    out.append(stored.error());
+                    continue;
+                }
+                const Result<store::StoredMessage> &one = stored->at(k);
+                if (!one) {
+                    out.append(one.error());
+                    continue;
+                }
+                WriteOutcome w {one->message, std::nullopt};
+                if (!one->duplicate)
+                    w.event = events::message(EventType::MessageCreated, one->message.seq, one->message);
+                out.append(std::move(w));
+            }
+            i = j;
+            continue;
+        }
+        auto written = op.kind == WriteOp::Kind::Edit ? store::editMessage(db, op.messageId, op.userId, op.body, nowMs)
+                                                      : store::deleteMessage(db, op.messageId, op.userId, nowMs);
+        if (!written) {
+            out.append(written.error());
+        } else {
+            WriteOutcome w {written->message, std::nullopt};
+            if (written->eventSeq > 0)
+                w.event = events::message(EventType::MessageUpdated, written->eventSeq, written->message);
+            out.append(std::move(w));
+        }
+        ++i;
+    }
+    return out;
+}
+
+} // namespace taskmaster::server

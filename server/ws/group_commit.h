@@ -1,0 +1,86 @@
+// GroupCommit: the write path of WebSocket sends, edits and deletes. Writes queue in arrival
+// order; while no batch is in flight the queue is written at once (a lone send does not wait
+// for company), and writes that arrive while a batch is being committed form the next batch:
+// one database job, consecutive sends in one transaction with one multi-row insert
+// (store::insertMessages), edits and deletes in order between them. Only one batch is in flight,
+// so batches commit, are acknowledged and are published in submission order: the writes of one
+// connection are acknowledged and delivered in the order it sent them.
+// Disabled (benchmark comparison), every write is its own database job, run concurrently: no
+// ordering promise across writes then.
+// Owns: the queue. Thread: network thread; batches run on the database pool.
+#pragma once
+
+#include "server/storage/db_pool.h"
+#include "server/ws/channel_order.h"
+#include "shared/core/error.h"
+#include "shared/domain/types.h"
+
+#include <QList>
+#include <QObject>
+
+#include <functional>
+#include <optional>
+
+namespace taskmaster::server {
+
+struct WriteOp {
+    enum class Kind { Send, Edit, Delete };
+    Kind kind = Kind::Send;
+    Id userId = 0;
+    Id roomId = 0; // Send
+    Id messageId = 0; // Edit, Delete
+    QString body; // Send, Edit
+    std::optional<QString> clientId; // Send
+    qint64 arrivalNs = 0; // monotonic time the frame arrived, for the delivery-time metric
+};
+
+struct WriteOutcome {
+    Message message;
+    std::optional<ChannelEvent> event; // none for a duplicate send or a repeated delete
+};
+
+using WriteDone = std::function<void(const Result<WriteOutcome> &)>;
+
+struct GroupCommitStats {
+    qint64 batches = 0;
+    qint64 writes = 0;
+    int largestBatch = 0;
+};
+
+class GroupCommit final : public QObject {
+    Q_OBJECT
+public:
+    // committed: called once per batch after every `done` of the batch, with the batch's events
+    // (seq order per channel) for the fan-out.
+    GroupCommit(DbPool *db, bool enabled, int maxBatch, std::function<qint64()> nowMs,
+                std::function<void(QList<Outgoing>)> committed, QObject *parent = nullptr);
+
+    void submit(WriteOp op, WriteDone done);
+
+    [[nodiscard]] bool enabled() const { return m_enabled; }
+    [[nodiscard]] int queued() const { return int(m_queue.size()); }
+    [[nodiscard]] const GroupCommitStats &stats() const { return m_stats; }
+
+    // The database side of one batch, exposed for tests and the storage benchmark.
+    [[nodiscard]] static QList<Result<WriteOutcome>> writeBatch(QSqlDatabase &db, const QList<WriteOp> &ops,
+                                                                qint64 nowMs);
+
+private:
+    struct Item {
+        WriteOp op;
+        WriteDone done;
+    };
+    void flush();
+    void finish(const QList<Item> &items, const QList<Result<WriteOutcome>> &results);
+
+    DbPool *m_db;
+    bool m_enabled;
+    int m_maxBatch;
+    std::function<qint64()> m_nowMs;
+    std::function<void(QList<Outgoing>)> m_committed;
+    QList<Item> m_queue;
+    bool m_inFlight = false;
+    GroupCommitStats m_stats;
+};
+
+} // namespace taskmaster::server
