@@ -91,6 +91,7 @@ Result<quint16> ServerApp::start()
     services.db = m_db.get();
     services.credentials = m_credentials.get();
     services.events = m_hub.get();
+    services.realtimeStats = [hub = m_hub.get()] { return hub->statsJson(); };
     services.sessionTtlMs = qint64(m_config.sessionTtlHours) * 3600 * 1000;
     m_api = std::make_unique<ApiRouter>(services);
     AuthController::addRoutes(*m_api);

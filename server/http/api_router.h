@@ -26,6 +26,7 @@ struct Services {
     EventSink *events = &EventSink::none(); // committed writes are reported here (any thread)
     qint64 sessionTtlMs = 30LL * 24 * 3600 * 1000; // sliding
     std::function<qint64()> nowMs; // clock, replaceable in tests
+    std::function<QByteArray()> realtimeStats; // JSON object; called on the network thread
 };
 
 using ApiFuture = QFuture<Result<ApiResponse>>;

@@ -16,6 +16,7 @@ struct AdminStats {
     qint64 uptimeSeconds = 0;
     DbPoolStats pool;
     QList<std::pair<QString, qint64>> totals;
+    QByteArray realtime; // a JSON object from the hub; empty when there is none
 };
 
 void writeJson(JsonWriter &w, const AdminStats &s)
@@ -45,6 +46,10 @@ void writeJson(JsonWriter &w, const AdminStats &s)
         w.integer(n);
     }
     w.endObject();
+    if (!s.realtime.isEmpty()) {
+        w.key("realtime");
+        w.raw(s.realtime);
+    }
     w.endObject();
 }
 } // namespace
@@ -68,12 +73,16 @@ void SearchController::addRoutes(ApiRouter &router, const QString &instanceName)
         Method::Get, QStringLiteral("/api/v1/admin/stats"),
         [&router, instanceName, started](const Call &c, const QList<qint64> &) {
             DbPool *pool = router.services().db;
+            // The hub's figures are read here, on the network thread that owns them.
+            const auto &statsFn = router.services().realtimeStats;
+            const QByteArray realtime = statsFn ? statsFn() : QByteArray();
             return router.authenticated(
-                c, [pool, instanceName, started](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                c, [pool, instanceName, started, realtime](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                     if (me.role != Role::Admin)
                         return Error {ErrorCode::Forbidden, QStringLiteral("admins only"), {}};
                     AdminStats s;
                     s.instance = instanceName;
+                    s.realtime = realtime;
                     s.uptimeSeconds = (QDateTime::currentMSecsSinceEpoch() - started) / 1000;
                     s.pool = pool->stats();
                     auto q = sql::run(

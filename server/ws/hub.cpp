@@ -7,6 +7,8 @@
 #include "server/storage/room_store.h"
 #include "server/storage/user_store.h"
 
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QThread>
 #include <QUrlQuery>
 #include <QWebSocket>
@@ -130,6 +132,33 @@ HubStats Hub::stats() const
     m_stats.connectionsActive = qint64(m_connections.size());
     m_stats.groupCommit = m_commit->stats();
     return m_stats;
+}
+
+QByteArray Hub::statsJson() const
+{
+    const HubStats s = stats();
+    QJsonObject o {
+        {QStringLiteral("connections"), s.connectionsActive},
+        {QStringLiteral("connectionsAccepted"), s.connectionsAccepted},
+        {QStringLiteral("users"), qint64(m_byUser.size())},
+        {QStringLiteral("channels"), qint64(m_subscribers.size())},
+        {QStringLiteral("eventsFannedOut"), s.eventsFannedOut},
+        {QStringLiteral("volatileSent"), s.volatileSent},
+        {QStringLiteral("volatileDropped"), s.volatileDropped},
+        {QStringLiteral("slowConsumerCloses"), s.slowConsumerCloses},
+        {QStringLiteral("malformedFrames"), s.malformedFrames},
+        {QStringLiteral("rateLimitedFrames"), s.rateLimitedFrames},
+        {QStringLiteral("replayedEvents"), s.replayedEvents},
+        {QStringLiteral("resyncs"), s.resyncs},
+        {QStringLiteral("gapFills"), s.gapFills},
+        {QStringLiteral("groupCommit"),
+         QJsonObject {{QStringLiteral("enabled"), m_commit->enabled()},
+                      {QStringLiteral("batches"), s.groupCommit.batches},
+                      {QStringLiteral("writes"), s.groupCommit.writes},
+                      {QStringLiteral("largestBatch"), s.groupCommit.largestBatch}}},
+        {QStringLiteral("deliveryMs"), m_delivery->snapshot().toJson()},
+    };
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
 // ---- Connections ---------------------------------------------------------------------------

@@ -88,6 +88,8 @@ public:
     void revokeToken(const QByteArray &tokenDigest) override;
 
     [[nodiscard]] HubStats stats() const;
+    // stats() and the delivery-time summary as a JSON object, for the admin stats route.
+    [[nodiscard]] QByteArray statsJson() const;
     // Delivery time (ms) from a send frame's arrival to the write to its last local recipient.
     [[nodiscard]] const Histogram &deliveryTimes() const { return *m_delivery; }
 

@@ -88,6 +88,8 @@ private Q_SLOTS:
     void slowReaderClosed4008_data() { backends(); }
     void slowReaderClosed4008();
     void rateLimitThen4029();
+    void metricsAndAdminStats_data() { backends(); }
+    void metricsAndAdminStats();
     void silentPeerClosedAfterIdleTimeout();
 
 private:
@@ -101,6 +103,7 @@ private:
     QString m_pgUrl;
     std::map<QString, std::unique_ptr<ServerProcess>> m_servers;
     std::map<QString, std::unique_ptr<ApiClient>> m_apis;
+    std::map<QString, QByteArray> m_admins;
 };
 
 void TestWsHub::initTestCase()
@@ -115,6 +118,8 @@ void TestWsHub::initTestCase()
         QVERIFY2(server->start(args), qPrintable(server->errorText()));
         m_apis[backend] = std::make_unique<ApiClient>(server->url());
         m_servers[backend] = std::move(server);
+        // The first user of a server is its admin.
+        m_admins[backend] = m_apis[backend]->registerUser(unique("admin")).second;
     }
 }
 
@@ -824,6 +829,32 @@ void TestWsHub::slowReaderClosed4008()
         for (qsizetype i = 0; i < replayed.size(); ++i)
             QCOMPARE(replayed.at(i).seq, last + 1 + i);
     }
+}
+
+void TestWsHub::metricsAndAdminStats()
+{
+    QFETCH(QString, backend);
+    const Account a = user(), b = user();
+    const qint64 roomId = room(a, {b});
+    WsClient ca, cb;
+    QVERIFY(ca.connectAs(wsUrl(), a.token));
+    QVERIFY(cb.connectAs(wsUrl(), b.token));
+    ca.send(ws::Send {1, roomId, QStringLiteral("measured"), std::nullopt});
+    QVERIFY(cb.waitForEvents(Channel::room(roomId), 1));
+    const auto stats = api().get(QStringLiteral("/api/v1/admin/stats"), m_admins.at(backend));
+    QCOMPARE(stats.status, 200);
+    const QJsonObject rt = stats.json().value(QLatin1String("realtime")).toObject();
+    QVERIFY(rt.value(QLatin1String("connections")).toInteger() >= 2);
+    QVERIFY(rt.value(QLatin1String("eventsFannedOut")).toInteger() >= 2);
+    const QJsonObject delivery = rt.value(QLatin1String("deliveryMs")).toObject();
+    QVERIFY(delivery.value(QLatin1String("count")).toInteger() >= 1);
+    QVERIFY(delivery.value(QLatin1String("p95")).toDouble() > 0);
+    QVERIFY(rt.value(QLatin1String("groupCommit")).toObject().value(QLatin1String("enabled")).toBool());
+    const auto metrics = api().get(QStringLiteral("/metrics"), {});
+    QCOMPARE(metrics.status, 200);
+    QVERIFY(metricValue(api(), "websocket_active_connections") >= 2);
+    QVERIFY(metricValue(api(), "message_delivery_time_ms_count") >= 1);
+    QVERIFY(metrics.body.contains("message_delivery_time_ms_bucket{le=\"+Inf\"}"));
 }
 
 // A server of its own with a low rate (5 frames/s, bursts of 10) and a 1 s idle timeout.
