@@ -26,6 +26,10 @@ class QThread;
 
 namespace taskmaster::server {
 
+namespace sql {
+void finishCachedStatements(); // sql.h
+}
+
 struct DbPoolOptions {
     enum class Backend { Sqlite, Postgres };
     Backend backend = Backend::Sqlite;
@@ -61,10 +65,16 @@ public:
         QFuture<R> future = promise->future();
         promise->start();
         enqueue([promise, fn = std::forward<F>(fn)](QSqlDatabase &db) mutable {
+            // Cached statements are finished before the caller hears back: on SQLite an
+            // unfinished statement keeps its transaction (and snapshot) open, and the caller's next
+            // job may run on another connection that must see this job's writes.
             if constexpr (std::is_void_v<R>) {
                 fn(db);
+                sql::finishCachedStatements();
             } else {
-                promise->addResult(fn(db));
+                R result = fn(db);
+                sql::finishCachedStatements();
+                promise->addResult(std::move(result));
             }
             promise->finish();
         });
