@@ -1,0 +1,205 @@
+#include "tests/load/load_config.h"
+
+#include <QCommandLineParser>
+#include <QHostAddress>
+
+#include <cmath>
+#include <limits>
+
+namespace taskmaster::load {
+
+namespace {
+
+Error badOption(const QString &name, const QString &why)
+{
+    return Error::badRequest(QStringLiteral("--%1: %2").arg(name, why), name);
+}
+
+// Reads option `name` as a number within [lo, hi] into `out` when it was given.
+Status readNumber(const QCommandLineParser &p, const QString &name, double lo, double hi, double &out)
+{
+    if (!p.isSet(name))
+        return std::nullopt;
+    bool ok = false;
+    const double v = p.value(name).toDouble(&ok);
+    if (!ok || !std::isfinite(v) || v < lo || v > hi)
+        return badOption(
+            name, QStringLiteral("expected a number from %1 to %2, got '%3'").arg(lo).arg(hi).arg(p.value(name)));
+    out = v;
+    return std::nullopt;
+}
+
+Status readInt(const QCommandLineParser &p, const QString &name, qint64 lo, qint64 hi, qint64 &out)
+{
+    if (!p.isSet(name))
+        return std::nullopt;
+    bool ok = false;
+    const qint64 v = p.value(name).toLongLong(&ok);
+    if (!ok || v < lo || v > hi)
+        return badOption(
+            name, QStringLiteral("expected an integer from %1 to %2, got '%3'").arg(lo).arg(hi).arg(p.value(name)));
+    out = v;
+    return std::nullopt;
+}
+
+Status readInt(const QCommandLineParser &p, const QString &name, qint64 lo, qint64 hi, int &out)
+{
+    qint64 v = out;
+    if (auto e = readInt(p, name, lo, hi, v))
+        return e;
+    out = int(v);
+    return std::nullopt;
+}
+
+Status readOptional(const QCommandLineParser &p, const QString &name, double lo, double hi, std::optional<double> &out)
+{
+    if (!p.isSet(name))
+        return std::nullopt;
+    double v = 0;
+    if (auto e = readNumber(p, name, lo, hi, v))
+        return e;
+    out = v;
+    return std::nullopt;
+}
+
+} // namespace
+
+QUrl LoadConfig::wsUrl() const
+{
+    QUrl u = baseUrl;
+    u.setScheme(baseUrl.scheme() == QLatin1String("https") ? QStringLiteral("wss") : QStringLiteral("ws"));
+    QString path = u.path();
+    if (path.endsWith(QLatin1Char('/')))
+        path.chop(1);
+    u.setPath(path + QStringLiteral("/ws"));
+    u.setQuery(QString());
+    return u;
+}
+
+bool isLoopbackTarget(const QUrl &url)
+{
+    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
+        return false;
+    const QString host = url.host();
+    if (host.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0)
+        return true;
+    const QHostAddress address(host);
+    return !address.isNull() && address.isLoopback();
+}
+
+Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "tm-load: load generator and latency meter for taskmaster-server (loopback targets only).\n"
+        "Seeds users and rooms over REST, connects them over WebSocket, sends messages at a total rate and\n"
+        "measures end-to-end delivery latency, loss, duplicates and order. Exit status: 0 all thresholds met,\n"
+        "1 a threshold missed, 2 bad arguments or setup failure, 3 stopped by the hard cap."));
+    p.addHelpOption();
+    const auto opt = [&p](const char *name, const char *valueName, const char *help) {
+        p.addOption(
+            QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(help), QString::fromLatin1(valueName)));
+    };
+    opt("url", "URL", "HTTP base of the server (default http://127.0.0.1:8080); WebSocket at <URL>/ws.");
+    opt("threads", "N", "Event-loop worker threads holding the users (default 2).");
+    opt("users", "N", "Simulated users, one connection each (default 50).");
+    opt("room-size", "N", "Members per room (default 10).");
+    opt("rate", "MSG/S", "Messages per second, all senders together (default 100; 0: none).");
+    opt("duration", "S", "Seconds of measured sending (default 10).");
+    opt("warmup", "S", "Seconds of sending before the measurement (default 2).");
+    opt("drain", "S", "Most seconds to wait for acks and deliveries after sending (default 5).");
+    opt("connect-timeout", "S", "Most seconds for all users to connect (default 60).");
+    opt("idle", "N",
+        "Idle mode: N connections that only say hello, for --duration; reports server RSS per "
+        "connection. Users are reused round-robin when N > --users.");
+    opt("body-bytes", "N", "Message body length (default 64, at least 48).");
+    opt("seed-concurrency", "N", "REST requests in flight while seeding (default 8).");
+    opt("connect-concurrency", "N", "WebSocket handshakes in flight (default 64).");
+    opt("tokens", "FILE", "Keep users, tokens and rooms in FILE and reuse them on later runs.");
+    opt("json", "FILE", "Write the report as JSON to FILE.");
+    opt("server-pid", "PID", "Sample RSS and CPU of this process (repeatable).");
+    opt("label", "TEXT", "Free text copied into the report.");
+    opt("max-p95-ms", "MS", "Fail when the delivery latency p95 is above MS.");
+    opt("max-p99-ms", "MS", "Fail when the delivery latency p99 is above MS.");
+    opt("max-lost", "N", "Fail when more than N expected events were lost (default 0).");
+    opt("max-dup", "N", "Fail when more than N events arrived twice (default 0).");
+    opt("max-out-of-order", "N", "Fail when more than N events arrived after a later one (default 0).");
+    opt("max-rss-per-conn-kb", "KB", "Idle mode: fail when the server grew by more than KB per connection.");
+    opt("max-run", "S", "Hard cap on the whole run, seeding included (default 1200, at most 7200).");
+    p.addOption(QCommandLineOption(QStringLiteral("quiet"), QStringLiteral("No progress lines.")));
+    p.addOption(
+        QCommandLineOption(QStringLiteral("result-line"),
+                           QStringLiteral("After the table, print one 'RESULT key=value ...' line for scripts.")));
+
+    if (!p.parse(arguments))
+        return Error::badRequest(p.errorText());
+    if (p.isSet(QStringLiteral("help")))
+        return Error {ErrorCode::Unavailable, p.helpText(), {}};
+    if (!p.positionalArguments().isEmpty())
+        return Error::badRequest(QStringLiteral("unexpected argument '%1'").arg(p.positionalArguments().constFirst()));
+
+    LoadConfig c;
+    if (p.isSet(QStringLiteral("url"))) {
+        c.baseUrl = QUrl(p.value(QStringLiteral("url")), QUrl::StrictMode);
+        if (!c.baseUrl.isValid() || c.baseUrl.host().isEmpty())
+            return badOption(QStringLiteral("url"),
+                             QStringLiteral("not a URL: '%1'").arg(p.value(QStringLiteral("url"))));
+    }
+    if (!isLoopbackTarget(c.baseUrl))
+        return badOption(QStringLiteral("url"),
+                         QStringLiteral("tm-load only loads loopback targets (127.0.0.0/8, ::1, "
+                                        "localhost) over http; refused '%1'")
+                             .arg(c.baseUrl.toString()));
+
+    Status e;
+    const auto check = [&e](Status s) {
+        if (!e && s)
+            e = std::move(s);
+    };
+    check(readInt(p, QStringLiteral("threads"), 1, kMaxThreads, c.threads));
+    check(readInt(p, QStringLiteral("users"), 1, kMaxConnections, c.users));
+    check(readInt(p, QStringLiteral("room-size"), 1, kMaxConnections, c.roomSize));
+    check(readNumber(p, QStringLiteral("rate"), 0, 1e6, c.rate));
+    check(readNumber(p, QStringLiteral("duration"), 0.1, kMaxRunSecondsCap, c.durationSeconds));
+    check(readNumber(p, QStringLiteral("warmup"), 0, 600, c.warmupSeconds));
+    check(readNumber(p, QStringLiteral("drain"), 0, 300, c.drainSeconds));
+    check(readNumber(p, QStringLiteral("connect-timeout"), 1, 3600, c.connectTimeoutSeconds));
+    check(readInt(p, QStringLiteral("idle"), 1, kMaxConnections, c.idleConnections));
+    check(readInt(p, QStringLiteral("body-bytes"), 48, 8192, c.bodyBytes));
+    check(readInt(p, QStringLiteral("seed-concurrency"), 1, 256, c.seedConcurrency));
+    check(readInt(p, QStringLiteral("connect-concurrency"), 1, 10000, c.connectConcurrency));
+    check(readOptional(p, QStringLiteral("max-p95-ms"), 0, 1e9, c.maxP95Ms));
+    check(readOptional(p, QStringLiteral("max-p99-ms"), 0, 1e9, c.maxP99Ms));
+    check(readInt(p, QStringLiteral("max-lost"), 0, std::numeric_limits<qint64>::max(), c.maxLost));
+    check(readInt(p, QStringLiteral("max-dup"), 0, std::numeric_limits<qint64>::max(), c.maxDuplicates));
+    check(readInt(p, QStringLiteral("max-out-of-order"), 0, std::numeric_limits<qint64>::max(), c.maxOutOfOrder));
+    check(readOptional(p, QStringLiteral("max-rss-per-conn-kb"), 0, 1e9, c.maxRssPerConnectionKb));
+    check(readNumber(p, QStringLiteral("max-run"), 1, kMaxRunSecondsCap, c.maxRunSeconds));
+    if (e)
+        return *e;
+    // Idle mode without --users: one user per connection.
+    if (c.idleMode() && !p.isSet(QStringLiteral("users")))
+        c.users = c.idleConnections;
+    for (const QString &pid : p.values(QStringLiteral("server-pid"))) {
+        bool ok = false;
+        const qint64 v = pid.toLongLong(&ok);
+        if (!ok || v <= 0)
+            return badOption(QStringLiteral("server-pid"), QStringLiteral("not a process id: '%1'").arg(pid));
+        c.serverPids.append(v);
+    }
+    c.tokensFile = p.value(QStringLiteral("tokens"));
+    c.jsonFile = p.value(QStringLiteral("json"));
+    c.label = p.value(QStringLiteral("label"));
+    c.progress = !p.isSet(QStringLiteral("quiet"));
+    c.resultLine = p.isSet(QStringLiteral("result-line"));
+    const double planned = c.warmupSeconds + c.durationSeconds + c.drainSeconds;
+    if (planned > c.maxRunSeconds)
+        return badOption(QStringLiteral("max-run"),
+                         QStringLiteral("warm-up + duration + drain (%1 s) exceed the hard cap "
+                                        "of %2 s")
+                             .arg(planned)
+                             .arg(c.maxRunSeconds));
+    return c;
+}
+
+} // namespace taskmaster::load

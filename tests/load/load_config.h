@@ -1,0 +1,64 @@
+// LoadConfig: the command line of tm-load, checked. Owns the bounds every run keeps: loopback
+// targets only, a hard cap on the run's length, sane ranges for every number.
+// Thread: main, at start only.
+#pragma once
+
+#include "shared/core/error.h"
+
+#include <QList>
+#include <QString>
+#include <QStringList>
+#include <QUrl>
+
+#include <optional>
+
+namespace taskmaster::load {
+
+struct LoadConfig {
+    QUrl baseUrl {QStringLiteral("http://127.0.0.1:8080")}; // REST base; the WebSocket is <base>/ws
+    int threads = 2; // event-loop worker threads holding the simulated users
+    int users = 50; // simulated users (one connection each)
+    int roomSize = 10; // members per room; users i*size .. i*size+size-1 share room i
+    double rate = 100; // messages per second, all senders together
+    double durationSeconds = 10; // measured sending
+    double warmupSeconds = 2; // sending before the measurement starts (not in the latency figures)
+    double drainSeconds = 5; // after sending: wait this long at most for acks and deliveries
+    double connectTimeoutSeconds = 60; // every user connected within this, or the run goes on without
+    int idleConnections = 0; // > 0: idle mode, this many connections that only say hello
+    int bodyBytes = 64; // message body length (at least what the timestamp needs)
+    int seedConcurrency = 8; // REST requests in flight while seeding
+    int connectConcurrency = 64; // WebSocket handshakes in flight, all threads together
+    QString tokensFile; // users, tokens and rooms kept for later runs against the same server
+    QString jsonFile; // machine-readable report
+    QList<qint64> serverPids; // processes whose RSS and CPU are sampled
+    QString label; // free text copied into the report
+    bool progress = true; // one line per second on stderr
+    bool resultLine = false; // after the table, one "RESULT key=value ..." line for scripts
+    // Thresholds: the exit status is 1 when one is missed.
+    std::optional<double> maxP95Ms;
+    std::optional<double> maxP99Ms;
+    qint64 maxLost = 0;
+    qint64 maxDuplicates = 0;
+    qint64 maxOutOfOrder = 0;
+    std::optional<double> maxRssPerConnectionKb; // idle mode
+    double maxRunSeconds = 1200; // hard cap on the whole run, seeding included; the process ends itself
+
+    [[nodiscard]] QUrl wsUrl() const; // ws://host:port/ws
+    [[nodiscard]] bool idleMode() const { return idleConnections > 0; }
+    // Connections the run opens: idleConnections in idle mode, else users.
+    [[nodiscard]] int connections() const { return idleMode() ? idleConnections : users; }
+};
+
+// Highest values accepted, whatever the command line says.
+inline constexpr double kMaxRunSecondsCap = 7200;
+inline constexpr int kMaxConnections = 60000;
+inline constexpr int kMaxThreads = 64;
+
+// True for http://127.x.y.z, http://[::1] and http://localhost: the only targets tm-load loads.
+[[nodiscard]] bool isLoopbackTarget(const QUrl &url);
+
+// Parses the arguments (program name first). --help answers an Error with code Unavailable
+// whose message is the help text; a bad value answers BadRequest naming the option.
+[[nodiscard]] Result<LoadConfig> parseLoadArguments(const QStringList &arguments);
+
+} // namespace taskmaster::load

@@ -1,0 +1,382 @@
+#include "tests/load/load_report.h"
+
+#include <QJsonArray>
+#include <QTextStream>
+
+#include <algorithm>
+
+namespace taskmaster::load {
+
+namespace {
+
+QString mb(qint64 bytes)
+{
+    return QStringLiteral("%1 MB").arg(double(bytes) / (1024.0 * 1024.0), 0, 'f', 1);
+}
+
+QString num(double v, int decimals = 2)
+{
+    return QString::number(v, 'f', decimals);
+}
+
+QJsonObject summaryJson(const LatencySamples::Summary &s)
+{
+    return QJsonObject {{QStringLiteral("count"), s.count}, {QStringLiteral("min"), s.minMs},
+                        {QStringLiteral("mean"), s.meanMs}, {QStringLiteral("p50"), s.p50Ms},
+                        {QStringLiteral("p95"), s.p95Ms},   {QStringLiteral("p99"), s.p99Ms},
+                        {QStringLiteral("p999"), s.p999Ms}, {QStringLiteral("max"), s.maxMs}};
+}
+
+QJsonValue sampleJson(const std::optional<ProcessSample> &s)
+{
+    if (!s)
+        return QJsonValue::Null;
+    return QJsonObject {{QStringLiteral("t"), s->atSeconds},
+                        {QStringLiteral("rssBytes"), s->rssBytes},
+                        {QStringLiteral("cpuSeconds"), s->cpuSeconds}};
+}
+
+QJsonObject seriesJson(const ProcessSeries &p)
+{
+    QJsonArray samples;
+    for (const ProcessSample &s : p.samples)
+        samples.append(QJsonArray {s.atSeconds, s.rssBytes, s.cpuSeconds});
+    const auto cpu = p.loadCpuPercent();
+    return QJsonObject {{QStringLiteral("pid"), p.pid},
+                        {QStringLiteral("vanished"), p.vanished},
+                        {QStringLiteral("start"), sampleJson(p.start)},
+                        {QStringLiteral("loadStart"), sampleJson(p.loadStart)},
+                        {QStringLiteral("loadEnd"), sampleJson(p.loadEnd)},
+                        {QStringLiteral("end"), sampleJson(p.end)},
+                        {QStringLiteral("rssMaxBytes"), p.maxRssBytes()},
+                        {QStringLiteral("loadCpuPercent"), cpu ? QJsonValue(*cpu) : QJsonValue(QJsonValue::Null)},
+                        {QStringLiteral("samples"), samples}};
+}
+
+QString processRow(const QString &name, const ProcessSeries &p)
+{
+    const auto cpu = p.loadCpuPercent();
+    return QStringLiteral("%1 %2 %3 %4 %5 %6\n")
+        .arg(name, -10)
+        .arg(p.pid, 8)
+        .arg(p.start ? mb(p.start->rssBytes) : QStringLiteral("-"), 11)
+        .arg(p.end ? mb(p.end->rssBytes) : QStringLiteral("-"), 11)
+        .arg(mb(p.maxRssBytes()), 11)
+        .arg(cpu ? num(*cpu, 1) : QStringLiteral("-"), 13);
+}
+
+QString latencyRow(const QString &name, const LatencySamples::Summary &s)
+{
+    return QStringLiteral("%1 %2 %3 %4 %5 %6 %7 %8\n")
+        .arg(name, -10)
+        .arg(s.count, 9)
+        .arg(num(s.p50Ms), 8)
+        .arg(num(s.p95Ms), 8)
+        .arg(num(s.p99Ms), 8)
+        .arg(num(s.p999Ms), 8)
+        .arg(num(s.maxMs), 8)
+        .arg(num(s.meanMs), 8);
+}
+
+} // namespace
+
+qint64 ProcessSeries::maxRssBytes() const
+{
+    qint64 m = 0;
+    for (const ProcessSample &s : samples)
+        m = std::max(m, s.rssBytes);
+    return m;
+}
+
+std::optional<double> ProcessSeries::loadCpuPercent() const
+{
+    if (!loadStart || !loadEnd || loadEnd->atSeconds <= loadStart->atSeconds)
+        return std::nullopt;
+    return (loadEnd->cpuSeconds - loadStart->cpuSeconds) / (loadEnd->atSeconds - loadStart->atSeconds) * 100.0;
+}
+
+std::optional<double> RunReport::kbPerConnection() const
+{
+    if (!config.idleMode() || servers.isEmpty() || counters.connected <= 0)
+        return std::nullopt;
+    return double(idleRssAfterBytes - idleRssBeforeBytes) / 1024.0 / double(counters.connected);
+}
+
+double RunReport::measuredRate() const
+{
+    return config.durationSeconds > 0 ? double(counters.sentMeasured) / config.durationSeconds : 0;
+}
+
+QStringList RunReport::failures() const
+{
+    QStringList f;
+    if (!setupError.isEmpty())
+        f << QStringLiteral("setup failed: %1").arg(setupError);
+    if (aborted)
+        f << QStringLiteral("stopped by the hard cap of %1 s").arg(config.maxRunSeconds);
+    if (!setupError.isEmpty())
+        return f;
+    const qint64 wanted = config.connections();
+    if (counters.connected < wanted)
+        f << QStringLiteral("only %1 of %2 connections reached welcome").arg(counters.connected).arg(wanted);
+    if (counters.lost > config.maxLost)
+        f << QStringLiteral("%1 expected events lost (allowed %2)").arg(counters.lost).arg(config.maxLost);
+    const qint64 unacked = counters.sent - counters.acked - counters.sendErrors;
+    if (unacked > config.maxLost)
+        f << QStringLiteral("%1 sends never acknowledged (allowed %2)").arg(unacked).arg(config.maxLost);
+    if (counters.duplicates > config.maxDuplicates)
+        f << QStringLiteral("%1 events duplicated (allowed %2)").arg(counters.duplicates).arg(config.maxDuplicates);
+    if (counters.outOfOrder > config.maxOutOfOrder)
+        f << QStringLiteral("%1 events out of order (allowed %2)").arg(counters.outOfOrder).arg(config.maxOutOfOrder);
+    const bool expectSamples = !config.idleMode() && config.rate > 0 && config.roomSize > 1;
+    if ((config.maxP95Ms || config.maxP99Ms) && expectSamples && delivery.count == 0)
+        f << QStringLiteral("no delivery latency was measured");
+    if (config.maxP95Ms && delivery.count > 0 && delivery.p95Ms > *config.maxP95Ms)
+        f << QStringLiteral("delivery p95 %1 ms > %2 ms").arg(num(delivery.p95Ms)).arg(*config.maxP95Ms);
+    if (config.maxP99Ms && delivery.count > 0 && delivery.p99Ms > *config.maxP99Ms)
+        f << QStringLiteral("delivery p99 %1 ms > %2 ms").arg(num(delivery.p99Ms)).arg(*config.maxP99Ms);
+    if (config.maxRssPerConnectionKb) {
+        const auto kb = kbPerConnection();
+        if (!kb)
+            f << QStringLiteral("server RSS per connection unknown (idle mode with --server-pid needed)");
+        else if (*kb > *config.maxRssPerConnectionKb)
+            f << QStringLiteral("server RSS %1 KB per connection > %2 KB")
+                     .arg(num(*kb, 1))
+                     .arg(*config.maxRssPerConnectionKb);
+    }
+    return f;
+}
+
+int RunReport::exitStatus() const
+{
+    if (!setupError.isEmpty())
+        return 2;
+    if (aborted)
+        return 3;
+    return failures().isEmpty() ? 0 : 1;
+}
+
+QString RunReport::table() const
+{
+    QString out;
+    QTextStream t(&out);
+    const Counters &c = counters;
+    t << "tm-load run " << runId << "  " << startedAt.toString(Qt::ISODate);
+    if (!config.label.isEmpty())
+        t << "  " << config.label;
+    t << '\n';
+    t << "target       " << config.wsUrl().toString() << "  threads " << config.threads << '\n';
+    if (config.idleMode()) {
+        t << "load         idle: " << config.idleConnections << " connections of " << config.users << " users for "
+          << config.durationSeconds << " s\n";
+    } else {
+        t << "load         " << config.users << " users, " << rooms << " rooms of " << config.roomSize << ", "
+          << config.rate << " msg/s for " << config.durationSeconds << " s after " << config.warmupSeconds
+          << " s warm-up, bodies of " << config.bodyBytes << " chars\n";
+    }
+    t << "phases       seed " << num(seedSeconds, 1) << " s, connect " << num(connectSeconds, 1) << " s, send "
+      << num(sendSeconds, 1) << " s, drain " << num(drainSeconds, 1) << " s" << (drained ? "" : " (not drained)")
+      << '\n';
+    t << '\n';
+    t << "messages     sent " << c.sent << " (" << c.sentMeasured << " measured, " << num(measuredRate(), 1)
+      << "/s)  acked " << c.acked << "  errors " << c.sendErrors << " (rate limited " << c.rateLimited << ")  resent "
+      << c.resent << "  not sent " << c.notSent << '\n';
+    t << "events       expected " << c.expected << "  delivered " << c.delivered << "  lost " << c.lost
+      << "  duplicated " << c.duplicates << "  out of order " << c.outOfOrder << "  (fan-out " << c.fanoutDelivered
+      << ", volatile " << c.volatileEvents << ", other errors " << c.errorFrames << ")\n";
+    t << "connections  " << c.connected << "/" << config.connections() << " connected  failures " << c.connectFailures
+      << "  disconnects " << c.disconnects << "  reconnects " << c.reconnects << "  resumed events " << c.resumedEvents
+      << "  resyncs " << c.resyncs << "  history filled " << c.historyFilled;
+    if (!c.closeCodes.isEmpty()) {
+        t << "  close codes";
+        for (auto it = c.closeCodes.cbegin(); it != c.closeCodes.cend(); ++it)
+            t << ' ' << it.key() << 'x' << it.value();
+    }
+    t << '\n';
+    if (!config.idleMode()) {
+        t << '\n';
+        t << QStringLiteral("%1 %2 %3 %4 %5 %6 %7 %8\n")
+                 .arg(QStringLiteral("latency ms"), -10)
+                 .arg(QStringLiteral("count"), 9)
+                 .arg(QStringLiteral("p50"), 8)
+                 .arg(QStringLiteral("p95"), 8)
+                 .arg(QStringLiteral("p99"), 8)
+                 .arg(QStringLiteral("p99.9"), 8)
+                 .arg(QStringLiteral("max"), 8)
+                 .arg(QStringLiteral("mean"), 8);
+        t << latencyRow(QStringLiteral("delivery"), delivery);
+        t << latencyRow(QStringLiteral("ack"), ack);
+    }
+    t << '\n';
+    t << QStringLiteral("%1 %2 %3 %4 %5 %6\n")
+             .arg(QStringLiteral("process"), -10)
+             .arg(QStringLiteral("pid"), 8)
+             .arg(QStringLiteral("RSS start"), 11)
+             .arg(QStringLiteral("RSS end"), 11)
+             .arg(QStringLiteral("RSS max"), 11)
+             .arg(QStringLiteral("CPU % (load)"), 13);
+    for (const ProcessSeries &p : servers)
+        t << processRow(QStringLiteral("server"), p);
+    t << processRow(QStringLiteral("tm-load"), self);
+    if (const auto kb = kbPerConnection()) {
+        t << "idle         server RSS " << mb(idleRssBeforeBytes) << " -> " << mb(idleRssAfterBytes) << ": "
+          << num(*kb, 1) << " KB per connection\n";
+    }
+    t << '\n';
+    const QStringList f = failures();
+    if (f.isEmpty())
+        t << "result       PASS\n";
+    for (const QString &line : f)
+        t << "result       FAIL: " << line << '\n';
+    return out;
+}
+
+QString RunReport::resultLine() const
+{
+    const Counters &c = counters;
+    qint64 rssStart = 0;
+    qint64 rssEnd = 0;
+    double serverCpu = 0;
+    bool cpuKnown = false;
+    for (const ProcessSeries &p : servers) {
+        rssStart += p.start ? p.start->rssBytes : 0;
+        rssEnd += p.loadEnd ? p.loadEnd->rssBytes : (p.end ? p.end->rssBytes : 0);
+        if (const auto cpu = p.loadCpuPercent()) {
+            serverCpu += *cpu;
+            cpuKnown = true;
+        }
+    }
+    const auto selfCpu = self.loadCpuPercent();
+    const auto kb = kbPerConnection();
+    QStringList f;
+    const auto add
+        = [&f](const char *key, const QString &value) { f << QLatin1String(key) + QLatin1Char('=') + value; };
+    add("connected", QString::number(c.connected));
+    add("sent", QString::number(c.sent));
+    add("rate", num(measuredRate(), 1));
+    add("ackP50", num(ack.p50Ms));
+    add("ackP99", num(ack.p99Ms));
+    add("p50", num(delivery.p50Ms));
+    add("p95", num(delivery.p95Ms));
+    add("p99", num(delivery.p99Ms));
+    add("max", num(delivery.maxMs));
+    add("samples", QString::number(delivery.count));
+    add("lost", QString::number(c.lost));
+    add("dup", QString::number(c.duplicates));
+    add("ooo", QString::number(c.outOfOrder));
+    add("unacked", QString::number(c.sent - c.acked - c.sendErrors));
+    add("rateLimited", QString::number(c.rateLimited));
+    add("disconnects", QString::number(c.disconnects));
+    add("serverRssStartKb", QString::number(rssStart / 1024));
+    add("serverRssEndKb", QString::number(rssEnd / 1024));
+    add("serverCpu", cpuKnown ? num(serverCpu, 1) : QStringLiteral("-1"));
+    add("loadCpu", selfCpu ? num(*selfCpu, 1) : QStringLiteral("-1"));
+    add("kbPerConn", kb ? num(*kb, 1) : QStringLiteral("-1"));
+    add("exit", QString::number(exitStatus()));
+    return QStringLiteral("RESULT ") + f.join(QLatin1Char(' '));
+}
+
+QJsonObject RunReport::toJson() const
+{
+    const Counters &c = counters;
+    QJsonObject closeCodes;
+    for (auto it = c.closeCodes.cbegin(); it != c.closeCodes.cend(); ++it)
+        closeCodes.insert(QString::number(it.key()), it.value());
+    QJsonArray serverList;
+    for (const ProcessSeries &p : servers)
+        serverList.append(seriesJson(p));
+    QJsonArray timelineList;
+    for (const TimelinePoint &p : timeline)
+        timelineList.append(QJsonObject {{QStringLiteral("t"), p.atSeconds},
+                                         {QStringLiteral("connected"), p.connected},
+                                         {QStringLiteral("sentPerSecond"), p.sentPerSecond},
+                                         {QStringLiteral("deliveredPerSecond"), p.deliveredPerSecond},
+                                         {QStringLiteral("p50"), p.latency.p50Ms},
+                                         {QStringLiteral("p95"), p.latency.p95Ms},
+                                         {QStringLiteral("p99"), p.latency.p99Ms},
+                                         {QStringLiteral("max"), p.latency.maxMs},
+                                         {QStringLiteral("errors"), p.errors}});
+    QJsonArray failureList;
+    for (const QString &f : failures())
+        failureList.append(f);
+    QJsonArray pids;
+    for (qint64 pid : config.serverPids)
+        pids.append(pid);
+    const auto kb = kbPerConnection();
+    return QJsonObject {
+        {QStringLiteral("tool"), QStringLiteral("tm-load")},
+        {QStringLiteral("format"), 1},
+        {QStringLiteral("runId"), runId},
+        {QStringLiteral("label"), config.label},
+        {QStringLiteral("startedAt"), startedAt.toString(Qt::ISODateWithMs)},
+        {QStringLiteral("mode"), config.idleMode() ? QStringLiteral("idle") : QStringLiteral("load")},
+        {QStringLiteral("config"),
+         QJsonObject {{QStringLiteral("url"), config.baseUrl.toString()},
+                      {QStringLiteral("threads"), config.threads},
+                      {QStringLiteral("users"), config.users},
+                      {QStringLiteral("connections"), config.connections()},
+                      {QStringLiteral("roomSize"), config.roomSize},
+                      {QStringLiteral("rooms"), rooms},
+                      {QStringLiteral("rate"), config.rate},
+                      {QStringLiteral("durationSeconds"), config.durationSeconds},
+                      {QStringLiteral("warmupSeconds"), config.warmupSeconds},
+                      {QStringLiteral("drainSeconds"), config.drainSeconds},
+                      {QStringLiteral("bodyBytes"), config.bodyBytes},
+                      {QStringLiteral("serverPids"), pids}}},
+        {QStringLiteral("phases"),
+         QJsonObject {{QStringLiteral("seedSeconds"), seedSeconds},
+                      {QStringLiteral("connectSeconds"), connectSeconds},
+                      {QStringLiteral("sendSeconds"), sendSeconds},
+                      {QStringLiteral("drainSeconds"), drainSeconds},
+                      {QStringLiteral("drained"), drained},
+                      {QStringLiteral("aborted"), aborted},
+                      {QStringLiteral("setupError"), setupError}}},
+        {QStringLiteral("messages"),
+         QJsonObject {{QStringLiteral("sent"), c.sent},
+                      {QStringLiteral("sentMeasured"), c.sentMeasured},
+                      {QStringLiteral("measuredRate"), measuredRate()},
+                      {QStringLiteral("resent"), c.resent},
+                      {QStringLiteral("acked"), c.acked},
+                      {QStringLiteral("sendErrors"), c.sendErrors},
+                      {QStringLiteral("rateLimited"), c.rateLimited},
+                      {QStringLiteral("notSent"), c.notSent}}},
+        {QStringLiteral("events"),
+         QJsonObject {{QStringLiteral("expected"), c.expected},
+                      {QStringLiteral("delivered"), c.delivered},
+                      {QStringLiteral("lost"), c.lost},
+                      {QStringLiteral("duplicated"), c.duplicates},
+                      {QStringLiteral("outOfOrder"), c.outOfOrder},
+                      {QStringLiteral("fanoutDelivered"), c.fanoutDelivered},
+                      {QStringLiteral("volatile"), c.volatileEvents},
+                      {QStringLiteral("historyFilled"), c.historyFilled},
+                      {QStringLiteral("errorFrames"), c.errorFrames},
+                      {QStringLiteral("undecodable"), c.undecodable}}},
+        {QStringLiteral("connections"),
+         QJsonObject {{QStringLiteral("planned"), config.connections()},
+                      {QStringLiteral("connected"), c.connected},
+                      {QStringLiteral("failures"), c.connectFailures},
+                      {QStringLiteral("disconnects"), c.disconnects},
+                      {QStringLiteral("reconnects"), c.reconnects},
+                      {QStringLiteral("resumedEvents"), c.resumedEvents},
+                      {QStringLiteral("resyncs"), c.resyncs},
+                      {QStringLiteral("closeCodes"), closeCodes}}},
+        {QStringLiteral("latencyMs"),
+         QJsonObject {{QStringLiteral("delivery"), summaryJson(delivery)}, {QStringLiteral("ack"), summaryJson(ack)}}},
+        {QStringLiteral("servers"), serverList},
+        {QStringLiteral("self"), seriesJson(self)},
+        {QStringLiteral("idle"),
+         config.idleMode() ? QJsonValue(
+             QJsonObject {{QStringLiteral("connections"), c.connected},
+                          {QStringLiteral("rssBeforeBytes"), idleRssBeforeBytes},
+                          {QStringLiteral("rssAfterBytes"), idleRssAfterBytes},
+                          {QStringLiteral("kbPerConnection"), kb ? QJsonValue(*kb) : QJsonValue(QJsonValue::Null)}})
+                           : QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("timeline"), timelineList},
+        {QStringLiteral("result"),
+         QJsonObject {{QStringLiteral("passed"), failureList.isEmpty()},
+                      {QStringLiteral("exitStatus"), exitStatus()},
+                      {QStringLiteral("failures"), failureList}}},
+    };
+}
+
+} // namespace taskmaster::load

@@ -1,0 +1,425 @@
+#include "tests/load/load_run.h"
+
+#include "server/metrics/process_stats.h"
+#include "tests/load/event_wait.h"
+
+#include <QCoreApplication>
+#include <QRandomGenerator>
+#include <QTextStream>
+#include <QThread>
+
+#include <algorithm>
+
+namespace taskmaster::load {
+
+namespace {
+
+constexpr qint64 kAttemptTimeoutNs = 15'000'000'000; // a handshake that takes longer is retried
+
+// Runs f in obj's thread and waits for it.
+template<typename F> void callIn(QObject *obj, F &&f)
+{
+    QMetaObject::invokeMethod(obj, std::forward<F>(f), Qt::BlockingQueuedConnection);
+}
+
+void say(const QString &line)
+{
+    QTextStream(stderr) << line << '\n';
+}
+
+qint64 errorsOf(const Counters &c)
+{
+    return c.sendErrors + c.errorFrames + c.connectFailures + c.disconnects + c.undecodable;
+}
+
+} // namespace
+
+LoadRun::LoadRun(LoadConfig config) : m_config(std::move(config))
+{
+    m_report.config = m_config;
+    m_report.runId
+        = QStringLiteral("%1").arg(QRandomGenerator::global()->generate() & 0xffffffu, 6, 16, QLatin1Char('0'));
+}
+
+LoadRun::~LoadRun()
+{
+    stopWorkers();
+}
+
+RunReport LoadRun::run()
+{
+    m_clock.start();
+    m_deadline = QDeadlineTimer(qint64(m_config.maxRunSeconds * 1000));
+    m_report.startedAt = QDateTime::currentDateTimeUtc();
+    m_report.self.pid = QCoreApplication::applicationPid();
+    for (qint64 pid : std::as_const(m_config.serverPids))
+        m_report.servers.append(ProcessSeries {pid, false, {}, {}, {}, {}, {}});
+
+    if (const Status e = seed()) {
+        m_report.setupError = e->message;
+        m_report.aborted = m_deadline.hasExpired();
+        m_report.seedSeconds = elapsedSeconds();
+        return m_report;
+    }
+    m_report.seedSeconds = elapsedSeconds();
+
+    sampleProcesses(Mark::Start);
+    startWorkers();
+    const double connectStart = elapsedSeconds();
+    connectAll();
+    m_report.connectSeconds = elapsedSeconds() - connectStart;
+    if (m_config.idleMode())
+        idlePhase();
+    else
+        sendPhase();
+    drainAndFinish();
+    sampleProcesses(Mark::End);
+    stopWorkers();
+    return m_report;
+}
+
+// ---- Seeding -------------------------------------------------------------------------------
+
+Status LoadRun::seed()
+{
+    Seeder seeder(m_config.baseUrl, m_config.seedConcurrency);
+    auto loaded = SeedData::load(m_config.tokensFile);
+    if (!loaded)
+        return loaded.error();
+    m_seed = *loaded;
+    if (!m_seed.users.isEmpty() && !seeder.tokenValid(m_seed.users.constFirst().token, m_deadline)) {
+        say(QStringLiteral("tm-load: the tokens in %1 are not accepted by this server; seeding afresh")
+                .arg(m_config.tokensFile));
+        m_seed = SeedData {};
+        m_seed.prefix = SeedData::newPrefix();
+    }
+    const auto save = [this]() -> Status {
+        return m_config.tokensFile.isEmpty() ? std::nullopt : m_seed.save(m_config.tokensFile);
+    };
+    const qsizetype had = m_seed.users.size();
+    if (const Status e = seeder.ensureUsers(m_seed, m_config.users, m_deadline)) {
+        (void)save();
+        return e;
+    }
+    if (m_seed.users.size() > had)
+        say(QStringLiteral("tm-load: registered %1 users in %2 s")
+                .arg(m_seed.users.size() - had)
+                .arg(elapsedSeconds(), 0, 'f', 1));
+    if (const Status e = save())
+        return e;
+    if (!m_config.idleMode()) {
+        if (const Status e = seeder.ensureRooms(m_seed, m_config.users, m_config.roomSize, m_deadline))
+            return e;
+        if (const Status e = save())
+            return e;
+        m_report.rooms = int(m_seed.rooms.value(m_config.roomSize).size());
+    }
+    return std::nullopt;
+}
+
+// ---- Workers -------------------------------------------------------------------------------
+
+void LoadRun::startWorkers()
+{
+    const int connections = m_config.connections();
+    const int threads = std::min(m_config.threads, connections);
+    const QList<SeededRoom> rooms = m_seed.rooms.value(m_config.roomSize);
+    std::vector<QList<ClientSpec>> specs(static_cast<std::size_t>(threads));
+    for (int i = 0; i < connections; ++i) {
+        const int u = i % int(m_seed.users.size());
+        Id room = 0;
+        if (!m_config.idleMode() && !rooms.isEmpty())
+            room = rooms.at(std::min<qsizetype>(u / m_config.roomSize, rooms.size() - 1)).id;
+        specs[std::size_t(i % threads)].append(ClientSpec {i, m_seed.users.at(u), room});
+    }
+    const int perThreadHandshakes = std::max(1, m_config.connectConcurrency / threads);
+    for (int t = 0; t < threads; ++t) {
+        Worker w;
+        w.clients = int(specs[std::size_t(t)].size());
+        w.worker
+            = new LoadWorker(m_config.wsUrl(), std::move(specs[std::size_t(t)]), perThreadHandshakes, m_report.runId);
+        w.thread = new QThread;
+        w.thread->setObjectName(QStringLiteral("tm-load-%1").arg(t));
+        w.worker->moveToThread(w.thread);
+        w.thread->start();
+        m_workers.push_back(w);
+    }
+}
+
+void LoadRun::stopWorkers()
+{
+    for (Worker &w : m_workers) {
+        LoadWorker *worker = w.worker;
+        callIn(worker, [worker] { delete worker; });
+        w.thread->quit();
+        w.thread->wait();
+        delete w.thread;
+    }
+    m_workers.clear();
+}
+
+WorkerSnapshot LoadRun::snapshot()
+{
+    WorkerSnapshot all;
+    for (Worker &w : m_workers) {
+        WorkerSnapshot s;
+        LoadWorker *worker = w.worker;
+        callIn(worker, [&s, worker] { s = worker->snapshot(); });
+        all.counters += s.counters;
+        all.open += s.open;
+        all.pendingAcks += s.pendingAcks;
+        all.recent.insert(all.recent.end(), s.recent.begin(), s.recent.end());
+    }
+    return all;
+}
+
+std::map<Channel, Seq> LoadRun::finalSeqs()
+{
+    std::map<Channel, Seq> finals;
+    for (Worker &w : m_workers) {
+        std::map<Channel, Seq> mine;
+        LoadWorker *worker = w.worker;
+        callIn(worker, [&mine, worker] { mine = worker->lastSeqs(); });
+        for (const auto &[channel, seq] : mine) {
+            Seq &s = finals[channel];
+            s = std::max(s, seq);
+        }
+    }
+    return finals;
+}
+
+// ---- Phases --------------------------------------------------------------------------------
+
+void LoadRun::tick(const QString &phase, bool timeline)
+{
+    WorkerSnapshot s = snapshot();
+    const double now = elapsedSeconds();
+    const double dt = std::max(1e-3, now - m_lastTickAt);
+    LatencySamples window;
+    window.merge(std::move(s.recent));
+    const LatencySamples::Summary lat = window.summary();
+    const double sentRate = double(s.counters.sent - m_lastTickCounters.sent) / dt;
+    const double deliveredRate = double(s.counters.delivered - m_lastTickCounters.delivered) / dt;
+    const qint64 errors = errorsOf(s.counters);
+    m_lastTickAt = now;
+    m_lastTickCounters = s.counters;
+    if (m_config.progress) {
+        say(QStringLiteral("tm-load [%1 %2s] users %3/%4 open  sent %5/s  delivered %6/s  p95 %7 ms  pending acks %8  "
+                           "errors %9")
+                .arg(phase)
+                .arg(now, 0, 'f', 0)
+                .arg(s.open)
+                .arg(m_config.connections())
+                .arg(sentRate, 0, 'f', 0)
+                .arg(deliveredRate, 0, 'f', 0)
+                .arg(lat.p95Ms, 0, 'f', 2)
+                .arg(s.pendingAcks)
+                .arg(errors));
+    }
+    if (timeline) {
+        TimelinePoint p;
+        p.atSeconds = double(nowNs() - m_sendStartNs) / 1e9;
+        p.connected = s.open;
+        p.sentPerSecond = sentRate;
+        p.deliveredPerSecond = deliveredRate;
+        p.latency = lat;
+        p.errors = errors;
+        m_report.timeline.append(p);
+    }
+    sampleProcesses();
+}
+
+bool LoadRun::connectAll()
+{
+    for (Worker &w : m_workers) {
+        LoadWorker *worker = w.worker;
+        QMetaObject::invokeMethod(worker, [worker] { worker->startConnecting(kAttemptTimeoutNs); });
+    }
+    const QDeadlineTimer deadline(qint64(m_config.connectTimeoutSeconds * 1000));
+    m_lastTickAt = elapsedSeconds();
+    double nextTick = m_lastTickAt + 1;
+    const qint64 wanted = m_config.connections();
+    while (true) {
+        const WorkerSnapshot s = snapshot();
+        if (s.counters.connected >= wanted)
+            return true;
+        if (deadline.hasExpired() || m_deadline.hasExpired()) {
+            say(QStringLiteral("tm-load: %1 of %2 connections reached welcome before the connect deadline")
+                    .arg(s.counters.connected)
+                    .arg(wanted));
+            m_report.aborted = m_deadline.hasExpired();
+            return false;
+        }
+        if (elapsedSeconds() >= nextTick) {
+            nextTick += 1;
+            tick(QStringLiteral("connect"), false);
+        }
+        runEventsFor(50);
+    }
+}
+
+void LoadRun::sendPhase()
+{
+    if (m_report.aborted)
+        return;
+    m_sendStartNs = nowNs() + 20'000'000;
+    SendPlan plan;
+    plan.startNs = m_sendStartNs;
+    plan.measureFromNs = plan.startNs + qint64(m_config.warmupSeconds * 1e9);
+    plan.measureToNs = plan.measureFromNs + qint64(m_config.durationSeconds * 1e9);
+    plan.bodyBytes = m_config.bodyBytes;
+    const int connections = m_config.connections();
+    for (Worker &w : m_workers) {
+        SendPlan mine = plan;
+        mine.rate = m_config.rate * double(w.clients) / double(connections);
+        LoadWorker *worker = w.worker;
+        QMetaObject::invokeMethod(worker, [worker, mine] { worker->startSending(mine); });
+    }
+    const double sendStart = elapsedSeconds();
+    m_lastTickAt = sendStart;
+    m_lastTickCounters = snapshot().counters;
+    qint64 nextTickNs = m_sendStartNs + 1'000'000'000;
+    bool loadStarted = false;
+    while (nowNs() < plan.measureToNs) {
+        if (m_deadline.hasExpired()) {
+            m_report.aborted = true;
+            break;
+        }
+        const qint64 now = nowNs();
+        if (!loadStarted && now >= plan.measureFromNs) {
+            loadStarted = true;
+            sampleProcesses(Mark::LoadStart);
+        }
+        if (now >= nextTickNs) {
+            nextTickNs += 1'000'000'000;
+            tick(QStringLiteral("send"), true);
+        }
+        const qint64 wakeNs
+            = std::min({nextTickNs, plan.measureToNs, loadStarted ? plan.measureToNs : plan.measureFromNs});
+        runEventsFor(int(std::clamp<qint64>((wakeNs - nowNs()) / 1'000'000, 1, 100)));
+    }
+    if (!loadStarted)
+        sampleProcesses(Mark::LoadStart);
+    sampleProcesses(Mark::LoadEnd);
+    for (Worker &w : m_workers) {
+        LoadWorker *worker = w.worker;
+        callIn(worker, [worker] { worker->stopSending(); });
+    }
+    m_report.sendSeconds = elapsedSeconds() - sendStart;
+}
+
+void LoadRun::idlePhase()
+{
+    if (m_report.aborted)
+        return;
+    m_sendStartNs = nowNs();
+    sampleProcesses(Mark::LoadStart);
+    const QDeadlineTimer until(qint64(m_config.durationSeconds * 1000));
+    m_lastTickAt = elapsedSeconds();
+    double nextTick = m_lastTickAt + 1;
+    while (!until.hasExpired()) {
+        if (m_deadline.hasExpired()) {
+            m_report.aborted = true;
+            break;
+        }
+        if (elapsedSeconds() >= nextTick) {
+            nextTick += 1;
+            tick(QStringLiteral("idle"), true);
+        }
+        runEventsFor(int(std::clamp<qint64>(until.remainingTime(), 1, 100)));
+    }
+    sampleProcesses(Mark::LoadEnd);
+    for (const ProcessSeries &p : std::as_const(m_report.servers)) {
+        m_report.idleRssBeforeBytes += p.start ? p.start->rssBytes : 0;
+        m_report.idleRssAfterBytes += p.loadEnd ? p.loadEnd->rssBytes : 0;
+    }
+}
+
+void LoadRun::drainAndFinish()
+{
+    const double drainStart = elapsedSeconds();
+    if (!m_config.idleMode()) {
+        const QDeadlineTimer deadline(qint64(m_config.drainSeconds * 1000));
+        double nextTick = drainStart + 1;
+        m_report.drained = false;
+        while (true) {
+            const std::map<Channel, Seq> finals = finalSeqs();
+            qint64 lagging = 0;
+            qint64 pending = 0;
+            for (Worker &w : m_workers) {
+                LoadWorker *worker = w.worker;
+                callIn(worker, [&, worker] {
+                    lagging += worker->lagging(finals);
+                    pending += worker->pendingAcks();
+                });
+            }
+            if (lagging == 0 && pending == 0) {
+                m_report.drained = true;
+                break;
+            }
+            if (deadline.hasExpired() || m_deadline.hasExpired()) {
+                say(QStringLiteral("tm-load: drain ended with %1 sends unacknowledged and %2 channel streams behind")
+                        .arg(pending)
+                        .arg(lagging));
+                m_report.aborted = m_report.aborted || m_deadline.hasExpired();
+                break;
+            }
+            if (elapsedSeconds() >= nextTick) {
+                nextTick += 1;
+                tick(QStringLiteral("drain"), true);
+            }
+            runEventsFor(20);
+        }
+    }
+    m_report.drainSeconds = elapsedSeconds() - drainStart;
+
+    const std::map<Channel, Seq> finals = finalSeqs();
+    LatencySamples delivery;
+    LatencySamples ack;
+    for (Worker &w : m_workers) {
+        WorkerResult r;
+        LoadWorker *worker = w.worker;
+        callIn(worker, [&r, &finals, worker] { r = worker->finish(finals); });
+        m_report.counters += r.counters;
+        delivery.merge(r.delivery.take());
+        ack.merge(r.ack.take());
+    }
+    m_report.delivery = delivery.summary();
+    m_report.ack = ack.summary();
+    // Let the close handshakes go out before the sockets are destroyed.
+    runEventsFor(200);
+}
+
+void LoadRun::sampleProcesses(Mark mark)
+{
+    const double at = elapsedSeconds();
+    const auto take = [&](ProcessSeries &series, const std::optional<server::ProcessStats> &stats) {
+        if (!stats) {
+            series.vanished = true;
+            return;
+        }
+        const ProcessSample s {at, stats->residentBytes, stats->cpuSeconds()};
+        series.samples.append(s);
+        switch (mark) {
+        case Mark::None:
+            break;
+        case Mark::Start:
+            series.start = s;
+            break;
+        case Mark::LoadStart:
+            series.loadStart = s;
+            break;
+        case Mark::LoadEnd:
+            series.loadEnd = s;
+            break;
+        case Mark::End:
+            series.end = s;
+            break;
+        }
+    };
+    for (ProcessSeries &series : m_report.servers)
+        take(series, server::readProcessStats(series.pid));
+    take(m_report.self, server::readProcessStats());
+}
+
+} // namespace taskmaster::load

@@ -1,0 +1,162 @@
+#include "tests/load/load_worker.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace taskmaster::load {
+
+LoadWorker::LoadWorker(QUrl wsUrl, QList<ClientSpec> clients, int connectConcurrency, QString runId, QObject *parent)
+    : QObject(parent), m_url(std::move(wsUrl)), m_specs(std::move(clients)),
+      m_connectConcurrency(std::max(1, connectConcurrency))
+{
+    m_tally.runId = runId;
+    m_tally.tag = QStringLiteral("tmload %1 ").arg(runId);
+    m_sweepTimer.setInterval(250);
+    connect(&m_sweepTimer, &QTimer::timeout, this, [this] {
+        const qint64 now = nowNs();
+        for (SimClient *c : m_clients)
+            c->checkAttempt(now, m_attemptTimeoutNs);
+    });
+    m_sendTimer.setTimerType(Qt::PreciseTimer);
+    m_sendTimer.setInterval(2);
+    connect(&m_sendTimer, &QTimer::timeout, this, &LoadWorker::onSendTick);
+}
+
+LoadWorker::~LoadWorker() = default;
+
+void LoadWorker::startConnecting(qint64 attemptTimeoutNs)
+{
+    m_attemptTimeoutNs = attemptTimeoutNs;
+    m_clients.reserve(std::size_t(m_specs.size()));
+    for (const ClientSpec &spec : std::as_const(m_specs)) {
+        auto *c = new SimClient(spec.index, spec.user, spec.roomId, m_url, m_tally, this);
+        m_clients.push_back(c);
+        m_toOpen.push_back(c);
+        // The first attempt of a client holds one of the handshake slots until it ends.
+        const auto release = [this, c] {
+            if (m_holdingSlot.remove(c)) {
+                --m_opening;
+                openMore();
+            }
+        };
+        connect(c, &SimClient::welcomed, this, release);
+        connect(c, &SimClient::attemptFailed, this, release);
+    }
+    m_sweepTimer.start();
+    openMore();
+}
+
+void LoadWorker::openMore()
+{
+    while (m_opening < m_connectConcurrency && !m_toOpen.empty()) {
+        SimClient *c = m_toOpen.front();
+        m_toOpen.pop_front();
+        ++m_opening;
+        m_holdingSlot.insert(c);
+        c->open();
+    }
+}
+
+void LoadWorker::startSending(const SendPlan &plan)
+{
+    m_plan = plan;
+    m_scheduled = 0;
+    m_tally.measureFromNs = plan.measureFromNs;
+    m_tally.measureToNs = plan.measureToNs;
+    if (plan.rate > 0)
+        m_sendTimer.start();
+}
+
+void LoadWorker::stopSending()
+{
+    m_sendTimer.stop();
+}
+
+SimClient *LoadWorker::nextSender()
+{
+    for (std::size_t tries = 0; tries < m_clients.size(); ++tries) {
+        SimClient *c = m_clients[m_nextSender];
+        m_nextSender = (m_nextSender + 1) % m_clients.size();
+        if (c->canSend())
+            return c;
+    }
+    return nullptr;
+}
+
+void LoadWorker::onSendTick()
+{
+    const qint64 now = nowNs();
+    if (now < m_plan.startNs || m_clients.empty())
+        return;
+    const auto target = qint64(std::floor(double(now - m_plan.startNs) / 1e9 * m_plan.rate));
+    qint64 due = target - m_scheduled;
+    // After a stall (the machine is busy) send at most 250 ms worth at once; the rest is counted
+    // as not sent rather than fired as one burst.
+    const qint64 burst = std::max<qint64>(5, qint64(std::ceil(m_plan.rate * 0.25)));
+    if (due > burst) {
+        m_tally.counters.notSent += due - burst;
+        m_scheduled += due - burst;
+        due = burst;
+    }
+    for (; due > 0; --due) {
+        ++m_scheduled;
+        if (SimClient *c = nextSender())
+            c->sendMessage(m_plan.bodyBytes);
+        else
+            ++m_tally.counters.notSent;
+    }
+}
+
+WorkerSnapshot LoadWorker::snapshot()
+{
+    WorkerSnapshot s;
+    s.counters = m_tally.counters;
+    for (SimClient *c : m_clients) {
+        if (c->state() == SimClient::State::Open)
+            ++s.open;
+        s.pendingAcks += c->pendingAcks();
+    }
+    s.recent = std::exchange(m_tally.recent, {});
+    return s;
+}
+
+qint64 LoadWorker::pendingAcks() const
+{
+    qint64 n = 0;
+    for (const SimClient *c : m_clients)
+        n += c->pendingAcks();
+    return n;
+}
+
+std::map<Channel, Seq> LoadWorker::lastSeqs() const
+{
+    std::map<Channel, Seq> out = m_tally.ackedSeq;
+    for (const SimClient *c : m_clients)
+        c->collectLastSeqs(out);
+    return out;
+}
+
+qint64 LoadWorker::lagging(const std::map<Channel, Seq> &finals) const
+{
+    qint64 n = 0;
+    for (const SimClient *c : m_clients)
+        n += c->lagging(finals);
+    return n;
+}
+
+WorkerResult LoadWorker::finish(const std::map<Channel, Seq> &finals)
+{
+    m_sendTimer.stop();
+    m_sweepTimer.stop();
+    WorkerResult r;
+    r.counters = m_tally.counters;
+    for (SimClient *c : m_clients) {
+        c->account(finals, r.counters);
+        c->stop();
+    }
+    r.delivery = std::move(m_tally.delivery);
+    r.ack = std::move(m_tally.ack);
+    return r;
+}
+
+} // namespace taskmaster::load

@@ -1,0 +1,88 @@
+// LoadWorker: one event-loop thread's share of the simulated users. It creates its SimClients in
+// its own thread, opens them with a bounded number of handshakes in flight, sends its share of
+// the total message rate round-robin over its connected users (a precise timer; the schedule is
+// open-loop, so a slow server does not slow the senders down), and hands snapshots and final
+// results to the main thread.
+// Owns: its clients and their WorkerTally. Thread: the worker thread it was moved to; the main
+// thread calls the public functions through QMetaObject::invokeMethod (blocking or queued).
+#pragma once
+
+#include "tests/load/sim_client.h"
+
+#include <QList>
+#include <QObject>
+#include <QSet>
+#include <QTimer>
+
+#include <deque>
+#include <map>
+#include <vector>
+
+namespace taskmaster::load {
+
+struct ClientSpec {
+    int index = 0; // connection number, for clientIds
+    SeededUser user;
+    Id roomId = 0; // 0: never sends
+};
+
+struct SendPlan {
+    double rate = 0; // messages per second of this worker
+    qint64 startNs = 0; // schedule origin (nowNs() clock)
+    qint64 measureFromNs = 0;
+    qint64 measureToNs = 0;
+    int bodyBytes = 64;
+};
+
+struct WorkerSnapshot {
+    Counters counters;
+    qint64 open = 0; // welcomed and connected now
+    qint64 pendingAcks = 0;
+    std::vector<qint64> recent; // delivery latencies since the previous snapshot
+};
+
+struct WorkerResult {
+    Counters counters;
+    LatencySamples delivery;
+    LatencySamples ack;
+};
+
+class LoadWorker final : public QObject {
+    Q_OBJECT
+public:
+    LoadWorker(QUrl wsUrl, QList<ClientSpec> clients, int connectConcurrency, QString runId, QObject *parent = nullptr);
+    ~LoadWorker() override;
+
+    // ---- Called in the worker's thread ----
+    void startConnecting(qint64 attemptTimeoutNs);
+    void startSending(const SendPlan &plan);
+    void stopSending();
+    [[nodiscard]] WorkerSnapshot snapshot();
+    [[nodiscard]] qint64 pendingAcks() const;
+    [[nodiscard]] std::map<Channel, Seq> lastSeqs() const;
+    [[nodiscard]] qint64 lagging(const std::map<Channel, Seq> &finals) const;
+    // Closes every connection and returns the figures, lost and expected against `finals`.
+    [[nodiscard]] WorkerResult finish(const std::map<Channel, Seq> &finals);
+
+private:
+    void openMore();
+    void onSendTick();
+    SimClient *nextSender();
+
+    QUrl m_url;
+    QList<ClientSpec> m_specs;
+    int m_connectConcurrency;
+    WorkerTally m_tally;
+    std::vector<SimClient *> m_clients; // children of this object
+    std::deque<SimClient *> m_toOpen;
+    QSet<SimClient *> m_holdingSlot; // first attempts in flight
+    int m_opening = 0;
+    qint64 m_attemptTimeoutNs = 0;
+    QTimer m_sweepTimer {this};
+    QTimer m_sendTimer {this};
+    SendPlan m_plan;
+    qint64 m_scheduled = 0; // sends the schedule has asked for so far
+    std::size_t m_nextSender = 0;
+};
+
+} // namespace taskmaster::load

@@ -1,0 +1,311 @@
+#include "tests/load/sim_client.h"
+
+#include <QNetworkProxy>
+#include <QRandomGenerator>
+#include <QTimer>
+
+namespace taskmaster::load {
+
+namespace {
+
+constexpr int kHistoryPage = 200; // limits::kPageMax
+
+template<class... Ts> struct Overloaded : Ts... {
+    using Ts::operator()...;
+};
+template<class... Ts> Overloaded(Ts...) -> Overloaded<Ts...>;
+
+} // namespace
+
+QString messageBody(const QString &tag, qint64 sendNs, int bytes)
+{
+    QString body = tag + QString::number(sendNs) + QLatin1Char(' ');
+    if (body.size() < bytes)
+        body.append(QString(bytes - body.size(), QLatin1Char('x')));
+    return body;
+}
+
+std::optional<qint64> parseSendNs(const QString &tag, const QString &body)
+{
+    if (!body.startsWith(tag))
+        return std::nullopt;
+    const QStringView rest = QStringView(body).mid(tag.size());
+    const qsizetype space = rest.indexOf(QLatin1Char(' '));
+    bool ok = false;
+    const qint64 ns = rest.left(space < 0 ? rest.size() : space).toLongLong(&ok);
+    if (!ok)
+        return std::nullopt;
+    return ns;
+}
+
+SimClient::SimClient(int index, SeededUser user, Id roomId, QUrl wsUrl, WorkerTally &tally, QObject *parent)
+    : QObject(parent), m_index(index), m_user(std::move(user)), m_roomId(roomId), m_url(std::move(wsUrl)),
+      m_tally(tally)
+{
+    m_socket.setProxy(QNetworkProxy::NoProxy);
+    connect(&m_socket, &QWebSocket::connected, this, &SimClient::onConnected);
+    connect(&m_socket, &QWebSocket::textMessageReceived, this, &SimClient::onText);
+    connect(&m_socket, &QWebSocket::disconnected, this, &SimClient::onGone);
+    connect(&m_socket, QOverload<QAbstractSocket::SocketError>::of(&QWebSocket::error), this,
+            [this](QAbstractSocket::SocketError) {
+                // Before the upgrade completed there may be no `disconnected` (connection refused).
+                if (m_state == State::Connecting)
+                    onGone();
+            });
+}
+
+void SimClient::open()
+{
+    if (m_state == State::Stopped)
+        return;
+    m_state = State::Connecting;
+    m_attemptStartNs = nowNs();
+    m_socket.open(m_url);
+}
+
+void SimClient::stop()
+{
+    m_state = State::Stopped;
+    m_socket.close();
+}
+
+void SimClient::checkAttempt(qint64 now, qint64 timeoutNs)
+{
+    if ((m_state == State::Connecting || m_state == State::Hello) && now - m_attemptStartNs > timeoutNs) {
+        ++m_tally.counters.connectFailures;
+        m_state = State::Backoff; // before abort(): its disconnected signal must not count again
+        m_socket.abort();
+        Q_EMIT attemptFailed();
+        scheduleReconnect();
+    }
+}
+
+void SimClient::write(const ws::ClientFrame &frame)
+{
+    m_socket.sendTextMessage(QString::fromUtf8(ws::encodeClientFrame(frame)));
+}
+
+void SimClient::onConnected()
+{
+    if (m_state != State::Connecting)
+        return;
+    m_state = State::Hello;
+    ws::Hello hello;
+    hello.token = m_user.token;
+    for (const auto &[channel, account] : m_accounts)
+        hello.resume.insert(channel, account.lastSeq());
+    write(hello);
+}
+
+void SimClient::onGone()
+{
+    switch (m_state) {
+    case State::Idle:
+    case State::Backoff:
+    case State::Stopped:
+        return;
+    case State::Connecting:
+    case State::Hello:
+        ++m_tally.counters.connectFailures;
+        if (m_socket.closeCode() != QWebSocketProtocol::CloseCodeNormal || m_state == State::Hello)
+            ++m_tally.counters.closeCodes[int(m_socket.closeCode())];
+        m_state = State::Backoff;
+        Q_EMIT attemptFailed();
+        break;
+    case State::Open:
+        ++m_tally.counters.disconnects;
+        ++m_tally.counters.closeCodes[int(m_socket.closeCode())];
+        m_state = State::Backoff;
+        break;
+    }
+    scheduleReconnect();
+}
+
+void SimClient::scheduleReconnect()
+{
+    ++m_failuresInRow;
+    const int base = std::min(2000, 100 << std::min(m_failuresInRow, 5));
+    const int delay = base + int(QRandomGenerator::global()->bounded(100));
+    QTimer::singleShot(delay, this, [this] {
+        if (m_state == State::Backoff)
+            open();
+    });
+}
+
+void SimClient::sendMessage(int bodyBytes)
+{
+    const qint64 sent = nowNs();
+    PendingSend p;
+    p.sendNs = sent;
+    p.frame.id = ++m_nextFrameId;
+    p.frame.roomId = m_roomId;
+    p.frame.body = messageBody(m_tally.tag, sent, bodyBytes);
+    p.frame.clientId = QStringLiteral("%1-%2-%3").arg(m_tally.runId).arg(m_index).arg(++m_nextClientId);
+    write(p.frame);
+    ++m_tally.counters.sent;
+    if (m_tally.measured(sent))
+        ++m_tally.counters.sentMeasured;
+    m_pending.emplace(*p.frame.id, std::move(p));
+}
+
+void SimClient::onText(const QString &text)
+{
+    const qint64 received = nowNs();
+    auto frame = ws::decodeServerFrame(text.toUtf8());
+    if (!frame) {
+        ++m_tally.counters.undecodable;
+        return;
+    }
+    Counters &c = m_tally.counters;
+    std::visit(Overloaded {
+                   [&](const ws::Welcome &w) { onWelcome(w); },
+                   [&](const ws::Ack &a) {
+                       const auto it = a.id ? m_pending.find(*a.id) : m_pending.end();
+                       if (it == m_pending.end())
+                           return;
+                       ++c.acked;
+                       if (m_tally.measured(it->second.sendNs))
+                           m_tally.ack.add(received - it->second.sendNs);
+                       Seq &acked = m_tally.ackedSeq[Channel::room(a.message.roomId)];
+                       acked = std::max(acked, a.message.seq);
+                       m_pending.erase(it);
+                   },
+                   [&](const ChannelEvent &e) { onEvent(e, received); },
+                   [&](const ws::TypingEvent &) { ++c.volatileEvents; },
+                   [&](const ws::ReadEvent &) { ++c.volatileEvents; },
+                   [&](const ws::Presence &) { ++c.volatileEvents; },
+                   [&](const ws::ErrorFrame &f) {
+                       const auto it = f.id ? m_pending.find(*f.id) : m_pending.end();
+                       if (it == m_pending.end()) {
+                           ++c.errorFrames;
+                           return;
+                       }
+                       ++c.sendErrors;
+                       if (f.error.code == ErrorCode::RateLimited)
+                           ++c.rateLimited;
+                       m_pending.erase(it);
+                   },
+                   [&](const ws::Reconnect &) {}, // the close follows; onGone() reconnects
+                   [&](const ws::Resumed &r) { c.resumedEvents += r.to - r.from + 1; },
+                   [&](const ws::Resync &r) {
+                       ++c.resyncs;
+                       const auto it = m_accounts.find(r.channel);
+                       if (it != m_accounts.end())
+                           requestHistory(r.channel, it->second.contiguousSeq());
+                   },
+                   [&](const ws::HistoryReply &h) { onHistory(h); },
+                   [&](const ws::Pong &) {},
+               },
+               *frame);
+}
+
+void SimClient::onWelcome(const ws::Welcome &w)
+{
+    if (m_state != State::Hello)
+        return;
+    m_state = State::Open;
+    m_failuresInRow = 0;
+    const bool first = m_welcomes++ == 0;
+    if (first)
+        ++m_tally.counters.connected;
+    else
+        ++m_tally.counters.reconnects;
+    for (auto it = w.channels.cbegin(); it != w.channels.cend(); ++it) {
+        m_accounts.try_emplace(it.key(), it.value());
+        // After a resync the server starts the live stream here; history fills up to it.
+        if (m_historyTarget.contains(it.key()))
+            m_historyTarget[it.key()] = it.value();
+        else
+            m_historyTarget.emplace(it.key(), it.value());
+    }
+    // Sends that were never acknowledged go again with the same clientId (idempotent).
+    for (auto &[id, p] : m_pending) {
+        write(p.frame);
+        ++m_tally.counters.resent;
+    }
+    Q_EMIT welcomed(first);
+}
+
+void SimClient::onEvent(const ChannelEvent &e, qint64 receivedNs)
+{
+    Counters &c = m_tally.counters;
+    // A channel the welcome did not list (joined later): its stream starts before this event.
+    auto it = m_accounts.try_emplace(e.channel, e.seq - 1).first;
+    if (it->second.receive(e.seq) == Arrival::Duplicate)
+        return;
+    ++c.delivered;
+    if (e.type != EventType::MessageCreated || !e.message || e.message->authorId == m_user.id)
+        return;
+    const auto sent = parseSendNs(m_tally.tag, e.message->body);
+    if (!sent)
+        return;
+    ++c.fanoutDelivered;
+    const qint64 latency = receivedNs - *sent;
+    m_tally.recent.push_back(latency);
+    if (m_tally.measured(*sent))
+        m_tally.delivery.add(latency);
+}
+
+void SimClient::requestHistory(const Channel &channel, Seq after)
+{
+    ws::HistoryRequest h;
+    h.id = ++m_nextFrameId;
+    h.channel = channel;
+    h.after = after;
+    h.limit = kHistoryPage;
+    m_historyRequests.insert(*h.id, channel);
+    write(h);
+}
+
+void SimClient::onHistory(const ws::HistoryReply &h)
+{
+    if (!h.id || !m_historyRequests.remove(*h.id))
+        return;
+    const auto account = m_accounts.find(h.channel);
+    if (account == m_accounts.end())
+        return;
+    Seq last = 0;
+    for (const ChannelEvent &e : h.events) {
+        if (account->second.fill(e.seq) != Arrival::Duplicate) {
+            ++m_tally.counters.delivered;
+            ++m_tally.counters.historyFilled;
+        }
+        last = std::max(last, e.seq);
+    }
+    const auto target = m_historyTarget.find(h.channel);
+    if (!h.events.isEmpty() && target != m_historyTarget.end() && last < target->second)
+        requestHistory(h.channel, last);
+}
+
+void SimClient::collectLastSeqs(std::map<Channel, Seq> &out) const
+{
+    for (const auto &[channel, account] : m_accounts) {
+        Seq &s = out[channel];
+        s = std::max(s, account.lastSeq());
+    }
+}
+
+qint64 SimClient::lagging(const std::map<Channel, Seq> &finals) const
+{
+    qint64 n = 0;
+    for (const auto &[channel, account] : m_accounts) {
+        const auto f = finals.find(channel);
+        if (f != finals.end() && !account.caughtUp(f->second))
+            ++n;
+    }
+    return n;
+}
+
+void SimClient::account(const std::map<Channel, Seq> &finals, Counters &c) const
+{
+    for (const auto &[channel, account] : m_accounts) {
+        const auto f = finals.find(channel);
+        const Seq finalSeq = f == finals.end() ? account.lastSeq() : f->second;
+        c.duplicates += account.duplicates();
+        c.outOfOrder += account.outOfOrder();
+        c.expected += account.expected(finalSeq);
+        c.lost += account.lost(finalSeq);
+    }
+}
+
+} // namespace taskmaster::load

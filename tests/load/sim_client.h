@@ -1,0 +1,127 @@
+// SimClient: one simulated user on one WebSocket, speaking PROTOCOL.md through the shared frame
+// codec: hello with the token (and resume after a reconnect), sends that carry this process's
+// monotonic send time in the body, acks, the seq accounting of every channel it is subscribed
+// to, end-to-end latency of the messages other connections sent, reconnect with resume when the
+// server closes it, history reads after a resync.
+// WorkerTally: what the clients of one worker thread add up together.
+// Owns: its QWebSocket and the channel accounts. Thread: its worker's thread (created there).
+#pragma once
+
+#include "shared/codec/ws_frames.h"
+#include "tests/load/load_stats.h"
+#include "tests/load/seeder.h"
+
+#include <QHash>
+#include <QObject>
+#include <QUrl>
+#include <QWebSocket>
+
+#include <chrono>
+#include <limits>
+#include <map>
+
+namespace taskmaster::load {
+
+// Monotonic time of this process in nanoseconds: the same clock on every thread, so a receive
+// time minus a send time written by another thread is a latency.
+inline qint64 nowNs()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// The body of a measured message: "<tag><send ns> xxxx..." padded to `bytes` characters, where the
+// tag names this run ("tmload <run id> "). parseSendNs() reads the send time back (nullopt when
+// the body is not one of this run's).
+[[nodiscard]] QString messageBody(const QString &tag, qint64 sendNs, int bytes);
+[[nodiscard]] std::optional<qint64> parseSendNs(const QString &tag, const QString &body);
+
+struct WorkerTally {
+    Counters counters;
+    LatencySamples delivery; // receive - send of other connections' messages sent in the window
+    LatencySamples ack; // ack - send of own messages sent in the window
+    std::vector<qint64> recent; // delivery latencies since the last progress snapshot (any phase)
+    std::map<Channel, Seq> ackedSeq; // highest seq an ack reported, per room channel
+    QString runId; // names this run in clientIds
+    QString tag; // body prefix of this run's messages: "tmload <runId> "
+    qint64 measureFromNs = std::numeric_limits<qint64>::max(); // sends in [from, to) are measured
+    qint64 measureToNs = std::numeric_limits<qint64>::max();
+
+    [[nodiscard]] bool measured(qint64 sendNs) const { return sendNs >= measureFromNs && sendNs < measureToNs; }
+};
+
+class SimClient final : public QObject {
+    Q_OBJECT
+public:
+    enum class State {
+        Idle, // not opened yet
+        Connecting, // TCP and upgrade
+        Hello, // hello sent, waiting for welcome
+        Open, // welcomed
+        Backoff, // waiting to reconnect
+        Stopped,
+    };
+
+    SimClient(int index, SeededUser user, Id roomId, QUrl wsUrl, WorkerTally &tally, QObject *parent = nullptr);
+
+    void open();
+    // Closes for good (the server sees a normal close); no reconnect.
+    void stop();
+    // Gives up an attempt that has not reached welcome after `timeoutNs`; it counts as a failure
+    // and is retried.
+    void checkAttempt(qint64 now, qint64 timeoutNs);
+
+    [[nodiscard]] State state() const { return m_state; }
+    [[nodiscard]] bool canSend() const { return m_state == State::Open && m_roomId > 0; }
+    [[nodiscard]] bool everWelcomed() const { return m_welcomes > 0; }
+    [[nodiscard]] int index() const { return m_index; }
+    // Writes one send frame to its room, stamped with the current time.
+    void sendMessage(int bodyBytes);
+
+    [[nodiscard]] qsizetype pendingAcks() const { return qsizetype(m_pending.size()); }
+    // Highest seq seen per channel (the welcome's seq counts as seen).
+    void collectLastSeqs(std::map<Channel, Seq> &out) const;
+    // Channel accounts not yet caught up with the final seqs.
+    [[nodiscard]] qint64 lagging(const std::map<Channel, Seq> &finals) const;
+    // Adds delivered/duplicates/out-of-order and, against the final seqs, expected and lost.
+    void account(const std::map<Channel, Seq> &finals, Counters &c) const;
+
+Q_SIGNALS:
+    void welcomed(bool first);
+    void attemptFailed();
+
+private:
+    struct PendingSend {
+        ws::Send frame;
+        qint64 sendNs = 0;
+    };
+
+    void onConnected();
+    void onText(const QString &text);
+    void onGone();
+    void onWelcome(const ws::Welcome &w);
+    void onEvent(const ChannelEvent &e, qint64 receivedNs);
+    void onHistory(const ws::HistoryReply &h);
+    void requestHistory(const Channel &channel, Seq after);
+    void scheduleReconnect();
+    void write(const ws::ClientFrame &frame);
+
+    int m_index;
+    SeededUser m_user;
+    Id m_roomId;
+    QUrl m_url;
+    WorkerTally &m_tally;
+    QWebSocket m_socket;
+    State m_state = State::Idle;
+    qint64 m_attemptStartNs = 0;
+    int m_failuresInRow = 0;
+    int m_welcomes = 0;
+    qint64 m_nextFrameId = 0;
+    qint64 m_nextClientId = 0;
+    std::map<qint64, PendingSend> m_pending; // by frame id, in send order
+    std::map<Channel, ChannelAccount> m_accounts;
+    std::map<Channel, Seq> m_historyTarget; // after a resync: read history up to this seq
+    QHash<qint64, Channel> m_historyRequests; // frame id -> channel
+};
+
+} // namespace taskmaster::load

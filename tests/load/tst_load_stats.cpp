@@ -1,0 +1,449 @@
+// tm-load's arithmetic as data tables: exact percentiles, the seq accounting of a channel (lost,
+// duplicated, out of order), counter merging, message bodies that carry the send time, room
+// layouts, the tokens file, the command line's bounds and the thresholds of a report.
+#include "tests/load/load_config.h"
+#include "tests/load/load_report.h"
+#include "tests/load/load_stats.h"
+#include "tests/load/seeder.h"
+#include "tests/load/sim_client.h"
+
+#include <QJsonArray>
+#include <QTest>
+
+using namespace taskmaster;
+using namespace taskmaster::load;
+
+// One arrival in an account table: a seq and how it came (live stream or history fill).
+struct Step {
+    Seq seq = 0;
+    bool live = true;
+};
+using Steps = QList<Step>;
+Q_DECLARE_METATYPE(Steps)
+Q_DECLARE_METATYPE(std::vector<qint64>)
+
+namespace {
+
+Steps live(std::initializer_list<Seq> seqs)
+{
+    Steps s;
+    for (Seq q : seqs)
+        s.append(Step {q, true});
+    return s;
+}
+
+QStringList argv(std::initializer_list<const char *> args)
+{
+    QStringList out;
+    for (const char *a : args)
+        out.append(QString::fromUtf8(a));
+    return out;
+}
+
+std::vector<qint64> ms(std::initializer_list<double> values)
+{
+    std::vector<qint64> v;
+    for (double m : values)
+        v.push_back(qint64(m * 1e6));
+    return v;
+}
+
+} // namespace
+
+class TestLoadStats final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void percentile_data();
+    void percentile();
+    void summary();
+    void summaryAfterMerge();
+    void account_data();
+    void account();
+    void countersMerge();
+    void messageBody_data();
+    void messageBody();
+    void roomLayout_data();
+    void roomLayout();
+    void tokensFileRoundTrip();
+    void loopback_data();
+    void loopback();
+    void arguments_data();
+    void arguments();
+    void thresholds_data();
+    void thresholds();
+};
+
+void TestLoadStats::percentile_data()
+{
+    QTest::addColumn<std::vector<qint64>>("sorted");
+    QTest::addColumn<double>("p");
+    QTest::addColumn<qint64>("expected");
+
+    std::vector<qint64> hundred;
+    for (qint64 i = 1; i <= 100; ++i)
+        hundred.push_back(i);
+    std::vector<qint64> thousand;
+    for (qint64 i = 1; i <= 1000; ++i)
+        thousand.push_back(i);
+
+    QTest::newRow("empty") << std::vector<qint64> {} << 50.0 << qint64(0);
+    QTest::newRow("one sample p50") << std::vector<qint64> {7} << 50.0 << qint64(7);
+    QTest::newRow("one sample p99") << std::vector<qint64> {7} << 99.0 << qint64(7);
+    QTest::newRow("two samples p50 is the lower") << std::vector<qint64> {1, 9} << 50.0 << qint64(1);
+    QTest::newRow("two samples p51 is the upper") << std::vector<qint64> {1, 9} << 51.0 << qint64(9);
+    QTest::newRow("1..100 p50") << hundred << 50.0 << qint64(50);
+    QTest::newRow("1..100 p95") << hundred << 95.0 << qint64(95);
+    QTest::newRow("1..100 p99") << hundred << 99.0 << qint64(99);
+    QTest::newRow("1..100 p100") << hundred << 100.0 << qint64(100);
+    QTest::newRow("1..100 tiny p is the minimum") << hundred << 0.001 << qint64(1);
+    QTest::newRow("1..1000 p99.9") << thousand << 99.9 << qint64(999);
+    QTest::newRow("1..1000 p95") << thousand << 95.0 << qint64(950);
+    QTest::newRow("ten samples p95 rounds up to the max")
+        << std::vector<qint64> {1, 2, 3, 4, 5, 6, 7, 8, 9, 10} << 95.0 << qint64(10);
+    QTest::newRow("ten samples p90") << std::vector<qint64> {1, 2, 3, 4, 5, 6, 7, 8, 9, 10} << 90.0 << qint64(9);
+    QTest::newRow("ties") << std::vector<qint64> {5, 5, 5, 5, 100} << 80.0 << qint64(5);
+}
+
+void TestLoadStats::percentile()
+{
+    QFETCH(std::vector<qint64>, sorted);
+    QFETCH(double, p);
+    QFETCH(qint64, expected);
+    QCOMPARE(LatencySamples::percentile(sorted, p), expected);
+}
+
+void TestLoadStats::summary()
+{
+    LatencySamples s;
+    QCOMPARE(s.summary(), LatencySamples::Summary {});
+    // 1..100 ms in a shuffled order: summary() sorts.
+    for (int i = 0; i < 100; ++i)
+        s.add(qint64((i * 37 % 100) + 1) * 1'000'000);
+    const auto sum = s.summary();
+    QCOMPARE(sum.count, 100);
+    QCOMPARE(sum.minMs, 1.0);
+    QCOMPARE(sum.p50Ms, 50.0);
+    QCOMPARE(sum.p95Ms, 95.0);
+    QCOMPARE(sum.p99Ms, 99.0);
+    QCOMPARE(sum.p999Ms, 100.0);
+    QCOMPARE(sum.maxMs, 100.0);
+    QCOMPARE(sum.meanMs, 50.5);
+}
+
+void TestLoadStats::summaryAfterMerge()
+{
+    LatencySamples a;
+    for (double m : {3.0, 1.0, 2.0})
+        a.add(qint64(m * 1e6));
+    QCOMPARE(a.summary().maxMs, 3.0);
+    // New samples after a summary are sorted in again, whichever way they arrive.
+    a.add(qint64(0.5e6));
+    QCOMPARE(a.summary().minMs, 0.5);
+    LatencySamples b;
+    b.merge(ms({10, 0.25}));
+    a.merge(b);
+    const auto sum = a.summary();
+    QCOMPARE(sum.count, 6);
+    QCOMPARE(sum.minMs, 0.25);
+    QCOMPARE(sum.maxMs, 10.0);
+    QCOMPARE(sum.p50Ms, 1.0);
+    std::vector<qint64> moved = ms({20});
+    a.merge(std::move(moved));
+    QCOMPARE(a.summary().maxMs, 20.0);
+    QCOMPARE(a.count(), 7);
+}
+
+void TestLoadStats::account_data()
+{
+    QTest::addColumn<Seq>("start");
+    QTest::addColumn<Steps>("steps");
+    QTest::addColumn<Seq>("finalSeq");
+    QTest::addColumn<qint64>("delivered");
+    QTest::addColumn<qint64>("duplicates");
+    QTest::addColumn<qint64>("outOfOrder");
+    QTest::addColumn<qint64>("expected");
+    QTest::addColumn<qint64>("lost");
+    QTest::addColumn<Seq>("contiguous");
+
+    QTest::newRow("nothing happened") << Seq(5) << Steps {} << Seq(5) << 0LL << 0LL << 0LL << 0LL << 0LL << Seq(5);
+    QTest::newRow("in order, complete") << Seq(5) << live({6, 7, 8}) << Seq(8) << 3LL << 0LL << 0LL << 3LL << 0LL
+                                        << Seq(8);
+    QTest::newRow("from zero") << Seq(0) << live({1, 2}) << Seq(2) << 2LL << 0LL << 0LL << 2LL << 0LL << Seq(2);
+    QTest::newRow("tail never came") << Seq(5) << live({6, 7}) << Seq(10) << 2LL << 0LL << 0LL << 5LL << 3LL << Seq(7);
+    QTest::newRow("nothing came") << Seq(5) << Steps {} << Seq(9) << 0LL << 0LL << 0LL << 4LL << 4LL << Seq(5);
+    QTest::newRow("hole in the middle") << Seq(0) << live({1, 2, 4, 5}) << Seq(5) << 4LL << 0LL << 0LL << 5LL << 1LL
+                                        << Seq(2);
+    QTest::newRow("two holes") << Seq(0) << live({2, 5}) << Seq(6) << 2LL << 0LL << 0LL << 6LL << 4LL << Seq(0);
+    QTest::newRow("duplicate of the last")
+        << Seq(0) << live({1, 2, 2, 3}) << Seq(3) << 3LL << 1LL << 0LL << 3LL << 0LL << Seq(3);
+    QTest::newRow("duplicate above a hole")
+        << Seq(0) << live({1, 3, 3}) << Seq(3) << 2LL << 1LL << 0LL << 3LL << 1LL << Seq(1);
+    QTest::newRow("at or below the start is a duplicate")
+        << Seq(10) << live({9, 10, 11}) << Seq(11) << 1LL << 2LL << 0LL << 1LL << 0LL << Seq(11);
+    QTest::newRow("swapped pair") << Seq(0) << live({1, 3, 2, 4}) << Seq(4) << 4LL << 0LL << 1LL << 4LL << 0LL
+                                  << Seq(4);
+    QTest::newRow("late and then duplicated")
+        << Seq(0) << live({2, 1, 1}) << Seq(2) << 2LL << 1LL << 1LL << 2LL << 0LL << Seq(2);
+    QTest::newRow("reversed") << Seq(0) << live({4, 3, 2, 1}) << Seq(4) << 4LL << 0LL << 3LL << 4LL << 0LL << Seq(4);
+    QTest::newRow("history fill is not out of order")
+        << Seq(0) << Steps {{1, true}, {5, true}, {2, false}, {3, false}, {4, false}} << Seq(5) << 5LL << 0LL << 0LL
+        << 5LL << 0LL << Seq(5);
+    QTest::newRow("history fill of what arrived is a duplicate")
+        << Seq(0) << Steps {{1, true}, {2, true}, {2, false}} << Seq(2) << 2LL << 1LL << 0LL << 2LL << 0LL << Seq(2);
+    QTest::newRow("final below what arrived (nothing expected past it)")
+        << Seq(3) << live({4}) << Seq(3) << 1LL << 0LL << 0LL << 0LL << 0LL << Seq(4);
+}
+
+void TestLoadStats::account()
+{
+    QFETCH(Seq, start);
+    QFETCH(Steps, steps);
+    QFETCH(Seq, finalSeq);
+    ChannelAccount a(start);
+    for (const Step &s : steps)
+        s.live ? a.receive(s.seq) : a.fill(s.seq);
+    QTEST(a.delivered(), "delivered");
+    QTEST(a.duplicates(), "duplicates");
+    QTEST(a.outOfOrder(), "outOfOrder");
+    QTEST(a.expected(finalSeq), "expected");
+    QTEST(a.lost(finalSeq), "lost");
+    QTEST(a.contiguousSeq(), "contiguous");
+    QCOMPARE(a.caughtUp(finalSeq), a.contiguousSeq() >= finalSeq);
+}
+
+void TestLoadStats::countersMerge()
+{
+    Counters a;
+    a.sent = 3;
+    a.lost = 1;
+    a.closeCodes[4008] = 2;
+    Counters b;
+    b.sent = 4;
+    b.duplicates = 5;
+    b.closeCodes[4008] = 1;
+    b.closeCodes[1001] = 7;
+    a += b;
+    QCOMPARE(a.sent, 7);
+    QCOMPARE(a.lost, 1);
+    QCOMPARE(a.duplicates, 5);
+    QCOMPARE(a.closeCodes.value(4008), 3);
+    QCOMPARE(a.closeCodes.value(1001), 7);
+    QCOMPARE(a.closeCodes.size(), 2);
+}
+
+void TestLoadStats::messageBody_data()
+{
+    QTest::addColumn<qint64>("sendNs");
+    QTest::addColumn<int>("bytes");
+    QTest::newRow("short") << qint64(1) << 48;
+    QTest::newRow("typical") << qint64(123456789012345) << 64;
+    QTest::newRow("long") << qint64(98765432109876543) << 1000;
+}
+
+void TestLoadStats::messageBody()
+{
+    QFETCH(qint64, sendNs);
+    QFETCH(int, bytes);
+    const QString tag = QStringLiteral("tmload abc123 ");
+    const QString body = taskmaster::load::messageBody(tag, sendNs, bytes);
+    QCOMPARE(body.size(), bytes);
+    QCOMPARE(parseSendNs(tag, body), std::optional<qint64>(sendNs));
+    // Another run's messages and foreign bodies carry no send time for this run.
+    QCOMPARE(parseSendNs(QStringLiteral("tmload zzz999 "), body), std::nullopt);
+    QCOMPARE(parseSendNs(tag, QStringLiteral("hello")), std::nullopt);
+    QCOMPARE(parseSendNs(tag, tag + QStringLiteral("notanumber xx")), std::nullopt);
+}
+
+void TestLoadStats::roomLayout_data()
+{
+    QTest::addColumn<int>("users");
+    QTest::addColumn<int>("size");
+    QTest::addColumn<QList<int>>("counts");
+    QTest::newRow("exact") << 50 << 10 << QList<int> {10, 10, 10, 10, 10};
+    QTest::newRow("remainder") << 25 << 10 << QList<int> {10, 10, 5};
+    QTest::newRow("one big room") << 1000 << 1000 << QList<int> {1000};
+    QTest::newRow("room larger than the users") << 7 << 100 << QList<int> {7};
+    QTest::newRow("rooms of one") << 3 << 1 << QList<int> {1, 1, 1};
+}
+
+void TestLoadStats::roomLayout()
+{
+    QFETCH(int, users);
+    QFETCH(int, size);
+    QFETCH(QList<int>, counts);
+    const QList<SeededRoom> rooms = taskmaster::load::roomLayout(users, size);
+    QCOMPARE(rooms.size(), counts.size());
+    int next = 0;
+    for (qsizetype k = 0; k < rooms.size(); ++k) {
+        QCOMPARE(rooms[k].first, next);
+        QCOMPARE(rooms[k].count, counts[k]);
+        next += rooms[k].count;
+    }
+    QCOMPARE(next, users);
+}
+
+void TestLoadStats::tokensFileRoundTrip()
+{
+    SeedData d;
+    d.prefix = QStringLiteral("ldabcdef_");
+    d.users = {SeededUser {4, QStringLiteral("ldabcdef_00000"), QStringLiteral("tok0")},
+               SeededUser {9, QStringLiteral("ldabcdef_00001"), QStringLiteral("tok1")}};
+    d.rooms[2] = {SeededRoom {12, 0, 2}};
+    d.rooms[10] = {SeededRoom {13, 0, 2}};
+    const auto back = SeedData::fromJson(d.toJson());
+    QVERIFY(back.ok());
+    QCOMPARE(back->prefix, d.prefix);
+    QCOMPARE(back->users, d.users);
+    QCOMPARE(back->rooms, d.rooms);
+
+    // A user list that tm-load did not write (names out of sequence) is refused.
+    QJsonObject broken = d.toJson();
+    QJsonArray users = broken.value(QLatin1String("users")).toArray();
+    const QJsonValue first = users.at(0);
+    users.replace(0, users.at(1));
+    users.replace(1, first);
+    broken.insert(QStringLiteral("users"), users);
+    QVERIFY(!SeedData::fromJson(broken).ok());
+
+    QVERIFY(SeedData::newPrefix().startsWith(QLatin1String("ld")));
+    QVERIFY(SeedData::newPrefix() != SeedData::newPrefix());
+}
+
+void TestLoadStats::loopback_data()
+{
+    QTest::addColumn<QString>("url");
+    QTest::addColumn<bool>("ok");
+    QTest::newRow("127.0.0.1") << "http://127.0.0.1:8080" << true;
+    QTest::newRow("127.0.0.2") << "http://127.0.0.2:9000/" << true;
+    QTest::newRow("127.255.255.254") << "http://127.255.255.254" << true;
+    QTest::newRow("::1") << "http://[::1]:8080" << true;
+    QTest::newRow("localhost") << "http://localhost:8080" << true;
+    QTest::newRow("LOCALHOST") << "http://LOCALHOST:8080" << true;
+    QTest::newRow("private net") << "http://10.0.0.1:8080" << false;
+    QTest::newRow("public") << "http://93.184.216.34" << false;
+    QTest::newRow("any") << "http://0.0.0.0:8080" << false;
+    QTest::newRow("a name") << "http://example.com" << false;
+    QTest::newRow("localhost lookalike") << "http://localhost.example.com" << false;
+    QTest::newRow("not http") << "ftp://127.0.0.1" << false;
+    QTest::newRow("ws scheme") << "ws://127.0.0.1:8080" << false;
+}
+
+void TestLoadStats::loopback()
+{
+    QFETCH(QString, url);
+    QTEST(isLoopbackTarget(QUrl(url)), "ok");
+}
+
+void TestLoadStats::arguments_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("errorField"); // empty: accepted
+
+    QTest::newRow("defaults") << QStringList {} << QString();
+    QTest::newRow("full") << argv({"--url",        "http://127.0.0.1:9999",
+                                   "--threads",    "4",
+                                   "--users",      "100",
+                                   "--room-size",  "10",
+                                   "--rate",       "500",
+                                   "--duration",   "3",
+                                   "--warmup",     "1",
+                                   "--server-pid", "1",
+                                   "--server-pid", "2",
+                                   "--max-p99-ms", "50"})
+                          << QString();
+    QTest::newRow("non-loopback") << argv({"--url", "http://192.168.1.1:8080"}) << "url";
+    QTest::newRow("not a url") << argv({"--url", "::::"}) << "url";
+    QTest::newRow("zero threads") << argv({"--threads", "0"}) << "threads";
+    QTest::newRow("too many users") << argv({"--users", "1000000"}) << "users";
+    QTest::newRow("negative rate") << argv({"--rate", "-1"}) << "rate";
+    QTest::newRow("rate not a number") << argv({"--rate", "fast"}) << "rate";
+    QTest::newRow("duration over the cap") << argv({"--duration", "100000"}) << "duration";
+    QTest::newRow("run longer than max-run") << argv({"--duration", "100", "--max-run", "50"}) << "max-run";
+    QTest::newRow("body too short for the timestamp") << argv({"--body-bytes", "10"}) << "body-bytes";
+    QTest::newRow("bad pid") << argv({"--server-pid", "abc"}) << "server-pid";
+    QTest::newRow("negative max-lost") << argv({"--max-lost", "-1"}) << "max-lost";
+}
+
+void TestLoadStats::arguments()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, errorField);
+    args.prepend(QStringLiteral("tm-load"));
+    const auto c = parseLoadArguments(args);
+    if (errorField.isEmpty()) {
+        QVERIFY2(c.ok(), c.ok() ? "" : qPrintable(c.error().message));
+        QVERIFY(isLoopbackTarget(c->baseUrl));
+        QCOMPARE(c->wsUrl().path(), QStringLiteral("/ws"));
+        QCOMPARE(c->wsUrl().scheme(), QStringLiteral("ws"));
+    } else {
+        QVERIFY(!c.ok());
+        QCOMPARE(c.error().field, errorField);
+    }
+}
+
+void TestLoadStats::thresholds_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<qint64>("lost");
+    QTest::addColumn<qint64>("duplicates");
+    QTest::addColumn<qint64>("unacked");
+    QTest::addColumn<double>("p99Ms");
+    QTest::addColumn<int>("exitStatus");
+    QTest::addColumn<QString>("mentions");
+
+    QTest::newRow("clean") << QStringList {} << 0LL << 0LL << 0LL << 5.0 << 0 << QString();
+    QTest::newRow("one lost") << QStringList {} << 1LL << 0LL << 0LL << 5.0 << 1 << "lost";
+    QTest::newRow("lost within allowance") << argv({"--max-lost", "2"}) << 2LL << 0LL << 0LL << 5.0 << 0 << QString();
+    QTest::newRow("duplicate") << QStringList {} << 0LL << 1LL << 0LL << 5.0 << 1 << "duplicated";
+    QTest::newRow("unacknowledged") << QStringList {} << 0LL << 0LL << 3LL << 5.0 << 1 << "never acknowledged";
+    QTest::newRow("p99 over") << argv({"--max-p99-ms", "4"}) << 0LL << 0LL << 0LL << 5.0 << 1 << "p99";
+    QTest::newRow("p99 at the limit") << argv({"--max-p99-ms", "5"}) << 0LL << 0LL << 0LL << 5.0 << 0 << QString();
+}
+
+void TestLoadStats::thresholds()
+{
+    QFETCH(QStringList, args);
+    QFETCH(qint64, lost);
+    QFETCH(qint64, duplicates);
+    QFETCH(qint64, unacked);
+    QFETCH(double, p99Ms);
+    QFETCH(QString, mentions);
+    args.prepend(QStringLiteral("tm-load"));
+    args << QStringLiteral("--users") << QStringLiteral("10");
+    const auto c = parseLoadArguments(args);
+    QVERIFY(c.ok());
+    RunReport r;
+    r.config = *c;
+    r.counters.connected = 10;
+    r.counters.sent = 100;
+    r.counters.acked = 100 - unacked;
+    r.counters.lost = lost;
+    r.counters.duplicates = duplicates;
+    r.delivery.count = 900;
+    r.delivery.p95Ms = p99Ms / 2;
+    r.delivery.p99Ms = p99Ms;
+    QTEST(r.exitStatus(), "exitStatus");
+    const QStringList failures = r.failures();
+    if (mentions.isEmpty()) {
+        QVERIFY2(failures.isEmpty(), qPrintable(failures.join(QLatin1String("; "))));
+        QVERIFY(r.table().contains(QLatin1String("PASS")));
+    } else {
+        QCOMPARE(failures.size(), 1);
+        QVERIFY2(failures.constFirst().contains(mentions), qPrintable(failures.constFirst()));
+        QVERIFY(r.table().contains(QLatin1String("FAIL")));
+    }
+    QCOMPARE(r.toJson().value(QLatin1String("result")).toObject().value(QLatin1String("passed")).toBool(),
+             mentions.isEmpty());
+
+    QVERIFY(r.resultLine().startsWith(QLatin1String("RESULT ")));
+    QVERIFY(r.resultLine().contains(QStringLiteral(" exit=%1").arg(r.exitStatus())));
+    QVERIFY(r.resultLine().contains(QStringLiteral(" lost=%1 ").arg(lost)));
+    // Too few connections always fails; a setup error gives 2 whatever else.
+    r.counters.connected = 9;
+    QCOMPARE(r.exitStatus(), 1);
+    r.setupError = QStringLiteral("no server");
+    QCOMPARE(r.exitStatus(), 2);
+}
+
+QTEST_GUILESS_MAIN(TestLoadStats)
+#include "tst_load_stats.moc"
