@@ -1,0 +1,201 @@
+// tm-load against the real taskmaster-server, on SQLite and on PostgreSQL: 50 users in rooms of
+// 10 send for a few seconds; the run must pass with zero lost, duplicated or reordered events and
+// sane figures, and its JSON must agree with itself (every ack'd message reaches the 9 other
+// members). A second run reuses the tokens file and misses an impossible threshold (exit 1); an
+// idle run reports the server's RSS per connection; a non-loopback target is refused (exit 2).
+#include "tests/support/server_process.h"
+#include "tests/support/test_database.h"
+#include "tests/support/test_env.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+using taskmaster::test::ServerProcess;
+
+namespace {
+
+struct LoadResult {
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+    QJsonObject json;
+};
+
+LoadResult runLoad(const QStringList &args, const QString &jsonFile, int timeoutMs = 120000)
+{
+    QProcess p;
+    p.start(QStringLiteral(TM_LOAD_BINARY), args);
+    LoadResult r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished(5000);
+    }
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    if (!jsonFile.isEmpty()) {
+        QFile f(jsonFile);
+        if (f.open(QIODevice::ReadOnly))
+            r.json = QJsonDocument::fromJson(f.readAll()).object();
+    }
+    return r;
+}
+
+qint64 field(const QJsonObject &o, const char *section, const char *name)
+{
+    return o.value(QLatin1String(section)).toObject().value(QLatin1String(name)).toInteger(-1);
+}
+
+double latency(const QJsonObject &o, const char *which, const char *name)
+{
+    return o.value(QLatin1String("latencyMs"))
+        .toObject()
+        .value(QLatin1String(which))
+        .toObject()
+        .value(QLatin1String(name))
+        .toDouble(-1);
+}
+
+QString diagnostics(const LoadResult &r)
+{
+    return QString::fromUtf8("exit " + QByteArray::number(r.exitCode) + "\nstdout:\n" + r.out + "\nstderr (tail):\n"
+                             + r.err.right(3000));
+}
+
+} // namespace
+
+class TestLoadSmoke final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void refusesNonLoopback_data();
+    void refusesNonLoopback();
+    void smoke_data();
+    void smoke();
+};
+
+void TestLoadSmoke::refusesNonLoopback_data()
+{
+    QTest::addColumn<QString>("url");
+    QTest::newRow("private address") << "http://10.1.2.3:8080";
+    QTest::newRow("host name") << "http://example.org";
+}
+
+void TestLoadSmoke::refusesNonLoopback()
+{
+    QFETCH(QString, url);
+    const LoadResult r
+        = runLoad({QStringLiteral("--url"), url, QStringLiteral("--users"), QStringLiteral("1")}, {}, 20000);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("loopback"), r.err.constData());
+}
+
+void TestLoadSmoke::smoke_data()
+{
+    QTest::addColumn<QString>("backend");
+    QTest::newRow("sqlite") << "sqlite";
+    QTest::newRow("postgres") << "postgres";
+}
+
+void TestLoadSmoke::smoke()
+{
+    QFETCH(QString, backend);
+    QStringList serverArgs;
+    if (backend == QLatin1String("postgres")) {
+        TM_REQUIRE_SERVICE(pgUrl, "TM_TEST_DATABASE_URL");
+        serverArgs << QStringLiteral("--database-url") << taskmaster::test::freshPostgresUrl(pgUrl);
+    }
+    ServerProcess server;
+    QVERIFY2(server.start(serverArgs), qPrintable(server.errorText()));
+    const QString pid = QString::number(server.process().processId());
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString tokens = dir.filePath(QStringLiteral("tokens.json"));
+    const QString json = dir.filePath(QStringLiteral("report.json"));
+    const QStringList common {QStringLiteral("--url"),        server.url().toString(),
+                              QStringLiteral("--tokens"),     tokens,
+                              QStringLiteral("--json"),       json,
+                              QStringLiteral("--server-pid"), pid,
+                              QStringLiteral("--threads"),    QStringLiteral("2")};
+
+    // 1. 50 users, rooms of 10, 100 messages/s for 2.5 s (0.5 s of warm-up).
+    const int rate = 100;
+    const double duration = 2.5;
+    LoadResult r
+        = runLoad(common
+                      + QStringList {QStringLiteral("--users"), QStringLiteral("50"), QStringLiteral("--room-size"),
+                                     QStringLiteral("10"), QStringLiteral("--rate"), QString::number(rate),
+                                     QStringLiteral("--duration"), QString::number(duration),
+                                     QStringLiteral("--warmup"), QStringLiteral("0.5"), QStringLiteral("--drain"),
+                                     QStringLiteral("15"), QStringLiteral("--max-p99-ms"), QStringLiteral("5000")},
+                  json);
+    QVERIFY2(r.exitCode == 0, qPrintable(diagnostics(r)));
+    const QJsonObject &j = r.json;
+    QCOMPARE(j.value(QLatin1String("result")).toObject().value(QLatin1String("passed")).toBool(), true);
+    QCOMPARE(field(j, "connections", "connected"), 50);
+    QCOMPARE(field(j, "connections", "failures"), 0);
+    QCOMPARE(field(j, "connections", "disconnects"), 0);
+    QCOMPARE(field(j, "config", "rooms"), 5);
+    QCOMPARE(field(j, "events", "lost"), 0);
+    QCOMPARE(field(j, "events", "duplicated"), 0);
+    QCOMPARE(field(j, "events", "outOfOrder"), 0);
+    QCOMPARE(field(j, "events", "undecodable"), 0);
+    const qint64 sent = field(j, "messages", "sent");
+    const qint64 acked = field(j, "messages", "acked");
+    QVERIFY2(sent >= qint64(rate * duration / 2), qPrintable(diagnostics(r))); // the schedule was roughly kept
+    QVERIFY2(sent <= qint64(rate * (duration + 0.5)) + 2, qPrintable(diagnostics(r)));
+    QCOMPARE(acked, sent);
+    QCOMPARE(field(j, "messages", "sendErrors"), 0);
+    QCOMPARE(j.value(QLatin1String("phases")).toObject().value(QLatin1String("drained")).toBool(), true);
+    // Every ack'd message is one durable event for each of the 10 members' connections, and
+    // reaches the 9 others as a measured fan-out.
+    QCOMPARE(field(j, "events", "expected"), acked * 10);
+    QCOMPARE(field(j, "events", "delivered"), acked * 10);
+    QCOMPARE(field(j, "events", "fanoutDelivered"), acked * 9);
+    const double p50 = latency(j, "delivery", "p50");
+    const double p99 = latency(j, "delivery", "p99");
+    const double max = latency(j, "delivery", "max");
+    QVERIFY(latency(j, "delivery", "count") >= double(field(j, "messages", "sentMeasured")) * 9 * 0.99);
+    QVERIFY2(p50 > 0 && p50 <= p99 && p99 <= max && max < 5000, qPrintable(diagnostics(r)));
+    QVERIFY(latency(j, "ack", "p50") > 0);
+    const QJsonObject srv = j.value(QLatin1String("servers")).toArray().at(0).toObject();
+    QCOMPARE(srv.value(QLatin1String("pid")).toInteger(), pid.toLongLong());
+    QVERIFY(srv.value(QLatin1String("rssMaxBytes")).toInteger() > 1024 * 1024);
+    QVERIFY(srv.value(QLatin1String("loadCpuPercent")).toDouble(-1) >= 0);
+    QVERIFY(!j.value(QLatin1String("timeline")).toArray().isEmpty());
+    QVERIFY2(r.out.contains("result       PASS"), r.out.constData());
+
+    // 2. The tokens file is reused (nobody registers again) and an impossible p99 fails the run.
+    r = runLoad(common
+                    + QStringList {QStringLiteral("--users"), QStringLiteral("50"), QStringLiteral("--room-size"),
+                                   QStringLiteral("10"), QStringLiteral("--rate"), QStringLiteral("50"),
+                                   QStringLiteral("--duration"), QStringLiteral("1"), QStringLiteral("--warmup"),
+                                   QStringLiteral("0"), QStringLiteral("--max-p99-ms"), QStringLiteral("0.000001")},
+                json);
+    QVERIFY2(r.exitCode == 1, qPrintable(diagnostics(r)));
+    QVERIFY2(!r.err.contains("registered"), r.err.constData());
+    QCOMPARE(field(r.json, "events", "lost"), 0);
+    const QJsonArray failures
+        = r.json.value(QLatin1String("result")).toObject().value(QLatin1String("failures")).toArray();
+    QCOMPARE(failures.size(), 1);
+    QVERIFY(failures.at(0).toString().contains(QLatin1String("p99")));
+
+    // 3. Idle: 40 connections (users reused round-robin), RSS per connection reported.
+    r = runLoad(common
+                    + QStringList {QStringLiteral("--users"), QStringLiteral("20"), QStringLiteral("--idle"),
+                                   QStringLiteral("40"), QStringLiteral("--duration"), QStringLiteral("1")},
+                json);
+    QVERIFY2(r.exitCode == 0, qPrintable(diagnostics(r)));
+    const QJsonObject idle = r.json.value(QLatin1String("idle")).toObject();
+    QCOMPARE(idle.value(QLatin1String("connections")).toInteger(), 40);
+    QVERIFY(idle.value(QLatin1String("rssAfterBytes")).toInteger() > 0);
+    QVERIFY(idle.value(QLatin1String("kbPerConnection")).isDouble());
+
+    QCOMPARE(server.stop(), 0);
+}
+
+QTEST_GUILESS_MAIN(TestLoadSmoke)
+#include "tst_load_smoke.moc"
