@@ -1,6 +1,7 @@
 #include "server/app/server_app.h"
 
 #include "server/auth/credentials.h"
+#include "server/bus/cluster_bus.h"
 #include "server/http/api_router.h"
 #include "server/http/auth_controller.h"
 #include "server/http/http_front.h"
@@ -30,6 +31,7 @@ ServerApp::~ServerApp()
     m_credentials.reset();
     m_db.reset();
     m_hub.reset();
+    m_bus.reset();
     m_metrics.reset();
 }
 
@@ -87,6 +89,16 @@ Result<quint16> ServerApp::start()
     hub.sessionTtlMs = qint64(m_config.sessionTtlHours) * 3600 * 1000;
     hub.nowMs = [] { return QDateTime::currentMSecsSinceEpoch(); };
     m_hub = std::make_unique<Hub>(m_db.get(), hub, *m_metrics);
+    if (!m_config.redisUrl.isEmpty()) {
+        auto redis = parseRedisUrl(m_config.redisUrl);
+        if (!redis)
+            return redis.error();
+        m_bus = std::make_unique<ClusterBus>(*redis, m_config.instanceName, m_hub.get());
+        m_hub->setRelay(m_bus.get());
+        m_bus->start();
+        logEvent(lcServer(), QtInfoMsg, QStringLiteral("cluster bus starting"),
+                 {{QStringLiteral("redis"), redis->display()}});
+    }
     Services services;
     services.db = m_db.get();
     services.credentials = m_credentials.get();

@@ -18,6 +18,7 @@ class Credentials;
 class DbPool;
 class HttpFront;
 class Hub;
+class ClusterBus;
 class MetricsRegistry;
 
 class ServerApp final : public QObject {
@@ -32,6 +33,7 @@ public:
 private:
     Config m_config;
     std::unique_ptr<MetricsRegistry> m_metrics;
+    std::unique_ptr<ClusterBus> m_bus; // the hub's relay: outlives it
     std::unique_ptr<Hub> m_hub; // outlives the pool: jobs finishing at shutdown still report to it
     std::unique_ptr<DbPool> m_db;
     std::unique_ptr<Credentials> m_credentials;

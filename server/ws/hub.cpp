@@ -73,7 +73,17 @@ Hub::Hub(DbPool *db, HubOptions options, MetricsRegistry &metrics, QObject *pare
     m_clock.start();
     m_commit = std::make_unique<GroupCommit>(
         db, m_options.groupCommit, m_options.maxBatch, m_options.nowMs,
-        [this](QList<Outgoing> events) { publishHere(std::move(events)); }, this);
+        [this](QList<Outgoing> events) {
+            if (m_relay) {
+                QList<ChannelEvent> plain;
+                plain.reserve(events.size());
+                for (const Outgoing &o : events)
+                    plain.append(o.event);
+                m_relay->publish(std::move(plain));
+            }
+            publishHere(std::move(events));
+        },
+        this);
     m_delivery = &metrics.histogram("message_delivery_time_ms",
                                     "Time from a send frame's arrival to the write to its last local recipient.");
     metrics.gaugeCallback("websocket_active_connections", "Open WebSocket connections.",
@@ -635,15 +645,23 @@ void Hub::history(Connection &c, const ws::HistoryRequest &request)
 
 void Hub::publish(QList<ChannelEvent> events)
 {
+    if (QThread::currentThread() != thread()) {
+        QMetaObject::invokeMethod(
+            this, [this, events = std::move(events)]() mutable { publish(std::move(events)); }, Qt::QueuedConnection);
+        return;
+    }
+    if (m_relay)
+        m_relay->publish(events);
+    remoteEvents(std::move(events));
+}
+
+void Hub::remoteEvents(QList<ChannelEvent> events)
+{
     QList<Outgoing> out;
     out.reserve(events.size());
     for (ChannelEvent &e : events)
         out.append(Outgoing {std::move(e), 0});
-    if (QThread::currentThread() == thread())
-        publishHere(std::move(out));
-    else
-        QMetaObject::invokeMethod(
-            this, [this, out = std::move(out)]() mutable { publishHere(std::move(out)); }, Qt::QueuedConnection);
+    publishHere(std::move(out));
 }
 
 void Hub::subscribe(const Channel &channel, const QList<Id> &userIds, Seq seq)
@@ -653,6 +671,18 @@ void Hub::subscribe(const Channel &channel, const QList<Id> &userIds, Seq seq)
             this, [this, channel, userIds, seq] { subscribe(channel, userIds, seq); }, Qt::QueuedConnection);
         return;
     }
+    if (m_relay)
+        m_relay->subscribe(channel, userIds, seq);
+    subscribeHere(channel, userIds, seq);
+}
+
+void Hub::remoteSubscribe(const Channel &channel, const QList<Id> &userIds, Seq seq)
+{
+    subscribeHere(channel, userIds, seq);
+}
+
+void Hub::subscribeHere(const Channel &channel, const QList<Id> &userIds, Seq seq)
+{
     for (Id user : userIds) {
         const QSet<ConnId> ids = m_byUser.value(user);
         for (ConnId id : ids) {
@@ -672,6 +702,18 @@ void Hub::closeChannel(const Channel &channel, const QList<Id> &userIds)
             this, [this, channel, userIds] { closeChannel(channel, userIds); }, Qt::QueuedConnection);
         return;
     }
+    if (m_relay)
+        m_relay->closeChannel(channel, userIds);
+    closeChannelHere(channel, userIds);
+}
+
+void Hub::remoteCloseChannel(const Channel &channel, const QList<Id> &userIds)
+{
+    closeChannelHere(channel, userIds);
+}
+
+void Hub::closeChannelHere(const Channel &channel, const QList<Id> &userIds)
+{
     for (Id user : userIds) {
         const QSet<ConnId> ids = m_byUser.value(user);
         for (ConnId id : ids) {
@@ -688,6 +730,18 @@ void Hub::revokeToken(const QByteArray &tokenDigest)
             this, [this, tokenDigest] { revokeToken(tokenDigest); }, Qt::QueuedConnection);
         return;
     }
+    if (m_relay)
+        m_relay->revokeToken(tokenDigest);
+    revokeTokenHere(tokenDigest);
+}
+
+void Hub::remoteRevokeToken(const QByteArray &tokenDigest)
+{
+    revokeTokenHere(tokenDigest);
+}
+
+void Hub::revokeTokenHere(const QByteArray &tokenDigest)
+{
     const QSet<ConnId> ids = m_byToken.value(tokenDigest);
     for (ConnId id : ids) {
         if (Connection *c = find(id))
@@ -865,6 +919,41 @@ void Hub::fillGaps()
     }
     if (!m_order.hasHeld())
         m_gapTimer.stop();
+}
+
+void Hub::verifyChannels()
+{
+    QList<std::pair<Channel, Seq>> tracked;
+    for (auto it = m_subscribers.cbegin(); it != m_subscribers.cend(); ++it)
+        tracked.append({it.key(), m_order.delivered(it.key())});
+    if (tracked.isEmpty())
+        return;
+    const int limit = m_options.replayLimit;
+    m_db->run([tracked, limit](QSqlDatabase &db) -> Result<QList<ChannelEvent>> {
+            if (!db.isOpen())
+                return Error {ErrorCode::Unavailable, QStringLiteral("database unavailable"), {}};
+            QList<ChannelEvent> missing;
+            for (const auto &[channel, delivered] : tracked) {
+                auto seq = store::channelSeq(db, channel);
+                if (!seq || *seq <= delivered)
+                    continue; // gone (a deleted project) or up to date
+                auto events = store::eventsAfter(db, channel, delivered, limit);
+                if (!events)
+                    return events.error();
+                missing += *events;
+            }
+            return missing;
+        })
+        .then(this, [this](const Result<QList<ChannelEvent>> &r) {
+            if (!r) {
+                qCWarning(lcServer) << "channel verification failed:" << r.error().message;
+                return;
+            }
+            if (!r->isEmpty()) {
+                ++m_stats.gapFills;
+                remoteEvents(*r);
+            }
+        });
 }
 
 void Hub::addSubscription(Connection &c, const Channel &channel, Seq sent)

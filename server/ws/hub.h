@@ -82,11 +82,22 @@ public:
     // Draining: every connection gets a `reconnect` frame and is closed with 1001.
     void drain(const QString &reason, qint64 retryAfterMs);
 
+    // EventSink: writes of this instance (REST). Passed on to the relay as well.
     void publish(QList<ChannelEvent> events) override;
     void subscribe(const Channel &channel, const QList<Id> &userIds, Seq seq) override;
     void closeChannel(const Channel &channel, const QList<Id> &userIds) override;
     void revokeToken(const QByteArray &tokenDigest) override;
 
+    // Where this instance's writes go for the other instances (the cluster bus); null alone.
+    void setRelay(EventSink *relay) { m_relay = relay; }
+    // What the other instances wrote, as the bus receives it: applied here only. Network thread.
+    void remoteEvents(QList<ChannelEvent> events);
+    void remoteSubscribe(const Channel &channel, const QList<Id> &userIds, Seq seq);
+    void remoteCloseChannel(const Channel &channel, const QList<Id> &userIds);
+    void remoteRevokeToken(const QByteArray &tokenDigest);
+    // After the bus missed publications (Redis reconnect): every channel with local subscribers
+    // is compared with the database and what is missing is delivered.
+    void verifyChannels();
     [[nodiscard]] HubStats stats() const;
     // stats() and the delivery-time summary as a JSON object, for the admin stats route.
     [[nodiscard]] QByteArray statsJson() const;
@@ -115,6 +126,9 @@ private:
     void history(Connection &c, const ws::HistoryRequest &request);
 
     void publishHere(QList<Outgoing> events);
+    void subscribeHere(const Channel &channel, const QList<Id> &userIds, Seq seq);
+    void closeChannelHere(const Channel &channel, const QList<Id> &userIds);
+    void revokeTokenHere(const QByteArray &tokenDigest);
     void release(const Outgoing &out);
     void deliver(Connection &c, const Channel &channel, Seq seq, const QString &text);
     void catchUp(ConnId id, const Channel &channel);
@@ -132,6 +146,7 @@ private:
     void sweep();
 
     DbPool *m_db;
+    EventSink *m_relay = nullptr;
     HubOptions m_options;
     std::unique_ptr<GroupCommit> m_commit;
     Histogram *m_delivery;

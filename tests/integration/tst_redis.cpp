@@ -5,6 +5,7 @@
 // a pipeline cut by a crash, command timeout, handshake timeout, AUTH/SELECT, EVALSHA + NOSCRIPT.
 #include "server/redis/redis_connection.h"
 #include "server/redis/redis_subscriber.h"
+#include "tests/support/redis_process.h"
 #include "tests/support/test_env.h"
 
 #include <QElapsedTimer>
@@ -50,74 +51,18 @@ QByteArray describe(const MaybeReply &r)
     return r->value().describe().toUtf8();
 }
 
-int freePort()
-{
-    QTcpServer probe;
-    if (!probe.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return probe.serverPort();
-}
+using taskmaster::test::freePort;
 
-// A redis-server of the suite's own on a fixed free port, so it can be killed and restarted.
-class OwnRedis {
+// The suite's own redis-server (tests/support/redis_process.h), with its URL as the client takes it.
+class OwnRedis : public taskmaster::test::RedisProcess {
 public:
-    ~OwnRedis() { kill(); }
-
-    QString start()
-    {
-        if (running())
-            return {};
-        if (m_port == 0)
-            m_port = freePort();
-        m_proc.setProgram(QStringLiteral("redis-server"));
-        m_proc.setArguments({QStringLiteral("--port"), QString::number(m_port), QStringLiteral("--bind"),
-                             QStringLiteral("127.0.0.1"), QStringLiteral("--save"), QString(),
-                             QStringLiteral("--appendonly"), QStringLiteral("no"), QStringLiteral("--dir"),
-                             m_dir.path(), QStringLiteral("--enable-debug-command"), QStringLiteral("local")});
-        m_proc.setStandardOutputFile(m_dir.filePath(QStringLiteral("redis.log")), QIODevice::Append);
-        m_proc.setStandardErrorFile(m_dir.filePath(QStringLiteral("redis.log")), QIODevice::Append);
-        m_proc.start();
-        if (!m_proc.waitForStarted(5000))
-            return QStringLiteral("redis-server did not start: ") + m_proc.errorString();
-        QElapsedTimer t;
-        t.start();
-        while (t.elapsed() < 10000) { // poll with a deadline until it answers PING
-            if (m_proc.state() != QProcess::Running)
-                return QStringLiteral("redis-server exited; see ") + m_dir.filePath(QStringLiteral("redis.log"));
-            QTcpSocket s;
-            s.connectToHost(QHostAddress::LocalHost, quint16(m_port));
-            if (s.waitForConnected(500)) {
-                s.write("PING\r\n");
-                if (s.waitForReadyRead(1000) && s.readAll().startsWith("+PONG"))
-                    return {};
-            }
-            QTest::qWait(20);
-        }
-        return QStringLiteral("redis-server does not answer on port %1").arg(m_port);
-    }
-
-    void kill()
-    {
-        if (m_proc.state() == QProcess::NotRunning)
-            return;
-        m_proc.kill();
-        m_proc.waitForFinished(5000);
-    }
-    void killNoWait() { m_proc.kill(); }
-
-    [[nodiscard]] bool running() const { return m_proc.state() == QProcess::Running; }
     [[nodiscard]] RedisUrl url() const
     {
         RedisUrl u;
         u.host = QStringLiteral("127.0.0.1");
-        u.port = m_port;
+        u.port = port();
         return u;
     }
-
-private:
-    QTemporaryDir m_dir;
-    QProcess m_proc;
-    int m_port = 0;
 };
 
 } // namespace

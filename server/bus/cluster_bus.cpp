@@ -1,0 +1,165 @@
+#include "server/bus/cluster_bus.h"
+
+#include "server/log/json_log.h"
+#include "server/ws/hub.h"
+#include "shared/codec/ws_frames.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace taskmaster::server {
+
+namespace {
+const QByteArray kEventPattern = QByteArrayLiteral("tm:ch:*");
+const QByteArray kControl = QByteArrayLiteral("tm:ctl");
+
+QJsonArray idArray(const QList<Id> &ids)
+{
+    QJsonArray a;
+    for (Id id : ids)
+        a.append(id);
+    return a;
+}
+
+QList<Id> idList(const QJsonValue &v)
+{
+    QList<Id> ids;
+    const QJsonArray a = v.toArray();
+    for (const QJsonValue &x : a)
+        ids.append(x.toInteger());
+    return ids;
+}
+} // namespace
+
+ClusterBus::ClusterBus(const RedisUrl &url, QString instance, Hub *hub, QObject *parent)
+    : QObject(parent), m_instance(std::move(instance)), m_hub(hub),
+      m_originPrefix(QByteArrayLiteral("{\"o\":")
+                     + QJsonDocument(QJsonArray {m_instance}).toJson(QJsonDocument::Compact).mid(1).chopped(1)
+                     + QByteArrayLiteral(",\"e\":")),
+      m_pub(url,
+            RedisOptions {std::chrono::milliseconds(2000), std::chrono::milliseconds(2000),
+                          std::chrono::milliseconds(50), std::chrono::milliseconds(2000),
+                          QByteArrayLiteral("tm-bus-pub")}),
+      m_sub(url,
+            RedisOptions {std::chrono::milliseconds(2000), std::chrono::milliseconds(2000),
+                          std::chrono::milliseconds(50), std::chrono::milliseconds(2000),
+                          QByteArrayLiteral("tm-bus-sub")})
+{
+    connect(&m_sub, &RedisSubscriber::patternMessage, this,
+            [this](const QByteArray &, const QByteArray &, const QByteArray &payload) { onEvent(payload); });
+    connect(&m_sub, &RedisSubscriber::message, this, [this](const QByteArray &channel, const QByteArray &payload) {
+        if (channel == kControl)
+            onControl(payload);
+    });
+    connect(&m_sub, &RedisSubscriber::resubscribed, this, [this] {
+        ++m_stats.resubscribes;
+        logEvent(lcServer(), QtInfoMsg, QStringLiteral("cluster bus subscribed"), {});
+        // Whatever was published while we were not listening is read from the database.
+        m_hub->verifyChannels();
+    });
+    connect(&m_sub, &RedisSubscriber::down, this,
+            [] { logEvent(lcServer(), QtWarningMsg, QStringLiteral("cluster bus down"), {}); });
+}
+
+void ClusterBus::start()
+{
+    m_sub.psubscribe(kEventPattern);
+    m_sub.subscribe(kControl);
+    m_pub.start();
+    m_sub.start();
+}
+
+bool ClusterBus::isUp() const
+{
+    return m_pub.isUp() && m_sub.isUp();
+}
+
+void ClusterBus::send(const QByteArray &redisChannel, const QByteArray &payload)
+{
+    if (!m_pub.isUp()) {
+        ++m_stats.dropped;
+        return;
+    }
+    m_pub.command({QByteArrayLiteral("PUBLISH"), redisChannel, payload}, [this](const Result<RedisReply> &r) {
+        if (!r || r->isError())
+            ++m_stats.dropped;
+    });
+}
+
+void ClusterBus::publish(QList<ChannelEvent> events)
+{
+    for (const ChannelEvent &e : events) {
+        // {"o":"<instance>","e":<the event frame>}: the frame is spliced in as clients get it.
+        const QByteArray payload = m_originPrefix + ws::encodeEventFrame(e) + '}';
+        send(QByteArrayLiteral("tm:ch:") + e.channel.toString().toUtf8(), payload);
+        ++m_stats.published;
+    }
+}
+
+void ClusterBus::subscribe(const Channel &channel, const QList<Id> &userIds, Seq seq)
+{
+    send(kControl,
+         QJsonDocument(QJsonObject {{QStringLiteral("o"), m_instance},
+                                    {QStringLiteral("op"), QStringLiteral("subscribe")},
+                                    {QStringLiteral("channel"), channel.toString()},
+                                    {QStringLiteral("users"), idArray(userIds)},
+                                    {QStringLiteral("seq"), seq}})
+             .toJson(QJsonDocument::Compact));
+}
+
+void ClusterBus::closeChannel(const Channel &channel, const QList<Id> &userIds)
+{
+    send(kControl,
+         QJsonDocument(QJsonObject {{QStringLiteral("o"), m_instance},
+                                    {QStringLiteral("op"), QStringLiteral("close")},
+                                    {QStringLiteral("channel"), channel.toString()},
+                                    {QStringLiteral("users"), idArray(userIds)}})
+             .toJson(QJsonDocument::Compact));
+}
+
+void ClusterBus::revokeToken(const QByteArray &tokenDigest)
+{
+    send(kControl,
+         QJsonDocument(QJsonObject {{QStringLiteral("o"), m_instance},
+                                    {QStringLiteral("op"), QStringLiteral("revoke")},
+                                    {QStringLiteral("digest"), QString::fromLatin1(tokenDigest.toHex())}})
+             .toJson(QJsonDocument::Compact));
+}
+
+void ClusterBus::onEvent(const QByteArray &payload)
+{
+    const QJsonObject o = QJsonDocument::fromJson(payload).object();
+    if (o.value(QLatin1String("o")).toString() == m_instance)
+        return; // our own publication: delivered locally already
+    const QByteArray frame = QJsonDocument(o.value(QLatin1String("e")).toObject()).toJson(QJsonDocument::Compact);
+    auto decoded = ws::decodeServerFrame(frame);
+    if (!decoded || !std::holds_alternative<ChannelEvent>(*decoded)) {
+        qCWarning(lcServer) << "cluster bus: undecodable event ignored";
+        return;
+    }
+    ++m_stats.received;
+    m_hub->remoteEvents({std::get<ChannelEvent>(*decoded)});
+}
+
+void ClusterBus::onControl(const QByteArray &payload)
+{
+    const QJsonObject o = QJsonDocument::fromJson(payload).object();
+    if (o.value(QLatin1String("o")).toString() == m_instance)
+        return;
+    const QString op = o.value(QLatin1String("op")).toString();
+    if (op == QLatin1String("revoke")) {
+        m_hub->remoteRevokeToken(QByteArray::fromHex(o.value(QLatin1String("digest")).toString().toLatin1()));
+        return;
+    }
+    const auto channel = Channel::parse(o.value(QLatin1String("channel")).toString());
+    if (!channel)
+        return;
+    if (op == QLatin1String("subscribe"))
+        m_hub->remoteSubscribe(*channel, idList(o.value(QLatin1String("users"))),
+                               o.value(QLatin1String("seq")).toInteger());
+    else if (op == QLatin1String("close"))
+        m_hub->remoteCloseChannel(*channel, idList(o.value(QLatin1String("users"))));
+}
+
+} // namespace taskmaster::server

@@ -1,0 +1,60 @@
+// ClusterBus: carries what one instance writes to the others over Redis pub/sub, so N instances
+// behind nginx behave as one server. It is the hub's relay (an EventSink): every durable event
+// this instance commits is published on "tm:ch:<channel>" (the event frame as clients get it,
+// with the origin instance), and membership changes without events and token revocations on
+// "tm:ctl". Every instance PSUBSCRIBEs "tm:ch:*" and SUBSCRIBEs "tm:ctl", ignores its own
+// publications and hands the others' to the hub, whose ChannelOrder drops duplicates and fills
+// gaps from the database. Pub/sub is at-most-once: after every (re)subscription the hub compares
+// its channels with the database (Hub::verifyChannels), so a Redis restart loses nothing.
+// While Redis is down, publications are dropped (the instance keeps serving its own clients;
+// other instances catch up when the bus is back).
+// Owns: the publishing connection and the subscriber. Thread: network thread; the EventSink
+// functions are called on it by the hub.
+#pragma once
+
+#include "server/redis/redis_connection.h"
+#include "server/redis/redis_subscriber.h"
+#include "server/redis/redis_url.h"
+#include "server/ws/event_sink.h"
+
+#include <QObject>
+
+namespace taskmaster::server {
+
+class Hub;
+
+struct ClusterBusStats {
+    qint64 published = 0; // events published
+    qint64 received = 0; // events from other instances handed to the hub
+    qint64 dropped = 0; // publications lost because Redis was down or refused them
+    qint64 resubscribes = 0;
+};
+
+class ClusterBus final : public QObject, public EventSink {
+    Q_OBJECT
+public:
+    ClusterBus(const RedisUrl &url, QString instance, Hub *hub, QObject *parent = nullptr);
+
+    void start();
+    [[nodiscard]] bool isUp() const;
+    [[nodiscard]] const ClusterBusStats &stats() const { return m_stats; }
+
+    void publish(QList<ChannelEvent> events) override;
+    void subscribe(const Channel &channel, const QList<Id> &userIds, Seq seq) override;
+    void closeChannel(const Channel &channel, const QList<Id> &userIds) override;
+    void revokeToken(const QByteArray &tokenDigest) override;
+
+private:
+    void send(const QByteArray &redisChannel, const QByteArray &payload);
+    void onEvent(const QByteArray &payload);
+    void onControl(const QByteArray &payload);
+
+    QString m_instance;
+    Hub *m_hub;
+    QByteArray m_originPrefix; // {"o":"<instance>","e":
+    RedisConnection m_pub;
+    RedisSubscriber m_sub;
+    ClusterBusStats m_stats;
+};
+
+} // namespace taskmaster::server
