@@ -1,0 +1,471 @@
+#!/usr/bin/env bash
+# cluster.sh: a TaskMaster cluster on loopback, as the current user, in one directory.
+#
+#   cluster.sh start               PostgreSQL (fresh database), Redis, N taskmaster-server instances
+#                                  and nginx in front of them; waits until each answers, writes
+#                                  DIR/cluster.env and prints where each part listens
+#   cluster.sh stop                stops everything (instances: SIGTERM, SIGKILL after a timeout)
+#                                  and removes DIR unless TM_CLUSTER_KEEP=1
+#   cluster.sh status              what runs where; exit 0 when every part is up, 1 otherwise
+#   cluster.sh restart-instance I  SIGTERM instance I, start it again on the same port, wait for it
+#   cluster.sh kill-instance I     SIGKILL instance I (fault drills); nginx fails over
+#   cluster.sh start-instance I    start instance I again on its port (after kill-instance)
+#
+# Environment:
+#   TM_CLUSTER_DIR          the cluster's directory: start creates it (default: a new
+#                           /tmp/tm-cluster.XXXXXX); the other commands need it (cluster.env sets it)
+#   TM_CLUSTER_INSTANCES    number of instances (default 3)
+#   TM_CLUSTER_SERVER_ARGS  extra arguments for every instance, split on whitespace
+#   TM_SERVER_BIN           the server binary (default: build/server/taskmaster-server, or the
+#                           first taskmaster-server under build/)
+#   TM_CLUSTER_KEEP=1       stop leaves the directory (logs) in place
+#   TM_CLUSTER_START_TIMEOUT  seconds each part may take to answer (default 60)
+#   TM_CLUSTER_STOP_TIMEOUT   seconds an instance gets after SIGTERM before SIGKILL (default 15)
+#   TM_CLUSTER_NGINX_WORKERS  nginx worker processes (default 2)
+#
+# DIR holds: cluster.env (KEY=value lines, shell-quoted: TM_CLUSTER_URL, TM_INSTANCE_<i>_URL,
+# TM_INSTANCE_<i>_PID, TM_DATABASE_URL, TM_REDIS_URL, TM_NGINX_PID, ...), tm-<i>/ (data dir),
+# tm-<i>.log, pg/, redis/, nginx/ (nginx.conf, taskmaster.conf, access.log, error.log).
+# See docs/cluster.md.
+
+# shellcheck source-path=SCRIPTDIR
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+# shellcheck source=../dev/services.sh
+source "$root/packaging/dev/services.sh"
+
+start_timeout=${TM_CLUSTER_START_TIMEOUT:-60}
+stop_timeout=${TM_CLUSTER_STOP_TIMEOUT:-15}
+marker=.tm-cluster # only a directory holding it is ever removed
+
+say() { echo "cluster: $*"; }
+die() {
+  echo "cluster: $*" >&2
+  exit 1
+}
+
+usage() {
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2
+  exit 2
+}
+
+# --- processes -------------------------------------------------------------------------------------
+
+# True when pid runs and is not a zombie (a killed instance stays a zombie until its parent reaps it).
+alive() {
+  local pid=${1:-} state
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  state=$(sed -E 's/^.*\) (.).*$/\1/' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [[ "$state" != Z && "$state" != X ]]
+}
+
+# True when pid is alive and one of its arguments is exactly arg (guards against reused pids).
+pid_has_arg() {
+  local pid=$1 arg=$2
+  alive "$pid" || return 1
+  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "$arg"
+}
+
+# True when pid is alive and its command line contains text (nginx rewrites its argv into one
+# string: "nginx: master process nginx -p ... -c DIR/nginx.conf").
+pid_has_text() {
+  local pid=$1 text=$2
+  alive "$pid" || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$text"
+}
+
+# Waits until pid is gone, up to timeout seconds; false when it is still there.
+wait_gone() {
+  local pid=$1 deadline=$((SECONDS + $2))
+  while alive "$pid"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+http_ok() { curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null; }
+
+find_server_bin() {
+  if [[ -n "${TM_SERVER_BIN:-}" ]]; then
+    [[ -x "$TM_SERVER_BIN" ]] || die "TM_SERVER_BIN=$TM_SERVER_BIN is not an executable"
+    echo "$TM_SERVER_BIN"
+    return
+  fi
+  local b=$root/build/server/taskmaster-server
+  if [[ ! -x "$b" ]]; then
+    b=$(find "$root/build" -type f -name taskmaster-server -perm -u+x 2>/dev/null | head -n 1 || true)
+  fi
+  [[ -n "$b" && -x "$b" ]] || die "no taskmaster-server under $root/build: build it (cmake --build build --target taskmaster-server) or set TM_SERVER_BIN"
+  echo "$b"
+}
+
+find_nginx() {
+  local b
+  b=$(command -v nginx 2>/dev/null || true)
+  [[ -n "$b" ]] || b=/usr/sbin/nginx
+  [[ -x "$b" ]] || die "nginx is not installed (packaging/dev/setup.sh installs it)"
+  echo "$b"
+}
+
+# --- state -----------------------------------------------------------------------------------------
+
+# Loads DIR/cluster.env (the other commands than start).
+load_cluster() {
+  dir=${TM_CLUSTER_DIR:-}
+  [[ -n "$dir" ]] || die "TM_CLUSTER_DIR is not set (it is in the cluster.env that start wrote)"
+  [[ -f "$dir/cluster.env" ]] || die "no cluster in $dir (no cluster.env)"
+  # shellcheck disable=SC1091
+  source "$dir/cluster.env"
+  dir=$TM_CLUSTER_DIR
+  n=$TM_CLUSTER_INSTANCES
+  bin=$TM_SERVER_BIN
+  db_url=$TM_DATABASE_URL
+  redis_url=$TM_REDIS_URL
+  nginx_port=$TM_NGINX_PORT
+  read -r -a extra_args <<<"$TM_CLUSTER_SERVER_ARGS"
+}
+
+check_index() {
+  if ! [[ "${1:-}" =~ ^[1-9][0-9]*$ ]] || (($1 > n)); then die "instance must be 1..$n, got '${1:-}'"; fi
+}
+
+instance_pid() { cat "$dir/tm-$1.pid" 2>/dev/null || true; }
+instance_port() { cat "$dir/tm-$1.port" 2>/dev/null || true; }
+nginx_pid() { cat "$dir/nginx/nginx.pid" 2>/dev/null || true; }
+# An instance's pid is ours when its command line carries its data directory.
+instance_runs() { pid_has_arg "$(instance_pid "$1")" "$dir/tm-$1"; }
+
+kv() { printf '%s=%q\n' "$1" "$2"; }
+
+write_env() {
+  local i tmp=$dir/cluster.env.tmp
+  {
+    echo "# TaskMaster cluster of packaging/cluster/cluster.sh (KEY=value, shell-quoted)"
+    kv TM_CLUSTER_DIR "$dir"
+    kv TM_CLUSTER_URL "http://127.0.0.1:$nginx_port"
+    kv TM_CLUSTER_WS_URL "ws://127.0.0.1:$nginx_port/ws"
+    kv TM_CLUSTER_INSTANCES "$n"
+    for ((i = 1; i <= n; i++)); do
+      kv "TM_INSTANCE_${i}_NAME" "tm-$i"
+      kv "TM_INSTANCE_${i}_URL" "http://127.0.0.1:$(instance_port "$i")"
+      kv "TM_INSTANCE_${i}_PID" "$(instance_pid "$i")"
+      kv "TM_INSTANCE_${i}_LOG" "$dir/tm-$i.log"
+    done
+    kv TM_DATABASE_URL "$db_url"
+    kv TM_REDIS_URL "$redis_url"
+    kv TM_PG_PID "$(head -n 1 "$dir/pg/data/postmaster.pid" 2>/dev/null || true)"
+    kv TM_REDIS_PID "$(cat "$dir/redis/redis.pid" 2>/dev/null || true)"
+    kv TM_NGINX_PORT "$nginx_port"
+    kv TM_NGINX_PID "$(nginx_pid)"
+    kv TM_NGINX_ACCESS_LOG "$dir/nginx/access.log"
+    kv TM_SERVER_BIN "$bin"
+    kv TM_CLUSTER_SERVER_ARGS "${extra_args[*]}"
+  } >"$tmp"
+  mv "$tmp" "$dir/cluster.env"
+}
+
+# One command at a time changes a cluster (cluster.env, pid files). The instances it starts must
+# not inherit fd 9, or they would hold the lock for as long as they live.
+lock_cluster() {
+  exec 9>"$dir/.lock"
+  flock 9
+}
+
+# --- instances -------------------------------------------------------------------------------------
+
+# Launches instance i on port (in the background, detached from our output) and records its pid.
+launch_instance() {
+  local i=$1 port=$2 pid
+  mkdir -p "$dir/tm-$i"
+  echo "--- cluster.sh: starting tm-$i on 127.0.0.1:$port at $(date -u +%FT%TZ)" >>"$dir/tm-$i.log"
+  nohup "$bin" --listen "127.0.0.1:$port" --database-url "$db_url" --redis-url "$redis_url" \
+    --instance-name "tm-$i" --data-dir "$dir/tm-$i" "${extra_args[@]}" \
+    </dev/null >>"$dir/tm-$i.log" 2>&1 9>&- &
+  pid=$!
+  echo "$pid" >"$dir/tm-$i.pid"
+  echo "$port" >"$dir/tm-$i.port"
+}
+
+# Waits for instance i's /health. 0: up; 1: it exited; 2: deadline passed.
+await_instance() {
+  local i=$1 pid port deadline=$((SECONDS + start_timeout))
+  pid=$(instance_pid "$i")
+  port=$(instance_port "$i")
+  while ((SECONDS < deadline)); do
+    alive "$pid" || return 1
+    http_ok "http://127.0.0.1:$port/health" && return 0
+    sleep 0.1
+  done
+  return 2
+}
+
+instance_failed() {
+  local i=$1 why=$2
+  echo "cluster: tm-$i $why; end of $dir/tm-$i.log:" >&2
+  tail -n 20 "$dir/tm-$i.log" >&2 || true
+}
+
+# Sends SIGTERM to instance i and waits for it to exit; SIGKILL after the stop timeout.
+stop_instance() {
+  local i=$1 pid
+  pid=$(instance_pid "$i")
+  instance_runs "$i" || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  if ! wait_gone "$pid" "$stop_timeout"; then
+    echo "cluster: tm-$i did not exit ${stop_timeout}s after SIGTERM; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_gone "$pid" 10 || true
+  fi
+}
+
+# Starts instance i on its recorded port and waits for it.
+restart_on_port() {
+  local i=$1 port rc=0
+  port=$(instance_port "$i")
+  [[ -n "$port" ]] || die "tm-$i has no recorded port"
+  launch_instance "$i" "$port"
+  await_instance "$i" || rc=$?
+  if ((rc != 0)); then
+    instance_failed "$i" "$([[ $rc == 1 ]] && echo exited || echo "did not answer /health within ${start_timeout}s")"
+    return 1
+  fi
+  write_env
+  say "tm-$i http://127.0.0.1:$port (pid $(instance_pid "$i"))"
+}
+
+# --- everything ------------------------------------------------------------------------------------
+
+stop_nginx() {
+  local pid
+  pid=$(nginx_pid)
+  pid_has_text "$pid" "$dir/nginx/nginx.conf" || return 0
+  kill -TERM "$pid" 2>/dev/null || true # fast shutdown: WebSocket tunnels would hold a graceful one
+  if ! wait_gone "$pid" 10; then
+    pkill -KILL -P "$pid" 2>/dev/null || true # its workers, by parent pid
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_gone "$pid" 5 || true
+  fi
+}
+
+# Stops whatever runs from dir (also after a start that failed half way), then removes dir unless
+# TM_CLUSTER_KEEP=1.
+stop_all() {
+  local i pid pids=() deadline
+  [[ -f "$dir/$marker" ]] || die "$dir is not a cluster directory (no $marker)"
+  # Instances first, all at once: SIGTERM lets each drain, SIGKILL whatever is left at the deadline.
+  for f in "$dir"/tm-*.pid; do
+    [[ -e "$f" ]] || continue
+    i=${f##*/tm-}
+    i=${i%.pid}
+    if instance_runs "$i"; then
+      pid=$(instance_pid "$i")
+      kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+    fi
+  done
+  deadline=$((SECONDS + stop_timeout))
+  for pid in "${pids[@]}"; do
+    while alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+    if alive "$pid"; then
+      echo "cluster: pid $pid did not exit ${stop_timeout}s after SIGTERM; killing it" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_gone "$pid" 10 || true
+    fi
+  done
+  stop_nginx
+  tm_redis_stop "$dir/redis" || true
+  tm_pg_stop "$dir/pg" || true
+  if [[ "${TM_CLUSTER_KEEP:-0}" == 1 ]]; then
+    rm -f "$dir/cluster.env"
+    say "stopped; kept $dir"
+  else
+    rm -rf "$dir"
+    say "stopped; removed $dir"
+  fi
+}
+
+start_nginx() {
+  local nginx upstreams=() i deadline pid
+  nginx=$(find_nginx)
+  for ((i = 1; i <= n; i++)); do upstreams+=(--upstream "127.0.0.1:$(instance_port "$i")"); done
+  for _ in 1 2 3 4 5; do
+    nginx_port=$(tm_free_port)
+    "$root/packaging/nginx/render-conf.sh" --standalone "$dir/nginx" --listen "127.0.0.1:$nginx_port" \
+      --workers "${TM_CLUSTER_NGINX_WORKERS:-2}" "${upstreams[@]}"
+    # nginx binds before it turns into a daemon: a taken port fails here, and we try another.
+    if "$nginx" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" \
+      </dev/null >>"$dir/nginx/nginx.out" 2>&1; then
+      break
+    fi
+    nginx_port=""
+  done
+  if [[ -z "$nginx_port" ]]; then
+    echo "cluster: nginx did not start; end of its output and error log:" >&2
+    tail -n 10 "$dir/nginx/nginx.out" "$dir/nginx/error.log" >&2 || true
+    return 1
+  fi
+  deadline=$((SECONDS + start_timeout))
+  while ((SECONDS < deadline)); do
+    pid=$(nginx_pid)
+    if [[ -n "$pid" ]] && ! alive "$pid"; then break; fi
+    # Through the proxy: nginx runs and reaches an instance.
+    [[ -n "$pid" ]] && http_ok "http://127.0.0.1:$nginx_port/health" && return 0
+    sleep 0.1
+  done
+  echo "cluster: nginx on port $nginx_port does not answer /health; end of its error log:" >&2
+  tail -n 20 "$dir/nginx/error.log" >&2 || true
+  return 1
+}
+
+cmd_start() {
+  local i rc started=$SECONDS
+  n=${TM_CLUSTER_INSTANCES:-3}
+  if ! [[ "$n" =~ ^[1-9][0-9]*$ ]] || ((n > 64)); then die "TM_CLUSTER_INSTANCES must be 1..64, got '$n'"; fi
+  bin=$(find_server_bin)
+  find_nginx >/dev/null
+  read -r -a extra_args <<<"${TM_CLUSTER_SERVER_ARGS:-}"
+  if [[ -n "${TM_CLUSTER_DIR:-}" ]]; then
+    dir=$TM_CLUSTER_DIR
+    mkdir -p "$dir"
+    [[ ! -e "$dir/cluster.env" ]] || die "a cluster already runs in $dir ('cluster.sh stop' first)"
+  else
+    dir=$(mktemp -d /tmp/tm-cluster.XXXXXX)
+  fi
+  dir=$(cd "$dir" && pwd)
+  # PostgreSQL runs as 'postgres' when we are root: it must be able to reach pg/ below.
+  chmod 755 "$dir"
+  touch "$dir/$marker"
+  say "directory $dir"
+
+  # A start that fails half way stops what it started.
+  # shellcheck disable=SC2034 # read by the trap
+  start_ok=0
+  trap 'if ((start_ok == 0)); then echo "cluster: start failed; stopping what was started" >&2; stop_all >&2; fi' EXIT
+  trap 'exit 130' INT TERM
+
+  tm_pg_start "$dir/pg" >/dev/null
+  db_url=$TM_PG_URL
+  say "PostgreSQL $db_url (pid $(head -n 1 "$dir/pg/data/postmaster.pid"))"
+  tm_redis_start "$dir/redis"
+  redis_url=$TM_REDIS_URL
+  say "Redis      $redis_url (pid $(cat "$dir/redis/redis.pid"))"
+
+  # All instances at once (migrations take a PostgreSQL advisory lock, so only one runs them).
+  for ((i = 1; i <= n; i++)); do launch_instance "$i" "$(tm_free_port)"; done
+  for ((i = 1; i <= n; i++)); do
+    rc=0
+    await_instance "$i" || rc=$?
+    # Another process may have taken the port between tm_free_port and the bind: try other ports.
+    for _ in 1 2 3 4; do
+      if ((rc != 1)) || ! tail -n 5 "$dir/tm-$i.log" | grep -q 'cannot listen'; then break; fi
+      launch_instance "$i" "$(tm_free_port)"
+      rc=0
+      await_instance "$i" || rc=$?
+    done
+    if ((rc != 0)); then
+      instance_failed "$i" "$([[ $rc == 1 ]] && echo exited || echo "did not answer /health within ${start_timeout}s")"
+      return 1
+    fi
+    say "tm-$i       http://127.0.0.1:$(instance_port "$i") (pid $(instance_pid "$i"))"
+  done
+
+  start_nginx
+  say "nginx      http://127.0.0.1:$nginx_port (pid $(nginx_pid)), ws://127.0.0.1:$nginx_port/ws"
+  write_env
+  # shellcheck disable=SC2034 # read by the trap
+  start_ok=1
+  say "ready in $((SECONDS - started)) s; environment: $dir/cluster.env"
+  say "stop with: TM_CLUSTER_DIR=$dir $0 stop"
+}
+
+cmd_stop() {
+  dir=${TM_CLUSTER_DIR:-}
+  [[ -n "$dir" ]] || die "TM_CLUSTER_DIR is not set"
+  [[ -d "$dir" ]] || die "no directory $dir"
+  dir=$(cd "$dir" && pwd)
+  stop_all
+}
+
+cmd_status() {
+  local i pid port all=0 state
+  dir=${TM_CLUSTER_DIR:-}
+  if [[ -z "$dir" || ! -f "$dir/cluster.env" ]]; then
+    say "no cluster (TM_CLUSTER_DIR='${dir}')"
+    exit 3
+  fi
+  load_cluster
+  say "directory $dir"
+  pid=$(head -n 1 "$dir/pg/data/postmaster.pid" 2>/dev/null || true)
+  if alive "$pid"; then state=up; else state=DOWN all=1; fi
+  say "PostgreSQL $db_url pid ${pid:--} $state"
+  pid=$(cat "$dir/redis/redis.pid" 2>/dev/null || true)
+  if alive "$pid"; then state=up; else state=DOWN all=1; fi
+  say "Redis      $redis_url pid ${pid:--} $state"
+  for ((i = 1; i <= n; i++)); do
+    pid=$(instance_pid "$i")
+    port=$(instance_port "$i")
+    if ! instance_runs "$i"; then
+      state=DOWN all=1
+    elif http_ok "http://127.0.0.1:$port/health"; then
+      state=up
+    else
+      state="running, /health not answering" all=1
+    fi
+    say "tm-$i       http://127.0.0.1:$port pid ${pid:--} $state"
+  done
+  pid=$(nginx_pid)
+  if ! pid_has_text "$pid" "$dir/nginx/nginx.conf"; then
+    state=DOWN all=1
+  elif http_ok "http://127.0.0.1:$nginx_port/health"; then
+    state=up
+  else
+    state="running, /health not answering" all=1
+  fi
+  say "nginx      http://127.0.0.1:$nginx_port pid ${pid:--} $state"
+  return $all
+}
+
+cmd_restart_instance() {
+  load_cluster
+  check_index "${1:-}"
+  lock_cluster
+  stop_instance "$1"
+  restart_on_port "$1"
+}
+
+cmd_start_instance() {
+  load_cluster
+  check_index "${1:-}"
+  lock_cluster
+  if instance_runs "$1"; then
+    say "tm-$1 already runs (pid $(instance_pid "$1"))"
+    return 0
+  fi
+  restart_on_port "$1"
+}
+
+cmd_kill_instance() {
+  local pid
+  load_cluster
+  check_index "${1:-}"
+  lock_cluster
+  pid=$(instance_pid "$1")
+  instance_runs "$1" || die "tm-$1 does not run"
+  kill -KILL "$pid"
+  wait_gone "$pid" 10 || die "tm-$1 (pid $pid) is still there after SIGKILL"
+  write_env
+  say "tm-$1 killed (pid $pid)"
+}
+
+case ${1:-} in
+start) cmd_start ;;
+stop) cmd_stop ;;
+status) cmd_status ;;
+restart-instance) cmd_restart_instance "${2:-}" ;;
+start-instance) cmd_start_instance "${2:-}" ;;
+kill-instance) cmd_kill_instance "${2:-}" ;;
+-h | --help | help) usage ;;
+*) usage ;;
+esac
