@@ -53,6 +53,29 @@ QJsonObject seriesJson(const ProcessSeries &p)
                         {QStringLiteral("samples"), samples}};
 }
 
+QString rangesText(const QList<SeqRange> &ranges)
+{
+    QStringList parts;
+    for (const SeqRange &r : ranges)
+        parts << (r.from == r.to ? QString::number(r.from) : QStringLiteral("%1-%2").arg(r.from).arg(r.to));
+    return parts.join(QLatin1Char(','));
+}
+
+QJsonObject lostJson(const LostDetail &d)
+{
+    QJsonArray missing;
+    for (const SeqRange &r : d.missing)
+        missing.append(QJsonArray {r.from, r.to});
+    return QJsonObject {{QStringLiteral("connection"), d.connection},
+                        {QStringLiteral("userId"), d.userId},
+                        {QStringLiteral("channel"), d.channel.toString()},
+                        {QStringLiteral("start"), d.start},
+                        {QStringLiteral("contiguous"), d.contiguous},
+                        {QStringLiteral("last"), d.last},
+                        {QStringLiteral("final"), d.finalSeq},
+                        {QStringLiteral("missing"), missing}};
+}
+
 QString processRow(const QString &name, const ProcessSeries &p)
 {
     const auto cpu = p.loadCpuPercent();
@@ -128,6 +151,8 @@ QStringList RunReport::failures() const
         f << QStringLiteral("%1 events duplicated (allowed %2)").arg(counters.duplicates).arg(config.maxDuplicates);
     if (counters.outOfOrder > config.maxOutOfOrder)
         f << QStringLiteral("%1 events out of order (allowed %2)").arg(counters.outOfOrder).arg(config.maxOutOfOrder);
+    if (counters.undecodable > 0)
+        f << QStringLiteral("%1 frames could not be decoded").arg(counters.undecodable);
     const bool expectSamples = !config.idleMode() && config.rate > 0 && config.roomSize > 1;
     if ((config.maxP95Ms || config.maxP99Ms) && expectSamples && delivery.count == 0)
         f << QStringLiteral("no delivery latency was measured");
@@ -193,6 +218,12 @@ QString RunReport::table() const
             t << ' ' << it.key() << 'x' << it.value();
     }
     t << '\n';
+    for (qsizetype i = 0; i < std::min<qsizetype>(lostDetails.size(), 5); ++i) {
+        const LostDetail &d = lostDetails.at(i);
+        t << "lost         connection " << d.connection << " (user " << d.userId << ") " << d.channel.toString()
+          << ": welcome seq " << d.start << ", contiguous to " << d.contiguous << ", last " << d.last << ", final "
+          << d.finalSeq << ", missing " << rangesText(d.missing) << '\n';
+    }
     if (!config.idleMode()) {
         t << '\n';
         t << QStringLiteral("%1 %2 %3 %4 %5 %6 %7 %8\n")
@@ -265,6 +296,7 @@ QString RunReport::resultLine() const
     add("dup", QString::number(c.duplicates));
     add("ooo", QString::number(c.outOfOrder));
     add("unacked", QString::number(c.sent - c.acked - c.sendErrors));
+    add("undecodable", QString::number(c.undecodable));
     add("rateLimited", QString::number(c.rateLimited));
     add("disconnects", QString::number(c.disconnects));
     add("serverRssStartKb", QString::number(rssStart / 1024));
@@ -296,6 +328,9 @@ QJsonObject RunReport::toJson() const
                                          {QStringLiteral("p99"), p.latency.p99Ms},
                                          {QStringLiteral("max"), p.latency.maxMs},
                                          {QStringLiteral("errors"), p.errors}});
+    QJsonArray lostList;
+    for (const LostDetail &d : lostDetails)
+        lostList.append(lostJson(d));
     QJsonArray failureList;
     for (const QString &f : failures())
         failureList.append(f);
@@ -372,6 +407,7 @@ QJsonObject RunReport::toJson() const
                           {QStringLiteral("kbPerConnection"), kb ? QJsonValue(*kb) : QJsonValue(QJsonValue::Null)}})
                            : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("timeline"), timelineList},
+        {QStringLiteral("lostDetails"), lostList},
         {QStringLiteral("result"),
          QJsonObject {{QStringLiteral("passed"), failureList.isEmpty()},
                       {QStringLiteral("exitStatus"), exitStatus()},

@@ -51,6 +51,7 @@ struct RunReport {
     LatencySamples::Summary delivery;
     LatencySamples::Summary ack;
     QList<TimelinePoint> timeline;
+    QList<LostDetail> lostDetails; // the first few channels with losses
     QList<ProcessSeries> servers;
     ProcessSeries self; // tm-load itself
 

@@ -381,6 +381,10 @@ void LoadRun::drainAndFinish()
         LoadWorker *worker = w.worker;
         callIn(worker, [&r, &finals, worker] { r = worker->finish(finals); });
         m_report.counters += r.counters;
+        for (const LostDetail &d : std::as_const(r.lostDetails)) {
+            if (m_report.lostDetails.size() < 20)
+                m_report.lostDetails.append(d);
+        }
         delivery.merge(r.delivery.take());
         ack.merge(r.ack.take());
     }

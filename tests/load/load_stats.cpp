@@ -107,6 +107,20 @@ qint64 ChannelAccount::lost(Seq finalSeq) const
     return missing;
 }
 
+QList<SeqRange> ChannelAccount::missing(Seq finalSeq) const
+{
+    QList<SeqRange> out;
+    for (const SeqRange &r : m_tracker.missingRanges()) {
+        if (r.from > finalSeq)
+            break;
+        out.append(SeqRange {r.from, std::min(r.to, finalSeq)});
+    }
+    const Seq tailFrom = std::max(m_tracker.lastSeq(), m_start) + 1;
+    if (finalSeq >= tailFrom)
+        out.append(SeqRange {tailFrom, finalSeq});
+    return out;
+}
+
 // ---- Counters ------------------------------------------------------------------------------
 
 Counters &Counters::operator+=(const Counters &o)

@@ -88,6 +88,8 @@ public:
     // Seqs start+1..finalSeq: how many were expected, and how many never arrived.
     [[nodiscard]] qint64 expected(Seq finalSeq) const;
     [[nodiscard]] qint64 lost(Seq finalSeq) const;
+    // The seqs counted by lost(), as ranges.
+    [[nodiscard]] QList<SeqRange> missing(Seq finalSeq) const;
 
 private:
     Arrival feed(Seq seq, bool live);
@@ -127,6 +129,18 @@ struct Counters {
     QMap<int, qint64> closeCodes; // close code -> times
 
     Counters &operator+=(const Counters &o);
+};
+
+// Where events went missing: one channel of one connection (the report keeps the first few).
+struct LostDetail {
+    int connection = 0;
+    Id userId = 0;
+    Channel channel;
+    Seq start = 0; // the welcome's seq
+    Seq contiguous = 0;
+    Seq last = 0;
+    Seq finalSeq = 0;
+    QList<SeqRange> missing;
 };
 
 // One second of the run, for the progress line and the JSON timeline.

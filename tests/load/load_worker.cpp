@@ -5,6 +5,10 @@
 
 namespace taskmaster::load {
 
+namespace {
+constexpr qsizetype kMaxLostDetails = 20;
+} // namespace
+
 LoadWorker::LoadWorker(QUrl wsUrl, QList<ClientSpec> clients, int connectConcurrency, QString runId, QObject *parent)
     : QObject(parent), m_url(std::move(wsUrl)), m_specs(std::move(clients)),
       m_connectConcurrency(std::max(1, connectConcurrency))
@@ -151,7 +155,7 @@ WorkerResult LoadWorker::finish(const std::map<Channel, Seq> &finals)
     WorkerResult r;
     r.counters = m_tally.counters;
     for (SimClient *c : m_clients) {
-        c->account(finals, r.counters);
+        c->account(finals, r.counters, r.lostDetails, kMaxLostDetails);
         c->stop();
     }
     r.delivery = std::move(m_tally.delivery);

@@ -43,6 +43,7 @@ struct WorkerSnapshot {
 
 struct WorkerResult {
     Counters counters;
+    QList<LostDetail> lostDetails; // the first few
     LatencySamples delivery;
     LatencySamples ack;
 };

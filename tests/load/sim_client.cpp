@@ -296,7 +296,8 @@ qint64 SimClient::lagging(const std::map<Channel, Seq> &finals) const
     return n;
 }
 
-void SimClient::account(const std::map<Channel, Seq> &finals, Counters &c) const
+void SimClient::account(const std::map<Channel, Seq> &finals, Counters &c, QList<LostDetail> &lost,
+                        qsizetype maxDetails) const
 {
     for (const auto &[channel, account] : m_accounts) {
         const auto f = finals.find(channel);
@@ -304,7 +305,12 @@ void SimClient::account(const std::map<Channel, Seq> &finals, Counters &c) const
         c.duplicates += account.duplicates();
         c.outOfOrder += account.outOfOrder();
         c.expected += account.expected(finalSeq);
-        c.lost += account.lost(finalSeq);
+        const qint64 n = account.lost(finalSeq);
+        c.lost += n;
+        if (n > 0 && lost.size() < maxDetails) {
+            lost.append(LostDetail {m_index, m_user.id, channel, account.start(), account.contiguousSeq(),
+                                    account.lastSeq(), finalSeq, account.missing(finalSeq)});
+        }
     }
 }
 

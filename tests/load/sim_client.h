@@ -84,7 +84,9 @@ public:
     // Channel accounts not yet caught up with the final seqs.
     [[nodiscard]] qint64 lagging(const std::map<Channel, Seq> &finals) const;
     // Adds delivered/duplicates/out-of-order and, against the final seqs, expected and lost.
-    void account(const std::map<Channel, Seq> &finals, Counters &c) const;
+    // Channels with losses are appended to `lost` while it holds fewer than `maxDetails`.
+    void account(const std::map<Channel, Seq> &finals, Counters &c, QList<LostDetail> &lost,
+                 qsizetype maxDetails) const;
 
 Q_SIGNALS:
     void welcomed(bool first);

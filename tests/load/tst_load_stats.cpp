@@ -209,6 +209,15 @@ void TestLoadStats::account()
     QTEST(a.lost(finalSeq), "lost");
     QTEST(a.contiguousSeq(), "contiguous");
     QCOMPARE(a.caughtUp(finalSeq), a.contiguousSeq() >= finalSeq);
+    // missing() names exactly the seqs lost() counts: ascending, disjoint, above the start.
+    qint64 inRanges = 0;
+    Seq previous = start;
+    for (const SeqRange &r : a.missing(finalSeq)) {
+        QVERIFY(r.from > previous && r.from <= r.to && r.to <= finalSeq);
+        inRanges += r.to - r.from + 1;
+        previous = r.to;
+    }
+    QCOMPARE(inRanges, a.lost(finalSeq));
 }
 
 void TestLoadStats::countersMerge()
