@@ -24,6 +24,9 @@ tm_pg_start "$work/pg"
 tm_redis_start "$work/redis"
 export TM_TEST_DATABASE_URL=$TM_PG_URL
 export TM_TEST_REDIS_URL=$TM_REDIS_URL
+# TM_REDIS_URL is also the server's own option: servers started by the command must not pick it
+# up by accident (a test asks for Redis explicitly).
+export -n TM_REDIS_URL
 export TM_TEST_REQUIRE_SERVICES=1
 echo "services: PostgreSQL $TM_TEST_DATABASE_URL, Redis $TM_TEST_REDIS_URL"
 set +e

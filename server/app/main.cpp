@@ -41,12 +41,17 @@ int main(int argc, char *argv[])
               {QStringLiteral("port"), int(*port)},
               {QStringLiteral("instance"), config->instanceName}});
 
-    // Graceful drain (readiness 503, reconnect frames) arrives with the scale-out work; for now
-    // SIGTERM and SIGINT end the event loop and the process exits 0.
+    // SIGTERM / SIGINT: a graceful drain (readiness 503, `reconnect` to every socket, in-flight
+    // work finished, at most --drain-timeout-ms), then exit 0. A second signal exits at once.
     UnixSignals signals;
-    QObject::connect(&signals, &UnixSignals::terminateRequested, &app, [](int number) {
+    int received = 0;
+    QObject::connect(&signals, &UnixSignals::terminateRequested, &app, [&server, &received](int number) {
         logEvent(lcServer(), QtInfoMsg, QStringLiteral("stopping"), {{QStringLiteral("signal"), number}});
-        QCoreApplication::quit();
+        if (++received > 1) {
+            QCoreApplication::quit();
+            return;
+        }
+        server.drain([] { QCoreApplication::quit(); });
     });
     return QCoreApplication::exec();
 }

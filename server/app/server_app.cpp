@@ -16,7 +16,9 @@
 #include "server/ws/hub.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QJsonObject>
+#include <QSqlQuery>
 #include <QThread>
 
 namespace taskmaster::server {
@@ -111,6 +113,28 @@ Result<quint16> ServerApp::start()
     ProjectController::addRoutes(*m_api);
     SearchController::addRoutes(*m_api, m_config.instanceName);
     m_http = std::make_unique<HttpFront>(m_config, m_api.get(), m_hub.get(), m_metrics.get());
+    m_http->setReadiness([this] { return readiness(); });
+    m_dbProbe.setInterval(1000);
+    connect(&m_dbProbe, &QTimer::timeout, this, [this] {
+        if (m_probeInFlight)
+            return; // the last probe has not come back: the database is slow or the pool busy
+        m_probeInFlight = true;
+        m_db->run([](QSqlDatabase &conn) {
+                if (!conn.isOpen())
+                    return false;
+                QSqlQuery q(conn);
+                return q.exec(QStringLiteral("SELECT 1"));
+            })
+            .then(this, [this](bool up) {
+                m_probeInFlight = false;
+                if (up != m_dbUp)
+                    logEvent(lcServer(), up ? QtInfoMsg : QtWarningMsg,
+                             up ? QStringLiteral("database reachable again") : QStringLiteral("database unreachable"),
+                             {});
+                m_dbUp = up;
+            });
+    });
+    m_dbProbe.start();
     const quint16 port = m_http->listen();
     if (port == 0) {
         return Error {
@@ -119,6 +143,57 @@ Result<quint16> ServerApp::start()
             QStringLiteral("listen")};
     }
     return port;
+}
+
+HealthBody ServerApp::readiness() const
+{
+    HealthBody body;
+    body.checks.insert(QStringLiteral("database"), m_dbUp ? QStringLiteral("ok") : QStringLiteral("down"));
+    body.checks.insert(QStringLiteral("migrations"), QStringLiteral("ok")); // start() fails without them
+    body.checks.insert(QStringLiteral("draining"), m_draining ? QStringLiteral("yes") : QStringLiteral("no"));
+    if (m_bus)
+        body.checks.insert(QStringLiteral("redis"), m_bus->isUp() ? QStringLiteral("ok") : QStringLiteral("down"));
+    if (m_draining)
+        body.status = QStringLiteral("draining");
+    else if (!m_dbUp)
+        body.status = QStringLiteral("unavailable");
+    else if (m_bus && !m_bus->isUp())
+        body.status = QStringLiteral("degraded");
+    else
+        body.status = QStringLiteral("ok");
+    return body;
+}
+
+void ServerApp::drain(std::function<void()> done)
+{
+    if (m_draining)
+        return;
+    m_draining = true;
+    logEvent(lcServer(), QtInfoMsg, QStringLiteral("draining"),
+             {{QStringLiteral("timeoutMs"), m_config.drainTimeoutMs}});
+    if (m_http)
+        m_http->stopListening();
+    if (m_hub)
+        m_hub->drain(QStringLiteral("server shutting down"), 500);
+    auto *poll = new QTimer(this);
+    auto started = std::make_shared<QElapsedTimer>();
+    started->start();
+    poll->setInterval(50);
+    connect(poll, &QTimer::timeout, this, [this, poll, started, done = std::move(done)] {
+        const bool socketsGone = !m_hub || m_hub->stats().connectionsActive == 0;
+        const DbPoolStats pool = m_db ? m_db->stats() : DbPoolStats {};
+        const bool idle = pool.busy == 0 && pool.waiting == 0;
+        const bool late = started->elapsed() >= m_config.drainTimeoutMs;
+        if ((socketsGone && idle) || late) {
+            poll->stop();
+            poll->deleteLater();
+            logEvent(lcServer(), QtInfoMsg, QStringLiteral("drained"),
+                     {{QStringLiteral("ms"), started->elapsed()},
+                      {QStringLiteral("timedOut"), late && !(socketsGone && idle)}});
+            done();
+        }
+    });
+    poll->start();
 }
 
 } // namespace taskmaster::server

@@ -5,9 +5,11 @@
 #pragma once
 
 #include "server/config/config.h"
+#include "shared/codec/rest_json.h"
 #include "shared/core/error.h"
 
 #include <QObject>
+#include <QTimer>
 
 #include <memory>
 
@@ -29,6 +31,13 @@ public:
 
     // Opens the database, migrates it, starts listening. Returns the bound port.
     [[nodiscard]] Result<quint16> start();
+    // Graceful stop: readiness turns 503, the listening socket closes, every WebSocket gets
+    // `reconnect` and is closed with 1001, in-flight requests and writes finish; `done` is called
+    // when nothing is left or after --drain-timeout-ms. Calling it again does nothing.
+    void drain(std::function<void()> done);
+    // /health/ready's body: status "ok", "degraded" (Redis down, still serving), "draining" or
+    // "unavailable" (database unreachable), with one check per part.
+    [[nodiscard]] HealthBody readiness() const;
 
 private:
     Config m_config;
@@ -39,6 +48,10 @@ private:
     std::unique_ptr<Credentials> m_credentials;
     std::unique_ptr<ApiRouter> m_api;
     std::unique_ptr<HttpFront> m_http;
+    QTimer m_dbProbe; // SELECT 1 every second: the database check of readiness
+    bool m_dbUp = true;
+    bool m_probeInFlight = false;
+    bool m_draining = false;
 };
 
 } // namespace taskmaster::server

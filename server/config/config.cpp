@@ -42,6 +42,8 @@ constexpr OptionSpec kOptions[] = {
     {"group-commit", "TM_GROUP_COMMIT", "0|1", "Batch concurrent sends into one transaction (default 1)."},
     {"presence-grace-ms", "TM_PRESENCE_GRACE_MS", "MS",
      "A user is announced offline after this long without a connection (default 5000)."},
+    {"drain-timeout-ms", "TM_DRAIN_TIMEOUT_MS", "MS",
+     "On SIGTERM, time to finish in-flight work after sockets got `reconnect` (default 10000)."},
 };
 
 // A whole number in [min, max] for option `name`, or a BadRequest naming it.
@@ -214,6 +216,7 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         {kOptions[15], 1, 1000000, &c.wsRate},
         {kOptions[16], 0, 1, &c.groupCommit},
         {kOptions[17], 0, 3600000, &c.presenceGraceMs},
+        {kOptions[18], 0, 600000, &c.drainTimeoutMs},
     };
     for (const IntOption &o : ints) {
         const QString text = value(o.spec);

@@ -31,6 +31,7 @@ struct Config {
     int wsRate = 100;
     int groupCommit = 1;
     int presenceGraceMs = 5000;
+    int drainTimeoutMs = 10000;
 };
 
 // Parses arguments (argv as a list, program name first) and the environment. On --help it

@@ -6,6 +6,8 @@
 #include "server/ws/hub.h"
 #include "shared/codec/rest_json.h"
 
+#include <QTcpServer>
+
 namespace taskmaster::server {
 
 HttpFront::HttpFront(const Config &config, ApiRouter *api, Hub *hub, MetricsRegistry *metrics, QObject *parent)
@@ -16,6 +18,16 @@ HttpFront::HttpFront(const Config &config, ApiRouter *api, Hub *hub, MetricsRegi
 
 void HttpFront::addRoutes(ApiRouter *api, Hub *hub, MetricsRegistry *metrics)
 {
+    m_server.route(QStringLiteral("/health/ready"), QHttpServerRequest::Method::Get, [this] {
+        const HealthBody body = m_readiness ? m_readiness() : HealthBody {QStringLiteral("ok"), {}};
+        const bool ready = body.status == QLatin1String("ok") || body.status == QLatin1String("degraded");
+        QHttpServerResponse response(QByteArrayLiteral("application/json"), toJson(body),
+                                     ready ? QHttpServerResponse::StatusCode::Ok
+                                           : QHttpServerResponse::StatusCode::ServiceUnavailable);
+        if (!ready)
+            response.setHeader(QByteArrayLiteral("Retry-After"), QByteArrayLiteral("1"));
+        return response;
+    });
     if (metrics) {
         m_server.route(QStringLiteral("/metrics"), QHttpServerRequest::Method::Get,
                        [metrics] { return QHttpServerResponse(MetricsRegistry::contentType(), metrics->render()); });
@@ -48,6 +60,13 @@ void HttpFront::addRoutes(ApiRouter *api, Hub *hub, MetricsRegistry *metrics)
 quint16 HttpFront::listen()
 {
     return m_server.listen(m_config.listenHost, m_config.listenPort);
+}
+
+void HttpFront::stopListening()
+{
+    const auto servers = m_server.servers();
+    for (QTcpServer *server : servers)
+        server->close();
 }
 
 } // namespace taskmaster::server

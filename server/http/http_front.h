@@ -5,6 +5,7 @@
 #pragma once
 
 #include "server/config/config.h"
+#include "shared/codec/rest_json.h"
 
 #include <QHttpServer>
 #include <QObject>
@@ -24,12 +25,17 @@ public:
 
     // Listens on the configured address; returns the bound port, or 0 on failure.
     [[nodiscard]] quint16 listen();
+    // Closes the listening sockets (draining): connections already open keep being served.
+    void stopListening();
+    // What /health/ready answers: 200 for "ok" and "degraded", 503 otherwise.
+    void setReadiness(std::function<HealthBody()> readiness) { m_readiness = std::move(readiness); }
 
 private:
     void addRoutes(ApiRouter *api, Hub *hub, MetricsRegistry *metrics);
 
     Config m_config;
     QHttpServer m_server;
+    std::function<HealthBody()> m_readiness;
 };
 
 } // namespace taskmaster::server

@@ -202,7 +202,18 @@ void TestClusterBus::redisRestartLosesNothing()
     const Seq base = wb->channels.value(ch);
     ca.send(ws::Send {0, roomId, QStringLiteral("before"), std::nullopt});
     QVERIFY(cb.waitForEvents(ch, 1));
+    QCOMPARE(m_apiB->get(QStringLiteral("/health/ready"), {}).json().value(QLatin1String("status")).toString(),
+             QStringLiteral("ok"));
     m_redis.kill();
+    // Redis down: the instances keep serving, readiness says degraded (still 200).
+    QVERIFY(cb.waitUntil(
+        [&] {
+            const auto r = m_apiB->get(QStringLiteral("/health/ready"), {});
+            return r.status == 200 && r.json().value(QLatin1String("status")).toString() == QLatin1String("degraded")
+                && r.json().value(QLatin1String("checks")).toObject().value(QLatin1String("redis")).toString()
+                == QLatin1String("down");
+        },
+        10000));
     // Sent while the bus is down: stored and acked on A, not published.
     for (int i = 1; i <= 20; ++i)
         ca.send(ws::Send {i, roomId, QStringLiteral("during %1").arg(i), std::nullopt});

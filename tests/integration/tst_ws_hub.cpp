@@ -14,6 +14,7 @@
 #include "tests/support/ws_client.h"
 
 #include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QTcpSocket>
 #include <QTest>
@@ -91,6 +92,7 @@ private Q_SLOTS:
     void metricsAndAdminStats_data() { backends(); }
     void metricsAndAdminStats();
     void silentPeerClosedAfterIdleTimeout();
+    void gracefulShutdown();
 
 private:
     void backends();
@@ -914,6 +916,46 @@ void TestWsHub::silentPeerClosedAfterIdleTimeout()
     polite.send(ws::Ping {1, std::nullopt});
     QVERIFY(polite.take<ws::Pong>());
     QCOMPARE(strict.stop(), 0);
+}
+
+// SIGTERM: sockets get `reconnect` then a 1001 close, and the process exits 0 well within the
+// drain timeout; before that, /health/ready says ok with its checks.
+void TestWsHub::gracefulShutdown()
+{
+    ServerProcess own;
+    QVERIFY2(own.start({QStringLiteral("--drain-timeout-ms"), QStringLiteral("8000")}), qPrintable(own.errorText()));
+    ApiClient ownApi(own.url());
+    const auto ready = ownApi.get(QStringLiteral("/health/ready"), {});
+    QCOMPARE(ready.status, 200);
+    QCOMPARE(ready.json().value(QLatin1String("status")).toString(), QStringLiteral("ok"));
+    const QJsonObject checks = ready.json().value(QLatin1String("checks")).toObject();
+    QCOMPARE(checks.value(QLatin1String("database")).toString(), QStringLiteral("ok"));
+    QCOMPARE(checks.value(QLatin1String("draining")).toString(), QStringLiteral("no"));
+    QVERIFY(!checks.contains(QLatin1String("redis"))); // embedded: no Redis to check
+    const auto [id, token] = ownApi.registerUser(unique("g"));
+    Q_UNUSED(id);
+    QUrl url = own.url(QStringLiteral("/ws"));
+    url.setScheme(QStringLiteral("ws"));
+    WsClient c1, c2;
+    QVERIFY(c1.connectAs(url, token));
+    QVERIFY(c2.connectAs(url, token));
+    QElapsedTimer clock;
+    clock.start();
+    own.process().terminate(); // SIGTERM
+    const auto reconnect = c1.take<ws::Reconnect>();
+    QVERIFY(reconnect);
+    QVERIFY(!reconnect->reason.isEmpty());
+    QVERIFY(reconnect->retryAfterMs >= 0);
+    QVERIFY(c2.take<ws::Reconnect>());
+    QVERIFY(c1.waitForClosed());
+    QVERIFY(c2.waitForClosed());
+    QCOMPARE(c1.closeCode(), 1001);
+    QVERIFY(own.process().waitForFinished(8000));
+    QCOMPARE(own.process().exitStatus(), QProcess::NormalExit);
+    QCOMPARE(own.process().exitCode(), 0);
+    QVERIFY2(clock.elapsed() < 6000, qPrintable(QString::number(clock.elapsed()))); // did not wait for the timeout
+    // Nothing listens any more.
+    QCOMPARE(ownApi.get(QStringLiteral("/health"), {}).status, 0);
 }
 
 QTEST_MAIN(TestWsHub)
