@@ -58,6 +58,7 @@ ClusterBus::ClusterBus(const RedisUrl &url, QString instance, Hub *hub, QObject 
         // Whatever was published while we were not listening is read from the database.
         m_hub->verifyChannels();
     });
+    connect(&m_pub, &RedisConnection::up, this, &ClusterBus::flush);
     connect(&m_sub, &RedisSubscriber::down, this,
             [] { logEvent(lcServer(), QtWarningMsg, QStringLiteral("cluster bus down"), {}); });
 }
@@ -77,14 +78,26 @@ bool ClusterBus::isUp() const
 
 void ClusterBus::send(const QByteArray &redisChannel, const QByteArray &payload)
 {
-    if (!m_pub.isUp()) {
-        ++m_stats.dropped;
+    if (!m_pub.isUp() || !m_waiting.isEmpty()) {
+        if (m_waiting.size() >= kWaitingMax) {
+            ++m_stats.dropped;
+            return;
+        }
+        ++m_stats.queued;
+        m_waiting.append({redisChannel, payload});
         return;
     }
     m_pub.command({QByteArrayLiteral("PUBLISH"), redisChannel, payload}, [this](const Result<RedisReply> &r) {
         if (!r || r->isError())
             ++m_stats.dropped;
     });
+}
+
+void ClusterBus::flush()
+{
+    const auto waiting = std::exchange(m_waiting, {});
+    for (const auto &[channel, payload] : waiting)
+        send(channel, payload);
 }
 
 void ClusterBus::publish(QList<ChannelEvent> events)

@@ -6,8 +6,9 @@
 // publications and hands the others' to the hub, whose ChannelOrder drops duplicates and fills
 // gaps from the database. Pub/sub is at-most-once: after every (re)subscription the hub compares
 // its channels with the database (Hub::verifyChannels), so a Redis restart loses nothing.
-// While Redis is down, publications are dropped (the instance keeps serving its own clients;
-// other instances catch up when the bus is back).
+// While the publishing connection is down, publications wait in a bounded queue and go out when
+// it is back (the instance keeps serving its own clients meanwhile); past the bound they are
+// dropped and the other instances read them from the database when their bus resubscribes.
 // Owns: the publishing connection and the subscriber. Thread: network thread; the EventSink
 // functions are called on it by the hub.
 #pragma once
@@ -26,7 +27,8 @@ class Hub;
 struct ClusterBusStats {
     qint64 published = 0; // events published
     qint64 received = 0; // events from other instances handed to the hub
-    qint64 dropped = 0; // publications lost because Redis was down or refused them
+    qint64 dropped = 0; // publications lost: queue full while Redis was down, or refused
+    qint64 queued = 0; // publications that waited for the connection to come back
     qint64 resubscribes = 0;
 };
 
@@ -46,6 +48,7 @@ public:
 
 private:
     void send(const QByteArray &redisChannel, const QByteArray &payload);
+    void flush();
     void onEvent(const QByteArray &payload);
     void onControl(const QByteArray &payload);
 
@@ -55,6 +58,8 @@ private:
     RedisConnection m_pub;
     RedisSubscriber m_sub;
     ClusterBusStats m_stats;
+    QList<std::pair<QByteArray, QByteArray>> m_waiting; // (channel, payload) while down
+    static constexpr qsizetype kWaitingMax = 100000;
 };
 
 } // namespace taskmaster::server
