@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# bench-ws.sh: the real-time hub under tm-load, on one taskmaster-server instance, on SQLite and on
+# PostgreSQL. For each back end it starts the server, seeds TM_BENCH_USERS users once (a tokens
+# file; Argon2id makes this the slowest step) and measures:
+#   1. fan-out latency p50/p95/p99 for rooms of 10, 100 and 1,000 members at the same message rate;
+#   2. sustained sends per second in rooms of 10: the rate steps up until the delivery p99 passes
+#      50 ms (or a message is lost, or the achieved rate falls 10 % short);
+#   3. group commit off and on (--group-commit 0|1, fresh server each) at the same load;
+#   4. server RSS per idle connection (TM_BENCH_IDLE connections saying only hello, fresh server).
+# Prints the tables and writes them to docs/BENCHMARKS.md (section bench:ws). tm-load runs on the
+# same cores as the server: every figure includes its CPU, shown next to the server's.
+# Environment: TM_BUILD_DIR, TM_JOBS (build jobs), TM_BENCH_USERS (default 1000),
+# TM_BENCH_SECONDS (measured seconds per run, default 5), TM_BENCH_FANOUT_RATE (msg/s, default 20),
+# TM_BENCH_RATES (steps, default "50 100 200 400 800 1600 3200"), TM_BENCH_IDLE (default 2000),
+# TM_BENCH_BACKENDS (default "sqlite postgres"), TM_BENCH_WRAPPER (see start_server), TM_BENCH_NO_BUILD=1 (use the binaries in TM_BUILD_DIR as
+# they are).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${TM_BUILD_DIR:-$root/build}
+# shellcheck source=bench-lib.sh
+source "$root/packaging/dev/bench-lib.sh"
+# shellcheck source=services.sh
+source "$root/packaging/dev/services.sh"
+users=${TM_BENCH_USERS:-1000}
+seconds=${TM_BENCH_SECONDS:-5}
+fanout_rate=${TM_BENCH_FANOUT_RATE:-20}
+read -r -a rates <<<"${TM_BENCH_RATES:-50 100 200 400 800 1600 3200}"
+idle=${TM_BENCH_IDLE:-2000}
+read -r -a backends <<<"${TM_BENCH_BACKENDS:-sqlite postgres}"
+
+if [[ "${TM_BENCH_NO_BUILD:-}" != 1 ]]; then
+  log=$(mktemp)
+  gen=()
+  if [[ ! -f "$build/CMakeCache.txt" ]] && command -v ninja >/dev/null; then gen=(-G Ninja); fi
+  if ! { "$root/packaging/dev/setup.sh" \
+    && cmake -S "$root" -B "$build" "${gen[@]}" -DTM_WERROR="${TM_WERROR:-ON}" -DTM_BUILD_SERVER=ON \
+    && cmake --build "$build" -j"${TM_JOBS:-2}" --target taskmaster-server tm-load; } >"$log" 2>&1; then
+    echo "bench-ws: set-up or build failed:" >&2
+    tail -n 40 "$log" >&2
+    exit 1
+  fi
+  rm -f "$log"
+fi
+server_bin="$build/server/taskmaster-server"
+load_bin="$build/tests/load/tm-load"
+
+# Thousands of sockets: the server and tm-load need the hard limit of open files.
+ulimit -n "$(ulimit -Hn)"
+if (($(ulimit -n) < idle + 200)); then
+  echo "bench-ws: the open-file limit $(ulimit -n) is too low for $idle idle connections" >&2
+  exit 1
+fi
+
+work=$(mktemp -d /tmp/tm-bench-ws.XXXXXX)
+chmod 755 "$work"
+server_pid=""
+cleanup() {
+  if [[ -n "$server_pid" ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  tm_pg_stop "$work/pg" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_server() { # backend [server options...]; sets server_pid, base
+  local backend=$1 attempt port
+  shift
+  local extra=()
+  [[ $backend == postgres ]] && extra=(--database-url "$TM_PG_URL")
+  # A free port can be taken by someone else before the server binds it: try another one.
+  for attempt in 1 2 3 4 5; do
+    port=$(tm_free_port)
+    # TM_BENCH_WRAPPER runs the server under a tool, e.g. "gdb -q -batch -ex run -ex bt --args" (the
+    # RSS and CPU columns then show the tool's process).
+    ${TM_BENCH_WRAPPER:-} "$server_bin" --listen "127.0.0.1:$port" --data-dir "$work/data-$backend" "${extra[@]}" "$@" \
+      >>"$work/server-$backend.log" 2>&1 &
+    server_pid=$!
+    base="http://127.0.0.1:$port"
+    for _ in $(seq 100); do
+      curl -sf "$base/health" >/dev/null && return 0
+      kill -0 "$server_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+    grep -q "already in use" "$work/server-$backend.log" || break
+    echo "bench-ws: port $port was taken (attempt $attempt), trying another" >&2
+    : >"$work/server-$backend.log"
+  done
+  echo "bench-ws: the server did not start; its log:" >&2
+  tail -n 40 "$work/server-$backend.log" >&2
+  exit 1
+}
+
+stop_server() {
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "bench-ws: the server died; its log:" >&2
+    tail -n 40 "$work/server-$backend.log" >&2
+    exit 1
+  fi
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+metric() { # name: the value of an unlabelled metric of the running server
+  curl -sf "$base/metrics" | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+# tmload NAME [tm-load options...]: one run; its RESULT line is left in $result. A missed
+# threshold (exit 1) is a finding, not an error; anything else stops the benchmark.
+tmload() {
+  local name=$1 status=0
+  shift
+  "$load_bin" --url "$base" --tokens "$work/tokens-$backend.json" --server-pid "$server_pid" --threads 2 \
+    --quiet --result-line --json "$work/$backend-$name.json" "$@" >"$work/$backend-$name.txt" 2>"$work/$backend-$name.err" \
+    || status=$?
+  if ((status > 1)); then
+    echo "bench-ws: tm-load $name failed (exit $status):" >&2
+    cat "$work/$backend-$name.txt" "$work/$backend-$name.err" >&2
+    exit 1
+  fi
+  result=$(grep '^RESULT ' "$work/$backend-$name.txt")
+  if ((status == 1)); then
+    echo "  tm-load $name missed a threshold:" >&2
+    grep -E '^(lost|result) ' "$work/$backend-$name.txt" | sed 's/^/    /' >&2
+  fi
+}
+
+val() { # key: a field of $result
+  sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$result"
+}
+
+load_start=$(cut -d' ' -f1 /proc/loadavg)
+fanout_rows=""
+rate_rows=""
+best_rows=""
+gc_rows=""
+idle_rows=""
+seed_note=""
+for backend in "${backends[@]}"; do
+  if [[ $backend == postgres ]]; then
+    tm_pg_start "$work/pg"
+  fi
+  echo "bench-ws: $backend"
+  start_server "$backend"
+
+  # 1. Fan-out (the first run also seeds the users).
+  seed_start=$SECONDS
+  for size in 10 100 1000; do
+    tmload "fanout-$size" --users "$users" --room-size "$size" --rate "$fanout_rate" --duration "$seconds" --warmup 2
+    if [[ $size == 10 ]]; then
+      seed_note+="$backend: seeding $users users and the first run took $((SECONDS - seed_start)) s. "
+    fi
+    members=$((size < users ? size : users))
+    fanout_rows+="| $backend | $members | $fanout_rate | $((fanout_rate * (members - 1))) | $(val p50) | $(val p95) | $(val p99) | $(val max) | $(val lost)/$(val dup)/$(val ooo) | $(val serverCpu) | $(val loadCpu) |"$'\n'
+    echo "  fan-out, rooms of $size: $result"
+  done
+
+  # 2. Sustained sends per second in rooms of 10: step up until the server no longer keeps up (the
+  # schedule is open-loop, so a server that falls behind shows as a growing backlog: p99 over
+  # 250 ms, the achieved rate 10 % short, or a message lost); the highest step whose p99 stays
+  # within 50 ms is the headline, the highest one that kept up carries the group commit test.
+  best=0
+  within=1 # every step so far kept its p99 within 50 ms
+  unsaturated=0
+  for rate in "${rates[@]}"; do
+    # A long drain: a saturated step must not count its backlog as lost.
+    tmload "rate-$rate" --users "$users" --room-size 10 --rate "$rate" --duration "$seconds" --warmup 1 --drain 30
+    achieved=$(val rate)
+    rate_rows+="| $backend | $rate | $achieved | $(val ackP50) | $(val ackP99) | $(val p50) | $(val p95) | $(val p99) | $(val lost) | $(val rateLimited) | $(val serverCpu) | $(val loadCpu) |"$'\n'
+    echo "  rate $rate: $result"
+    if ! awk -v p99="$(val p99)" -v a="$achieved" -v r="$rate" -v lost="$(val lost)" \
+      'BEGIN { exit !(p99 <= 250 && a >= 0.9 * r && lost == 0) }'; then
+      break
+    fi
+    unsaturated=$rate
+    if ((within)) && awk -v p99="$(val p99)" 'BEGIN { exit !(p99 <= 50) }'; then
+      best=$rate
+    else
+      within=0
+    fi
+  done
+  best_rows+="| $backend | $best | $unsaturated |"$'\n'
+  stop_server
+
+  # 3. Group commit off, then on, at the same load (the highest unsaturated step above).
+  gc_rate=$unsaturated
+  ((gc_rate > 0)) || gc_rate=${rates[0]}
+  for gc in 0 1; do
+    start_server "$backend" --group-commit "$gc"
+    batches0=$(metric group_commit_batches_total)
+    writes0=$(metric messages_written_total)
+    tmload "gc-$gc" --users "$users" --room-size 10 --rate "$gc_rate" --duration "$seconds" --warmup 1 --drain 30
+    batches=$(awk -v a="$(metric group_commit_batches_total)" -v b="$batches0" 'BEGIN { print a - b }')
+    writes=$(awk -v a="$(metric messages_written_total)" -v b="$writes0" 'BEGIN { print a - b }')
+    per_batch=$(awk -v w="$writes" -v b="$batches" 'BEGIN { if (b > 0) printf "%.1f", w / b; else print "-" }')
+    gc_rows+="| $backend | $gc | $gc_rate | $(val rate) | $per_batch | $(val ackP50) | $(val ackP99) | $(val p50) | $(val p99) | $(val serverCpu) |"$'\n'
+    echo "  group commit $gc at $gc_rate msg/s: $result (writes per batch $per_batch)"
+    stop_server
+  done
+
+  # 4. Idle connections on a fresh server.
+  start_server "$backend"
+  tmload idle --users "$users" --idle "$idle" --duration "$seconds"
+  idle_rows+="| $backend | $(val connected) | $(awk -v k="$(val serverRssStartKb)" 'BEGIN { printf "%.1f", k / 1024 }') | $(awk -v k="$(val serverRssEndKb)" 'BEGIN { printf "%.1f", k / 1024 }') | $(val kbPerConn) |"$'\n'
+  echo "  idle: $result"
+  stop_server
+  if [[ $backend == postgres ]]; then
+    tm_pg_stop "$work/pg"
+  fi
+done
+
+load_end=$(cut -d' ' -f1 /proc/loadavg)
+fanout_table="| back end | room size | msg/s | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | lost/dup/out of order | server CPU % | tm-load CPU % |
+|---|---|---|---|---|---|---|---|---|---|---|
+${fanout_rows%$'\n'}"
+rate_table="| back end | target msg/s | achieved msg/s | ack p50 ms | ack p99 ms | delivery p50 ms | p95 ms | p99 ms | lost | rate-limited | server CPU % | tm-load CPU % |
+|---|---|---|---|---|---|---|---|---|---|---|---|
+${rate_rows%$'\n'}"
+best_table="| back end | highest step with delivery p99 <= 50 ms (msg/s) | highest step that kept up (p99 <= 250 ms, msg/s) |
+|---|---|---|
+${best_rows%$'\n'}"
+gc_table="| back end | group commit | target msg/s | achieved msg/s | writes per batch | ack p50 ms | ack p99 ms | delivery p50 ms | p99 ms | server CPU % |
+|---|---|---|---|---|---|---|---|---|---|
+${gc_rows%$'\n'}"
+idle_table="| back end | idle connections | server RSS before (MB) | with them open (MB) | KB per connection |
+|---|---|---|---|---|
+${idle_rows%$'\n'}"
+printf '%s\n\n%s\n\n%s\n\n%s\n\n%s\n' "$fanout_table" "$rate_table" "$best_table" "$gc_table" "$idle_table"
+
+section="<!-- bench:ws -->
+### Real-time hub under tm-load (one instance)
+
+Command: \`TM_BENCH_USERS=$users TM_BENCH_SECONDS=$seconds TM_BENCH_FANOUT_RATE=$fanout_rate TM_BENCH_RATES=\"${rates[*]}\" TM_BENCH_IDLE=$idle packaging/dev/bench-ws.sh\`
+Machine: $(tm_bench_machine); tm-load (2 threads) runs on the same 2 cores as the server, so every
+figure includes its CPU (the tm-load column); the machine is shared with other work (1-minute load
+average $load_start at the start, $load_end at the end). Date: $(date -u +%Y-%m-%d).
+Latency is end to end: the sender's send time (written into the body) to each other member's
+receive time, on one monotonic clock in tm-load; the warm-up's messages are not counted. $seed_note
+
+Fan-out at the same message rate, $users users connected, every room busy:
+
+$fanout_table
+
+Sustained sends in rooms of 10 ($users users), stepping the rate up until the p99 passes 50 ms:
+
+$rate_table
+
+$best_table
+
+Group commit off and on at the same load (fresh server each):
+
+$gc_table
+
+Server RSS per idle connection (hello only; users reused when there are more connections than users):
+
+$idle_table
+<!-- /bench:ws -->"
+tm_bench_write_section "$root/docs/BENCHMARKS.md" ws "$section"
