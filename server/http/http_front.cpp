@@ -8,6 +8,10 @@
 
 #include <QTcpServer>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 namespace taskmaster::server {
 
 HttpFront::HttpFront(const Config &config, ApiRouter *api, Hub *hub, MetricsRegistry *metrics, QObject *parent)
@@ -57,9 +61,32 @@ void HttpFront::addRoutes(ApiRouter *api, Hub *hub, MetricsRegistry *metrics)
     });
 }
 
+namespace {
+// A listening socket whose accepted connections have Nagle's algorithm off: small frames
+// (acks, events) go out at once instead of waiting up to the peer's delayed ACK (~40 ms).
+class NoDelayTcpServer final : public QTcpServer {
+public:
+    using QTcpServer::QTcpServer;
+
+protected:
+    void incomingConnection(qintptr descriptor) override
+    {
+        const int on = 1;
+        ::setsockopt(int(descriptor), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+        QTcpServer::incomingConnection(descriptor);
+    }
+};
+} // namespace
+
 quint16 HttpFront::listen()
 {
-    return m_server.listen(m_config.listenHost, m_config.listenPort);
+    auto *tcp = new NoDelayTcpServer(this);
+    if (!tcp->listen(m_config.listenHost, m_config.listenPort)) {
+        delete tcp;
+        return 0;
+    }
+    m_server.bind(tcp);
+    return tcp->serverPort();
 }
 
 void HttpFront::stopListening()
