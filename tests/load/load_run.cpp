@@ -343,15 +343,19 @@ void LoadRun::drainAndFinish()
         double nextTick = drainStart + 1;
         m_report.drained = false;
         while (true) {
-            const std::map<Channel, Seq> finals = finalSeqs();
-            qint64 lagging = 0;
+            // Acks first, then the final seqs, then who is behind them: an ack that arrives
+            // between reading the final seqs and counting the laggards would otherwise raise the
+            // final seq after the check and count the deliveries still in flight as lost.
             qint64 pending = 0;
             for (Worker &w : m_workers) {
                 LoadWorker *worker = w.worker;
-                callIn(worker, [&, worker] {
-                    lagging += worker->lagging(finals);
-                    pending += worker->pendingAcks();
-                });
+                callIn(worker, [&, worker] { pending += worker->pendingAcks(); });
+            }
+            const std::map<Channel, Seq> finals = finalSeqs();
+            qint64 lagging = 0;
+            for (Worker &w : m_workers) {
+                LoadWorker *worker = w.worker;
+                callIn(worker, [&, worker] { lagging += worker->lagging(finals); });
             }
             if (lagging == 0 && pending == 0) {
                 m_report.drained = true;
