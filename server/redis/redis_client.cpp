@@ -445,19 +445,23 @@ qsizetype RedisClientBase::commandsInFlight() const
     return m_link ? qsizetype(m_link->pending.size()) : 0;
 }
 
-bool RedisClientBase::sendCommand(const QList<QByteArray> &args, RedisCallback &callback, bool internal)
+// Hands one command to hiredis as an argv list (binary safe); false when hiredis refuses it.
+static bool writeArgv(redisAsyncContext *ac, redisCallbackFn *fn, void *privdata, const QList<QByteArray> &args)
 {
-    if (!canSend() || args.isEmpty())
-        return false;
     QVarLengthArray<const char *, 16> argv;
     QVarLengthArray<size_t, 16> lengths;
     for (const QByteArray &a : args) {
         argv.append(a.constData());
         lengths.append(size_t(a.size()));
     }
-    if (redisAsyncCommandArgv(m_link->ac, &RedisLinkAccess::onReply, m_link, int(args.size()), argv.data(),
-                              lengths.data())
-        != REDIS_OK)
+    return redisAsyncCommandArgv(ac, fn, privdata, int(args.size()), argv.data(), lengths.data()) == REDIS_OK;
+}
+
+bool RedisClientBase::sendCommand(const QList<QByteArray> &args, RedisCallback &callback, bool internal)
+{
+    if (!canSend() || args.isEmpty())
+        return false;
+    if (!writeArgv(m_link->ac, &RedisLinkAccess::onReply, m_link, args))
         return false;
     m_link->pending.push_back({std::move(callback), nowMs() + m_options.commandTimeout.count(), internal, false});
     if (!m_timeoutTimer.isActive())
@@ -469,15 +473,7 @@ bool RedisClientBase::sendPubSub(const QList<QByteArray> &args, int confirmation
 {
     if (!canSend() || args.isEmpty())
         return false;
-    QVarLengthArray<const char *, 16> argv;
-    QVarLengthArray<size_t, 16> lengths;
-    for (const QByteArray &a : args) {
-        argv.append(a.constData());
-        lengths.append(size_t(a.size()));
-    }
-    if (redisAsyncCommandArgv(m_link->ac, &RedisLinkAccess::onPush, m_link, int(args.size()), argv.data(),
-                              lengths.data())
-        != REDIS_OK)
+    if (!writeArgv(m_link->ac, &RedisLinkAccess::onPush, m_link, args))
         return false;
     const qint64 deadline = nowMs() + m_options.commandTimeout.count();
     for (int i = 0; i < confirmations; ++i)
