@@ -10,6 +10,10 @@
 #   cluster.sh restart-instance I  SIGTERM instance I, start it again on the same port, wait for it
 #   cluster.sh kill-instance I     SIGKILL instance I (fault drills); nginx fails over
 #   cluster.sh start-instance I    start instance I again on its port (after kill-instance)
+#   cluster.sh rolling-restart     restart every instance in turn: SIGTERM (it drains: readiness
+#                                  503, `reconnect` to its sockets, exit), start it on its port,
+#                                  wait for /health/ready 200 and for nginx to route to it, next
+#   cluster.sh restart-redis       stop Redis and start it again on the same port (fault drills)
 #
 # Environment:
 #   TM_CLUSTER_DIR          the cluster's directory: start creates it (default: a new
@@ -22,6 +26,8 @@
 #   TM_CLUSTER_START_TIMEOUT  seconds each part may take to answer (default 60)
 #   TM_CLUSTER_STOP_TIMEOUT   seconds an instance gets after SIGTERM before SIGKILL (default 15)
 #   TM_CLUSTER_NGINX_WORKERS  nginx worker processes (default 2)
+#   TM_CLUSTER_ROUTE_TIMEOUT  rolling-restart: seconds nginx may take to send a restarted instance
+#                           requests again (default 20; its fail_timeout is 5 s)
 #
 # DIR holds: cluster.env (KEY=value lines, shell-quoted: TM_CLUSTER_URL, TM_INSTANCE_<i>_URL,
 # TM_INSTANCE_<i>_PID, TM_DATABASE_URL, TM_REDIS_URL, TM_NGINX_PID, ...), tm-<i>/ (data dir),
@@ -37,6 +43,7 @@ source "$root/packaging/dev/services.sh"
 
 start_timeout=${TM_CLUSTER_START_TIMEOUT:-60}
 stop_timeout=${TM_CLUSTER_STOP_TIMEOUT:-15}
+route_timeout=${TM_CLUSTER_ROUTE_TIMEOUT:-20}
 marker=.tm-cluster # only a directory holding it is ever removed
 
 say() { echo "cluster: $*"; }
@@ -233,6 +240,111 @@ restart_on_port() {
   fi
   write_env
   say "tm-$i http://127.0.0.1:$port (pid $(instance_pid "$i"))"
+}
+
+# Waits for instance i's /health/ready to answer 200 (database reachable, migrations done, not
+# draining; "degraded" without Redis is 200 too). 0: ready; 1: it exited; 2: deadline passed.
+await_ready() {
+  local i=$1 pid port deadline=$((SECONDS + start_timeout))
+  pid=$(instance_pid "$i")
+  port=$(instance_port "$i")
+  while ((SECONDS < deadline)); do
+    alive "$pid" || return 1
+    http_ok "http://127.0.0.1:$port/health/ready" && return 0
+    sleep 0.1
+  done
+  return 2
+}
+
+# Waits until nginx sends requests to instance i again: after a restart nginx may still hold it
+# out of rotation (max_fails/fail_timeout), and the next instance must not go down before. Probes
+# /health through nginx with request ids of our own and reads nginx's access log (JSON lines,
+# flushed every second) for one answered by the instance's address. 0: routed; 1: not in time.
+await_routed() {
+  local i=$1 port log tag n=0 deadline=$((SECONDS + route_timeout))
+  port=$(instance_port "$i")
+  log=$dir/nginx/access.log
+  tag=rr$$x$RANDOM
+  while ((SECONDS < deadline)); do
+    n=$((n + 1))
+    curl -fsS -o /dev/null --max-time 2 -H "X-Request-Id: $tag-$n" "http://127.0.0.1:$nginx_port/health" 2>/dev/null || true
+    # The last address of "upstream" answered (earlier ones were tried and failed over).
+    if grep -F "\"requestId\":\"$tag-" "$log" 2>/dev/null | grep -qE "\"upstream\":\"([^\"]*, )?127\.0\.0\.1:$port\""; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  return 1
+}
+
+# Restarts every instance in turn; stops at the first that does not come back.
+cmd_rolling_restart() {
+  local i rc started=$SECONDS t0 port
+  load_cluster
+  lock_cluster
+  for ((i = 1; i <= n; i++)); do
+    t0=$SECONDS
+    port=$(instance_port "$i")
+    [[ -n "$port" ]] || die "tm-$i has no recorded port"
+    if instance_runs "$i"; then
+      stop_instance "$i"
+    else
+      echo "cluster: tm-$i was not running; starting it" >&2
+    fi
+    launch_instance "$i" "$port"
+    rc=0
+    await_ready "$i" || rc=$?
+    if ((rc != 0)); then
+      write_env
+      instance_failed "$i" "$([[ $rc == 1 ]] && echo exited || echo "was not ready (/health/ready) within ${start_timeout}s")"
+      die "rolling restart stopped at tm-$i; tm-$((i + 1))..tm-$n were not restarted"
+    fi
+    write_env
+    if ! await_routed "$i"; then
+      die "rolling restart stopped: nginx did not route to tm-$i within ${route_timeout}s (see $dir/nginx/error.log)"
+    fi
+    say "tm-$i restarted http://127.0.0.1:$port (pid $(instance_pid "$i")) in $((SECONDS - t0)) s"
+  done
+  say "rolling restart of $n instances done in $((SECONDS - started)) s"
+}
+
+# True when Redis on port answers PING within timeout seconds.
+redis_answers() {
+  local port=$1 deadline=$((SECONDS + $2))
+  while ((SECONDS < deadline)); do
+    [[ $(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null) == "PONG" ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# Stops Redis and starts it again on the same port (an empty Redis: no persistence, as at start).
+cmd_restart_redis() {
+  local port pid deadline
+  load_cluster
+  lock_cluster
+  port=${redis_url##*:}
+  port=${port%%/*}
+  [[ "$port" =~ ^[0-9]+$ ]] || die "cannot read Redis' port from $redis_url"
+  pid=$(cat "$dir/redis/redis.pid" 2>/dev/null || true)
+  tm_redis_stop "$dir/redis"
+  [[ -z "$pid" ]] || wait_gone "$pid" 10 || die "Redis (pid $pid) did not stop"
+  say "Redis stopped (pid ${pid:--})"
+  # Each attempt gets 5 s to answer PING (a port still held by the old process fails the bind).
+  deadline=$((SECONDS + start_timeout))
+  while true; do
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
+      --dir "$dir/redis" --pidfile "$dir/redis/redis.pid" --logfile "$dir/redis/redis.log" --maxclients 20000 \
+      >/dev/null 9>&- || true
+    if redis_answers "$port" 5; then break; fi
+    tm_redis_stop "$dir/redis" # whatever half started
+    if ((SECONDS >= deadline)); then
+      tail -n 10 "$dir/redis/redis.log" >&2 || true
+      die "Redis did not start again on port $port"
+    fi
+  done
+  write_env
+  say "Redis      redis://127.0.0.1:$port (pid $(cat "$dir/redis/redis.pid")) started again"
 }
 
 # --- everything ------------------------------------------------------------------------------------
@@ -466,6 +578,8 @@ status) cmd_status ;;
 restart-instance) cmd_restart_instance "${2:-}" ;;
 start-instance) cmd_start_instance "${2:-}" ;;
 kill-instance) cmd_kill_instance "${2:-}" ;;
+rolling-restart) cmd_rolling_restart ;;
+restart-redis) cmd_restart_redis ;;
 -h | --help | help) usage ;;
 *) usage ;;
 esac
