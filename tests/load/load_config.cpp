@@ -64,6 +64,48 @@ Status readOptional(const QCommandLineParser &p, const QString &name, double lo,
 
 } // namespace
 
+QString toString(Scenario s)
+{
+    switch (s) {
+    case Scenario::None:
+        return QStringLiteral("none");
+    case Scenario::Ramp:
+        return QStringLiteral("ramp");
+    case Scenario::Burst:
+        return QStringLiteral("burst");
+    case Scenario::Sustained:
+        return QStringLiteral("sustained");
+    }
+    return {};
+}
+
+QList<LoadStage> scenarioStages(Scenario s, int users, double rate, double factor)
+{
+    QList<LoadStage> stages;
+    const auto step = [&](const QString &name, int n, double seconds, int concurrency) {
+        n = std::max(1, n);
+        stages.append(LoadStage {name, n, rate * double(n) / double(std::max(1, users)),
+                                 std::max(0.5, seconds * factor), concurrency});
+    };
+    switch (s) {
+    case Scenario::None:
+        break;
+    case Scenario::Ramp:
+        // 100 -> 500 -> 1000 for the spec's 1000 users: a tenth, a half, all of them.
+        step(QStringLiteral("ramp-%1").arg(std::max(1, users / 10)), users / 10, 180, 64);
+        step(QStringLiteral("ramp-%1").arg(std::max(1, users / 2)), users / 2, 180, 64);
+        step(QStringLiteral("ramp-%1").arg(users), users, 180, 64);
+        break;
+    case Scenario::Burst:
+        step(QStringLiteral("burst-0-%1").arg(users), users, 120, std::max(64, users));
+        break;
+    case Scenario::Sustained:
+        step(QStringLiteral("sustained-%1").arg(users), users, 600, 64);
+        break;
+    }
+    return stages;
+}
+
 QUrl LoadConfig::wsUrl() const
 {
     QUrl u = baseUrl;
@@ -126,6 +168,22 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
     opt("max-out-of-order", "N", "Fail when more than N events arrived after a later one (default 0).");
     opt("max-rss-per-conn-kb", "KB", "Idle mode: fail when the server grew by more than KB per connection.");
     opt("max-run", "S", "Hard cap on the whole run, seeding included (default 1200, at most 7200).");
+    opt("scenario", "NAME",
+        "ramp (users/10 -> users/2 -> users, default 1000 users, 180 s each), burst (0 -> users at once, "
+        "default 500, then 120 s) or sustained (default 1000 users, 600 s); the rate (default 0.2 msg/s "
+        "per user at the top) follows the connected users. Replaces --duration and --warmup.");
+    opt("duration-factor", "F", "Scenario durations times F (default 1 = the spec's time; 0.1 for a smoke run).");
+    opt("fault-command", "CMD",
+        "Run CMD (/bin/sh -c) during the send phase, e.g. 'cluster.sh kill-instance 2'; sending goes on "
+        "until it ended plus --fault-tail. A non-zero exit fails the run.");
+    opt("fault-at", "S", "Seconds after sending started to run --fault-command (default 2).");
+    opt("fault-tail", "S", "Seconds of sending after --fault-command ended (default 3).");
+    opt("verify-db", "URL",
+        "After the drain, check every connection's received seqs and every ack against this PostgreSQL "
+        "database (postgres://..., loopback): zero missing, phantom, unacknowledged-but-stored or "
+        "duplicated messages, no seq holes.");
+    opt("rest-rate", "REQ/S", "REST requests per second over the route mix (rooms, history, tasks); default 0.");
+    opt("plot", "FILE", "Write a PNG of latency percentiles and throughput over time (needs gnuplot).");
     p.addOption(QCommandLineOption(QStringLiteral("quiet"), QStringLiteral("No progress lines.")));
     p.addOption(
         QCommandLineOption(QStringLiteral("result-line"),
@@ -175,8 +233,47 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
     check(readInt(p, QStringLiteral("max-out-of-order"), 0, std::numeric_limits<qint64>::max(), c.maxOutOfOrder));
     check(readOptional(p, QStringLiteral("max-rss-per-conn-kb"), 0, 1e9, c.maxRssPerConnectionKb));
     check(readNumber(p, QStringLiteral("max-run"), 1, kMaxRunSecondsCap, c.maxRunSeconds));
+    check(readNumber(p, QStringLiteral("duration-factor"), 0.001, 10, c.durationFactor));
+    check(readNumber(p, QStringLiteral("fault-at"), 0, 3600, c.faultAtSeconds));
+    check(readNumber(p, QStringLiteral("fault-tail"), 0, 600, c.faultTailSeconds));
+    check(readNumber(p, QStringLiteral("rest-rate"), 0, 100000, c.restRate));
     if (e)
         return *e;
+    if (p.isSet(QStringLiteral("scenario"))) {
+        const QString name = p.value(QStringLiteral("scenario"));
+        for (Scenario s : {Scenario::Ramp, Scenario::Burst, Scenario::Sustained}) {
+            if (name == toString(s))
+                c.scenario = s;
+        }
+        if (c.scenario == Scenario::None)
+            return badOption(QStringLiteral("scenario"),
+                             QStringLiteral("expected ramp, burst or sustained, got '%1'").arg(name));
+        if (c.idleMode())
+            return badOption(QStringLiteral("scenario"), QStringLiteral("not with --idle"));
+        if (!p.isSet(QStringLiteral("users")))
+            c.users = c.scenario == Scenario::Burst ? 500 : 1000;
+        if (!p.isSet(QStringLiteral("rate")))
+            c.rate = 0.2 * c.users;
+        c.stages = scenarioStages(c.scenario, c.users, c.rate, c.durationFactor);
+        c.warmupSeconds = 0;
+        c.durationSeconds = 0;
+        for (const LoadStage &st : std::as_const(c.stages))
+            c.durationSeconds += st.seconds;
+    } else if (p.isSet(QStringLiteral("duration-factor"))) {
+        return badOption(QStringLiteral("duration-factor"), QStringLiteral("only with --scenario"));
+    }
+    c.faultCommand = p.value(QStringLiteral("fault-command"));
+    if (c.hasFault() && c.idleMode())
+        return badOption(QStringLiteral("fault-command"), QStringLiteral("not with --idle"));
+    if (c.hasFault() && c.faultAtSeconds >= c.warmupSeconds + c.durationSeconds)
+        return badOption(QStringLiteral("fault-at"),
+                         QStringLiteral("%1 s is not within the %2 s of sending")
+                             .arg(c.faultAtSeconds)
+                             .arg(c.warmupSeconds + c.durationSeconds));
+    c.verifyDbUrl = p.value(QStringLiteral("verify-db"));
+    if (!c.verifyDbUrl.isEmpty() && c.idleMode())
+        return badOption(QStringLiteral("verify-db"), QStringLiteral("not with --idle"));
+    c.plotFile = p.value(QStringLiteral("plot"));
     // Idle mode without --users: one user per connection.
     if (c.idleMode() && !p.isSet(QStringLiteral("users")))
         c.users = c.idleConnections;

@@ -14,6 +14,23 @@
 
 namespace taskmaster::load {
 
+// One step of a scenario: from its start, `users` connections (the first ones; more are opened
+// when the step begins) and `rate` messages per second in total, for `seconds`.
+struct LoadStage {
+    QString name;
+    int users = 0;
+    double rate = 0;
+    double seconds = 0;
+    int connectConcurrency = 64; // handshakes in flight while this step opens its connections
+    friend bool operator==(const LoadStage &, const LoadStage &) = default;
+};
+
+// The scenarios of issue 6 (durations at --duration-factor 1, "the spec's time"):
+//   ramp       100 -> 500 -> 1000 users, 180 s each, the rate following the users
+//   burst      0 -> 500 users at once (every handshake in flight together), then 120 s of sending
+//   sustained  1000 users at the full rate for 600 s
+enum class Scenario { None, Ramp, Burst, Sustained };
+
 struct LoadConfig {
     QUrl baseUrl {QStringLiteral("http://127.0.0.1:8080")}; // REST base; the WebSocket is <base>/ws
     int threads = 2; // event-loop worker threads holding the simulated users
@@ -43,16 +60,44 @@ struct LoadConfig {
     std::optional<double> maxRssPerConnectionKb; // idle mode
     double maxRunSeconds = 1200; // hard cap on the whole run, seeding included; the process ends itself
 
+    // Scenario mode: the send phase is `stages` (users connect as their step begins), with no
+    // warm-up; --users, --rate and --duration-factor shape the steps.
+    Scenario scenario = Scenario::None;
+    double durationFactor = 1;
+    QList<LoadStage> stages;
+
+    // A fault injected during the send phase: `faultCommand` runs (/bin/sh -c) `faultAtSeconds`
+    // after sending started; sending goes on until it has ended and at least `faultTailSeconds`
+    // more, and past the measured window if need be. Its exit status must be 0.
+    QString faultCommand;
+    double faultAtSeconds = 2;
+    double faultTailSeconds = 3;
+    // The exact check against PostgreSQL (db_verify.h): every connection's stream of every
+    // channel against the stored events, acks against the stored messages.
+    QString verifyDbUrl;
+
+    // REST traffic next to the WebSocket load: requests per second over the route mix of
+    // rest_load.h (rooms, history, tasks), open loop; 0: none.
+    double restRate = 0;
+    // A PNG of latency percentiles and throughput over time (gnuplot).
+    QString plotFile;
+
     [[nodiscard]] QUrl wsUrl() const; // ws://host:port/ws
     [[nodiscard]] bool idleMode() const { return idleConnections > 0; }
     // Connections the run opens: idleConnections in idle mode, else users.
     [[nodiscard]] int connections() const { return idleMode() ? idleConnections : users; }
+    [[nodiscard]] bool hasFault() const { return !faultCommand.isEmpty(); }
+    [[nodiscard]] bool scenarioMode() const { return scenario != Scenario::None; }
 };
 
 // Highest values accepted, whatever the command line says.
 inline constexpr double kMaxRunSecondsCap = 7200;
 inline constexpr int kMaxConnections = 60000;
 inline constexpr int kMaxThreads = 64;
+
+[[nodiscard]] QString toString(Scenario s);
+// The steps of a scenario for `users` (the top), total `rate` at the top and the factor.
+[[nodiscard]] QList<LoadStage> scenarioStages(Scenario s, int users, double rate, double factor);
 
 // True for http://127.x.y.z, http://[::1] and http://localhost: the only targets tm-load loads.
 [[nodiscard]] bool isLoopbackTarget(const QUrl &url);

@@ -1,6 +1,10 @@
 #include "tests/load/load_report.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
+#include <QProcess>
+#include <QSaveFile>
 #include <QTextStream>
 
 #include <algorithm>
@@ -153,6 +157,38 @@ QStringList RunReport::failures() const
         f << QStringLiteral("%1 events out of order (allowed %2)").arg(counters.outOfOrder).arg(config.maxOutOfOrder);
     if (counters.undecodable > 0)
         f << QStringLiteral("%1 frames could not be decoded").arg(counters.undecodable);
+    if (config.hasFault()) {
+        if (!fault.started)
+            f << QStringLiteral("the fault command did not run");
+        else if (fault.endedAt < 0)
+            f << QStringLiteral("the fault command did not end");
+        else if (fault.exitCode != 0)
+            f << QStringLiteral("the fault command exited with %1").arg(fault.exitCode);
+    }
+    if (!config.verifyDbUrl.isEmpty()) {
+        const DbVerification &v = verification;
+        const MessageCheck &m = v.messages;
+        if (!v.ran)
+            f << QStringLiteral("database check did not run: %1").arg(v.error);
+        if (v.ran && v.missing > 0)
+            f << QStringLiteral("database check: %1 stored events never reached a connection that should have "
+                                "them")
+                     .arg(v.missing);
+        if (v.ran && v.phantom > 0)
+            f << QStringLiteral("database check: %1 received events are not in the database").arg(v.phantom);
+        if (v.ran && v.seqHoles > 0)
+            f << QStringLiteral("database check: %1 holes in channel seqs").arg(v.seqHoles);
+        if (v.ran && m.ackedMissing + m.ackMismatch + m.ackedTwiceDifferently > 0)
+            f << QStringLiteral("database check: acknowledged messages not stored as acknowledged (%1 missing, %2 "
+                                "different, %3 acknowledged twice differently)")
+                     .arg(m.ackedMissing)
+                     .arg(m.ackMismatch)
+                     .arg(m.ackedTwiceDifferently);
+        if (v.ran && m.storedNotAcked > 0)
+            f << QStringLiteral("database check: %1 stored messages were never acknowledged").arg(m.storedNotAcked);
+        if (v.ran && m.storedTwice > 0)
+            f << QStringLiteral("database check: %1 messages stored twice for one clientId").arg(m.storedTwice);
+    }
     const bool expectSamples = !config.idleMode() && config.rate > 0 && config.roomSize > 1;
     if ((config.maxP95Ms || config.maxP99Ms) && expectSamples && delivery.count == 0)
         f << QStringLiteral("no delivery latency was measured");
@@ -218,11 +254,40 @@ QString RunReport::table() const
             t << ' ' << it.key() << 'x' << it.value();
     }
     t << '\n';
+    if (!c.welcomesByInstance.isEmpty()) {
+        t << "instances    welcomes";
+        for (auto it = c.welcomesByInstance.cbegin(); it != c.welcomesByInstance.cend(); ++it)
+            t << ' ' << it.key() << ' ' << it.value();
+        t << '\n';
+    }
     for (qsizetype i = 0; i < std::min<qsizetype>(lostDetails.size(), 5); ++i) {
         const LostDetail &d = lostDetails.at(i);
         t << "lost         connection " << d.connection << " (user " << d.userId << ") " << d.channel.toString()
           << ": welcome seq " << d.start << ", contiguous to " << d.contiguous << ", last " << d.last << ", final "
           << d.finalSeq << ", missing " << rangesText(d.missing) << '\n';
+    }
+    if (fault.started) {
+        t << "fault        '" << config.faultCommand << "' at " << num(fault.startedAt, 1) << " s, ";
+        if (fault.endedAt >= 0)
+            t << "ended at " << num(fault.endedAt, 1) << " s with exit status " << fault.exitCode << '\n';
+        else
+            t << "still running at the end\n";
+    }
+    if (verification.ran) {
+        const DbVerification &v = verification;
+        const MessageCheck &m = v.messages;
+        t << "database     " << v.channels << " channels, " << v.dbEvents << " events, seq holes " << v.seqHoles << "; "
+          << v.streams << " streams: expected " << v.expected << ", missing " << v.missing << ", phantom " << v.phantom
+          << '\n';
+        t << "             messages of the run: acknowledged " << m.acked << ", stored " << m.stored
+          << ", acknowledged but not stored " << m.ackedMissing << ", stored differently " << m.ackMismatch
+          << ", stored but not acknowledged " << m.storedNotAcked << ", stored twice " << m.storedTwice << '\n';
+        for (const QString &e : v.examples.mid(0, 5))
+            t << "             " << e << '\n';
+        for (const QString &e : m.examples.mid(0, 5))
+            t << "             " << e << '\n';
+    } else if (!config.verifyDbUrl.isEmpty()) {
+        t << "database     check did not run: " << verification.error << '\n';
     }
     if (!config.idleMode()) {
         t << '\n';
@@ -237,6 +302,55 @@ QString RunReport::table() const
                  .arg(QStringLiteral("mean"), 8);
         t << latencyRow(QStringLiteral("delivery"), delivery);
         t << latencyRow(QStringLiteral("ack"), ack);
+        t << latencyRow(QStringLiteral("connect"), connect);
+    }
+    if (!stages.isEmpty()) {
+        t << '\n';
+        t << QStringLiteral("%1 %2 %3 %4 %5 %6 %7 %8 %9 %10\n")
+                 .arg(QStringLiteral("step"), -16)
+                 .arg(QStringLiteral("users"), 6)
+                 .arg(QStringLiteral("msg/s"), 8)
+                 .arg(QStringLiteral("from s"), 7)
+                 .arg(QStringLiteral("sent"), 8)
+                 .arg(QStringLiteral("p50"), 8)
+                 .arg(QStringLiteral("p95"), 8)
+                 .arg(QStringLiteral("p99"), 8)
+                 .arg(QStringLiteral("max"), 8)
+                 .arg(QStringLiteral("conn p95"), 9);
+        for (const StageReport &st : stages) {
+            t << QStringLiteral("%1 %2 %3 %4 %5 %6 %7 %8 %9 %10\n")
+                     .arg(st.stage.name, -16)
+                     .arg(st.stage.users, 6)
+                     .arg(num(st.stage.rate, 1), 8)
+                     .arg(num(st.fromSeconds, 1), 7)
+                     .arg(st.sent, 8)
+                     .arg(num(st.delivery.p50Ms), 8)
+                     .arg(num(st.delivery.p95Ms), 8)
+                     .arg(num(st.delivery.p99Ms), 8)
+                     .arg(num(st.delivery.maxMs), 8)
+                     .arg(num(st.connect.p95Ms), 9);
+        }
+    }
+    if (!rest.isEmpty()) {
+        t << '\n';
+        t << QStringLiteral("%1 %2 %3 %4 %5 %6 %7\n")
+                 .arg(QStringLiteral("REST route"), -34)
+                 .arg(QStringLiteral("requests"), 9)
+                 .arg(QStringLiteral("errors"), 7)
+                 .arg(QStringLiteral("p50"), 8)
+                 .arg(QStringLiteral("p95"), 8)
+                 .arg(QStringLiteral("p99"), 8)
+                 .arg(QStringLiteral("max"), 8);
+        for (const RestRouteReport &r : rest) {
+            t << QStringLiteral("%1 %2 %3 %4 %5 %6 %7\n")
+                     .arg(r.route, -34)
+                     .arg(r.requests, 9)
+                     .arg(r.errors, 7)
+                     .arg(num(r.latency.p50Ms), 8)
+                     .arg(num(r.latency.p95Ms), 8)
+                     .arg(num(r.latency.p99Ms), 8)
+                     .arg(num(r.latency.maxMs), 8);
+        }
     }
     t << '\n';
     t << QStringLiteral("%1 %2 %3 %4 %5 %6\n")
@@ -304,6 +418,13 @@ QString RunReport::resultLine() const
     add("serverCpu", cpuKnown ? num(serverCpu, 1) : QStringLiteral("-1"));
     add("loadCpu", selfCpu ? num(*selfCpu, 1) : QStringLiteral("-1"));
     add("kbPerConn", kb ? num(*kb, 1) : QStringLiteral("-1"));
+    add("connectP95", num(connect.p95Ms));
+    add("reconnects", QString::number(c.reconnects));
+    add("dbChecked", verification.ran ? QStringLiteral("1") : QStringLiteral("0"));
+    add("dbMissing", QString::number(verification.missing));
+    add("dbPhantom", QString::number(verification.phantom));
+    add("dbProblems", QString::number(verification.problems()));
+    add("faultExit", fault.started ? QString::number(fault.exitCode) : QStringLiteral("-1"));
     add("exit", QString::number(exitStatus()));
     return QStringLiteral("RESULT ") + f.join(QLatin1Char(' '));
 }
@@ -314,6 +435,9 @@ QJsonObject RunReport::toJson() const
     QJsonObject closeCodes;
     for (auto it = c.closeCodes.cbegin(); it != c.closeCodes.cend(); ++it)
         closeCodes.insert(QString::number(it.key()), it.value());
+    QJsonObject welcomes;
+    for (auto it = c.welcomesByInstance.cbegin(); it != c.welcomesByInstance.cend(); ++it)
+        welcomes.insert(it.key(), it.value());
     QJsonArray serverList;
     for (const ProcessSeries &p : servers)
         serverList.append(seriesJson(p));
@@ -327,7 +451,10 @@ QJsonObject RunReport::toJson() const
                                          {QStringLiteral("p95"), p.latency.p95Ms},
                                          {QStringLiteral("p99"), p.latency.p99Ms},
                                          {QStringLiteral("max"), p.latency.maxMs},
-                                         {QStringLiteral("errors"), p.errors}});
+                                         {QStringLiteral("errors"), p.errors},
+                                         {QStringLiteral("restPerSecond"), p.restPerSecond},
+                                         {QStringLiteral("restP95"), p.restP95Ms},
+                                         {QStringLiteral("restErrors"), p.restErrors}});
     QJsonArray lostList;
     for (const LostDetail &d : lostDetails)
         lostList.append(lostJson(d));
@@ -338,6 +465,50 @@ QJsonObject RunReport::toJson() const
     for (qint64 pid : config.serverPids)
         pids.append(pid);
     const auto kb = kbPerConnection();
+    QJsonArray stageList;
+    for (const StageReport &st : stages)
+        stageList.append(QJsonObject {{QStringLiteral("name"), st.stage.name},
+                                      {QStringLiteral("users"), st.stage.users},
+                                      {QStringLiteral("rate"), st.stage.rate},
+                                      {QStringLiteral("seconds"), st.stage.seconds},
+                                      {QStringLiteral("from"), st.fromSeconds},
+                                      {QStringLiteral("sent"), st.sent},
+                                      {QStringLiteral("delivery"), summaryJson(st.delivery)},
+                                      {QStringLiteral("connect"), summaryJson(st.connect)}});
+    QJsonArray restList;
+    for (const RestRouteReport &r : rest) {
+        QJsonObject statuses;
+        for (auto it = r.statuses.cbegin(); it != r.statuses.cend(); ++it)
+            statuses.insert(QString::number(it.key()), it.value());
+        restList.append(
+            QJsonObject {{QStringLiteral("route"), r.route},
+                         {QStringLiteral("requests"), r.requests},
+                         {QStringLiteral("errors"), r.errors},
+                         {QStringLiteral("errorRate"), r.requests > 0 ? double(r.errors) / double(r.requests) : 0.0},
+                         {QStringLiteral("perSecond"), restSeconds > 0 ? double(r.requests) / restSeconds : 0.0},
+                         {QStringLiteral("statuses"), statuses},
+                         {QStringLiteral("latencyMs"), summaryJson(r.latency)}});
+    }
+    const DbVerification &v = verification;
+    const QJsonObject verifyJson {
+        {QStringLiteral("ran"), v.ran},
+        {QStringLiteral("error"), v.error},
+        {QStringLiteral("channels"), v.channels},
+        {QStringLiteral("dbEvents"), v.dbEvents},
+        {QStringLiteral("seqHoles"), v.seqHoles},
+        {QStringLiteral("streams"), v.streams},
+        {QStringLiteral("expected"), v.expected},
+        {QStringLiteral("missing"), v.missing},
+        {QStringLiteral("phantom"), v.phantom},
+        {QStringLiteral("acked"), v.messages.acked},
+        {QStringLiteral("stored"), v.messages.stored},
+        {QStringLiteral("ackedMissing"), v.messages.ackedMissing},
+        {QStringLiteral("ackMismatch"), v.messages.ackMismatch},
+        {QStringLiteral("ackedTwiceDifferently"), v.messages.ackedTwiceDifferently},
+        {QStringLiteral("storedNotAcked"), v.messages.storedNotAcked},
+        {QStringLiteral("storedTwice"), v.messages.storedTwice},
+        {QStringLiteral("problems"), v.problems()},
+        {QStringLiteral("examples"), QJsonArray::fromStringList(v.examples + v.messages.examples)}};
     return QJsonObject {
         {QStringLiteral("tool"), QStringLiteral("tm-load")},
         {QStringLiteral("format"), 1},
@@ -394,9 +565,12 @@ QJsonObject RunReport::toJson() const
                       {QStringLiteral("reconnects"), c.reconnects},
                       {QStringLiteral("resumedEvents"), c.resumedEvents},
                       {QStringLiteral("resyncs"), c.resyncs},
-                      {QStringLiteral("closeCodes"), closeCodes}}},
+                      {QStringLiteral("closeCodes"), closeCodes},
+                      {QStringLiteral("welcomesByInstance"), welcomes}}},
         {QStringLiteral("latencyMs"),
-         QJsonObject {{QStringLiteral("delivery"), summaryJson(delivery)}, {QStringLiteral("ack"), summaryJson(ack)}}},
+         QJsonObject {{QStringLiteral("delivery"), summaryJson(delivery)},
+                      {QStringLiteral("ack"), summaryJson(ack)},
+                      {QStringLiteral("connect"), summaryJson(connect)}}},
         {QStringLiteral("servers"), serverList},
         {QStringLiteral("self"), seriesJson(self)},
         {QStringLiteral("idle"),
@@ -406,6 +580,18 @@ QJsonObject RunReport::toJson() const
                           {QStringLiteral("rssAfterBytes"), idleRssAfterBytes},
                           {QStringLiteral("kbPerConnection"), kb ? QJsonValue(*kb) : QJsonValue(QJsonValue::Null)}})
                            : QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("scenario"), toString(config.scenario)},
+        {QStringLiteral("stages"), stageList},
+        {QStringLiteral("fault"),
+         config.hasFault() ? QJsonValue(QJsonObject {{QStringLiteral("command"), config.faultCommand},
+                                                     {QStringLiteral("started"), fault.started},
+                                                     {QStringLiteral("startedAt"), fault.startedAt},
+                                                     {QStringLiteral("endedAt"), fault.endedAt},
+                                                     {QStringLiteral("exitCode"), fault.exitCode},
+                                                     {QStringLiteral("output"), fault.output}})
+                           : QJsonValue(QJsonValue::Null)},
+        {QStringLiteral("verification"), config.verifyDbUrl.isEmpty() ? QJsonValue(QJsonValue::Null) : verifyJson},
+        {QStringLiteral("rest"), restList},
         {QStringLiteral("timeline"), timelineList},
         {QStringLiteral("lostDetails"), lostList},
         {QStringLiteral("result"),
@@ -413,6 +599,98 @@ QJsonObject RunReport::toJson() const
                       {QStringLiteral("exitStatus"), exitStatus()},
                       {QStringLiteral("failures"), failureList}}},
     };
+}
+
+} // namespace taskmaster::load
+
+namespace taskmaster::load {
+
+Status writePlot(const RunReport &report, const QString &pngFile)
+{
+    const QFileInfo png(pngFile);
+    const QString dataFile = png.dir().filePath(png.completeBaseName() + QStringLiteral(".dat"));
+    {
+        QSaveFile f(dataFile);
+        if (!f.open(QIODevice::WriteOnly))
+            return Error::badRequest(QStringLiteral("cannot write %1: %2").arg(dataFile, f.errorString()));
+        QTextStream t(&f);
+        t << "# t p50 p95 p99 max sent/s delivered/s connected rest/s restP95\n";
+        for (const TimelinePoint &p : report.timeline) {
+            t << num(p.atSeconds, 3) << ' ' << num(p.latency.p50Ms, 3) << ' ' << num(p.latency.p95Ms, 3) << ' '
+              << num(p.latency.p99Ms, 3) << ' ' << num(p.latency.maxMs, 3) << ' ' << num(p.sentPerSecond, 1) << ' '
+              << num(p.deliveredPerSecond, 1) << ' ' << p.connected << ' ' << num(p.restPerSecond, 1) << ' '
+              << num(p.restP95Ms, 3) << '\n';
+        }
+        t.flush();
+        if (!f.commit())
+            return Error::badRequest(QStringLiteral("cannot write %1: %2").arg(dataFile, f.errorString()));
+    }
+    const auto quoted = [](QString s) -> QString {
+        return QLatin1Char('"') + s.replace(QLatin1Char('"'), QLatin1Char('\'')) + QLatin1Char('"');
+    };
+    QString title = QStringLiteral("tm-load %1: %2 users, %3 msg/s")
+                        .arg(report.runId)
+                        .arg(report.config.users)
+                        .arg(report.config.rate);
+    if (report.config.scenarioMode())
+        title += QStringLiteral(", scenario %1").arg(toString(report.config.scenario));
+    if (!report.config.label.isEmpty())
+        title += QStringLiteral(" (%1)").arg(report.config.label);
+    QString marks;
+    if (report.fault.started) {
+        marks += QStringLiteral("set arrow from %1, graph 0 to %1, graph 1 nohead dt 2 lc rgb 'red'\n")
+                     .arg(report.fault.startedAt);
+        if (report.fault.endedAt >= 0)
+            marks += QStringLiteral("set arrow from %1, graph 0 to %1, graph 1 nohead dt 2 lc rgb 'dark-green'\n")
+                         .arg(report.fault.endedAt);
+    }
+    for (const StageReport &st : report.stages)
+        marks += QStringLiteral("set arrow from %1, graph 0 to %1, graph 1 nohead dt 3 lc rgb 'gray40'\n")
+                     .arg(st.fromSeconds);
+    const bool rest = !report.rest.isEmpty();
+    const QString script
+        = QStringLiteral(
+              "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) { set terminal pngcairo size 1200,800 font ',10' } "
+              "else { set terminal png size 1200,800 }\n"
+              "set output %1\n"
+              "set multiplot layout 2,1 title %2\n"
+              "set grid\n"
+              "set key top left\n"
+              "set xlabel 'seconds since sending started'\n"
+              "%3"
+              "set ylabel 'delivery latency (ms)'\n"
+              "set logscale y\n"
+              "plot %4 using 1:($2>0?$2:1/0) with lines lw 2 title 'p50', '' using 1:($3>0?$3:1/0) with lines lw 2 "
+              "title "
+              "'p95', '' using 1:($4>0?$4:1/0) with lines lw 2 title 'p99', '' using 1:($5>0?$5:1/0) with points pt 7 "
+              "ps "
+              "0.4 title 'max'%5\n"
+              "unset logscale y\n"
+              "set ylabel 'per second'\n"
+              "set y2label 'connections'\n"
+              "set y2tics\n"
+              "set ytics nomirror\n"
+              "plot %4 using 1:6 with lines lw 2 title 'messages sent/s', '' using 1:7 with lines lw 2 title 'events "
+              "delivered/s', '' using 1:8 axes x1y2 with lines dt 2 title 'connections'%6\n"
+              "unset multiplot\n")
+              .arg(quoted(pngFile), quoted(title), marks, quoted(dataFile),
+                   rest ? QStringLiteral(", '' using 1:($10>0?$10:1/0) with lines dt 4 title 'REST p95'") : QString(),
+                   rest ? QStringLiteral(", '' using 1:9 with lines title 'REST requests/s'") : QString());
+    QProcess gnuplot;
+    gnuplot.setProcessChannelMode(QProcess::MergedChannels);
+    gnuplot.start(QStringLiteral("gnuplot"), QStringList {});
+    if (!gnuplot.waitForStarted(10000))
+        return Error {
+            ErrorCode::Unavailable,
+            QStringLiteral("--plot needs gnuplot (Debian package gnuplot-nox): %1").arg(gnuplot.errorString()),
+            {}};
+    gnuplot.write(script.toUtf8());
+    gnuplot.closeWriteChannel();
+    if (!gnuplot.waitForFinished(60000) || gnuplot.exitCode() != 0)
+        return Error {ErrorCode::Unavailable,
+                      QStringLiteral("gnuplot failed: %1").arg(QString::fromUtf8(gnuplot.readAll().right(500))),
+                      {}};
+    return std::nullopt;
 }
 
 } // namespace taskmaster::load

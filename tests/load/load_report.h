@@ -4,8 +4,10 @@
 // Thread: main.
 #pragma once
 
+#include "tests/load/db_verify.h"
 #include "tests/load/load_config.h"
 #include "tests/load/load_stats.h"
+#include "tests/load/rest_load.h"
 
 #include <QDateTime>
 #include <QJsonObject>
@@ -35,6 +37,32 @@ struct ProcessSeries {
     [[nodiscard]] std::optional<double> loadCpuPercent() const;
 };
 
+// One step of a scenario as it went.
+struct StageReport {
+    LoadStage stage;
+    double fromSeconds = 0; // since sending started
+    qint64 sent = 0;
+    LatencySamples::Summary delivery; // of the messages sent in the step
+    LatencySamples::Summary connect; // of the connections opened in the step
+};
+
+// The injected fault (--fault-command).
+struct FaultReport {
+    bool started = false;
+    double startedAt = 0; // seconds since sending started
+    double endedAt = -1; // -1: still running when the run ended (killed then)
+    int exitCode = -1;
+    QString output; // its last lines
+};
+
+struct RestRouteReport {
+    QString route;
+    qint64 requests = 0;
+    qint64 errors = 0;
+    QMap<int, qint64> statuses;
+    LatencySamples::Summary latency;
+};
+
 struct RunReport {
     LoadConfig config;
     QString runId;
@@ -50,6 +78,12 @@ struct RunReport {
     Counters counters;
     LatencySamples::Summary delivery;
     LatencySamples::Summary ack;
+    LatencySamples::Summary connect; // first attempt to first welcome
+    QList<StageReport> stages;
+    FaultReport fault;
+    DbVerification verification;
+    QList<RestRouteReport> rest;
+    double restSeconds = 0; // how long the REST mix ran
     QList<TimelinePoint> timeline;
     QList<LostDetail> lostDetails; // the first few channels with losses
     QList<ProcessSeries> servers;
@@ -74,5 +108,9 @@ struct RunReport {
     [[nodiscard]] QString resultLine() const;
     [[nodiscard]] QJsonObject toJson() const;
 };
+
+// Draws the timeline (latency p50/p95/p99 and max, messages sent and delivered per second,
+// connections, REST requests per second) into a PNG with gnuplot; the data file sits beside it.
+[[nodiscard]] Status writePlot(const RunReport &report, const QString &pngFile);
 
 } // namespace taskmaster::load

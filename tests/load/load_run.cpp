@@ -4,6 +4,7 @@
 #include "tests/load/event_wait.h"
 
 #include <QCoreApplication>
+#include <QProcess>
 #include <QRandomGenerator>
 #include <QTextStream>
 #include <QThread>
@@ -55,6 +56,13 @@ RunReport LoadRun::run()
     for (qint64 pid : std::as_const(m_config.serverPids))
         m_report.servers.append(ProcessSeries {pid, false, {}, {}, {}, {}, {}});
 
+    if (!m_config.verifyDbUrl.isEmpty()) {
+        m_db = std::make_unique<DbReader>();
+        if (const Status e = m_db->open(m_config.verifyDbUrl)) {
+            m_report.setupError = e->message;
+            return m_report;
+        }
+    }
     if (const Status e = seed()) {
         m_report.setupError = e->message;
         m_report.aborted = m_deadline.hasExpired();
@@ -66,7 +74,8 @@ RunReport LoadRun::run()
     sampleProcesses(Mark::Start);
     startWorkers();
     const double connectStart = elapsedSeconds();
-    connectAll();
+    if (!m_config.scenarioMode()) // a scenario opens its connections step by step while sending
+        connectAll();
     m_report.connectSeconds = elapsedSeconds() - connectStart;
     if (m_config.idleMode())
         idlePhase();
@@ -113,6 +122,12 @@ Status LoadRun::seed()
         if (const Status e = save())
             return e;
         m_report.rooms = int(m_seed.rooms.value(m_config.roomSize).size());
+        if (m_config.restRate > 0) {
+            if (const Status e = seeder.ensureProjects(m_seed, m_config.roomSize, m_deadline))
+                return e;
+            if (const Status e = save())
+                return e;
+        }
     }
     return std::nullopt;
 }
@@ -138,12 +153,182 @@ void LoadRun::startWorkers()
         w.clients = int(specs[std::size_t(t)].size());
         w.worker
             = new LoadWorker(m_config.wsUrl(), std::move(specs[std::size_t(t)]), perThreadHandshakes, m_report.runId);
+        if (m_db)
+            w.worker->recordAcks();
         w.thread = new QThread;
         w.thread->setObjectName(QStringLiteral("tm-load-%1").arg(t));
         w.worker->moveToThread(w.thread);
         w.thread->start();
         m_workers.push_back(w);
     }
+}
+
+double LoadRun::workerRate(std::size_t worker, int users, double rate) const
+{
+    // Connection i lives on worker i % threads: count this worker's among the first `users`.
+    const auto threads = qint64(m_workers.size());
+    const qint64 mine = std::max<qint64>(0, (qint64(users) - qint64(worker) + threads - 1) / threads);
+    return users > 0 ? rate * double(mine) / double(users) : 0;
+}
+
+void LoadRun::startRest()
+{
+    if (m_config.restRate <= 0 || m_config.idleMode())
+        return;
+    m_rest = new RestLoad(m_config.baseUrl, m_seed.users, m_seed.rooms.value(m_config.roomSize),
+                          m_seed.projects.value(m_config.roomSize));
+    m_restThread = new QThread;
+    m_restThread->setObjectName(QStringLiteral("tm-load-rest"));
+    m_rest->moveToThread(m_restThread);
+    m_restThread->start();
+    RestLoad *rest = m_rest;
+    const double rate = m_config.restRate;
+    QMetaObject::invokeMethod(rest, [rest, rate] { rest->start(rate); });
+    m_restStartedAt = elapsedSeconds();
+}
+
+// Stops the schedule, waits (up to 10 s) for the requests in flight and takes the figures.
+void LoadRun::stopRest()
+{
+    if (!m_rest)
+        return;
+    RestLoad *rest = m_rest;
+    callIn(rest, [rest] { rest->stop(); });
+    m_report.restSeconds = elapsedSeconds() - m_restStartedAt;
+    (void)waitUntil(
+        [&] {
+            qint64 n = 0;
+            callIn(rest, [&n, rest] { n = rest->inFlight(); });
+            return n == 0;
+        },
+        QDeadlineTimer(10000), 20);
+    std::array<RouteFigures, kRestRoutes> figures;
+    callIn(rest, [&figures, rest] { figures = rest->take(); });
+    for (int r = 0; r < kRestRoutes; ++r) {
+        RouteFigures &f = figures[std::size_t(r)];
+        if (f.requests == 0)
+            continue;
+        m_report.rest.append(
+            RestRouteReport {routeTemplate(RestRoute(r)), f.requests, f.errors, f.statuses, f.latency.summary()});
+    }
+    callIn(rest, [rest] { delete rest; });
+    m_rest = nullptr;
+    m_restThread->quit();
+    m_restThread->wait();
+    delete m_restThread;
+    m_restThread = nullptr;
+}
+
+void LoadRun::pollFault(qint64 now)
+{
+    if (!m_config.hasFault())
+        return;
+    if (!m_fault && !m_report.fault.started && now >= m_faultAtNs) {
+        m_fault = new QProcess;
+        m_fault->setProcessChannelMode(QProcess::MergedChannels);
+        m_fault->start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), m_config.faultCommand});
+        m_report.fault.started = true;
+        m_report.fault.startedAt = double(now - m_sendStartNs) / 1e9;
+        say(QStringLiteral("tm-load: fault at %1 s: %2")
+                .arg(m_report.fault.startedAt, 0, 'f', 1)
+                .arg(m_config.faultCommand));
+    }
+    if (m_fault && m_fault->state() == QProcess::NotRunning) {
+        m_report.fault.endedAt = double(nowNs() - m_sendStartNs) / 1e9;
+        m_report.fault.exitCode = m_fault->exitStatus() == QProcess::NormalExit ? m_fault->exitCode() : -1;
+        finishFault();
+        m_faultEndNs = nowNs();
+        say(QStringLiteral("tm-load: fault command ended at %1 s with exit status %2")
+                .arg(m_report.fault.endedAt, 0, 'f', 1)
+                .arg(m_report.fault.exitCode));
+    }
+}
+
+// Keeps the command's last lines; a command still running is killed.
+void LoadRun::finishFault()
+{
+    if (!m_fault)
+        return;
+    if (m_fault->state() != QProcess::NotRunning) {
+        m_fault->kill();
+        m_fault->waitForFinished(5000);
+    }
+    const QList<QByteArray> lines = m_fault->readAll().trimmed().split('\n');
+    m_report.fault.output = QString::fromUtf8(lines.mid(std::max<qsizetype>(0, lines.size() - 20)).join('\n'));
+    delete m_fault;
+    m_fault = nullptr;
+}
+
+std::vector<Channel> LoadRun::followedChannels()
+{
+    std::vector<Channel> out;
+    for (const auto &[channel, seq] : finalSeqs())
+        out.push_back(channel);
+    return out;
+}
+
+std::map<Channel, Seq> LoadRun::finalSeqsWithDb()
+{
+    std::map<Channel, Seq> finals = finalSeqs();
+    if (!m_db)
+        return finals;
+    std::vector<Channel> channels;
+    for (const auto &[channel, seq] : finals)
+        channels.push_back(channel);
+    const auto db = m_db->lastSeqs(channels);
+    if (!db) {
+        say(db.error().message);
+        return finals;
+    }
+    for (const auto &[channel, seq] : *db) {
+        Seq &s = finals[channel];
+        s = std::max(s, seq);
+    }
+    return finals;
+}
+
+void LoadRun::verifyWithDb(const std::map<Channel, Seq> &finals)
+{
+    DbVerification &v = m_report.verification;
+    std::vector<Channel> channels;
+    for (const auto &[channel, seq] : finals)
+        channels.push_back(channel);
+    const auto db = m_db->channels(channels);
+    if (!db) {
+        v.error = db.error().message;
+        return;
+    }
+    const auto rows = m_db->runMessages(m_report.runId);
+    if (!rows) {
+        v.error = rows.error().message;
+        return;
+    }
+    v.ran = true;
+    v.channels = qint64(db->size());
+    for (const auto &[channel, truth] : *db) {
+        v.dbEvents += qint64(truth.seqs.size());
+        v.seqHoles += seqHoles(truth);
+    }
+    std::vector<AckRecord> acks;
+    for (Worker &w : m_workers) {
+        LoadWorker *worker = w.worker;
+        DbVerification mine;
+        std::vector<AckRecord> theirs;
+        callIn(worker, [&, worker] {
+            mine = worker->verify(*db);
+            theirs = worker->takeAcks();
+        });
+        v.streams += mine.streams;
+        v.expected += mine.expected;
+        v.missing += mine.missing;
+        v.phantom += mine.phantom;
+        for (const QString &e : std::as_const(mine.examples)) {
+            if (v.examples.size() < 10)
+                v.examples << e;
+        }
+        acks.insert(acks.end(), std::make_move_iterator(theirs.begin()), std::make_move_iterator(theirs.end()));
+    }
+    v.messages = compareMessages(acks, *rows);
 }
 
 void LoadRun::stopWorkers()
@@ -201,6 +386,12 @@ void LoadRun::tick(const QString &phase, bool timeline)
     const double sentRate = double(s.counters.sent - m_lastTickCounters.sent) / dt;
     const double deliveredRate = double(s.counters.delivered - m_lastTickCounters.delivered) / dt;
     const qint64 errors = errorsOf(s.counters);
+    RestSnapshot rest;
+    if (m_rest) {
+        RestLoad *r = m_rest;
+        callIn(r, [&rest, r] { rest = r->snapshot(); });
+        m_restErrors += rest.errors;
+    }
     m_lastTickAt = now;
     m_lastTickCounters = s.counters;
     if (m_config.progress) {
@@ -224,6 +415,11 @@ void LoadRun::tick(const QString &phase, bool timeline)
         p.deliveredPerSecond = deliveredRate;
         p.latency = lat;
         p.errors = errors;
+        p.restPerSecond = double(rest.done) / dt;
+        LatencySamples restWindow;
+        restWindow.merge(std::move(rest.recent));
+        p.restP95Ms = restWindow.summary().p95Ms;
+        p.restErrors = m_restErrors;
         m_report.timeline.append(p);
     }
     sampleProcesses();
@@ -268,34 +464,83 @@ void LoadRun::sendPhase()
     plan.measureFromNs = plan.startNs + qint64(m_config.warmupSeconds * 1e9);
     plan.measureToNs = plan.measureFromNs + qint64(m_config.durationSeconds * 1e9);
     plan.bodyBytes = m_config.bodyBytes;
+    // Scenario steps: their start times, users and rates.
+    const QList<LoadStage> &stages = m_config.stages;
+    std::vector<qint64> stageStarts;
+    qint64 at = plan.startNs;
+    for (const LoadStage &st : stages) {
+        stageStarts.push_back(at);
+        at += qint64(st.seconds * 1e9);
+    }
+    plan.stageStartsNs = stageStarts;
     const int connections = m_config.connections();
-    for (Worker &w : m_workers) {
+    for (std::size_t i = 0; i < m_workers.size(); ++i) {
         SendPlan mine = plan;
-        mine.rate = m_config.rate * double(w.clients) / double(connections);
-        LoadWorker *worker = w.worker;
+        mine.rate = stages.isEmpty() ? m_config.rate * double(m_workers[i].clients) / double(connections)
+                                     : workerRate(i, stages.constFirst().users, stages.constFirst().rate);
+        LoadWorker *worker = m_workers[i].worker;
         QMetaObject::invokeMethod(worker, [worker, mine] { worker->startSending(mine); });
     }
+    m_faultAtNs = plan.startNs + qint64(m_config.faultAtSeconds * 1e9);
     const double sendStart = elapsedSeconds();
     m_lastTickAt = sendStart;
     m_lastTickCounters = snapshot().counters;
+    startRest();
     qint64 nextTickNs = m_sendStartNs + 1'000'000'000;
     bool loadStarted = false;
-    while (nowNs() < plan.measureToNs) {
+    std::size_t nextStage = 0;
+    // The send phase ends with the measured window, and not before the fault command has ended
+    // and its tail has passed.
+    const auto sending = [&](qint64 now) {
+        if (now < plan.measureToNs)
+            return true;
+        if (!m_config.hasFault())
+            return false;
+        if (!m_report.fault.started || m_fault)
+            return true;
+        return now < m_faultEndNs + qint64(m_config.faultTailSeconds * 1e9);
+    };
+    while (sending(nowNs())) {
         if (m_deadline.hasExpired()) {
             m_report.aborted = true;
             break;
         }
         const qint64 now = nowNs();
+        if (qsizetype(nextStage) < stages.size() && now >= stageStarts[nextStage]) {
+            const LoadStage &st = stages.at(qsizetype(nextStage));
+            say(QStringLiteral("tm-load: step %1: %2 users, %3 msg/s for %4 s")
+                    .arg(st.name)
+                    .arg(st.users)
+                    .arg(st.rate)
+                    .arg(st.seconds));
+            for (std::size_t i = 0; i < m_workers.size(); ++i) {
+                LoadWorker *worker = m_workers[i].worker;
+                const double rate = workerRate(i, st.users, st.rate);
+                const int users = st.users;
+                const int concurrency = std::max(1, st.connectConcurrency / int(m_workers.size()));
+                const bool first = nextStage == 0;
+                QMetaObject::invokeMethod(worker, [worker, rate, users, concurrency, first] {
+                    worker->startConnecting(kAttemptTimeoutNs, users, concurrency);
+                    if (!first)
+                        worker->setRate(rate);
+                });
+            }
+            ++nextStage;
+        }
         if (!loadStarted && now >= plan.measureFromNs) {
             loadStarted = true;
             sampleProcesses(Mark::LoadStart);
         }
+        pollFault(now);
         if (now >= nextTickNs) {
             nextTickNs += 1'000'000'000;
             tick(QStringLiteral("send"), true);
         }
-        const qint64 wakeNs
-            = std::min({nextTickNs, plan.measureToNs, loadStarted ? plan.measureToNs : plan.measureFromNs});
+        qint64 wakeNs = std::min({nextTickNs, plan.measureToNs, loadStarted ? plan.measureToNs : plan.measureFromNs});
+        if (qsizetype(nextStage) < stages.size())
+            wakeNs = std::min(wakeNs, stageStarts[nextStage]);
+        if (m_config.hasFault() && !m_report.fault.started)
+            wakeNs = std::min(wakeNs, m_faultAtNs);
         runEventsFor(int(std::clamp<qint64>((wakeNs - nowNs()) / 1'000'000, 1, 100)));
     }
     if (!loadStarted)
@@ -305,7 +550,15 @@ void LoadRun::sendPhase()
         LoadWorker *worker = w.worker;
         callIn(worker, [worker] { worker->stopSending(); });
     }
+    stopRest();
+    finishFault();
     m_report.sendSeconds = elapsedSeconds() - sendStart;
+    for (qsizetype k = 0; k < stages.size(); ++k) {
+        StageReport r;
+        r.stage = stages.at(k);
+        r.fromSeconds = double(stageStarts[std::size_t(k)] - m_sendStartNs) / 1e9;
+        m_report.stages.append(r);
+    }
 }
 
 void LoadRun::idlePhase()
@@ -338,6 +591,8 @@ void LoadRun::idlePhase()
 void LoadRun::drainAndFinish()
 {
     const double drainStart = elapsedSeconds();
+    std::map<Channel, Seq> dbFinals; // --verify-db: the database's last seqs, read now and then
+    QElapsedTimer sinceDbRead;
     if (!m_config.idleMode()) {
         const QDeadlineTimer deadline(qint64(m_config.drainSeconds * 1000));
         double nextTick = drainStart + 1;
@@ -351,13 +606,22 @@ void LoadRun::drainAndFinish()
                 LoadWorker *worker = w.worker;
                 callIn(worker, [&, worker] { pending += worker->pendingAcks(); });
             }
-            const std::map<Channel, Seq> finals = finalSeqs();
+            std::map<Channel, Seq> finals = finalSeqs();
+            if (m_db && pending == 0 && (!sinceDbRead.isValid() || sinceDbRead.elapsed() >= 200)) {
+                // Nothing unacknowledged: the database holds everything that will be delivered.
+                dbFinals = finalSeqsWithDb();
+                sinceDbRead.start();
+            }
+            for (const auto &[channel, seq] : dbFinals) {
+                Seq &f = finals[channel];
+                f = std::max(f, seq);
+            }
             qint64 lagging = 0;
             for (Worker &w : m_workers) {
                 LoadWorker *worker = w.worker;
                 callIn(worker, [&, worker] { lagging += worker->lagging(finals); });
             }
-            if (lagging == 0 && pending == 0) {
+            if (lagging == 0 && pending == 0 && (!m_db || !dbFinals.empty())) {
                 m_report.drained = true;
                 break;
             }
@@ -377,9 +641,13 @@ void LoadRun::drainAndFinish()
     }
     m_report.drainSeconds = elapsedSeconds() - drainStart;
 
-    const std::map<Channel, Seq> finals = finalSeqs();
+    const std::map<Channel, Seq> finals = m_db ? finalSeqsWithDb() : finalSeqs();
+    if (m_db)
+        verifyWithDb(finals);
     LatencySamples delivery;
     LatencySamples ack;
+    LatencySamples connect;
+    std::vector<StageTally> stages(std::size_t(m_report.stages.size()));
     for (Worker &w : m_workers) {
         WorkerResult r;
         LoadWorker *worker = w.worker;
@@ -391,9 +659,22 @@ void LoadRun::drainAndFinish()
         }
         delivery.merge(r.delivery.take());
         ack.merge(r.ack.take());
+        connect.merge(r.connect.take());
+        for (std::size_t k = 0; k < std::min(stages.size(), r.stages.size()); ++k) {
+            stages[k].sent += r.stages[k].sent;
+            stages[k].delivery.merge(r.stages[k].delivery.take());
+            stages[k].connect.merge(r.stages[k].connect.take());
+        }
     }
     m_report.delivery = delivery.summary();
     m_report.ack = ack.summary();
+    m_report.connect = connect.summary();
+    for (std::size_t k = 0; k < stages.size(); ++k) {
+        StageReport &r = m_report.stages[qsizetype(k)];
+        r.sent = stages[k].sent;
+        r.delivery = stages[k].delivery.summary();
+        r.connect = stages[k].connect.summary();
+    }
     // Let the close handshakes go out before the sockets are destroyed.
     runEventsFor(200);
 }

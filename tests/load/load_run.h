@@ -1,11 +1,15 @@
-// LoadRun: one tm-load run, phase by phase, top to bottom: seed (or reuse the tokens file),
-// start the worker threads, connect every user, send at the configured rate (warm-up, then the
-// measured window) or stay idle, drain (wait for every ack and every expected event), merge the
-// workers' figures, sample the watched processes and report.
-// Owns: the worker threads and their LoadWorkers, the report. Thread: main (it runs the event loop
-// between the phases' checks).
+// LoadRun: one tm-load run, phase by phase, top to bottom: seed (or reuse the tokens file; one
+// project per room for the REST mix), start the worker threads, connect every user (a scenario
+// opens them step by step while sending instead), send at the configured rate (warm-up, then the
+// measured window; the steps of a scenario; the REST mix on a thread of its own; the fault
+// command at its time, sending going on until it ended) or stay idle, drain (wait for every ack
+// and every expected event, with --verify-db up to the database's last seqs), check against the
+// database, merge the workers' figures, sample the watched processes and report.
+// Owns: the worker threads and their LoadWorkers, the REST thread, the fault process, the
+// database reader, the report. Thread: main (it runs the event loop between the phases' checks).
 #pragma once
 
+#include "tests/load/db_verify.h"
 #include "tests/load/load_config.h"
 #include "tests/load/load_report.h"
 #include "tests/load/load_worker.h"
@@ -17,6 +21,7 @@
 #include <memory>
 #include <vector>
 
+class QProcess;
 class QThread;
 
 namespace taskmaster::load {
@@ -40,6 +45,19 @@ private:
 
     Status seed();
     void startWorkers();
+    void startRest();
+    void stopRest();
+    // The fault command: started once its time has come, its end noted.
+    void pollFault(qint64 now);
+    void finishFault();
+    // Every channel some connection follows.
+    std::vector<Channel> followedChannels();
+    // The final seq of every channel: the highest any connection saw or an ack reported, and with
+    // --verify-db at least the database's last_seq.
+    std::map<Channel, Seq> finalSeqsWithDb();
+    void verifyWithDb(const std::map<Channel, Seq> &finals);
+    // The messages per second a worker sends when `users` connections of the run are meant to be open.
+    [[nodiscard]] double workerRate(std::size_t worker, int users, double rate) const;
     void stopWorkers();
     bool connectAll();
     void sendPhase();
@@ -62,6 +80,14 @@ private:
     QElapsedTimer m_clock; // since the run started
     SeedData m_seed;
     std::vector<Worker> m_workers;
+    std::unique_ptr<DbReader> m_db;
+    QProcess *m_fault = nullptr;
+    qint64 m_faultAtNs = 0;
+    qint64 m_faultEndNs = 0;
+    QThread *m_restThread = nullptr;
+    RestLoad *m_rest = nullptr;
+    double m_restStartedAt = 0;
+    qint64 m_restErrors = 0; // so far, for the timeline
     qint64 m_sendStartNs = 0;
     // For per-second rates in tick().
     double m_lastTickAt = 0;

@@ -150,6 +150,8 @@ Counters &Counters::operator+=(const Counters &o)
     undecodable += o.undecodable;
     for (auto it = o.closeCodes.cbegin(); it != o.closeCodes.cend(); ++it)
         closeCodes[it.key()] += it.value();
+    for (auto it = o.welcomesByInstance.cbegin(); it != o.welcomesByInstance.cend(); ++it)
+        welcomesByInstance[it.key()] += it.value();
     return *this;
 }
 

@@ -127,6 +127,7 @@ struct Counters {
     qint64 historyFilled = 0; // events read with the history frame after a resync
     qint64 undecodable = 0; // frames the shared codec refused
     QMap<int, qint64> closeCodes; // close code -> times
+    QMap<QString, qint64> welcomesByInstance; // the welcome's instance name -> welcomes (reconnects too)
 
     Counters &operator+=(const Counters &o);
 };
@@ -151,6 +152,9 @@ struct TimelinePoint {
     double deliveredPerSecond = 0;
     LatencySamples::Summary latency; // delivery latency of the samples of this second
     qint64 errors = 0; // cumulative: send errors + connection failures + disconnects
+    double restPerSecond = 0; // REST requests answered in this second
+    double restP95Ms = 0;
+    qint64 restErrors = 0; // cumulative
 };
 
 } // namespace taskmaster::load

@@ -28,25 +28,30 @@ LoadWorker::LoadWorker(QUrl wsUrl, QList<ClientSpec> clients, int connectConcurr
 
 LoadWorker::~LoadWorker() = default;
 
-void LoadWorker::startConnecting(qint64 attemptTimeoutNs)
+void LoadWorker::startConnecting(qint64 attemptTimeoutNs, int upTo, int concurrency)
 {
     m_attemptTimeoutNs = attemptTimeoutNs;
-    m_clients.reserve(std::size_t(m_specs.size()));
-    for (const ClientSpec &spec : std::as_const(m_specs)) {
-        auto *c = new SimClient(spec.index, spec.user, spec.roomId, m_url, m_tally, this);
-        m_clients.push_back(c);
-        m_toOpen.push_back(c);
-        // The first attempt of a client holds one of the handshake slots until it ends.
-        const auto release = [this, c] {
-            if (m_holdingSlot.remove(c)) {
-                --m_opening;
-                openMore();
-            }
-        };
-        connect(c, &SimClient::welcomed, this, release);
-        connect(c, &SimClient::attemptFailed, this, release);
+    if (concurrency > 0)
+        m_connectConcurrency = concurrency;
+    if (m_clients.empty()) {
+        m_clients.reserve(std::size_t(m_specs.size()));
+        for (const ClientSpec &spec : std::as_const(m_specs)) {
+            auto *c = new SimClient(spec.index, spec.user, spec.roomId, m_url, m_tally, this);
+            m_clients.push_back(c);
+            // The first attempt of a client holds one of the handshake slots until it ends.
+            const auto release = [this, c] {
+                if (m_holdingSlot.remove(c)) {
+                    --m_opening;
+                    openMore();
+                }
+            };
+            connect(c, &SimClient::welcomed, this, release);
+            connect(c, &SimClient::attemptFailed, this, release);
+        }
+        m_sweepTimer.start();
     }
-    m_sweepTimer.start();
+    while (m_queued < m_clients.size() && (upTo < 0 || m_clients[m_queued]->index() < upTo))
+        m_toOpen.push_back(m_clients[m_queued++]);
     openMore();
 }
 
@@ -67,8 +72,22 @@ void LoadWorker::startSending(const SendPlan &plan)
     m_scheduled = 0;
     m_tally.measureFromNs = plan.measureFromNs;
     m_tally.measureToNs = plan.measureToNs;
+    m_tally.stages.clear();
+    for (qint64 from : plan.stageStartsNs)
+        m_tally.stages.push_back(StageTally {from, 0, {}, {}});
     if (plan.rate > 0)
         m_sendTimer.start();
+}
+
+void LoadWorker::setRate(double rate)
+{
+    m_plan.rate = rate;
+    m_plan.startNs = nowNs();
+    m_scheduled = 0;
+    if (rate > 0 && !m_sendTimer.isActive())
+        m_sendTimer.start();
+    else if (rate <= 0)
+        m_sendTimer.stop();
 }
 
 void LoadWorker::stopSending()
@@ -160,7 +179,17 @@ WorkerResult LoadWorker::finish(const std::map<Channel, Seq> &finals)
     }
     r.delivery = std::move(m_tally.delivery);
     r.ack = std::move(m_tally.ack);
+    r.connect = std::move(m_tally.connect);
+    r.stages = std::move(m_tally.stages);
     return r;
+}
+
+DbVerification LoadWorker::verify(const std::map<Channel, DbChannel> &db) const
+{
+    DbVerification v;
+    for (const SimClient *c : m_clients)
+        c->verify(db, v);
+    return v;
 }
 
 } // namespace taskmaster::load

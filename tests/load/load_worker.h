@@ -32,6 +32,7 @@ struct SendPlan {
     qint64 measureFromNs = 0;
     qint64 measureToNs = 0;
     int bodyBytes = 64;
+    std::vector<qint64> stageStartsNs; // scenario steps (their figures are kept apart)
 };
 
 struct WorkerSnapshot {
@@ -46,6 +47,8 @@ struct WorkerResult {
     QList<LostDetail> lostDetails; // the first few
     LatencySamples delivery;
     LatencySamples ack;
+    LatencySamples connect;
+    std::vector<StageTally> stages;
 };
 
 class LoadWorker final : public QObject {
@@ -55,9 +58,17 @@ public:
     ~LoadWorker() override;
 
     // ---- Called in the worker's thread ----
-    void startConnecting(qint64 attemptTimeoutNs);
+    // Opens the clients whose connection number is below upTo (all: -1) that are not open yet,
+    // with at most `concurrency` first handshakes in flight (0: the constructor's).
+    void startConnecting(qint64 attemptTimeoutNs, int upTo = -1, int concurrency = 0);
     void startSending(const SendPlan &plan);
+    // A new rate from now on (the schedule restarts at the current time).
+    void setRate(double rate);
     void stopSending();
+    // --verify-db: keep every ack for the comparison with the stored messages.
+    void recordAcks() { m_tally.recordAcks = true; }
+    [[nodiscard]] std::vector<AckRecord> takeAcks() { return std::exchange(m_tally.acks, {}); }
+    [[nodiscard]] DbVerification verify(const std::map<Channel, DbChannel> &db) const;
     [[nodiscard]] WorkerSnapshot snapshot();
     [[nodiscard]] qint64 pendingAcks() const;
     [[nodiscard]] std::map<Channel, Seq> lastSeqs() const;
@@ -76,6 +87,7 @@ private:
     WorkerTally m_tally;
     std::vector<SimClient *> m_clients; // children of this object
     std::deque<SimClient *> m_toOpen;
+    std::size_t m_queued = 0; // m_clients[0, m_queued) were queued to open
     QSet<SimClient *> m_holdingSlot; // first attempts in flight
     int m_opening = 0;
     qint64 m_attemptTimeoutNs = 0;

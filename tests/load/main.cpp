@@ -78,5 +78,11 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (!config->plotFile.isEmpty()) {
+        if (const auto e = taskmaster::load::writePlot(report, config->plotFile)) {
+            err << "tm-load: " << e->message << "\n";
+            return 2;
+        }
+    }
     return report.exitStatus();
 }

@@ -59,7 +59,17 @@ QJsonObject SeedData::toJson() const
                                      {QStringLiteral("count"), room.count}});
         r.insert(QString::number(it.key()), list);
     }
-    return QJsonObject {{QStringLiteral("prefix"), prefix}, {QStringLiteral("users"), u}, {QStringLiteral("rooms"), r}};
+    QJsonObject pr;
+    for (auto it = projects.cbegin(); it != projects.cend(); ++it) {
+        QJsonArray list;
+        for (Id id : it.value())
+            list.append(id);
+        pr.insert(QString::number(it.key()), list);
+    }
+    return QJsonObject {{QStringLiteral("prefix"), prefix},
+                        {QStringLiteral("users"), u},
+                        {QStringLiteral("rooms"), r},
+                        {QStringLiteral("projects"), pr}};
 }
 
 Result<SeedData> SeedData::fromJson(const QJsonObject &o)
@@ -94,6 +104,13 @@ Result<SeedData> SeedData::fromJson(const QJsonObject &o)
                                     room.value(QLatin1String("count")).toInt()});
         }
         d.rooms.insert(size, list);
+    }
+    const QJsonObject pr = o.value(QLatin1String("projects")).toObject();
+    for (auto it = pr.constBegin(); it != pr.constEnd(); ++it) {
+        QList<Id> ids;
+        for (const QJsonValue &v : it.value().toArray())
+            ids.append(v.toInteger());
+        d.projects.insert(it.key().toInt(), ids);
     }
     return d;
 }
@@ -356,6 +373,62 @@ Status Seeder::ensureRooms(SeedData &data, int users, int size, QDeadlineTimer d
     if (failure)
         return failure;
     have = wanted;
+    return std::nullopt;
+}
+
+Status Seeder::ensureProjects(SeedData &data, int size, QDeadlineTimer deadline)
+{
+    const QList<SeededRoom> rooms = data.rooms.value(size);
+    QList<Id> have = data.projects.value(size);
+    if (have.size() >= rooms.size())
+        return std::nullopt;
+    QList<Id> made = have;
+    made.resize(rooms.size());
+    Status failure;
+    int created = 0;
+    for (qsizetype k = have.size(); k < rooms.size(); ++k) {
+        const SeededRoom room = rooms.at(k);
+        const QString owner = data.users.at(room.first).token;
+        enqueue(Job {"POST", QStringLiteral("/api/v1/projects"),
+                     toJson(CreateProjectRequest {QStringLiteral("load-%1-%2").arg(size).arg(k), QString()}), owner,
+                     [this, &data, &failure, &made, &created, room, owner, k](int status, const QByteArray &body) {
+                         auto p = fromJson<Project>(body);
+                         if (status != 201 || !p) {
+                             if (!failure)
+                                 failure = Error::badRequest(QStringLiteral("creating project %1 failed: HTTP %2 %3")
+                                                                 .arg(k)
+                                                                 .arg(status)
+                                                                 .arg(QString::fromUtf8(body.left(200))));
+                             return;
+                         }
+                         made[k] = p->id;
+                         ++created;
+                         for (int m = 1; m < room.count; ++m) {
+                             enqueue(Job {"POST", QStringLiteral("/api/v1/projects/%1/members").arg(p->id),
+                                          toJson(AddMemberRequest {data.users[room.first + m].id}), owner,
+                                          [&failure, id = p->id](int s, const QByteArray &b) {
+                                              if (s != 200 && s != 201 && s != 204 && !failure) {
+                                                  failure = Error::badRequest(
+                                                      QStringLiteral("adding a member to project %1 failed: HTTP %2 %3")
+                                                          .arg(id)
+                                                          .arg(s)
+                                                          .arg(QString::fromUtf8(b.left(200))));
+                                              }
+                                          }});
+                         }
+                     }});
+    }
+    const bool finished = waitIdle(deadline, [&] {
+        return QStringLiteral("seeding: %1/%2 projects created").arg(created).arg(rooms.size() - have.size());
+    });
+    if (!finished) {
+        cancelAll();
+        return Error {
+            ErrorCode::Unavailable, QStringLiteral("seeding projects did not finish before the hard cap"), {}};
+    }
+    if (failure)
+        return failure;
+    data.projects.insert(size, made);
     return std::nullopt;
 }
 

@@ -45,6 +45,7 @@ struct SeedData {
     QString prefix; // usernames are <prefix><5-digit index>
     QList<SeededUser> users;
     QMap<int, QList<SeededRoom>> rooms; // by room size
+    QMap<int, QList<Id>> projects; // by room size: project k has the members of room k (REST mix)
 
     [[nodiscard]] QJsonObject toJson() const;
     [[nodiscard]] static Result<SeedData> fromJson(const QJsonObject &o);
@@ -68,6 +69,9 @@ public:
     [[nodiscard]] Status ensureUsers(SeedData &data, int users, QDeadlineTimer deadline);
     // Creates the rooms of `size` over the first `users` users that data does not hold yet.
     [[nodiscard]] Status ensureRooms(SeedData &data, int users, int size, QDeadlineTimer deadline);
+    // One project per room of `size` (ensureRooms first), owned by the room's first user, with the
+    // room's other members added: the tasks routes of the REST mix.
+    [[nodiscard]] Status ensureProjects(SeedData &data, int size, QDeadlineTimer deadline);
 
     [[nodiscard]] qint64 requestsDone() const { return m_done; }
 

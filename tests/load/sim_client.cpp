@@ -60,6 +60,8 @@ void SimClient::open()
         return;
     m_state = State::Connecting;
     m_attemptStartNs = nowNs();
+    if (m_firstAttemptNs == 0)
+        m_firstAttemptNs = m_attemptStartNs;
     m_socket.open(m_url);
 }
 
@@ -145,6 +147,8 @@ void SimClient::sendMessage(int bodyBytes)
     ++m_tally.counters.sent;
     if (m_tally.measured(sent))
         ++m_tally.counters.sentMeasured;
+    if (StageTally *stage = m_tally.stageAt(sent))
+        ++stage->sent;
     m_pending.emplace(*p.frame.id, std::move(p));
 }
 
@@ -168,6 +172,10 @@ void SimClient::onText(const QString &text)
                            m_tally.ack.add(received - it->second.sendNs);
                        Seq &acked = m_tally.ackedSeq[Channel::room(a.message.roomId)];
                        acked = std::max(acked, a.message.seq);
+                       if (m_tally.recordAcks) {
+                           m_tally.acks.push_back(AckRecord {it->second.frame.clientId.value_or(QString()),
+                                                             a.message.id, a.message.roomId, a.message.seq});
+                       }
                        m_pending.erase(it);
                    },
                    [&](const ChannelEvent &e) { onEvent(e, received); },
@@ -206,9 +214,14 @@ void SimClient::onWelcome(const ws::Welcome &w)
     m_state = State::Open;
     m_failuresInRow = 0;
     const bool first = m_welcomes++ == 0;
-    if (first)
+    ++m_tally.counters.welcomesByInstance[w.instance];
+    if (first) {
         ++m_tally.counters.connected;
-    else
+        const qint64 took = nowNs() - m_firstAttemptNs;
+        m_tally.connect.add(took);
+        if (StageTally *stage = m_tally.stageAt(m_firstAttemptNs))
+            stage->connect.add(took);
+    } else
         ++m_tally.counters.reconnects;
     for (auto it = w.channels.cbegin(); it != w.channels.cend(); ++it) {
         m_accounts.try_emplace(it.key(), it.value());
@@ -244,6 +257,8 @@ void SimClient::onEvent(const ChannelEvent &e, qint64 receivedNs)
     m_tally.recent.push_back(latency);
     if (m_tally.measured(*sent))
         m_tally.delivery.add(latency);
+    if (StageTally *stage = m_tally.stageAt(*sent))
+        stage->delivery.add(latency);
 }
 
 void SimClient::requestHistory(const Channel &channel, Seq after)
@@ -310,6 +325,35 @@ void SimClient::account(const std::map<Channel, Seq> &finals, Counters &c, QList
         if (n > 0 && lost.size() < maxDetails) {
             lost.append(LostDetail {m_index, m_user.id, channel, account.start(), account.contiguousSeq(),
                                     account.lastSeq(), finalSeq, account.missing(finalSeq)});
+        }
+    }
+}
+
+void SimClient::verify(const std::map<Channel, DbChannel> &db, DbVerification &v) const
+{
+    for (const auto &[channel, account] : m_accounts) {
+        const auto it = db.find(channel);
+        if (it == db.end())
+            continue;
+        const StreamCheck r = compareStream(account, it->second.seqs);
+        ++v.streams;
+        v.expected += r.expected;
+        v.missing += r.missing;
+        v.phantom += r.phantom;
+        if ((r.missing > 0 || r.phantom > 0) && v.examples.size() < 10) {
+            QStringList ranges;
+            for (const SeqRange &m : r.missingRanges)
+                ranges << (m.from == m.to ? QString::number(m.from) : QStringLiteral("%1-%2").arg(m.from).arg(m.to));
+            v.examples << QStringLiteral("connection %1 (user %2) %3: welcome seq %4, last %5, database last %6: "
+                                         "missing %7, phantom %8")
+                              .arg(m_index)
+                              .arg(m_user.id)
+                              .arg(channel.toString())
+                              .arg(account.start())
+                              .arg(account.lastSeq())
+                              .arg(it->second.lastSeq)
+                              .arg(ranges.isEmpty() ? QStringLiteral("none") : ranges.join(QLatin1Char(',')))
+                              .arg(r.phantom);
         }
     }
 }

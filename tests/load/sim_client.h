@@ -8,6 +8,7 @@
 #pragma once
 
 #include "shared/codec/ws_frames.h"
+#include "tests/load/db_verify.h"
 #include "tests/load/load_stats.h"
 #include "tests/load/seeder.h"
 
@@ -36,6 +37,14 @@ inline qint64 nowNs()
 [[nodiscard]] QString messageBody(const QString &tag, qint64 sendNs, int bytes);
 [[nodiscard]] std::optional<qint64> parseSendNs(const QString &tag, const QString &body);
 
+// The figures of one step of a scenario (sends whose send time falls into it).
+struct StageTally {
+    qint64 fromNs = 0;
+    qint64 sent = 0;
+    LatencySamples delivery;
+    LatencySamples connect; // first connections whose first attempt started in the step
+};
+
 struct WorkerTally {
     Counters counters;
     LatencySamples delivery; // receive - send of other connections' messages sent in the window
@@ -46,8 +55,21 @@ struct WorkerTally {
     QString tag; // body prefix of this run's messages: "tmload <runId> "
     qint64 measureFromNs = std::numeric_limits<qint64>::max(); // sends in [from, to) are measured
     qint64 measureToNs = std::numeric_limits<qint64>::max();
+    LatencySamples connect; // first attempt to first welcome, per connection
+    std::vector<StageTally> stages; // scenario steps, by start time
+    bool recordAcks = false; // --verify-db: keep every ack
+    std::vector<AckRecord> acks;
 
     [[nodiscard]] bool measured(qint64 sendNs) const { return sendNs >= measureFromNs && sendNs < measureToNs; }
+    // The step a time falls into (nullptr before the first or without steps).
+    [[nodiscard]] StageTally *stageAt(qint64 ns)
+    {
+        for (auto it = stages.rbegin(); it != stages.rend(); ++it) {
+            if (ns >= it->fromNs)
+                return &*it;
+        }
+        return nullptr;
+    }
 };
 
 class SimClient final : public QObject {
@@ -87,6 +109,8 @@ public:
     // Channels with losses are appended to `lost` while it holds fewer than `maxDetails`.
     void account(const std::map<Channel, Seq> &finals, Counters &c, QList<LostDetail> &lost,
                  qsizetype maxDetails) const;
+    // Compares every channel stream with the database's events (channels it lacks are skipped).
+    void verify(const std::map<Channel, DbChannel> &db, DbVerification &v) const;
 
 Q_SIGNALS:
     void welcomed(bool first);
@@ -116,6 +140,7 @@ private:
     QWebSocket m_socket;
     State m_state = State::Idle;
     qint64 m_attemptStartNs = 0;
+    qint64 m_firstAttemptNs = 0;
     int m_failuresInRow = 0;
     int m_welcomes = 0;
     qint64 m_nextFrameId = 0;

@@ -1,6 +1,9 @@
 // tm-load's arithmetic as data tables: exact percentiles, the seq accounting of a channel (lost,
 // duplicated, out of order), counter merging, message bodies that carry the send time, room
-// layouts, the tokens file, the command line's bounds and the thresholds of a report.
+// layouts, the tokens file, the command line's bounds and the thresholds of a report; the
+// comparisons of --verify-db (a stream against the database's seqs, acks against stored
+// messages, holes in a channel's seqs) and the steps of the scenarios.
+#include "tests/load/db_verify.h"
 #include "tests/load/load_config.h"
 #include "tests/load/load_report.h"
 #include "tests/load/load_stats.h"
@@ -21,6 +24,9 @@ struct Step {
 using Steps = QList<Step>;
 Q_DECLARE_METATYPE(Steps)
 Q_DECLARE_METATYPE(std::vector<qint64>)
+Q_DECLARE_METATYPE(QList<SeqRange>)
+Q_DECLARE_METATYPE(std::vector<AckRecord>)
+Q_DECLARE_METATYPE(QList<DbMessage>)
 
 namespace {
 
@@ -71,6 +77,16 @@ private Q_SLOTS:
     void arguments();
     void thresholds_data();
     void thresholds();
+    void compareStream_data();
+    void compareStream();
+    void seqHoles_data();
+    void seqHoles();
+    void compareMessages_data();
+    void compareMessages();
+    void verificationFailsTheRun_data();
+    void verificationFailsTheRun();
+    void scenarios_data();
+    void scenarios();
 };
 
 void TestLoadStats::percentile_data()
@@ -371,6 +387,16 @@ void TestLoadStats::arguments_data()
     QTest::newRow("body too short for the timestamp") << argv({"--body-bytes", "10"}) << "body-bytes";
     QTest::newRow("bad pid") << argv({"--server-pid", "abc"}) << "server-pid";
     QTest::newRow("negative max-lost") << argv({"--max-lost", "-1"}) << "max-lost";
+    QTest::newRow("fault and database check") << argv({"--fault-command", "true", "--fault-at", "1", "--duration", "3",
+                                                       "--verify-db", "postgres://tm@127.0.0.1:5432/taskmaster"})
+                                              << QString();
+    QTest::newRow("fault after the sending") << argv({"--fault-command", "true", "--fault-at", "20"}) << "fault-at";
+    QTest::newRow("fault in idle mode") << argv({"--idle", "10", "--fault-command", "true"}) << "fault-command";
+    QTest::newRow("unknown scenario") << argv({"--scenario", "spike"}) << "scenario";
+    QTest::newRow("scenario") << argv({"--scenario", "ramp", "--duration-factor", "0.05"}) << QString();
+    QTest::newRow("factor without scenario") << argv({"--duration-factor", "0.5"}) << "duration-factor";
+    QTest::newRow("factor zero") << argv({"--scenario", "burst", "--duration-factor", "0"}) << "duration-factor";
+    QTest::newRow("negative REST rate") << argv({"--rest-rate", "-5"}) << "rest-rate";
 }
 
 void TestLoadStats::arguments()
@@ -452,6 +478,203 @@ void TestLoadStats::thresholds()
     QCOMPARE(r.exitStatus(), 1);
     r.setupError = QStringLiteral("no server");
     QCOMPARE(r.exitStatus(), 2);
+}
+
+void TestLoadStats::compareStream_data()
+{
+    QTest::addColumn<Seq>("start");
+    QTest::addColumn<Steps>("arrivals");
+    QTest::addColumn<std::vector<Seq>>("db");
+    QTest::addColumn<qint64>("expected");
+    QTest::addColumn<qint64>("missing");
+    QTest::addColumn<qint64>("phantom");
+    QTest::addColumn<QList<SeqRange>>("ranges");
+
+    using V = std::vector<Seq>;
+    using R = QList<SeqRange>;
+    QTest::newRow("all received") << Seq(2) << live({3, 4, 5}) << V {1, 2, 3, 4, 5} << 3LL << 0LL << 0LL << R {};
+    QTest::newRow("nothing after the welcome") << Seq(5) << Steps {} << V {1, 2, 3, 4, 5} << 0LL << 0LL << 0LL << R {};
+    QTest::newRow("the database's last never came")
+        << Seq(0) << live({1, 2, 3}) << V {1, 2, 3, 4, 5} << 5LL << 2LL << 0LL << R {{4, 5}};
+    QTest::newRow("holes in the middle") << Seq(0) << live({1, 3, 6}) << V {1, 2, 3, 4, 5, 6} << 6LL << 3LL << 0LL
+                                         << R {{2, 2}, {4, 5}};
+    QTest::newRow("received what the database lacks")
+        << Seq(0) << live({1, 2, 3, 4}) << V {1, 2, 3} << 3LL << 0LL << 1LL << R {};
+    QTest::newRow("a hole the database has too (no event there)")
+        << Seq(0) << live({1, 3}) << V {1, 3} << 2LL << 0LL << 0LL << R {};
+    QTest::newRow("duplicates do not hide a loss")
+        << Seq(0) << live({1, 1, 2, 2}) << V {1, 2, 3} << 3LL << 1LL << 0LL << R {{3, 3}};
+}
+
+void TestLoadStats::compareStream()
+{
+    QFETCH(Seq, start);
+    QFETCH(Steps, arrivals);
+    QFETCH(std::vector<Seq>, db);
+    ChannelAccount account(start);
+    for (const Step &s : std::as_const(arrivals))
+        (void)(s.live ? account.receive(s.seq) : account.fill(s.seq));
+    const StreamCheck r = load::compareStream(account, db);
+    QTEST(r.expected, "expected");
+    QTEST(r.missing, "missing");
+    QTEST(r.phantom, "phantom");
+    QTEST(r.missingRanges, "ranges");
+}
+
+void TestLoadStats::seqHoles_data()
+{
+    QTest::addColumn<Seq>("lastSeq");
+    QTest::addColumn<std::vector<Seq>>("seqs");
+    QTest::addColumn<qint64>("holes");
+    using V = std::vector<Seq>;
+    QTest::newRow("contiguous") << Seq(4) << V {1, 2, 3, 4} << 0LL;
+    QTest::newRow("empty channel") << Seq(0) << V {} << 0LL;
+    QTest::newRow("one missing") << Seq(4) << V {1, 2, 4} << 1LL;
+    QTest::newRow("event above last_seq") << Seq(2) << V {1, 2, 3} << 1LL;
+    QTest::newRow("last_seq ahead of the events") << Seq(5) << V {1, 2, 3} << 2LL;
+}
+
+void TestLoadStats::seqHoles()
+{
+    QFETCH(Seq, lastSeq);
+    QFETCH(std::vector<Seq>, seqs);
+    QTEST(load::seqHoles(DbChannel {lastSeq, seqs}), "holes");
+}
+
+void TestLoadStats::compareMessages_data()
+{
+    QTest::addColumn<std::vector<AckRecord>>("acks");
+    QTest::addColumn<QList<DbMessage>>("rows");
+    QTest::addColumn<qint64>("ackedMissing");
+    QTest::addColumn<qint64>("ackMismatch");
+    QTest::addColumn<qint64>("storedNotAcked");
+    QTest::addColumn<qint64>("storedTwice");
+    QTest::addColumn<qint64>("ackedTwiceDifferently");
+
+    const auto a = [](const char *c, Id id, Seq seq) { return AckRecord {QString::fromLatin1(c), id, 7, seq}; };
+    const auto m = [](const char *c, Id id, Seq seq) { return DbMessage {id, 7, seq, 3, QString::fromLatin1(c)}; };
+    using A = std::vector<AckRecord>;
+    using M = QList<DbMessage>;
+    QTest::newRow("all stored as acknowledged")
+        << A {a("r-1-1", 10, 1), a("r-1-2", 11, 2)} << M {m("r-1-1", 10, 1), m("r-1-2", 11, 2)} << 0LL << 0LL << 0LL
+        << 0LL << 0LL;
+    QTest::newRow("resent and acknowledged again alike")
+        << A {a("r-1-1", 10, 1), a("r-1-1", 10, 1)} << M {m("r-1-1", 10, 1)} << 0LL << 0LL << 0LL << 0LL << 0LL;
+    QTest::newRow("acknowledged, not stored") << A {a("r-1-1", 10, 1)} << M {} << 1LL << 0LL << 0LL << 0LL << 0LL;
+    QTest::newRow("stored under another seq")
+        << A {a("r-1-1", 10, 1)} << M {m("r-1-1", 10, 2)} << 0LL << 1LL << 0LL << 0LL << 0LL;
+    QTest::newRow("stored, never acknowledged") << A {} << M {m("r-1-1", 10, 1)} << 0LL << 0LL << 1LL << 0LL << 0LL;
+    QTest::newRow("stored twice") << A {a("r-1-1", 10, 1)} << M {m("r-1-1", 10, 1), m("r-1-1", 12, 3)} << 0LL << 0LL
+                                  << 0LL << 1LL << 0LL;
+    QTest::newRow("acknowledged as two messages")
+        << A {a("r-1-1", 10, 1), a("r-1-1", 12, 3)} << M {m("r-1-1", 10, 1)} << 0LL << 0LL << 0LL << 0LL << 1LL;
+}
+
+void TestLoadStats::compareMessages()
+{
+    QFETCH(std::vector<AckRecord>, acks);
+    QFETCH(QList<DbMessage>, rows);
+    const MessageCheck r = load::compareMessages(acks, rows);
+    QTEST(r.ackedMissing, "ackedMissing");
+    QTEST(r.ackMismatch, "ackMismatch");
+    QTEST(r.storedNotAcked, "storedNotAcked");
+    QTEST(r.storedTwice, "storedTwice");
+    QTEST(r.ackedTwiceDifferently, "ackedTwiceDifferently");
+    const qint64 problems = r.ackedMissing + r.ackMismatch + r.storedNotAcked + r.storedTwice + r.ackedTwiceDifferently;
+    QCOMPARE(r.examples.size(), problems);
+}
+
+void TestLoadStats::verificationFailsTheRun_data()
+{
+    QTest::addColumn<QString>("what");
+    QTest::addColumn<QString>("mentions"); // empty: passes
+    QTest::newRow("clean") << "clean" << QString();
+    QTest::newRow("missing") << "missing"
+                             << "never reached";
+    QTest::newRow("phantom") << "phantom"
+                             << "not in the database";
+    QTest::newRow("stored twice") << "twice"
+                                  << "stored twice";
+    QTest::newRow("not run") << "error"
+                             << "did not run";
+    QTest::newRow("fault failed") << "fault"
+                                  << "fault command exited";
+}
+
+void TestLoadStats::verificationFailsTheRun()
+{
+    QFETCH(QString, what);
+    QFETCH(QString, mentions);
+    const auto c = parseLoadArguments(
+        argv({"tm-load", "--users", "10", "--verify-db", "postgres://tm@127.0.0.1:5432/t", "--fault-command", "true"}));
+    QVERIFY2(c.ok(), c.ok() ? "" : qPrintable(c.error().message));
+    RunReport r;
+    r.config = *c;
+    r.counters.connected = 10;
+    r.fault = FaultReport {true, 2, 5, 0, {}};
+    r.verification.ran = true;
+    if (what == QLatin1String("missing"))
+        r.verification.missing = 1;
+    else if (what == QLatin1String("phantom"))
+        r.verification.phantom = 2;
+    else if (what == QLatin1String("twice"))
+        r.verification.messages.storedTwice = 1;
+    else if (what == QLatin1String("error"))
+        r.verification = DbVerification {false, QStringLiteral("cannot connect"), 0, 0, 0, 0, 0, 0, 0, {}, {}};
+    else if (what == QLatin1String("fault"))
+        r.fault.exitCode = 1;
+    const QStringList failures = r.failures();
+    if (mentions.isEmpty()) {
+        QVERIFY2(failures.isEmpty(), qPrintable(failures.join(QLatin1String("; "))));
+        QCOMPARE(r.exitStatus(), 0);
+    } else {
+        QCOMPARE(failures.size(), 1);
+        QVERIFY2(failures.constFirst().contains(mentions), qPrintable(failures.constFirst()));
+        QCOMPARE(r.exitStatus(), 1);
+    }
+    const QJsonObject v = r.toJson().value(QLatin1String("verification")).toObject();
+    QCOMPARE(v.value(QLatin1String("ran")).toBool(), what != QLatin1String("error"));
+}
+
+void TestLoadStats::scenarios_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QList<int>>("users");
+    QTest::addColumn<QList<double>>("rates");
+    QTest::addColumn<double>("seconds"); // of all steps
+    QTest::addColumn<int>("connectConcurrency"); // of the last step
+
+    QTest::newRow("ramp, spec's time") << argv({"--scenario", "ramp"}) << QList<int> {100, 500, 1000}
+                                       << QList<double> {20, 100, 200} << 540.0 << 64;
+    QTest::newRow("ramp, smoke") << argv({"--scenario", "ramp", "--duration-factor", "0.1", "--rate", "1000"})
+                                 << QList<int> {100, 500, 1000} << QList<double> {100, 500, 1000} << 54.0 << 64;
+    QTest::newRow("burst") << argv({"--scenario", "burst"}) << QList<int> {500} << QList<double> {100} << 120.0 << 500;
+    QTest::newRow("sustained, 300 users")
+        << argv({"--scenario", "sustained", "--users", "300", "--duration-factor", "0.01"}) << QList<int> {300}
+        << QList<double> {60} << 6.0 << 64;
+}
+
+void TestLoadStats::scenarios()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QList<int>, users);
+    QFETCH(QList<double>, rates);
+    QFETCH(double, seconds);
+    args.prepend(QStringLiteral("tm-load"));
+    const auto c = parseLoadArguments(args);
+    QVERIFY2(c.ok(), c.ok() ? "" : qPrintable(c.error().message));
+    QCOMPARE(c->stages.size(), users.size());
+    double total = 0;
+    for (qsizetype i = 0; i < users.size(); ++i) {
+        QCOMPARE(c->stages.at(i).users, users.at(i));
+        QCOMPARE(c->stages.at(i).rate, rates.at(i));
+        total += c->stages.at(i).seconds;
+    }
+    QCOMPARE(total, seconds);
+    QCOMPARE(c->durationSeconds, seconds);
+    QCOMPARE(c->warmupSeconds, 0.0);
+    QCOMPARE(c->users, users.last());
+    QTEST(c->stages.constLast().connectConcurrency, "connectConcurrency");
 }
 
 QTEST_GUILESS_MAIN(TestLoadStats)
