@@ -1,0 +1,300 @@
+// tm-load through nginx on the 3-instance cluster of packaging/cluster/with-cluster.sh, checked
+// exactly against PostgreSQL (tm-load --verify-db): a smoke run (300 users in rooms of 10, a few
+// seconds) and the faults of ARCHITECTURE.md "Failure behaviour" during steady traffic: kill -9 of
+// an instance, Redis stopped and started again on its port, a rolling restart of every instance.
+// Each must end with every connection holding every stored event of its channels exactly once and
+// in order, every acknowledged message stored as acknowledged, no stored message unacknowledged or
+// stored twice for one clientId, and the clients having reconnected and resumed where the fault
+// closed their sockets. The users are seeded once (tokens file) and reused by every run.
+// Thread: the test's thread (tm-load and cluster.sh run as child processes).
+#include <QDeadlineTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+namespace {
+
+constexpr int kUsers = 300;
+constexpr int kRoomSize = 10;
+
+struct LoadResult {
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+    QJsonObject json;
+};
+
+qint64 field(const QJsonObject &o, const char *section, const char *name)
+{
+    return o.value(QLatin1String(section)).toObject().value(QLatin1String(name)).toInteger(-1);
+}
+
+QString diagnostics(const LoadResult &r)
+{
+    return QString::fromUtf8("exit " + QByteArray::number(r.exitCode) + "\nstdout:\n" + r.out + "\nstderr (tail):\n"
+                             + r.err.right(4000));
+}
+
+// KEY=value lines of cluster.env.
+QHash<QString, QString> readClusterEnv(const QString &dir)
+{
+    QHash<QString, QString> env;
+    QFile f(dir + QStringLiteral("/cluster.env"));
+    if (!f.open(QIODevice::ReadOnly))
+        return env;
+    while (!f.atEnd()) {
+        const QString line = QString::fromUtf8(f.readLine()).trimmed();
+        const qsizetype eq = line.indexOf(QLatin1Char('='));
+        if (!line.startsWith(QLatin1Char('#')) && eq > 0)
+            env.insert(line.left(eq), line.mid(eq + 1));
+    }
+    return env;
+}
+
+int httpStatus(const QUrl &url)
+{
+    QNetworkAccessManager nam;
+    QNetworkRequest request(url);
+    request.setTransferTimeout(3000);
+    QNetworkReply *reply = nam.get(request);
+    QDeadlineTimer deadline(5000);
+    while (!reply->isFinished() && !deadline.hasExpired())
+        QTest::qWait(10);
+    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    delete reply;
+    return status;
+}
+
+} // namespace
+
+class TestClusterFaults final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void loadSmoke();
+    void fault_data();
+    void fault();
+
+private:
+    LoadResult runLoad(const QStringList &extra, int timeoutMs);
+    bool clusterCommand(const QStringList &args);
+    // Every instance answers /health/ready with 200.
+    bool allReady();
+    // The checks every run must pass, with the run's figures in the message when one fails.
+    void checkExact(const LoadResult &r);
+
+    QString m_url;
+    QString m_dir;
+    QString m_dbUrl;
+    QTemporaryDir m_tmp;
+    QString m_tokens;
+};
+
+void TestClusterFaults::initTestCase()
+{
+    m_url = qEnvironmentVariable("TM_CLUSTER_URL");
+    m_dir = qEnvironmentVariable("TM_CLUSTER_DIR");
+    m_dbUrl = qEnvironmentVariable("TM_DATABASE_URL");
+    if (m_url.isEmpty() || m_dir.isEmpty() || m_dbUrl.isEmpty()) {
+        if (qEnvironmentVariableIntValue("TM_TEST_REQUIRE_SERVICES") == 1)
+            QFAIL("TM_CLUSTER_URL / TM_CLUSTER_DIR / TM_DATABASE_URL are not set: run through "
+                  "packaging/cluster/with-cluster.sh");
+        QSKIP("TM_CLUSTER_URL is not set: run through packaging/cluster/with-cluster.sh");
+    }
+    QVERIFY2(qEnvironmentVariableIntValue("TM_CLUSTER_INSTANCES") == 3, "the fault tests expect 3 instances");
+    QVERIFY(m_tmp.isValid());
+    m_tokens = m_tmp.filePath(QStringLiteral("tokens.json"));
+    QVERIFY(allReady());
+}
+
+LoadResult TestClusterFaults::runLoad(const QStringList &extra, int timeoutMs)
+{
+    const QString json = m_tmp.filePath(QStringLiteral("report.json"));
+    QFile::remove(json);
+    QStringList args {QStringLiteral("--url"),
+                      m_url,
+                      QStringLiteral("--tokens"),
+                      m_tokens,
+                      QStringLiteral("--json"),
+                      json,
+                      QStringLiteral("--users"),
+                      QString::number(kUsers),
+                      QStringLiteral("--room-size"),
+                      QString::number(kRoomSize),
+                      QStringLiteral("--threads"),
+                      QStringLiteral("2"),
+                      QStringLiteral("--verify-db"),
+                      m_dbUrl,
+                      QStringLiteral("--seed-concurrency"),
+                      QStringLiteral("6"),
+                      QStringLiteral("--quiet")};
+    // The instances' processes, for RSS and CPU (they change with restarts: read the file now).
+    const auto env = readClusterEnv(m_dir);
+    for (int i = 1; i <= 3; ++i) {
+        const QString pid = env.value(QStringLiteral("TM_INSTANCE_%1_PID").arg(i));
+        if (!pid.isEmpty())
+            args << QStringLiteral("--server-pid") << pid;
+    }
+    args += extra;
+    QProcess p;
+    p.start(QStringLiteral(TM_LOAD_BINARY), args);
+    LoadResult r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished(5000);
+    }
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    QFile f(json);
+    if (f.open(QIODevice::ReadOnly))
+        r.json = QJsonDocument::fromJson(f.readAll()).object();
+    return r;
+}
+
+bool TestClusterFaults::clusterCommand(const QStringList &args)
+{
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(QStringLiteral("bash"), QStringList {QStringLiteral(TM_CLUSTER_SCRIPT)} + args);
+    if (!p.waitForFinished(120000)) {
+        p.kill();
+        p.waitForFinished(5000);
+        return false;
+    }
+    qInfo("cluster.sh %s: %s", qPrintable(args.join(QLatin1Char(' '))), p.readAll().trimmed().constData());
+    return p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+}
+
+bool TestClusterFaults::allReady()
+{
+    const auto env = readClusterEnv(m_dir);
+    for (int i = 1; i <= 3; ++i) {
+        const QUrl url(env.value(QStringLiteral("TM_INSTANCE_%1_URL").arg(i)) + QStringLiteral("/health/ready"));
+        if (httpStatus(url) != 200)
+            return false;
+    }
+    return true;
+}
+
+void TestClusterFaults::checkExact(const LoadResult &r)
+{
+    const QJsonObject &j = r.json;
+    QVERIFY2(!j.isEmpty(), qPrintable(diagnostics(r)));
+    QVERIFY2(r.exitCode == 0, qPrintable(diagnostics(r)));
+    QCOMPARE(field(j, "connections", "connected"), kUsers);
+    QCOMPARE(field(j, "events", "lost"), 0);
+    QCOMPARE(field(j, "events", "duplicated"), 0);
+    QCOMPARE(field(j, "events", "outOfOrder"), 0);
+    QCOMPARE(field(j, "events", "undecodable"), 0);
+    const qint64 sent = field(j, "messages", "sent");
+    QVERIFY2(sent > 100, qPrintable(diagnostics(r)));
+    QCOMPARE(field(j, "messages", "acked"), sent);
+    QCOMPARE(field(j, "messages", "sendErrors"), 0);
+    QVERIFY(j.value(QLatin1String("phases")).toObject().value(QLatin1String("drained")).toBool());
+    // The database check ran over every connection's streams and found nothing wrong.
+    const QJsonObject v = j.value(QLatin1String("verification")).toObject();
+    QVERIFY2(v.value(QLatin1String("ran")).toBool(), qPrintable(diagnostics(r)));
+    QCOMPARE(v.value(QLatin1String("channels")).toInteger(), kUsers / kRoomSize);
+    QCOMPARE(v.value(QLatin1String("streams")).toInteger(), kUsers); // one room each
+    QCOMPARE(v.value(QLatin1String("problems")).toInteger(), 0);
+    QCOMPARE(v.value(QLatin1String("missing")).toInteger(), 0);
+    QCOMPARE(v.value(QLatin1String("phantom")).toInteger(), 0);
+    QCOMPARE(v.value(QLatin1String("seqHoles")).toInteger(), 0);
+    QCOMPARE(v.value(QLatin1String("acked")).toInteger(), sent); // one distinct clientId per send
+    QCOMPARE(v.value(QLatin1String("stored")).toInteger(), sent);
+    QCOMPARE(v.value(QLatin1String("storedTwice")).toInteger(), 0);
+    QCOMPARE(v.value(QLatin1String("storedNotAcked")).toInteger(), 0);
+    // Every stored event of the run's rooms after a connection's welcome reached it: at least the
+    // run's messages, ten connections each.
+    QVERIFY2(v.value(QLatin1String("expected")).toInteger() >= sent * kRoomSize, qPrintable(diagnostics(r)));
+}
+
+void TestClusterFaults::loadSmoke()
+{
+    const LoadResult r
+        = runLoad({QStringLiteral("--rate"), QStringLiteral("150"), QStringLiteral("--duration"), QStringLiteral("4"),
+                   QStringLiteral("--warmup"), QStringLiteral("1"), QStringLiteral("--drain"), QStringLiteral("20"),
+                   QStringLiteral("--max-p99-ms"), QStringLiteral("2000")},
+                  180000);
+    checkExact(r);
+    const QJsonObject &j = r.json;
+    // No fault: nobody was disconnected, and the connections spread over all three instances.
+    QCOMPARE(field(j, "connections", "disconnects"), 0);
+    QCOMPARE(field(j, "connections", "reconnects"), 0);
+    const QJsonObject instances
+        = j.value(QLatin1String("connections")).toObject().value(QLatin1String("welcomesByInstance")).toObject();
+    QCOMPARE(instances.size(), 3);
+    for (const QJsonValue &n : instances)
+        QVERIFY2(n.toInteger() >= kUsers / 6, qPrintable(diagnostics(r)));
+    // Every acknowledged message reached the nine other members, most through another instance.
+    const qint64 acked = field(j, "messages", "acked");
+    QCOMPARE(field(j, "events", "fanoutDelivered"), acked * (kRoomSize - 1));
+    const QJsonObject delivery
+        = j.value(QLatin1String("latencyMs")).toObject().value(QLatin1String("delivery")).toObject();
+    const double p50 = delivery.value(QLatin1String("p50")).toDouble(-1);
+    const double p99 = delivery.value(QLatin1String("p99")).toDouble(-1);
+    QVERIFY2(p50 > 0 && p50 <= p99 && p99 <= 2000, qPrintable(diagnostics(r)));
+    const QJsonArray servers = j.value(QLatin1String("servers")).toArray();
+    QCOMPARE(servers.size(), 3);
+    for (const QJsonValue &s : servers)
+        QVERIFY(s.toObject().value(QLatin1String("rssMaxBytes")).toInteger() > 1024 * 1024);
+}
+
+void TestClusterFaults::fault_data()
+{
+    QTest::addColumn<QStringList>("command"); // cluster.sh arguments
+    QTest::addColumn<bool>("socketsClosed"); // the fault closes client sockets (they must resume)
+    QTest::newRow("kill -9 of an instance")
+        << QStringList {QStringLiteral("kill-instance"), QStringLiteral("2")} << true;
+    QTest::newRow("Redis restarted") << QStringList {QStringLiteral("restart-redis")} << false;
+    QTest::newRow("rolling restart") << QStringList {QStringLiteral("rolling-restart")} << true;
+}
+
+void TestClusterFaults::fault()
+{
+    QFETCH(QStringList, command);
+    QFETCH(bool, socketsClosed);
+    QVERIFY(allReady());
+    QString shell = QStringLiteral("bash '%1'").arg(QStringLiteral(TM_CLUSTER_SCRIPT));
+    for (const QString &a : std::as_const(command))
+        shell += QLatin1Char(' ') + a;
+    const LoadResult r = runLoad(
+        {QStringLiteral("--rate"), QStringLiteral("150"), QStringLiteral("--duration"), QStringLiteral("5"),
+         QStringLiteral("--warmup"), QStringLiteral("0.5"), QStringLiteral("--drain"), QStringLiteral("30"),
+         QStringLiteral("--fault-command"), shell, QStringLiteral("--fault-at"), QStringLiteral("2"),
+         QStringLiteral("--fault-tail"), QStringLiteral("3"), QStringLiteral("--max-run"), QStringLiteral("200")},
+        240000);
+    // Put the cluster back together for the next row before judging this one.
+    if (command.constFirst() == QLatin1String("kill-instance"))
+        QVERIFY(clusterCommand({QStringLiteral("start-instance"), command.at(1)}));
+    QVERIFY(QTest::qWaitFor([this] { return allReady(); }, 60000));
+
+    const QJsonObject &j = r.json;
+    const QJsonObject fault = j.value(QLatin1String("fault")).toObject();
+    QVERIFY2(fault.value(QLatin1String("started")).toBool(), qPrintable(diagnostics(r)));
+    QVERIFY2(fault.value(QLatin1String("exitCode")).toInt(-1) == 0, qPrintable(diagnostics(r)));
+    // Sending went on through the fault and after it.
+    const double endedAt = fault.value(QLatin1String("endedAt")).toDouble(-1);
+    QVERIFY2(endedAt >= 2, qPrintable(diagnostics(r)));
+    checkExact(r);
+    const qint64 reconnects = field(j, "connections", "reconnects");
+    if (socketsClosed) {
+        // The clients of the killed or restarted instances came back through nginx and resumed.
+        QVERIFY2(field(j, "connections", "disconnects") > 0, qPrintable(diagnostics(r)));
+        QVERIFY2(reconnects > 0, qPrintable(diagnostics(r)));
+    } else {
+        // Redis is not on the clients' path: their sockets stay open.
+        QCOMPARE(field(j, "connections", "disconnects"), 0);
+        QCOMPARE(reconnects, 0);
+    }
+}
+
+QTEST_GUILESS_MAIN(TestClusterFaults)
+#include "tst_cluster_faults.moc"
