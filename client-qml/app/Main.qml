@@ -1,16 +1,52 @@
+// The application window: one Connection for the session and the shell that lays out the pages.
+// `theme` ("system", "light", "dark") and `section` can be set from the command line
+// (--theme, --section) for screenshots.
 import QtQuick
 import QtQuick.Controls
+import TaskMaster.Net
+import TaskMaster.Ui
 
 ApplicationWindow {
     id: window
     width: 1024
     height: 720
     visible: true
-    title: qsTr("TaskMaster")
+    title: connection.loggedIn ? qsTr("TaskMaster — %1").arg(connection.displayName) : qsTr("TaskMaster")
+    color: Theme.background
+    property alias connection: conn
+    property alias shell: appShell
+    property bool autoRestore: true
+    property string themeMode: "system"
 
-    Label {
-        anchors.centerIn: parent
-        text: qsTr("TaskMaster")
-        font.pixelSize: 32
+    Binding {
+        target: Theme
+        property: "mode"
+        value: window.themeMode
     }
+
+    palette.window: Theme.background
+    palette.windowText: Theme.text
+    palette.base: Theme.surface
+    palette.alternateBase: Theme.surfaceAlt
+    palette.text: Theme.text
+    palette.button: Theme.surfaceAlt
+    palette.buttonText: Theme.text
+    palette.highlight: Theme.accent
+    palette.highlightedText: Theme.accentText
+    palette.placeholderText: Theme.textMuted
+    palette.mid: Theme.border
+    palette.dark: Theme.accent
+    palette.brightText: Theme.accentText
+    palette.light: Theme.surface
+    palette.midlight: Theme.surfaceAlt
+
+    Connection { id: conn }
+
+    AppShell {
+        id: appShell
+        anchors.fill: parent
+        connection: conn
+    }
+
+    Component.onCompleted: if (autoRestore) conn.restoreSession()
 }

@@ -1,8 +1,13 @@
 // taskmaster client entry point: loads the QML application window.
-// --screenshot FILE renders the first frame to a PNG and exits (used by tests and the docs).
+// --screenshot FILE renders the first frame to a PNG and exits (used by tests and the docs);
+// --theme light|dark|system forces a palette; --server URL presets the server address.
+#include "client-qml/app/qml_plugins.h"
+#include "client-qml/net/client_setup.h"
+
 #include <QCommandLineParser>
 #include <QGuiApplication>
 #include <QQmlApplicationEngine>
+#include <QQuickStyle>
 #include <QQuickWindow>
 #include <QUrl>
 
@@ -20,17 +25,32 @@ int main(int argc, char *argv[])
     const QCommandLineOption screenshot(QStringLiteral("screenshot"),
                                         QStringLiteral("Render the first frame to FILE (PNG) and exit."),
                                         QStringLiteral("FILE"));
+    const QCommandLineOption theme(QStringLiteral("theme"), QStringLiteral("Palette: system (default), light or dark."),
+                                   QStringLiteral("MODE"), QStringLiteral("system"));
+    const QCommandLineOption server(QStringLiteral("server"), QStringLiteral("Server address to preset."),
+                                    QStringLiteral("URL"));
     parser.addOption(screenshot);
+    parser.addOption(theme);
+    parser.addOption(server);
     parser.process(app);
 
+    QQuickStyle::setStyle(QStringLiteral("Basic"));
     QQmlApplicationEngine engine;
-    // Qt 6.4 places qt_add_qml_module files under qrc:/<URI>/ (loadFromModule arrived in 6.5).
-    engine.load(QUrl(QStringLiteral("qrc:/TaskMaster/qml/Main.qml")));
+    taskmaster::client::prepareEngine(engine);
+    engine.setInitialProperties({{QStringLiteral("themeMode"), parser.value(theme)},
+                                 {QStringLiteral("autoRestore"), !parser.isSet(screenshot)}});
+    // Qt 6.4 places qt_add_qml_module files under qrc:/<URI path>/<source path> (no loadFromModule
+    // before 6.5).
+    engine.load(QUrl(QStringLiteral("qrc:/TaskMaster/App/app/Main.qml")));
     if (engine.rootObjects().isEmpty())
         return 1;
     auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
     if (!window)
         return 1;
+    if (parser.isSet(server)) {
+        if (QObject *conn = window->property("connection").value<QObject *>())
+            conn->setProperty("serverUrl", parser.value(server));
+    }
 
     if (parser.isSet(screenshot)) {
         const QString file = parser.value(screenshot);

@@ -135,6 +135,27 @@ void TaskListModel::setStatusFilter(std::optional<TaskStatus> status)
     Q_EMIT filterChanged();
 }
 
+void TaskListModel::setPriorityFilter(std::optional<TaskPriority> priority)
+{
+    if (priority == m_priorityFilter)
+        return;
+    beginResetModel();
+    m_priorityFilter = priority;
+    rebuildRows();
+    endResetModel();
+    Q_EMIT filterChanged();
+}
+
+QString TaskListModel::priorityFilterWire() const
+{
+    return m_priorityFilter ? toWire(*m_priorityFilter) : QString();
+}
+
+void TaskListModel::setPriorityFilterWire(const QString &priority)
+{
+    setPriorityFilter(taskPriorityFromWire(priority));
+}
+
 void TaskListModel::setAssigneeFilter(AssigneeFilter filter)
 {
     if (filter.kind != AssigneeFilter::Kind::User)
@@ -315,6 +336,8 @@ bool TaskListModel::accepts(const Task &task) const
 bool TaskListModel::matches(const Task &task) const
 {
     if (m_statusFilter && task.status != *m_statusFilter)
+        return false;
+    if (m_priorityFilter && task.priority != *m_priorityFilter)
         return false;
     switch (m_assigneeFilter.kind) {
     case AssigneeFilter::Kind::Any:

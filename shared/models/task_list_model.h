@@ -24,7 +24,7 @@
 
 namespace taskmaster {
 
-class TaskListModel final : public QAbstractListModel {
+class TaskListModel : public QAbstractListModel { // not final: QML creates it (board columns)
     Q_OBJECT
     TM_QML_ELEMENT
     // Tasks of other projects are ignored by upsert()/reset(); changing it clears the model.
@@ -41,6 +41,8 @@ class TaskListModel final : public QAbstractListModel {
     Q_PROPERTY(SortOrder sortOrder READ sortOrder WRITE setSortOrder NOTIFY sortOrderChanged)
     // QML form of the status filter: a wire name ("in_progress"), or "" for any status.
     Q_PROPERTY(QString statusFilter READ statusFilterWire WRITE setStatusFilterWire NOTIFY filterChanged)
+    // QML form of the priority filter: a wire name ("urgent"), or "" for any priority.
+    Q_PROPERTY(QString priorityFilter READ priorityFilterWire WRITE setPriorityFilterWire NOTIFY filterChanged)
     // QML form of the assignee filter: AnyAssignee (-1), Unassigned (0) or a user id.
     Q_PROPERTY(qint64 assigneeFilter READ assigneeFilterCode WRITE setAssigneeFilterCode NOTIFY filterChanged)
     // The day "overdue" is judged against; invalid (default) = QDate::currentDate() at read.
@@ -105,6 +107,10 @@ public:
     void setSortOrder(SortOrder order);
     [[nodiscard]] std::optional<TaskStatus> statusFilter() const { return m_statusFilter; }
     void setStatusFilter(std::optional<TaskStatus> status);
+    [[nodiscard]] std::optional<TaskPriority> priorityFilter() const { return m_priorityFilter; }
+    void setPriorityFilter(std::optional<TaskPriority> priority);
+    [[nodiscard]] QString priorityFilterWire() const;
+    void setPriorityFilterWire(const QString &priority); // unknown names mean "any"
     [[nodiscard]] AssigneeFilter assigneeFilter() const { return m_assigneeFilter; }
     void setAssigneeFilter(AssigneeFilter filter);
     [[nodiscard]] QString statusFilterWire() const;
@@ -162,6 +168,7 @@ private:
     Id m_projectId = 0;
     SortOrder m_sortOrder = NewestFirst;
     std::optional<TaskStatus> m_statusFilter;
+    std::optional<TaskPriority> m_priorityFilter;
     AssigneeFilter m_assigneeFilter;
     QDate m_today;
 };

@@ -1,0 +1,75 @@
+// SearchPage: full-text search over the messages and tasks the user can see; a result opens
+// its room or project.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import TaskMaster.Net
+import TaskMaster.Ui
+
+Rectangle {
+    id: page
+    property Connection connection
+    signal openRoomRequested(var roomId)
+    signal openProjectRequested(var projectId)
+    color: Theme.background
+    readonly property var results: connection ? connection.searchResults : ({})
+
+    ColumnLayout {
+        anchors.fill: parent
+        spacing: 0
+        PageHeader { Layout.fillWidth: true; title: qsTr("Search") }
+        TextField {
+            id: query
+            objectName: "searchField"
+            Layout.fillWidth: true
+            Layout.margins: Theme.spacing
+            placeholderText: qsTr("Search messages and tasks")
+            onTextEdited: debounce.restart()
+            onAccepted: page.connection.search(text)
+        }
+        Timer {
+            id: debounce
+            interval: 300
+            onTriggered: page.connection.search(query.text)
+        }
+        ListView {
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            clip: true
+            model: (page.results.tasks || []).concat(page.results.messages || [])
+            section.property: "modelData.taskId"
+            delegate: ItemDelegate {
+                id: hit
+                required property var modelData
+                readonly property bool isTask: modelData.taskId !== undefined
+                width: ListView.view.width
+                onClicked: isTask ? page.openProjectRequested(modelData.projectId)
+                                  : page.openRoomRequested(modelData.roomId)
+                contentItem: ColumnLayout {
+                    spacing: 2
+                    Label {
+                        Layout.fillWidth: true
+                        text: hit.isTask ? qsTr("Task · %1").arg(Theme.statusTitle(hit.modelData.status))
+                                         : qsTr("#%1 · %2").arg(hit.modelData.roomName)
+                                               .arg(page.connection ? (void page.connection.directoryRevision, page.connection.userName(hit.modelData.authorId)) : "")
+                        color: Theme.textMuted
+                        font.pixelSize: 12
+                    }
+                    Label {
+                        Layout.fillWidth: true
+                        text: hit.isTask ? hit.modelData.title : hit.modelData.body
+                        color: Theme.text
+                        elide: Text.ElideRight
+                        textFormat: Text.PlainText
+                    }
+                }
+            }
+            Label {
+                anchors.centerIn: parent
+                visible: parent.count === 0 && query.text.length > 0 && page.results.query === query.text
+                text: qsTr("Nothing found")
+                color: Theme.textMuted
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+// RoomPage: the open room. Messages in a bottom-to-top ListView over the connection's timeline
+// (newest first), so the newest sit at the bottom and history pages go on top without moving
+// what is shown; the view's delegate model asks the model for older history (fetchMore) when
+// the oldest loaded row gets a delegate. Typing indicator, composer, jump to latest.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import TaskMaster.Net
+import TaskMaster.Ui
+
+Rectangle {
+    id: page
+    property Connection connection
+    property bool showBack: false
+    signal back()
+    color: Theme.background
+
+    ColumnLayout {
+        anchors.fill: parent
+        spacing: 0
+
+        PageHeader {
+            Layout.fillWidth: true
+            showBack: page.showBack
+            onBack: page.back()
+            title: page.connection && page.connection.currentRoomName.length > 0
+                   ? "#" + page.connection.currentRoomName : qsTr("Room")
+            subtitle: page.connection ? page.connection.typingText : ""
+        }
+
+        Item {
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+
+            ListView {
+                id: timeline
+                objectName: "timeline"
+                anchors.fill: parent
+                clip: true
+                model: page.connection ? page.connection.timeline : null
+                verticalLayoutDirection: ListView.BottomToTop
+                reuseItems: true
+                cacheBuffer: 400
+                boundsBehavior: Flickable.StopAtBounds
+                ScrollBar.vertical: ScrollBar {}
+                // In a bottom-to-top view the end of the content is the visual bottom: the latest.
+                readonly property bool atLatest: atYEnd || count === 0
+                onAtLatestChanged: if (atLatest && page.connection) page.connection.markRead()
+                onCountChanged: {
+                    if (atLatest && page.connection)
+                        page.connection.markRead()
+                    fetchOlderIfNear()
+                }
+                onContentYChanged: fetchOlderIfNear()
+                // The delegate model asks for more when it creates the oldest row's delegate,
+                // but Qt 6.4 skips that for a delegate taken from the reuse pool; so the view
+                // also asks from its position: within one screen of the top of the content
+                // (the oldest loaded message).
+                function fetchOlderIfNear() {
+                    if (!page.connection || count === 0 || !page.connection.messages.hasMoreHistory
+                            || page.connection.messages.fetchingOlder)
+                        return
+                    if (contentY - originY < height)
+                        page.connection.loadOlder()
+                }
+
+                delegate: MessageDelegate {
+                    width: timeline.width
+                    connection: page.connection
+                }
+
+                header: Item {
+                    width: timeline.width
+                    height: 8
+                }
+                footer: Item {
+                    width: timeline.width
+                    height: page.connection && page.connection.messages.fetchingOlder ? 40 : 8
+                    BusyIndicator {
+                        anchors.centerIn: parent
+                        running: page.connection && page.connection.messages.fetchingOlder
+                        visible: running
+                        height: 32
+                    }
+                    Label {
+                        anchors.centerIn: parent
+                        visible: page.connection && !page.connection.messages.hasMoreHistory && timeline.count > 0
+                        text: qsTr("Beginning of the room")
+                        color: Theme.textMuted
+                        font.pixelSize: 12
+                    }
+                }
+            }
+
+            RoundButton {
+                objectName: "jumpToLatest"
+                anchors.right: parent.right
+                anchors.bottom: parent.bottom
+                anchors.margins: 16
+                visible: !timeline.atLatest
+                text: "↓"
+                highlighted: true
+                onClicked: timeline.positionViewAtBeginning()
+                ToolTip.visible: hovered
+                ToolTip.text: qsTr("Jump to latest")
+            }
+        }
+
+        Composer {
+            id: composer
+            Layout.fillWidth: true
+            connection: page.connection
+        }
+    }
+
+    Shortcut {
+        sequence: "Ctrl+End"
+        onActivated: timeline.positionViewAtBeginning()
+    }
+}

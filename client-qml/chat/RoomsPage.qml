@@ -1,0 +1,130 @@
+// RoomsPage: the user's rooms, most recent activity first, with unread counts and how many
+// members are online; a button creates a room.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import TaskMaster.Net
+import TaskMaster.Ui
+
+Rectangle {
+    id: page
+    property Connection connection
+    color: Theme.surface
+
+    ColumnLayout {
+        anchors.fill: parent
+        spacing: 0
+
+        PageHeader {
+            Layout.fillWidth: true
+            title: qsTr("Rooms")
+            subtitle: page.connection && page.connection.rooms.totalUnread > 0
+                      ? qsTr("%1 unread").arg(page.connection.rooms.totalUnread) : ""
+            ToolButton {
+                objectName: "newRoomButton"
+                text: "+"
+                font.pixelSize: 20
+                onClicked: newRoom.open()
+                ToolTip.visible: hovered
+                ToolTip.text: qsTr("New room")
+            }
+        }
+
+        ListView {
+            id: list
+            objectName: "roomList"
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            clip: true
+            model: page.connection ? page.connection.rooms : null
+            reuseItems: true
+            keyNavigationEnabled: true
+            ScrollBar.vertical: ScrollBar {}
+
+            delegate: ItemDelegate {
+                id: row
+                required property int index
+                required property var roomId
+                required property string name
+                required property string kind
+                required property var unread
+                required property var memberIds
+                readonly property bool current: page.connection && page.connection.currentRoomId === roomId
+                readonly property int onlineCount: {
+                    if (!page.connection)
+                        return 0
+                    void page.connection.directoryRevision
+                    let n = 0
+                    for (const id of memberIds)
+                        if (id !== page.connection.userId && page.connection.isOnline(id))
+                            ++n
+                    return n
+                }
+                width: ListView.view.width
+                height: 56
+                highlighted: current
+                onClicked: page.connection.openRoom(roomId)
+
+                background: Rectangle {
+                    color: row.current ? Theme.surfaceAlt : row.hovered ? Qt.darker(Theme.surface, 1.03) : Theme.surface
+                }
+                contentItem: RowLayout {
+                    spacing: Theme.spacing
+                    Avatar {
+                        userId: row.roomId
+                        name: row.name
+                        showPresence: true
+                        online: row.onlineCount > 0
+                    }
+                    ColumnLayout {
+                        Layout.fillWidth: true
+                        spacing: 2
+                        Label {
+                            Layout.fillWidth: true
+                            text: (row.kind === "direct" ? "@" : "#") + row.name
+                            color: Theme.text
+                            font.bold: row.unread > 0
+                            elide: Text.ElideRight
+                        }
+                        Label {
+                            Layout.fillWidth: true
+                            text: qsTr("%n member(s)", "", row.memberIds.length)
+                                  + (row.onlineCount > 0 ? qsTr(", %1 online").arg(row.onlineCount) : "")
+                            color: Theme.textMuted
+                            font.pixelSize: 12
+                            elide: Text.ElideRight
+                        }
+                    }
+                    Badge { count: row.unread }
+                }
+            }
+
+            Label {
+                anchors.centerIn: parent
+                visible: list.count === 0
+                text: qsTr("No rooms yet")
+                color: Theme.textMuted
+            }
+        }
+    }
+
+    Dialog {
+        id: newRoom
+        objectName: "newRoomDialog"
+        title: qsTr("New room")
+        modal: true
+        anchors.centerIn: Overlay.overlay
+        standardButtons: Dialog.Ok | Dialog.Cancel
+        onAccepted: {
+            if (roomName.text.trim().length > 0)
+                page.connection.createRoom(roomName.text, [])
+            roomName.text = ""
+        }
+        TextField {
+            id: roomName
+            placeholderText: qsTr("Room name")
+            width: 260
+            onAccepted: newRoom.accept()
+        }
+    }
+}

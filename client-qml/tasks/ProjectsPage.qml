@@ -1,0 +1,83 @@
+// ProjectsPage: the projects the user belongs to; picking one opens its task board.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import TaskMaster.Net
+import TaskMaster.Ui
+
+Rectangle {
+    id: page
+    property Connection connection
+    color: Theme.surface
+
+    ColumnLayout {
+        anchors.fill: parent
+        spacing: 0
+        PageHeader {
+            Layout.fillWidth: true
+            title: qsTr("Projects")
+            ToolButton {
+                objectName: "newProjectButton"
+                text: "+"
+                font.pixelSize: 20
+                onClicked: newProject.open()
+                ToolTip.visible: hovered
+                ToolTip.text: qsTr("New project")
+            }
+        }
+        ListView {
+            id: list
+            objectName: "projectList"
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            clip: true
+            model: page.connection ? page.connection.projects : []
+            delegate: ItemDelegate {
+                id: row
+                required property var modelData
+                readonly property bool current: page.connection.currentProjectId === modelData.projectId
+                width: ListView.view.width
+                height: 52
+                highlighted: current
+                onClicked: page.connection.openProject(modelData.projectId)
+                background: Rectangle { color: row.current ? Theme.surfaceAlt : Theme.surface }
+                contentItem: ColumnLayout {
+                    spacing: 2
+                    Label { text: row.modelData.name; color: Theme.text; font.bold: true; elide: Text.ElideRight; Layout.fillWidth: true }
+                    Label {
+                        text: row.modelData.description
+                        visible: text.length > 0
+                        color: Theme.textMuted
+                        font.pixelSize: 12
+                        elide: Text.ElideRight
+                        Layout.fillWidth: true
+                    }
+                }
+            }
+            Label {
+                anchors.centerIn: parent
+                visible: list.count === 0
+                text: qsTr("No projects yet")
+                color: Theme.textMuted
+            }
+        }
+    }
+
+    Dialog {
+        id: newProject
+        title: qsTr("New project")
+        modal: true
+        anchors.centerIn: Overlay.overlay
+        standardButtons: Dialog.Ok | Dialog.Cancel
+        onAccepted: {
+            if (projectName.text.trim().length > 0)
+                page.connection.createProject(projectName.text, projectDescription.text)
+            projectName.text = ""
+            projectDescription.text = ""
+        }
+        ColumnLayout {
+            TextField { id: projectName; placeholderText: qsTr("Name"); Layout.preferredWidth: 280 }
+            TextField { id: projectDescription; placeholderText: qsTr("Description"); Layout.preferredWidth: 280 }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+// TaskBoard: the open project's tasks in four columns by status, filtered by assignee and
+// priority, updated live from the project's channel. A card moves with Left/Right (or its
+// editor); "New task" and double click open the editor. Under the phone breakpoint the columns
+// scroll sideways one at a time.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import TaskMaster.Net
+import TaskMaster.Ui
+
+Rectangle {
+    id: board
+    property Connection connection
+    property bool showBack: false
+    readonly property var statuses: ["todo", "in_progress", "review", "done"]
+    signal back()
+    color: Theme.background
+
+    function move(taskId, direction) {
+        const info = connection.taskInfo(taskId)
+        const i = statuses.indexOf(info.status) + direction
+        if (i >= 0 && i < statuses.length)
+            connection.setTaskStatus(taskId, statuses[i])
+    }
+
+    ColumnLayout {
+        anchors.fill: parent
+        spacing: 0
+        PageHeader {
+            Layout.fillWidth: true
+            showBack: board.showBack
+            onBack: board.back()
+            title: board.connection && board.connection.currentProjectName.length > 0
+                   ? board.connection.currentProjectName : qsTr("Tasks")
+            subtitle: board.connection ? qsTr("%n task(s)", "", board.connection.tasks.totalCount) : ""
+            Button {
+                objectName: "newTaskButton"
+                text: qsTr("New task")
+                highlighted: true
+                enabled: board.connection && board.connection.currentProjectId !== 0
+                onClicked: editor.openFor(0)
+            }
+        }
+        RowLayout {
+            Layout.fillWidth: true
+            Layout.margins: Theme.spacing
+            spacing: Theme.spacing
+            Label { text: qsTr("Assignee"); color: Theme.textMuted }
+            ComboBox {
+                id: assigneeBox
+                objectName: "assigneeFilter"
+                textRole: "text"
+                valueRole: "value"
+                model: [
+                    { text: qsTr("Anyone"), value: -1 },
+                    { text: qsTr("Me"), value: board.connection ? board.connection.userId : 0 },
+                    { text: qsTr("Unassigned"), value: 0 }
+                ]
+            }
+            Label { text: qsTr("Priority"); color: Theme.textMuted }
+            ComboBox {
+                id: priorityBox
+                objectName: "priorityFilter"
+                textRole: "text"
+                valueRole: "value"
+                model: [
+                    { text: qsTr("Any"), value: "" },
+                    { text: qsTr("Urgent"), value: "urgent" },
+                    { text: qsTr("High"), value: "high" },
+                    { text: qsTr("Medium"), value: "medium" },
+                    { text: qsTr("Low"), value: "low" }
+                ]
+            }
+            Item { Layout.fillWidth: true }
+        }
+        ListView {
+            id: columns
+            objectName: "boardColumns"
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            Layout.margins: Theme.spacing
+            orientation: ListView.Horizontal
+            spacing: Theme.spacing
+            clip: true
+            snapMode: board.width < Theme.phoneBreakpoint ? ListView.SnapOneItem : ListView.NoSnap
+            model: board.statuses
+            delegate: TaskColumn {
+                required property string modelData
+                width: board.width < Theme.phoneBreakpoint ? columns.width
+                       : (columns.width - 3 * columns.spacing) / 4
+                height: columns.height
+                status: modelData
+                connection: board.connection
+                assigneeFilter: assigneeBox.currentValue === undefined ? -1 : assigneeBox.currentValue
+                priorityFilter: priorityBox.currentValue === undefined ? "" : priorityBox.currentValue
+                onEditRequested: (id) => editor.openFor(id)
+                onMoveRequested: (id, d) => board.move(id, d)
+            }
+        }
+    }
+
+    TaskEditor {
+        id: editor
+        connection: board.connection
+    }
+}

@@ -1,0 +1,87 @@
+// TaskCard: one task on the board: title, priority, assignee, due date (red when overdue).
+// Keyboard: Left/Right move it to the previous/next status, Enter or double click edits it.
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import TaskMaster.Net
+import TaskMaster.Ui
+
+Rectangle {
+    id: card
+    required property int index
+    required property var taskId
+    required property string title
+    required property string status
+    required property string priority
+    required property var assigneeId
+    required property var dueDate
+    required property bool overdue
+    property Connection connection
+    signal editRequested(var taskId)
+    signal moveRequested(var taskId, int direction)
+
+    implicitHeight: content.implicitHeight + 2 * Theme.spacing
+    radius: Theme.radius
+    color: Theme.surface
+    border.color: activeFocus ? Theme.accent : Theme.border
+    border.width: activeFocus ? 2 : 1
+    activeFocusOnTab: true
+
+    Keys.onLeftPressed: card.moveRequested(card.taskId, -1)
+    Keys.onRightPressed: card.moveRequested(card.taskId, 1)
+    Keys.onReturnPressed: card.editRequested(card.taskId)
+
+    Rectangle {
+        width: 4
+        height: parent.height - 2 * card.radius
+        anchors.left: parent.left
+        anchors.verticalCenter: parent.verticalCenter
+        color: Theme.priorityColor(card.priority)
+    }
+
+    ColumnLayout {
+        id: content
+        anchors.fill: parent
+        anchors.margins: Theme.spacing
+        anchors.leftMargin: Theme.spacing + 4
+        spacing: 4
+        Label {
+            Layout.fillWidth: true
+            text: card.title
+            wrapMode: Text.Wrap
+            maximumLineCount: 3
+            elide: Text.ElideRight
+            color: Theme.text
+        }
+        RowLayout {
+            spacing: 6
+            Label {
+                text: card.priority
+                color: Theme.priorityColor(card.priority)
+                font.pixelSize: 11
+                font.bold: true
+            }
+            Label {
+                visible: !!card.dueDate
+                text: card.dueDate ? Qt.formatDate(card.dueDate, "d MMM") : ""
+                color: card.overdue ? Theme.danger : Theme.textMuted
+                font.pixelSize: 11
+            }
+            Item { Layout.fillWidth: true }
+            Avatar {
+                visible: !!card.assigneeId
+                implicitWidth: 22
+                implicitHeight: 22
+                userId: card.assigneeId ? card.assigneeId : 0
+                name: card.assigneeId && card.connection
+                      ? (void card.connection.directoryRevision, card.connection.userName(card.assigneeId)) : ""
+            }
+        }
+    }
+
+    MouseArea {
+        anchors.fill: parent
+        onClicked: card.forceActiveFocus()
+        onDoubleClicked: card.editRequested(card.taskId)
+    }
+}

@@ -1,0 +1,353 @@
+// The client's Connection against a real taskmaster-server started by the test (SQLite in a
+// temporary directory): register and log in, rooms, open a room, send with a pending state until
+// the ack, receive from a second client, unread counts, typing, edit and delete, a saved session
+// restored from the settings and revoked by a logout elsewhere, tasks updated live, and a server
+// restart on the same port: the client reconnects by itself (backoff), and messages sent while it
+// was away arrive through resume, as does its own send queued while offline.
+#include "client-qml/net/connection.h"
+#include "tests/support/api_client.h"
+#include "tests/support/server_process.h"
+
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+
+using taskmaster::MessageListModel;
+using taskmaster::TaskListModel;
+using taskmaster::client::Connection;
+using taskmaster::test::ApiClient;
+using taskmaster::test::ServerProcess;
+
+namespace {
+
+constexpr int kWaitMs = 15000;
+
+// Bodies of the confirmed rows, oldest first.
+QStringList bodies(const MessageListModel &m)
+{
+    QStringList out;
+    for (int r = 0; r < m.count(); ++r)
+        out << m.messageAt(r).body;
+    return out;
+}
+
+bool seqsStrictlyIncrease(const MessageListModel &m)
+{
+    for (int r = 1; r < m.confirmedCount(); ++r) {
+        if (m.messageAt(r).seq <= m.messageAt(r - 1).seq)
+            return false;
+    }
+    return true;
+}
+
+} // namespace
+
+class TestClientFlows final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void loginFailures_data();
+    void loginFailures();
+    void loginSendReceive();
+    void typingEditDelete();
+    void sessionRestoredAndRevoked();
+    void tasksLive();
+    void reconnectAfterServerRestart();
+
+private:
+    std::unique_ptr<Connection> makeClient(const QString &name);
+    bool loginAs(Connection &c, const QString &user, bool registerFirst = false);
+
+    ServerProcess m_server;
+    QTemporaryDir m_dir;
+    std::unique_ptr<Connection> m_alice;
+    std::unique_ptr<Connection> m_bob;
+    qint64 m_bobId = 0;
+    QByteArray m_bobToken;
+    qint64 m_roomId = 0;
+};
+
+std::unique_ptr<Connection> TestClientFlows::makeClient(const QString &name)
+{
+    auto c = std::make_unique<Connection>();
+    c->setSettingsFile(m_dir.filePath(name + QStringLiteral(".ini")));
+    c->setServerUrl(m_server.url().toString());
+    c->setReconnectBaseMs(100);
+    c->setReconnectMaxMs(800);
+    return c;
+}
+
+bool TestClientFlows::loginAs(Connection &c, const QString &user, bool registerFirst)
+{
+    if (registerFirst)
+        c.registerAccount(user, QStringLiteral("password123"), user.at(0).toUpper() + user.mid(1));
+    else
+        c.login(user, QStringLiteral("password123"));
+    QDeadlineTimer deadline(kWaitMs);
+    while (!deadline.hasExpired() && !(c.loggedIn() && c.state() == Connection::Online))
+        QTest::qWait(20);
+    return c.loggedIn() && c.state() == Connection::Online;
+}
+
+void TestClientFlows::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    QVERIFY2(m_server.start(), qPrintable(m_server.errorText()));
+    ApiClient api(m_server.url());
+    m_alice = makeClient(QStringLiteral("alice"));
+    QVERIFY(loginAs(*m_alice, QStringLiteral("alice"), true));
+    QVERIFY(m_alice->isAdmin()); // first user of the database
+    std::tie(m_bobId, m_bobToken) = api.registerUser(QStringLiteral("bob"));
+    m_bob = makeClient(QStringLiteral("bob"));
+    QVERIFY(loginAs(*m_bob, QStringLiteral("bob")));
+    QVERIFY(!m_bob->isAdmin());
+}
+
+void TestClientFlows::cleanupTestCase()
+{
+    m_alice.reset();
+    m_bob.reset();
+    m_server.stop();
+}
+
+void TestClientFlows::loginFailures_data()
+{
+    QTest::addColumn<QString>("server");
+    QTest::addColumn<QString>("password");
+    QTest::addColumn<QString>("error");
+    QTest::newRow("wrong password") << ""
+                                    << "not-the-password"
+                                    << "Wrong username or password.";
+    QTest::newRow("no server") << "http://127.0.0.1:1"
+                               << "password123"
+                               << "Cannot reach the server.";
+}
+
+void TestClientFlows::loginFailures()
+{
+    QFETCH(QString, server);
+    QFETCH(QString, password);
+    QFETCH(QString, error);
+    auto c = makeClient(QStringLiteral("failures"));
+    if (!server.isEmpty())
+        c->setServerUrl(server);
+    c->login(QStringLiteral("alice"), password);
+    QVERIFY(c->busy());
+    QTRY_VERIFY_WITH_TIMEOUT(!c->busy(), kWaitMs);
+    QCOMPARE(c->lastError(), error);
+    QVERIFY(!c->loggedIn());
+    QCOMPARE(c->state(), Connection::Offline);
+}
+
+void TestClientFlows::loginSendReceive()
+{
+    Connection &a = *m_alice;
+    Connection &b = *m_bob;
+    QSignalSpy created(&a, &Connection::roomCreated);
+    a.createRoom(QStringLiteral("general"), {m_bobId});
+    QTRY_COMPARE_WITH_TIMEOUT(created.size(), 1, kWaitMs);
+    m_roomId = created.constFirst().at(0).toLongLong();
+    QVERIFY(m_roomId > 0);
+    QTRY_VERIFY_WITH_TIMEOUT(b.rooms()->rowForId(m_roomId) >= 0, kWaitMs);
+
+    QSignalSpy loaded(&a, &Connection::historyLoaded);
+    a.openRoom(m_roomId);
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.size(), 1, kWaitMs);
+    QCOMPARE(a.currentRoomName(), QStringLiteral("general"));
+    QCOMPARE(a.messages()->count(), 0);
+
+    // Pending until the ack, then confirmed with a seq.
+    const QString clientId = a.sendMessage(QStringLiteral("hello bob"));
+    QVERIFY(!clientId.isEmpty());
+    QCOMPARE(a.messages()->count(), 1);
+    QCOMPARE(a.messages()->index(0).data(MessageListModel::PendingRole).toBool(), true);
+    QCOMPARE(a.pendingCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(a.messages()->index(0).data(MessageListModel::PendingRole).toBool(), false, kWaitMs);
+    QCOMPARE(a.pendingCount(), 0);
+    QVERIFY(a.messages()->messageAt(0).seq > 0);
+    QCOMPARE(a.messages()->messageAt(0).clientId.value_or(QString()), clientId);
+    QCOMPARE(a.messages()->count(), 1); // the event after the ack did not add a row
+
+    // Bob has it unread until he opens the room.
+    QTRY_COMPARE_WITH_TIMEOUT(b.rooms()->roomAt(b.rooms()->rowForId(m_roomId)).unread, qint64(1), kWaitMs);
+    QCOMPARE(b.rooms()->totalUnread(), qint64(1));
+    b.openRoom(m_roomId);
+    QTRY_COMPARE_WITH_TIMEOUT(bodies(*b.messages()), QStringList {QStringLiteral("hello bob")}, kWaitMs);
+    QCOMPARE(b.messages()->messageAt(0).authorId, a.userId());
+    QTRY_COMPARE_WITH_TIMEOUT(b.rooms()->totalUnread(), qint64(0), kWaitMs);
+    // The timeline shows it upside down: newest first.
+    QCOMPARE(b.timeline()->count(), 1);
+
+    // Bob answers; Alice, in the room, gets it live.
+    b.sendMessage(QStringLiteral("hi alice"));
+    QTRY_COMPARE_WITH_TIMEOUT(bodies(*a.messages()),
+                              (QStringList {QStringLiteral("hello bob"), QStringLiteral("hi alice")}), kWaitMs);
+    QCOMPARE(a.messages()->messageAt(1).authorId, m_bobId);
+    QVERIFY(seqsStrictlyIncrease(*a.messages()));
+    QCOMPARE(a.timeline()->index(0, 0).data(MessageListModel::BodyRole).toString(), QStringLiteral("hi alice"));
+    QTRY_COMPARE_WITH_TIMEOUT(a.userName(m_bobId), QStringLiteral("bob"), kWaitMs);
+}
+
+void TestClientFlows::typingEditDelete()
+{
+    QVERIFY(m_roomId > 0);
+    Connection &a = *m_alice;
+    Connection &b = *m_bob;
+    QCOMPARE(a.typingText(), QString());
+    b.notifyTyping();
+    QTRY_COMPARE_WITH_TIMEOUT(a.typingText(), QStringLiteral("bob is typing…"), kWaitMs);
+
+    const taskmaster::Message first = a.messages()->messageAt(0);
+    QCOMPARE(first.authorId, a.userId());
+    a.editMessage(first.id, QStringLiteral("hello bob, edited"));
+    QTRY_COMPARE_WITH_TIMEOUT(b.messages()->index(0).data(MessageListModel::BodyRole).toString(),
+                              QStringLiteral("hello bob, edited"), kWaitMs);
+    QVERIFY(b.messages()->index(0).data(MessageListModel::EditedRole).toBool());
+    a.deleteMessage(first.id);
+    QTRY_VERIFY_WITH_TIMEOUT(b.messages()->index(0).data(MessageListModel::DeletedRole).toBool(), kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(a.messages()->index(0).data(MessageListModel::DeletedRole).toBool(), kWaitMs);
+    QCOMPARE(b.messages()->count(), 2); // a tombstone, not a removal
+
+    // Someone else's message cannot be edited: the server refuses, the client says so.
+    a.clearError();
+    a.editMessage(a.messages()->messageAt(1).id, QStringLiteral("not mine"));
+    QTRY_VERIFY_WITH_TIMEOUT(!a.lastError().isEmpty(), kWaitMs);
+    QCOMPARE(b.messages()->messageAt(1).body, QStringLiteral("hi alice"));
+}
+
+void TestClientFlows::sessionRestoredAndRevoked()
+{
+    // Carol logs in; a second client with the same settings file restores the session.
+    ApiClient api(m_server.url());
+    const auto carolId = api.registerUser(QStringLiteral("carol")).first;
+    auto first = makeClient(QStringLiteral("carol"));
+    QVERIFY(loginAs(*first, QStringLiteral("carol")));
+    auto second = makeClient(QStringLiteral("carol"));
+    QVERIFY(!second->loggedIn());
+    QVERIFY(second->restoreSession());
+    QTRY_VERIFY_WITH_TIMEOUT(second->loggedIn() && second->state() == Connection::Online, kWaitMs);
+    QCOMPARE(second->userId(), carolId);
+    QCOMPARE(second->token(), first->token());
+
+    // Logging out revokes the token everywhere: the first client's socket is closed (4003).
+    second->logout();
+    QVERIFY(!second->loggedIn());
+    QCOMPARE(second->state(), Connection::Offline);
+    QTRY_VERIFY_WITH_TIMEOUT(!first->loggedIn(), kWaitMs);
+    QCOMPARE(first->state(), Connection::Offline);
+    QVERIFY(!first->lastError().isEmpty());
+    auto third = makeClient(QStringLiteral("carol"));
+    QVERIFY(!third->restoreSession()); // nothing saved any more
+}
+
+void TestClientFlows::tasksLive()
+{
+    Connection &a = *m_alice;
+    Connection &b = *m_bob;
+    QSignalSpy created(&a, &Connection::projectCreated);
+    a.createProject(QStringLiteral("Launch"), QStringLiteral("the first release"));
+    QTRY_COMPARE_WITH_TIMEOUT(created.size(), 1, kWaitMs);
+    const qint64 projectId = created.constFirst().at(0).toLongLong();
+    a.addProjectMember(projectId, m_bobId);
+    QTRY_VERIFY_WITH_TIMEOUT(!b.projects().isEmpty(), kWaitMs); // member_joined for bob reloads his list
+
+    QSignalSpy aLoaded(&a, &Connection::tasksLoaded);
+    QSignalSpy bLoaded(&b, &Connection::tasksLoaded);
+    a.openProject(projectId);
+    b.openProject(projectId);
+    QTRY_COMPARE_WITH_TIMEOUT(aLoaded.size(), 1, kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(bLoaded.size(), 1, kWaitMs);
+    QCOMPARE(a.currentProjectName(), QStringLiteral("Launch"));
+
+    // A board column of Bob's, attached to the connection.
+    TaskListModel inReview;
+    inReview.setStatusFilterWire(QStringLiteral("review"));
+    b.attachTaskModel(&inReview);
+
+    a.createTask({{QStringLiteral("title"), QStringLiteral("Write the docs")},
+                  {QStringLiteral("priority"), QStringLiteral("high")},
+                  {QStringLiteral("assigneeId"), m_bobId},
+                  {QStringLiteral("dueDate"), QStringLiteral("2026-12-01")}});
+    QTRY_COMPARE_WITH_TIMEOUT(b.tasks()->count(), 1, kWaitMs);
+    const taskmaster::Task t = b.tasks()->taskAt(0);
+    QCOMPARE(t.title, QStringLiteral("Write the docs"));
+    QCOMPARE(t.assigneeId.value_or(0), m_bobId);
+    QCOMPARE(t.dueDate.value_or(QDate()), QDate(2026, 12, 1));
+    QCOMPARE(inReview.count(), 0);
+
+    // Bob moves it to review: Alice sees the move, Bob's review column gets the card.
+    b.setTaskStatus(t.id, QStringLiteral("review"));
+    QCOMPARE(inReview.count(), 1); // at once (optimistic)
+    QTRY_COMPARE_WITH_TIMEOUT(a.tasks()->task(t.id)->status, taskmaster::TaskStatus::Review, kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(a.tasks()->task(t.id)->version >= 2, kWaitMs);
+    QCOMPARE(a.taskInfo(t.id).value(QStringLiteral("status")).toString(), QStringLiteral("review"));
+
+    a.deleteTask(t.id);
+    QTRY_COMPARE_WITH_TIMEOUT(b.tasks()->count(), 0, kWaitMs);
+    QCOMPARE(inReview.count(), 0);
+    b.detachTaskModel(&inReview);
+}
+
+void TestClientFlows::reconnectAfterServerRestart()
+{
+    QVERIFY(m_roomId > 0);
+    Connection &a = *m_alice;
+    a.openRoom(m_roomId);
+    QTRY_VERIFY_WITH_TIMEOUT(a.messages()->count() >= 2, kWaitMs);
+    const QString listen = QStringLiteral("127.0.0.1:%1").arg(m_server.port());
+
+    // 1. The server restarts on the same address: the client comes back by itself (backoff).
+    QCOMPARE(m_server.stop(), 0);
+    QTRY_VERIFY_WITH_TIMEOUT(a.state() != Connection::Online, kWaitMs);
+    QVERIFY2(m_server.start({QStringLiteral("--listen"), listen}), qPrintable(m_server.errorText()));
+    QTRY_COMPARE_WITH_TIMEOUT(a.state(), Connection::Online, kWaitMs);
+    QVERIFY(a.loggedIn()); // the token survived the restart
+
+    // 2. Away long enough to miss messages: they come back through resume, in order, once.
+    a.setReconnectBaseMs(600000);
+    a.setReconnectMaxMs(600000);
+    QCOMPARE(m_server.stop(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(a.state(), Connection::Offline, kWaitMs);
+    const QString queued = a.sendMessage(QStringLiteral("written while offline"));
+    QVERIFY(!queued.isEmpty());
+    QVERIFY2(m_server.start({QStringLiteral("--listen"), listen}), qPrintable(m_server.errorText()));
+    ApiClient api(m_server.url());
+    for (int i = 1; i <= 3; ++i) {
+        const auto r = api.post(QStringLiteral("/api/v1/rooms/%1/messages").arg(m_roomId),
+                                {{QStringLiteral("body"), QStringLiteral("missed %1").arg(i)},
+                                 {QStringLiteral("clientId"), QStringLiteral("missed-%1").arg(i)}},
+                                m_bobToken);
+        QCOMPARE(r.status, 201);
+    }
+    QCOMPARE(a.state(), Connection::Offline); // still waiting: nothing arrived live
+    const int resumedBefore = a.resumedCount();
+    QSignalSpy resumed(&a, &Connection::channelResumed);
+    a.reconnectNow();
+    QTRY_COMPARE_WITH_TIMEOUT(a.state(), Connection::Online, kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(a.resumedCount() > resumedBefore, kWaitMs);
+    bool roomResumed = false;
+    for (const auto &args : std::as_const(resumed))
+        roomResumed = roomResumed || args.at(0).toString() == QStringLiteral("room:%1").arg(m_roomId);
+    QVERIFY(roomResumed);
+    QTRY_COMPARE_WITH_TIMEOUT(a.pendingCount(), 0, kWaitMs); // the queued send went out and was acked
+    QTRY_VERIFY_WITH_TIMEOUT(bodies(*a.messages()).contains(QStringLiteral("written while offline")), kWaitMs);
+    const QStringList got = bodies(*a.messages());
+    for (int i = 1; i <= 3; ++i)
+        QCOMPARE(got.count(QStringLiteral("missed %1").arg(i)), 1);
+    QCOMPARE(got.count(QStringLiteral("written while offline")), 1);
+    QVERIFY(got.indexOf(QStringLiteral("missed 1")) < got.indexOf(QStringLiteral("missed 3")));
+    QVERIFY(seqsStrictlyIncrease(*a.messages()));
+    QCOMPARE(a.messages()->confirmedCount(), a.messages()->count());
+    QVERIFY(!a.messages()->hasGap());
+    QCOMPARE(a.channelSeq(QStringLiteral("room:%1").arg(m_roomId)), a.messages()->lastSeq());
+    // Bob, who reconnected by himself, sees Alice's queued message too.
+    QTRY_VERIFY_WITH_TIMEOUT(bodies(*m_bob->messages()).contains(QStringLiteral("written while offline")), kWaitMs);
+    a.setReconnectBaseMs(100);
+    a.setReconnectMaxMs(800);
+}
+
+QTEST_GUILESS_MAIN(TestClientFlows)
+#include "tst_client_flows.moc"

@@ -1,0 +1,335 @@
+// The client's QML against a real taskmaster-server: logging in through the login page, the
+// desktop and phone layouts (side by side vs one page at a time), history loaded when the
+// bottom-to-top timeline is scrolled to its top (the view's fetchMore, no timer), the board's
+// columns fed live, and a screenshot of each main page at desktop and phone sizes, light and
+// dark, written to TM_SCREENSHOT_DIR (the build tree) as test artifacts.
+#include "client-qml/app/qml_plugins.h"
+#include "client-qml/net/client_setup.h"
+#include "client-qml/net/connection.h"
+#include "tests/support/api_client.h"
+#include "tests/support/server_process.h"
+
+#include <QDir>
+#include <QQmlApplicationEngine>
+#include <QQuickItem>
+#include <QQuickStyle>
+#include <QQuickWindow>
+#include <QSet>
+#include <QTest>
+
+using taskmaster::client::Connection;
+using taskmaster::test::ApiClient;
+using taskmaster::test::ServerProcess;
+
+namespace {
+
+constexpr int kWaitMs = 15000;
+const QSize kDesktop(1280, 800);
+const QSize kPhone(390, 844);
+
+int distinctColours(const QImage &image)
+{
+    QSet<QRgb> colours;
+    for (int y = 0; y < image.height(); y += 3) {
+        for (int x = 0; x < image.width(); x += 3)
+            colours.insert(image.pixel(x, y));
+    }
+    return int(colours.size());
+}
+
+} // namespace
+
+class TestClientScreens final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void loginThroughPage();
+    void layouts_data();
+    void layouts();
+    void historyOnScroll();
+    void screenshots_data();
+    void screenshots();
+
+private:
+    template<typename T = QQuickItem> T *item(const char *objectName) const
+    {
+        return m_window ? m_window->findChild<T *>(QLatin1String(objectName)) : nullptr;
+    }
+    bool resizeTo(QSize size);
+    bool shoot(const QString &name, QSize size, QImage *out = nullptr);
+    void setSection(const QString &section);
+
+    ServerProcess m_server;
+    QTemporaryDir m_dir;
+    std::unique_ptr<QQmlApplicationEngine> m_engine;
+    QQuickWindow *m_window = nullptr;
+    Connection *m_conn = nullptr;
+    qint64 m_roomId = 0;
+    qint64 m_bigRoomId = 0;
+    qint64 m_projectId = 0;
+};
+
+void TestClientScreens::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    QVERIFY(QDir().mkpath(QStringLiteral(TM_SCREENSHOT_DIR)));
+    QVERIFY2(m_server.start(), qPrintable(m_server.errorText()));
+
+    // Seed: dana (admin, the one logging in), eli and finn; rooms with a conversation, a room
+    // with 160 messages; a project with tasks in every column.
+    ApiClient api(m_server.url());
+    const auto [danaId, dana] = api.registerUser(QStringLiteral("dana"));
+    const auto [eliId, eli] = api.registerUser(QStringLiteral("eli"));
+    const auto [finnId, finn] = api.registerUser(QStringLiteral("finn"));
+    auto post = [&](const QString &path, const QJsonObject &body, const QByteArray &token) {
+        const auto r = api.post(path, body, token);
+        if (r.status != 201 && r.status != 200)
+            qFatal("seed %s: %d %s", qPrintable(path), r.status, r.body.constData());
+        return r.json().value(QLatin1String("id")).toInteger();
+    };
+    m_roomId = post(
+        QStringLiteral("/api/v1/rooms"),
+        {{QStringLiteral("name"), QStringLiteral("design")}, {QStringLiteral("memberIds"), QJsonArray {eliId, finnId}}},
+        dana);
+    post(QStringLiteral("/api/v1/rooms"),
+         {{QStringLiteral("name"), QStringLiteral("random")}, {QStringLiteral("memberIds"), QJsonArray {danaId}}}, eli);
+    m_bigRoomId = post(
+        QStringLiteral("/api/v1/rooms"),
+        {{QStringLiteral("name"), QStringLiteral("archive")}, {QStringLiteral("memberIds"), QJsonArray {danaId}}},
+        finn);
+    const QList<std::pair<QByteArray, QString>> talk = {
+        {eli, QStringLiteral("Morning! The new board layout is up for review.")},
+        {eli, QStringLiteral("Columns by status, filters for assignee and priority.")},
+        {finn, QStringLiteral("Looks good. Can cards move with the keyboard?")},
+        {dana, QStringLiteral("Yes: Left and Right move a card, Enter edits it.")},
+        {finn, QStringLiteral("Great, merging after lunch.")},
+    };
+    int n = 0;
+    for (const auto &[token, body] : talk) {
+        post(QStringLiteral("/api/v1/rooms/%1/messages").arg(m_roomId),
+             {{QStringLiteral("body"), body}, {QStringLiteral("clientId"), QStringLiteral("seed-%1").arg(++n)}}, token);
+    }
+    for (int i = 1; i <= 160; ++i) {
+        post(QStringLiteral("/api/v1/rooms/%1/messages").arg(m_bigRoomId),
+             {{QStringLiteral("body"), QStringLiteral("archived message %1").arg(i)},
+              {QStringLiteral("clientId"), QStringLiteral("arch-%1").arg(i)}},
+             i % 2 ? finn : dana);
+    }
+    m_projectId = post(QStringLiteral("/api/v1/projects"),
+                       {{QStringLiteral("name"), QStringLiteral("Website relaunch")},
+                        {QStringLiteral("description"), QStringLiteral("New site by December")}},
+                       dana);
+    post(QStringLiteral("/api/v1/projects/%1/members").arg(m_projectId), {{QStringLiteral("userId"), eliId}}, dana);
+    const QList<std::tuple<QString, QString, QString, qint64, QString>> tasks = {
+        {QStringLiteral("Draft the home page copy"), QStringLiteral("todo"), QStringLiteral("high"), eliId,
+         QStringLiteral("2026-11-30")},
+        {QStringLiteral("Pick the colour palette"), QStringLiteral("todo"), QStringLiteral("medium"), 0, QString()},
+        {QStringLiteral("Set up the staging server"), QStringLiteral("in_progress"), QStringLiteral("urgent"), danaId,
+         QStringLiteral("2026-11-20")},
+        {QStringLiteral("Review the navigation"), QStringLiteral("review"), QStringLiteral("low"), eliId, QString()},
+        {QStringLiteral("Buy the domain"), QStringLiteral("done"), QStringLiteral("high"), danaId, QString()},
+    };
+    for (const auto &[title, status, priority, assignee, due] : tasks) {
+        QJsonObject body {{QStringLiteral("title"), title},
+                          {QStringLiteral("status"), status},
+                          {QStringLiteral("priority"), priority}};
+        if (assignee)
+            body.insert(QStringLiteral("assigneeId"), assignee);
+        if (!due.isEmpty())
+            body.insert(QStringLiteral("dueDate"), due);
+        post(QStringLiteral("/api/v1/projects/%1/tasks").arg(m_projectId), body, dana);
+    }
+
+    QQuickStyle::setStyle(QStringLiteral("Basic"));
+    m_engine = std::make_unique<QQmlApplicationEngine>();
+    taskmaster::client::prepareEngine(*m_engine);
+    m_engine->setInitialProperties(
+        {{QStringLiteral("autoRestore"), false}, {QStringLiteral("themeMode"), QStringLiteral("light")}});
+    m_engine->load(QUrl(QStringLiteral("qrc:/TaskMaster/App/app/Main.qml")));
+    QVERIFY(!m_engine->rootObjects().isEmpty());
+    m_window = qobject_cast<QQuickWindow *>(m_engine->rootObjects().constFirst());
+    QVERIFY(m_window);
+    m_conn = m_window->property("connection").value<Connection *>();
+    QVERIFY(m_conn);
+    m_conn->setSettingsFile(m_dir.filePath(QStringLiteral("screens.ini")));
+    QVERIFY(resizeTo(kDesktop));
+    QVERIFY(QTest::qWaitForWindowExposed(m_window));
+}
+
+void TestClientScreens::cleanupTestCase()
+{
+    m_engine.reset();
+    m_server.stop();
+}
+
+bool TestClientScreens::resizeTo(QSize size)
+{
+    // The platform's resize event reaches the scene later than QWindow::size() changes.
+    m_window->resize(size);
+    QDeadlineTimer deadline(kWaitMs);
+    while (QSizeF(m_window->contentItem()->size()).toSize() != size && !deadline.hasExpired())
+        QTest::qWait(10);
+    return QSizeF(m_window->contentItem()->size()).toSize() == size;
+}
+
+bool TestClientScreens::shoot(const QString &name, QSize size, QImage *out)
+{
+    if (!resizeTo(size))
+        return false;
+    const QImage image = m_window->grabWindow();
+    if (out)
+        *out = image;
+    return !image.isNull() && image.save(QStringLiteral(TM_SCREENSHOT_DIR "/%1.png").arg(name), "PNG");
+}
+
+void TestClientScreens::setSection(const QString &section)
+{
+    QObject *shell = m_window->property("shell").value<QObject *>();
+    QVERIFY(shell);
+    shell->setProperty("section", section);
+}
+
+void TestClientScreens::loginThroughPage()
+{
+    QQuickItem *login = item("loginPage");
+    QVERIFY(login);
+    QVERIFY(login->isVisible());
+    QImage image;
+    QVERIFY(shoot(QStringLiteral("login-desktop"), kDesktop, &image));
+    QVERIFY(shoot(QStringLiteral("login-phone"), kPhone));
+
+    item("serverField")->setProperty("text", m_server.url().toString());
+    item("usernameField")->setProperty("text", QStringLiteral("dana"));
+    item("passwordField")->setProperty("text", QStringLiteral("wrong-password"));
+    QVERIFY(QMetaObject::invokeMethod(login, "submit"));
+    QTRY_COMPARE_WITH_TIMEOUT(item("loginError")->property("text").toString(),
+                              QStringLiteral("Wrong username or password."), kWaitMs);
+    QVERIFY(item("loginError")->isVisible());
+
+    item("passwordField")->setProperty("text", QStringLiteral("password123"));
+    QVERIFY(QMetaObject::invokeMethod(login, "submit"));
+    QTRY_VERIFY_WITH_TIMEOUT(m_conn->loggedIn(), kWaitMs);
+    QCOMPARE(m_conn->serverUrl(), m_server.url().toString());
+    QTRY_COMPARE_WITH_TIMEOUT(m_conn->state(), Connection::Online, kWaitMs);
+    QVERIFY(!login->isVisible());
+    QTRY_COMPARE_WITH_TIMEOUT(item("roomList")->property("count").toInt(), 3, kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(item("projectList")->property("count").toInt(), 1, kWaitMs);
+    QCOMPARE(item("connectionState")->property("text").toString(), QStringLiteral("Online"));
+}
+
+void TestClientScreens::layouts_data()
+{
+    QTest::addColumn<QSize>("size");
+    QTest::addColumn<bool>("listWithRoom"); // rooms list still shown with a room open
+    QTest::newRow("desktop") << kDesktop << true;
+    QTest::newRow("phone") << kPhone << false;
+}
+
+void TestClientScreens::layouts()
+{
+    QFETCH(QSize, size);
+    QFETCH(bool, listWithRoom);
+    QVERIFY(m_conn->loggedIn());
+    setSection(QStringLiteral("chat"));
+    QVERIFY(resizeTo(size));
+    m_conn->closeRoom();
+    QObject *shell = m_window->property("shell").value<QObject *>();
+    const QByteArray where = "shell width " + shell->property("width").toByteArray() + ", phone "
+        + shell->property("phone").toByteArray() + ", window width " + QByteArray::number(m_window->width());
+    QVERIFY2(item("roomsPage")->isVisible(), where.constData());
+    QVERIFY2(item("roomPage")->isVisible() == listWithRoom, where.constData());
+    m_conn->openRoom(m_roomId);
+    QTRY_COMPARE_WITH_TIMEOUT(item("timeline")->property("count").toInt(), 5, kWaitMs);
+    QCOMPARE(item("roomsPage")->isVisible(), listWithRoom);
+    QVERIFY(item("roomPage")->isVisible());
+    m_conn->closeRoom();
+}
+
+void TestClientScreens::historyOnScroll()
+{
+    setSection(QStringLiteral("chat"));
+    QVERIFY(resizeTo(kDesktop));
+    m_conn->openRoom(m_bigRoomId);
+    QQuickItem *timeline = item("timeline");
+    QTRY_COMPARE_WITH_TIMEOUT(m_conn->messages()->count(), 50, kWaitMs);
+    // Nothing more is loaded while the view stays at the latest messages.
+    QTRY_VERIFY_WITH_TIMEOUT(!m_conn->messages()->fetchingOlder(), kWaitMs);
+    QCOMPARE(m_conn->messages()->count(), 50);
+    QVERIFY(timeline->property("atLatest").toBool());
+    // Scrolling to the top (the end of a bottom-to-top view) creates the oldest row's delegate,
+    // and the delegate model asks for more: page after page until the room's start.
+    QDeadlineTimer deadline(60000);
+    while (m_conn->messages()->hasMoreHistory() && !deadline.hasExpired()) {
+        QMetaObject::invokeMethod(timeline, "positionViewAtEnd");
+        QTest::qWait(20);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(m_conn->messages()->count(), 160, kWaitMs);
+    QVERIFY(!m_conn->messages()->hasMoreHistory());
+    QCOMPARE(m_conn->messages()->messageAt(0).body, QStringLiteral("archived message 1"));
+    QVERIFY(!timeline->property("atLatest").toBool());
+    // Jump to latest.
+    QVERIFY(item("jumpToLatest")->isVisible());
+    QMetaObject::invokeMethod(timeline, "positionViewAtBeginning");
+    QTRY_VERIFY_WITH_TIMEOUT(timeline->property("atLatest").toBool(), kWaitMs);
+    m_conn->closeRoom();
+}
+
+void TestClientScreens::screenshots_data()
+{
+    QTest::addColumn<QString>("section");
+    QTest::addColumn<bool>("open"); // a room / project open
+    QTest::addColumn<QString>("theme");
+    for (const auto &[name, size] :
+         {std::pair {QStringLiteral("desktop"), kDesktop}, std::pair {QStringLiteral("phone"), kPhone}}) {
+        Q_UNUSED(size);
+        QTest::addRow("chat-list-%s", qPrintable(name)) << "chat" << false << "light";
+        QTest::addRow("chat-room-%s", qPrintable(name)) << "chat" << true << "light";
+        QTest::addRow("chat-room-dark-%s", qPrintable(name)) << "chat" << true << "dark";
+        QTest::addRow("board-%s", qPrintable(name)) << "projects" << true << "light";
+        QTest::addRow("board-dark-%s", qPrintable(name)) << "projects" << true << "dark";
+        QTest::addRow("search-%s", qPrintable(name)) << "search" << false << "light";
+        QTest::addRow("admin-%s", qPrintable(name)) << "admin" << false << "light";
+    }
+}
+
+void TestClientScreens::screenshots()
+{
+    QFETCH(QString, section);
+    QFETCH(bool, open);
+    QFETCH(QString, theme);
+    const QString name = QString::fromLatin1(QTest::currentDataTag());
+    const QSize size = name.endsWith(QLatin1String("phone")) ? kPhone : kDesktop;
+    QVERIFY(m_conn->loggedIn());
+    m_window->setProperty("themeMode", theme);
+    setSection(section);
+    if (section == QLatin1String("chat")) {
+        m_conn->openRoom(open ? m_roomId : 0);
+        if (open)
+            QTRY_COMPARE_WITH_TIMEOUT(item("timeline")->property("count").toInt(), 5, kWaitMs);
+    } else if (section == QLatin1String("projects")) {
+        m_conn->openProject(open ? m_projectId : 0);
+        if (open)
+            QTRY_COMPARE_WITH_TIMEOUT(m_conn->tasks()->totalCount(), 5, kWaitMs);
+    } else if (section == QLatin1String("search")) {
+        item("searchField")->setProperty("text", QStringLiteral("board"));
+        m_conn->search(QStringLiteral("board"));
+        QTRY_VERIFY_WITH_TIMEOUT(!m_conn->searchResults().value(QStringLiteral("messages")).toList().isEmpty(),
+                                 kWaitMs);
+    } else if (section == QLatin1String("admin")) {
+        QTRY_VERIFY_WITH_TIMEOUT(m_conn->adminStats().contains(QStringLiteral("realtime")), kWaitMs);
+    }
+    // Names (loaded on first use) and the rest of the data in place before the picture.
+    QTRY_VERIFY_WITH_TIMEOUT(m_conn->userName(m_conn->userId()) != QStringLiteral("…"), kWaitMs);
+    QImage image;
+    QVERIFY(shoot(name, size, &image));
+    QCOMPARE(image.size(), size * m_window->devicePixelRatio());
+    QVERIFY2(distinctColours(image) > 8, "screenshot has no content");
+    // Dark pages are dark: the top-left pixel (a background) is darker than mid-grey.
+    const bool dark = QColor(image.pixel(2, image.height() / 2)).lightness() < 128;
+    QCOMPARE(dark, theme == QLatin1String("dark"));
+    m_window->setProperty("themeMode", QStringLiteral("light"));
+}
+
+QTEST_MAIN(TestClientScreens)
+#include "tst_client_screens.moc"
