@@ -56,6 +56,7 @@ private Q_SLOTS:
     void sessionRestoredAndRevoked();
     void tasksLive();
     void reconnectAfterServerRestart();
+    void failedSendAndRetry();
 
 private:
     std::unique_ptr<Connection> makeClient(const QString &name);
@@ -345,6 +346,50 @@ void TestClientFlows::reconnectAfterServerRestart()
     QCOMPARE(a.channelSeq(QStringLiteral("room:%1").arg(m_roomId)), a.messages()->lastSeq());
     // Bob, who reconnected by himself, sees Alice's queued message too.
     QTRY_VERIFY_WITH_TIMEOUT(bodies(*m_bob->messages()).contains(QStringLiteral("written while offline")), kWaitMs);
+    a.setReconnectBaseMs(100);
+    a.setReconnectMaxMs(800);
+}
+
+void TestClientFlows::failedSendAndRetry()
+{
+    // A send that gets no ack in time turns failed and is not resent by itself after the
+    // reconnect; the user's retry sends it again under the same clientId.
+    QVERIFY(m_roomId > 0);
+    Connection &a = *m_alice;
+    a.openRoom(m_roomId);
+    a.setSendTimeoutMs(300);
+    a.setReconnectBaseMs(600000);
+    a.setReconnectMaxMs(600000);
+    const QString listen = QStringLiteral("127.0.0.1:%1").arg(m_server.port());
+    QCOMPARE(m_server.stop(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(a.state(), Connection::Offline, kWaitMs);
+    const QString clientId = a.sendMessage(QStringLiteral("retry me"));
+    const int row = a.messages()->rowForClientId(clientId);
+    QVERIFY(row >= 0);
+    QTRY_VERIFY_WITH_TIMEOUT(a.messages()->index(row).data(MessageListModel::FailedRole).toBool(), kWaitMs);
+    QCOMPARE(a.messages()->index(row).data(MessageListModel::PendingRole).toBool(), false);
+    QCOMPARE(a.pendingCount(), 1);
+
+    QVERIFY2(m_server.start({QStringLiteral("--listen"), listen}), qPrintable(m_server.errorText()));
+    a.reconnectNow();
+    QTRY_COMPARE_WITH_TIMEOUT(a.state(), Connection::Online, kWaitMs);
+    // A marker sent after the reconnect reaches Bob; the failed send, had it gone out, would
+    // have reached him first (one connection's sends are delivered in order).
+    a.setSendTimeoutMs(15000);
+    a.sendMessage(QStringLiteral("marker"));
+    QTRY_VERIFY_WITH_TIMEOUT(bodies(*m_bob->messages()).contains(QStringLiteral("marker")), kWaitMs);
+    QVERIFY(!bodies(*m_bob->messages()).contains(QStringLiteral("retry me")));
+    QVERIFY(a.messages()->index(a.messages()->rowForClientId(clientId)).data(MessageListModel::FailedRole).toBool());
+
+    a.retrySend(clientId);
+    QVERIFY(a.messages()->index(a.messages()->rowForClientId(clientId)).data(MessageListModel::PendingRole).toBool());
+    QTRY_COMPARE_WITH_TIMEOUT(a.pendingCount(), 0, kWaitMs);
+    QCOMPARE(a.messages()->rowForClientId(clientId), -1); // confirmed now
+    QTRY_VERIFY_WITH_TIMEOUT(bodies(*m_bob->messages()).contains(QStringLiteral("retry me")), kWaitMs);
+    const QStringList got = bodies(*m_bob->messages());
+    QCOMPARE(got.count(QStringLiteral("retry me")), 1);
+    QVERIFY(got.indexOf(QStringLiteral("marker")) < got.indexOf(QStringLiteral("retry me")));
+    QVERIFY(seqsStrictlyIncrease(*a.messages()));
     a.setReconnectBaseMs(100);
     a.setReconnectMaxMs(800);
 }
