@@ -55,8 +55,8 @@ void GroupCommit::finish(const QList<Item> &items, const QList<Result<WriteOutco
     for (qsizetype i = 0; i < items.size(); ++i) {
         const Result<WriteOutcome> &r = results.at(i);
         items.at(i).done(r);
-        if (r && r->event)
-            events.append(Outgoing {*r->event, items.at(i).op.arrivalNs});
+        if (r && r->event) // a duplicate's event is old news: not in the delivery-time metric
+            events.append(Outgoing {*r->event, r->duplicate ? 0 : items.at(i).op.arrivalNs});
     }
     if (!events.isEmpty())
         m_committed(std::move(events));
@@ -92,9 +92,8 @@ QList<Result<WriteOutcome>> GroupCommit::writeBatch(QSqlDatabase &db, const QLis
                     out.append(one.error());
                     continue;
                 }
-                WriteOutcome w {one->message, std::nullopt};
-                if (!one->duplicate)
-                    w.event = events::message(EventType::MessageCreated, one->message.seq, one->message);
+                WriteOutcome w {one->message, std::nullopt, one->duplicate};
+                w.event = events::message(EventType::MessageCreated, one->message.seq, one->message);
                 out.append(std::move(w));
             }
             i = j;
@@ -105,7 +104,7 @@ QList<Result<WriteOutcome>> GroupCommit::writeBatch(QSqlDatabase &db, const QLis
         if (!written) {
             out.append(written.error());
         } else {
-            WriteOutcome w {written->message, std::nullopt};
+            WriteOutcome w {written->message, std::nullopt, false};
             if (written->eventSeq > 0)
                 w.event = events::message(EventType::MessageUpdated, written->eventSeq, written->message);
             out.append(std::move(w));

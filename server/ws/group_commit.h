@@ -36,7 +36,13 @@ struct WriteOp {
 
 struct WriteOutcome {
     Message message;
-    std::optional<ChannelEvent> event; // none for a duplicate send or a repeated delete
+    // The event to fan out: none for a repeated delete. A duplicate send (same clientId again)
+    // carries its message's creation event once more: the first attempt may have been committed
+    // by an instance that died before publishing it (the client resends because it got no ack),
+    // and then no instance would deliver it until a later event of the room showed the gap.
+    // Receivers that have it drop it by seq.
+    std::optional<ChannelEvent> event;
+    bool duplicate = false; // a send whose clientId was stored before
 };
 
 using WriteDone = std::function<void(const Result<WriteOutcome> &)>;
@@ -51,7 +57,7 @@ class GroupCommit final : public QObject {
     Q_OBJECT
 public:
     // committed: called once per batch after every `done` of the batch, with the batch's events
-    // (seq order per channel) for the fan-out.
+    // (seq order per channel; a duplicate send's event again) for the fan-out.
     GroupCommit(DbPool *db, bool enabled, int maxBatch, std::function<qint64()> nowMs,
                 std::function<void(QList<Outgoing>)> committed, QObject *parent = nullptr);
 

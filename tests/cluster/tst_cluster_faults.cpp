@@ -6,7 +6,15 @@
 // in order, every acknowledged message stored as acknowledged, no stored message unacknowledged or
 // stored twice for one clientId, and the clients having reconnected and resumed where the fault
 // closed their sockets. The users are seeded once (tokens file) and reused by every run.
+// And one fault made deterministic: an instance that committed a send and died before publishing
+// it; the client resends the same clientId elsewhere, and every subscriber must get the event.
 // Thread: the test's thread (tm-load and cluster.sh run as child processes).
+#include "server/storage/database_url.h"
+#include "server/storage/room_store.h"
+#include "tests/support/api_client.h"
+#include "tests/support/ws_client.h"
+
+#include <QDateTime>
 #include <QDeadlineTimer>
 #include <QFile>
 #include <QJsonArray>
@@ -15,8 +23,13 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
+#include <QSqlDatabase>
+#include <QSqlError>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUuid>
+
+using namespace taskmaster;
 
 namespace {
 
@@ -78,6 +91,7 @@ class TestClusterFaults final : public QObject {
 private Q_SLOTS:
     void initTestCase();
     void loadSmoke();
+    void resendAfterLostPublication();
     void fault_data();
     void fault();
 
@@ -245,6 +259,77 @@ void TestClusterFaults::loadSmoke()
     QCOMPARE(servers.size(), 3);
     for (const QJsonValue &s : servers)
         QVERIFY(s.toObject().value(QLatin1String("rssMaxBytes")).toInteger() > 1024 * 1024);
+}
+
+void TestClusterFaults::resendAfterLostPublication()
+{
+    test::ApiClient api {QUrl(m_url)};
+    const QString tag = QUuid::createUuid().toString(QUuid::Id128).left(8);
+    const auto [aliceId, alice] = api.registerUser(QStringLiteral("alice") + tag);
+    const auto [bobId, bob] = api.registerUser(QStringLiteral("bob") + tag);
+    QVERIFY(aliceId > 0 && bobId > 0);
+    const test::ApiReply room = api.post(QStringLiteral("/api/v1/rooms"),
+                                         {{QStringLiteral("name"), QString(QStringLiteral("lost-") + tag)},
+                                          {QStringLiteral("memberIds"), QJsonArray {QJsonValue(bobId)}}},
+                                         alice);
+    QCOMPARE(room.status, 201);
+    const Id roomId = room.json().value(QLatin1String("id")).toInteger();
+    const Channel ch = Channel::room(roomId);
+    const QUrl ws(qEnvironmentVariable("TM_CLUSTER_WS_URL")); // ws://nginx/ws
+    test::WsClient b;
+    const auto welcome = b.connectAs(ws, bob);
+    QVERIFY(welcome.has_value());
+    const Seq before = welcome->channels.value(ch, -1);
+    QVERIFY(before >= 0);
+
+    // An instance commits alice's send and dies before publishing it (and before the ack): the
+    // row is in the database, no instance heard of it.
+    const QString clientId = QStringLiteral("lost-") + tag;
+    {
+        const auto url = server::parseDatabaseUrl(m_dbUrl);
+        QVERIFY(url.ok());
+        const QString name = QStringLiteral("lost-publication");
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), name);
+            db.setHostName(url->host);
+            db.setPort(url->port);
+            db.setUserName(url->user);
+            db.setDatabaseName(url->database);
+            QVERIFY2(db.open(), qPrintable(db.lastError().text()));
+            const auto stored = server::store::insertMessages(
+                db,
+                {server::store::NewMessage {roomId, aliceId, QStringLiteral("committed, never published"), clientId}},
+                QDateTime::currentMSecsSinceEpoch());
+            QVERIFY(stored.ok() && stored->size() == 1 && stored->at(0).ok());
+            QCOMPARE(stored->at(0)->message.seq, before + 1);
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(name);
+    }
+
+    // alice's client never got the ack: it reconnects (through nginx, to any instance) and sends
+    // again with the same clientId. The answer is the stored message, and bob, connected all
+    // along, must now get its event: the room stays quiet, so no later event reveals the gap.
+    test::WsClient a;
+    QVERIFY(a.connectAs(ws, alice).has_value());
+    a.send(ws::Send {1, roomId, QStringLiteral("committed, never published"), clientId});
+    const auto ack = a.take<ws::Ack>([](const ws::Ack &x) { return x.id == 1; });
+    QVERIFY(ack.has_value());
+    QCOMPARE(ack->message.seq, before + 1);
+    QVERIFY2(b.waitForEvents(ch, 1, 10000), "bob never got the event of the message resent after the lost publication");
+    QCOMPARE(b.events(ch).constFirst().seq, before + 1);
+    QCOMPARE(b.events(ch).constFirst().message->id, ack->message.id);
+
+    // Resending again changes nothing for bob: the next new message is the next event he sees.
+    a.send(ws::Send {2, roomId, QStringLiteral("committed, never published"), clientId});
+    QVERIFY(a.take<ws::Ack>([](const ws::Ack &x) { return x.id == 2; }).has_value());
+    a.send(ws::Send {3, roomId, QStringLiteral("after"), QStringLiteral("after-") + tag});
+    QVERIFY(a.take<ws::Ack>([](const ws::Ack &x) { return x.id == 3; }).has_value());
+    QVERIFY(b.waitForEvents(ch, 2, 10000));
+    const QList<ChannelEvent> seen = b.events(ch);
+    QCOMPARE(seen.size(), 2);
+    QCOMPARE(seen.at(1).seq, before + 2);
+    QCOMPARE(seen.at(1).message->body, QStringLiteral("after"));
 }
 
 void TestClusterFaults::fault_data()
