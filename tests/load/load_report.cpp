@@ -655,7 +655,7 @@ Status writePlot(const RunReport &report, const QString &pngFile)
               "set output %1\n"
               "set multiplot layout 2,1 title %2\n"
               "set grid\n"
-              "set key top left\n"
+              "set key top left opaque box\n"
               "set xlabel 'seconds since sending started'\n"
               "%3"
               "set ylabel 'delivery latency (ms)'\n"
