@@ -13,3 +13,12 @@ target_compile_options(tm_strict INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wn
 if(TM_WERROR)
   target_compile_options(tm_strict INTERFACE -Werror)
 endif()
+
+# TM_SANITIZE="address;undefined" (or "thread", ...): build every TaskMaster target with those
+# sanitizers and frame pointers, for readable stacks (docs/operations.md). Empty: none.
+set(TM_SANITIZE "" CACHE STRING "Sanitizers to build with, e.g. address;undefined (empty: none)")
+if(TM_SANITIZE)
+  list(JOIN TM_SANITIZE "," tm_sanitize_list)
+  target_compile_options(tm_strict INTERFACE -fsanitize=${tm_sanitize_list} -fno-omit-frame-pointer)
+  target_link_options(tm_strict INTERFACE -fsanitize=${tm_sanitize_list})
+endif()

@@ -2,13 +2,21 @@
 // connections belong to the thread that opened them) and runs queued jobs; callers get a
 // QFuture and never block. The pool keeps minThreads workers, grows to maxThreads while jobs
 // wait, and lets workers above the minimum exit after idleTimeout.
+// A job's result is available (QFuture::result()) as soon as the job returns, but its future
+// is finished on the pool's own thread, through that thread's event loop: continuations
+// (QFuture::then) are attached there, and Qt 6.4 runs a continuation twice when the future
+// finishes on another thread while then() attaches it (setContinuation() runs it on a finished
+// future and keeps it; the finishing thread's runContinuation() runs it again with a moved-from
+// promise: SIGSEGV in QPromise::start()). Attaching and finishing on one thread cannot overlap.
 // Owns: the worker threads, their connections and the job queue. Thread: created and destroyed
-// on the network thread; run() is thread-safe; jobs run on the workers.
+// on the network thread; run() is thread-safe; jobs run on the workers; futures finish on the
+// network thread.
 #pragma once
 
 #include "server/storage/database_url.h"
 
 #include <QFuture>
+#include <QObject>
 #include <QPromise>
 #include <QSqlDatabase>
 #include <QString>
@@ -46,25 +54,29 @@ struct DbPoolStats {
     int busy = 0; // workers running a job
     int idle = 0; // workers waiting for a job
     int waiting = 0; // jobs queued, not yet started
-    qint64 completed = 0; // jobs finished; counted just after their future resolves
+    qint64 completed = 0; // jobs finished; counted once their result is available
 };
 
 class DbPool final {
 public:
     explicit DbPool(DbPoolOptions options);
-    ~DbPool(); // finishes queued jobs, then stops and joins every worker
+    // Runs the queued jobs, then stops and joins every worker. Futures whose finish had not
+    // been delivered yet end canceled (functions given to their then() do not run).
+    ~DbPool();
     DbPool(const DbPool &) = delete;
     DbPool &operator=(const DbPool &) = delete;
 
     // Runs fn(QSqlDatabase &) on a worker. The connection is open when fn runs unless the
     // database is unreachable; then it is closed and fn should report Unavailable.
+    // QFuture::result() may block on any thread; the future finishes (and its continuations
+    // start) on the pool's thread once its event loop runs, so do not waitForFinished() there.
     template<typename F> auto run(F &&fn) -> QFuture<std::invoke_result_t<F, QSqlDatabase &>>
     {
         using R = std::invoke_result_t<F, QSqlDatabase &>;
         auto promise = std::make_shared<QPromise<R>>();
         QFuture<R> future = promise->future();
         promise->start();
-        enqueue([promise, fn = std::forward<F>(fn)](QSqlDatabase &db) mutable {
+        enqueue([this, promise, fn = std::forward<F>(fn)](QSqlDatabase &db) mutable {
             // Cached statements are finished before the caller hears back: on SQLite an
             // unfinished statement keeps its transaction (and snapshot) open, and the caller's next
             // job may run on another connection that must see this job's writes.
@@ -76,7 +88,8 @@ public:
                 sql::finishCachedStatements();
                 promise->addResult(std::move(result));
             }
-            promise->finish();
+            QMetaObject::invokeMethod(
+                &m_home, [promise] { promise->finish(); }, Qt::QueuedConnection);
         });
         return future;
     }
@@ -92,6 +105,7 @@ private:
     [[nodiscard]] QSqlDatabase openConnection(const QString &name) const;
     void ensureOpen(QSqlDatabase &db) const;
 
+    QObject m_home; // lives on the pool's thread: futures finish there (see above)
     DbPoolOptions m_options;
     const int m_serial; // names this pool's connections: "tm-db-<serial>-<worker>"
     mutable std::mutex m_mutex;

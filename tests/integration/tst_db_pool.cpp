@@ -1,17 +1,22 @@
 // DbPool on both back ends (SQLite file, real PostgreSQL): jobs run on worker threads with their
 // own connections, the pool grows to its maximum under load and shrinks back when idle, queued
 // jobs finish before destruction, the statement timeout holds, an unreachable database is
-// reported to the job rather than crashing.
+// reported to the job rather than crashing, futures finish on the pool's thread (continuations
+// run once).
 #include "server/storage/db_pool.h"
 #include "tests/support/test_env.h"
 
+#include <QDeadlineTimer>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
 
+#include <algorithm>
 #include <atomic>
+#include <cstddef>
+#include <vector>
 
 using namespace taskmaster::server;
 using namespace std::chrono_literals;
@@ -26,6 +31,8 @@ private Q_SLOTS:
     void growsAndShrinks();
     void destructorDrainsQueue_data() { backends(); }
     void destructorDrainsQueue();
+    void futuresFinishOnPoolThread_data() { backends(); }
+    void futuresFinishOnPoolThread();
     void statementTimeout();
     void unreachable_data();
     void unreachable();
@@ -148,6 +155,48 @@ void TestDbPool::destructorDrainsQueue()
     QCOMPARE(done.load(), 50);
     for (auto &f : futures)
         QVERIFY(f.isFinished());
+}
+
+void TestDbPool::futuresFinishOnPoolThread()
+{
+    // Qt 6.4 runs a continuation twice when its future finishes on another thread while then()
+    // attaches it; the second run dereferences a moved-from promise (the server's rare SIGSEGV
+    // under load). So the result is ready at once, but the future finishes only through this
+    // thread's event loop, and a continuation attached in between runs once, here.
+    QFETCH(QString, backend);
+    DbPoolOptions o = options(backend);
+    o.minThreads = 1;
+    o.maxThreads = 4;
+    DbPool pool(o);
+    QFuture<int> f = pool.run([](QSqlDatabase &) { return 7; });
+    QCOMPARE(f.result(), 7);
+    QDeadlineTimer deadline(10s);
+    while (pool.stats().completed < 1 && !deadline.hasExpired())
+        QThread::yieldCurrentThread(); // no event processing here: the finish must wait for it
+    QCOMPARE(pool.stats().completed, qint64(1));
+    QVERIFY2(!f.isFinished(), "the future finished on the worker thread");
+
+    QObject context;
+    int calls = 0;
+    bool here = false;
+    f.then(&context, [&](int v) {
+        ++calls;
+        here = v == 7 && QThread::currentThread() == context.thread();
+    });
+    QCOMPARE(calls, 0);
+    QTRY_VERIFY(f.isFinished());
+    QTRY_COMPARE(calls, 1);
+    QVERIFY(here);
+
+    // Many jobs finishing while their continuations are attached: each runs exactly once.
+    constexpr int kJobs = 500;
+    std::vector<int> ran(kJobs, 0);
+    for (int i = 0; i < kJobs; ++i)
+        pool.run([i](QSqlDatabase &) { return i; }).then(&context, [&ran](int k) { ++ran[size_t(k)]; });
+    QTRY_VERIFY_WITH_TIMEOUT(std::all_of(ran.cbegin(), ran.cend(), [](int n) { return n >= 1; }), 20000);
+    QCoreApplication::processEvents();
+    QCOMPARE(std::count(ran.cbegin(), ran.cend(), 1), std::ptrdiff_t(kJobs));
+    QCOMPARE(calls, 1);
 }
 
 void TestDbPool::statementTimeout()
