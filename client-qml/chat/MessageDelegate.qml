@@ -155,22 +155,31 @@ Item {
         anchors.fill: parent
         acceptedButtons: Qt.RightButton
         enabled: root.own && !root.deleted && !root.pending && !root.failed
-        onClicked: menu.popup()
-        onPressAndHold: menu.popup()
+        onClicked: root.openMenu()
+        onPressAndHold: root.openMenu()
     }
-    Menu {
-        id: menu
-        MenuItem {
-            text: qsTr("Edit")
-            onTriggered: {
-                editField.text = root.body
-                root.editing = true
-                editField.forceActiveFocus()
+    // The menu is made on first use: a Menu in every delegate nearly doubled the cost of creating
+    // one (see docs/BENCHMARKS.md, bench:client).
+    function openMenu() {
+        const menu = menuComponent.createObject(root)
+        menu.closed.connect(menu.destroy)
+        menu.popup()
+    }
+    Component {
+        id: menuComponent
+        Menu {
+            MenuItem {
+                text: qsTr("Edit")
+                onTriggered: {
+                    editField.text = root.body
+                    root.editing = true
+                    editField.forceActiveFocus()
+                }
             }
-        }
-        MenuItem {
-            text: qsTr("Delete")
-            onTriggered: root.connection.deleteMessage(root.messageId)
+            MenuItem {
+                text: qsTr("Delete")
+                onTriggered: root.connection.deleteMessage(root.messageId)
+            }
         }
     }
 }
