@@ -188,7 +188,7 @@ launch_instance() {
   mkdir -p "$dir/tm-$i"
   echo "--- cluster.sh: starting tm-$i on 127.0.0.1:$port at $(date -u +%FT%TZ)" >>"$dir/tm-$i.log"
   nohup "$bin" --listen "127.0.0.1:$port" --database-url "$db_url" --redis-url "$redis_url" \
-    --instance-name "tm-$i" --data-dir "$dir/tm-$i" "${extra_args[@]}" \
+    --instance-name "tm-$i" --data-dir "$dir/tm-$i" --trusted-proxies 127.0.0.1 "${extra_args[@]}" \
     </dev/null >>"$dir/tm-$i.log" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$dir/tm-$i.pid"

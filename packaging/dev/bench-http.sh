@@ -43,7 +43,7 @@ start_server() { # args: extra server arguments; sets base
   local port
   port=$(tm_free_port)
   # TM_BENCH_WRAPPER runs the server under a tool, e.g. "gdb -q -batch -ex run -ex bt --args".
-  ${TM_BENCH_WRAPPER:-} "$build/server/taskmaster-server" --listen "127.0.0.1:$port" --data-dir "$work/data-$port" "$@" >"$work/server.log" 2>&1 &
+  ${TM_BENCH_WRAPPER:-} "$build/server/taskmaster-server" --listen "127.0.0.1:$port" --data-dir "$work/data-$port" --rate-auth 0 --rate-api 0 "$@" >"$work/server.log" 2>&1 &
   server_pid=$!
   base="http://127.0.0.1:$port"
   for _ in $(seq 100); do curl -sf "$base/health" >/dev/null && return 0; sleep 0.1; done

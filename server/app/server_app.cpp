@@ -1,7 +1,9 @@
 #include "server/app/server_app.h"
 
 #include "server/auth/credentials.h"
+#include "server/auth/sessions.h"
 #include "server/bus/cluster_bus.h"
+#include "server/cache/cache.h"
 #include "server/http/api_router.h"
 #include "server/http/auth_controller.h"
 #include "server/http/http_front.h"
@@ -10,6 +12,8 @@
 #include "server/http/search_controller.h"
 #include "server/log/json_log.h"
 #include "server/metrics/metrics.h"
+#include "server/ratelimit/rate_limiter.h"
+#include "server/redis/redis_connection.h"
 #include "server/storage/db_pool.h"
 #include "server/storage/migrator.h"
 #include "server/storage/sql.h"
@@ -29,7 +33,11 @@ ServerApp::~ServerApp()
 {
     // Reverse order: no new requests, then the pools drain.
     m_http.reset();
+    m_redis.reset(); // fails its callbacks in flight into the objects below
     m_api.reset();
+    m_limiter.reset();
+    m_sessions.reset();
+    m_cache.reset();
     m_credentials.reset();
     m_db.reset();
     m_hub.reset();
@@ -98,15 +106,37 @@ Result<quint16> ServerApp::start()
         m_bus = std::make_unique<ClusterBus>(*redis, m_config.instanceName, m_hub.get());
         m_hub->setRelay(m_bus.get());
         m_bus->start();
+        RedisOptions options;
+        options.clientName = m_config.instanceName.toUtf8().replace(' ', '_') + "-cmd";
+        m_redis = std::make_unique<RedisConnection>(*redis, options);
+        m_redis->start();
         logEvent(lcServer(), QtInfoMsg, QStringLiteral("cluster bus starting"),
                  {{QStringLiteral("redis"), redis->display()}});
     }
+    const qint64 sessionTtlMs = qint64(m_config.sessionTtlHours) * 3600 * 1000;
+    auto wallClock = [] { return QDateTime::currentMSecsSinceEpoch(); };
+    if (m_config.cacheMib > 0) {
+        if (m_redis)
+            m_cache = std::make_unique<RedisCache>(m_redis.get(), qint64(m_config.cacheTtlS) * 1000, m_metrics.get());
+        else
+            m_cache = std::make_unique<LocalCache>(qint64(m_config.cacheMib) << 20, m_metrics.get());
+        m_hub->setCache(m_cache.get());
+    }
+    m_sessions = std::make_unique<Sessions>(m_db.get(), m_redis.get(), sessionTtlMs, wallClock);
+    m_limiter = std::make_unique<RateLimiter>(m_redis.get(), m_metrics.get());
     Services services;
+    services.sessions = m_sessions.get();
+    services.cache = m_cache.get();
+    services.limiter = m_limiter.get();
+    services.apiRate = m_config.rateApi;
+    services.authRate = m_config.rateAuth;
+    services.trustedProxies = m_config.trustedProxies;
+    services.metrics = m_metrics.get();
     services.db = m_db.get();
     services.credentials = m_credentials.get();
     services.events = m_hub.get();
     services.realtimeStats = [hub = m_hub.get()] { return hub->statsJson(); };
-    services.sessionTtlMs = qint64(m_config.sessionTtlHours) * 3600 * 1000;
+    services.sessionTtlMs = sessionTtlMs;
     m_api = std::make_unique<ApiRouter>(services);
     AuthController::addRoutes(*m_api);
     RoomController::addRoutes(*m_api);
@@ -151,13 +181,14 @@ HealthBody ServerApp::readiness() const
     body.checks.insert(QStringLiteral("database"), m_dbUp ? QStringLiteral("ok") : QStringLiteral("down"));
     body.checks.insert(QStringLiteral("migrations"), QStringLiteral("ok")); // start() fails without them
     body.checks.insert(QStringLiteral("draining"), m_draining ? QStringLiteral("yes") : QStringLiteral("no"));
+    const bool redisUp = m_bus && m_bus->isUp() && m_redis && m_redis->isUp();
     if (m_bus)
-        body.checks.insert(QStringLiteral("redis"), m_bus->isUp() ? QStringLiteral("ok") : QStringLiteral("down"));
+        body.checks.insert(QStringLiteral("redis"), redisUp ? QStringLiteral("ok") : QStringLiteral("down"));
     if (m_draining)
         body.status = QStringLiteral("draining");
     else if (!m_dbUp)
         body.status = QStringLiteral("unavailable");
-    else if (m_bus && !m_bus->isUp())
+    else if (m_bus && !redisUp)
         body.status = QStringLiteral("degraded");
     else
         body.status = QStringLiteral("ok");

@@ -1,6 +1,7 @@
 // ServerApp: builds and owns the subsystems of one taskmaster-server process in start order
-// (metrics, storage and its migrations, hashing pool, real-time hub, REST routes, HTTP front) and
-// stops them in reverse.
+// (metrics, storage and its migrations, hashing pool, real-time hub, cluster bus and the Redis
+// command connection, cache, sessions, rate limits, REST routes, HTTP front) and stops them in
+// reverse.
 // Thread: network (main) thread.
 #pragma once
 
@@ -16,7 +17,11 @@
 namespace taskmaster::server {
 
 class ApiRouter;
+class Cache;
 class Credentials;
+class RateLimiter;
+class RedisConnection;
+class Sessions;
 class DbPool;
 class HttpFront;
 class Hub;
@@ -46,7 +51,13 @@ private:
     std::unique_ptr<Hub> m_hub; // outlives the pool: jobs finishing at shutdown still report to it
     std::unique_ptr<DbPool> m_db;
     std::unique_ptr<Credentials> m_credentials;
+    std::unique_ptr<Cache> m_cache;
+    std::unique_ptr<Sessions> m_sessions;
+    std::unique_ptr<RateLimiter> m_limiter;
     std::unique_ptr<ApiRouter> m_api;
+    // Cache, sessions and rate limits in cluster mode; destroyed first so that the callbacks it
+    // fails at shutdown still find everything they call.
+    std::unique_ptr<RedisConnection> m_redis;
     std::unique_ptr<HttpFront> m_http;
     QTimer m_dbProbe; // SELECT 1 every second: the database check of readiness
     bool m_dbUp = true;

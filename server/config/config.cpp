@@ -44,6 +44,16 @@ constexpr OptionSpec kOptions[] = {
      "A user is announced offline after this long without a connection (default 5000)."},
     {"drain-timeout-ms", "TM_DRAIN_TIMEOUT_MS", "MS",
      "On SIGTERM, time to finish in-flight work after sockets got `reconnect` (default 10000)."},
+    {"cache-mib", "TM_CACHE_MIB", "MIB",
+     "Size of the in-process REST cache when embedded; 0 turns the cache off (also in Redis) (default 64)."},
+    {"cache-ttl-s", "TM_CACHE_TTL_S", "S", "Lifetime of a cached REST value in Redis (default 600)."},
+    {"rate-api", "TM_RATE_API", "RATE/BURST",
+     "Requests per second per user on authenticated routes, and the burst; 0 = no limit (default 100/200)."},
+    {"rate-auth", "TM_RATE_AUTH", "RATE/BURST",
+     "Register/login requests per second per client address, and the burst; 0 = no limit (default 2/30)."},
+    {"trusted-proxies", "TM_TRUSTED_PROXIES", "LIST",
+     "Comma-separated addresses or subnets (127.0.0.1, 10.0.0.0/8) whose X-Forwarded-For names the client "
+     "(default none)."},
 };
 
 // A whole number in [min, max] for option `name`, or a BadRequest naming it.
@@ -217,6 +227,8 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         {kOptions[16], 0, 1, &c.groupCommit},
         {kOptions[17], 0, 3600000, &c.presenceGraceMs},
         {kOptions[18], 0, 600000, &c.drainTimeoutMs},
+        {kOptions[19], 0, 65536, &c.cacheMib},
+        {kOptions[20], 1, 86400, &c.cacheTtlS},
     };
     for (const IntOption &o : ints) {
         const QString text = value(o.spec);
@@ -226,6 +238,30 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         if (!v)
             return v.error();
         *o.target = *v;
+    }
+    const std::pair<const OptionSpec &, RateRule *> rates[] = {{kOptions[21], &c.rateApi}, {kOptions[22], &c.rateAuth}};
+    for (const auto &[spec, target] : rates) {
+        const QString text = value(spec);
+        if (text.isEmpty())
+            continue;
+        auto rule = parseRateRule(text, QString::fromLatin1(spec.name));
+        if (!rule)
+            return rule.error();
+        *target = *rule;
+    }
+    const QString proxies = value(kOptions[23]);
+    for (const QString &item : proxies.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const QString t = item.trimmed();
+        auto subnet = t.contains(QLatin1Char('/')) ? QHostAddress::parseSubnet(t)
+                                                   : std::pair<QHostAddress, int>(QHostAddress(t), -1);
+        if (subnet.first.isNull()) {
+            return Error::badRequest(
+                QStringLiteral("--trusted-proxies must list IP addresses or subnets, got '%1'").arg(t),
+                QStringLiteral("trusted-proxies"));
+        }
+        if (subnet.second < 0)
+            subnet.second = subnet.first.protocol() == QAbstractSocket::IPv6Protocol ? 128 : 32;
+        c.trustedProxies.append(subnet);
     }
     if (c.dbPoolMin > 0 && c.dbPoolMax > 0 && c.dbPoolMin > c.dbPoolMax)
         return Error::badRequest(QStringLiteral("--db-pool-min must not exceed --db-pool-max"),

@@ -2,6 +2,7 @@
 // Owns: parsing and checking every option. Thread: main, at start only.
 #pragma once
 
+#include "server/ratelimit/rate_limiter.h"
 #include "shared/core/error.h"
 
 #include <QHash>
@@ -32,6 +33,11 @@ struct Config {
     int groupCommit = 1;
     int presenceGraceMs = 5000;
     int drainTimeoutMs = 10000;
+    int cacheMib = 64; // in-process cache size (embedded); 0 turns the REST cache off
+    int cacheTtlS = 600; // lifetime of a cached value in Redis
+    RateRule rateApi {100, 200}; // per user
+    RateRule rateAuth {2, 30}; // per client address on register/login
+    QList<std::pair<QHostAddress, int>> trustedProxies; // X-Forwarded-For is believed from these
 };
 
 // Parses arguments (argv as a list, program name first) and the environment. On --help it

@@ -26,6 +26,8 @@ Call Call::from(const QHttpServerRequest &request)
             const QByteArray v = value.trimmed();
             if (v.size() > 7 && v.first(7).compare("bearer ", Qt::CaseInsensitive) == 0)
                 c.bearerToken = v.mid(7).trimmed();
+        } else if (name.compare("x-forwarded-for", Qt::CaseInsensitive) == 0) {
+            c.forwardedFor = c.forwardedFor.isEmpty() ? value.trimmed() : c.forwardedFor + ", " + value.trimmed();
         } else if (name.compare("if-none-match", Qt::CaseInsensitive) == 0)
             c.ifNoneMatch = value.trimmed();
         else if (name.compare("if-match", Qt::CaseInsensitive) == 0)
@@ -52,8 +54,10 @@ QHttpServerResponse errorResponse(const Error &error)
 {
     QHttpServerResponse r(kJson, toJson(ErrorBody {error}),
                           static_cast<QHttpServerResponse::StatusCode>(httpStatus(error.code)));
-    if (error.code == ErrorCode::RateLimited || error.code == ErrorCode::Unavailable)
-        r.setHeader(QByteArrayLiteral("Retry-After"), QByteArrayLiteral("1"));
+    if (error.code == ErrorCode::RateLimited || error.code == ErrorCode::Unavailable) {
+        const qint64 seconds = std::max<qint64>(1, (error.retryAfterMs + 999) / 1000);
+        r.setHeader(QByteArrayLiteral("Retry-After"), QByteArray::number(seconds));
+    }
     return r;
 }
 
@@ -64,7 +68,7 @@ QHttpServerResponse toHttp(const Result<ApiResponse> &result, const Call &call)
     const ApiResponse &a = *result;
     QByteArray etag;
     if (a.etag) {
-        etag = etagOf(a.body);
+        etag = a.etagValue.isEmpty() ? etagOf(a.body) : a.etagValue;
         if (!call.ifNoneMatch.isEmpty() && (call.ifNoneMatch == etag || call.ifNoneMatch == "*")) {
             QHttpServerResponse notModified(QHttpServerResponse::StatusCode::NotModified);
             notModified.setHeader(QByteArrayLiteral("ETag"), etag);
@@ -75,8 +79,7 @@ QHttpServerResponse toHttp(const Result<ApiResponse> &result, const Call &call)
     QHttpServerResponse r = a.status == 204 ? QHttpServerResponse(status) : QHttpServerResponse(kJson, a.body, status);
     if (a.etag) {
         r.setHeader(QByteArrayLiteral("ETag"), etag);
-        // Computed for this request; the cache (scale-out issue) answers HIT when it serves one.
-        r.setHeader(QByteArrayLiteral("X-Cache"), QByteArrayLiteral("MISS"));
+        r.setHeader(QByteArrayLiteral("X-Cache"), a.cacheStatus.isEmpty() ? QByteArrayLiteral("MISS") : a.cacheStatus);
     }
     for (const auto &[name, value] : a.headers)
         r.setHeader(name, value);

@@ -30,6 +30,7 @@ struct Call {
     QByteArray bearerToken; // from "Authorization: Bearer ..."; empty when absent
     QByteArray ifNoneMatch;
     QByteArray ifMatch;
+    QByteArray forwardedFor; // X-Forwarded-For as received (trusted only from --trusted-proxies)
     QHostAddress peer;
 
     [[nodiscard]] static Call from(const QHttpServerRequest &request);
@@ -42,15 +43,32 @@ struct ApiResponse {
     QByteArray body; // JSON; empty for 204
     QList<std::pair<QByteArray, QByteArray>> headers;
     bool etag = false; // GET of a resource or list: add an ETag and honour If-None-Match
+    QByteArray etagValue; // the ETag when etag is set; empty: a hash of the body
+    QByteArray cacheStatus; // X-Cache of an etag'd response: "HIT" or (empty) "MISS"
+    // Cache versions (server/cache) this write changed: bumped before the response is written.
+    QList<QByteArray> invalidate;
 
     template<typename T> [[nodiscard]] static ApiResponse json(const T &value, int status = 200)
     {
-        return ApiResponse {status, toJson(value), {}, false};
+        ApiResponse r;
+        r.status = status;
+        r.body = toJson(value);
+        return r;
     }
-    [[nodiscard]] static ApiResponse noContent() { return ApiResponse {204, {}, {}, false}; }
+    [[nodiscard]] static ApiResponse noContent()
+    {
+        ApiResponse r;
+        r.status = 204;
+        return r;
+    }
     ApiResponse &&withETag() &&
     {
         etag = true;
+        return std::move(*this);
+    }
+    ApiResponse &&invalidating(QList<QByteArray> versionKeys) &&
+    {
+        invalidate += std::move(versionKeys);
         return std::move(*this);
     }
 };

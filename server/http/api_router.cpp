@@ -1,22 +1,108 @@
 #include "server/http/api_router.h"
 
 #include "server/auth/credentials.h"
+#include "server/auth/sessions.h"
+#include "server/cache/cache.h"
 #include "server/storage/user_store.h"
 
+#include <QElapsedTimer>
 #include <QPointer>
+#include <QPromise>
 #include <QTcpSocket>
 
+#include <memory>
+
 namespace taskmaster::server {
+
+namespace {
+
+using Promise = std::shared_ptr<QPromise<Result<ApiResponse>>>;
+
+Promise newPromise()
+{
+    auto p = std::make_shared<QPromise<Result<ApiResponse>>>();
+    p->start();
+    return p;
+}
+
+void settle(const Promise &p, Result<ApiResponse> result)
+{
+    p->addResult(std::move(result));
+    p->finish();
+}
+
+Error unavailable()
+{
+    return Error {ErrorCode::Unavailable, QStringLiteral("database unavailable"), {}};
+}
+
+Error rateLimited(qint64 retryAfterMs)
+{
+    return Error {ErrorCode::RateLimited, QStringLiteral("too many requests: slow down"), {}, retryAfterMs};
+}
+
+QHostAddress plain(const QHostAddress &a)
+{
+    bool v4 = false;
+    const quint32 ip = a.toIPv4Address(&v4);
+    return v4 ? QHostAddress(ip) : a;
+}
+
+// Cached values are stored as "<audience>\n<body>": "*" or comma-separated user ids.
+QByteArray storedValue(const CachedRead &read)
+{
+    QByteArray audience;
+    if (read.everyone) {
+        audience = "*";
+    } else {
+        for (Id id : read.audience) {
+            if (!audience.isEmpty())
+                audience += ',';
+            audience += QByteArray::number(id);
+        }
+    }
+    return audience + '\n' + read.response.body;
+}
+
+// The body of a stored value if `user` is in its audience.
+std::optional<QByteArray> readableBody(const QByteArray &value, Id user)
+{
+    const qsizetype nl = value.indexOf('\n');
+    if (nl < 0)
+        return std::nullopt;
+    const QByteArrayView audience = QByteArrayView(value).first(nl);
+    if (audience != "*") {
+        bool member = false;
+        const QByteArray self = QByteArray::number(user);
+        for (const QByteArray &id : audience.toByteArray().split(',')) {
+            if (id == self) {
+                member = true;
+                break;
+            }
+        }
+        if (!member)
+            return std::nullopt;
+    }
+    return value.mid(nl + 1);
+}
+
+} // namespace
 
 ApiRouter::ApiRouter(Services services, QObject *parent) : QObject(parent), m_services(std::move(services))
 {
     if (!m_services.nowMs)
         m_services.nowMs = [] { return QDateTime::currentMSecsSinceEpoch(); };
+    if (m_services.metrics) {
+        m_durations = &m_services.metrics->histogramFamily(
+            "http_request_duration_seconds", "REST requests by method, route template and status",
+            {"method", "route", "status"},
+            {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
+    }
 }
 
 void ApiRouter::add(QHttpServerRequest::Method method, const QString &pattern, ApiHandler handler)
 {
-    m_routes.append(Route {method, pattern.split(QLatin1Char('/'), Qt::SkipEmptyParts), std::move(handler)});
+    m_routes.append(Route {method, pattern.split(QLatin1Char('/'), Qt::SkipEmptyParts), pattern, std::move(handler)});
 }
 
 void ApiRouter::install(QHttpServer &server)
@@ -46,28 +132,202 @@ ApiFuture ApiRouter::ready(Result<ApiResponse> result)
     return QtFuture::makeReadyFuture(std::move(result));
 }
 
-ApiFuture ApiRouter::authenticated(const Call &call,
-                                   std::function<Result<ApiResponse>(QSqlDatabase &, const User &)> fn) const
+void ApiRouter::authenticate(const Call &call, std::function<void(Result<User>)> done)
 {
-    if (call.bearerToken.isEmpty())
-        return ready(Error {ErrorCode::Unauthorized, QStringLiteral("missing bearer token"), {}});
+    if (call.bearerToken.isEmpty()) {
+        done(Error {ErrorCode::Unauthorized, QStringLiteral("missing bearer token"), {}});
+        return;
+    }
     const QByteArray digest = Credentials::tokenDigest(QString::fromLatin1(call.bearerToken));
-    const qint64 now = m_services.nowMs();
-    const qint64 ttl = m_services.sessionTtlMs;
-    return m_services.db->run([digest, now, ttl, fn = std::move(fn)](QSqlDatabase &db) -> Result<ApiResponse> {
-        if (!db.isOpen())
-            return Error {ErrorCode::Unavailable, QStringLiteral("database unavailable"), {}};
-        auto user = store::sessionUser(db, digest, now, ttl);
-        if (!user)
-            return user.error();
-        if (!user->has_value())
-            return Error {ErrorCode::Unauthorized, QStringLiteral("unknown or expired token"), {}};
-        return fn(db, **user);
+    QPointer<ApiRouter> self(this);
+    m_services.sessions->lookup(digest, [self, done = std::move(done)](Result<std::optional<User>> found) {
+        if (!self || !found) {
+            done(found ? unavailable() : found.error());
+            return;
+        }
+        if (!found->has_value()) {
+            done(Error {ErrorCode::Unauthorized, QStringLiteral("unknown or expired token"), {}});
+            return;
+        }
+        const User user = **found;
+        if (!self->m_services.limiter) {
+            done(user);
+            return;
+        }
+        self->m_services.limiter->take("api", QByteArray::number(user.id), self->m_services.apiRate,
+                                       [user, done](RateDecision d) {
+                                           if (d.allowed)
+                                               done(user);
+                                           else
+                                               done(rateLimited(d.retryAfterMs));
+                                       });
     });
+}
+
+ApiFuture ApiRouter::authenticated(const Call &call,
+                                   std::function<Result<ApiResponse>(QSqlDatabase &, const User &)> fn)
+{
+    Promise promise = newPromise();
+    ApiFuture future = promise->future();
+    authenticate(call, [this, promise, fn = std::move(fn)](Result<User> user) {
+        if (!user) {
+            settle(promise, user.error());
+            return;
+        }
+        m_services.db
+            ->run([fn, me = *user](QSqlDatabase &db) -> Result<ApiResponse> {
+                if (!db.isOpen())
+                    return unavailable();
+                return fn(db, me);
+            })
+            .then(this, [promise](const Result<ApiResponse> &r) { settle(promise, r); });
+    });
+    return future;
+}
+
+ApiFuture ApiRouter::cached(const Call &call, CacheKey key,
+                            std::function<Result<CachedRead>(QSqlDatabase &, const User &)> fn)
+{
+    Promise promise = newPromise();
+    ApiFuture future = promise->future();
+    authenticate(call, [this, promise, key = std::move(key), fn = std::move(fn)](Result<User> user) {
+        if (!user) {
+            settle(promise, user.error());
+            return;
+        }
+        const User me = *user;
+        auto compute = [this, promise, key, fn, me](CacheLookup lookup) {
+            m_services.db
+                ->run([fn, me](QSqlDatabase &db) -> Result<CachedRead> {
+                    if (!db.isOpen())
+                        return unavailable();
+                    return fn(db, me);
+                })
+                .then(this, [this, promise, key, lookup](const Result<CachedRead> &read) {
+                    if (!read) {
+                        settle(promise, read.error());
+                        return;
+                    }
+                    ApiResponse response = read->response;
+                    response.etag = true;
+                    if (lookup.usable) {
+                        response.etagValue = Cache::etag(key.key, lookup.tag);
+                        if (response.status == 200 && m_services.cache)
+                            m_services.cache->put(key.key, lookup.tag, storedValue(*read));
+                    }
+                    settle(promise, std::move(response));
+                });
+        };
+        if (!m_services.cache) {
+            compute({});
+            return;
+        }
+        m_services.cache->get(key.kind, key.key, key.versions, [promise, key, me, compute](CacheLookup lookup) mutable {
+            if (!lookup.value) {
+                compute(std::move(lookup));
+                return;
+            }
+            auto body = readableBody(*lookup.value, me.id);
+            if (!body) {
+                settle(promise, key.notFound);
+                return;
+            }
+            ApiResponse response;
+            response.body = *body;
+            response.etag = true;
+            response.etagValue = Cache::etag(key.key, lookup.tag);
+            response.cacheStatus = "HIT";
+            settle(promise, std::move(response));
+        });
+    });
+    return future;
+}
+
+bool ApiRouter::trusted(const QHostAddress &address) const
+{
+    for (const auto &subnet : m_services.trustedProxies) {
+        if (address.isInSubnet(subnet))
+            return true;
+    }
+    return false;
+}
+
+QHostAddress ApiRouter::clientAddress(const Call &call) const
+{
+    QHostAddress client = plain(call.peer);
+    if (call.forwardedFor.isEmpty() || !trusted(client))
+        return client;
+    // Right to left: the hops our proxies added, until the first address none of them is.
+    const QList<QByteArray> hops = call.forwardedFor.split(',');
+    for (qsizetype i = hops.size() - 1; i >= 0; --i) {
+        const QHostAddress hop(QString::fromLatin1(hops.at(i).trimmed()));
+        if (hop.isNull())
+            return client; // garbage from the client: the last address we could trust
+        client = plain(hop);
+        if (!trusted(client))
+            return client;
+    }
+    return client;
+}
+
+ApiFuture ApiRouter::limitedByAddress(const Call &call, std::function<ApiFuture()> next)
+{
+    if (!m_services.limiter || !m_services.authRate.enabled())
+        return next();
+    Promise promise = newPromise();
+    ApiFuture future = promise->future();
+    const QByteArray address = clientAddress(call).toString().toLatin1();
+    m_services.limiter->take("auth", address, m_services.authRate,
+                             [this, promise, next = std::move(next)](RateDecision d) {
+                                 if (!d.allowed) {
+                                     settle(promise, rateLimited(d.retryAfterMs));
+                                     return;
+                                 }
+                                 next().then(this, [promise](const Result<ApiResponse> &r) { settle(promise, r); });
+                             });
+    return future;
+}
+
+void ApiRouter::record(const Call &call, const QString &route, int status, qint64 elapsedNs)
+{
+    if (!m_durations)
+        return;
+    static const QByteArray methods[] = {"GET", "PUT", "DELETE", "POST", "HEAD", "OPTIONS", "PATCH"};
+    QByteArray method = "OTHER";
+    switch (call.method) {
+    case QHttpServerRequest::Method::Get:
+        method = methods[0];
+        break;
+    case QHttpServerRequest::Method::Put:
+        method = methods[1];
+        break;
+    case QHttpServerRequest::Method::Delete:
+        method = methods[2];
+        break;
+    case QHttpServerRequest::Method::Post:
+        method = methods[3];
+        break;
+    case QHttpServerRequest::Method::Head:
+        method = methods[4];
+        break;
+    case QHttpServerRequest::Method::Options:
+        method = methods[5];
+        break;
+    case QHttpServerRequest::Method::Patch:
+        method = methods[6];
+        break;
+    default:
+        break;
+    }
+    const QByteArray code = QByteArray::number(status);
+    m_durations->labels({QAnyStringView(method), QAnyStringView(route), QAnyStringView(code)})
+        .observeDuration(std::chrono::nanoseconds(elapsedNs));
 }
 
 void ApiRouter::dispatch(const Call &call, QHttpServerResponder &&responder)
 {
+    QElapsedTimer started;
+    started.start();
     const QStringList segments = call.path.split(QLatin1Char('/'), Qt::SkipEmptyParts);
     bool pathKnown = false;
     for (const Route &route : m_routes) {
@@ -92,15 +352,32 @@ void ApiRouter::dispatch(const Call &call, QHttpServerResponder &&responder)
             continue;
         auto out = std::make_shared<QHttpServerResponder>(std::move(responder));
         QPointer<QTcpSocket> socket = out->socket();
-        route.handler(call, ids).then(this, [out, socket, call](const Result<ApiResponse> &result) {
-            if (socket && socket->state() == QAbstractSocket::ConnectedState)
-                toHttp(result, call).write(std::move(*out));
-        });
+        const QString pattern = route.pattern;
+        route.handler(call, ids).then(
+            this, [this, out, socket, call, pattern, started](const Result<ApiResponse> &result) {
+                auto answer = [this, out, socket, call, pattern, started, result] {
+                    record(call, pattern, result ? result->status : httpStatus(result.error().code),
+                           started.nsecsElapsed());
+                    if (socket && socket->state() == QAbstractSocket::ConnectedState)
+                        toHttp(result, call).write(std::move(*out));
+                };
+                // The write is committed; its cached reads die before anyone learns it happened.
+                if (result && !result->invalidate.isEmpty() && m_services.cache) {
+                    QPointer<ApiRouter> self(this);
+                    m_services.cache->bump(result->invalidate, [self, answer] {
+                        if (self)
+                            answer();
+                    });
+                    return;
+                }
+                answer();
+            });
         return;
     }
     const Error e = pathKnown
         ? Error {ErrorCode::MethodNotAllowed, QStringLiteral("method not allowed on this path"), {}}
         : Error {ErrorCode::NotFound, QStringLiteral("no such resource"), {}};
+    record(call, QStringLiteral("unmatched"), httpStatus(e.code), started.nsecsElapsed());
     errorResponse(e).write(std::move(responder));
 }
 

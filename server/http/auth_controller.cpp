@@ -1,10 +1,15 @@
 #include "server/http/auth_controller.h"
 
 #include "server/auth/credentials.h"
+#include "server/auth/sessions.h"
+#include "server/cache/cache.h"
 #include "server/storage/user_store.h"
 #include "shared/codec/rest_json.h"
 
+#include <QPromise>
 #include <QtConcurrent/QtConcurrentRun>
+
+#include <memory>
 
 namespace taskmaster::server {
 
@@ -28,10 +33,12 @@ Result<QString> openSession(QSqlDatabase &db, Id userId, qint64 now, qint64 ttl)
 
 void AuthController::addRoutes(ApiRouter &router)
 {
-    router.add(Method::Post, QStringLiteral("/api/v1/auth/register"),
-               [&router](const Call &c, const QList<qint64> &) { return registerAction(router, c); });
-    router.add(Method::Post, QStringLiteral("/api/v1/auth/login"),
-               [&router](const Call &c, const QList<qint64> &) { return loginAction(router, c); });
+    router.add(Method::Post, QStringLiteral("/api/v1/auth/register"), [&router](const Call &c, const QList<qint64> &) {
+        return router.limitedByAddress(c, [&router, c] { return registerAction(router, c); });
+    });
+    router.add(Method::Post, QStringLiteral("/api/v1/auth/login"), [&router](const Call &c, const QList<qint64> &) {
+        return router.limitedByAddress(c, [&router, c] { return loginAction(router, c); });
+    });
     router.add(Method::Post, QStringLiteral("/api/v1/auth/logout"),
                [&router](const Call &c, const QList<qint64> &) { return logoutAction(router, c); });
     router.add(Method::Get, QStringLiteral("/api/v1/me"), [&router](const Call &c, const QList<qint64> &) {
@@ -53,14 +60,17 @@ void AuthController::addRoutes(ApiRouter &router)
         });
     });
     router.add(Method::Get, QStringLiteral("/api/v1/users/{id}"), [&router](const Call &c, const QList<qint64> &ids) {
-        return router.authenticated(c, [id = ids[0]](QSqlDatabase &db, const User &) -> Result<ApiResponse> {
-            auto user = store::userById(db, id);
-            if (!user)
-                return user.error();
-            if (!user->has_value())
-                return Error {ErrorCode::NotFound, QStringLiteral("user not found"), {}};
-            return ApiResponse::json(**user).withETag();
-        });
+        const Id id = ids[0];
+        const Error notFound {ErrorCode::NotFound, QStringLiteral("user not found"), {}};
+        return router.cached(c, CacheKey {"user", "user:" + QByteArray::number(id), {versions::user(id)}, notFound},
+                             [id, notFound](QSqlDatabase &db, const User &) -> Result<CachedRead> {
+                                 auto user = store::userById(db, id);
+                                 if (!user)
+                                     return user.error();
+                                 if (!user->has_value())
+                                     return notFound;
+                                 return CachedRead {ApiResponse::json(**user), true, {}};
+                             });
     });
 }
 
@@ -145,12 +155,31 @@ ApiFuture AuthController::logoutAction(ApiRouter &router, const Call &call)
 {
     const QByteArray digest = Credentials::tokenDigest(QString::fromLatin1(call.bearerToken));
     EventSink *sink = router.services().events;
-    return router.authenticated(call, [digest, sink](QSqlDatabase &db, const User &) -> Result<ApiResponse> {
-        if (auto e = store::deleteSession(db, digest))
-            return *e;
-        sink->revokeToken(digest);
-        return ApiResponse::noContent();
-    });
+    // Delete the row, close the token's sockets on every instance, then make every instance's
+    // session cache refuse it, all before the 204.
+    auto promise = std::make_shared<QPromise<Result<ApiResponse>>>();
+    promise->start();
+    ApiFuture future = promise->future();
+    router
+        .authenticated(call,
+                       [digest, sink](QSqlDatabase &db, const User &) -> Result<ApiResponse> {
+                           if (auto e = store::deleteSession(db, digest))
+                               return *e;
+                           sink->revokeToken(digest);
+                           return ApiResponse::noContent();
+                       })
+        .then(&router, [&router, digest, promise](const Result<ApiResponse> &result) {
+            auto settle = [promise, result] {
+                promise->addResult(result);
+                promise->finish();
+            };
+            if (!result) {
+                settle();
+                return;
+            }
+            router.services().sessions->revoke(digest, settle);
+        });
+    return future;
 }
 
 } // namespace taskmaster::server

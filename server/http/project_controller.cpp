@@ -1,5 +1,6 @@
 #include "server/http/project_controller.h"
 
+#include "server/cache/cache.h"
 #include "server/storage/project_store.h"
 #include "server/storage/task_store.h"
 #include "server/ws/event_sink.h"
@@ -97,13 +98,19 @@ void addProjectRoutes(ApiRouter &router)
     });
 
     router.add(Method::Get, QStringLiteral("/api/v1/projects/{id}"), [&router](const Call &c, const Ids &ids) {
-        return router.authenticated(c, [projectId = ids[0]](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+        const Id projectId = ids[0];
+        const CacheKey key {
+            "project", "project:" + QByteArray::number(projectId), {versions::project(projectId)}, projectNotFound()};
+        return router.cached(c, key, [projectId](QSqlDatabase &db, const User &me) -> Result<CachedRead> {
             auto project = store::projectForMember(db, projectId, me.id);
             if (!project)
                 return project.error();
             if (!project->has_value())
                 return projectNotFound();
-            return ApiResponse::json(**project).withETag();
+            auto members = store::projectMemberIds(db, projectId);
+            if (!members)
+                return members.error();
+            return CachedRead {ApiResponse::json(**project), false, *members};
         });
     });
 
@@ -122,7 +129,7 @@ void addProjectRoutes(ApiRouter &router)
                                                                             version, now);
                                         if (!updated)
                                             return updated.error();
-                                        return ApiResponse::json(*updated);
+                                        return ApiResponse::json(*updated).invalidating({versions::project(projectId)});
                                     });
     });
 
@@ -135,7 +142,8 @@ void addProjectRoutes(ApiRouter &router)
                 if (!deleted)
                     return deleted.error();
                 sink->closeChannel(Channel::project(projectId), deleted->memberIds);
-                return ApiResponse::noContent();
+                return ApiResponse::noContent().invalidating(
+                    {versions::project(projectId), versions::projectTasks(projectId)});
             });
     });
 
@@ -145,22 +153,23 @@ void addProjectRoutes(ApiRouter &router)
             return ApiRouter::ready(req.error());
         const qint64 now = router.services().nowMs();
         EventSink *sink = router.services().events;
-        return router.authenticated(c,
-                                    [projectId = ids[0], userId = req->userId, now,
-                                     sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                                        auto added = store::addProjectMember(db, projectId, me.id, userId, now);
-                                        if (!added)
-                                            return added.error();
-                                        sink->publish({events::member(
-                                            EventType::MemberJoined, Channel::project(projectId), added->seq, userId)});
-                                        // Like rooms: 200 with the resource the member was added to.
-                                        auto project = store::projectForMember(db, projectId, me.id);
-                                        if (!project)
-                                            return project.error();
-                                        if (!project->has_value())
-                                            return projectNotFound();
-                                        return ApiResponse::json(**project);
-                                    });
+        return router.authenticated(
+            c,
+            [projectId = ids[0], userId = req->userId, now, sink](QSqlDatabase &db,
+                                                                  const User &me) -> Result<ApiResponse> {
+                auto added = store::addProjectMember(db, projectId, me.id, userId, now);
+                if (!added)
+                    return added.error();
+                sink->publish(
+                    {events::member(EventType::MemberJoined, Channel::project(projectId), added->seq, userId)});
+                // Like rooms: 200 with the resource the member was added to.
+                auto project = store::projectForMember(db, projectId, me.id);
+                if (!project)
+                    return project.error();
+                if (!project->has_value())
+                    return projectNotFound();
+                return ApiResponse::json(**project).invalidating({versions::project(projectId)});
+            });
     });
 
     router.add(
@@ -176,7 +185,7 @@ void addProjectRoutes(ApiRouter &router)
                         return removed.error();
                     sink->publish(
                         {events::member(EventType::MemberLeft, Channel::project(projectId), removed->seq, userId)});
-                    return ApiResponse::noContent();
+                    return ApiResponse::noContent().invalidating({versions::project(projectId)});
                 });
         });
 }
@@ -187,12 +196,23 @@ void addTaskRoutes(ApiRouter &router)
         auto q = parseTaskListQuery(c.query);
         if (!q)
             return ApiRouter::ready(q.error());
-        return router.authenticated(
-            c, [projectId = ids[0], filter = toFilter(*q)](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+        const Id projectId = ids[0];
+        // Keyed by the parsed query written back, so equivalent spellings share one entry.
+        const CacheKey key {"tasks",
+                            "tasks:" + QByteArray::number(projectId) + '?'
+                                + toQuery(*q).toString(QUrl::FullyEncoded).toUtf8(),
+                            {versions::project(projectId), versions::projectTasks(projectId)},
+                            projectNotFound()};
+        return router.cached(
+            c, key, [projectId, filter = toFilter(*q)](QSqlDatabase &db, const User &me) -> Result<CachedRead> {
                 auto page = store::listTasks(db, projectId, me.id, filter);
                 if (!page)
                     return page.error();
-                return ApiResponse::json(Page<Task> {page->items, wireCursor(page->nextCursor)}).withETag();
+                auto members = store::projectMemberIds(db, projectId);
+                if (!members)
+                    return members.error();
+                return CachedRead {ApiResponse::json(Page<Task> {page->items, wireCursor(page->nextCursor)}), false,
+                                   *members};
             });
     });
 
@@ -202,16 +222,16 @@ void addTaskRoutes(ApiRouter &router)
             return ApiRouter::ready(req.error());
         const qint64 now = router.services().nowMs();
         EventSink *sink = router.services().events;
-        return router.authenticated(c,
-                                    [projectId = ids[0], fields = toNewTask(*req), now,
-                                     sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                                        auto created = store::createTask(db, projectId, me.id, fields, now);
-                                        if (!created)
-                                            return created.error();
-                                        sink->publish(
-                                            {events::task(EventType::TaskCreated, created->seq, created->task)});
-                                        return ApiResponse::json(created->task, 201);
-                                    });
+        return router.authenticated(
+            c,
+            [projectId = ids[0], fields = toNewTask(*req), now, sink](QSqlDatabase &db,
+                                                                      const User &me) -> Result<ApiResponse> {
+                auto created = store::createTask(db, projectId, me.id, fields, now);
+                if (!created)
+                    return created.error();
+                sink->publish({events::task(EventType::TaskCreated, created->seq, created->task)});
+                return ApiResponse::json(created->task, 201).invalidating({versions::projectTasks(projectId)});
+            });
     });
 
     router.add(Method::Get, QStringLiteral("/api/v1/tasks/{id}"), [&router](const Call &c, const Ids &ids) {
@@ -234,17 +254,17 @@ void addTaskRoutes(ApiRouter &router)
             return ApiRouter::ready(version.error());
         const qint64 now = router.services().nowMs();
         EventSink *sink = router.services().events;
-        return router.authenticated(c,
-                                    [taskId = ids[0], patch = toTaskPatch(*req), version = *version, now,
-                                     sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                                        auto updated = store::updateTask(db, taskId, me.id, patch, version, now);
-                                        if (!updated)
-                                            return updated.error();
-                                        if (updated->seq > 0)
-                                            sink->publish(
-                                                {events::task(EventType::TaskUpdated, updated->seq, updated->task)});
-                                        return ApiResponse::json(updated->task);
-                                    });
+        return router.authenticated(
+            c,
+            [taskId = ids[0], patch = toTaskPatch(*req), version = *version, now,
+             sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                auto updated = store::updateTask(db, taskId, me.id, patch, version, now);
+                if (!updated)
+                    return updated.error();
+                if (updated->seq > 0)
+                    sink->publish({events::task(EventType::TaskUpdated, updated->seq, updated->task)});
+                return ApiResponse::json(updated->task).invalidating({versions::projectTasks(updated->task.projectId)});
+            });
     });
 
     router.add(Method::Delete, QStringLiteral("/api/v1/tasks/{id}"), [&router](const Call &c, const Ids &ids) {
@@ -256,7 +276,7 @@ void addTaskRoutes(ApiRouter &router)
                 if (!deleted)
                     return deleted.error();
                 sink->publish({events::task(EventType::TaskDeleted, deleted->seq, deleted->task)});
-                return ApiResponse::noContent();
+                return ApiResponse::noContent().invalidating({versions::projectTasks(deleted->task.projectId)});
             });
     });
 }

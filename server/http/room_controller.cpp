@@ -1,5 +1,6 @@
 #include "server/http/room_controller.h"
 
+#include "server/cache/cache.h"
 #include "server/storage/room_store.h"
 #include "server/ws/event_sink.h"
 #include "shared/codec/rest_json.h"
@@ -78,7 +79,7 @@ void RoomController::addRoutes(ApiRouter &router)
                                             return added.error();
                                         sink->publish({events::member(EventType::MemberJoined, Channel::room(roomId),
                                                                       added->firstSeq, userId)});
-                                        return ApiResponse::json(added->room);
+                                        return ApiResponse::json(added->room).invalidating({versions::room(roomId)});
                                     });
     });
 
@@ -94,7 +95,7 @@ void RoomController::addRoutes(ApiRouter &router)
                         return removed.error();
                     sink->publish(
                         {events::member(EventType::MemberLeft, Channel::room(roomId), removed->firstSeq, userId)});
-                    return ApiResponse::noContent();
+                    return ApiResponse::noContent().invalidating({versions::room(roomId)});
                 });
         });
 
@@ -102,13 +103,31 @@ void RoomController::addRoutes(ApiRouter &router)
         auto q = parseHistoryQuery(c.query);
         if (!q)
             return ApiRouter::ready(q.error());
-        return router.authenticated(c,
-                                    [roomId = ids[0], q = *q](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                                        auto page = store::history(db, roomId, me.id, q.before, q.after, q.limit);
-                                        if (!page)
-                                            return page.error();
-                                        return ApiResponse::json(HistoryPage {page->items, page->hasMore}).withETag();
-                                    });
+        const Id roomId = ids[0];
+        if (q->before || q->after) {
+            // Older pages: read once while scrolling back, not worth a cache entry.
+            return router.authenticated(c, [roomId, q = *q](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                auto page = store::history(db, roomId, me.id, q.before, q.after, q.limit);
+                if (!page)
+                    return page.error();
+                return ApiResponse::json(HistoryPage {page->items, page->hasMore}).withETag();
+            });
+        }
+        // The latest page, what every client opening the room asks for: cached per room and limit.
+        const CacheKey key {"messages",
+                            "messages:" + QByteArray::number(roomId) + ':' + QByteArray::number(q->limit),
+                            {versions::room(roomId)},
+                            roomNotFound()};
+        return router.cached(
+            c, key, [roomId, limit = q->limit](QSqlDatabase &db, const User &me) -> Result<CachedRead> {
+                auto page = store::history(db, roomId, me.id, std::nullopt, std::nullopt, limit);
+                if (!page)
+                    return page.error();
+                auto members = store::roomMemberIds(db, roomId);
+                if (!members)
+                    return members.error();
+                return CachedRead {ApiResponse::json(HistoryPage {page->items, page->hasMore}), false, *members};
+            });
     });
 
     router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/messages"), [&router](const Call &c, const Ids &ids) {
@@ -125,10 +144,12 @@ void RoomController::addRoutes(ApiRouter &router)
                 const auto &item = stored->constFirst();
                 if (!item)
                     return item.error();
-                if (!item->duplicate)
-                    sink->publish({events::message(EventType::MessageCreated, item->message.seq, item->message)});
+                // Also for a repeated clientId: the first attempt may have been committed by an
+                // instance that died before publishing it (receivers drop the repeat by seq).
+                sink->publish({events::message(EventType::MessageCreated, item->message.seq, item->message)});
                 // A repeated clientId answers the first message: 200 instead of 201, nothing new.
-                return ApiResponse::json(item->message, item->duplicate ? 200 : 201);
+                return ApiResponse::json(item->message, item->duplicate ? 200 : 201)
+                    .invalidating({versions::room(roomId)});
             });
     });
 
@@ -158,7 +179,7 @@ void RoomController::addRoutes(ApiRouter &router)
                 if (!edited)
                     return edited.error();
                 sink->publish({events::message(EventType::MessageUpdated, edited->eventSeq, edited->message)});
-                return ApiResponse::json(edited->message);
+                return ApiResponse::json(edited->message).invalidating({versions::room(edited->message.roomId)});
             });
     });
 
@@ -172,7 +193,7 @@ void RoomController::addRoutes(ApiRouter &router)
                     return deleted.error();
                 if (deleted->eventSeq > 0)
                     sink->publish({events::message(EventType::MessageUpdated, deleted->eventSeq, deleted->message)});
-                return ApiResponse::json(deleted->message);
+                return ApiResponse::json(deleted->message).invalidating({versions::room(deleted->message.roomId)});
             });
     });
 }

@@ -207,6 +207,18 @@ Result<bool> isRoomMember(QSqlDatabase &db, Id roomId, Id userId)
     return q->next();
 }
 
+Result<QList<Id>> roomMemberIds(QSqlDatabase &db, Id roomId)
+{
+    auto q = sql::run(db, "room_members.ids",
+                      QStringLiteral("SELECT user_id FROM room_members WHERE room_id = ? ORDER BY user_id"), {roomId});
+    if (!q)
+        return q.error();
+    QList<Id> ids;
+    while (q->next())
+        ids.append(q->value(0).toLongLong());
+    return ids;
+}
+
 Result<RoomWrite> addRoomMember(QSqlDatabase &db, Id roomId, Id callerId, Id userId, qint64 nowMs)
 {
     sql::Transaction tx(db);

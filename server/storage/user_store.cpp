@@ -121,7 +121,7 @@ Status createSession(QSqlDatabase &db, const QByteArray &tokenDigest, Id userId,
     return std::nullopt;
 }
 
-Result<std::optional<User>> sessionUser(QSqlDatabase &db, const QByteArray &tokenDigest, qint64 nowMs, qint64 ttlMs)
+Result<std::optional<Session>> session(QSqlDatabase &db, const QByteArray &tokenDigest, qint64 nowMs, qint64 ttlMs)
 {
     auto q = sql::run(db, "sessions.user",
                       QStringLiteral("SELECT u.id, u.username, u.display_name, u.role, u.created_at, s.expires_at "
@@ -130,10 +130,10 @@ Result<std::optional<User>> sessionUser(QSqlDatabase &db, const QByteArray &toke
     if (!q)
         return q.error();
     if (!q->next())
-        return std::optional<User>();
-    const qint64 expiresAt = q->value(5).toLongLong();
+        return std::optional<Session>();
+    qint64 expiresAt = q->value(5).toLongLong();
     if (expiresAt <= nowMs)
-        return std::optional<User>();
+        return std::optional<Session>();
     User user = readUser(*q);
     q->finish();
     if (expiresAt - nowMs < ttlMs / 2) {
@@ -142,8 +142,19 @@ Result<std::optional<User>> sessionUser(QSqlDatabase &db, const QByteArray &toke
                        {nowMs + ttlMs, tokenDigest});
         if (!slide)
             return slide.error();
+        expiresAt = nowMs + ttlMs;
     }
-    return std::optional<User>(user);
+    return std::optional<Session>(Session {user, expiresAt});
+}
+
+Result<std::optional<User>> sessionUser(QSqlDatabase &db, const QByteArray &tokenDigest, qint64 nowMs, qint64 ttlMs)
+{
+    auto s = session(db, tokenDigest, nowMs, ttlMs);
+    if (!s)
+        return s.error();
+    if (!s->has_value())
+        return std::optional<User>();
+    return std::optional<User>((*s)->user);
 }
 
 Status deleteSession(QSqlDatabase &db, const QByteArray &tokenDigest)

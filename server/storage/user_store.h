@@ -34,6 +34,13 @@ struct Credentials {
 // nowMs + ttlMs when less than half of it is left (so most lookups do not write).
 [[nodiscard]] Result<std::optional<User>> sessionUser(QSqlDatabase &db, const QByteArray &tokenDigest, qint64 nowMs,
                                                       qint64 ttlMs);
+struct Session {
+    User user;
+    qint64 expiresAtMs = 0; // after any slide
+};
+// sessionUser with the session's expiry (what the session cache stores).
+[[nodiscard]] Result<std::optional<Session>> session(QSqlDatabase &db, const QByteArray &tokenDigest, qint64 nowMs,
+                                                     qint64 ttlMs);
 [[nodiscard]] Status deleteSession(QSqlDatabase &db, const QByteArray &tokenDigest);
 
 // Milliseconds since the epoch <-> UTC times, as the schema stores them.

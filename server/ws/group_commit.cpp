@@ -1,7 +1,10 @@
 #include "server/ws/group_commit.h"
 
+#include "server/cache/cache.h"
 #include "server/storage/room_store.h"
 #include "server/ws/event_sink.h"
+
+#include <QPointer>
 
 #include <algorithm>
 
@@ -39,14 +42,40 @@ void GroupCommit::flush()
     const qint64 now = m_nowMs();
     m_db->run([ops = std::move(ops), now](QSqlDatabase &db) { return writeBatch(db, ops, now); })
         .then(this, [this, items = std::move(items)](const QList<Result<WriteOutcome>> &results) {
-            finish(items, results);
-            if (m_enabled) {
-                m_inFlight = false;
-                flush();
-            }
+            committed(items, results);
         });
     if (!m_enabled)
         flush(); // every write on its own, all at once
+}
+
+void GroupCommit::committed(const QList<Item> &items, const QList<Result<WriteOutcome>> &results)
+{
+    auto next = [this, items, results] {
+        finish(items, results);
+        if (m_enabled) {
+            m_inFlight = false;
+            flush();
+        }
+    };
+    QList<QByteArray> rooms;
+    if (m_cache) {
+        for (const Result<WriteOutcome> &r : results) {
+            if (r && !r->duplicate) {
+                const QByteArray v = versions::room(r->message.roomId);
+                if (!rooms.contains(v))
+                    rooms.append(v);
+            }
+        }
+    }
+    if (rooms.isEmpty()) {
+        next();
+        return;
+    }
+    QPointer<GroupCommit> self(this);
+    m_cache->bump(rooms, [self, next] {
+        if (self)
+            next();
+    });
 }
 
 void GroupCommit::finish(const QList<Item> &items, const QList<Result<WriteOutcome>> &results)

@@ -7,6 +7,8 @@
 // connection are acknowledged and delivered in the order it sent them.
 // Disabled (benchmark comparison), every write is its own database job, run concurrently: no
 // ordering promise across writes then.
+// With a cache set, the versions of the rooms a batch wrote are bumped before its writes are
+// acknowledged (no read anywhere returns the old latest page once a client saw its ack).
 // Owns: the queue. Thread: network thread; batches run on the database pool.
 #pragma once
 
@@ -22,6 +24,8 @@
 #include <optional>
 
 namespace taskmaster::server {
+
+class Cache;
 
 struct WriteOp {
     enum class Kind { Send, Edit, Delete };
@@ -62,6 +66,7 @@ public:
                 std::function<void(QList<Outgoing>)> committed, QObject *parent = nullptr);
 
     void submit(WriteOp op, WriteDone done);
+    void setCache(Cache *cache) { m_cache = cache; }
 
     [[nodiscard]] bool enabled() const { return m_enabled; }
     [[nodiscard]] int queued() const { return int(m_queue.size()); }
@@ -77,6 +82,7 @@ private:
         WriteDone done;
     };
     void flush();
+    void committed(const QList<Item> &items, const QList<Result<WriteOutcome>> &results);
     void finish(const QList<Item> &items, const QList<Result<WriteOutcome>> &results);
 
     DbPool *m_db;
@@ -86,6 +92,7 @@ private:
     std::function<void(QList<Outgoing>)> m_committed;
     QList<Item> m_queue;
     bool m_inFlight = false;
+    Cache *m_cache = nullptr;
     GroupCommitStats m_stats;
 };
 

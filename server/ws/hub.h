@@ -90,6 +90,8 @@ public:
 
     // Where this instance's writes go for the other instances (the cluster bus); null alone.
     void setRelay(EventSink *relay) { m_relay = relay; }
+    // The REST cache whose room versions the write path bumps before acknowledging.
+    void setCache(Cache *cache) { m_commit->setCache(cache); }
     // What the other instances wrote, as the bus receives it: applied here only. Network thread.
     void remoteEvents(QList<ChannelEvent> events);
     void remoteSubscribe(const Channel &channel, const QList<Id> &userIds, Seq seq);

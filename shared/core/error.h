@@ -38,6 +38,7 @@ struct Error {
     ErrorCode code = ErrorCode::Internal;
     QString message;
     QString field; // empty when no single input field is at fault
+    qint64 retryAfterMs = 0; // 429 / 503: when to try again (Retry-After, whole seconds, at least 1)
 
     [[nodiscard]] static Error badRequest(QString message, QString field = {});
     [[nodiscard]] static Error validation(QString field, QString message);

@@ -98,6 +98,7 @@ private:
     std::deque<Job> m_queue;
     QSet<QNetworkReply *> m_replies;
     int m_inFlight = 0; // requests on the wire and retries waiting for their turn
+    quint32 m_requestNumber = 0; // numbers each request's X-Forwarded-For address
     bool m_cancelled = false;
     qint64 m_done = 0;
 };

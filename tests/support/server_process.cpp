@@ -36,6 +36,12 @@ bool ServerProcess::start(const QStringList &extraArgs, const QStringList &extra
     m_process.setReadChannel(QProcess::StandardOutput);
     QStringList args {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--data-dir"),
                       m_dataDir.path()};
+    // Tests register and call at machine speed from one address: no rate limits unless the test
+    // sets them.
+    for (const char *limit : {"--rate-auth", "--rate-api"}) {
+        if (!extraArgs.contains(QLatin1String(limit)))
+            args << QLatin1String(limit) << QStringLiteral("0");
+    }
     args += extraArgs;
     m_process.start(binary(), args);
     if (!m_process.waitForStarted(int(deadline.remainingTime()))) {

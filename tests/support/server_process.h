@@ -1,6 +1,7 @@
 // ServerProcess: runs the real taskmaster-server binary for a test, on 127.0.0.1 with a port the
 // server picks (--listen 127.0.0.1:0) and a temporary data directory, and reads the bound port
-// from its JSON "listening" log line. Thread: the test's thread.
+// from its JSON "listening" log line. Rate limits are off (--rate-auth 0 --rate-api 0) unless the
+// test passes its own. Thread: the test's thread.
 #pragma once
 
 #include <QDeadlineTimer>

@@ -1,0 +1,167 @@
+#include "server/ratelimit/rate_limiter.h"
+
+#include "server/metrics/metrics.h"
+#include "server/redis/redis_connection.h"
+
+#include <cmath>
+
+namespace taskmaster::server {
+
+namespace {
+
+// KEYS[1] bucket; ARGV rate per second, burst. Returns {allowed 0|1, retry-after ms}.
+const RedisScript &bucketScript()
+{
+    static const RedisScript script(QByteArrayLiteral(R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(b[1])
+local at = tonumber(b[2])
+if tokens == nil or at == nil then
+  tokens = burst
+  at = now
+end
+if now > at then
+  tokens = math.min(burst, tokens + (now - at) * rate / 1000)
+end
+local allowed = 0
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  wait = math.ceil((1 - tokens) * 1000 / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(math.max(now, at)))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+return {allowed, wait}
+)lua"));
+    return script;
+}
+
+constexpr qsizetype kLocalMax = 100000; // buckets kept in process before full ones are pruned
+
+QByteArray number(double v)
+{
+    return QByteArray::number(v, 'g', 12);
+}
+
+} // namespace
+
+Result<RateRule> parseRateRule(const QString &text, const QString &field)
+{
+    const QString t = text.trimmed();
+    if (t == QLatin1String("0") || t.compare(QLatin1String("off"), Qt::CaseInsensitive) == 0)
+        return RateRule {};
+    const QStringList parts = t.split(QLatin1Char('/'));
+    auto bad = [&] {
+        return Error::badRequest(
+            QStringLiteral("--%1 must be RATE/BURST (requests per second, e.g. 100/200) or 0 to disable").arg(field),
+            field);
+    };
+    if (parts.size() > 2)
+        return bad();
+    bool ok = false;
+    const double rate = parts.at(0).toDouble(&ok);
+    if (!ok || !std::isfinite(rate) || rate <= 0 || rate > 1e6)
+        return bad();
+    double burst = std::max(1.0, rate);
+    if (parts.size() == 2) {
+        burst = parts.at(1).toDouble(&ok);
+        if (!ok || !std::isfinite(burst) || burst < 1 || burst > 1e7)
+            return bad();
+    }
+    return RateRule {rate, burst};
+}
+
+QString formatRateRule(const RateRule &rule)
+{
+    if (!rule.enabled())
+        return QStringLiteral("0");
+    return QStringLiteral("%1/%2").arg(rule.perSecond).arg(rule.burst);
+}
+
+RateLimiter::RateLimiter(RedisConnection *redis, MetricsRegistry *metrics, QObject *parent)
+    : QObject(parent), m_redis(redis), m_metrics(metrics)
+{
+    m_clock.start();
+    m_nowMs = [this] { return m_clock.elapsed(); };
+}
+
+void RateLimiter::refused(const QByteArray &scope)
+{
+    if (m_metrics) {
+        m_metrics
+            ->counterFamily("rate_limited_requests_total", "Requests refused with 429 by a rate limit",
+                            {QStringLiteral("scope")})
+            .labels({QAnyStringView(scope)})
+            .inc();
+    }
+}
+
+RateDecision RateLimiter::takeLocal(const QByteArray &scope, const QByteArray &key, const RateRule &rule)
+{
+    if (!rule.enabled())
+        return {};
+    const qint64 now = m_nowMs();
+    if (m_local.size() > kLocalMax) {
+        // Drop the buckets that have refilled: they hold nothing a new bucket would not.
+        for (auto it = m_local.begin(); it != m_local.end();) {
+            const double refill = it->tokens + double(now - it->atMs) * rule.perSecond / 1000.0;
+            it = refill >= rule.burst ? m_local.erase(it) : std::next(it);
+        }
+    }
+    const QByteArray id = scope + ':' + key;
+    auto it = m_local.find(id);
+    if (it == m_local.end())
+        it = m_local.insert(id, Bucket {rule.burst, now});
+    Bucket &b = *it;
+    if (now > b.atMs) {
+        b.tokens = std::min(rule.burst, b.tokens + double(now - b.atMs) * rule.perSecond / 1000.0);
+        b.atMs = now;
+    }
+    if (b.tokens >= 1) {
+        b.tokens -= 1;
+        return {};
+    }
+    refused(scope);
+    return RateDecision {false, qint64(std::ceil((1 - b.tokens) * 1000.0 / rule.perSecond))};
+}
+
+void RateLimiter::take(const QByteArray &scope, const QByteArray &key, const RateRule &rule,
+                       std::function<void(RateDecision)> done)
+{
+    if (!rule.enabled()) {
+        done({});
+        return;
+    }
+    if (!m_redis || !m_redis->isUp()) {
+        done(takeLocal(scope, key, rule));
+        return;
+    }
+    QPointer<RateLimiter> self(this);
+    m_redis->evalSha(bucketScript(), {QByteArrayLiteral("tm:rl:") + scope + ':' + key},
+                     {number(rule.perSecond), number(rule.burst)},
+                     [self, scope, key, rule, done = std::move(done)](Result<RedisReply> reply) {
+                         if (!self) {
+                             done({});
+                             return;
+                         }
+                         if (!reply || !reply->isArray() || reply->size() != 2) {
+                             done(self->takeLocal(scope, key, rule)); // Redis failed: this instance decides
+                             return;
+                         }
+                         const bool allowed = reply->at(0).toInteger().value_or(1) != 0;
+                         if (allowed) {
+                             done({});
+                             return;
+                         }
+                         self->refused(scope);
+                         done(RateDecision {false, std::max<qint64>(1, reply->at(1).toInteger().value_or(1000))});
+                     });
+}
+
+} // namespace taskmaster::server
