@@ -26,10 +26,8 @@ Error unavailable()
 }
 } // namespace
 
-Sessions::Sessions(DbPool *db, RedisConnection *redis, qint64 ttlMs, std::function<qint64()> nowMs,
-                   QObject *parent)
-    : QObject(parent), m_db(db), m_redis(redis), m_cluster(redis != nullptr), m_ttlMs(ttlMs),
-      m_nowMs(std::move(nowMs))
+Sessions::Sessions(DbPool *db, RedisConnection *redis, qint64 ttlMs, std::function<qint64()> nowMs, QObject *parent)
+    : QObject(parent), m_db(db), m_redis(redis), m_cluster(redis != nullptr), m_ttlMs(ttlMs), m_nowMs(std::move(nowMs))
 {
     if (redis) {
         connect(redis, &RedisClientBase::up, this, [this] {
@@ -145,8 +143,9 @@ void Sessions::fill(const QByteArray &digest, const User &user, qint64 expiresAt
     if (!redis || !m_redis || !m_redis->isUp())
         return;
     m_redis->command({QByteArrayLiteral("SET"), redisKey(digest), QByteArray::number(expiresAtMs) + '\n' + toJson(user),
-                      QByteArrayLiteral("PX"), QByteArray::number(std::min(life, kRedisMaxMs)), QByteArrayLiteral("NX")},
-                     [](Result<RedisReply>) { });
+                      QByteArrayLiteral("PX"), QByteArray::number(std::min(life, kRedisMaxMs)),
+                      QByteArrayLiteral("NX")},
+                     [](Result<RedisReply>) {});
 }
 
 void Sessions::revoke(const QByteArray &digest, std::function<void()> done)

@@ -170,7 +170,7 @@ void RedisCache::put(const QByteArray &key, const QByteArray &tag, const QByteAr
         return;
     m_redis->command({QByteArrayLiteral("SET"), valueKey(key), tag + '\n' + value, QByteArrayLiteral("PX"),
                       QByteArray::number(m_ttlMs)},
-                     [](Result<RedisReply>) { });
+                     [](Result<RedisReply>) {});
 }
 
 void RedisCache::bump(const QList<QByteArray> &versionKeys, std::function<void()> done)

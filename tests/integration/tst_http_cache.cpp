@@ -178,8 +178,8 @@ void TestHttpCache::hitMissAndNotModified()
     const Mode m = mode();
     QFETCH(QString, resource);
     const Account owner = user(*m.writer);
-    const qint64 projectId
-        = idOf(m.writer->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), unique("p")}}, owner.token));
+    const qint64 projectId = idOf(
+        m.writer->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), unique("p")}}, owner.token));
     QVERIFY(projectId > 0);
     QCOMPARE(m.writer
                  ->post(QStringLiteral("/api/v1/projects/%1/tasks").arg(projectId),
@@ -198,7 +198,8 @@ void TestHttpCache::hitMissAndNotModified()
         {QStringLiteral("user"), QStringLiteral("/api/v1/users/%1").arg(owner.id)},
         {QStringLiteral("project"), QStringLiteral("/api/v1/projects/%1").arg(projectId)},
         {QStringLiteral("tasks"), QStringLiteral("/api/v1/projects/%1/tasks").arg(projectId)},
-        {QStringLiteral("tasks filtered"), QStringLiteral("/api/v1/projects/%1/tasks?status=todo&limit=5").arg(projectId)},
+        {QStringLiteral("tasks filtered"),
+         QStringLiteral("/api/v1/projects/%1/tasks?status=todo&limit=5").arg(projectId)},
         {QStringLiteral("messages"), QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId)},
         {QStringLiteral("messages limit"), QStringLiteral("/api/v1/rooms/%1/messages?limit=7").arg(roomId)},
     };
@@ -227,8 +228,8 @@ void TestHttpCache::writesSeenAtOnce_data()
 {
     addModes();
     QTest::addColumn<QString>("write");
-    const char *writes[] = {"task created",   "task patched",       "task deleted",    "project patched",
-                            "project member", "room member",        "message posted",  "message over ws",
+    const char *writes[] = {"task created",   "task patched",      "task deleted",    "project patched",
+                            "project member", "room member",       "message posted",  "message over ws",
                             "message edited", "message edited ws", "message deleted", "message resent"};
     for (const char *m : {"embedded", "cluster"}) {
         for (const char *w : writes)
@@ -242,8 +243,8 @@ void TestHttpCache::writesSeenAtOnce()
     QFETCH(QString, write);
     const Account owner = user(*m.writer);
     const Account other = user(*m.writer);
-    const qint64 projectId
-        = idOf(m.writer->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), unique("p")}}, owner.token));
+    const qint64 projectId = idOf(
+        m.writer->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), unique("p")}}, owner.token));
     const qint64 taskId = idOf(m.writer->post(QStringLiteral("/api/v1/projects/%1/tasks").arg(projectId),
                                               {{QStringLiteral("title"), QStringLiteral("first")}}, owner.token));
     const qint64 roomId
@@ -276,8 +277,9 @@ void TestHttpCache::writesSeenAtOnce()
         {QStringLiteral("task patched"),
          {tasks,
           [&] {
-              return m.writer->patch(QStringLiteral("/api/v1/tasks/%1").arg(taskId), {{QStringLiteral("title"), marker}},
-                                     owner.token)
+              return m.writer
+                         ->patch(QStringLiteral("/api/v1/tasks/%1").arg(taskId), {{QStringLiteral("title"), marker}},
+                                 owner.token)
                          .status
                   == 200;
           }}},
@@ -286,38 +288,51 @@ void TestHttpCache::writesSeenAtOnce()
           [&] { return m.writer->del(QStringLiteral("/api/v1/tasks/%1").arg(taskId), owner.token).status == 204; }}},
         {QStringLiteral("project patched"),
          {project,
-          [&] { return m.writer->patch(project, {{QStringLiteral("name"), marker}}, owner.token).status == 200; }}},
+          [&] {
+              return m.writer->patch(project, {{QStringLiteral("name"), marker}}, owner.token).status == 200;
+          }}},
         {QStringLiteral("project member"),
          {project,
           [&] {
-              return m.writer->post(project + QStringLiteral("/members"), {{QStringLiteral("userId"), other.id}},
-                                    owner.token)
+              return m.writer
+                         ->post(project + QStringLiteral("/members"), {{QStringLiteral("userId"), other.id}},
+                                owner.token)
                          .status
                   == 200;
           }}},
         {QStringLiteral("room member"),
          {messages,
           [&] {
-              return m.writer->post(QStringLiteral("/api/v1/rooms/%1/members").arg(roomId),
-                                    {{QStringLiteral("userId"), other.id}}, owner.token)
+              return m.writer
+                         ->post(QStringLiteral("/api/v1/rooms/%1/members").arg(roomId),
+                                {{QStringLiteral("userId"), other.id}}, owner.token)
                          .status
                   == 200;
           }}},
         {QStringLiteral("message posted"),
          {messages,
-          [&] { return m.writer->post(messages, {{QStringLiteral("body"), marker}}, owner.token).status == 201; }}},
+          [&] {
+              return m.writer->post(messages, {{QStringLiteral("body"), marker}}, owner.token).status == 201;
+          }}},
         {QStringLiteral("message over ws"),
-         {messages, [&] { return overWs(ws::Send {1, roomId, marker, std::nullopt}); }}},
+         {messages,
+          [&] {
+              return overWs(ws::Send {1, roomId, marker, std::nullopt});
+          }}},
         {QStringLiteral("message edited"),
          {messages,
           [&] {
               return m.writer
-                         ->patch(QStringLiteral("/api/v1/messages/%1").arg(messageId), {{QStringLiteral("body"), marker}},
-                                 owner.token)
+                         ->patch(QStringLiteral("/api/v1/messages/%1").arg(messageId),
+                                 {{QStringLiteral("body"), marker}}, owner.token)
                          .status
                   == 200;
           }}},
-        {QStringLiteral("message edited ws"), {messages, [&] { return overWs(ws::Edit {1, messageId, marker}); }}},
+        {QStringLiteral("message edited ws"),
+         {messages,
+          [&] {
+              return overWs(ws::Edit {1, messageId, marker});
+          }}},
         {QStringLiteral("message deleted"),
          {messages,
           [&] {
@@ -377,17 +392,17 @@ void TestHttpCache::cachedValueOnlyForMembers()
 {
     const Mode m = mode();
     const Account owner = user(*m.writer), member = user(*m.writer), outsider = user(*m.writer);
-    const qint64 projectId
-        = idOf(m.writer->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), unique("p")}}, owner.token));
+    const qint64 projectId = idOf(
+        m.writer->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), unique("p")}}, owner.token));
     QCOMPARE(m.writer
                  ->post(QStringLiteral("/api/v1/projects/%1/members").arg(projectId),
                         {{QStringLiteral("userId"), member.id}}, owner.token)
                  .status,
              200);
     QJsonArray ids {member.id};
-    const qint64 roomId = idOf(m.writer->post(
-        QStringLiteral("/api/v1/rooms"), {{QStringLiteral("name"), unique("r")}, {QStringLiteral("memberIds"), ids}},
-        owner.token));
+    const qint64 roomId = idOf(
+        m.writer->post(QStringLiteral("/api/v1/rooms"),
+                       {{QStringLiteral("name"), unique("r")}, {QStringLiteral("memberIds"), ids}}, owner.token));
     const QStringList reads {QStringLiteral("/api/v1/projects/%1").arg(projectId),
                              QStringLiteral("/api/v1/projects/%1/tasks").arg(projectId),
                              QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId)};
@@ -402,8 +417,9 @@ void TestHttpCache::cachedValueOnlyForMembers()
     QCOMPARE(m.writer->del(QStringLiteral("/api/v1/projects/%1/members/%2").arg(projectId).arg(member.id), owner.token)
                  .status,
              204);
-    QCOMPARE(m.writer->del(QStringLiteral("/api/v1/rooms/%1/members/%2").arg(roomId).arg(member.id), owner.token).status,
-             204);
+    QCOMPARE(
+        m.writer->del(QStringLiteral("/api/v1/rooms/%1/members/%2").arg(roomId).arg(member.id), owner.token).status,
+        204);
     for (const QString &read : reads) {
         QCOMPARE(m.reader->get(read, owner.token).status, 200); // re-cached for the remaining members
         QCOMPARE(m.reader->get(read, member.token).status, 404);
@@ -437,8 +453,8 @@ void TestHttpCache::authRateByClientAddress()
 {
     // Burst 3, then one every 100 s: nothing refills during the test.
     ServerProcess trusting, plain;
-    QVERIFY2(trusting.start({QStringLiteral("--rate-auth"), QStringLiteral("0.01/3"), QStringLiteral("--trusted-proxies"),
-                             QStringLiteral("127.0.0.1, 10.9.0.0/16")}),
+    QVERIFY2(trusting.start({QStringLiteral("--rate-auth"), QStringLiteral("0.01/3"),
+                             QStringLiteral("--trusted-proxies"), QStringLiteral("127.0.0.1, 10.9.0.0/16")}),
              qPrintable(trusting.errorText()));
     QVERIFY2(plain.start({QStringLiteral("--rate-auth"), QStringLiteral("0.01/3")}), qPrintable(plain.errorText()));
     ApiClient t(trusting.url()), p(plain.url());
@@ -476,12 +492,13 @@ void TestHttpCache::authRateByClientAddress()
         if (s.forwardedFor)
             options.headers.append(std::pair<QByteArray, QByteArray>("X-Forwarded-For", s.forwardedFor));
         const ApiReply r = api.send("POST", QStringLiteral("/api/v1/auth/login"), wrong, options);
-        QVERIFY2(r.status == s.status, qPrintable(QStringLiteral("step %1 (%2 %3): %4 %5")
-                                                      .arg(i)
-                                                      .arg(QLatin1String(s.server))
-                                                      .arg(QLatin1String(s.forwardedFor ? s.forwardedFor : "-"))
-                                                      .arg(r.status)
-                                                      .arg(QString::fromUtf8(r.body))));
+        QVERIFY2(r.status == s.status,
+                 qPrintable(QStringLiteral("step %1 (%2 %3): %4 %5")
+                                .arg(i)
+                                .arg(QLatin1String(s.server))
+                                .arg(QLatin1String(s.forwardedFor ? s.forwardedFor : "-"))
+                                .arg(r.status)
+                                .arg(QString::fromUtf8(r.body))));
         if (s.status == 429) {
             QCOMPARE(r.errorCode(), QStringLiteral("rate_limited"));
             const int retry = r.header("Retry-After").toInt();
@@ -490,8 +507,9 @@ void TestHttpCache::authRateByClientAddress()
         ++i;
     }
     // Register is limited by the same budget; authenticated routes are not.
-    const ApiReply reg = p.post(QStringLiteral("/api/v1/auth/register"),
-                                {{QStringLiteral("username"), unique("u")}, {QStringLiteral("password"), QStringLiteral("password123")}});
+    const ApiReply reg = p.post(
+        QStringLiteral("/api/v1/auth/register"),
+        {{QStringLiteral("username"), unique("u")}, {QStringLiteral("password"), QStringLiteral("password123")}});
     QCOMPARE(reg.status, 429);
     QCOMPARE(trusting.stop(), 0);
     QCOMPARE(plain.stop(), 0);
@@ -500,8 +518,9 @@ void TestHttpCache::authRateByClientAddress()
 void TestHttpCache::apiRateSharedAcrossInstances()
 {
     ServerProcess c, d;
-    const QStringList args {QStringLiteral("--database-url"), m_db, QStringLiteral("--redis-url"), m_redis.url(),
-                            QStringLiteral("--rate-api"), QStringLiteral("0.01/6")};
+    const QStringList args {QStringLiteral("--database-url"), m_db,
+                            QStringLiteral("--redis-url"),    m_redis.url(),
+                            QStringLiteral("--rate-api"),     QStringLiteral("0.01/6")};
     QVERIFY2(c.start(args), qPrintable(c.errorText()));
     QVERIFY2(d.start(args), qPrintable(d.errorText()));
     ApiClient onC(c.url()), onD(d.url());
@@ -542,8 +561,9 @@ void TestHttpCache::redisOutage()
     }
     // Sessions come from the database, reads are computed, writes are seen.
     for (int i = 0; i < 3; ++i) {
-        QCOMPARE(m_apiA->post(tasks, {{QStringLiteral("title"), QStringLiteral("during %1").arg(i)}}, owner.token).status,
-                 201);
+        QCOMPARE(
+            m_apiA->post(tasks, {{QStringLiteral("title"), QStringLiteral("during %1").arg(i)}}, owner.token).status,
+            201);
         const ApiReply r = m_apiB->get(tasks, owner.token);
         QCOMPARE(r.status, 200);
         QCOMPARE(r.header("X-Cache"), QByteArray("MISS"));
