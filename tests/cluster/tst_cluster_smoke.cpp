@@ -3,13 +3,16 @@
 // 304, a WebSocket upgrade per instance answered by `welcome` and `pong`, the 1 MiB body limit
 // (413 from nginx above it, the server's own answer at it), /metrics for loopback only, failover
 // when an instance is killed (REST and WebSocket reconnect; the instance back in rotation after
-// start-instance) and restart-instance on the same port. Runs under
+// start-instance) and restart-instance on the same port. Shared state: a token from one
+// instance works on every other and dies on all at logout; a cached task list is fresh on every
+// instance right after a write on any; the per-user API rate is one budget for all instances. Runs under
 // packaging/cluster/with-cluster.sh, which exports TM_CLUSTER_URL, TM_CLUSTER_DIR and the
 // instances' URLs. Thread: the test's thread.
 #include "tests/support/api_client.h"
 #include "tests/support/ws_client.h"
 
 #include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QHostAddress>
 #include <QJsonArray>
@@ -130,6 +133,9 @@ private Q_SLOTS:
     void bodyLimit();
     void metricsLoopbackOnly_data();
     void metricsLoopbackOnly();
+    void tokenEverywhereAndLogoutEverywhere();
+    void cachedListFreshOnEveryInstance();
+    void apiRateSharedAcrossInstances();
     void killedInstanceFailsOver();
     void restartInstanceKeepsPort();
 
@@ -141,6 +147,8 @@ private:
     // Open WebSockets on instance i (1-based) by its own admin stats; -1 when it does not answer.
     int wsConnections(int i);
     [[nodiscard]] QUrl wsUrl() const;
+    // A client talking to instance i (1-based) directly.
+    [[nodiscard]] std::unique_ptr<ApiClient> direct(int i) const;
 
     QUrl m_url;
     quint16 m_port = 0;
@@ -199,6 +207,12 @@ int TestClusterSmoke::wsConnections(int i)
     if (r.status != 200)
         return -1;
     return r.json().value(QLatin1String("realtime")).toObject().value(QLatin1String("connections")).toInt(-1);
+}
+
+std::unique_ptr<ApiClient> TestClusterSmoke::direct(int i) const
+{
+    return std::make_unique<ApiClient>(
+        QUrl(qEnvironmentVariable(qPrintable(QStringLiteral("TM_INSTANCE_%1_URL").arg(i)))));
 }
 
 QUrl TestClusterSmoke::wsUrl() const
@@ -448,6 +462,83 @@ void TestClusterSmoke::metricsLoopbackOnly()
     }
     // The rest of the API does not care about the source address.
     QCOMPARE(rawRequest(m_port, "/health", {}, QHostAddress(source)).status, 200);
+}
+
+void TestClusterSmoke::tokenEverywhereAndLogoutEverywhere()
+{
+    const QByteArray token = m_api->registerUser(unique("everywhere")).second;
+    for (int i = 1; i <= m_instances; ++i) {
+        for (int n = 0; n < 2; ++n) // the second from the session cache
+            QCOMPARE(direct(i)->get(QStringLiteral("/api/v1/me"), token).status, 200);
+    }
+    QCOMPARE(m_api->send("POST", QStringLiteral("/api/v1/auth/logout"), {}, RequestOptions {token}).status, 204);
+    for (int i = 1; i <= m_instances; ++i) {
+        const ApiReply r = direct(i)->get(QStringLiteral("/api/v1/me"), token);
+        QVERIFY2(r.status == 401, qPrintable(QStringLiteral("instance %1: %2").arg(i).arg(r.status)));
+    }
+    QCOMPARE(m_api->get(QStringLiteral("/api/v1/me"), token).status, 401);
+}
+
+void TestClusterSmoke::cachedListFreshOnEveryInstance()
+{
+    const QByteArray token = m_api->registerUser(unique("cache")).second;
+    const ApiReply project
+        = m_api->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), unique("p")}}, token);
+    QCOMPARE(project.status, 201);
+    const QString tasks
+        = QStringLiteral("/api/v1/projects/%1/tasks").arg(project.json().value(QLatin1String("id")).toInteger());
+    // One cache for the cluster: the first read computes, every other instance hits.
+    for (int i = 1; i <= m_instances; ++i) {
+        const ApiReply r = direct(i)->get(tasks, token);
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.header("X-Cache"), i == 1 ? QByteArray("MISS") : QByteArray("HIT"));
+    }
+    // A write on each instance in turn; the next read on every instance (and through nginx) has it.
+    for (int w = 1; w <= m_instances; ++w) {
+        const QString title = unique("t");
+        QCOMPARE(direct(w)->post(tasks, {{QStringLiteral("title"), title}}, token).status, 201);
+        for (int i = 0; i <= m_instances; ++i) {
+            const ApiReply r = i == 0 ? m_api->get(tasks, token) : direct(i)->get(tasks, token);
+            QCOMPARE(r.status, 200);
+            QVERIFY2(r.items().size() == w && r.body.contains(title.toUtf8()),
+                     qPrintable(QStringLiteral("write on %1, read on %2 (%3): %4")
+                                    .arg(w)
+                                    .arg(i)
+                                    .arg(QString::fromLatin1(r.header("X-Cache")), QString::fromUtf8(r.body))));
+        }
+    }
+    // Repeated reads are hits again.
+    QCOMPARE(direct(1)->get(tasks, token).header("X-Cache"), QByteArray("HIT"));
+}
+
+void TestClusterSmoke::apiRateSharedAcrossInstances()
+{
+    // The default --rate-api is 100/s with a burst of 200 per user. Per instance that would be
+    // 200 per instance before the first 429; shared, it is 200 plus what refills meanwhile.
+    const QByteArray token = m_api->registerUser(unique("rate")).second;
+    std::vector<std::unique_ptr<ApiClient>> clients;
+    for (int i = 1; i <= m_instances; ++i)
+        clients.push_back(direct(i));
+    QElapsedTimer elapsed;
+    elapsed.start();
+    int allowed = 0;
+    QSet<int> refusedBy;
+    for (int n = 0; n < 1200 && refusedBy.size() < m_instances; ++n) {
+        const int i = n % m_instances;
+        const ApiReply r = clients[size_t(i)]->get(QStringLiteral("/api/v1/me"), token);
+        if (r.status == 200) {
+            ++allowed;
+            continue;
+        }
+        QCOMPARE(r.status, 429);
+        QCOMPARE(r.errorCode(), QStringLiteral("rate_limited"));
+        QVERIFY(r.header("Retry-After").toInt() >= 1);
+        refusedBy.insert(i);
+    }
+    const double seconds = double(elapsed.elapsed()) / 1000.0;
+    QCOMPARE(refusedBy.size(), m_instances);
+    QVERIFY2(allowed >= 200 && allowed <= 200 + int(100 * seconds) + 5,
+             qPrintable(QStringLiteral("%1 allowed in %2 s").arg(allowed).arg(seconds)));
 }
 
 void TestClusterSmoke::killedInstanceFailsOver()
