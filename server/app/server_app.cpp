@@ -12,10 +12,13 @@
 #include "server/http/search_controller.h"
 #include "server/log/json_log.h"
 #include "server/metrics/metrics.h"
+#include "server/metrics/process_stats.h"
 #include "server/ratelimit/rate_limiter.h"
 #include "server/redis/redis_connection.h"
 #include "server/storage/db_pool.h"
 #include "server/storage/migrator.h"
+#include "server/storage/project_store.h"
+#include "server/storage/room_store.h"
 #include "server/storage/sql.h"
 #include "server/ws/hub.h"
 
@@ -40,6 +43,7 @@ ServerApp::~ServerApp()
     m_cache.reset();
     m_credentials.reset();
     m_db.reset();
+    sql::setQueryObserver({}); // it records into m_metrics
     m_hub.reset();
     m_bus.reset();
     m_metrics.reset();
@@ -73,7 +77,24 @@ Result<quint16> ServerApp::start()
     db.statementTimeout = std::chrono::milliseconds(m_config.statementTimeoutMs);
     sql::setSlowQueryThresholdMs(m_config.slowQueryMs);
     m_metrics = std::make_unique<MetricsRegistry>();
+    registerProcessMetrics(*m_metrics);
+    {
+        HistogramFamily *queries = &m_metrics->histogramFamily(
+            "database_query_duration_seconds", "SQL statements by query name", {"query"},
+            {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5});
+        sql::setQueryObserver([queries](const char *what, qint64 ns) {
+            queries->labels({QAnyStringView(what)}).observeDuration(std::chrono::nanoseconds(ns));
+        });
+    }
     m_db = std::make_unique<DbPool>(db);
+    for (auto [name, help, pick] : std::initializer_list<std::tuple<const char *, const char *, int DbPoolStats::*>> {
+             {"db_pool_connections", "Database worker threads, each with its own connection.", &DbPoolStats::threads},
+             {"db_pool_busy", "Database workers running a job.", &DbPoolStats::busy},
+             {"db_pool_idle", "Database workers waiting for a job.", &DbPoolStats::idle},
+             {"db_pool_waiting", "Database jobs queued for a free worker.", &DbPoolStats::waiting}}) {
+        m_metrics->gaugeCallback(QLatin1StringView(name), QLatin1StringView(help),
+                                 [pool = m_db.get(), pick = pick] { return double(pool->stats().*pick); });
+    }
     const auto version = m_db->run([backend = db.backend](QSqlDatabase &conn) {
                                  return Migrator::migrate(conn, backend, Migrator::bundled(backend));
                              })
@@ -142,6 +163,23 @@ Result<quint16> ServerApp::start()
     RoomController::addRoutes(*m_api);
     ProjectController::addRoutes(*m_api);
     SearchController::addRoutes(*m_api, m_config.instanceName);
+    if (m_redis) {
+        m_metrics->gaugeCallback(QLatin1StringView("redis_up"),
+                                 QLatin1StringView("1 while both Redis connections are up."),
+                                 [this] { return m_redis->isUp() && m_bus->isUp() ? 1.0 : 0.0; });
+    }
+    if (m_cache) {
+        // Warm the hottest reads once the cache can take them (at once when embedded).
+        if (m_redis && !m_redis->isUp()) {
+            auto once = std::make_shared<QMetaObject::Connection>();
+            *once = connect(m_redis.get(), &RedisClientBase::up, this, [this, once] {
+                disconnect(*once);
+                warmCache();
+            });
+        } else {
+            warmCache();
+        }
+    }
     m_http = std::make_unique<HttpFront>(m_config, m_api.get(), m_hub.get(), m_metrics.get());
     m_http->setReadiness([this] { return readiness(); });
     m_dbProbe.setInterval(1000);
@@ -173,6 +211,26 @@ Result<quint16> ServerApp::start()
             QStringLiteral("listen")};
     }
     return port;
+}
+
+void ServerApp::warmCache()
+{
+    constexpr int kHottest = 100;
+    m_db->run([](QSqlDatabase &conn) -> std::pair<QList<Id>, QList<Id>> {
+            if (!conn.isOpen())
+                return {};
+            auto rooms = store::recentlyActiveRooms(conn, kHottest);
+            auto projects = store::recentlyActiveProjects(conn, kHottest);
+            return {rooms ? *rooms : QList<Id> {}, projects ? *projects : QList<Id> {}};
+        })
+        .then(this, [this](const std::pair<QList<Id>, QList<Id>> &hot) {
+            if (!m_api)
+                return;
+            RoomController::warm(*m_api, hot.first);
+            ProjectController::warm(*m_api, hot.second);
+            logEvent(lcServer(), QtInfoMsg, QStringLiteral("cache warming"),
+                     {{QStringLiteral("rooms"), hot.first.size()}, {QStringLiteral("projects"), hot.second.size()}});
+        });
 }
 
 HealthBody ServerApp::readiness() const

@@ -45,6 +45,10 @@ public:
     [[nodiscard]] HealthBody readiness() const;
 
 private:
+    // Puts the latest pages of the most active rooms and the most active projects and their task
+    // lists in the cache (ARCHITECTURE.md: cache warming at start).
+    void warmCache();
+
     Config m_config;
     std::unique_ptr<MetricsRegistry> m_metrics;
     std::unique_ptr<ClusterBus> m_bus; // the hub's relay: outlives it

@@ -243,6 +243,30 @@ ApiFuture ApiRouter::cached(const Call &call, CacheKey key,
     return future;
 }
 
+void ApiRouter::warm(CacheKey key, std::function<Result<CachedRead>(QSqlDatabase &)> fn)
+{
+    if (!m_services.cache)
+        return;
+    QPointer<ApiRouter> self(this);
+    m_services.cache->get("warm", key.key, key.versions, [self, key, fn = std::move(fn)](CacheLookup lookup) {
+        if (!self || !lookup.usable || lookup.value)
+            return;
+        self->m_services.db
+            ->run([fn](QSqlDatabase &db) -> Result<CachedRead> {
+                if (!db.isOpen())
+                    return unavailable();
+                return fn(db);
+            })
+            .then(self.data(), [self, key, tag = lookup.tag](const Result<CachedRead> &read) {
+                if (!self || !read || read->response.status != 200 || !self->m_services.cache)
+                    return;
+                self->m_services.cache->put(key.key, tag, storedValue(*read));
+                if (self->m_services.metrics)
+                    self->m_services.metrics->counter("cache_warmed_total", "Values put in the cache by warming").inc();
+            });
+    });
+}
+
 bool ApiRouter::trusted(const QHostAddress &address) const
 {
     for (const auto &subnet : m_services.trustedProxies) {

@@ -86,6 +86,9 @@ public:
     // a miss runs fn and stores its 200 under the versions read before it ran.
     [[nodiscard]] ApiFuture cached(const Call &call, CacheKey key,
                                    std::function<Result<CachedRead>(QSqlDatabase &, const User &)> fn);
+    // Cache warming: computes fn and stores it under key unless the cache has it (no caller,
+    // no response; counted under the metrics label "warm").
+    void warm(CacheKey key, std::function<Result<CachedRead>(QSqlDatabase &)> fn);
     // Resolves the bearer token and takes a token of the caller's API rate: the user, 401, 429
     // or 503. done runs on the network thread.
     void authenticate(const Call &call, std::function<void(Result<User>)> done);

@@ -70,6 +70,51 @@ std::optional<QString> wireCursor(const std::optional<store::TaskCursor> &cursor
     return encodeCursor(PageCursor {QDateTime::fromMSecsSinceEpoch(cursor->createdAtMs, Qt::UTC), cursor->id});
 }
 
+CacheKey projectKey(Id projectId)
+{
+    return CacheKey {
+        "project", "project:" + QByteArray::number(projectId), {versions::project(projectId)}, projectNotFound()};
+}
+
+CacheKey taskListKey(Id projectId, const TaskListQuery &q)
+{
+    // Keyed by the parsed query written back, so equivalent spellings share one entry.
+    return CacheKey {"tasks",
+                     "tasks:" + QByteArray::number(projectId) + '?' + toQuery(q).toString(QUrl::FullyEncoded).toUtf8(),
+                     {versions::project(projectId), versions::projectTasks(projectId)},
+                     projectNotFound()};
+}
+
+// A project or task list as `caller` reads it (nullopt: as its members do, for warming), with
+// the project's members as the audience of the cached value.
+Result<CachedRead> projectRead(QSqlDatabase &db, Id projectId, std::optional<Id> caller)
+{
+    auto members = store::projectMemberIds(db, projectId);
+    if (!members)
+        return members.error();
+    if (members->isEmpty())
+        return projectNotFound();
+    auto project = store::projectForMember(db, projectId, caller.value_or(members->constFirst()));
+    if (!project)
+        return project.error();
+    if (!project->has_value())
+        return projectNotFound();
+    return CachedRead {ApiResponse::json(**project), false, *members};
+}
+
+Result<CachedRead> taskListRead(QSqlDatabase &db, Id projectId, const TaskListQuery &q, std::optional<Id> caller)
+{
+    auto members = store::projectMemberIds(db, projectId);
+    if (!members)
+        return members.error();
+    if (members->isEmpty())
+        return projectNotFound();
+    auto page = store::listTasks(db, projectId, caller.value_or(members->constFirst()), toFilter(q));
+    if (!page)
+        return page.error();
+    return CachedRead {ApiResponse::json(Page<Task> {page->items, wireCursor(page->nextCursor)}), false, *members};
+}
+
 void addProjectRoutes(ApiRouter &router)
 {
     router.add(Method::Get, QStringLiteral("/api/v1/projects"), [&router](const Call &c, const Ids &) {
@@ -99,18 +144,8 @@ void addProjectRoutes(ApiRouter &router)
 
     router.add(Method::Get, QStringLiteral("/api/v1/projects/{id}"), [&router](const Call &c, const Ids &ids) {
         const Id projectId = ids[0];
-        const CacheKey key {
-            "project", "project:" + QByteArray::number(projectId), {versions::project(projectId)}, projectNotFound()};
-        return router.cached(c, key, [projectId](QSqlDatabase &db, const User &me) -> Result<CachedRead> {
-            auto project = store::projectForMember(db, projectId, me.id);
-            if (!project)
-                return project.error();
-            if (!project->has_value())
-                return projectNotFound();
-            auto members = store::projectMemberIds(db, projectId);
-            if (!members)
-                return members.error();
-            return CachedRead {ApiResponse::json(**project), false, *members};
+        return router.cached(c, projectKey(projectId), [projectId](QSqlDatabase &db, const User &me) {
+            return projectRead(db, projectId, me.id);
         });
     });
 
@@ -197,23 +232,9 @@ void addTaskRoutes(ApiRouter &router)
         if (!q)
             return ApiRouter::ready(q.error());
         const Id projectId = ids[0];
-        // Keyed by the parsed query written back, so equivalent spellings share one entry.
-        const CacheKey key {"tasks",
-                            "tasks:" + QByteArray::number(projectId) + '?'
-                                + toQuery(*q).toString(QUrl::FullyEncoded).toUtf8(),
-                            {versions::project(projectId), versions::projectTasks(projectId)},
-                            projectNotFound()};
-        return router.cached(
-            c, key, [projectId, filter = toFilter(*q)](QSqlDatabase &db, const User &me) -> Result<CachedRead> {
-                auto page = store::listTasks(db, projectId, me.id, filter);
-                if (!page)
-                    return page.error();
-                auto members = store::projectMemberIds(db, projectId);
-                if (!members)
-                    return members.error();
-                return CachedRead {ApiResponse::json(Page<Task> {page->items, wireCursor(page->nextCursor)}), false,
-                                   *members};
-            });
+        return router.cached(c, taskListKey(projectId, *q), [projectId, q = *q](QSqlDatabase &db, const User &me) {
+            return taskListRead(db, projectId, q, me.id);
+        });
     });
 
     router.add(Method::Post, QStringLiteral("/api/v1/projects/{id}/tasks"), [&router](const Call &c, const Ids &ids) {
@@ -281,6 +302,17 @@ void addTaskRoutes(ApiRouter &router)
     });
 }
 } // namespace
+
+void ProjectController::warm(ApiRouter &router, const QList<Id> &projectIds)
+{
+    for (Id projectId : projectIds) {
+        router.warm(projectKey(projectId),
+                    [projectId](QSqlDatabase &db) { return projectRead(db, projectId, std::nullopt); });
+        router.warm(taskListKey(projectId, TaskListQuery {}), [projectId](QSqlDatabase &db) {
+            return taskListRead(db, projectId, TaskListQuery {}, std::nullopt);
+        });
+    }
+}
 
 void ProjectController::addRoutes(ApiRouter &router)
 {

@@ -13,6 +13,8 @@ namespace taskmaster::server {
 class ProjectController final {
 public:
     static void addRoutes(ApiRouter &router);
+    // Puts these projects and their first task page (no filter) in the cache unless they are.
+    static void warm(ApiRouter &router, const QList<Id> &projectIds);
 };
 
 } // namespace taskmaster::server

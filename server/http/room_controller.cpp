@@ -16,7 +16,38 @@ Error roomNotFound()
     return Error {ErrorCode::NotFound, QStringLiteral("room not found"), {}};
 }
 
+CacheKey latestPageKey(Id roomId, int limit)
+{
+    return CacheKey {"messages",
+                     "messages:" + QByteArray::number(roomId) + ':' + QByteArray::number(limit),
+                     {versions::room(roomId)},
+                     roomNotFound()};
+}
+
+// The latest page as `caller` reads it (nullopt: as any member does, for warming), with the
+// room's members as the audience of the cached value.
+Result<CachedRead> latestPage(QSqlDatabase &db, Id roomId, int limit, std::optional<Id> caller)
+{
+    auto members = store::roomMemberIds(db, roomId);
+    if (!members)
+        return members.error();
+    if (!caller && members->isEmpty())
+        return roomNotFound();
+    auto page = store::history(db, roomId, caller.value_or(members->constFirst()), std::nullopt, std::nullopt, limit);
+    if (!page)
+        return page.error();
+    return CachedRead {ApiResponse::json(HistoryPage {page->items, page->hasMore}), false, *members};
+}
+
 } // namespace
+
+void RoomController::warm(ApiRouter &router, const QList<Id> &roomIds)
+{
+    for (Id roomId : roomIds) {
+        router.warm(latestPageKey(roomId, limits::kPageDefault),
+                    [roomId](QSqlDatabase &db) { return latestPage(db, roomId, limits::kPageDefault, std::nullopt); });
+    }
+}
 
 void RoomController::addRoutes(ApiRouter &router)
 {
@@ -114,20 +145,10 @@ void RoomController::addRoutes(ApiRouter &router)
             });
         }
         // The latest page, what every client opening the room asks for: cached per room and limit.
-        const CacheKey key {"messages",
-                            "messages:" + QByteArray::number(roomId) + ':' + QByteArray::number(q->limit),
-                            {versions::room(roomId)},
-                            roomNotFound()};
-        return router.cached(
-            c, key, [roomId, limit = q->limit](QSqlDatabase &db, const User &me) -> Result<CachedRead> {
-                auto page = store::history(db, roomId, me.id, std::nullopt, std::nullopt, limit);
-                if (!page)
-                    return page.error();
-                auto members = store::roomMemberIds(db, roomId);
-                if (!members)
-                    return members.error();
-                return CachedRead {ApiResponse::json(HistoryPage {page->items, page->hasMore}), false, *members};
-            });
+        return router.cached(c, latestPageKey(roomId, q->limit),
+                             [roomId, limit = q->limit](QSqlDatabase &db, const User &me) -> Result<CachedRead> {
+                                 return latestPage(db, roomId, limit, me.id);
+                             });
     });
 
     router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/messages"), [&router](const Call &c, const Ids &ids) {

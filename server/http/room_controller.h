@@ -10,6 +10,8 @@ namespace taskmaster::server {
 class RoomController final {
 public:
     static void addRoutes(ApiRouter &router);
+    // Puts the latest page (default limit) of these rooms in the cache unless it is there.
+    static void warm(ApiRouter &router, const QList<Id> &roomIds);
 };
 
 } // namespace taskmaster::server

@@ -276,6 +276,21 @@ Result<MemberChange> removeProjectMember(QSqlDatabase &db, Id projectId, Id call
     return MemberChange {projectId, userId, *seq};
 }
 
+Result<QList<Id>> recentlyActiveProjects(QSqlDatabase &db, int limit)
+{
+    auto q = sql::run(db, "projects.recently_active",
+                      QStringLiteral("SELECT DISTINCT r.project_id FROM "
+                                     "(SELECT project_id FROM tasks ORDER BY id DESC LIMIT 5000) AS r "
+                                     "JOIN projects p ON p.id = r.project_id WHERE NOT p.deleted LIMIT ?"),
+                      {limit});
+    if (!q)
+        return q.error();
+    QList<Id> ids;
+    while (q->next())
+        ids.append(q->value(0).toLongLong());
+    return ids;
+}
+
 Result<QList<Id>> projectMemberIds(QSqlDatabase &db, Id projectId)
 {
     return memberIdsOf(db, projectId);

@@ -77,6 +77,8 @@ struct ProjectDeletion {
 // Members of a live project, ascending; empty when the project does not exist or is deleted.
 // No caller check: for the real-time layer and caches, which already know who asks.
 [[nodiscard]] Result<QList<Id>> projectMemberIds(QSqlDatabase &db, Id projectId);
+// Up to `limit` live projects with the most recently created tasks, for warming.
+[[nodiscard]] Result<QList<Id>> recentlyActiveProjects(QSqlDatabase &db, int limit);
 // False when the project does not exist or is deleted.
 [[nodiscard]] Result<bool> isProjectMember(QSqlDatabase &db, Id projectId, Id userId);
 

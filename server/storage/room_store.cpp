@@ -207,6 +207,22 @@ Result<bool> isRoomMember(QSqlDatabase &db, Id roomId, Id userId)
     return q->next();
 }
 
+Result<QList<Id>> recentlyActiveRooms(QSqlDatabase &db, int limit)
+{
+    // The newest messages by primary key (an index scan of a few thousand rows, whatever the
+    // table's size), then their distinct rooms.
+    auto q = sql::run(db, "rooms.recently_active",
+                      QStringLiteral("SELECT DISTINCT room_id FROM "
+                                     "(SELECT room_id FROM messages ORDER BY id DESC LIMIT 5000) AS recent LIMIT ?"),
+                      {limit});
+    if (!q)
+        return q.error();
+    QList<Id> ids;
+    while (q->next())
+        ids.append(q->value(0).toLongLong());
+    return ids;
+}
+
 Result<QList<Id>> roomMemberIds(QSqlDatabase &db, Id roomId)
 {
     auto q = sql::run(db, "room_members.ids",

@@ -33,6 +33,8 @@ struct RoomWrite {
 [[nodiscard]] Result<QList<Room>> roomsForUser(QSqlDatabase &db, Id userId);
 [[nodiscard]] Result<std::optional<Room>> roomForMember(QSqlDatabase &db, Id roomId, Id userId);
 [[nodiscard]] Result<bool> isRoomMember(QSqlDatabase &db, Id roomId, Id userId);
+// Up to `limit` rooms with the most recent messages (among the last few thousand), for warming.
+[[nodiscard]] Result<QList<Id>> recentlyActiveRooms(QSqlDatabase &db, int limit);
 // The room's members in id order (empty for an unknown room).
 [[nodiscard]] Result<QList<Id>> roomMemberIds(QSqlDatabase &db, Id roomId);
 // Any member may add a user (Conflict when already a member, NotFound for an unknown user, field

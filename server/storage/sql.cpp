@@ -16,7 +16,13 @@ namespace {
 std::atomic<int> g_slowQueryMs = 200;
 thread_local qint64 t_queries = 0;
 thread_local StatementCache *t_cache = nullptr;
+std::function<void(const char *, qint64)> g_observer; // set before the workers start
 } // namespace
+
+void setQueryObserver(std::function<void(const char *what, qint64 ns)> observer)
+{
+    g_observer = std::move(observer);
+}
 
 QSqlQuery *StatementCache::get(QSqlDatabase &db, const QString &text, QSqlError *error)
 {
@@ -140,7 +146,10 @@ Result<QSqlQuery> run(QSqlDatabase &db, const char *what, const QString &text, c
         if (!q.exec())
             return toError(q.lastError(), what);
     }
-    const qint64 ms = timer.elapsed();
+    const qint64 ns = timer.nsecsElapsed();
+    if (g_observer)
+        g_observer(what, ns);
+    const qint64 ms = ns / 1000000;
     if (ms >= g_slowQueryMs) {
         logEvent(lcSql(), QtWarningMsg, QStringLiteral("slow query"),
                  {{QStringLiteral("query"), QString::fromLatin1(what)}, {QStringLiteral("ms"), ms}});

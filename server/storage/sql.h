@@ -13,6 +13,8 @@
 #include <QSqlQuery>
 #include <QVariant>
 
+#include <functional>
+
 #include <initializer_list>
 
 namespace taskmaster::server::sql {
@@ -61,6 +63,9 @@ void finishCachedStatements();
 [[nodiscard]] QList<int> rowChunks(qsizetype n);
 
 void setSlowQueryThresholdMs(int ms);
+// Called after every statement run() executed, with its name and duration (the metrics'
+// database_query_duration_seconds). Set once at start, before any worker runs a query.
+void setQueryObserver(std::function<void(const char *what, qint64 ns)> observer);
 // Statements run() has executed on the calling thread: lets tests prove a route makes a fixed
 // number of queries whatever the page size (no N+1).
 [[nodiscard]] qint64 queriesOnThisThread();

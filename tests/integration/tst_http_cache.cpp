@@ -98,6 +98,7 @@ private Q_SLOTS:
     void logoutRefusedEverywhere();
     void authRateByClientAddress();
     void apiRateSharedAcrossInstances();
+    void warmedAtStart();
     void redisOutage(); // last: kills the cluster's Redis
 
 private:
@@ -546,6 +547,49 @@ void TestHttpCache::apiRateSharedAcrossInstances()
     QVERIFY2(metrics.contains("rate_limited_requests_total{scope=\"api\"}"), metrics.constData());
     QCOMPARE(c.stop(), 0);
     QCOMPARE(d.stop(), 0);
+}
+
+void TestHttpCache::warmedAtStart()
+{
+    // An embedded server with a few active rooms and projects, restarted on the same data.
+    ServerProcess server;
+    QVERIFY2(server.start(), qPrintable(server.errorText()));
+    auto api = std::make_unique<ApiClient>(server.url());
+    const Account owner = user(*api);
+    QStringList reads;
+    for (int i = 0; i < 3; ++i) {
+        const qint64 roomId
+            = idOf(api->post(QStringLiteral("/api/v1/rooms"), {{QStringLiteral("name"), unique("r")}}, owner.token));
+        QCOMPARE(api->post(QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId),
+                           {{QStringLiteral("body"), QStringLiteral("hot")}}, owner.token)
+                     .status,
+                 201);
+        reads << QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId);
+        const qint64 projectId
+            = idOf(api->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), unique("p")}}, owner.token));
+        QCOMPARE(api->post(QStringLiteral("/api/v1/projects/%1/tasks").arg(projectId),
+                           {{QStringLiteral("title"), QStringLiteral("hot")}}, owner.token)
+                     .status,
+                 201);
+        reads << QStringLiteral("/api/v1/projects/%1").arg(projectId)
+              << QStringLiteral("/api/v1/projects/%1/tasks").arg(projectId);
+    }
+    QCOMPARE(server.stop(), 0);
+    QVERIFY2(server.start(), qPrintable(server.errorText()));
+    api = std::make_unique<ApiClient>(server.url());
+    // 3 latest pages + 3 projects + 3 task lists, put in the background right after the start.
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            const QByteArray metrics = api->get(QStringLiteral("/metrics"), {}).body;
+            return metrics.contains("\ncache_warmed_total 9\n");
+        },
+        10000));
+    for (const QString &read : reads) {
+        const ApiReply r = api->get(read, owner.token);
+        QCOMPARE(r.status, 200);
+        QVERIFY2(r.header("X-Cache") == "HIT", qPrintable(read)); // the first read after the start
+    }
+    QCOMPARE(server.stop(), 0);
 }
 
 void TestHttpCache::redisOutage()

@@ -857,6 +857,24 @@ void TestWsHub::metricsAndAdminStats()
     QVERIFY(metricValue(api(), "websocket_active_connections") >= 2);
     QVERIFY(metricValue(api(), "message_delivery_time_ms_count") >= 1);
     QVERIFY(metrics.body.contains("message_delivery_time_ms_bucket{le=\"+Inf\"}"));
+    // The operator's figures beyond the hub: REST durations by route template, SQL by query
+    // name, the database pool, the process.
+    const QList<QByteArray> present {
+        "http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/rooms\",status=\"201\"}",
+        "http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/admin/"
+        "stats\",status=\"200\",le=\"0.001\"}",
+        "database_query_duration_seconds_count{query=\"sessions.user\"}",
+        "\ndb_pool_connections ",
+        "\ndb_pool_busy ",
+        "\ndb_pool_idle ",
+        "\ndb_pool_waiting ",
+        "\nprocess_resident_memory_bytes ",
+        "\nprocess_cpu_seconds_total ",
+    };
+    for (const QByteArray &line : present)
+        QVERIFY2(metrics.body.contains(line), line.constData());
+    QVERIFY(metricValue(api(), "db_pool_connections") >= 1);
+    QVERIFY(metricValue(api(), "process_resident_memory_bytes") > 1e6);
 }
 
 // A server of its own with a low rate (5 frames/s, bursts of 10) and a 1 s idle timeout.
