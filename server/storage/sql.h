@@ -14,7 +14,6 @@
 #include <QVariant>
 
 #include <functional>
-
 #include <initializer_list>
 
 namespace taskmaster::server::sql {
