@@ -1,7 +1,8 @@
 #include "server/auth/credentials.h"
 
-#include <QtConcurrent/QtConcurrentRun>
+#include <QPromise>
 
+#include <memory>
 #include <sodium.h>
 
 namespace taskmaster::server {
@@ -44,20 +45,36 @@ Credentials::~Credentials()
     m_pool.waitForDone();
 }
 
+template<typename T, typename Fn> QFuture<T> Credentials::onPool(Fn fn)
+{
+    auto promise = std::make_shared<QPromise<T>>();
+    promise->start();
+    QFuture<T> future = promise->future();
+    QObject *home = &m_home; // outlives every job: the destructor waits for the pool first
+    m_pool.start([promise, home, fn = std::move(fn)]() mutable {
+        promise->addResult(fn());
+        // Finished on the home thread (see the header). Should Credentials be destroyed before the
+        // event is delivered, the promise's destructor finishes the future.
+        QMetaObject::invokeMethod(
+            home, [promise] { promise->finish(); }, Qt::QueuedConnection);
+    });
+    return future;
+}
+
 QFuture<QString> Credentials::hash(const QString &password)
 {
-    return QtConcurrent::run(&m_pool, [password, cost = m_cost] { return hashNow(password, cost); });
+    return onPool<QString>([password, cost = m_cost] { return hashNow(password, cost); });
 }
 
 QFuture<bool> Credentials::verify(const QString &storedHash, const QString &password)
 {
     if (storedHash.isEmpty()) {
-        return QtConcurrent::run(&m_pool, [dummy = m_dummyHash, password] {
+        return onPool<bool>([dummy = m_dummyHash, password] {
             verifyNow(dummy, password);
             return false;
         });
     }
-    return QtConcurrent::run(&m_pool, [storedHash, password] { return verifyNow(storedHash, password); });
+    return onPool<bool>([storedHash, password] { return verifyNow(storedHash, password); });
 }
 
 QString Credentials::newToken()

@@ -1,12 +1,16 @@
 // Credentials: Argon2id password hashes (libsodium) computed on a dedicated worker pool, so the
 // network thread never spends the ~50 ms a hash costs; opaque session tokens (256 random bits,
 // base64url) and the SHA-256 digest under which a token is stored (the token itself never is).
-// Owns: the hashing thread pool. Thread: hash()/verify() may be called from any thread; the
-// work runs on the pool.
+// As with DbPool, a result is available (QFuture::result()) as soon as it is computed, but the
+// future finishes on the thread that created Credentials, through its event loop: Qt 6.4 runs a
+// continuation twice when a future finishes on another thread while then() attaches it.
+// Owns: the hashing thread pool. Thread: created on the network thread; hash()/verify() may be
+// called from any thread; the work runs on the pool; futures finish on the network thread.
 #pragma once
 
 #include <QByteArray>
 #include <QFuture>
+#include <QObject>
 #include <QString>
 #include <QThreadPool>
 
@@ -35,6 +39,9 @@ public:
     [[nodiscard]] static QByteArray tokenDigest(const QString &token);
 
 private:
+    template<typename T, typename Fn> QFuture<T> onPool(Fn fn);
+
+    QObject m_home; // lives on the creating thread: futures finish there
     QThreadPool m_pool;
     Argon2Cost m_cost;
     QString m_dummyHash; // verified against for unknown users

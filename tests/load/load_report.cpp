@@ -301,6 +301,10 @@ QString RunReport::table() const
                  .arg(QStringLiteral("max"), 8)
                  .arg(QStringLiteral("mean"), 8);
         t << latencyRow(QStringLiteral("delivery"), delivery);
+        if (deliveryCross.count > 0) { // several instances: where the time goes
+            t << latencyRow(QStringLiteral(" same inst"), deliverySame);
+            t << latencyRow(QStringLiteral(" cross inst"), deliveryCross);
+        }
         t << latencyRow(QStringLiteral("ack"), ack);
         t << latencyRow(QStringLiteral("connect"), connect);
     }
@@ -569,6 +573,8 @@ QJsonObject RunReport::toJson() const
                       {QStringLiteral("welcomesByInstance"), welcomes}}},
         {QStringLiteral("latencyMs"),
          QJsonObject {{QStringLiteral("delivery"), summaryJson(delivery)},
+                      {QStringLiteral("deliverySameInstance"), summaryJson(deliverySame)},
+                      {QStringLiteral("deliveryCrossInstance"), summaryJson(deliveryCross)},
                       {QStringLiteral("ack"), summaryJson(ack)},
                       {QStringLiteral("connect"), summaryJson(connect)}}},
         {QStringLiteral("servers"), serverList},

@@ -77,6 +77,8 @@ struct RunReport {
     QString setupError; // seeding or start failed
     Counters counters;
     LatencySamples::Summary delivery;
+    LatencySamples::Summary deliverySame; // sender and receiver on one instance
+    LatencySamples::Summary deliveryCross; // on different instances
     LatencySamples::Summary ack;
     LatencySamples::Summary connect; // first attempt to first welcome
     QList<StageReport> stages;

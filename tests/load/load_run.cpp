@@ -645,6 +645,8 @@ void LoadRun::drainAndFinish()
     if (m_db)
         verifyWithDb(finals);
     LatencySamples delivery;
+    LatencySamples deliverySame;
+    LatencySamples deliveryCross;
     LatencySamples ack;
     LatencySamples connect;
     std::vector<StageTally> stages(std::size_t(m_report.stages.size()));
@@ -658,6 +660,8 @@ void LoadRun::drainAndFinish()
                 m_report.lostDetails.append(d);
         }
         delivery.merge(r.delivery.take());
+        deliverySame.merge(r.deliverySame.take());
+        deliveryCross.merge(r.deliveryCross.take());
         ack.merge(r.ack.take());
         connect.merge(r.connect.take());
         for (std::size_t k = 0; k < std::min(stages.size(), r.stages.size()); ++k) {
@@ -667,6 +671,8 @@ void LoadRun::drainAndFinish()
         }
     }
     m_report.delivery = delivery.summary();
+    m_report.deliverySame = deliverySame.summary();
+    m_report.deliveryCross = deliveryCross.summary();
     m_report.ack = ack.summary();
     m_report.connect = connect.summary();
     for (std::size_t k = 0; k < stages.size(); ++k) {

@@ -178,6 +178,8 @@ WorkerResult LoadWorker::finish(const std::map<Channel, Seq> &finals)
         c->stop();
     }
     r.delivery = std::move(m_tally.delivery);
+    r.deliverySame = std::move(m_tally.deliverySame);
+    r.deliveryCross = std::move(m_tally.deliveryCross);
     r.ack = std::move(m_tally.ack);
     r.connect = std::move(m_tally.connect);
     r.stages = std::move(m_tally.stages);

@@ -46,6 +46,8 @@ struct WorkerResult {
     Counters counters;
     QList<LostDetail> lostDetails; // the first few
     LatencySamples delivery;
+    LatencySamples deliverySame;
+    LatencySamples deliveryCross;
     LatencySamples ack;
     LatencySamples connect;
     std::vector<StageTally> stages;

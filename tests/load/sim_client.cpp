@@ -17,9 +17,12 @@ template<class... Ts> Overloaded(Ts...) -> Overloaded<Ts...>;
 
 } // namespace
 
-QString messageBody(const QString &tag, qint64 sendNs, int bytes)
+QString messageBody(const QString &tag, qint64 sendNs, int bytes, const QString &instance)
 {
-    QString body = tag + QString::number(sendNs) + QLatin1Char(' ');
+    QString body = tag + QString::number(sendNs);
+    if (!instance.isEmpty())
+        body += QLatin1Char('@') + instance;
+    body += QLatin1Char(' ');
     if (body.size() < bytes)
         body.append(QString(bytes - body.size(), QLatin1Char('x')));
     return body;
@@ -30,12 +33,26 @@ std::optional<qint64> parseSendNs(const QString &tag, const QString &body)
     if (!body.startsWith(tag))
         return std::nullopt;
     const QStringView rest = QStringView(body).mid(tag.size());
-    const qsizetype space = rest.indexOf(QLatin1Char(' '));
+    qsizetype end = 0;
+    while (end < rest.size() && rest[end] != QLatin1Char(' ') && rest[end] != QLatin1Char('@'))
+        ++end;
     bool ok = false;
-    const qint64 ns = rest.left(space < 0 ? rest.size() : space).toLongLong(&ok);
+    const qint64 ns = rest.left(end).toLongLong(&ok);
     if (!ok)
         return std::nullopt;
     return ns;
+}
+
+QString parseSendInstance(const QString &tag, const QString &body)
+{
+    if (!body.startsWith(tag))
+        return {};
+    const QStringView rest = QStringView(body).mid(tag.size());
+    const qsizetype at = rest.indexOf(QLatin1Char('@'));
+    const qsizetype space = rest.indexOf(QLatin1Char(' '));
+    if (at < 0 || (space >= 0 && space < at))
+        return {};
+    return rest.mid(at + 1, (space < 0 ? rest.size() : space) - at - 1).toString();
 }
 
 SimClient::SimClient(int index, SeededUser user, Id roomId, QUrl wsUrl, WorkerTally &tally, QObject *parent)
@@ -141,7 +158,7 @@ void SimClient::sendMessage(int bodyBytes)
     p.sendNs = sent;
     p.frame.id = ++m_nextFrameId;
     p.frame.roomId = m_roomId;
-    p.frame.body = messageBody(m_tally.tag, sent, bodyBytes);
+    p.frame.body = messageBody(m_tally.tag, sent, bodyBytes, m_instance);
     p.frame.clientId = QStringLiteral("%1-%2-%3").arg(m_tally.runId).arg(m_index).arg(++m_nextClientId);
     write(p.frame);
     ++m_tally.counters.sent;
@@ -215,6 +232,7 @@ void SimClient::onWelcome(const ws::Welcome &w)
     m_failuresInRow = 0;
     const bool first = m_welcomes++ == 0;
     ++m_tally.counters.welcomesByInstance[w.instance];
+    m_instance = w.instance;
     if (first) {
         ++m_tally.counters.connected;
         const qint64 took = nowNs() - m_firstAttemptNs;
@@ -255,8 +273,12 @@ void SimClient::onEvent(const ChannelEvent &e, qint64 receivedNs)
     ++c.fanoutDelivered;
     const qint64 latency = receivedNs - *sent;
     m_tally.recent.push_back(latency);
-    if (m_tally.measured(*sent))
+    if (m_tally.measured(*sent)) {
         m_tally.delivery.add(latency);
+        const QString from = parseSendInstance(m_tally.tag, e.message->body);
+        if (!from.isEmpty() && !m_instance.isEmpty())
+            (from == m_instance ? m_tally.deliverySame : m_tally.deliveryCross).add(latency);
+    }
     if (StageTally *stage = m_tally.stageAt(*sent))
         stage->delivery.add(latency);
 }

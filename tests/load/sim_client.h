@@ -34,8 +34,12 @@ inline qint64 nowNs()
 // The body of a measured message: "<tag><send ns> xxxx..." padded to `bytes` characters, where the
 // tag names this run ("tmload <run id> "). parseSendNs() reads the send time back (nullopt when
 // the body is not one of this run's).
-[[nodiscard]] QString messageBody(const QString &tag, qint64 sendNs, int bytes);
+// The sender's instance (from its welcome) follows the send time as "@<name>" when known, so a
+// receiver can tell same-instance from cross-instance deliveries (parseSendInstance; empty when
+// absent).
+[[nodiscard]] QString messageBody(const QString &tag, qint64 sendNs, int bytes, const QString &instance = {});
 [[nodiscard]] std::optional<qint64> parseSendNs(const QString &tag, const QString &body);
+[[nodiscard]] QString parseSendInstance(const QString &tag, const QString &body);
 
 // The figures of one step of a scenario (sends whose send time falls into it).
 struct StageTally {
@@ -48,6 +52,8 @@ struct StageTally {
 struct WorkerTally {
     Counters counters;
     LatencySamples delivery; // receive - send of other connections' messages sent in the window
+    LatencySamples deliverySame; // the part of it where sender and receiver were on one instance
+    LatencySamples deliveryCross; // ... on different instances (through the bus)
     LatencySamples ack; // ack - send of own messages sent in the window
     std::vector<qint64> recent; // delivery latencies since the last progress snapshot (any phase)
     std::map<Channel, Seq> ackedSeq; // highest seq an ack reported, per room channel
@@ -134,6 +140,7 @@ private:
 
     int m_index;
     SeededUser m_user;
+    QString m_instance; // of the last welcome
     Id m_roomId;
     QUrl m_url;
     WorkerTally &m_tally;

@@ -277,6 +277,14 @@ void TestLoadStats::messageBody()
     QCOMPARE(parseSendNs(QStringLiteral("tmload zzz999 "), body), std::nullopt);
     QCOMPARE(parseSendNs(tag, QStringLiteral("hello")), std::nullopt);
     QCOMPARE(parseSendNs(tag, tag + QStringLiteral("notanumber xx")), std::nullopt);
+    QCOMPARE(parseSendInstance(tag, body), QString());
+    // With the sender's instance.
+    const QString tagged = taskmaster::load::messageBody(tag, sendNs, bytes, QStringLiteral("tm-2"));
+    QCOMPARE(tagged.size(), std::max<qsizetype>(bytes, tag.size() + QString::number(sendNs).size() + 6));
+    QCOMPARE(parseSendNs(tag, tagged), std::optional<qint64>(sendNs));
+    QCOMPARE(parseSendInstance(tag, tagged), QStringLiteral("tm-2"));
+    QCOMPARE(parseSendInstance(QStringLiteral("tmload zzz999 "), tagged), QString());
+    QCOMPARE(parseSendInstance(tag, tag + QStringLiteral("12 x@y")), QString()); // '@' after the send time only
 }
 
 void TestLoadStats::roomLayout_data()
