@@ -18,12 +18,14 @@
 #include "server/storage/db_pool.h"
 #include "server/storage/migrator.h"
 #include "server/storage/project_store.h"
+#include "server/storage/read_routing.h"
 #include "server/storage/room_store.h"
 #include "server/storage/sql.h"
 #include "server/ws/hub.h"
 
 #include <QDir>
 #include <QElapsedTimer>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QSqlQuery>
 #include <QThread>
@@ -41,6 +43,7 @@ ServerApp::~ServerApp()
     m_limiter.reset();
     m_sessions.reset();
     m_cache.reset();
+    m_reads.reset();
     m_credentials.reset();
     m_db.reset();
     sql::setQueryObserver({}); // it records into m_metrics
@@ -134,6 +137,20 @@ Result<quint16> ServerApp::start()
         logEvent(lcServer(), QtInfoMsg, QStringLiteral("cluster bus starting"),
                  {{QStringLiteral("redis"), redis->display()}});
     }
+    std::unique_ptr<DbPool> replica;
+    if (!m_config.databaseReplicaUrl.isEmpty()) {
+        auto url = parseDatabaseUrl(m_config.databaseReplicaUrl);
+        if (!url)
+            return url.error();
+        DbPoolOptions r = db;
+        r.postgres = *url;
+        r.minThreads = std::min(2, r.maxThreads);
+        replica = std::make_unique<DbPool>(r);
+        logEvent(lcServer(), QtInfoMsg, QStringLiteral("read replica"),
+                 {{QStringLiteral("host"), url->host}, {QStringLiteral("port"), int(url->port)}});
+    }
+    m_reads = std::make_unique<ReadRouting>(m_db.get(), std::move(replica), m_redis.get(), m_config.replicaFreshMs);
+    m_hub->setReadRouting(m_reads.get());
     const qint64 sessionTtlMs = qint64(m_config.sessionTtlHours) * 3600 * 1000;
     auto wallClock = [] { return QDateTime::currentMSecsSinceEpoch(); };
     if (m_config.cacheMib > 0) {
@@ -153,10 +170,29 @@ Result<quint16> ServerApp::start()
     services.authRate = m_config.rateAuth;
     services.trustedProxies = m_config.trustedProxies;
     services.metrics = m_metrics.get();
+    services.reads = m_reads.get();
     services.db = m_db.get();
     services.credentials = m_credentials.get();
     services.events = m_hub.get();
-    services.realtimeStats = [hub = m_hub.get()] { return hub->statsJson(); };
+    services.realtimeStats = [this] {
+        // The hub's figures, with the cache's hit rate and the read routing of this instance.
+        QJsonObject o = QJsonDocument::fromJson(m_hub->statsJson()).object();
+        if (m_cache) {
+            const qint64 hits = m_cache->hits(), misses = m_cache->misses();
+            o.insert(QStringLiteral("cache"),
+                     QJsonObject {
+                         {QStringLiteral("hits"), hits},
+                         {QStringLiteral("misses"), misses},
+                         {QStringLiteral("hitRate"), hits + misses > 0 ? double(hits) / double(hits + misses) : 0.0}});
+        }
+        if (m_reads && m_reads->hasReplica()) {
+            o.insert(QStringLiteral("reads"),
+                     QJsonObject {{QStringLiteral("replica"), m_reads->replicaReads()},
+                                  {QStringLiteral("primary"), m_reads->primaryReads()},
+                                  {QStringLiteral("replicaUp"), m_reads->replicaUp()}});
+        }
+        return QJsonDocument(o).toJson(QJsonDocument::Compact);
+    };
     services.sessionTtlMs = sessionTtlMs;
     m_api = std::make_unique<ApiRouter>(services);
     AuthController::addRoutes(*m_api);
@@ -242,11 +278,14 @@ HealthBody ServerApp::readiness() const
     const bool redisUp = m_bus && m_bus->isUp() && m_redis && m_redis->isUp();
     if (m_bus)
         body.checks.insert(QStringLiteral("redis"), redisUp ? QStringLiteral("ok") : QStringLiteral("down"));
+    const bool replicaDown = m_reads && m_reads->hasReplica() && !m_reads->replicaUp();
+    if (m_reads && m_reads->hasReplica())
+        body.checks.insert(QStringLiteral("replica"), replicaDown ? QStringLiteral("down") : QStringLiteral("ok"));
     if (m_draining)
         body.status = QStringLiteral("draining");
     else if (!m_dbUp)
         body.status = QStringLiteral("unavailable");
-    else if (m_bus && !redisUp)
+    else if ((m_bus && !redisUp) || replicaDown)
         body.status = QStringLiteral("degraded");
     else
         body.status = QStringLiteral("ok");

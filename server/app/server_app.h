@@ -20,6 +20,7 @@ class ApiRouter;
 class Cache;
 class Credentials;
 class RateLimiter;
+class ReadRouting;
 class RedisConnection;
 class Sessions;
 class DbPool;
@@ -55,6 +56,7 @@ private:
     std::unique_ptr<Hub> m_hub; // outlives the pool: jobs finishing at shutdown still report to it
     std::unique_ptr<DbPool> m_db;
     std::unique_ptr<Credentials> m_credentials;
+    std::unique_ptr<ReadRouting> m_reads; // owns the replica's pool
     std::unique_ptr<Cache> m_cache;
     std::unique_ptr<Sessions> m_sessions;
     std::unique_ptr<RateLimiter> m_limiter;

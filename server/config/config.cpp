@@ -54,6 +54,10 @@ constexpr OptionSpec kOptions[] = {
     {"trusted-proxies", "TM_TRUSTED_PROXIES", "LIST",
      "Comma-separated addresses or subnets (127.0.0.1, 10.0.0.0/8) whose X-Forwarded-For names the client "
      "(default none)."},
+    {"database-replica-url", "TM_DATABASE_REPLICA_URL", "URL",
+     "postgres://...: a streaming read replica for history pages and lists (needs --database-url)."},
+    {"replica-fresh-ms", "TM_REPLICA_FRESH_MS", "MS",
+     "After a write, the writer's reads stay on the primary this long (read-your-writes; default 5000)."},
 };
 
 // A whole number in [min, max] for option `name`, or a BadRequest naming it.
@@ -229,6 +233,7 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         {kOptions[18], 0, 600000, &c.drainTimeoutMs},
         {kOptions[19], 0, 65536, &c.cacheMib},
         {kOptions[20], 1, 86400, &c.cacheTtlS},
+        {kOptions[25], 0, 3600000, &c.replicaFreshMs},
     };
     for (const IntOption &o : ints) {
         const QString text = value(o.spec);
@@ -262,6 +267,18 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         if (subnet.second < 0)
             subnet.second = subnet.first.protocol() == QAbstractSocket::IPv6Protocol ? 128 : 32;
         c.trustedProxies.append(subnet);
+    }
+    c.databaseReplicaUrl = value(kOptions[24]);
+    if (!c.databaseReplicaUrl.isEmpty()) {
+        if (!c.databaseReplicaUrl.startsWith(QLatin1String("postgres://"))
+            && !c.databaseReplicaUrl.startsWith(QLatin1String("postgresql://"))) {
+            return Error::badRequest(QStringLiteral("--database-replica-url must start with postgres://"),
+                                     QStringLiteral("database-replica-url"));
+        }
+        if (c.databaseUrl.isEmpty()) {
+            return Error::badRequest(QStringLiteral("--database-replica-url needs --database-url (PostgreSQL)"),
+                                     QStringLiteral("database-replica-url"));
+        }
     }
     if (c.dbPoolMin > 0 && c.dbPoolMax > 0 && c.dbPoolMin > c.dbPoolMax)
         return Error::badRequest(QStringLiteral("--db-pool-min must not exceed --db-pool-max"),

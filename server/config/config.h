@@ -18,6 +18,8 @@ struct Config {
     QString dataDir; // default: ./data
     QString databaseUrl; // empty: embedded SQLite
     QString redisUrl; // empty: in-process cache and bus
+    QString databaseReplicaUrl; // empty: every read on the primary
+    int replicaFreshMs = 5000; // a writer's reads stay on the primary this long
     QString instanceName; // default: tm-<pid>
     QString configFile;
     int dbPoolMin = 0; // 0: the back end's default

@@ -3,6 +3,7 @@
 #include "server/auth/credentials.h"
 #include "server/auth/sessions.h"
 #include "server/cache/cache.h"
+#include "server/storage/read_routing.h"
 #include "server/storage/user_store.h"
 
 #include <QElapsedTimer>
@@ -165,22 +166,40 @@ void ApiRouter::authenticate(const Call &call, std::function<void(Result<User>)>
 }
 
 ApiFuture ApiRouter::authenticated(const Call &call,
-                                   std::function<Result<ApiResponse>(QSqlDatabase &, const User &)> fn)
+                                   std::function<Result<ApiResponse>(QSqlDatabase &, const User &)> fn, ReadFrom from)
 {
     Promise promise = newPromise();
     ApiFuture future = promise->future();
-    authenticate(call, [this, promise, fn = std::move(fn)](Result<User> user) {
+    const bool write = call.method != QHttpServerRequest::Method::Get;
+    authenticate(call, [this, promise, fn = std::move(fn), from, write](Result<User> user) {
         if (!user) {
             settle(promise, user.error());
             return;
         }
-        m_services.db
-            ->run([fn, me = *user](QSqlDatabase &db) -> Result<ApiResponse> {
-                if (!db.isOpen())
-                    return unavailable();
-                return fn(db, me);
-            })
-            .then(this, [promise](const Result<ApiResponse> &r) { settle(promise, r); });
+        const User me = *user;
+        auto runOn = [this, promise, fn, me, write](DbPool *pool) {
+            if (!pool) {
+                settle(promise, unavailable());
+                return;
+            }
+            pool->run([fn, me](QSqlDatabase &db) -> Result<ApiResponse> {
+                    if (!db.isOpen())
+                        return unavailable();
+                    return fn(db, me);
+                })
+                .then(this, [this, promise, me, write](const Result<ApiResponse> &r) {
+                    // The caller's next reads stay on the primary for a while, on every instance.
+                    if (r && write && m_services.reads) {
+                        m_services.reads->wrote({me.id}, [promise, r] { settle(promise, r); });
+                        return;
+                    }
+                    settle(promise, r);
+                });
+        };
+        if (from == ReadFrom::Replica && m_services.reads)
+            m_services.reads->poolFor(me.id, runOn);
+        else
+            runOn(m_services.db);
     });
     return future;
 }

@@ -26,7 +26,14 @@ namespace taskmaster::server {
 
 class Cache;
 class Credentials;
+class ReadRouting;
 class Sessions;
+
+// Where an authenticated handler's queries run.
+enum class ReadFrom {
+    Primary,
+    Replica, // history and lists: the read replica when there is one, unless the caller wrote lately
+};
 
 struct Services {
     DbPool *db = nullptr;
@@ -40,6 +47,7 @@ struct Services {
     // is not one of them.
     QList<std::pair<QHostAddress, int>> trustedProxies;
     MetricsRegistry *metrics = nullptr;
+    ReadRouting *reads = nullptr; // replica routing and read-your-writes marks (nullptr: primary only)
     EventSink *events = &EventSink::none(); // committed writes are reported here (any thread)
     qint64 sessionTtlMs = 30LL * 24 * 3600 * 1000; // sliding
     std::function<qint64()> nowMs; // clock, replaceable in tests
@@ -80,8 +88,10 @@ public:
     [[nodiscard]] static ApiFuture ready(Result<ApiResponse> result);
     // Runs fn(db, user) on one database worker after resolving the bearer token (401 when it is
     // missing, unknown or expired): the token lookup and the work share one thread hop.
+    // A successful write (not GET) marks the caller as a fresh writer before it is answered.
     [[nodiscard]] ApiFuture authenticated(const Call &call,
-                                          std::function<Result<ApiResponse>(QSqlDatabase &, const User &)> fn);
+                                          std::function<Result<ApiResponse>(QSqlDatabase &, const User &)> fn,
+                                          ReadFrom from = ReadFrom::Primary);
     // authenticated() through the cache: a hit answers without the database (X-Cache: HIT);
     // a miss runs fn and stores its 200 under the versions read before it ran.
     [[nodiscard]] ApiFuture cached(const Call &call, CacheKey key,

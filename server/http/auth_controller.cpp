@@ -52,12 +52,15 @@ void AuthController::addRoutes(ApiRouter &router)
         const QString q = c.query.queryItemValue(QStringLiteral("q"), QUrl::FullyDecoded);
         if (q.size() > limits::kSearchQueryMax)
             return ApiRouter::ready(Error::badRequest(QStringLiteral("q is too long"), QStringLiteral("q")));
-        return router.authenticated(c, [q, n = *limit](QSqlDatabase &db, const User &) -> Result<ApiResponse> {
-            auto users = store::searchUsers(db, q, n);
-            if (!users)
-                return users.error();
-            return ApiResponse::json(Page<User> {*users, std::nullopt}).withETag();
-        });
+        return router.authenticated(
+            c,
+            [q, n = *limit](QSqlDatabase &db, const User &) -> Result<ApiResponse> {
+                auto users = store::searchUsers(db, q, n);
+                if (!users)
+                    return users.error();
+                return ApiResponse::json(Page<User> {*users, std::nullopt}).withETag();
+            },
+            ReadFrom::Replica);
     });
     router.add(Method::Get, QStringLiteral("/api/v1/users/{id}"), [&router](const Call &c, const QList<qint64> &ids) {
         const Id id = ids[0];

@@ -118,12 +118,15 @@ Result<CachedRead> taskListRead(QSqlDatabase &db, Id projectId, const TaskListQu
 void addProjectRoutes(ApiRouter &router)
 {
     router.add(Method::Get, QStringLiteral("/api/v1/projects"), [&router](const Call &c, const Ids &) {
-        return router.authenticated(c, [](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-            auto projects = store::projectsForUser(db, me.id);
-            if (!projects)
-                return projects.error();
-            return ApiResponse::json(Page<Project> {*projects, std::nullopt}).withETag();
-        });
+        return router.authenticated(
+            c,
+            [](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                auto projects = store::projectsForUser(db, me.id);
+                if (!projects)
+                    return projects.error();
+                return ApiResponse::json(Page<Project> {*projects, std::nullopt}).withETag();
+            },
+            ReadFrom::Replica);
     });
 
     router.add(Method::Post, QStringLiteral("/api/v1/projects"), [&router](const Call &c, const Ids &) {

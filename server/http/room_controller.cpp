@@ -52,12 +52,15 @@ void RoomController::warm(ApiRouter &router, const QList<Id> &roomIds)
 void RoomController::addRoutes(ApiRouter &router)
 {
     router.add(Method::Get, QStringLiteral("/api/v1/rooms"), [&router](const Call &c, const Ids &) {
-        return router.authenticated(c, [](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-            auto rooms = store::roomsForUser(db, me.id);
-            if (!rooms)
-                return rooms.error();
-            return ApiResponse::json(Page<Room> {*rooms, std::nullopt}).withETag();
-        });
+        return router.authenticated(
+            c,
+            [](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                auto rooms = store::roomsForUser(db, me.id);
+                if (!rooms)
+                    return rooms.error();
+                return ApiResponse::json(Page<Room> {*rooms, std::nullopt}).withETag();
+            },
+            ReadFrom::Replica);
     });
 
     router.add(Method::Post, QStringLiteral("/api/v1/rooms"), [&router](const Call &c, const Ids &) {
@@ -137,12 +140,15 @@ void RoomController::addRoutes(ApiRouter &router)
         const Id roomId = ids[0];
         if (q->before || q->after) {
             // Older pages: read once while scrolling back, not worth a cache entry.
-            return router.authenticated(c, [roomId, q = *q](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                auto page = store::history(db, roomId, me.id, q.before, q.after, q.limit);
-                if (!page)
-                    return page.error();
-                return ApiResponse::json(HistoryPage {page->items, page->hasMore}).withETag();
-            });
+            return router.authenticated(
+                c,
+                [roomId, q = *q](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                    auto page = store::history(db, roomId, me.id, q.before, q.after, q.limit);
+                    if (!page)
+                        return page.error();
+                    return ApiResponse::json(HistoryPage {page->items, page->hasMore}).withETag();
+                },
+                ReadFrom::Replica);
         }
         // The latest page, what every client opening the room asks for: cached per room and limit.
         return router.cached(c, latestPageKey(roomId, q->limit),

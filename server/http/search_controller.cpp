@@ -60,12 +60,15 @@ void SearchController::addRoutes(ApiRouter &router, const QString &instanceName)
         auto q = parseSearchQuery(c.query);
         if (!q)
             return ApiRouter::ready(q.error());
-        return router.authenticated(c, [q = *q](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-            auto hits = store::search(db, me.id, q.q, q.limit);
-            if (!hits)
-                return hits.error();
-            return ApiResponse::json(SearchResult {hits->messages, hits->tasks}).withETag();
-        });
+        return router.authenticated(
+            c,
+            [q = *q](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                auto hits = store::search(db, me.id, q.q, q.limit);
+                if (!hits)
+                    return hits.error();
+                return ApiResponse::json(SearchResult {hits->messages, hits->tasks}).withETag();
+            },
+            ReadFrom::Replica);
     });
 
     const qint64 started = QDateTime::currentMSecsSinceEpoch();

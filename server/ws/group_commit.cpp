@@ -1,6 +1,7 @@
 #include "server/ws/group_commit.h"
 
 #include "server/cache/cache.h"
+#include "server/storage/read_routing.h"
 #include "server/storage/room_store.h"
 #include "server/ws/event_sink.h"
 
@@ -58,24 +59,34 @@ void GroupCommit::committed(const QList<Item> &items, const QList<Result<WriteOu
         }
     };
     QList<QByteArray> rooms;
-    if (m_cache) {
-        for (const Result<WriteOutcome> &r : results) {
-            if (r && !r->duplicate) {
-                const QByteArray v = versions::room(r->message.roomId);
-                if (!rooms.contains(v))
-                    rooms.append(v);
-            }
-        }
-    }
-    if (rooms.isEmpty()) {
-        next();
-        return;
+    QList<Id> writers;
+    for (qsizetype i = 0; i < results.size(); ++i) {
+        const Result<WriteOutcome> &r = results.at(i);
+        if (!r || r->duplicate)
+            continue;
+        const QByteArray v = versions::room(r->message.roomId);
+        if (!rooms.contains(v))
+            rooms.append(v);
+        if (!writers.contains(items.at(i).op.userId))
+            writers.append(items.at(i).op.userId);
     }
     QPointer<GroupCommit> self(this);
-    m_cache->bump(rooms, [self, next] {
-        if (self)
+    auto bump = [self, rooms, next] {
+        if (!self)
+            return;
+        if (!self->m_cache || rooms.isEmpty()) {
             next();
-    });
+            return;
+        }
+        self->m_cache->bump(rooms, [self, next] {
+            if (self)
+                next();
+        });
+    };
+    if (m_reads && !writers.isEmpty())
+        m_reads->wrote(writers, bump);
+    else
+        bump();
 }
 
 void GroupCommit::finish(const QList<Item> &items, const QList<Result<WriteOutcome>> &results)

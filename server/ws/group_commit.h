@@ -8,7 +8,8 @@
 // Disabled (benchmark comparison), every write is its own database job, run concurrently: no
 // ordering promise across writes then.
 // With a cache set, the versions of the rooms a batch wrote are bumped before its writes are
-// acknowledged (no read anywhere returns the old latest page once a client saw its ack).
+// acknowledged (no read anywhere returns the old latest page once a client saw its ack), and with
+// a read replica their authors are marked as fresh writers first (read-your-writes).
 // Owns: the queue. Thread: network thread; batches run on the database pool.
 #pragma once
 
@@ -26,6 +27,7 @@
 namespace taskmaster::server {
 
 class Cache;
+class ReadRouting;
 
 struct WriteOp {
     enum class Kind { Send, Edit, Delete };
@@ -67,6 +69,8 @@ public:
 
     void submit(WriteOp op, WriteDone done);
     void setCache(Cache *cache) { m_cache = cache; }
+    // Writers are marked fresh (their reads stay on the primary) before their acks.
+    void setReadRouting(ReadRouting *reads) { m_reads = reads; }
 
     [[nodiscard]] bool enabled() const { return m_enabled; }
     [[nodiscard]] int queued() const { return int(m_queue.size()); }
@@ -93,6 +97,7 @@ private:
     QList<Item> m_queue;
     bool m_inFlight = false;
     Cache *m_cache = nullptr;
+    ReadRouting *m_reads = nullptr;
     GroupCommitStats m_stats;
 };
 

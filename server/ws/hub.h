@@ -92,6 +92,8 @@ public:
     void setRelay(EventSink *relay) { m_relay = relay; }
     // The REST cache whose room versions the write path bumps before acknowledging.
     void setCache(Cache *cache) { m_commit->setCache(cache); }
+    // Read-your-writes marks of the write path (read replica).
+    void setReadRouting(ReadRouting *reads) { m_commit->setReadRouting(reads); }
     // What the other instances wrote, as the bus receives it: applied here only. Network thread.
     void remoteEvents(QList<ChannelEvent> events);
     void remoteSubscribe(const Channel &channel, const QList<Id> &userIds, Seq seq);

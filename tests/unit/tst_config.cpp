@@ -18,6 +18,7 @@ private Q_SLOTS:
     void configFile();
     void badConfigFile_data();
     void badConfigFile();
+    void scaleOutOptions();
 };
 
 void TestConfig::defaults()
@@ -29,6 +30,33 @@ void TestConfig::defaults()
     QVERIFY(c->databaseUrl.isEmpty());
     QVERIFY(c->redisUrl.isEmpty());
     QVERIFY(c->instanceName.startsWith(QLatin1String("tm-")));
+}
+
+void TestConfig::scaleOutOptions()
+{
+    auto d = loadConfig({QStringLiteral("s")}, {});
+    QVERIFY(d);
+    QCOMPARE(d->cacheMib, 64);
+    QCOMPARE(d->rateApi, (RateRule {100, 200}));
+    QCOMPARE(d->rateAuth, (RateRule {2, 30}));
+    QVERIFY(d->trustedProxies.isEmpty());
+    QVERIFY(d->databaseReplicaUrl.isEmpty());
+    auto c = loadConfig({QStringLiteral("s"), QStringLiteral("--rate-api"), QStringLiteral("0"),
+                         QStringLiteral("--trusted-proxies"), QStringLiteral("127.0.0.1, 10.0.0.0/8,::1"),
+                         QStringLiteral("--database-url"), QStringLiteral("postgres://u@h/db")},
+                        {QStringLiteral("TM_RATE_AUTH=0.5/5"), QStringLiteral("TM_CACHE_MIB=0"),
+                         QStringLiteral("TM_DATABASE_REPLICA_URL=postgres://u@h:5433/db"),
+                         QStringLiteral("TM_REPLICA_FRESH_MS=250")});
+    QVERIFY2(c, c ? "" : qPrintable(c.error().message));
+    QVERIFY(!c->rateApi.enabled());
+    QCOMPARE(c->rateAuth, (RateRule {0.5, 5}));
+    QCOMPARE(c->cacheMib, 0);
+    QCOMPARE(c->trustedProxies.size(), 3);
+    QVERIFY(QHostAddress(QStringLiteral("10.200.1.1")).isInSubnet(c->trustedProxies.at(1)));
+    QVERIFY(!QHostAddress(QStringLiteral("127.0.0.2")).isInSubnet(c->trustedProxies.at(0)));
+    QCOMPARE(c->trustedProxies.at(2).second, 128);
+    QCOMPARE(c->databaseReplicaUrl, QStringLiteral("postgres://u@h:5433/db"));
+    QCOMPARE(c->replicaFreshMs, 250);
 }
 
 void TestConfig::precedence()
@@ -80,6 +108,23 @@ void TestConfig::badValues_data()
                                          << "slow-query-ms";
     QTest::newRow("session ttl text") << QStringList {QStringLiteral("--session-ttl-hours"), QStringLiteral("1d")}
                                       << "session-ttl-hours";
+    const auto row = [](const char *name, std::initializer_list<const char *> args, const char *mentions) {
+        QStringList list;
+        for (const char *a : args)
+            list << QString::fromLatin1(a);
+        QTest::newRow(name) << list << QString::fromLatin1(mentions);
+    };
+    row("cache size negative", {"--cache-mib", "-1"}, "cache-mib");
+    row("cache ttl zero", {"--cache-ttl-s", "0"}, "cache-ttl-s");
+    row("api rate words", {"--rate-api", "fast"}, "rate-api");
+    row("api rate negative", {"--rate-api", "-5/10"}, "rate-api");
+    row("auth rate burst below one", {"--rate-auth", "1/0"}, "rate-auth");
+    row("trusted proxy name", {"--trusted-proxies", "nginx.local"}, "trusted-proxies");
+    row("trusted proxy bad subnet", {"--trusted-proxies", "10.0.0.0/99"}, "trusted-proxies");
+    row("replica scheme", {"--database-url", "postgres://a@b/c", "--database-replica-url", "mysql://x"},
+        "database-replica-url");
+    row("replica without primary", {"--database-replica-url", "postgres://a@b/c"}, "database-replica-url");
+    row("replica fresh negative", {"--replica-fresh-ms", "-1"}, "replica-fresh-ms");
 }
 
 void TestConfig::badValues()
