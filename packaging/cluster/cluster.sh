@@ -20,6 +20,8 @@
 #                           /tmp/tm-cluster.XXXXXX); the other commands need it (cluster.env sets it)
 #   TM_CLUSTER_INSTANCES    number of instances (default 3)
 #   TM_CLUSTER_SERVER_ARGS  extra arguments for every instance, split on whitespace
+#   TM_CLUSTER_REPLICA=1    start also a PostgreSQL hot-standby streaming replica of the database
+#                           (DIR/pg-replica) and give every instance --database-replica-url
 #   TM_SERVER_BIN           the server binary (default: build/server/taskmaster-server, or the
 #                           first taskmaster-server under build/)
 #   TM_CLUSTER_KEEP=1       stop leaves the directory (logs) in place
@@ -30,8 +32,9 @@
 #                           requests again (default 20; its fail_timeout is 5 s)
 #
 # DIR holds: cluster.env (KEY=value lines, shell-quoted: TM_CLUSTER_URL, TM_INSTANCE_<i>_URL,
-# TM_INSTANCE_<i>_PID, TM_DATABASE_URL, TM_REDIS_URL, TM_NGINX_PID, ...), tm-<i>/ (data dir),
-# tm-<i>.log, pg/, redis/, nginx/ (nginx.conf, taskmaster.conf, access.log, error.log).
+# TM_INSTANCE_<i>_PID, TM_DATABASE_URL, TM_REDIS_URL, TM_NGINX_PID, ...; with the replica
+# TM_DATABASE_REPLICA_URL and TM_PG_REPLICA_PID), tm-<i>/ (data dir), tm-<i>.log, pg/,
+# pg-replica/ (with the replica), redis/, nginx/ (nginx.conf, taskmaster.conf, access.log, error.log).
 # See docs/cluster.md.
 
 # shellcheck source-path=SCRIPTDIR
@@ -123,12 +126,16 @@ load_cluster() {
   dir=${TM_CLUSTER_DIR:-}
   [[ -n "$dir" ]] || die "TM_CLUSTER_DIR is not set (it is in the cluster.env that start wrote)"
   [[ -f "$dir/cluster.env" ]] || die "no cluster in $dir (no cluster.env)"
+  # Only cluster.env says whether the cluster has a replica (one written without it has no such
+  # line); the instances get it as an argument, never from an environment we inherited.
+  unset TM_DATABASE_REPLICA_URL
   # shellcheck disable=SC1091
   source "$dir/cluster.env"
   dir=$TM_CLUSTER_DIR
   n=$TM_CLUSTER_INSTANCES
   bin=$TM_SERVER_BIN
   db_url=$TM_DATABASE_URL
+  replica_url=${TM_DATABASE_REPLICA_URL:-}
   redis_url=$TM_REDIS_URL
   nginx_port=$TM_NGINX_PORT
   read -r -a extra_args <<<"$TM_CLUSTER_SERVER_ARGS"
@@ -141,6 +148,7 @@ check_index() {
 instance_pid() { cat "$dir/tm-$1.pid" 2>/dev/null || true; }
 instance_port() { cat "$dir/tm-$1.port" 2>/dev/null || true; }
 nginx_pid() { cat "$dir/nginx/nginx.pid" 2>/dev/null || true; }
+replica_pid() { head -n 1 "$dir/pg-replica/data/postmaster.pid" 2>/dev/null || true; }
 # An instance's pid is ours when its command line carries its data directory.
 instance_runs() { pid_has_arg "$(instance_pid "$1")" "$dir/tm-$1"; }
 
@@ -163,6 +171,10 @@ write_env() {
     kv TM_DATABASE_URL "$db_url"
     kv TM_REDIS_URL "$redis_url"
     kv TM_PG_PID "$(head -n 1 "$dir/pg/data/postmaster.pid" 2>/dev/null || true)"
+    if [[ -n "$replica_url" ]]; then
+      kv TM_DATABASE_REPLICA_URL "$replica_url"
+      kv TM_PG_REPLICA_PID "$(replica_pid)"
+    fi
     kv TM_REDIS_PID "$(cat "$dir/redis/redis.pid" 2>/dev/null || true)"
     kv TM_NGINX_PORT "$nginx_port"
     kv TM_NGINX_PID "$(nginx_pid)"
@@ -184,11 +196,12 @@ lock_cluster() {
 
 # Launches instance i on port (in the background, detached from our output) and records its pid.
 launch_instance() {
-  local i=$1 port=$2 pid
+  local i=$1 port=$2 pid replica_args=()
+  [[ -z "$replica_url" ]] || replica_args=(--database-replica-url "$replica_url")
   mkdir -p "$dir/tm-$i"
   echo "--- cluster.sh: starting tm-$i on 127.0.0.1:$port at $(date -u +%FT%TZ)" >>"$dir/tm-$i.log"
   nohup "$bin" --listen "127.0.0.1:$port" --database-url "$db_url" --redis-url "$redis_url" \
-    --instance-name "tm-$i" --data-dir "$dir/tm-$i" --trusted-proxies 127.0.0.1 "${extra_args[@]}" \
+    --instance-name "tm-$i" --data-dir "$dir/tm-$i" --trusted-proxies 127.0.0.1 "${replica_args[@]}" "${extra_args[@]}" \
     </dev/null >>"$dir/tm-$i.log" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$dir/tm-$i.pid"
@@ -388,6 +401,7 @@ stop_all() {
   done
   stop_nginx
   tm_redis_stop "$dir/redis" || true
+  tm_pg_stop "$dir/pg-replica" || true # before its primary
   tm_pg_stop "$dir/pg" || true
   if [[ "${TM_CLUSTER_KEEP:-0}" == 1 ]]; then
     rm -f "$dir/cluster.env"
@@ -438,6 +452,13 @@ cmd_start() {
   bin=$(find_server_bin)
   find_nginx >/dev/null
   read -r -a extra_args <<<"${TM_CLUSTER_SERVER_ARGS:-}"
+  case ${TM_CLUSTER_REPLICA:-0} in
+  0 | 1) ;;
+  *) die "TM_CLUSTER_REPLICA must be 0 or 1, got '$TM_CLUSTER_REPLICA'" ;;
+  esac
+  # The instances get the replica as an argument (below), never from an environment we inherited.
+  unset TM_DATABASE_REPLICA_URL
+  replica_url=""
   if [[ -n "${TM_CLUSTER_DIR:-}" ]]; then
     dir=$TM_CLUSTER_DIR
     mkdir -p "$dir"
@@ -460,6 +481,11 @@ cmd_start() {
   tm_pg_start "$dir/pg" >/dev/null
   db_url=$TM_PG_URL
   say "PostgreSQL $db_url (pid $(head -n 1 "$dir/pg/data/postmaster.pid"))"
+  if [[ "${TM_CLUSTER_REPLICA:-0}" == 1 ]]; then
+    tm_pg_replica_start "$dir/pg" "$dir/pg-replica"
+    replica_url=$TM_PG_REPLICA_URL
+    say "PG replica $replica_url (pid $(replica_pid)), a hot standby streaming from PostgreSQL"
+  fi
   tm_redis_start "$dir/redis"
   redis_url=$TM_REDIS_URL
   say "Redis      $redis_url (pid $(cat "$dir/redis/redis.pid"))"
@@ -512,6 +538,17 @@ cmd_status() {
   pid=$(head -n 1 "$dir/pg/data/postmaster.pid" 2>/dev/null || true)
   if alive "$pid"; then state=up; else state=DOWN all=1; fi
   say "PostgreSQL $db_url pid ${pid:--} $state"
+  if [[ -n "$replica_url" ]]; then
+    pid=$(replica_pid)
+    if ! alive "$pid"; then
+      state=DOWN all=1
+    elif [[ "$(PGCONNECT_TIMEOUT=2 "$TM_PG_BIN/psql" -XAtq "$replica_url" -c "SELECT pg_is_in_recovery()" 2>/dev/null)" == t ]]; then
+      state=up
+    else
+      state="running, not answering as a standby" all=1
+    fi
+    say "PG replica $replica_url pid ${pid:--} $state"
+  fi
   pid=$(cat "$dir/redis/redis.pid" 2>/dev/null || true)
   if alive "$pid"; then state=up; else state=DOWN all=1; fi
   say "Redis      $redis_url pid ${pid:--} $state"

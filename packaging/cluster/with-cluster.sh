@@ -4,8 +4,10 @@
 # loopback), runs COMMAND with cluster.env's variables exported (TM_CLUSTER_URL, TM_CLUSTER_DIR,
 # TM_INSTANCE_<i>_URL, ...), then stops the cluster, also when COMMAND fails or the script is
 # interrupted. Exits with COMMAND's status. COMMAND may call cluster.sh kill-instance /
-# restart-instance / status itself (TM_CLUSTER_DIR is set). Same knobs as cluster.sh
-# (TM_CLUSTER_INSTANCES, TM_CLUSTER_SERVER_ARGS, TM_SERVER_BIN, TM_CLUSTER_KEEP=1 keeps the logs).
+# restart-instance / status itself (TM_CLUSTER_DIR is set). Same knobs as cluster.sh, which
+# inherits them (TM_CLUSTER_INSTANCES, TM_CLUSTER_SERVER_ARGS, TM_SERVER_BIN, TM_CLUSTER_KEEP=1
+# keeps the logs, TM_CLUSTER_REPLICA=1 adds a PostgreSQL read replica: COMMAND then also sees
+# TM_DATABASE_REPLICA_URL and TM_PG_REPLICA_PID).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 (($# > 0)) || {

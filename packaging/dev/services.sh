@@ -3,6 +3,11 @@
 # temporary directory on a free port. Sourced by with-services.sh and the cluster script.
 #   tm_pg_start DIR      -> sets TM_PG_PORT, TM_PG_URL (superuser "tm", database "taskmaster")
 #   tm_pg_stop DIR
+#   tm_pg_replica_start PRIMARY_DIR REPLICA_DIR
+#                        -> a hot-standby streaming replica of the PostgreSQL that tm_pg_start
+#                           runs in PRIMARY_DIR, in REPLICA_DIR/data on its own free port; sets
+#                           TM_PG_REPLICA_PORT, TM_PG_REPLICA_URL (user and database of TM_PG_URL).
+#                           Stop it with tm_pg_stop REPLICA_DIR (before the primary).
 #   tm_redis_start DIR   -> sets TM_REDIS_PORT, TM_REDIS_URL
 #   tm_redis_stop DIR
 #   tm_free_port         -> prints a TCP port nobody listens on, on 127.0.0.1
@@ -63,6 +68,101 @@ tm_pg_stop() {
   local dir=$1
   [[ -f "$dir/data/postmaster.pid" ]] || return 0
   tm_as_pg "$TM_PG_BIN/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
+}
+
+# Runs one SQL statement as "tm" on database "taskmaster" of the PostgreSQL on 127.0.0.1:port and
+# prints the result unaligned, without headers.
+tm_pg_sql() {
+  PGCONNECT_TIMEOUT=5 "$TM_PG_BIN/psql" -XAtq -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" -U tm -d taskmaster -c "$2"
+}
+
+tm_pg_replica_start() {
+  local pdir=$1 rdir=$2 pport wal_level senders method opts slot deadline
+  pport=$(sed -n 4p "$pdir/data/postmaster.pid" 2>/dev/null || true)
+  if ! [[ "$pport" =~ ^[0-9]+$ ]] || ! tm_pg_sql "$pport" "SELECT 1" >/dev/null 2>&1; then
+    echo "services: no PostgreSQL answers in $pdir (tm_pg_start it first)" >&2
+    return 1
+  fi
+  # The primary must stream WAL: wal_level replica (PG 15's default) and WAL senders, two of them
+  # while pg_basebackup -X stream runs (one copies the files, one streams the WAL).
+  wal_level=$(tm_pg_sql "$pport" "SHOW wal_level") || return 1
+  senders=$(tm_pg_sql "$pport" "SHOW max_wal_senders") || return 1
+  if [[ "$wal_level" == minimal ]] || ! ((senders >= 2)); then
+    echo "services: the PostgreSQL in $pdir cannot stream WAL (wal_level=$wal_level, max_wal_senders=$senders)" >&2
+    return 1
+  fi
+  # Replication connections match only "replication" lines of pg_hba.conf, not "all". initdb wrote
+  # one for 127.0.0.1; when it is missing, add one with the method the primary's other 127.0.0.1
+  # line uses (trust, from tm_pg_start) and reload.
+  if [[ -z "$(tm_pg_sql "$pport" "SELECT 1 FROM pg_hba_file_rules WHERE type = 'host' AND 'replication' = ANY(database) AND address = '127.0.0.1' AND error IS NULL LIMIT 1")" ]]; then
+    method=$(tm_pg_sql "$pport" "SELECT auth_method FROM pg_hba_file_rules WHERE type = 'host' AND 'all' = ANY(database) AND address = '127.0.0.1' AND error IS NULL ORDER BY line_number LIMIT 1") || return 1
+    echo "host    replication     all             127.0.0.1/32            ${method:-trust}" |
+      tm_as_pg tee -a "$pdir/data/pg_hba.conf" >/dev/null
+    tm_pg_sql "$pport" "SELECT pg_reload_conf()" >/dev/null || return 1
+  fi
+  deadline=$((SECONDS + 30))
+  until PGCONNECT_TIMEOUT=5 "$TM_PG_BIN/psql" -XAtq "host=127.0.0.1 port=$pport user=tm replication=true" \
+    -c IDENTIFY_SYSTEM >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      echo "services: the PostgreSQL in $pdir refuses replication connections from 127.0.0.1" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  # A hot standby refuses to start with fewer of these than the primary has (max_connections is
+  # given on the primary's command line, which pg_basebackup does not copy).
+  opts=$(tm_pg_sql "$pport" "SELECT string_agg('-c ' || name || '=' || setting, ' ' ORDER BY name) FROM pg_settings
+    WHERE name IN ('max_connections', 'max_worker_processes', 'max_wal_senders', 'max_prepared_transactions', 'max_locks_per_transaction')") || return 1
+
+  mkdir -p "$rdir"
+  if [[ $(id -u) -eq 0 ]]; then chown postgres: "$rdir"; fi
+  if [[ -e "$rdir/data" ]]; then
+    echo "services: $rdir/data exists already" >&2
+    return 1
+  fi
+  # -R writes standby.signal and primary_conninfo; -C -S a replication slot on the primary, so it
+  # keeps the WAL the replica has not received yet however far behind it falls; a fast checkpoint
+  # starts the copy at once instead of after a spread one.
+  slot=tm_replica_${pport}_$RANDOM
+  if ! tm_as_pg "$TM_PG_BIN/pg_basebackup" -D "$rdir/data" -R -X stream -C -S "$slot" --checkpoint=fast \
+    --no-sync -h 127.0.0.1 -p "$pport" -U tm >"$rdir/basebackup.log" 2>&1; then
+    echo "services: pg_basebackup of the PostgreSQL in $pdir failed; log:" >&2
+    tail -n 20 "$rdir/basebackup.log" >&2
+    return 1
+  fi
+  for _ in 1 2 3 4 5; do
+    TM_PG_REPLICA_PORT=$(tm_free_port)
+    if tm_as_pg "$TM_PG_BIN/pg_ctl" -D "$rdir/data" -l "$rdir/postgres.log" -w -t 60 start \
+      -o "-p $TM_PG_REPLICA_PORT -k $rdir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c hot_standby=on -c hot_standby_feedback=on $opts" \
+      >/dev/null 2>&1; then
+      break
+    fi
+    tm_pg_stop "$rdir" # whatever half started
+    TM_PG_REPLICA_PORT=""
+  done
+  if [[ -z "$TM_PG_REPLICA_PORT" ]]; then
+    echo "services: the PostgreSQL replica did not start; log:" >&2
+    tail -n 20 "$rdir/postgres.log" >&2
+    return 1
+  fi
+  # Up: it answers, is a standby, and its WAL receiver streams from the primary.
+  deadline=$((SECONDS + 60))
+  until [[ "$(tm_pg_sql "$TM_PG_REPLICA_PORT" "SELECT pg_is_in_recovery() AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')" 2>/dev/null)" == t ]]; do
+    if ((SECONDS >= deadline)); then
+      echo "services: the PostgreSQL replica on port $TM_PG_REPLICA_PORT does not stream from the primary; log:" >&2
+      tail -n 20 "$rdir/postgres.log" >&2
+      tm_pg_stop "$rdir"
+      return 1
+    fi
+    sleep 0.1
+  done
+  # TM_PG_URL with the replica's port: same user, password, database.
+  if [[ "${TM_PG_URL:-}" == *"@127.0.0.1:$pport/"* ]]; then
+    TM_PG_REPLICA_URL="${TM_PG_URL%%@127.0.0.1:"$pport"/*}@127.0.0.1:$TM_PG_REPLICA_PORT/${TM_PG_URL#*@127.0.0.1:"$pport"/}"
+  else
+    TM_PG_REPLICA_URL="postgres://tm@127.0.0.1:$TM_PG_REPLICA_PORT/taskmaster"
+  fi
+  export TM_PG_REPLICA_PORT TM_PG_REPLICA_URL
 }
 
 tm_redis_start() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # with-services.sh COMMAND [ARGS...]
-# Starts a real PostgreSQL and a real Redis on loopback (temporary directories, free ports), runs
-# COMMAND with TM_TEST_DATABASE_URL and TM_TEST_REDIS_URL set, then stops both and removes their
+# Starts a real PostgreSQL (with a streaming hot-standby replica of it) and a real Redis on loopback
+# (temporary directories, free ports), runs COMMAND with TM_TEST_DATABASE_URL,
+# TM_TEST_DATABASE_REPLICA_URL and TM_TEST_REDIS_URL set, then stops both and removes their
 # directories, also when COMMAND fails or the script is interrupted. Exits with COMMAND's status.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,6 +13,7 @@ work=$(mktemp -d /tmp/tm-services.XXXXXX)
 chmod 755 "$work"
 cleanup() {
   tm_redis_stop "$work/redis" || true
+  tm_pg_stop "$work/pg-replica" || true
   tm_pg_stop "$work/pg" || true
   rm -rf "$work"
 }
@@ -21,8 +23,10 @@ child=""
 trap '[[ -n "$child" ]] && kill -TERM "$child" 2>/dev/null; [[ -n "$child" ]] && wait "$child"; exit 130' INT TERM
 
 tm_pg_start "$work/pg"
+tm_pg_replica_start "$work/pg" "$work/pg-replica"
 tm_redis_start "$work/redis"
 export TM_TEST_DATABASE_URL=$TM_PG_URL
+export TM_TEST_DATABASE_REPLICA_URL=$TM_PG_REPLICA_URL
 export TM_TEST_REDIS_URL=$TM_REDIS_URL
 # TM_REDIS_URL is also the server's own option: servers started by the command must not pick it
 # up by accident (a test asks for Redis explicitly).

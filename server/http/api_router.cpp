@@ -177,17 +177,27 @@ ApiFuture ApiRouter::authenticated(const Call &call,
             return;
         }
         const User me = *user;
-        auto runOn = [this, promise, fn, me, write](DbPool *pool) {
+        // On the replica, a failure that is not the caller's (the replica behind on the schema,
+        // unreachable, a conflict with recovery) is retried once on the primary.
+        auto runOn = std::make_shared<std::function<void(DbPool *)>>();
+        *runOn = [this, promise, fn, me, write, weak = std::weak_ptr(runOn)](DbPool *pool) {
             if (!pool) {
                 settle(promise, unavailable());
                 return;
             }
+            const bool onReplica = pool != m_services.db;
+            auto self = weak.lock(); // the caller holds it now; the continuation keeps it for a retry
             pool->run([fn, me](QSqlDatabase &db) -> Result<ApiResponse> {
                     if (!db.isOpen())
                         return unavailable();
                     return fn(db, me);
                 })
-                .then(this, [this, promise, me, write](const Result<ApiResponse> &r) {
+                .then(this, [this, promise, me, write, onReplica, self](const Result<ApiResponse> &r) {
+                    if (!r && onReplica && self
+                        && (r.error().code == ErrorCode::Internal || r.error().code == ErrorCode::Unavailable)) {
+                        (*self)(m_services.db);
+                        return;
+                    }
                     // The caller's next reads stay on the primary for a while, on every instance.
                     if (r && write && m_services.reads) {
                         m_services.reads->wrote({me.id}, [promise, r] { settle(promise, r); });
@@ -197,9 +207,9 @@ ApiFuture ApiRouter::authenticated(const Call &call,
                 });
         };
         if (from == ReadFrom::Replica && m_services.reads)
-            m_services.reads->poolFor(me.id, runOn);
+            m_services.reads->poolFor(me.id, [runOn](DbPool *pool) { (*runOn)(pool); });
         else
-            runOn(m_services.db);
+            (*runOn)(m_services.db);
     });
     return future;
 }
