@@ -9,8 +9,26 @@
 #include <QProcessEnvironment>
 
 #include <cstdio>
+#include <sys/resource.h>
 
 using namespace taskmaster::server;
+
+namespace {
+// Every WebSocket is a file descriptor: raise the soft limit of open files to the hard one (the
+// default soft limit, often 1024, would refuse connections long before memory or CPU run out).
+rlim_t raiseFileLimit()
+{
+    rlimit lim {};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0)
+        return 0;
+    if (lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &lim);
+        ::getrlimit(RLIMIT_NOFILE, &lim);
+    }
+    return lim.rlim_cur;
+}
+} // namespace
 
 int main(int argc, char *argv[])
 {
@@ -32,6 +50,8 @@ int main(int argc, char *argv[])
         return 2;
     }
     installJsonLog();
+    const rlim_t files = raiseFileLimit();
+    logEvent(lcServer(), QtInfoMsg, QStringLiteral("open files limit"), {{QStringLiteral("limit"), qint64(files)}});
 
     ServerApp server(*config);
     const auto port = server.start();

@@ -2,6 +2,7 @@
 
 #include "server/storage/database_url.h"
 
+#include <QCryptographicHash>
 #include <QHash>
 #include <QHostAddress>
 #include <QRandomGenerator>
@@ -176,18 +177,16 @@ DbReader::~DbReader()
     }
 }
 
-Status DbReader::open(const QString &url)
+Status DbReader::open(const QString &url, const QString &option)
 {
     const auto parsed = server::parseDatabaseUrl(url);
     if (!parsed)
-        return Error::badRequest(QStringLiteral("--verify-db: %1").arg(parsed.error().message),
-                                 QStringLiteral("verify-db"));
+        return Error::badRequest(QStringLiteral("--%1: %2").arg(option, parsed.error().message), option);
     const QHostAddress host(parsed->host);
     if (parsed->host.compare(QLatin1String("localhost"), Qt::CaseInsensitive) != 0
         && (host.isNull() || !host.isLoopback())) {
         return Error::badRequest(
-            QStringLiteral("--verify-db: only a loopback database is read, not '%1'").arg(parsed->host),
-            QStringLiteral("verify-db"));
+            QStringLiteral("--%1: only a loopback database is used, not '%2'").arg(option, parsed->host), option);
     }
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_name);
     db.setHostName(parsed->host);
@@ -198,8 +197,63 @@ Status DbReader::open(const QString &url)
     db.setConnectOptions(QStringLiteral("connect_timeout=5"));
     if (!db.open())
         return Error {
-            ErrorCode::Unavailable, QStringLiteral("--verify-db: cannot connect: %1").arg(db.lastError().text()), {}};
+            ErrorCode::Unavailable, QStringLiteral("--%1: cannot connect: %2").arg(option, db.lastError().text()), {}};
     return std::nullopt;
+}
+
+Result<QList<std::pair<Id, QString>>> DbReader::insertUsers(const QStringList &usernames, Id templateUserId,
+                                                            qint64 nowMs, qint64 sessionTtlMs)
+{
+    QSqlDatabase db = QSqlDatabase::database(m_name, false);
+    auto failed = [](const QSqlQuery &q) {
+        return Error {ErrorCode::Unavailable, QStringLiteral("--seed-db: %1").arg(q.lastError().text()), {}};
+    };
+    if (!db.transaction())
+        return Error {ErrorCode::Unavailable, QStringLiteral("--seed-db: %1").arg(db.lastError().text()), {}};
+    // Usernames are <prefix><digits>: safe inside an array literal.
+    QSqlQuery q(db);
+    q.prepare(QStringLiteral("INSERT INTO users (username, display_name, password_hash, role, created_at) "
+                             "SELECT u, 'Load user ' || u, (SELECT password_hash FROM users WHERE id = ?), 0, ? "
+                             "FROM unnest(?::text[]) WITH ORDINALITY AS t(u, n) ORDER BY n RETURNING id, username"));
+    q.addBindValue(templateUserId);
+    q.addBindValue(nowMs);
+    q.addBindValue(QString(QStringLiteral("{") + usernames.join(QLatin1Char(',')) + QLatin1Char('}')));
+    if (!q.exec()) {
+        db.rollback();
+        return failed(q);
+    }
+    QHash<QString, Id> ids;
+    while (q.next())
+        ids.insert(q.value(1).toString(), q.value(0).toLongLong());
+    if (ids.size() != usernames.size()) {
+        db.rollback();
+        return Error {ErrorCode::Conflict, QStringLiteral("--seed-db: some usernames are taken"), {}};
+    }
+    QList<std::pair<Id, QString>> out;
+    QStringList digests, userIds;
+    for (const QString &name : usernames) {
+        QByteArray raw(32, Qt::Uninitialized);
+        QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(raw.data()), 8);
+        const QString token
+            = QString::fromLatin1(raw.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+        out.append({ids.value(name), token});
+        digests << QString::fromLatin1(QCryptographicHash::hash(token.toUtf8(), QCryptographicHash::Sha256).toHex());
+        userIds << QString::number(ids.value(name));
+    }
+    QSqlQuery s(db);
+    s.prepare(QStringLiteral("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) "
+                             "SELECT decode(h, 'hex'), id, ?, ? FROM unnest(?::text[], ?::bigint[]) AS t(h, id)"));
+    s.addBindValue(nowMs);
+    s.addBindValue(nowMs + sessionTtlMs);
+    s.addBindValue(QString(QStringLiteral("{") + digests.join(QLatin1Char(',')) + QLatin1Char('}')));
+    s.addBindValue(QString(QStringLiteral("{") + userIds.join(QLatin1Char(',')) + QLatin1Char('}')));
+    if (!s.exec()) {
+        db.rollback();
+        return failed(s);
+    }
+    if (!db.commit())
+        return Error {ErrorCode::Unavailable, QStringLiteral("--seed-db: %1").arg(db.lastError().text()), {}};
+    return out;
 }
 
 Result<std::map<Channel, Seq>> DbReader::lastSeqs(const std::vector<Channel> &channels)

@@ -98,13 +98,19 @@ public:
     DbReader(const DbReader &) = delete;
     DbReader &operator=(const DbReader &) = delete;
 
-    // postgres://user[:password]@host[:port]/db on a loopback host.
-    [[nodiscard]] Status open(const QString &url);
+    // postgres://user[:password]@host[:port]/db on a loopback host; `option` names the
+    // command-line option in errors.
+    [[nodiscard]] Status open(const QString &url, const QString &option = QStringLiteral("verify-db"));
     // last_seq of each channel (rooms and projects).
     [[nodiscard]] Result<std::map<Channel, Seq>> lastSeqs(const std::vector<Channel> &channels);
     [[nodiscard]] Result<std::map<Channel, DbChannel>> channels(const std::vector<Channel> &channels);
     // Messages whose clientId starts with "<runId>-".
     [[nodiscard]] Result<QList<DbMessage>> runMessages(const QString &runId);
+    // Seeding (--seed-db): inserts users named `usernames` with the password hash of user
+    // `templateUserId` (registered over REST, so every seeded user can log in with its password)
+    // and one session each, in one transaction; returns them with their new tokens, in order.
+    [[nodiscard]] Result<QList<std::pair<Id, QString>>> insertUsers(const QStringList &usernames, Id templateUserId,
+                                                                    qint64 nowMs, qint64 sessionTtlMs);
 
 private:
     QString m_name; // the QSqlDatabase connection name

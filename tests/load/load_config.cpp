@@ -178,6 +178,9 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
         "until it ended plus --fault-tail. A non-zero exit fails the run.");
     opt("fault-at", "S", "Seconds after sending started to run --fault-command (default 2).");
     opt("fault-tail", "S", "Seconds of sending after --fault-command ended (default 3).");
+    opt("seed-db", "URL",
+        "Seed users straight into the server's PostgreSQL (loopback) with one REST-registered user's password "
+        "hash and a session each: seconds for 10,000 users instead of minutes of hashing.");
     opt("verify-db", "URL",
         "After the drain, check every connection's received seqs and every ack against this PostgreSQL "
         "database (postgres://..., loopback): zero missing, phantom, unacknowledged-but-stored or "
@@ -271,6 +274,7 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
                              .arg(c.faultAtSeconds)
                              .arg(c.warmupSeconds + c.durationSeconds));
     c.verifyDbUrl = p.value(QStringLiteral("verify-db"));
+    c.seedDbUrl = p.value(QStringLiteral("seed-db"));
     if (!c.verifyDbUrl.isEmpty() && c.idleMode())
         return badOption(QStringLiteral("verify-db"), QStringLiteral("not with --idle"));
     c.plotFile = p.value(QStringLiteral("plot"));

@@ -75,6 +75,7 @@ struct LoadConfig {
     // The exact check against PostgreSQL (db_verify.h): every connection's stream of every
     // channel against the stored events, acks against the stored messages.
     QString verifyDbUrl;
+    QString seedDbUrl; // --seed-db: users inserted into PostgreSQL instead of registered
 
     // REST traffic next to the WebSocket load: requests per second over the route mix of
     // rest_load.h (rooms, history, tasks), open loop; 0: none.

@@ -106,7 +106,10 @@ Status LoadRun::seed()
         return m_config.tokensFile.isEmpty() ? std::nullopt : m_seed.save(m_config.tokensFile);
     };
     const qsizetype had = m_seed.users.size();
-    if (const Status e = seeder.ensureUsers(m_seed, m_config.users, m_deadline)) {
+    const Status seeded = m_config.seedDbUrl.isEmpty()
+        ? seeder.ensureUsers(m_seed, m_config.users, m_deadline)
+        : seeder.ensureUsersInDb(m_seed, m_config.users, m_config.seedDbUrl, m_deadline);
+    if (const Status e = seeded) {
         (void)save();
         return e;
     }

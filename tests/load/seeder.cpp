@@ -2,6 +2,7 @@
 
 #include "shared/codec/rest_json.h"
 #include "shared/domain/validation.h"
+#include "tests/load/db_verify.h"
 #include "tests/load/event_wait.h"
 
 #include <QElapsedTimer>
@@ -315,6 +316,33 @@ Status Seeder::ensureUsers(SeedData &data, int users, QDeadlineTimer deadline)
     if (failure) {
         data.users.resize(have);
         return failure;
+    }
+    return std::nullopt;
+}
+
+Status Seeder::ensureUsersInDb(SeedData &data, int users, const QString &dbUrl, QDeadlineTimer deadline)
+{
+    if (const Status e = ensureUsers(data, std::min(users, 1), deadline))
+        return e;
+    const int have = int(data.users.size());
+    if (have >= users)
+        return std::nullopt;
+    DbReader db;
+    if (const Status e = db.open(dbUrl, QStringLiteral("seed-db")))
+        return e;
+    constexpr int kChunk = 2000;
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    for (int from = have; from < users; from += kChunk) {
+        if (deadline.hasExpired())
+            return Error {ErrorCode::Unavailable, QStringLiteral("seeding ran out of time"), {}};
+        QStringList names;
+        for (int i = from; i < std::min(users, from + kChunk); ++i)
+            names << username(data.prefix, i);
+        auto inserted = db.insertUsers(names, data.users.constFirst().id, now, 30LL * 24 * 3600 * 1000);
+        if (!inserted)
+            return inserted.error();
+        for (qsizetype k = 0; k < names.size(); ++k)
+            data.users.append(SeededUser {inserted->at(k).first, names.at(k), inserted->at(k).second});
     }
     return std::nullopt;
 }
