@@ -28,6 +28,8 @@
 #   TM_CLUSTER_START_TIMEOUT  seconds each part may take to answer (default 60)
 #   TM_CLUSTER_STOP_TIMEOUT   seconds an instance gets after SIGTERM before SIGKILL (default 15)
 #   TM_CLUSTER_NGINX_WORKERS  nginx worker processes (default 2)
+#   TM_CLUSTER_NGINX_CONNECTIONS  worker_connections of each nginx worker (default 10240; a
+#                           proxied WebSocket takes two)
 #   TM_CLUSTER_ROUTE_TIMEOUT  rolling-restart: seconds nginx may take to send a restarted instance
 #                           requests again (default 20; its fail_timeout is 5 s)
 #
@@ -419,7 +421,8 @@ start_nginx() {
   for _ in 1 2 3 4 5; do
     nginx_port=$(tm_free_port)
     "$root/packaging/nginx/render-conf.sh" --standalone "$dir/nginx" --listen "127.0.0.1:$nginx_port" \
-      --workers "${TM_CLUSTER_NGINX_WORKERS:-2}" "${upstreams[@]}"
+      --workers "${TM_CLUSTER_NGINX_WORKERS:-2}" --worker-connections "${TM_CLUSTER_NGINX_CONNECTIONS:-10240}" \
+      "${upstreams[@]}"
     # nginx binds before it turns into a daemon: a taken port fails here, and we try another.
     if "$nginx" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" \
       </dev/null >>"$dir/nginx/nginx.out" 2>&1; then

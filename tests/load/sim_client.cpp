@@ -143,8 +143,17 @@ void SimClient::onGone()
 void SimClient::scheduleReconnect()
 {
     ++m_failuresInRow;
-    const int base = std::min(2000, 100 << std::min(m_failuresInRow, 5));
-    const int delay = base + int(QRandomGenerator::global()->bounded(100));
+    int delay = 0;
+    if (m_retryAfterMs > 0) {
+        // A draining instance said when to come back: spread the reconnects of all its clients
+        // over [retryAfterMs / 2, 3 * retryAfterMs / 2) instead of a storm at the same moment.
+        const auto window = quint32(std::min<qint64>(m_retryAfterMs, 60000));
+        delay = int(window / 2 + QRandomGenerator::global()->bounded(std::max<quint32>(1, window)));
+        m_retryAfterMs = 0;
+    } else {
+        const int base = std::min(2000, 100 << std::min(m_failuresInRow, 5));
+        delay = base + int(QRandomGenerator::global()->bounded(100));
+    }
     QTimer::singleShot(delay, this, [this] {
         if (m_state == State::Backoff)
             open();
@@ -210,7 +219,8 @@ void SimClient::onText(const QString &text)
                            ++c.rateLimited;
                        m_pending.erase(it);
                    },
-                   [&](const ws::Reconnect &) {}, // the close follows; onGone() reconnects
+                   // The close follows; onGone() reconnects after the server's hint.
+                   [&](const ws::Reconnect &r) { m_retryAfterMs = r.retryAfterMs; },
                    [&](const ws::Resumed &r) { c.resumedEvents += r.to - r.from + 1; },
                    [&](const ws::Resync &r) {
                        ++c.resyncs;

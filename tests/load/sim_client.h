@@ -141,6 +141,7 @@ private:
     int m_index;
     SeededUser m_user;
     QString m_instance; // of the last welcome
+    qint64 m_retryAfterMs = 0; // from a `reconnect` frame, for the next reconnect
     Id m_roomId;
     QUrl m_url;
     WorkerTally &m_tally;
