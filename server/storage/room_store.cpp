@@ -61,7 +61,7 @@ Result<std::optional<Room>> loadRoom(QSqlDatabase &db, Id roomId, Id userId)
                       QStringLiteral("SELECT r.id, r.name, r.kind, r.created_at, r.last_seq, "
                                      "(SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.room_id = r.id "
                                      "AND m.seq > rm.read_seq AND m.author_id <> rm.user_id AND m.deleted = false "
-                                     "LIMIT %1) unread_rows) "
+                                     "LIMIT %1) unread_rows), rm.read_seq "
                                      "FROM rooms r JOIN room_members rm ON rm.room_id = r.id "
                                      "WHERE r.id = ? AND rm.user_id = ?")
                           .arg(kUnreadCap),
@@ -77,6 +77,7 @@ Result<std::optional<Room>> loadRoom(QSqlDatabase &db, Id roomId, Id userId)
     room.createdAt = fromMs(q->value(3).toLongLong());
     room.lastSeq = q->value(4).toLongLong();
     room.unread = q->value(5).toLongLong();
+    room.readSeq = q->value(6).toLongLong();
     q->finish();
     auto members
         = sql::run(db, "rooms.members",
@@ -158,7 +159,7 @@ Result<QList<Room>> roomsForUser(QSqlDatabase &db, Id userId)
                       QStringLiteral("SELECT r.id, r.name, r.kind, r.created_at, r.last_seq, "
                                      "(SELECT count(*) FROM (SELECT 1 FROM messages m WHERE m.room_id = r.id "
                                      "AND m.seq > rm.read_seq AND m.author_id <> rm.user_id AND m.deleted = false "
-                                     "LIMIT %1) unread_rows) "
+                                     "LIMIT %1) unread_rows), rm.read_seq "
                                      "FROM room_members rm JOIN rooms r ON r.id = rm.room_id "
                                      "WHERE rm.user_id = ? ORDER BY r.id")
                           .arg(kUnreadCap),
@@ -175,6 +176,7 @@ Result<QList<Room>> roomsForUser(QSqlDatabase &db, Id userId)
         room.createdAt = fromMs(q->value(3).toLongLong());
         room.lastSeq = q->value(4).toLongLong();
         room.unread = q->value(5).toLongLong();
+        room.readSeq = q->value(6).toLongLong();
         index.insert(room.id, rooms.size());
         rooms.append(room);
     }

@@ -29,7 +29,8 @@ struct RoomWrite {
 // the caller first). Unknown member ids: ValidationFailed on field memberIds.
 [[nodiscard]] Result<RoomWrite> createRoom(QSqlDatabase &db, Id callerId, const QString &name,
                                            const QList<Id> &memberIds, qint64 nowMs);
-// The caller's rooms, with lastSeq, unread and memberIds, in two queries whatever their number.
+// The caller's rooms, with lastSeq, unread, the caller's readSeq and memberIds, in two queries
+// whatever their number.
 [[nodiscard]] Result<QList<Room>> roomsForUser(QSqlDatabase &db, Id userId);
 [[nodiscard]] Result<std::optional<Room>> roomForMember(QSqlDatabase &db, Id roomId, Id userId);
 [[nodiscard]] Result<bool> isRoomMember(QSqlDatabase &db, Id roomId, Id userId);

@@ -91,6 +91,8 @@ void writeJson(JsonWriter &w, const Room &room)
     w.key("createdAt").string(formatTimestamp(room.createdAt));
     w.key("lastSeq").integer(room.lastSeq);
     w.key("unread").integer(room.unread);
+    if (room.readSeq)
+        w.key("readSeq").integer(*room.readSeq);
     w.key("memberIds").beginArray();
     for (Id id : room.memberIds)
         w.integer(id);
@@ -106,6 +108,7 @@ void readJson(JsonReader &r, Room &room)
     room.createdAt = r.required<json::Timestamp>("createdAt");
     room.lastSeq = r.required<json::NonNegative>("lastSeq");
     room.unread = r.required<json::NonNegative>("unread");
+    room.readSeq = r.optional<json::NonNegative>("readSeq"); // absent from older servers
     room.memberIds = r.required<json::IdArray>("memberIds");
 }
 

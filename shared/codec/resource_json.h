@@ -3,6 +3,7 @@
 // {"type":"message","channel":"room:12","seq":345,"message":{...}}.
 // Field names and order are PROTOCOL.md's; ids are JSON numbers, timestamps RFC 3339 with
 // milliseconds, dueDate YYYY-MM-DD; clientId, editedAt, assigneeId and dueDate are null when absent.
+// Room's readSeq is left out when unknown and may be absent when decoding (older servers).
 // Decoding checks JSON types, ids, enums, timestamps and the consistency of an event (payload of
 // its type, channel of the right kind and id); it does not re-apply the length rules of
 // validation.h to resources a server sent, so a later change of a limit cannot make a client

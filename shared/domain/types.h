@@ -77,6 +77,9 @@ struct Room {
     Seq lastSeq = 0;
     qint64 unread = 0;
     QList<Id> memberIds;
+    // The caller's read marker (room_members.read_seq: messages up to it are read). Optional on
+    // the wire: servers before it was added leave it out.
+    std::optional<Seq> readSeq;
     friend bool operator==(const Room &, const Room &) = default;
 };
 

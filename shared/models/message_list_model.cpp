@@ -331,6 +331,7 @@ void MessageListModel::resetState(Id roomId)
     const bool hadMore = m_hasMore;
     const bool wasFetching = m_fetchingOlder;
     const bool hadSync = m_tracker.started();
+    const bool hadFirstUnread = m_firstUnreadSeq >= 0;
     beginResetModel();
     m_rows.clear();
     m_rows.squeeze();
@@ -347,6 +348,8 @@ void MessageListModel::resetState(Id roomId)
         Q_EMIT fetchingOlderChanged();
     if (hadSync)
         Q_EMIT syncStateChanged();
+    if (hadFirstUnread)
+        Q_EMIT firstUnreadChanged();
 }
 
 bool MessageListModel::acceptsRoom(const Message &message) const
@@ -512,6 +515,7 @@ void MessageListModel::updateFirstUnread()
             Q_EMIT dataChanged(idx, idx, {IsFirstUnreadRole});
         }
     }
+    Q_EMIT firstUnreadChanged();
 }
 
 void MessageListModel::setFetchingOlder(bool on)

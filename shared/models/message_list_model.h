@@ -40,6 +40,8 @@ class MessageListModel final : public QAbstractListModel {
     // Seq of the last read message; the first confirmed row after it has isFirstUnread.
     // -1 = no marker.
     Q_PROPERTY(qint64 readSeq READ readSeq WRITE setReadSeq NOTIFY readSeqChanged)
+    // Seq of the row with isFirstUnread, -1 when none (see IsFirstUnreadRole).
+    Q_PROPERTY(qint64 firstUnreadSeq READ firstUnreadSeq NOTIFY firstUnreadChanged)
     // Highest event seq seen on the live stream (0 = none).
     Q_PROPERTY(qint64 lastSeq READ lastSeq NOTIFY syncStateChanged)
     // Highest seq up to which every event was seen: the value to resume from.
@@ -92,6 +94,7 @@ public:
     [[nodiscard]] int count() const { return static_cast<int>(m_rows.size()); }
     [[nodiscard]] Seq readSeq() const { return m_readSeq; }
     void setReadSeq(Seq seq);
+    [[nodiscard]] Seq firstUnreadSeq() const { return m_firstUnreadSeq; }
     [[nodiscard]] Seq lastSeq() const { return m_tracker.lastSeq(); }
     [[nodiscard]] Seq contiguousSeq() const { return m_tracker.contiguousSeq(); }
     [[nodiscard]] bool hasGap() const { return m_tracker.hasGap(); }
@@ -148,6 +151,7 @@ Q_SIGNALS:
     void roomIdChanged();
     void countChanged();
     void readSeqChanged();
+    void firstUnreadChanged();
     void syncStateChanged();
     void fetchingOlderChanged();
     void hasMoreHistoryChanged();

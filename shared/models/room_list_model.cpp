@@ -141,6 +141,12 @@ void RoomListModel::upsert(const Room &room)
         updated.lastSeq = e.room.lastSeq;
         updated.unread = e.room.unread;
     }
+    // A marker moved here after the snapshot was taken stays (and bounds the snapshot's count).
+    const Seq held = e.room.readSeq.value_or(0);
+    if (held > updated.readSeq.value_or(0)) {
+        updated.readSeq = held;
+        updated.unread = held >= updated.lastSeq ? 0 : std::min(updated.unread, updated.lastSeq - held);
+    }
     if (updated == e.room)
         return;
     const qint64 oldUnread = e.room.unread;
@@ -176,7 +182,7 @@ void RoomListModel::onMessage(Id roomId, Seq seq, const QDateTime &createdAt, Id
     if (seq <= e.room.lastSeq)
         return;
     e.room.lastSeq = seq;
-    const bool unread = authorId != selfUserId && seq > e.readSeq;
+    const bool unread = authorId != selfUserId && seq > e.room.readSeq.value_or(0);
     if (unread)
         ++e.room.unread;
     if (createdAt.isValid() && (!e.lastActivity.isValid() || createdAt > e.lastActivity)) {
@@ -193,9 +199,9 @@ void RoomListModel::markRead(Id roomId, Seq seq)
     if (row < 0)
         return;
     Entry &e = m_entries[row];
-    if (seq <= e.readSeq)
+    if (seq <= e.room.readSeq.value_or(0))
         return;
-    e.readSeq = seq;
+    e.room.readSeq = seq;
     const qint64 unread = seq >= e.room.lastSeq ? 0 : std::min(e.room.unread, e.room.lastSeq - seq);
     if (unread == e.room.unread)
         return;

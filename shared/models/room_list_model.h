@@ -12,12 +12,16 @@
 // createdAt and becomes the createdAt of the newest message seen by onMessage(). It never
 // moves backwards.
 //
+// Read marker: room.readSeq, from the server (reset/upsert: the caller's room_members.read_seq,
+// absent from older servers) and moved forward locally by markRead(); it never moves back, also
+// when a snapshot older than a local markRead() arrives.
+//
 // Unread rule: `unread` comes from the server (reset/upsert) and is then kept locally:
 // onMessage() adds one for each new message (seq > lastSeq) from someone else after the
-// local read marker; markRead(seq) sets it to 0 when seq >= lastSeq, otherwise to
-// min(unread, lastSeq - seq). Seqs also count edits and membership events, so lastSeq - seq
-// is an upper bound of the messages after the marker: an approximation the next REST
-// refresh corrects.
+// read marker; markRead(seq) sets it to 0 when seq >= lastSeq, otherwise to
+// min(unread, lastSeq - seq) (an upsert whose marker is behind the local one does the same). Seqs also count edits and
+// membership events, so lastSeq - seq is an upper bound of the messages after the marker: an approximation the next
+// REST refresh corrects.
 #pragma once
 
 #include "shared/domain/types.h"
@@ -62,7 +66,7 @@ public:
     [[nodiscard]] qint64 totalUnread() const { return m_totalUnread; }
     // Row of a room, or -1.
     [[nodiscard]] Q_INVOKABLE int rowForId(qint64 roomId) const;
-    // The room of a row, with unread/lastSeq as currently kept. Precondition: valid row.
+    // The room of a row, with unread/lastSeq/readSeq as currently kept. Precondition: valid row.
     [[nodiscard]] const Room &roomAt(int row) const;
     [[nodiscard]] std::optional<Room> room(Id roomId) const;
     [[nodiscard]] QDateTime lastActivity(Id roomId) const;
@@ -71,7 +75,7 @@ public:
     void reset(const QList<Room> &rooms);
     // Add a room or update one: name, kind, members and createdAt are taken; lastSeq and
     // unread are taken when the given lastSeq is at least the one held (the snapshot is not
-    // older than the live events already counted).
+    // older than the live events already counted); readSeq when it is ahead of the one held.
     void upsert(const Room &room);
     void remove(Id roomId);
     // A `message` event of a room: lastSeq and activity advance, the room moves to the top
@@ -90,7 +94,6 @@ private:
         Room room;
         QDateTime lastActivity;
         qint64 activityMs = 0; // sort key cache
-        Seq readSeq = 0; // local read marker, 0 = unknown
     };
 
     [[nodiscard]] static bool before(const Entry &a, const Entry &b);

@@ -9,6 +9,8 @@
 #include <QSqlQuery>
 #include <QTest>
 
+#include <algorithm>
+
 using namespace taskmaster;
 using namespace taskmaster::server;
 using store::NewMessage;
@@ -245,8 +247,19 @@ void TestRoomStore::unreadAndReadMarker()
     QCOMPARE(unread(m_bob), qint64(3)); // own message not counted
     QCOMPARE(unread(m_alice), qint64(1));
     // Messages are seqs 3..6 (5 is Bob's own): read up to 4, only 6 is left unread for Bob.
+    auto readSeqOf = [&](Id user) {
+        return (*onDb([&](QSqlDatabase &db) { return store::roomForMember(db, room, user); }))->readSeq.value_or(-1);
+    };
+    QCOMPARE(readSeqOf(m_bob), qint64(0)); // nothing read yet
     QCOMPARE(*onDb([&](QSqlDatabase &db) { return store::markRead(db, room, m_bob, 4); }), qint64(4));
     QCOMPARE(unread(m_bob), qint64(1));
+    // The caller's own marker, in the single room and in the list.
+    QCOMPARE(readSeqOf(m_bob), qint64(4));
+    QCOMPARE(readSeqOf(m_alice), qint64(0));
+    const auto bobsRooms = *onDb([&](QSqlDatabase &db) { return store::roomsForUser(db, m_bob); });
+    const auto listed = std::find_if(bobsRooms.cbegin(), bobsRooms.cend(), [&](const Room &r) { return r.id == room; });
+    QVERIFY(listed != bobsRooms.cend());
+    QCOMPARE(listed->readSeq.value_or(-1), qint64(4));
     // Never backwards, never past lastSeq.
     QCOMPARE(*onDb([&](QSqlDatabase &db) { return store::markRead(db, room, m_bob, 2); }), qint64(4));
     QCOMPARE(*onDb([&](QSqlDatabase &db) { return store::markRead(db, room, m_bob, 999); }), qint64(6));

@@ -37,6 +37,11 @@ void TestResourceJson::roundTrips_data()
     direct.lastSeq = 0;
     direct.unread = 0;
     QTest::newRow("direct room, no members") << jsonRoundTrip(direct);
+    Room marked = room();
+    marked.readSeq = 340;
+    QTest::newRow("room with readSeq") << jsonRoundTrip(marked);
+    marked.readSeq = 0;
+    QTest::newRow("room with readSeq 0") << jsonRoundTrip(marked);
     QTest::newRow("message") << jsonRoundTrip(message());
     QTest::newRow("tombstone") << jsonRoundTrip(tombstone());
     Message huge = message();
@@ -91,6 +96,12 @@ void TestResourceJson::exactBytes_data()
                           << QByteArray(
                                  R"({"id":12,"name":"general","kind":"group","createdAt":"2026-11-01T00:00:00.000Z",)"
                                  R"("lastSeq":345,"unread":3,"memberIds":[5,6,9007199254740993]})");
+    Room marked = room();
+    marked.readSeq = 342;
+    QTest::newRow("room with readSeq")
+        << toJson(marked)
+        << QByteArray(R"({"id":12,"name":"general","kind":"group","createdAt":"2026-11-01T00:00:00.000Z",)"
+                      R"("lastSeq":345,"unread":3,"readSeq":342,"memberIds":[5,6,9007199254740993]})");
     Message m = message();
     m.body = QStringLiteral("hi");
     m.clientId.reset();
@@ -127,6 +138,17 @@ void TestResourceJson::nullableFields()
     QVERIFY(offset.ok());
     QCOMPARE(offset->createdAt, at(23, 12, 0, 0, 500));
     QCOMPARE(formatTimestamp(offset->createdAt), QStringLiteral("2026-11-23T12:00:00.500Z"));
+    // Room readSeq: servers before it was added leave it out; it reads as unknown.
+    const auto oldServer
+        = fromJson<Room>(R"({"id":12,"name":"general","kind":"group","createdAt":"2026-11-01T00:00:00.000Z",)"
+                         R"("lastSeq":345,"unread":3,"memberIds":[5]})");
+    QVERIFY(oldServer.ok());
+    QVERIFY(!oldServer->readSeq);
+    const auto newServer
+        = fromJson<Room>(R"({"id":12,"name":"general","kind":"group","createdAt":"2026-11-01T00:00:00.000Z",)"
+                         R"("lastSeq":345,"unread":3,"readSeq":342,"memberIds":[5]})");
+    QVERIFY(newServer.ok());
+    QCOMPARE(newServer->readSeq.value_or(-1), qint64(342));
 }
 
 void TestResourceJson::malformed_data()
@@ -174,6 +196,18 @@ void TestResourceJson::malformed_data()
         << decoderOf<Room>() << edit(rm, "[5,6,9007199254740993]", "null") << invalid() << QStringLiteral("memberIds");
     QTest::newRow("room: unread 1.5") << decoderOf<Room>() << edit(rm, "\"unread\":3", "\"unread\":1.5") << invalid()
                                       << QStringLiteral("unread");
+    const auto withReadSeq = [&](const char *value) {
+        const QByteArray to = QByteArray("\"unread\":3,\"readSeq\":") + value + ',';
+        return edit(rm, "\"unread\":3,", to.constData());
+    };
+    QTest::newRow("room: readSeq -1") << decoderOf<Room>() << withReadSeq("-1") << invalid()
+                                      << QStringLiteral("readSeq");
+    QTest::newRow("room: readSeq 1.5") << decoderOf<Room>() << withReadSeq("1.5") << invalid()
+                                       << QStringLiteral("readSeq");
+    QTest::newRow("room: readSeq as string")
+        << decoderOf<Room>() << withReadSeq("\"3\"") << invalid() << QStringLiteral("readSeq");
+    QTest::newRow("room: readSeq null") << decoderOf<Room>() << withReadSeq("null") << invalid()
+                                        << QStringLiteral("readSeq");
 
     const QByteArray event = toJson(messageEvent());
     QTest::newRow("event: unknown type") << decoderOf<ChannelEvent>()

@@ -717,15 +717,23 @@ void TestMessageListModel::firstUnread()
     };
     QVERIFY(firstUnreadRows().isEmpty()); // no marker
 
+    QCOMPARE(f.model.firstUnreadSeq(), -1);
     QSignalSpy changed(&f.model, &QAbstractItemModel::dataChanged);
+    QSignalSpy firstChanged(&f.model, &MessageListModel::firstUnreadChanged);
     f.model.setReadSeq(4);
     QCOMPARE(firstUnreadRows(), (QList<int> {2})); // seq 6
     QVERIFY(changedRow(changed, 2, Roles::IsFirstUnreadRole));
+    QCOMPARE(f.model.firstUnreadSeq(), 6);
+    QCOMPARE(f.model.property("firstUnreadSeq").toLongLong(), 6);
+    QCOMPARE(firstChanged.count(), 1);
     f.model.setReadSeq(5); // between messages (an edit had seq 5): still seq 6
     QCOMPARE(firstUnreadRows(), (QList<int> {2}));
+    QCOMPARE(firstChanged.count(), 1); // unchanged: no signal
     changed.clear();
     f.model.setReadSeq(8);
     QVERIFY(firstUnreadRows().isEmpty());
+    QCOMPARE(f.model.firstUnreadSeq(), -1);
+    QCOMPARE(firstChanged.count(), 2);
     QVERIFY(changedRow(changed, 2, Roles::IsFirstUnreadRole)); // the old one is cleared
     f.model.setReadSeq(0);
     QCOMPARE(firstUnreadRows(), (QList<int> {0})); // the whole room is loaded
@@ -757,10 +765,17 @@ void TestMessageListModel::firstUnreadNeedsLoadedHistory()
     f.model.setReadSeq(3); // the first unread (after 3) is not loaded yet
     for (int row = 0; row < f.model.count(); ++row)
         QVERIFY(!flagAt(f.model, row, Roles::IsFirstUnreadRole));
+    QCOMPARE(f.model.firstUnreadSeq(), -1);
     QSignalSpy changed(&f.model, &QAbstractItemModel::dataChanged);
     f.model.prependPage(range(1, 9), false);
     QVERIFY(flagAt(f.model, f.model.rowForSeq(4), Roles::IsFirstUnreadRole));
     QVERIFY(changedRow(changed, f.model.rowForSeq(4), Roles::IsFirstUnreadRole));
+    QCOMPARE(f.model.firstUnreadSeq(), 4);
+    // Another room: no first unread until that room's rows arrive.
+    QSignalSpy firstChanged(&f.model, &MessageListModel::firstUnreadChanged);
+    f.model.setRoomId(f.model.roomId() + 1);
+    QCOMPARE(f.model.firstUnreadSeq(), -1);
+    QCOMPARE(firstChanged.count(), 1);
 }
 
 void TestMessageListModel::editAndDeleteTombstone()

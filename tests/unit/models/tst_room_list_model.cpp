@@ -1,5 +1,6 @@
 // RoomListModel under QAbstractItemModelTester (Fatal): order by last activity, moves to the
-// top on a message, unread counting (not for own messages), markRead, totalUnread notification.
+// top on a message, unread counting (not for own messages), markRead, the server's read marker
+// (kept, never moved back by an older snapshot), totalUnread notification.
 #include "shared/domain/types.h"
 #include "shared/models/room_list_model.h"
 
@@ -66,6 +67,7 @@ private Q_SLOTS:
     void markRead_data();
     void markRead();
     void markReadOnlyForward();
+    void readMarkerFromServer();
     void totalUnreadNotifies();
     void upsertAndRemove();
 };
@@ -235,6 +237,45 @@ void TestRoomListModel::markReadOnlyForward()
     QCOMPARE(unreadOf(f.model, 1), 0);
     f.model.onMessage(1, 15, at(5), kBob, kSelf);
     QCOMPARE(unreadOf(f.model, 1), 1);
+}
+
+void TestRoomListModel::readMarkerFromServer()
+{
+    Fixture f;
+    const auto readSeqOf = [&](Id room) { return f.model.room(room)->readSeq.value_or(-1); };
+    Room snapshot = makeRoom(1, 0, 10, 3);
+    snapshot.readSeq = 7;
+    f.model.reset({snapshot, makeRoom(2, 0, 4, 1)});
+    QCOMPARE(readSeqOf(1), qint64(7));
+    QVERIFY(!f.model.room(2)->readSeq); // an older server sent none
+    // Messages at or below the server's marker are read.
+    f.model.onMessage(1, 11, at(1), kBob, kSelf);
+    QCOMPARE(unreadOf(f.model, 1), 4);
+    f.model.markRead(1, 10);
+    QCOMPARE(readSeqOf(1), qint64(10));
+    QCOMPARE(unreadOf(f.model, 1), 1);
+    // A snapshot taken before that markRead (marker 7) keeps the local marker and bounds its count.
+    snapshot.lastSeq = 11;
+    snapshot.unread = 4;
+    f.model.upsert(snapshot);
+    QCOMPARE(readSeqOf(1), qint64(10));
+    QCOMPARE(unreadOf(f.model, 1), 1);
+    QCOMPARE(f.model.totalUnread(), 2);
+    // One without a marker (older server) does not reset it either; a newer one moves it.
+    snapshot.readSeq.reset();
+    f.model.upsert(snapshot);
+    QCOMPARE(readSeqOf(1), qint64(10));
+    snapshot.readSeq = 11;
+    snapshot.unread = 0;
+    f.model.upsert(snapshot);
+    QCOMPARE(readSeqOf(1), qint64(11));
+    QCOMPARE(unreadOf(f.model, 1), 0);
+    QCOMPARE(f.model.totalUnread(), 1);
+    // The marker counts for live messages too: a seq at or below it is not unread.
+    f.model.markRead(2, 6);
+    f.model.onMessage(2, 5, at(2), kBob, kSelf);
+    f.model.onMessage(2, 6, at(3), kBob, kSelf);
+    QCOMPARE(unreadOf(f.model, 2), 0);
 }
 
 void TestRoomListModel::totalUnreadNotifies()
