@@ -2,7 +2,9 @@
 # bench-http.sh: REST latency and throughput under wrk on loopback, on SQLite and PostgreSQL.
 # For each back end it starts taskmaster-server, seeds one user, one room and 200 messages, and
 # measures, in the same run: GET /health (QtHttpServer's own ceiling: a trivial route), the
-# uncached GET /api/v1/rooms and GET /api/v1/rooms/1/messages (latest page). Prints a table and
+# uncached GET /api/v1/rooms, GET /api/v1/rooms/1/messages (the latest page, served by the
+# in-process REST cache) and the same 50 messages uncached (?after=150: older pages are never
+# cached), so cached and uncached compare in one run. Prints a table and
 # writes it to docs/BENCHMARKS.md. Environment: TM_BENCH_SECONDS (per route, default 10),
 # TM_BENCH_CONNECTIONS (default 32), TM_BENCH_THREADS (wrk threads, default 1).
 set -euo pipefail
@@ -86,7 +88,8 @@ for backend in sqlite postgres; do
   seed
   rows+=$(measure "$backend" /health "GET /health (ceiling)")$'\n'
   rows+=$(measure "$backend" /api/v1/rooms "GET /api/v1/rooms" auth)$'\n'
-  rows+=$(measure "$backend" "/api/v1/rooms/1/messages" "GET /api/v1/rooms/1/messages (latest 50)" auth)$'\n'
+  rows+=$(measure "$backend" "/api/v1/rooms/1/messages" "GET /api/v1/rooms/1/messages (latest 50, cached)" auth)$'\n'
+  rows+=$(measure "$backend" "/api/v1/rooms/1/messages?after=150" "GET /api/v1/rooms/1/messages?after=150 (same 50, uncached)" auth)$'\n'
   if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "bench-http: the server died; its log:" >&2
     tail -n 40 "$work/server.log" >&2
@@ -102,7 +105,7 @@ table="| back end | route | requests/s | p50 ms | p95 ms | p99 ms | errors/reque
 ${rows%$'\n'}"
 echo "$table"
 section="<!-- bench:http -->
-### REST under wrk (uncached)
+### REST under wrk (one instance; cached and uncached)
 
 Command: \`TM_BENCH_SECONDS=$seconds TM_BENCH_CONNECTIONS=$connections TM_BENCH_THREADS=$threads packaging/dev/bench-http.sh\`
 Machine: $(tm_bench_machine); wrk runs on the same 2 cores as the server. Date: $(date -u +%Y-%m-%d).
