@@ -27,6 +27,14 @@ Item {
     property Connection connection
     readonly property bool own: connection && authorId === connection.userId
     property bool editing: false
+    // The first unread message with some of it in the view: the view hears of it (RoomPage hides
+    // its "N unread - jump" then). Only that delegate's binding depends on the scroll position.
+    readonly property bool firstUnreadInView: isFirstUnread && ListView.view !== null
+        && y + height > ListView.view.contentY && y < ListView.view.contentY + ListView.view.height
+    onFirstUnreadInViewChanged: {
+        if (firstUnreadInView && ListView.view.firstUnreadShown)
+            ListView.view.firstUnreadShown()
+    }
 
     implicitHeight: column.implicitHeight
     ListView.onReused: editing = false

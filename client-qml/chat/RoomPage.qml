@@ -1,7 +1,10 @@
 // RoomPage: the open room. Messages in a bottom-to-top ListView over the connection's timeline
 // (newest first), so the newest sit at the bottom and history pages go on top without moving
 // what is shown; the view's delegate model asks the model for older history (fetchMore) when
-// the oldest loaded row gets a delegate. Typing indicator, composer, jump to latest.
+// the oldest loaded row gets a delegate. Typing indicator, composer, jump to latest, and for a
+// room opened with unread messages "N unread - jump": the connection loads history back to the
+// read marker (the model's fetchMore) and the view is positioned on the first unread message,
+// which carries the "new messages" line (the model's isFirstUnread role).
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -14,6 +17,15 @@ Rectangle {
     property bool showBack: false
     signal back()
     color: Theme.background
+    // The room whose first unread message has been in view since it was opened (0: none).
+    property var unreadSeenInRoom: 0
+    Connections {
+        target: page.connection
+        function onFirstUnreadChanged() {
+            if (page.connection.firstUnreadCount > 0 && !page.connection.jumpingToFirstUnread)
+                page.unreadSeenInRoom = 0 // a room was opened with unread messages
+        }
+    }
 
     ColumnLayout {
         anchors.fill: parent
@@ -45,6 +57,9 @@ Rectangle {
                 ScrollBar.vertical: ScrollBar {}
                 // In a bottom-to-top view the end of the content is the visual bottom: the latest.
                 readonly property bool atLatest: atYEnd || count === 0
+                // The delegate of the first unread message came into view (MessageDelegate).
+                signal firstUnreadShown()
+                onFirstUnreadShown: if (page.connection) page.unreadSeenInRoom = page.connection.currentRoomId
                 onAtLatestChanged: if (atLatest && page.connection) page.connection.markRead()
                 onCountChanged: {
                     if (atLatest && page.connection)
@@ -92,6 +107,24 @@ Rectangle {
                 }
             }
 
+            Button {
+                id: firstUnreadButton
+                objectName: "firstUnreadButton"
+                anchors.top: parent.top
+                anchors.horizontalCenter: parent.horizontalCenter
+                anchors.topMargin: 8
+                readonly property int unread: page.connection ? page.connection.firstUnreadCount : 0
+                // Not once the first unread message has been in view (a few unread ones usually
+                // are as the room opens).
+                visible: unread > 0 && page.unreadSeenInRoom !== page.connection.currentRoomId
+                enabled: page.connection && !page.connection.jumpingToFirstUnread
+                highlighted: true
+                text: qsTr("%1 unread - jump ↑").arg(unread)
+                onClicked: page.connection.jumpToFirstUnread()
+                ToolTip.visible: hovered
+                ToolTip.text: qsTr("Jump to the first unread message")
+            }
+
             RoundButton {
                 objectName: "jumpToLatest"
                 anchors.right: parent.right
@@ -116,5 +149,19 @@ Rectangle {
     Shortcut {
         sequence: "Ctrl+End"
         onActivated: timeline.positionViewAtBeginning()
+    }
+
+    // The message of `seq` (a source row of connection.messages) in view, at the top of it when
+    // there is room: the messages after it fill the view below.
+    function showMessage(seq) {
+        if (!page.connection || seq < 0)
+            return
+        const row = page.connection.timeline.proxyRow(page.connection.messages.rowForSeq(seq))
+        if (row >= 0)
+            timeline.positionViewAtIndex(row, ListView.Contain)
+    }
+    Connections {
+        target: page.connection
+        function onFirstUnreadReady(seq) { page.showMessage(seq) }
     }
 }

@@ -201,12 +201,15 @@ qint64 Connection::channelSeq(const QString &channel) const
 
 // ---- REST ----------------------------------------------------------------------------------
 
-void Connection::rest(const QByteArray &method, const QString &pathAndQuery, const QByteArray &body, RestCallback cb)
+void Connection::rest(const QByteArray &method, const QString &pathAndQuery, const QByteArray &body, RestCallback cb,
+                      const Headers &headers)
 {
     QNetworkRequest req(QUrl(m_serverUrl + pathAndQuery));
     req.setTransferTimeout(15000);
     if (!m_token.isEmpty())
         req.setRawHeader("Authorization", "Bearer " + m_token);
+    for (const auto &[name, value] : headers)
+        req.setRawHeader(name, value);
     if (!body.isEmpty() || method == "POST" || method == "PATCH")
         req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
     QNetworkReply *reply = m_nam.sendCustomRequest(req, method, body);
@@ -347,6 +350,9 @@ void Connection::resetClientState()
     m_online.clear();
     m_currentRoomId = 0;
     m_messages.setRoomId(0);
+    m_readLinePinned = false;
+    m_firstUnreadCount = 0;
+    m_unreadJumpMarker = -1;
     m_rooms.reset({});
     m_currentProjectId = 0;
     m_projectTasks.clear();
@@ -361,6 +367,7 @@ void Connection::resetClientState()
     Q_EMIT typingChanged();
     Q_EMIT searchResultsChanged();
     Q_EMIT adminStatsChanged();
+    Q_EMIT firstUnreadChanged();
 }
 
 // ---- WebSocket -----------------------------------------------------------------------------
@@ -754,6 +761,15 @@ void Connection::openRoom(qint64 roomId)
         return;
     m_currentRoomId = roomId;
     m_messages.setRoomId(roomId);
+    // The server's read marker places the "new messages" line; with unread messages it stays
+    // there for the visit (markRead() moves only the marker of the room list and the server's).
+    const auto room = m_rooms.room(roomId);
+    const bool marker = room && room->readSeq;
+    m_readLinePinned = marker && room->unread > 0;
+    m_firstUnreadCount = m_readLinePinned ? room->unread : 0;
+    m_unreadJumpMarker = -1;
+    m_messages.setReadSeq(marker ? *room->readSeq : -1);
+    Q_EMIT firstUnreadChanged();
     // The local rows of this room's sends still in flight.
     for (const PendingSend &p : std::as_const(m_pending)) {
         if (p.roomId == roomId) {
@@ -779,6 +795,43 @@ void Connection::loadOlder()
         m_messages.fetchMore({});
 }
 
+void Connection::jumpToFirstUnread()
+{
+    if (m_currentRoomId == 0 || m_messages.readSeq() < 0 || m_unreadJumpMarker >= 0)
+        return;
+    m_unreadJumpMarker = m_messages.readSeq();
+    Q_EMIT firstUnreadChanged();
+    continueUnreadJump();
+}
+
+void Connection::continueUnreadJump()
+{
+    if (m_unreadJumpMarker < 0)
+        return;
+    // Reached when a message at or before the marker is loaded (the first unread is then a
+    // loaded row after it), or the whole room is.
+    const bool reached = !m_messages.hasMoreHistory()
+        || (m_messages.confirmedCount() > 0 && m_messages.messageAt(0).seq <= m_unreadJumpMarker);
+    if (reached) {
+        m_unreadJumpMarker = -1;
+        m_firstUnreadCount = 0;
+        Q_EMIT firstUnreadChanged();
+        Q_EMIT firstUnreadReady(m_messages.firstUnreadSeq());
+        return;
+    }
+    // Otherwise the next page; one already in flight continues the jump when it arrives.
+    if (m_messages.canFetchMore({}))
+        m_messages.fetchMore({});
+}
+
+void Connection::endUnreadJump()
+{
+    if (m_unreadJumpMarker < 0)
+        return;
+    m_unreadJumpMarker = -1;
+    Q_EMIT firstUnreadChanged();
+}
+
 void Connection::loadHistory(Id roomId, Seq beforeSeq)
 {
     if (roomId == 0 || roomId != m_currentRoomId)
@@ -787,6 +840,10 @@ void Connection::loadHistory(Id roomId, Seq beforeSeq)
     if (beforeSeq > 0)
         q.before = beforeSeq;
     q.limit = kHistoryPage;
+    // Jumping to the first unread: one page reaching the marker when it can (there are no more
+    // messages between the marker and beforeSeq than seqs), at most the protocol's 200.
+    if (m_unreadJumpMarker >= 0 && beforeSeq > 0)
+        q.limit = int(std::clamp<qint64>(beforeSeq - m_unreadJumpMarker, kHistoryPage, 200));
     const QString path
         = QStringLiteral("/api/v1/rooms/%1/messages?%2").arg(roomId).arg(toQuery(q).toString(QUrl::FullyEncoded));
     rest("GET", path, {}, [this, roomId, beforeSeq](int status, const QByteArray &body) {
@@ -796,6 +853,7 @@ void Connection::loadHistory(Id roomId, Seq beforeSeq)
         if (!page) {
             m_messages.fetchOlderFailed();
             setError(errorText(status, body));
+            endUnreadJump();
             Q_EMIT historyLoaded(roomId, false);
             return;
         }
@@ -812,6 +870,7 @@ void Connection::loadHistory(Id roomId, Seq beforeSeq)
                 m_messages.setSyncedSeq(it->contiguousSeq());
             markRead();
         }
+        continueUnreadJump();
         Q_EMIT historyLoaded(roomId, true);
     });
 }
@@ -967,9 +1026,10 @@ void Connection::markRead()
     if (seq <= 0)
         return;
     const auto room = m_rooms.room(m_currentRoomId);
-    if (room && room->unread == 0 && m_messages.readSeq() >= seq)
+    if (room && room->unread == 0 && room->readSeq.value_or(-1) >= seq)
         return;
-    m_messages.setReadSeq(seq);
+    if (!m_readLinePinned)
+        m_messages.setReadSeq(seq);
     m_rooms.markRead(m_currentRoomId, seq);
     if (m_welcomed)
         sendFrame(ws::encodeClientFrame(ws::Read {m_currentRoomId, seq}));
@@ -1137,12 +1197,7 @@ void Connection::feedTask(const Task &task)
     const auto held = m_projectTasks.constFind(task.id);
     if (held != m_projectTasks.cend() && held->version > task.version)
         return;
-    m_projectTasks.insert(task.id, task);
-    m_tasks.upsert(task);
-    for (const auto &model : std::as_const(m_boardModels)) {
-        if (model)
-            model->upsert(task);
-    }
+    showTask(task);
     if (task.assigneeId)
         requestUser(*task.assigneeId);
 }
@@ -1248,20 +1303,54 @@ void Connection::updateTask(qint64 taskId, const QVariantMap &changes)
 
 void Connection::setTaskStatus(qint64 taskId, const QString &status)
 {
-    // Optimistic: the board moves the card at once; the reply (or its event) confirms it.
-    auto it = m_projectTasks.find(taskId);
     const auto s = taskStatusFromWire(status);
-    if (it != m_projectTasks.end() && s && it->status != *s) {
-        Task moved = *it;
-        moved.status = *s;
-        m_projectTasks.insert(taskId, moved);
-        m_tasks.upsert(moved);
-        for (const auto &model : std::as_const(m_boardModels)) {
-            if (model)
-                model->upsert(moved);
-        }
+    const auto it = m_projectTasks.constFind(taskId);
+    if (!s || it == m_projectTasks.cend() || it->status == *s)
+        return;
+    // Optimistic: the board moves the card at once; the reply (or its event) confirms it.
+    const Task before = *it;
+    Task moved = before;
+    moved.status = *s;
+    showTask(moved);
+    PatchTaskRequest req;
+    req.status = *s;
+    rest("PATCH", QStringLiteral("/api/v1/tasks/%1").arg(taskId), toJson(req),
+         [this, before](int code, const QByteArray &body) {
+             if (auto t = code == 200 ? fromJson<Task>(body) : Result<Task>(Error {})) {
+                 if (t->projectId == m_currentProjectId)
+                     feedTask(*t);
+                 return;
+             }
+             setError(errorText(code, body));
+             if (before.projectId != m_currentProjectId)
+                 return;
+             // Back where it was, unless a newer version arrived meanwhile (or it was deleted).
+             const auto held = m_projectTasks.constFind(before.id);
+             if (held != m_projectTasks.cend() && held->version == before.version)
+                 showTask(before);
+             if (code == 412)
+                 fetchTask(before.id); // changed by someone else first: show their version
+         },
+         {{QByteArrayLiteral("If-Match"), QByteArray::number(before.version)}});
+}
+
+void Connection::showTask(const Task &task)
+{
+    m_projectTasks.insert(task.id, task);
+    m_tasks.upsert(task);
+    for (const auto &model : std::as_const(m_boardModels)) {
+        if (model)
+            model->upsert(task);
     }
-    updateTask(taskId, {{QStringLiteral("status"), status}});
+}
+
+void Connection::fetchTask(Id taskId)
+{
+    rest("GET", QStringLiteral("/api/v1/tasks/%1").arg(taskId), {}, [this](int status, const QByteArray &body) {
+        if (auto t = status == 200 ? fromJson<Task>(body) : Result<Task>(Error {});
+            t && t->projectId == m_currentProjectId)
+            feedTask(*t);
+    });
 }
 
 void Connection::deleteTask(qint64 taskId)

@@ -94,6 +94,12 @@ class Connection : public QObject { // not final: QML_ELEMENT derives from it
     Q_PROPERTY(QVariantList userResults READ userResults NOTIFY userResultsChanged)
     // The body of GET /admin/stats plus "sampledAt" (ms since epoch); {} until loaded.
     Q_PROPERTY(QVariantMap adminStats READ adminStats NOTIFY adminStatsChanged)
+    // Unread messages of the open room when it was opened (the room's unread count, with the
+    // server's read marker known), until jumpToFirstUnread() reached them; 0 otherwise. The
+    // timeline's "new messages" line stays at that marker while the room is open.
+    Q_PROPERTY(qint64 firstUnreadCount READ firstUnreadCount NOTIFY firstUnreadChanged)
+    // jumpToFirstUnread() is loading history back to the marker.
+    Q_PROPERTY(bool jumpingToFirstUnread READ jumpingToFirstUnread NOTIFY firstUnreadChanged)
 
 public:
     enum State { Offline, Connecting, Resyncing, Online };
@@ -142,6 +148,8 @@ public:
     [[nodiscard]] QVariantMap searchResults() const { return m_searchResults; }
     [[nodiscard]] QVariantList userResults() const { return m_userResults; }
     [[nodiscard]] QVariantMap adminStats() const { return m_adminStats; }
+    [[nodiscard]] qint64 firstUnreadCount() const { return m_firstUnreadCount; }
+    [[nodiscard]] bool jumpingToFirstUnread() const { return m_unreadJumpMarker >= 0; }
     // Seq up to which every event of the channel was seen ("room:12"), 0 when unknown.
     [[nodiscard]] Q_INVOKABLE qint64 channelSeq(const QString &channel) const;
     // Resumes that ended with `resumed` / `resync` since this object was made (tests, status).
@@ -164,6 +172,10 @@ public:
     // Asks for the page before the oldest loaded message when one may exist and none is in
     // flight (the model's fetchMore). The chat view calls it as its top comes near.
     Q_INVOKABLE void loadOlder();
+    // Loads history (the model's fetchMore, pages sized to reach it) until the first message
+    // after the open room's read marker is loaded, then emits firstUnreadReady. No-op without
+    // a marker.
+    Q_INVOKABLE void jumpToFirstUnread();
     Q_INVOKABLE void createRoom(const QString &name, const QVariantList &memberIds);
     Q_INVOKABLE void addRoomMember(qint64 roomId, qint64 userId);
     // Sends to the open room; returns the clientId of the pending row ("" when no room is open
@@ -188,6 +200,9 @@ public:
     Q_INVOKABLE void createTask(const QVariantMap &fields);
     // Only the fields present in `changes` change (same names as createTask).
     Q_INVOKABLE void updateTask(qint64 taskId, const QVariantMap &changes);
+    // Moves a task of the open project to another status (the board's keyboard moves and drag and
+    // drop): shown at once, PATCHed with If-Match of the version shown; when the PATCH fails the
+    // task goes back to what it was (and after a 412 the server's version is loaded).
     Q_INVOKABLE void setTaskStatus(qint64 taskId, const QString &status);
     Q_INVOKABLE void deleteTask(qint64 taskId);
     // A board column (or any other view) that wants the open project's tasks: fed on load and on
@@ -221,11 +236,15 @@ Q_SIGNALS:
     void searchResultsChanged();
     void userResultsChanged();
     void adminStatsChanged();
+    void firstUnreadChanged();
     // A room was created by this client (createRoom).
     void roomCreated(qint64 roomId);
     void projectCreated(qint64 projectId);
     // The open room's history request finished (ok or not).
     void historyLoaded(qint64 roomId, bool ok);
+    // jumpToFirstUnread() finished: the message with this seq (messages' firstUnreadSeq) is
+    // loaded; -1 when there is none to show (e.g. the unread messages were deleted).
+    void firstUnreadReady(qint64 seq);
     void tasksLoaded(qint64 projectId);
     // The server replayed a channel after resume (from..to) or asked for a REST reload.
     void channelResumed(const QString &channel, qint64 fromSeq, qint64 toSeq);
@@ -241,12 +260,14 @@ private:
         bool failed = false;
     };
     using RestCallback = std::function<void(int status, const QByteArray &body)>;
+    using Headers = QList<std::pair<QByteArray, QByteArray>>;
 
     [[nodiscard]] std::unique_ptr<QSettings> settings() const;
     void setState(State s);
     void setBusy(bool on);
     void setError(const QString &message);
-    void rest(const QByteArray &method, const QString &pathAndQuery, const QByteArray &body, RestCallback cb);
+    void rest(const QByteArray &method, const QString &pathAndQuery, const QByteArray &body, RestCallback cb,
+              const Headers &headers = {});
     [[nodiscard]] static QString errorText(int status, const QByteArray &body);
     void authRequest(const QString &path, const QByteArray &body);
     void startSession(const User &user, const QByteArray &token);
@@ -271,11 +292,15 @@ private:
     void loadRooms();
     void fetchRoom(Id roomId);
     void loadHistory(Id roomId, Seq beforeSeq);
+    void continueUnreadJump();
+    void endUnreadJump();
     void transmit(PendingSend &p);
     void checkSendTimeouts();
     void pruneTyping();
     void loadTasks(Id projectId, const QString &cursor, QList<Task> acc);
     void feedTask(const Task &task);
+    void showTask(const Task &task); // into every task model, whatever its version
+    void fetchTask(Id taskId);
     void removeTask(Id taskId);
     void resetTaskModels();
     void rememberUser(const User &user);
@@ -319,6 +344,11 @@ private:
     QList<QPointer<TaskListModel>> m_boardModels;
     QHash<Id, Task> m_projectTasks;
     Id m_currentRoomId = 0;
+    // The open room's read marker when it was opened pins the "new messages" line (the model's
+    // readSeq) for the visit; without unread messages then, the line follows markRead().
+    bool m_readLinePinned = false;
+    qint64 m_firstUnreadCount = 0;
+    Seq m_unreadJumpMarker = -1; // jumpToFirstUnread() in progress: load back to this seq
     Id m_currentProjectId = 0;
     QVariantList m_projects;
 

@@ -1,7 +1,9 @@
 // TaskBoard: the open project's tasks in four columns by status, filtered by assignee and
-// priority, updated live from the project's channel. A card moves with Left/Right (or its
-// editor); "New task" and double click open the editor. Under the phone breakpoint the columns
-// scroll sideways one at a time.
+// priority, updated live from the project's channel. A card moves with Left/Right, by dragging it
+// onto another column (desktop widths), or with its editor; moves and drops both go through
+// moveTo() (Connection.setTaskStatus: shown at once, PATCH with If-Match, back on failure).
+// "New task" and double click open the editor. Under the phone breakpoint the columns scroll
+// sideways one at a time.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -20,7 +22,11 @@ Rectangle {
         const info = connection.taskInfo(taskId)
         const i = statuses.indexOf(info.status) + direction
         if (i >= 0 && i < statuses.length)
-            connection.setTaskStatus(taskId, statuses[i])
+            moveTo(taskId, statuses[i])
+    }
+    function moveTo(taskId, status) {
+        if (connection && statuses.indexOf(status) >= 0 && connection.taskInfo(taskId).status !== status)
+            connection.setTaskStatus(taskId, status)
     }
 
     ColumnLayout {
@@ -93,9 +99,40 @@ Rectangle {
                 connection: board.connection
                 assigneeFilter: assigneeBox.currentValue === undefined ? -1 : assigneeBox.currentValue
                 priorityFilter: priorityBox.currentValue === undefined ? "" : priorityBox.currentValue
+                dragGhost: board.width < Theme.phoneBreakpoint ? null : cardGhost
                 onEditRequested: (id) => editor.openFor(id)
                 onMoveRequested: (id, d) => board.move(id, d)
+                onDropRequested: (id, s) => board.moveTo(id, s)
             }
+        }
+    }
+
+    // What follows the pointer while a card is dragged: a copy of the card above the columns (the
+    // card itself stays in its column's list, which clips, until the drop moves it). A card's
+    // MouseArea drags it and drops it on the column under it (TaskColumn's DropArea).
+    Rectangle {
+        id: cardGhost
+        objectName: "dragGhost"
+        property var taskId: null
+        property string title
+        property string fromStatus
+        visible: Drag.active
+        z: 10
+        width: 200
+        height: ghostLabel.implicitHeight + 2 * Theme.spacing
+        radius: Theme.radius
+        color: Theme.surface
+        border.color: Theme.accent
+        border.width: 2
+        opacity: 0.9
+        Drag.keys: ["taskmaster/task"]
+        Label {
+            id: ghostLabel
+            anchors.fill: parent
+            anchors.margins: Theme.spacing
+            text: cardGhost.title
+            elide: Text.ElideRight
+            color: Theme.text
         }
     }
 

@@ -1,5 +1,6 @@
 // TaskCard: one task on the board: title, priority, assignee, due date (red when overdue).
 // Keyboard: Left/Right move it to the previous/next status, Enter or double click edits it.
+// Mouse: dragging it (with the board's dragGhost) onto another column moves it there.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -17,6 +18,8 @@ Rectangle {
     required property var dueDate
     required property bool overdue
     property Connection connection
+    // The board's drag copy; null: not draggable.
+    property Item dragGhost: null
     signal editRequested(var taskId)
     signal moveRequested(var taskId, int direction)
 
@@ -80,8 +83,35 @@ Rectangle {
     }
 
     MouseArea {
+        id: pointer
+        objectName: "cardPointer"
         anchors.fill: parent
+        drag.target: card.dragGhost
+        drag.threshold: 8
+        // The column's list (a Flickable) must not take the press over once a drag may start.
+        preventStealing: card.dragGhost !== null
         onClicked: card.forceActiveFocus()
         onDoubleClicked: card.editRequested(card.taskId)
+        onPressed: (mouse) => {
+            const ghost = card.dragGhost
+            if (!ghost)
+                return
+            // The copy starts over the card, under the pointer where the card was taken.
+            const at = card.mapToItem(ghost.parent, 0, 0)
+            ghost.x = at.x
+            ghost.y = at.y
+            ghost.width = card.width
+            ghost.taskId = card.taskId
+            ghost.title = card.title
+            ghost.fromStatus = card.status
+            ghost.Drag.hotSpot.x = mouse.x
+            ghost.Drag.hotSpot.y = mouse.y
+        }
+        // Released while the drag is still active: drop on the column under the pointer.
+        onReleased: if (card.dragGhost && card.dragGhost.Drag.active) card.dragGhost.Drag.drop()
     }
+    // The copy's drag follows the MouseArea's; both end after the release. The card stays, dimmed.
+    readonly property bool dragging: pointer.drag.active
+    onDraggingChanged: if (card.dragGhost) card.dragGhost.Drag.active = dragging
+    opacity: dragging ? 0.4 : 1
 }

@@ -1,5 +1,7 @@
 // TaskColumn: the tasks of one status, in its own TaskListModel fed by the connection
-// (attachTaskModel), with the board's assignee and priority filters.
+// (attachTaskModel), with the board's assignee and priority filters. A card dragged from another
+// column and dropped here asks for the move (dropRequested); the column is outlined while one
+// hovers over it.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -15,11 +17,32 @@ Rectangle {
     property string priorityFilter: ""
     property alias model: tasks
     property alias view: list
+    // The board's drag copy of a card (null: cards are not draggable, e.g. on a phone).
+    property Item dragGhost: null
     signal editRequested(var taskId)
     signal moveRequested(var taskId, int direction)
+    signal dropRequested(var taskId, string status)
 
     radius: Theme.radius
     color: Theme.surfaceAlt
+    border.color: dropArea.containsDrag ? Theme.accent : "transparent"
+    border.width: 2
+
+    DropArea {
+        id: dropArea
+        objectName: "dropArea_" + column.status
+        anchors.fill: parent
+        keys: ["taskmaster/task"]
+        onDropped: (drop) => {
+            if (drop.source && drop.source.fromStatus !== column.status) {
+                drop.accept(Qt.MoveAction)
+                // After the release has been handled: the move takes the dragged card's delegate
+                // out of its column's list.
+                const taskId = drop.source.taskId
+                Qt.callLater(() => column.dropRequested(taskId, column.status))
+            }
+        }
+    }
 
     TaskListModel {
         id: tasks
@@ -55,6 +78,7 @@ Rectangle {
             delegate: TaskCard {
                 width: ListView.view.width
                 connection: column.connection
+                dragGhost: column.dragGhost
                 onEditRequested: (id) => column.editRequested(id)
                 onMoveRequested: (id, d) => column.moveRequested(id, d)
             }

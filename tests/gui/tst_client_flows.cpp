@@ -1,13 +1,21 @@
 // The client's Connection against a real taskmaster-server started by the test (SQLite in a
 // temporary directory): register and log in, rooms, open a room, send with a pending state until
 // the ack, receive from a second client, unread counts, typing, edit and delete, a saved session
-// restored from the settings and revoked by a logout elsewhere, tasks updated live, and a server
+// restored from the settings and revoked by a logout elsewhere, tasks updated live, a room opened
+// with unread messages (the RoomPage's "N unread - jump" loads history back to the read marker and
+// shows the first unread message), a task move whose PATCH fails going back, and a server
 // restart on the same port: the client reconnects by itself (backoff), and messages sent while it
 // was away arrive through resume, as does its own send queued while offline.
+#include "client-qml/app/qml_plugins.h"
+#include "client-qml/net/client_setup.h"
 #include "client-qml/net/connection.h"
 #include "tests/support/api_client.h"
 #include "tests/support/server_process.h"
 
+#include <QQmlApplicationEngine>
+#include <QQuickItem>
+#include <QQuickStyle>
+#include <QQuickWindow>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -55,8 +63,10 @@ private Q_SLOTS:
     void typingEditDelete();
     void sessionRestoredAndRevoked();
     void tasksLive();
+    void firstUnreadJump();
     void reconnectAfterServerRestart();
     void failedSendAndRetry();
+    void taskMoveFailsAndGoesBack();
 
 private:
     std::unique_ptr<Connection> makeClient(const QString &name);
@@ -305,6 +315,124 @@ void TestClientFlows::tasksLive()
     b.detachTaskModel(&inReview);
 }
 
+void TestClientFlows::firstUnreadJump()
+{
+    Connection &a = *m_alice;
+    ApiClient api(m_server.url());
+    const auto createdRoom = api.post(
+        QStringLiteral("/api/v1/rooms"),
+        {{QStringLiteral("name"), QStringLiteral("backlog")}, {QStringLiteral("memberIds"), QJsonArray {a.userId()}}},
+        m_bobToken);
+    QCOMPARE(createdRoom.status, 201);
+    const qint64 room = createdRoom.json().value(QLatin1String("id")).toInteger();
+    const QString messagesPath = QStringLiteral("/api/v1/rooms/%1/messages").arg(room);
+    auto bobWrites = [&](const QString &prefix, int n) {
+        for (int i = 1; i <= n; ++i) {
+            const auto r = api.post(messagesPath,
+                                    {{QStringLiteral("body"), QStringLiteral("%1 %2").arg(prefix).arg(i)},
+                                     {QStringLiteral("clientId"), QStringLiteral("%1-%2").arg(prefix).arg(i)}},
+                                    m_bobToken);
+            if (r.status != 201)
+                return false;
+        }
+        return true;
+    };
+    QVERIFY(bobWrites(QStringLiteral("read"), 20));
+    QTRY_VERIFY_WITH_TIMEOUT(a.rooms()->rowForId(room) >= 0, kWaitMs);
+
+    // Alice reads them: opening the room moves her marker to its latest message, on the server
+    // too, where GET /rooms and /rooms/{id} carry it as readSeq.
+    QSignalSpy loaded(&a, &Connection::historyLoaded);
+    a.openRoom(room);
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.size(), 1, kWaitMs);
+    const qint64 lastRead = a.messages()->messageAt(a.messages()->count() - 1).seq;
+    QCOMPARE(a.messages()->messageAt(a.messages()->count() - 1).body, QStringLiteral("read 20"));
+    const QString roomPath = QStringLiteral("/api/v1/rooms/%1").arg(room);
+    QTRY_COMPARE_WITH_TIMEOUT(api.get(roomPath, a.token()).json().value(QLatin1String("readSeq")).toInteger(-1),
+                              lastRead, kWaitMs);
+    qint64 listed = -1;
+    for (const QJsonValue &r : api.get(QStringLiteral("/api/v1/rooms"), a.token()).items()) {
+        if (r.toObject().value(QLatin1String("id")).toInteger() == room)
+            listed = r.toObject().value(QLatin1String("readSeq")).toInteger(-1);
+    }
+    QCOMPARE(listed, lastRead);
+    QCOMPARE(api.get(roomPath, m_bobToken).json().value(QLatin1String("readSeq")).toInteger(-1), 0); // the caller's own
+
+    // Away in another room, Alice misses more than a page of Bob's messages.
+    a.openRoom(m_roomId);
+    constexpr int kUnread = 120;
+    QVERIFY(bobWrites(QStringLiteral("unread"), kUnread));
+    QTRY_COMPARE_WITH_TIMEOUT(a.rooms()->roomAt(a.rooms()->rowForId(room)).unread, qint64(kUnread), kWaitMs);
+
+    // The room page, on a window of its own.
+    QQuickStyle::setStyle(QStringLiteral("Basic"));
+    QQmlApplicationEngine engine;
+    taskmaster::client::prepareEngine(engine);
+    engine.setInitialProperties({{QStringLiteral("connection"), QVariant::fromValue(static_cast<QObject *>(&a))}});
+    engine.loadData(R"(
+        import QtQuick
+        import TaskMaster.Net
+        import TaskMaster.Chat
+        Window {
+            id: window
+            width: 640
+            height: 480
+            visible: true
+            required property Connection connection
+            RoomPage { anchors.fill: parent; connection: window.connection }
+        })");
+    QCOMPARE(engine.rootObjects().size(), 1);
+    auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
+    QVERIFY(window);
+    QVERIFY(QTest::qWaitForWindowExposed(window));
+    auto *button = window->findChild<QQuickItem *>(QStringLiteral("firstUnreadButton"));
+    auto *timeline = window->findChild<QQuickItem *>(QStringLiteral("timeline"));
+    QVERIFY(button && timeline);
+    QVERIFY(!button->isVisible());
+
+    loaded.clear();
+    a.openRoom(room);
+    QCOMPARE(a.firstUnreadCount(), qint64(kUnread));
+    QVERIFY(button->isVisible());
+    QVERIFY2(button->property("text").toString().startsWith(QStringLiteral("120 unread")),
+             qPrintable(button->property("text").toString()));
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.size(), 1, kWaitMs);
+    // Only the latest page is loaded: the first unread message is not there yet.
+    QCOMPARE(a.messages()->count(), 50);
+    QCOMPARE(a.messages()->firstUnreadSeq(), -1);
+    QVERIFY(timeline->property("atLatest").toBool());
+
+    QSignalSpy ready(&a, &Connection::firstUnreadReady);
+    QTRY_VERIFY_WITH_TIMEOUT(button->isEnabled() && button->width() > 0, kWaitMs);
+    QTest::mouseClick(window, Qt::LeftButton, {}, button->mapToScene(button->boundingRect().center()).toPoint());
+    QTRY_COMPARE_WITH_TIMEOUT(ready.size(), 1, kWaitMs);
+    // History back to the marker (one page sized to reach it), the line above the first unread.
+    const qint64 first = ready.constFirst().at(0).toLongLong();
+    QVERIFY(a.messages()->rowForSeq(lastRead) >= 0);
+    QCOMPARE(first, a.messages()->firstUnreadSeq());
+    QCOMPARE(a.messages()->messageAt(a.messages()->rowForSeq(first)).body, QStringLiteral("unread 1"));
+    QVERIFY(!button->isVisible());
+    QCOMPARE(a.firstUnreadCount(), qint64(0));
+    // Positioned: the delegate of the first unread message (with its "new messages" line) is in
+    // the view.
+    auto firstUnreadShown = [&] {
+        const QRectF view(0, 0, timeline->width(), timeline->height());
+        const auto children = timeline->property("contentItem").value<QQuickItem *>()->childItems();
+        for (QQuickItem *d : children) {
+            if (d->isVisible() && d->property("isFirstUnread").toBool())
+                return view.intersects(d->mapRectToItem(timeline, d->boundingRect()));
+        }
+        return false;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(firstUnreadShown(), kWaitMs);
+    QVERIFY(!timeline->property("atLatest").toBool());
+    // Her marker reached the latest message meanwhile (she opened the room at its end); the line
+    // stays where it was for this visit.
+    QTRY_COMPARE_WITH_TIMEOUT(a.rooms()->roomAt(a.rooms()->rowForId(room)).unread, qint64(0), kWaitMs);
+    QCOMPARE(a.messages()->firstUnreadSeq(), first);
+    a.closeRoom();
+}
+
 void TestClientFlows::reconnectAfterServerRestart()
 {
     QVERIFY(m_roomId > 0);
@@ -407,5 +535,69 @@ void TestClientFlows::failedSendAndRetry()
     a.setReconnectMaxMs(800);
 }
 
-QTEST_GUILESS_MAIN(TestClientFlows)
+void TestClientFlows::taskMoveFailsAndGoesBack()
+{
+    // A move (the board's keyboard and drag and drop path) shows at once; when its PATCH fails
+    // the task goes back. Offline: no answer at all. After a change by someone else the client
+    // has not seen (its socket is still away): 412 on If-Match, then the server's version.
+    Connection &a = *m_alice;
+    a.setReconnectBaseMs(600000);
+    a.setReconnectMaxMs(600000);
+    QSignalSpy created(&a, &Connection::projectCreated);
+    a.createProject(QStringLiteral("Moves"), QString());
+    QTRY_COMPARE_WITH_TIMEOUT(created.size(), 1, kWaitMs);
+    const qint64 projectId = created.constFirst().at(0).toLongLong();
+    a.addProjectMember(projectId, m_bobId);
+    a.openProject(projectId);
+    a.createTask({{QStringLiteral("title"), QStringLiteral("Ship it")}});
+    QTRY_COMPARE_WITH_TIMEOUT(a.tasks()->count(), 1, kWaitMs);
+    const qint64 taskId = a.tasks()->taskAt(0).id;
+    auto statusOf = [&] { return a.taskInfo(taskId).value(QStringLiteral("status")).toString(); };
+    TaskListModel done;
+    done.setStatusFilterWire(QStringLiteral("done"));
+    a.attachTaskModel(&done);
+    ApiClient api(m_server.url());
+    const QString taskPath = QStringLiteral("/api/v1/tasks/%1").arg(taskId);
+    QTRY_COMPARE_WITH_TIMEOUT(api.get(taskPath, m_bobToken).status, 200, kWaitMs); // Bob is a member
+
+    const QString listen = QStringLiteral("127.0.0.1:%1").arg(m_server.port());
+    QVERIFY(stopServer());
+    QTRY_COMPARE_WITH_TIMEOUT(a.state(), Connection::Offline, kWaitMs);
+    a.clearError();
+    a.setTaskStatus(taskId, QStringLiteral("done"));
+    QCOMPARE(statusOf(), QStringLiteral("done")); // at once
+    QCOMPARE(done.count(), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(!a.lastError().isEmpty(), kWaitMs);
+    QCOMPARE(statusOf(), QStringLiteral("todo"));
+    QCOMPARE(done.count(), 0);
+
+    QVERIFY2(m_server.start({QStringLiteral("--listen"), listen}), qPrintable(m_server.errorText()));
+    const auto byBob = api.patch(taskPath, {{QStringLiteral("status"), QStringLiteral("review")}}, m_bobToken);
+    QCOMPARE(byBob.status, 200);
+    QCOMPARE(a.state(), Connection::Offline); // Alice has not seen Bob's change
+    a.clearError();
+    a.setTaskStatus(taskId, QStringLiteral("done"));
+    QCOMPARE(done.count(), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(!a.lastError().isEmpty(), kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(statusOf(), QStringLiteral("review"), kWaitMs); // Bob's, loaded after the 412
+    QCOMPARE(done.count(), 0);
+    QCOMPARE(a.taskInfo(taskId).value(QStringLiteral("version")).toLongLong(), 2);
+    const auto onServer = api.get(taskPath, m_bobToken);
+    QCOMPARE(onServer.json().value(QLatin1String("status")).toString(), QStringLiteral("review"));
+
+    // Back online, a move goes through with the version it knows now.
+    a.reconnectNow();
+    QTRY_COMPARE_WITH_TIMEOUT(a.state(), Connection::Online, kWaitMs);
+    a.setTaskStatus(taskId, QStringLiteral("done"));
+    QTRY_COMPARE_WITH_TIMEOUT(api.get(taskPath, m_bobToken).json().value(QLatin1String("status")).toString(),
+                              QStringLiteral("done"), kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(a.taskInfo(taskId).value(QStringLiteral("version")).toLongLong(), 3, kWaitMs);
+    QCOMPARE(done.count(), 1);
+    a.detachTaskModel(&done);
+    a.openProject(0);
+    a.setReconnectBaseMs(100);
+    a.setReconnectMaxMs(800);
+}
+
+QTEST_MAIN(TestClientFlows)
 #include "tst_client_flows.moc"
