@@ -1,6 +1,8 @@
 // AdminPage: live figures of the instance for admins (GET /admin/stats every 2 s): connections,
-// messages per second, delivery latency percentiles, database pool, totals; small line charts of
-// the last two minutes.
+// messages per second, delivery latency percentiles, REST cache hit rate, database pool, replica
+// reads (when there is a replica), totals; small line charts of the last two minutes. The cache
+// counters are totals since the instance started: the card shows that rate, its chart the rate of
+// the reads between two samples (the rate so far when there were none).
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -15,10 +17,14 @@ Rectangle {
     readonly property var stats: connection ? connection.adminStats : ({})
     readonly property var realtime: stats.realtime || ({})
     readonly property var delivery: realtime.deliveryMs || ({})
+    readonly property var cache: realtime.cache || null // null: the REST cache is off
+    readonly property var reads: realtime.reads || null // null: no read replica
     property var connectionsHistory: []
     property var rateHistory: []
     property var p99History: []
+    property var hitRateHistory: [] // percent
     property var lastSample: null
+    property var lastCache: null
 
     function push(list, v) {
         const l = list.slice(-59)
@@ -36,6 +42,17 @@ Rectangle {
         connectionsHistory = push(connectionsHistory, realtime.connections || 0)
         rateHistory = push(rateHistory, rate)
         p99History = push(p99History, delivery.p99 || 0)
+        if (cache) {
+            let hitRate = cache.hitRate || 0
+            if (lastCache) {
+                const hits = cache.hits - lastCache.hits
+                const misses = cache.misses - lastCache.misses
+                if (hits >= 0 && misses >= 0 && hits + misses > 0)
+                    hitRate = hits / (hits + misses)
+            }
+            lastCache = { hits: cache.hits, misses: cache.misses }
+            hitRateHistory = push(hitRateHistory, hitRate * 100)
+        }
     }
 
     Timer {
@@ -50,7 +67,9 @@ Rectangle {
         id: card
         property string title
         property string value
+        property string detail
         property var series: []
+        property real maxValue: 0 // top of the chart; 0: the largest value shown
         Layout.fillWidth: true
         Layout.preferredHeight: 150
         radius: Theme.radius
@@ -61,7 +80,13 @@ Rectangle {
             anchors.fill: parent
             anchors.margins: 12
             Label { text: card.title; color: Theme.textMuted; font.pixelSize: 12 }
-            Label { text: card.value; color: Theme.text; font.pixelSize: 26; font.bold: true }
+            Label { objectName: "value"; text: card.value; color: Theme.text; font.pixelSize: 26; font.bold: true }
+            Label {
+                visible: card.detail.length > 0
+                text: card.detail
+                color: Theme.textMuted
+                font.pixelSize: 11
+            }
             Canvas {
                 id: chart
                 Layout.fillWidth: true
@@ -72,7 +97,7 @@ Rectangle {
                     const s = card.series
                     if (s.length < 2)
                         return
-                    const max = Math.max(1, Math.max.apply(null, s))
+                    const max = card.maxValue > 0 ? card.maxValue : Math.max(1, Math.max.apply(null, s))
                     ctx.strokeStyle = Theme.accent
                     ctx.lineWidth = 2
                     ctx.beginPath()
@@ -105,7 +130,7 @@ Rectangle {
             visible: page.connection && page.connection.isAdmin
             Layout.fillWidth: true
             Layout.margins: 12
-            columns: page.width < Theme.phoneBreakpoint ? 1 : 3
+            columns: page.width < Theme.phoneBreakpoint ? 1 : page.width < 1100 ? 2 : 4
             columnSpacing: 12
             rowSpacing: 12
             StatCard {
@@ -123,6 +148,26 @@ Rectangle {
                 value: page.delivery.count ? "%1 / %2 / %3".arg(page.delivery.p50.toFixed(1)).arg(page.delivery.p95.toFixed(1)).arg(page.delivery.p99.toFixed(1)) : "–"
                 series: page.p99History
             }
+            StatCard {
+                objectName: "cacheHitRate"
+                title: qsTr("REST cache hit rate")
+                value: page.cache ? "%1 %".arg((page.cache.hitRate * 100).toFixed(1))
+                                  : page.stats.sampledAt ? qsTr("off") : "–"
+                detail: page.cache ? qsTr("%1 hits / %2 misses since start").arg(page.cache.hits).arg(page.cache.misses) : ""
+                series: page.hitRateHistory
+                maxValue: 100
+            }
+        }
+        Label {
+            objectName: "replicaReads"
+            visible: page.connection && page.connection.isAdmin && page.reads !== null
+            Layout.leftMargin: 12
+            Layout.rightMargin: 12
+            color: Theme.textMuted
+            text: page.reads
+                  ? qsTr("Reads: %1 from the replica (%2) · %3 from the primary")
+                    .arg(page.reads.replica).arg(page.reads.replicaUp ? qsTr("up") : qsTr("down")).arg(page.reads.primary)
+                  : ""
         }
         Label {
             visible: page.connection && page.connection.isAdmin && !!page.stats.totals

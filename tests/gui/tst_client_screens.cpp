@@ -2,7 +2,9 @@
 // desktop and phone layouts (side by side vs one page at a time), history loaded when the
 // bottom-to-top timeline is scrolled to its top (the view's fetchMore, no timer), the board's
 // columns fed live, and a screenshot of each main page at desktop and phone sizes, light and
-// dark, written to TM_SCREENSHOT_DIR (the build tree) as test artifacts.
+// dark, written to TM_SCREENSHOT_DIR (the build tree) as test artifacts; then (after the pictures)
+// the admin page's cache hit rate after cached reads, and a card dragged onto another column of
+// the board with the mouse (the task's status changes on the server).
 #include "client-qml/app/qml_plugins.h"
 #include "client-qml/net/client_setup.h"
 #include "client-qml/net/connection.h"
@@ -27,6 +29,37 @@ constexpr int kWaitMs = 15000;
 const QSize kDesktop(1280, 800);
 const QSize kPhone(390, 844);
 
+// Every item under `root` in the visual tree (delegates of views have no QObject parent there, so
+// findChildren does not reach them).
+QList<QQuickItem *> visualItems(QQuickItem *root)
+{
+    QList<QQuickItem *> out;
+    const auto children = root->childItems();
+    for (QQuickItem *child : children) {
+        out.append(child);
+        out += visualItems(child);
+    }
+    return out;
+}
+
+// The visible item under `root` with objectName `name`, or the TaskCard (a "title" and a "taskId")
+// of `title` in the column of `status`; nullptr when none. (A view's pooled delegates stay
+// visible: the status tells the card in use from an old one.)
+QQuickItem *findVisual(QQuickItem *root, const QString &name, const QString &title = {}, const QString &status = {})
+{
+    const auto all = visualItems(root);
+    for (QQuickItem *i : all) {
+        if (!i->isVisible())
+            continue;
+        if (!name.isEmpty() && i->objectName() == name)
+            return i;
+        if (!title.isEmpty() && i->property("title").toString() == title && i->property("taskId").isValid()
+            && i->property("status").toString() == status)
+            return i;
+    }
+    return nullptr;
+}
+
 int distinctColours(const QImage &image)
 {
     QSet<QRgb> colours;
@@ -50,6 +83,8 @@ private Q_SLOTS:
     void historyOnScroll();
     void screenshots_data();
     void screenshots();
+    void adminCacheHitRate();
+    void dragCardToColumn();
 
 private:
     template<typename T = QQuickItem> T *item(const char *objectName) const
@@ -329,6 +364,94 @@ void TestClientScreens::screenshots()
     const bool dark = QColor(image.pixel(2, image.height() / 2)).lightness() < 128;
     QCOMPARE(dark, theme == QLatin1String("dark"));
     m_window->setProperty("themeMode", QStringLiteral("light"));
+}
+
+void TestClientScreens::adminCacheHitRate()
+{
+    QVERIFY(m_conn->loggedIn() && m_conn->isAdmin());
+    QVERIFY(resizeTo(kDesktop));
+    // Reads the REST cache serves: the same user twice (the second from the cache).
+    ApiClient api(m_server.url());
+    const QString userPath = QStringLiteral("/api/v1/users/%1").arg(m_conn->userId());
+    QCOMPARE(api.get(userPath, m_conn->token()).status, 200);
+    const auto again = api.get(userPath, m_conn->token());
+    QCOMPARE(again.status, 200);
+    QCOMPARE(again.header("X-Cache"), QByteArray("HIT"));
+
+    setSection(QStringLiteral("admin"));
+    QQuickItem *card = item("cacheHitRate");
+    QVERIFY(card);
+    QVERIFY(card->isVisible());
+    // The page polls the stats: the card shows the rate since start, and its chart has samples.
+    QTRY_VERIFY_WITH_TIMEOUT(card->property("value").toString().endsWith(QLatin1String(" %")), kWaitMs);
+    const QString value = card->property("value").toString();
+    bool ok = false;
+    const double percent = value.chopped(2).toDouble(&ok);
+    QVERIFY2(ok && percent > 0 && percent <= 100, qPrintable(value));
+    QVERIFY(card->property("detail").toString().contains(QLatin1String("hits")));
+    QTRY_VERIFY_WITH_TIMEOUT(card->property("series").toList().size() >= 2, kWaitMs);
+    for (const QVariant &v : card->property("series").toList())
+        QVERIFY(v.toDouble() >= 0 && v.toDouble() <= 100);
+    QImage image;
+    QVERIFY(shoot(QStringLiteral("admin-cache-desktop"), kDesktop, &image));
+}
+
+void TestClientScreens::dragCardToColumn()
+{
+    setSection(QStringLiteral("projects"));
+    QVERIFY(resizeTo(kDesktop));
+    m_conn->openProject(m_projectId);
+    QTRY_COMPARE_WITH_TIMEOUT(m_conn->tasks()->totalCount(), 5, kWaitMs);
+    // The card of a task in "To do" and the "Review" column.
+    const QString title = QStringLiteral("Pick the colour palette");
+    const QString todo = QStringLiteral("todo");
+    const QString inReview = QStringLiteral("review");
+    QTRY_VERIFY_WITH_TIMEOUT(findVisual(m_window->contentItem(), {}, title, todo), kWaitMs);
+    QQuickItem *card = findVisual(m_window->contentItem(), {}, title, todo);
+    const qint64 taskId = card->property("taskId").toLongLong();
+    // (After the phone-sized pictures the board lays its columns out again for the desktop.)
+    QTRY_VERIFY_WITH_TIMEOUT(findVisual(m_window->contentItem(), QStringLiteral("dropArea_review")), kWaitMs);
+    QQuickItem *review = findVisual(m_window->contentItem(), QStringLiteral("dropArea_review"));
+
+    // Press on the card, move over the column in steps (the drag starts past its threshold, the
+    // drop area sees it enter), release: the card's copy is dropped there.
+    const QPoint from = card->mapToScene(card->boundingRect().center()).toPoint();
+    const QPoint to = review->mapToScene(review->boundingRect().center()).toPoint();
+    QTest::mousePress(m_window, Qt::LeftButton, {}, from);
+    constexpr int kSteps = 12;
+    for (int i = 1; i <= kSteps; ++i) {
+        QTest::mouseMove(m_window, from + (to - from) * i / kSteps);
+        QCoreApplication::processEvents(); // the drag's move events are posted
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(review->property("containsDrag").toBool(), kWaitMs);
+    QVERIFY(item("dragGhost")->isVisible());
+    QTest::mouseRelease(m_window, Qt::LeftButton, {}, to);
+    QTRY_VERIFY_WITH_TIMEOUT(!item("dragGhost")->isVisible(), kWaitMs);
+
+    // The move went through the connection (If-Match PATCH) to the server.
+    ApiClient api(m_server.url());
+    const QString taskPath = QStringLiteral("/api/v1/tasks/%1").arg(taskId);
+    QTRY_COMPARE_WITH_TIMEOUT(api.get(taskPath, m_conn->token()).json().value(QLatin1String("status")).toString(),
+                              QStringLiteral("review"), kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(m_conn->taskInfo(taskId).value(QStringLiteral("status")).toString(),
+                              QStringLiteral("review"), kWaitMs);
+    QCOMPARE(m_conn->taskInfo(taskId).value(QStringLiteral("version")).toLongLong(), 2);
+
+    // Dropped on its own column (or nowhere): nothing changes.
+    QTRY_VERIFY_WITH_TIMEOUT(findVisual(m_window->contentItem(), {}, title, inReview), kWaitMs);
+    QQuickItem *moved = findVisual(m_window->contentItem(), {}, title, inReview);
+    QVERIFY(review->mapRectToScene(review->boundingRect()).contains(moved->mapToScene(QPointF(1, 1))));
+    const QPoint at = moved->mapToScene(moved->boundingRect().center()).toPoint();
+    QTest::mousePress(m_window, Qt::LeftButton, {}, at);
+    for (int i = 1; i <= kSteps; ++i) {
+        QTest::mouseMove(m_window, at + QPoint(0, 3 * i));
+        QCoreApplication::processEvents();
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(item("dragGhost")->isVisible(), kWaitMs);
+    QTest::mouseRelease(m_window, Qt::LeftButton, {}, at + QPoint(0, 3 * kSteps));
+    QTRY_VERIFY_WITH_TIMEOUT(!item("dragGhost")->isVisible(), kWaitMs);
+    QCOMPARE(api.get(taskPath, m_conn->token()).json().value(QLatin1String("version")).toInteger(), 2);
+    QCOMPARE(m_conn->taskInfo(taskId).value(QStringLiteral("status")).toString(), QStringLiteral("review"));
 }
 
 QTEST_MAIN(TestClientScreens)
