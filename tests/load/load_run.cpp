@@ -1,5 +1,6 @@
 #include "tests/load/load_run.h"
 
+#include "server/app/epoll_dispatcher.h"
 #include "server/metrics/process_stats.h"
 #include "tests/load/event_wait.h"
 
@@ -160,6 +161,14 @@ void LoadRun::startWorkers()
             w.worker->recordAcks();
         w.thread = new QThread;
         w.thread->setObjectName(QStringLiteral("tm-load-%1").arg(t));
+        // Thousands of sockets per thread: epoll, as the server (unless TM_EVENT_DISPATCHER=poll).
+        if (qgetenv("TM_EVENT_DISPATCHER") != "poll") {
+            auto *dispatcher = new server::EpollEventDispatcher;
+            if (dispatcher->isValid())
+                w.thread->setEventDispatcher(dispatcher);
+            else
+                delete dispatcher;
+        }
         w.worker->moveToThread(w.thread);
         w.thread->start();
         m_workers.push_back(w);

@@ -2,6 +2,7 @@
 // tm-load --help for the options). Prints the report table on stdout, progress on stderr, and
 // writes --json FILE. Exit status: 0 passed, 1 a threshold missed, 2 bad arguments or setup
 // failure, 3 stopped by the hard cap. Thread: main (the workers run their own threads).
+#include "server/app/epoll_dispatcher.h"
 #include "tests/load/load_run.h"
 
 #include <QCoreApplication>
@@ -41,6 +42,8 @@ rlim_t raiseFileLimit()
 
 int main(int argc, char **argv)
 {
+    qputenv("QT_NO_GLIB", "1");
+    (void)taskmaster::server::installMainEventDispatcher(); // epoll unless TM_EVENT_DISPATCHER=poll
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("tm-load"));
     QTextStream err(stderr);
