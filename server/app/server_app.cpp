@@ -130,6 +130,7 @@ Result<quint16> ServerApp::start()
         m_bus = std::make_unique<ClusterBus>(*redis, m_config.instanceName, m_hub.get());
         m_hub->setRelay(m_bus.get());
         m_bus->start();
+        m_hub->startPresenceRelay();
         RedisOptions options;
         options.clientName = m_config.instanceName.toUtf8().replace(' ', '_') + "-cmd";
         m_redis = std::make_unique<RedisConnection>(*redis, options);

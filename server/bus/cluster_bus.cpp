@@ -140,6 +140,39 @@ void ClusterBus::revokeToken(const QByteArray &tokenDigest)
              .toJson(QJsonDocument::Compact));
 }
 
+void ClusterBus::relayVolatile(const Channel &room, const QByteArray &frame, Id exceptUser)
+{
+    if (!m_pub.isUp())
+        return; // volatile: not queued for later
+    send(kControl,
+         QJsonDocument(QJsonObject {{QStringLiteral("o"), m_instance},
+                                    {QStringLiteral("op"), QStringLiteral("volatile")},
+                                    {QStringLiteral("channel"), room.toString()},
+                                    {QStringLiteral("except"), exceptUser},
+                                    {QStringLiteral("frame"), QString::fromUtf8(frame)}})
+             .toJson(QJsonDocument::Compact));
+}
+
+void ClusterBus::relayPresence(Id userId, bool online, const QList<Id> &roomIds)
+{
+    send(kControl,
+         QJsonDocument(QJsonObject {{QStringLiteral("o"), m_instance},
+                                    {QStringLiteral("op"), QStringLiteral("presence")},
+                                    {QStringLiteral("user"), userId},
+                                    {QStringLiteral("online"), online},
+                                    {QStringLiteral("rooms"), idArray(roomIds)}})
+             .toJson(QJsonDocument::Compact));
+}
+
+void ClusterBus::relayPresenceSnapshot(const QList<Id> &online)
+{
+    send(kControl,
+         QJsonDocument(QJsonObject {{QStringLiteral("o"), m_instance},
+                                    {QStringLiteral("op"), QStringLiteral("online")},
+                                    {QStringLiteral("users"), idArray(online)}})
+             .toJson(QJsonDocument::Compact));
+}
+
 void ClusterBus::onEvent(const QByteArray &payload)
 {
     const QJsonObject o = QJsonDocument::fromJson(payload).object();
@@ -165,9 +198,24 @@ void ClusterBus::onControl(const QByteArray &payload)
         m_hub->remoteRevokeToken(QByteArray::fromHex(o.value(QLatin1String("digest")).toString().toLatin1()));
         return;
     }
+    const QString origin = o.value(QLatin1String("o")).toString();
+    if (op == QLatin1String("presence")) {
+        m_hub->remotePresence(origin, o.value(QLatin1String("user")).toInteger(),
+                              o.value(QLatin1String("online")).toBool(), idList(o.value(QLatin1String("rooms"))));
+        return;
+    }
+    if (op == QLatin1String("online")) {
+        m_hub->remotePresenceSnapshot(origin, idList(o.value(QLatin1String("users"))));
+        return;
+    }
     const auto channel = Channel::parse(o.value(QLatin1String("channel")).toString());
     if (!channel)
         return;
+    if (op == QLatin1String("volatile")) {
+        m_hub->remoteVolatile(*channel, o.value(QLatin1String("frame")).toString(),
+                              o.value(QLatin1String("except")).toInteger());
+        return;
+    }
     if (op == QLatin1String("subscribe"))
         m_hub->remoteSubscribe(*channel, idList(o.value(QLatin1String("users"))),
                                o.value(QLatin1String("seq")).toInteger());

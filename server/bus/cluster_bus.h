@@ -2,7 +2,9 @@
 // behind nginx behave as one server. It is the hub's relay (an EventSink): every durable event
 // this instance commits is published on "tm:ch:<channel>" (the event frame as clients get it,
 // with the origin instance), and membership changes without events and token revocations on
-// "tm:ctl". Every instance PSUBSCRIBEs "tm:ch:*" and SUBSCRIBEs "tm:ctl", ignores its own
+// "tm:ctl", as are the volatile frames (typing, read: at most once, dropped while Redis is down)
+// and presence (transitions, and every 30 s who is online on the instance, so a killed instance's
+// users go offline). Every instance PSUBSCRIBEs "tm:ch:*" and SUBSCRIBEs "tm:ctl", ignores its own
 // publications and hands the others' to the hub, whose ChannelOrder drops duplicates and fills
 // gaps from the database. Pub/sub is at-most-once: after every (re)subscription the hub compares
 // its channels with the database (Hub::verifyChannels), so a Redis restart loses nothing.
@@ -45,6 +47,9 @@ public:
     void subscribe(const Channel &channel, const QList<Id> &userIds, Seq seq) override;
     void closeChannel(const Channel &channel, const QList<Id> &userIds) override;
     void revokeToken(const QByteArray &tokenDigest) override;
+    void relayVolatile(const Channel &room, const QByteArray &frame, Id exceptUser) override;
+    void relayPresence(Id userId, bool online, const QList<Id> &roomIds) override;
+    void relayPresenceSnapshot(const QList<Id> &online) override;
 
 private:
     void send(const QByteArray &redisChannel, const QByteArray &payload);

@@ -26,6 +26,27 @@ public:
     // A session ended (logout): its sockets close with 4003.
     virtual void revokeToken(const QByteArray &tokenDigest) = 0;
 
+    // Volatile frames for the other instances (the hub calls these on the network thread; the
+    // default drops them, as a single instance needs nothing more):
+    // a typing or read frame for the sockets of `room` except those of `exceptUser`;
+    virtual void relayVolatile(const Channel &room, const QByteArray &frame, Id exceptUser)
+    {
+        Q_UNUSED(room)
+        Q_UNUSED(frame)
+        Q_UNUSED(exceptUser)
+    }
+    // a user came online on this instance (first connection) or went offline here (after the
+    // grace), with the rooms to tell;
+    virtual void relayPresence(Id userId, bool online, const QList<Id> &roomIds)
+    {
+        Q_UNUSED(userId)
+        Q_UNUSED(online)
+        Q_UNUSED(roomIds)
+    }
+    // who is online here now (every 30 s, and at start empty: forget what this instance said
+    // before a restart).
+    virtual void relayPresenceSnapshot(const QList<Id> &online) { Q_UNUSED(online) }
+
     // A sink that drops everything (no real-time layer: tools and tests of the REST layer alone).
     [[nodiscard]] static EventSink &none();
 };

@@ -26,6 +26,7 @@ constexpr int kMalformedInRowMax = 10; // PROTOCOL.md: closed with 4000 after 10
 constexpr int kEarlyFramesMax = 64; // frames accepted between hello and welcome
 constexpr qint64 kCloseGraceMs = 5000; // a peer that does not finish the close handshake is cut
 constexpr int kSweepIntervalMs = 250;
+constexpr int kPresenceSnapshotMs = 30000; // who is online here, to the other instances
 
 QString encoded(const ws::ServerFrame &frame)
 {
@@ -574,6 +575,8 @@ void Hub::typing(Connection &c, Id roomId)
         if (other && other->userId != c.userId)
             writeVolatile(*other, text);
     }
+    if (m_relay)
+        m_relay->relayVolatile(ch, text.toUtf8(), c.userId);
 }
 
 void Hub::markRead(Connection &c, Id roomId, Seq seq)
@@ -610,6 +613,8 @@ void Hub::markRead(Connection &c, Id roomId, Seq seq)
                 if (Connection *other = find(sub); other && other->state == Connection::State::Open)
                     writeVolatile(*other, text);
             }
+            if (m_relay)
+                m_relay->relayVolatile(Channel::room(roomId), text.toUtf8(), 0); // the reader's devices too
             if (conn && conn->state == Connection::State::Open) {
                 if (const auto pending = conn->readPending.take(roomId); pending > *r)
                     markRead(*conn, roomId, pending);
@@ -981,6 +986,20 @@ void Hub::removeSubscription(Connection &c, const Channel &channel)
 
 void Hub::presenceChanged(Id userId, const QSet<Channel> &rooms, ws::PresenceStatus status)
 {
+    const bool online = status == ws::PresenceStatus::Online;
+    if (m_relay) {
+        QList<Id> roomIds;
+        for (const Channel &ch : rooms)
+            roomIds.append(ch.id);
+        m_relay->relayPresence(userId, online, roomIds);
+    }
+    if (!online && onlineElsewhere(userId))
+        return; // still online for everyone through another instance
+    presenceHere(userId, rooms, status);
+}
+
+void Hub::presenceHere(Id userId, const QSet<Channel> &rooms, ws::PresenceStatus status)
+{
     QSet<ConnId> targets;
     for (const Channel &ch : rooms)
         targets.unite(m_subscribers.value(ch));
@@ -992,6 +1011,107 @@ void Hub::presenceChanged(Id userId, const QSet<Channel> &rooms, ws::PresenceSta
         if (c && c->userId != userId && c->state == Connection::State::Open)
             writeVolatile(*c, text);
     }
+}
+
+bool Hub::onlineHere(Id userId) const
+{
+    return m_byUser.contains(userId) || m_goingOffline.contains(userId);
+}
+
+bool Hub::onlineElsewhere(Id userId) const
+{
+    const auto it = m_remoteOnline.constFind(userId);
+    return it != m_remoteOnline.cend() && !it->isEmpty();
+}
+
+void Hub::remoteVolatile(const Channel &room, const QString &frame, Id exceptUser)
+{
+    const QSet<ConnId> subs = m_subscribers.value(room);
+    for (ConnId sub : subs) {
+        Connection *c = find(sub);
+        if (c && c->userId != exceptUser && c->state == Connection::State::Open)
+            writeVolatile(*c, frame);
+    }
+}
+
+void Hub::remotePresence(const QString &instance, Id userId, bool online, const QList<Id> &roomIds)
+{
+    m_remoteSeen.insert(instance, m_clock.elapsed());
+    QSet<Channel> rooms;
+    for (Id id : roomIds)
+        rooms.insert(Channel::room(id));
+    const bool wasOnline = onlineHere(userId) || onlineElsewhere(userId);
+    if (online) {
+        m_remoteOnline[userId].insert(instance, rooms);
+        if (!wasOnline)
+            presenceHere(userId, rooms, ws::PresenceStatus::Online);
+        return;
+    }
+    auto it = m_remoteOnline.find(userId);
+    if (it == m_remoteOnline.end())
+        return;
+    it->remove(instance);
+    if (it->isEmpty())
+        m_remoteOnline.erase(it);
+    if (!onlineHere(userId) && !onlineElsewhere(userId))
+        presenceHere(userId, rooms, ws::PresenceStatus::Offline);
+}
+
+void Hub::remotePresenceSnapshot(const QString &instance, const QList<Id> &online)
+{
+    m_remoteSeen.insert(instance, m_clock.elapsed());
+    const QSet<Id> now(online.cbegin(), online.cend());
+    // Users the instance no longer has (a missed offline, or a restart: an empty snapshot).
+    QList<std::pair<Id, QSet<Channel>>> gone;
+    for (auto it = m_remoteOnline.begin(); it != m_remoteOnline.end();) {
+        auto inst = it->find(instance);
+        if (inst != it->end() && !now.contains(it.key())) {
+            gone.append({it.key(), *inst});
+            it->erase(inst);
+        }
+        it = it->isEmpty() ? m_remoteOnline.erase(it) : std::next(it);
+    }
+    for (const auto &[user, rooms] : std::as_const(gone)) {
+        if (!onlineHere(user) && !onlineElsewhere(user))
+            presenceHere(user, rooms, ws::PresenceStatus::Offline);
+    }
+}
+
+void Hub::expireRemotePresence()
+{
+    // An instance silent for three snapshot periods is gone (killed): its users are offline
+    // unless another instance has them.
+    const qint64 now = m_clock.elapsed();
+    QStringList silent;
+    for (auto it = m_remoteSeen.cbegin(); it != m_remoteSeen.cend(); ++it) {
+        if (now - it.value() > 3 * kPresenceSnapshotMs + 5000)
+            silent.append(it.key());
+    }
+    for (const QString &instance : std::as_const(silent)) {
+        remotePresenceSnapshot(instance, {});
+        m_remoteSeen.remove(instance);
+    }
+}
+
+void Hub::startPresenceRelay()
+{
+    if (!m_relay)
+        return;
+    m_relay->relayPresenceSnapshot({}); // a restart under the same name: forget the old one
+    m_presenceTimer.setInterval(kPresenceSnapshotMs);
+    connect(&m_presenceTimer, &QTimer::timeout, this, [this] {
+        if (!m_relay)
+            return;
+        QList<Id> online;
+        online.reserve(m_byUser.size() + m_goingOffline.size());
+        for (auto it = m_byUser.cbegin(); it != m_byUser.cend(); ++it)
+            online.append(it.key());
+        for (auto it = m_goingOffline.cbegin(); it != m_goingOffline.cend(); ++it)
+            online.append(it.key());
+        m_relay->relayPresenceSnapshot(online);
+        expireRemotePresence();
+    });
+    m_presenceTimer.start();
 }
 
 // ---- Writing -------------------------------------------------------------------------------

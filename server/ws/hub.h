@@ -99,6 +99,12 @@ public:
     void remoteSubscribe(const Channel &channel, const QList<Id> &userIds, Seq seq);
     void remoteCloseChannel(const Channel &channel, const QList<Id> &userIds);
     void remoteRevokeToken(const QByteArray &tokenDigest);
+    // Volatile frames and presence from other instances: to this instance's sockets only.
+    void remoteVolatile(const Channel &room, const QString &frame, Id exceptUser);
+    void remotePresence(const QString &instance, Id userId, bool online, const QList<Id> &roomIds);
+    void remotePresenceSnapshot(const QString &instance, const QList<Id> &online);
+    // Starts the periodic presence snapshot for the relay (cluster mode).
+    void startPresenceRelay();
     // After the bus missed publications (Redis reconnect): every channel with local subscribers
     // is compared with the database and what is missing is delivered.
     void verifyChannels();
@@ -139,7 +145,13 @@ private:
     void fillGaps();
     void addSubscription(Connection &c, const Channel &channel, Seq sent);
     void removeSubscription(Connection &c, const Channel &channel);
+    // A local transition: told to the other instances, fanned out here (offline only when no
+    // other instance still has the user).
     void presenceChanged(Id userId, const QSet<Channel> &rooms, ws::PresenceStatus status);
+    void presenceHere(Id userId, const QSet<Channel> &rooms, ws::PresenceStatus status);
+    [[nodiscard]] bool onlineHere(Id userId) const;
+    [[nodiscard]] bool onlineElsewhere(Id userId) const;
+    void expireRemotePresence();
 
     bool writeDurable(Connection &c, const QString &text);
     void writeVolatile(Connection &c, const QString &text);
@@ -160,6 +172,10 @@ private:
     QHash<Id, QSet<ConnId>> m_byUser; // open connections (after welcome)
     QHash<QByteArray, QSet<ConnId>> m_byToken;
     QHash<Id, std::pair<qint64, QSet<Channel>>> m_goingOffline; // user -> (deadline ms, rooms)
+    // Users online on other instances: user -> instance -> the rooms it announced.
+    QHash<Id, QHash<QString, QSet<Channel>>> m_remoteOnline;
+    QHash<QString, qint64> m_remoteSeen; // instance -> last presence message (ms, m_clock)
+    QTimer m_presenceTimer;
     QHash<std::pair<Id, Id>, qint64> m_lastTyping; // (user, room) -> ms
     QSet<Channel> m_filling; // gap fills in flight
     ChannelOrder m_order;

@@ -3,7 +3,9 @@
 // write on B reaches A's sockets, a project made on one instance is followed by its owner's
 // socket on the other, logout on one closes the token's sockets on the other (4003), and after
 // Redis is killed and restarted nothing sent meanwhile is lost: B reads it from the database
-// when its bus is back.
+// when its bus is back. Volatile frames cross too: typing and read from A reach B's sockets, and
+// presence is one for the cluster (online when the first socket anywhere opens, offline only when
+// the user's last socket on any instance closed, after the grace).
 #include "tests/support/api_client.h"
 #include "tests/support/redis_process.h"
 #include "tests/support/server_process.h"
@@ -51,6 +53,7 @@ private Q_SLOTS:
     void restWriteOnOtherInstance();
     void projectFollowedAcrossInstances();
     void logoutClosesSocketsEverywhere();
+    void volatileAndPresenceAcrossInstances();
     void redisRestartLosesNothing();
 
 private:
@@ -71,9 +74,10 @@ void TestClusterBus::initTestCase()
     QVERIFY2(started.isEmpty(), qPrintable(started));
     const QString db = test::freshPostgresUrl(pg);
     const auto args = [&](const char *name) {
-        return QStringList {QStringLiteral("--database-url"),  db,
-                            QStringLiteral("--redis-url"),     m_redis.url(),
-                            QStringLiteral("--instance-name"), QString::fromLatin1(name)};
+        return QStringList {QStringLiteral("--database-url"),      db,
+                            QStringLiteral("--redis-url"),         m_redis.url(),
+                            QStringLiteral("--instance-name"),     QString::fromLatin1(name),
+                            QStringLiteral("--presence-grace-ms"), QStringLiteral("300")};
     };
     m_a = std::make_unique<ServerProcess>();
     QVERIFY2(m_a->start(args("tm-a")), qPrintable(m_a->errorText()));
@@ -188,6 +192,46 @@ void TestClusterBus::logoutClosesSocketsEverywhere()
     QVERIFY(onB.waitForClosed());
     QCOMPARE(onA.closeCode(), 4003);
     QCOMPARE(onB.closeCode(), 4003);
+}
+
+void TestClusterBus::volatileAndPresenceAcrossInstances()
+{
+    const Account a = user(), b = user();
+    const qint64 roomId = room(a, {b});
+    const Channel ch = Channel::room(roomId);
+    WsClient cb;
+    QVERIFY(cb.connectAs(wsUrl(*m_b), b.token));
+    const auto isA = [&](ws::PresenceStatus status) {
+        return [&a, status](const ws::Presence &p) { return p.userId == a.id && p.status == status; };
+    };
+    // A's first socket is on the other instance: B hears A come online.
+    WsClient onA;
+    QVERIFY(onA.connectAs(wsUrl(*m_a), a.token));
+    QVERIFY(cb.take<ws::Presence>(isA(ws::PresenceStatus::Online)));
+    // Typing and read from A reach B.
+    onA.send(ws::Typing {roomId});
+    const auto typing = cb.take<ws::TypingEvent>();
+    QVERIFY(typing);
+    QCOMPARE(typing->userId, a.id);
+    QCOMPARE(typing->roomId, roomId);
+    onA.send(ws::Send {1, roomId, QStringLiteral("read me"), std::nullopt});
+    QVERIFY(cb.waitForEvents(ch, 1));
+    const Seq seq = cb.events(ch).constLast().seq;
+    onA.send(ws::Read {roomId, seq});
+    const auto read = cb.take<ws::ReadEvent>([&](const ws::ReadEvent &r) { return r.userId == a.id; });
+    QVERIFY(read);
+    QCOMPARE(read->seq, seq);
+    // A second device on B's instance; the first closes: A is still online (no offline for B,
+    // well past the 300 ms grace).
+    WsClient onB;
+    QVERIFY(onB.connectAs(wsUrl(*m_b), a.token));
+    onA.close();
+    QVERIFY(onA.waitForClosed());
+    QVERIFY(!cb.take<ws::Presence>(isA(ws::PresenceStatus::Offline), 1500));
+    // The last socket anywhere closes: offline.
+    onB.close();
+    QVERIFY(onB.waitForClosed());
+    QVERIFY(cb.take<ws::Presence>(isA(ws::PresenceStatus::Offline), 5000));
 }
 
 void TestClusterBus::redisRestartLosesNothing()
