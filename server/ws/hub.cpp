@@ -520,14 +520,38 @@ void Hub::welcomed(ConnId id, const ws::Hello &hello, const User &user, const ws
         if (start < std::max(current, m_order.delivered(ch)))
             catchUp(id, ch);
     }
-    if (firstConnection && !m_goingOffline.remove(user.id)) {
-        QSet<Channel> rooms;
-        for (auto it = channels.cbegin(); it != channels.cend(); ++it) {
-            if (it.key().kind == ChannelKind::Room)
-                rooms.insert(it.key());
-        }
-        presenceChanged(user.id, rooms, ws::PresenceStatus::Online);
+    QSet<Channel> rooms;
+    for (auto it = channels.cbegin(); it != channels.cend(); ++it) {
+        if (it.key().kind == ChannelKind::Room)
+            rooms.insert(it.key());
     }
+    // Who is online already, among the members of the user's rooms (on any instance).
+    QSet<Id> online;
+    for (const Channel &ch : std::as_const(rooms)) {
+        const QSet<ConnId> subs = m_subscribers.value(ch);
+        for (ConnId sub : subs) {
+            if (const Connection *o = find(sub); o && o->userId != user.id && o->state == Connection::State::Open)
+                online.insert(o->userId);
+        }
+    }
+    for (auto it = m_goingOffline.cbegin(); it != m_goingOffline.cend(); ++it) {
+        if (it.key() != user.id && it->second.intersects(rooms))
+            online.insert(it.key());
+    }
+    for (auto it = m_remoteOnline.cbegin(); it != m_remoteOnline.cend(); ++it) {
+        if (it.key() == user.id || online.contains(it.key()))
+            continue;
+        for (const QSet<Channel> &announced : *it) {
+            if (announced.intersects(rooms)) {
+                online.insert(it.key());
+                break;
+            }
+        }
+    }
+    for (Id other : std::as_const(online))
+        writeVolatile(c, encoded(ws::Presence {other, ws::PresenceStatus::Online}));
+    if (firstConnection && !m_goingOffline.remove(user.id))
+        presenceChanged(user.id, rooms, ws::PresenceStatus::Online);
     const auto early = std::exchange(c.early, {});
     for (const auto &[bytes, arrivalNs] : early) {
         Connection *conn = find(id);

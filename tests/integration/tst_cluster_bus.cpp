@@ -5,7 +5,8 @@
 // Redis is killed and restarted nothing sent meanwhile is lost: B reads it from the database
 // when its bus is back. Volatile frames cross too: typing and read from A reach B's sockets, and
 // presence is one for the cluster (online when the first socket anywhere opens, offline only when
-// the user's last socket on any instance closed, after the grace).
+// the user's last socket on any instance closed, after the grace; a new socket is told who is
+// online already).
 #include "tests/support/api_client.h"
 #include "tests/support/redis_process.h"
 #include "tests/support/server_process.h"
@@ -208,6 +209,9 @@ void TestClusterBus::volatileAndPresenceAcrossInstances()
     WsClient onA;
     QVERIFY(onA.connectAs(wsUrl(*m_a), a.token));
     QVERIFY(cb.take<ws::Presence>(isA(ws::PresenceStatus::Online)));
+    // And A, right after its welcome, learns that B (on the other instance) is online already.
+    QVERIFY(onA.take<ws::Presence>(
+        [&b](const ws::Presence &p) { return p.userId == b.id && p.status == ws::PresenceStatus::Online; }));
     // Typing and read from A reach B.
     onA.send(ws::Typing {roomId});
     const auto typing = cb.take<ws::TypingEvent>();
