@@ -585,6 +585,15 @@ cmd_restart_instance() {
   lock_cluster
   stop_instance "$1"
   restart_on_port "$1"
+  routed_again "$1"
+}
+
+# After a (re)start: nginx may still hold the instance out of rotation (max_fails/fail_timeout
+# after it was down); wait until it routes to it again, so that the next command or load starts
+# from a cluster that balances over every instance.
+routed_again() {
+  [[ -n "$(nginx_pid)" ]] || return 0
+  await_routed "$1" || die "nginx did not route to tm-$1 within ${route_timeout}s (see $dir/nginx/error.log)"
 }
 
 cmd_start_instance() {
@@ -596,6 +605,7 @@ cmd_start_instance() {
     return 0
   fi
   restart_on_port "$1"
+  routed_again "$1"
 }
 
 cmd_kill_instance() {

@@ -29,6 +29,8 @@
 #include <QTest>
 #include <QUuid>
 
+#include <cstdio>
+
 using namespace taskmaster;
 
 namespace {
@@ -364,7 +366,14 @@ void TestClusterFaults::fault()
     const QJsonObject &j = r.json;
     const QJsonObject fault = j.value(QLatin1String("fault")).toObject();
     QVERIFY2(fault.value(QLatin1String("started")).toBool(), qPrintable(diagnostics(r)));
-    QVERIFY2(fault.value(QLatin1String("exitCode")).toInt(-1) == 0, qPrintable(diagnostics(r)));
+    if (fault.value(QLatin1String("exitCode")).toInt(-1) != 0) {
+        // QtTest shortens long messages: the command's own output first, everything on stderr.
+        std::fprintf(stderr, "fault command output:\n%s\n%s\n",
+                     qPrintable(fault.value(QLatin1String("output")).toString()), qPrintable(diagnostics(r)));
+    }
+    QVERIFY2(
+        fault.value(QLatin1String("exitCode")).toInt(-1) == 0,
+        qPrintable(QStringLiteral("the fault command failed: ") + fault.value(QLatin1String("output")).toString()));
     // Sending went on through the fault and after it.
     const double endedAt = fault.value(QLatin1String("endedAt")).toDouble(-1);
     QVERIFY2(endedAt >= 2, qPrintable(diagnostics(r)));
