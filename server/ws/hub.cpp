@@ -4,6 +4,7 @@
 #include "server/log/json_log.h"
 #include "server/metrics/metrics.h"
 #include "server/storage/event_store.h"
+#include "server/storage/read_routing.h"
 #include "server/storage/room_store.h"
 #include "server/storage/user_store.h"
 
@@ -631,6 +632,8 @@ void Hub::markRead(Connection &c, Id roomId, Seq seq)
                     sendError(*conn, {}, r.error());
                 return;
             }
+            if (m_reads) // the reader's next GET /rooms (readSeq, unread) comes from the primary
+                m_reads->wrote({userId}, {});
             const QString text = encoded(ws::ReadEvent {roomId, userId, *r});
             const QSet<ConnId> subs = m_subscribers.value(Channel::room(roomId));
             for (ConnId sub : subs) {

@@ -93,7 +93,11 @@ public:
     // The REST cache whose room versions the write path bumps before acknowledging.
     void setCache(Cache *cache) { m_commit->setCache(cache); }
     // Read-your-writes marks of the write path (read replica).
-    void setReadRouting(ReadRouting *reads) { m_commit->setReadRouting(reads); }
+    void setReadRouting(ReadRouting *reads)
+    {
+        m_reads = reads;
+        m_commit->setReadRouting(reads);
+    }
     // What the other instances wrote, as the bus receives it: applied here only. Network thread.
     void remoteEvents(QList<ChannelEvent> events);
     void remoteSubscribe(const Channel &channel, const QList<Id> &userIds, Seq seq);
@@ -175,6 +179,7 @@ private:
     // Users online on other instances: user -> instance -> the rooms it announced.
     QHash<Id, QHash<QString, QSet<Channel>>> m_remoteOnline;
     QHash<QString, qint64> m_remoteSeen; // instance -> last presence message (ms, m_clock)
+    ReadRouting *m_reads = nullptr; // read markers are writes too (read-your-writes)
     QTimer m_presenceTimer;
     QHash<std::pair<Id, Id>, qint64> m_lastTyping; // (user, room) -> ms
     QSet<Channel> m_filling; // gap fills in flight
