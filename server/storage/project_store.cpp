@@ -41,16 +41,11 @@ Error projectNotFound()
 
 Result<QList<Id>> memberIdsOf(QSqlDatabase &db, Id projectId)
 {
-    auto q = sql::run(db, "project_members.of_project",
-                      QStringLiteral("SELECT m.user_id FROM project_members m JOIN projects p ON p.id = m.project_id "
-                                     "WHERE m.project_id = ? AND NOT p.deleted ORDER BY m.user_id"),
-                      {projectId});
-    if (!q)
-        return q.error();
-    QList<Id> ids;
-    while (q->next())
-        ids.append(q->value(0).toLongLong());
-    return ids;
+    return sql::idColumn(
+        sql::run(db, "project_members.of_project",
+                 QStringLiteral("SELECT m.user_id FROM project_members m JOIN projects p ON p.id = m.project_id "
+                                "WHERE m.project_id = ? AND NOT p.deleted ORDER BY m.user_id"),
+                 {projectId}));
 }
 } // namespace
 
@@ -278,17 +273,11 @@ Result<MemberChange> removeProjectMember(QSqlDatabase &db, Id projectId, Id call
 
 Result<QList<Id>> recentlyActiveProjects(QSqlDatabase &db, int limit)
 {
-    auto q = sql::run(db, "projects.recently_active",
-                      QStringLiteral("SELECT DISTINCT r.project_id FROM "
-                                     "(SELECT project_id FROM tasks ORDER BY id DESC LIMIT 5000) AS r "
-                                     "JOIN projects p ON p.id = r.project_id WHERE NOT p.deleted LIMIT ?"),
-                      {limit});
-    if (!q)
-        return q.error();
-    QList<Id> ids;
-    while (q->next())
-        ids.append(q->value(0).toLongLong());
-    return ids;
+    return sql::idColumn(sql::run(db, "projects.recently_active",
+                                  QStringLiteral("SELECT DISTINCT r.project_id FROM "
+                                                 "(SELECT project_id FROM tasks ORDER BY id DESC LIMIT 5000) AS r "
+                                                 "JOIN projects p ON p.id = r.project_id WHERE NOT p.deleted LIMIT ?"),
+                                  {limit}));
 }
 
 Result<QList<Id>> projectMemberIds(QSqlDatabase &db, Id projectId)

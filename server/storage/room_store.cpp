@@ -213,28 +213,18 @@ Result<QList<Id>> recentlyActiveRooms(QSqlDatabase &db, int limit)
 {
     // The newest messages by primary key (an index scan of a few thousand rows, whatever the
     // table's size), then their distinct rooms.
-    auto q = sql::run(db, "rooms.recently_active",
-                      QStringLiteral("SELECT DISTINCT room_id FROM "
-                                     "(SELECT room_id FROM messages ORDER BY id DESC LIMIT 5000) AS recent LIMIT ?"),
-                      {limit});
-    if (!q)
-        return q.error();
-    QList<Id> ids;
-    while (q->next())
-        ids.append(q->value(0).toLongLong());
-    return ids;
+    return sql::idColumn(
+        sql::run(db, "rooms.recently_active",
+                 QStringLiteral("SELECT DISTINCT room_id FROM "
+                                "(SELECT room_id FROM messages ORDER BY id DESC LIMIT 5000) AS recent LIMIT ?"),
+                 {limit}));
 }
 
 Result<QList<Id>> roomMemberIds(QSqlDatabase &db, Id roomId)
 {
-    auto q = sql::run(db, "room_members.ids",
-                      QStringLiteral("SELECT user_id FROM room_members WHERE room_id = ? ORDER BY user_id"), {roomId});
-    if (!q)
-        return q.error();
-    QList<Id> ids;
-    while (q->next())
-        ids.append(q->value(0).toLongLong());
-    return ids;
+    return sql::idColumn(sql::run(db, "room_members.ids",
+                                  QStringLiteral("SELECT user_id FROM room_members WHERE room_id = ? ORDER BY user_id"),
+                                  {roomId}));
 }
 
 Result<RoomWrite> addRoomMember(QSqlDatabase &db, Id roomId, Id callerId, Id userId, qint64 nowMs)

@@ -19,6 +19,16 @@ thread_local StatementCache *t_cache = nullptr;
 std::function<void(const char *, qint64)> g_observer; // set before the workers start
 } // namespace
 
+Result<QList<qint64>> idColumn(Result<QSqlQuery> query)
+{
+    if (!query)
+        return query.error();
+    QList<qint64> ids;
+    while (query->next())
+        ids.append(query->value(0).toLongLong());
+    return ids;
+}
+
 void setQueryObserver(std::function<void(const char *what, qint64 ns)> observer)
 {
     g_observer = std::move(observer);

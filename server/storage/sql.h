@@ -61,6 +61,9 @@ void finishCachedStatements();
 // few distinct texts (each prepared once per connection) whatever the batch size.
 [[nodiscard]] QList<int> rowChunks(qsizetype n);
 
+// The first column of every row of a run() as integers (ids), or run()'s error.
+[[nodiscard]] Result<QList<qint64>> idColumn(Result<QSqlQuery> query);
+
 void setSlowQueryThresholdMs(int ms);
 // Called after every statement run() executed, with its name and duration (the metrics'
 // database_query_duration_seconds). Set once at start, before any worker runs a query.
