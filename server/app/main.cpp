@@ -4,32 +4,15 @@
 #include "server/app/unix_signals.h"
 #include "server/config/config.h"
 #include "server/log/json_log.h"
+#include "server/metrics/process_stats.h"
 
 #include <QCoreApplication>
 #include <QJsonObject>
 #include <QProcessEnvironment>
 
 #include <cstdio>
-#include <sys/resource.h>
 
 using namespace taskmaster::server;
-
-namespace {
-// Every WebSocket is a file descriptor: raise the soft limit of open files to the hard one (the
-// default soft limit, often 1024, would refuse connections long before memory or CPU run out).
-rlim_t raiseFileLimit()
-{
-    rlimit lim {};
-    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0)
-        return 0;
-    if (lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        ::setrlimit(RLIMIT_NOFILE, &lim);
-        ::getrlimit(RLIMIT_NOFILE, &lim);
-    }
-    return lim.rlim_cur;
-}
-} // namespace
 
 int main(int argc, char *argv[])
 {
@@ -53,10 +36,10 @@ int main(int argc, char *argv[])
         return 2;
     }
     installJsonLog();
-    const rlim_t files = raiseFileLimit();
-    logEvent(lcServer(), QtInfoMsg, QStringLiteral("event loop"),
-             {{QStringLiteral("dispatcher"), QString::fromLatin1(dispatcher)},
-              {QStringLiteral("openFilesLimit"), qint64(files)}});
+    const qint64 files = std::max<qint64>(0, raiseOpenFilesLimit());
+    logEvent(
+        lcServer(), QtInfoMsg, QStringLiteral("event loop"),
+        {{QStringLiteral("dispatcher"), QString::fromLatin1(dispatcher)}, {QStringLiteral("openFilesLimit"), files}});
 
     ServerApp server(*config);
     const auto port = server.start();

@@ -11,6 +11,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
@@ -163,6 +164,19 @@ std::optional<ProcessStats> readProcessStats(qint64 pid)
 std::optional<ProcessStats> readProcessStats()
 {
     return readProcessStats(qint64(::getpid()));
+}
+
+qint64 raiseOpenFilesLimit()
+{
+    rlimit lim {};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0)
+        return -1;
+    if (lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &lim);
+        ::getrlimit(RLIMIT_NOFILE, &lim);
+    }
+    return qint64(lim.rlim_cur);
 }
 
 void registerProcessMetrics(MetricsRegistry &registry)

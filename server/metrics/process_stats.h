@@ -36,6 +36,11 @@ std::optional<ProcessStats> readProcessStats();
 // directory is not counted.
 int countOpenFds(qint64 pid);
 
+// Raises this process's soft limit of open files to the hard one (every socket is a descriptor;
+// the usual soft limit of 1024 refuses connections long before memory or CPU run out). Returns
+// the limit now in force, -1 when it cannot be read.
+qint64 raiseOpenFilesLimit();
+
 // Registers callback metrics for this process: process_resident_memory_bytes,
 // process_virtual_memory_bytes, process_cpu_seconds_total, process_open_fds, process_max_fds,
 // process_start_time_seconds, process_threads. Values are read at render time (NaN if /proc

@@ -3,6 +3,7 @@
 // writes --json FILE. Exit status: 0 passed, 1 a threshold missed, 2 bad arguments or setup
 // failure, 3 stopped by the hard cap. Thread: main (the workers run their own threads).
 #include "server/app/epoll_dispatcher.h"
+#include "server/metrics/process_stats.h"
 #include "tests/load/load_run.h"
 
 #include <QCoreApplication>
@@ -11,7 +12,6 @@
 #include <QTextStream>
 
 #include <csignal>
-#include <sys/resource.h>
 #include <unistd.h>
 
 namespace {
@@ -22,20 +22,6 @@ extern "C" void onAlarm(int)
     static const char text[] = "tm-load: hard cap reached, exiting\n";
     [[maybe_unused]] const auto written = ::write(2, text, sizeof text - 1);
     ::_exit(3);
-}
-
-// Raises the soft limit of open files to the hard one; returns the limit now in force.
-rlim_t raiseFileLimit()
-{
-    rlimit lim {};
-    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0)
-        return 1024;
-    if (lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        ::setrlimit(RLIMIT_NOFILE, &lim);
-        ::getrlimit(RLIMIT_NOFILE, &lim);
-    }
-    return lim.rlim_cur;
 }
 
 } // namespace
@@ -56,8 +42,9 @@ int main(int argc, char **argv)
         err << "tm-load: " << config.error().message << "\n";
         return 2;
     }
-    const rlim_t files = raiseFileLimit();
-    if (rlim_t(config->connections()) + 64 > files) {
+    const qint64 limit = taskmaster::server::raiseOpenFilesLimit();
+    const qint64 files = limit < 0 ? 1024 : limit;
+    if (qint64(config->connections()) + 64 > files) {
         err << "tm-load: " << config->connections() << " connections need more open files than the limit of " << files
             << " (see PITFALLS.md: use several tm-load processes)\n";
         return 2;
