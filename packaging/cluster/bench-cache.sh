@@ -117,15 +117,7 @@ request = function()
   end
 end
 LUA
-  cat <<'LUA'
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %.0f %.3f %.3f %.3f %d %d\n",
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.requests))
-end
-LUA
+  tm_bench_wrk_report
 } >"$work/mix.lua"
 
 counters() { # kind -> "hits misses" summed over the instances
@@ -162,15 +154,7 @@ all_rate=$(awk -v h="$all_h" -v m="$all_m" 'BEGIN { if (h + m > 0) printf "%.1f"
 hit_rows+="| **all** | $all_h | $all_m | **$all_rate %** |"
 
 # ---- 2. one cached GET against the same work uncached --------------------------------------------
-cat >"$work/report.lua" <<'LUA'
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %.0f %.3f %.3f %.3f %d %d\n",
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.requests))
-end
-LUA
+tm_bench_wrk_report >"$work/report.lua"
 measure() { # label url [auth] [connections]
   local args=(-t 1 -c "${4:-$connections}" -d "${seconds}s" -s "$work/report.lua")
   [[ -n "${3:-}" ]] && args+=(-H "Authorization: Bearer $first_token")

@@ -31,15 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 # wrk reports these percentiles through its done() hook.
-cat >"$work/report.lua" <<'LUA'
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %.0f %.3f %.3f %.3f %d %d\n",
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.requests))
-end
-LUA
+tm_bench_wrk_report >"$work/report.lua"
 
 start_server() { # args: extra server arguments; sets base
   local port

@@ -18,3 +18,17 @@ tm_bench_write_section() {
     printf '\n%s\n' "$section" >>"$doc"
   fi
 }
+
+# tm_bench_wrk_report: prints wrk's done() hook that writes one line
+# "RESULT <requests/s> <p50 ms> <p95 ms> <p99 ms> <errors> <requests>" (append it to a wrk script).
+tm_bench_wrk_report() {
+  cat <<'LUA'
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %.0f %.3f %.3f %.3f %d %d\n",
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.requests))
+end
+LUA
+}
