@@ -5,6 +5,7 @@
 #include "shared/codec/resource_json.h"
 #include "shared/codec/rest_json.h"
 #include "shared/codec/ws_frames.h"
+#include "shared/core/overloaded.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -28,11 +29,6 @@ constexpr int kHeartbeatMs = 15000; // a ping every 15 s; no frame in between: t
 constexpr int kTypingSendMs = 3000;
 constexpr int kTypingShowMs = 6000;
 constexpr int kHistoryPage = 50;
-
-template<class... Ts> struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
-template<class... Ts> Overloaded(Ts...) -> Overloaded<Ts...>;
 
 QString keyServer()
 {

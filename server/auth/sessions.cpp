@@ -52,7 +52,6 @@ void Sessions::lookup(const QByteArray &digest, LookupDone done)
         auto it = m_local.find(digest);
         if (it != m_local.end()) {
             if (it->untilMs > now && it->expiresAtMs > now) {
-                ++m_hits;
                 done(std::optional<User>(it->user));
                 return;
             }
@@ -93,7 +92,6 @@ void Sessions::lookup(const QByteArray &digest, LookupDone done)
                              self->fromDatabase(digest, std::move(done), false); // unreadable or late: ask
                              return;
                          }
-                         ++self->m_hits;
                          done(std::optional<User>(*user));
                      });
 }
@@ -102,9 +100,7 @@ void Sessions::fromDatabase(const QByteArray &digest, LookupDone done, bool fill
 {
     const qint64 now = m_nowMs();
     const qint64 ttl = m_ttlMs;
-    m_db->run([digest, now, ttl](QSqlDatabase &db) -> Result<std::optional<store::Session>> {
-            if (!db.isOpen())
-                return Error {ErrorCode::Unavailable, QStringLiteral("database unavailable"), {}};
+    m_db->query([digest, now, ttl](QSqlDatabase &db) -> Result<std::optional<store::Session>> {
             return store::session(db, digest, now, ttl);
         })
         .then(this, [this, digest, fillRedis, done = std::move(done)](const Result<std::optional<store::Session>> &s) {

@@ -44,9 +44,6 @@ public:
     // holds (or the revocation waits for Redis, which is then down for every instance too).
     void revoke(const QByteArray &digest, std::function<void()> done);
 
-    // Lookups answered without the database.
-    [[nodiscard]] qint64 cacheHits() const { return m_hits; }
-
 private:
     struct Local {
         User user;
@@ -66,7 +63,6 @@ private:
     QHash<QByteArray, Local> m_local; // embedded mode
     QHash<QByteArray, qint64> m_revoked; // embedded: digest -> until (fills racing a logout lose)
     QList<QByteArray> m_pendingRevocations; // cluster: tombstones not yet written
-    qint64 m_hits = 0;
 };
 
 } // namespace taskmaster::server

@@ -100,7 +100,7 @@ Result<QHash<QString, QString>> readConfigFile(const QString &path)
     return out;
 }
 
-Status parseListen(const QString &value, QHostAddress &host, quint16 &port)
+MaybeError parseListen(const QString &value, QHostAddress &host, quint16 &port)
 {
     const qsizetype colon = value.lastIndexOf(QLatin1Char(':'));
     if (colon < 0)

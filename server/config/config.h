@@ -52,6 +52,6 @@ struct Config {
 [[nodiscard]] Result<QHash<QString, QString>> readConfigFile(const QString &path);
 
 // "127.0.0.1:8080", "[::1]:0", ":8080" (all interfaces) -> host and port.
-[[nodiscard]] Status parseListen(const QString &value, QHostAddress &host, quint16 &port);
+[[nodiscard]] MaybeError parseListen(const QString &value, QHostAddress &host, quint16 &port);
 
 } // namespace taskmaster::server

@@ -36,7 +36,7 @@ Call Call::from(const QHttpServerRequest &request)
     return c;
 }
 
-Status Call::requireJson() const
+MaybeError Call::requireJson() const
 {
     const QByteArray type = contentType.split(';').constFirst().trimmed().toLower();
     if (type != kJson) {

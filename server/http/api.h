@@ -35,7 +35,7 @@ struct Call {
 
     [[nodiscard]] static Call from(const QHttpServerRequest &request);
     // 415 unless the body is declared application/json (charset parameter allowed).
-    [[nodiscard]] Status requireJson() const;
+    [[nodiscard]] MaybeError requireJson() const;
 };
 
 struct ApiResponse {

@@ -34,7 +34,7 @@ void settle(const Promise &p, Result<ApiResponse> result)
 
 Error unavailable()
 {
-    return Error {ErrorCode::Unavailable, QStringLiteral("database unavailable"), {}};
+    return DbPool::unavailable();
 }
 
 Error rateLimited(qint64 retryAfterMs)
@@ -187,11 +187,7 @@ ApiFuture ApiRouter::authenticated(const Call &call,
             }
             const bool onReplica = pool != m_services.db;
             auto self = weak.lock(); // the caller holds it now; the continuation keeps it for a retry
-            pool->run([fn, me](QSqlDatabase &db) -> Result<ApiResponse> {
-                    if (!db.isOpen())
-                        return unavailable();
-                    return fn(db, me);
-                })
+            pool->query([fn, me](QSqlDatabase &db) -> Result<ApiResponse> { return fn(db, me); })
                 .then(this, [this, promise, me, write, onReplica, self](const Result<ApiResponse> &r) {
                     if (!r && onReplica && self
                         && (r.error().code == ErrorCode::Internal || r.error().code == ErrorCode::Unavailable)) {
@@ -226,12 +222,7 @@ ApiFuture ApiRouter::cached(const Call &call, CacheKey key,
         }
         const User me = *user;
         auto compute = [this, promise, key, fn, me](CacheLookup lookup) {
-            m_services.db
-                ->run([fn, me](QSqlDatabase &db) -> Result<CachedRead> {
-                    if (!db.isOpen())
-                        return unavailable();
-                    return fn(db, me);
-                })
+            m_services.db->query([fn, me](QSqlDatabase &db) -> Result<CachedRead> { return fn(db, me); })
                 .then(this, [this, promise, key, lookup](const Result<CachedRead> &read) {
                     if (!read) {
                         settle(promise, read.error());
@@ -280,12 +271,7 @@ void ApiRouter::warm(CacheKey key, std::function<Result<CachedRead>(QSqlDatabase
     m_services.cache->get("warm", key.key, key.versions, [self, key, fn = std::move(fn)](CacheLookup lookup) {
         if (!self || !lookup.usable || lookup.value)
             return;
-        self->m_services.db
-            ->run([fn](QSqlDatabase &db) -> Result<CachedRead> {
-                if (!db.isOpen())
-                    return unavailable();
-                return fn(db);
-            })
+        self->m_services.db->query([fn](QSqlDatabase &db) -> Result<CachedRead> { return fn(db); })
             .then(self.data(), [self, key, tag = lookup.tag](const Result<CachedRead> &read) {
                 if (!self || !read || read->response.status != 200 || !self->m_services.cache)
                     return;

@@ -16,11 +16,6 @@ namespace taskmaster::server {
 namespace {
 using Method = QHttpServerRequest::Method;
 
-Error unavailable()
-{
-    return Error {ErrorCode::Unavailable, QStringLiteral("database unavailable"), {}};
-}
-
 // Stores a new session for the user; returns the token.
 Result<QString> openSession(QSqlDatabase &db, Id userId, qint64 now, qint64 ttl)
 {
@@ -93,9 +88,7 @@ ApiFuture AuthController::registerAction(ApiRouter &router, const Call &call)
                       return ApiRouter::ready(Error {ErrorCode::Unavailable, QStringLiteral("try again"), {}});
                   const qint64 now = sv.nowMs();
                   const qint64 ttl = sv.sessionTtlMs;
-                  return sv.db->run([r, hash, now, ttl](QSqlDatabase &db) -> Result<ApiResponse> {
-                      if (!db.isOpen())
-                          return unavailable();
+                  return sv.db->query([r, hash, now, ttl](QSqlDatabase &db) -> Result<ApiResponse> {
                       auto user = store::createUser(db, r.username, r.displayName, hash, now);
                       if (!user)
                           return user.error();
@@ -118,9 +111,7 @@ ApiFuture AuthController::loginAction(ApiRouter &router, const Call &call)
     // 1. credentials from the database; 2. verify on the hashing pool (also for unknown names, so
     //    timing tells nothing); 3. open the session.
     return s.db
-        ->run([username = r.username](QSqlDatabase &db) -> Result<std::optional<store::Credentials>> {
-            if (!db.isOpen())
-                return unavailable();
+        ->query([username = r.username](QSqlDatabase &db) -> Result<std::optional<store::Credentials>> {
             return store::credentialsFor(db, username);
         })
         .then(&router,
@@ -140,9 +131,7 @@ ApiFuture AuthController::loginAction(ApiRouter &router, const Call &call)
                                 const qint64 now = sv.nowMs();
                                 const qint64 ttl = sv.sessionTtlMs;
                                 const User user = creds->user;
-                                return sv.db->run([user, now, ttl](QSqlDatabase &db) -> Result<ApiResponse> {
-                                    if (!db.isOpen())
-                                        return unavailable();
+                                return sv.db->query([user, now, ttl](QSqlDatabase &db) -> Result<ApiResponse> {
                                     auto token = openSession(db, user.id, now, ttl);
                                     if (!token)
                                         return token.error();

@@ -109,26 +109,19 @@ RateDecision RateLimiter::takeLocal(const QByteArray &scope, const QByteArray &k
     const qint64 now = m_nowMs();
     if (m_local.size() > kLocalMax) {
         // Drop the buckets that have refilled: they hold nothing a new bucket would not.
-        for (auto it = m_local.begin(); it != m_local.end();) {
-            const double refill = it->tokens + double(now - it->atMs) * rule.perSecond / 1000.0;
-            it = refill >= rule.burst ? m_local.erase(it) : std::next(it);
-        }
+        for (auto it = m_local.begin(); it != m_local.end();)
+            it = it->fullAt(rule, now) ? m_local.erase(it) : std::next(it);
     }
     const QByteArray id = scope + ':' + key;
     auto it = m_local.find(id);
     if (it == m_local.end())
-        it = m_local.insert(id, Bucket {rule.burst, now});
-    Bucket &b = *it;
-    if (now > b.atMs) {
-        b.tokens = std::min(rule.burst, b.tokens + double(now - b.atMs) * rule.perSecond / 1000.0);
-        b.atMs = now;
-    }
-    if (b.tokens >= 1) {
-        b.tokens -= 1;
+        it = m_local.insert(id, TokenBucket::full(rule, now));
+    TokenBucket &b = *it;
+    b.refill(rule, now);
+    if (b.take())
         return {};
-    }
     refused(scope);
-    return RateDecision {false, qint64(std::ceil((1 - b.tokens) * 1000.0 / rule.perSecond))};
+    return RateDecision {false, b.msUntilToken(rule)};
 }
 
 void RateLimiter::take(const QByteArray &scope, const QByteArray &key, const RateRule &rule,

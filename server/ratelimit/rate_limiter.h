@@ -7,6 +7,7 @@
 // Owns: the local buckets. Thread: network thread (take's callback runs on it).
 #pragma once
 
+#include "server/ratelimit/token_bucket.h"
 #include "shared/core/error.h"
 
 #include <QByteArray>
@@ -21,14 +22,6 @@ namespace taskmaster::server {
 
 class MetricsRegistry;
 class RedisConnection;
-
-// perSecond tokens flow into a bucket holding at most burst; 0 disables the limit.
-struct RateRule {
-    double perSecond = 0;
-    double burst = 0;
-    [[nodiscard]] bool enabled() const { return perSecond > 0; }
-    friend bool operator==(const RateRule &, const RateRule &) = default;
-};
 
 // "RATE/BURST" (requests per second, decimals allowed, e.g. "100/200", "0.5/10"), "RATE" (burst
 // = max(1, RATE)) or "0" / "off" (no limit). Anything else: 400 naming `field`.
@@ -56,15 +49,11 @@ public:
     void setClock(std::function<qint64()> nowMs) { m_nowMs = std::move(nowMs); }
 
 private:
-    struct Bucket {
-        double tokens = 0;
-        qint64 atMs = 0;
-    };
     void refused(const QByteArray &scope);
 
     QPointer<RedisConnection> m_redis;
     MetricsRegistry *m_metrics;
-    QHash<QByteArray, Bucket> m_local;
+    QHash<QByteArray, TokenBucket> m_local;
     QElapsedTimer m_clock;
     std::function<qint64()> m_nowMs;
 };

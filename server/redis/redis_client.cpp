@@ -6,7 +6,6 @@
 #include <QHostAddress>
 #include <QHostInfo>
 #include <QPointer>
-#include <QRandomGenerator>
 #include <QVarLengthArray>
 
 #include <algorithm>
@@ -204,7 +203,8 @@ using detail::RedisLink;
 using detail::RedisLinkAccess;
 
 RedisClientBase::RedisClientBase(RedisUrl url, RedisOptions options, QObject *parent)
-    : QObject(parent), m_url(std::move(url)), m_options(std::move(options))
+    : QObject(parent), m_url(std::move(url)), m_options(std::move(options)),
+      m_backoff(m_options.backoffMin.count(), m_options.backoffMax.count())
 {
     m_reconnectTimer.setSingleShot(true);
     connect(&m_reconnectTimer, &QTimer::timeout, this, &RedisClientBase::attempt);
@@ -310,7 +310,7 @@ void RedisClientBase::attemptFailed(const QString &reason)
     m_connectTimer.stop();
     m_state = State::Down;
     m_lastError = reason;
-    if (m_failures == 0)
+    if (m_backoff.attempts() == 0)
         qCWarning(lcRedis).noquote() << "cannot connect to" << m_url.display() << ":" << reason;
     else
         qCDebug(lcRedis).noquote() << "cannot connect to" << m_url.display() << ":" << reason;
@@ -322,14 +322,8 @@ void RedisClientBase::scheduleReconnect()
     if (m_destroying)
         return;
     m_state = State::Down;
-    ++m_failures;
-    const qint64 minMs = std::max<qint64>(1, m_options.backoffMin.count());
-    const qint64 maxMs = std::max<qint64>(minMs, m_options.backoffMax.count());
-    const int doublings = std::min(m_failures - 1, 30);
-    const qint64 delay = std::min(maxMs, minMs << doublings);
-    // Equal jitter: half fixed, half random, so instances that lost Redis together spread out.
-    const qint64 jittered = delay / 2 + qint64(QRandomGenerator::global()->bounded(quint64(delay / 2 + 1)));
-    m_reconnectTimer.start(std::chrono::milliseconds(jittered));
+    // Equal jitter (shared/core/backoff.h), so instances that lost Redis together spread out.
+    m_reconnectTimer.start(std::chrono::milliseconds(m_backoff.next()));
 }
 
 void RedisClientBase::linkConnected()
@@ -390,7 +384,7 @@ void RedisClientBase::linkFinished(const QString &reason)
     connectionClosed();
     if (wasUp) {
         qCWarning(lcRedis).noquote() << "connection to" << m_url.display() << "lost:" << reason;
-    } else if (m_failures == 0) {
+    } else if (m_backoff.attempts() == 0) {
         qCWarning(lcRedis).noquote() << "cannot connect to" << m_url.display() << ":" << reason;
     } else {
         qCDebug(lcRedis).noquote() << "cannot connect to" << m_url.display() << ":" << reason;
@@ -404,7 +398,7 @@ void RedisClientBase::markUp()
 {
     m_state = State::Up;
     m_linkWasUp = true;
-    m_failures = 0;
+    m_backoff.reset();
     m_connectTimer.stop();
     ++m_upCount;
     qCInfo(lcRedis).noquote() << "connected to" << m_url.display();

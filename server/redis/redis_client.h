@@ -2,7 +2,7 @@
 // of RedisConnection (commands) and RedisSubscriber (pub/sub). It connects, authenticates
 // (AUTH, SELECT, CLIENT SETNAME, then PING), reports state() with up()/down(), and after any
 // disconnect or failed attempt reconnects by itself with exponential backoff and jitter
-// (backoffMin doubling to backoffMax, each delay drawn from [d/2, d]). Host names are resolved
+// (backoffMin doubling to backoffMax, each delay drawn from [d/2, d]: shared/core/backoff.h). Host names are resolved
 // with QHostInfo first, so connecting never blocks; TCP keepalive is on.
 // Commands are pipelined: any number in flight, replies in order. A command whose reply has not
 // come within commandTimeout fails with a timeout error and the connection is dropped (every
@@ -13,6 +13,7 @@
 
 #include "server/redis/redis_reply.h"
 #include "server/redis/redis_url.h"
+#include "shared/core/backoff.h"
 #include "shared/core/error.h"
 
 #include <QByteArray>
@@ -127,7 +128,7 @@ private:
     bool m_started = false;
     bool m_destroying = false;
     bool m_linkWasUp = false;
-    int m_failures = 0; // consecutive failed attempts, for the backoff
+    Backoff m_backoff; // consecutive failed attempts and their delays
     quint64 m_attemptId = 0; // tells stale host lookups apart
     qint64 m_upCount = 0;
     QString m_lastError;

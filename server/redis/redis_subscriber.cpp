@@ -116,8 +116,6 @@ void RedisSubscriber::pushArrived(const RedisReply &reply)
     QPointer<RedisSubscriber> self(this);
     if (sub && m_channels.contains(name))
         Q_EMIT subscribed(name);
-    else if (psub && m_patterns.contains(name))
-        Q_EMIT psubscribed(name);
     if (!self || !batchDone)
         return;
     markUp();

@@ -36,9 +36,9 @@ public:
 Q_SIGNALS:
     void message(const QByteArray &channel, const QByteArray &payload);
     void patternMessage(const QByteArray &pattern, const QByteArray &channel, const QByteArray &payload);
-    // Redis confirmed a subscription (also when re-subscribing after a reconnect).
+    // Redis confirmed a channel subscription (also when re-subscribing after a reconnect); what
+    // tst_redis watches to prove a subscribe() reached Redis.
     void subscribed(const QByteArray &channel);
-    void psubscribed(const QByteArray &pattern);
     // Every wanted channel and pattern is subscribed again on a new connection (emitted after
     // up(), on every connect): anything published before may have been missed.
     void resubscribed();

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "server/storage/database_url.h"
+#include "shared/core/error.h"
 
 #include <QFuture>
 #include <QObject>
@@ -92,6 +93,22 @@ public:
                 &m_home, [promise] { promise->finish(); }, Qt::QueuedConnection);
         });
         return future;
+    }
+
+    // run() for a job that returns a Result: while the database is unreachable (the worker's
+    // connection is closed) fn does not run and the result is Unavailable, "database unavailable".
+    template<typename F> auto query(F &&fn) -> QFuture<std::invoke_result_t<F, QSqlDatabase &>>
+    {
+        using R = std::invoke_result_t<F, QSqlDatabase &>;
+        return run([fn = std::forward<F>(fn)](QSqlDatabase &db) mutable -> R {
+            if (!db.isOpen())
+                return unavailable();
+            return fn(db);
+        });
+    }
+    [[nodiscard]] static Error unavailable()
+    {
+        return Error {ErrorCode::Unavailable, QStringLiteral("database unavailable"), {}};
     }
 
     [[nodiscard]] DbPoolStats stats() const;

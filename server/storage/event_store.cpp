@@ -65,7 +65,8 @@ Result<Seq> reserveSeqs(QSqlDatabase &db, const Channel &channel, int n)
     return q->value(0).toLongLong() - n + 1;
 }
 
-Status recordEvents(QSqlDatabase &db, const Channel &channel, Seq firstSeq, const QList<EventRow> &events, qint64 nowMs)
+MaybeError recordEvents(QSqlDatabase &db, const Channel &channel, Seq firstSeq, const QList<EventRow> &events,
+                        qint64 nowMs)
 {
     if (events.isEmpty())
         return std::nullopt;
@@ -77,8 +78,8 @@ Status recordEvents(QSqlDatabase &db, const Channel &channel, Seq firstSeq, cons
             "INSERT INTO channel_events (channel_kind, channel_id, seq, type, entity_id, created_at) VALUES ");
         QVariantList binds;
         binds.reserve(n * 6);
+        text += sql::joined(n, u"(?, ?, ?, ?, ?, ?)");
         for (qsizetype i = start; i < start + n; ++i) {
-            text += i == start ? QStringLiteral("(?, ?, ?, ?, ?, ?)") : QStringLiteral(", (?, ?, ?, ?, ?, ?)");
             binds << channelKindCode(channel.kind) << channel.id << firstSeq + i << eventTypeCode(events[i].type)
                   << events[i].entityId << nowMs;
         }

@@ -35,8 +35,8 @@ struct EventRow {
 // Reserves n seqs without recording events yet (the caller inserts rows that need their seq,
 // then calls recordEvents). Returns the first seq.
 [[nodiscard]] Result<Seq> reserveSeqs(QSqlDatabase &db, const Channel &channel, int n);
-[[nodiscard]] Status recordEvents(QSqlDatabase &db, const Channel &channel, Seq firstSeq, const QList<EventRow> &events,
-                                  qint64 nowMs);
+[[nodiscard]] MaybeError recordEvents(QSqlDatabase &db, const Channel &channel, Seq firstSeq,
+                                      const QList<EventRow> &events, qint64 nowMs);
 
 // The channel's durable events with seq > after, ascending seq, at most limit (BadRequest field
 // "limit" when limit < 1). Each carries the payload ChannelEvent describes, in the entity's

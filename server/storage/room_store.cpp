@@ -34,15 +34,6 @@ Message messageFromRow(const QSqlQuery &q)
 
 namespace {
 
-QString placeholders(qsizetype n)
-{
-    QString s;
-    s.reserve(n * 3);
-    for (qsizetype i = 0; i < n; ++i)
-        s += i == 0 ? QStringLiteral("?") : QStringLiteral(", ?");
-    return s;
-}
-
 QString forUpdate(QSqlDatabase &db)
 {
     // SQLite has no row locks; BEGIN IMMEDIATE already serialises its writers.
@@ -115,7 +106,7 @@ Result<RoomWrite> createRoom(QSqlDatabase &db, Id callerId, const QString &name,
         binds << id;
     auto known = sql::run(
         db, "users.count_ids",
-        QStringLiteral("SELECT count(*) FROM users WHERE id IN (%1)").arg(placeholders(members.size())), binds);
+        QStringLiteral("SELECT count(*) FROM users WHERE id IN (%1)").arg(sql::placeholders(members.size())), binds);
     if (!known)
         return known.error();
     known->next();
@@ -135,8 +126,8 @@ Result<RoomWrite> createRoom(QSqlDatabase &db, Id callerId, const QString &name,
     QString text = QStringLiteral("INSERT INTO room_members (room_id, user_id, joined_at) VALUES ");
     QVariantList memberBinds;
     QList<EventRow> events;
+    text += sql::joined(members.size(), u"(?, ?, ?)");
     for (qsizetype i = 0; i < members.size(); ++i) {
-        text += i == 0 ? QStringLiteral("(?, ?, ?)") : QStringLiteral(", (?, ?, ?)");
         memberBinds << roomId << members[i] << nowMs;
         events.append(EventRow {EventType::MemberJoined, members[i]});
     }
@@ -336,7 +327,7 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
         roomBinds << roomId;
     auto locked = sql::run(db, "messages.lock_rooms",
                            QStringLiteral("SELECT id, last_seq FROM rooms WHERE id IN (%1) ORDER BY id")
-                                   .arg(placeholders(roomBinds.size()))
+                                   .arg(sql::placeholders(roomBinds.size()))
                                + forUpdate(db),
                            roomBinds);
     if (!locked)
@@ -356,7 +347,7 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
     auto members
         = sql::run(db, "messages.members",
                    QStringLiteral("SELECT room_id, user_id FROM room_members WHERE room_id IN (%1) AND user_id IN (%2)")
-                       .arg(placeholders(roomBinds.size()), placeholders(authors.size())),
+                       .arg(sql::placeholders(roomBinds.size()), sql::placeholders(authors.size())),
                    memberBinds);
     if (!members)
         return members.error();
@@ -390,7 +381,7 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
         auto dups = sql::run(db, "messages.by_client_id",
                              QStringLiteral("SELECT ") + kMessageColumns
                                  + QStringLiteral(" FROM messages WHERE author_id IN (%1) AND client_id IN (%2)")
-                                       .arg(placeholders(clientAuthors.size()), placeholders(n)),
+                                       .arg(sql::placeholders(clientAuthors.size()), sql::placeholders(n)),
                              binds);
         if (!dups)
             return dups.error();
@@ -452,10 +443,9 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
             "INSERT INTO messages (room_id, seq, author_id, body, client_id, created_at, deleted) VALUES ");
         QVariantList binds;
         binds.reserve(n * 6);
+        text += sql::joined(n, u"(?, ?, ?, ?, ?, ?, false)");
         for (qsizetype k = start; k < start + n; ++k) {
             const NewMessage &m = batch[fresh[k]];
-            text += k == start ? QStringLiteral("(?, ?, ?, ?, ?, ?, false)")
-                               : QStringLiteral(", (?, ?, ?, ?, ?, ?, false)");
             binds << m.roomId << seqOf[fresh[k]] << m.authorId << m.body
                   << (m.clientId ? QVariant(*m.clientId) : QVariant(QMetaType::fromType<QString>())) << nowMs;
         }

@@ -69,6 +69,18 @@ void finishCachedStatements()
         t_cache->finishAll();
 }
 
+QString joined(qsizetype n, QStringView item)
+{
+    QString s;
+    s.reserve(n * (item.size() + 2));
+    for (qsizetype i = 0; i < n; ++i) {
+        if (i > 0)
+            s += QLatin1String(", ");
+        s += item;
+    }
+    return s;
+}
+
 QList<int> rowChunks(qsizetype n)
 {
     QList<int> chunks;
@@ -191,7 +203,7 @@ Transaction::~Transaction()
     }
 }
 
-Status Transaction::commit()
+MaybeError Transaction::commit()
 {
     if (!m_began)
         return m_error;

@@ -61,6 +61,14 @@ void finishCachedStatements();
 // few distinct texts (each prepared once per connection) whatever the batch size.
 [[nodiscard]] QList<int> rowChunks(qsizetype n);
 
+// n copies of item joined by ", ": the placeholders of an IN list (placeholders(3): "?, ?, ?") or
+// the rows of a multi-row VALUES (joined(2, u"(?, ?)"): "(?, ?), (?, ?)").
+[[nodiscard]] QString joined(qsizetype n, QStringView item);
+[[nodiscard]] inline QString placeholders(qsizetype n)
+{
+    return joined(n, u"?");
+}
+
 // The first column of every row of a run() as integers (ids), or run()'s error.
 [[nodiscard]] Result<QList<qint64>> idColumn(Result<QSqlQuery> query);
 
@@ -82,7 +90,7 @@ public:
 
     [[nodiscard]] bool began() const { return m_began; }
     [[nodiscard]] const Error &beginError() const { return m_error; }
-    [[nodiscard]] Status commit();
+    [[nodiscard]] MaybeError commit();
 
 private:
     QSqlDatabase &m_db;

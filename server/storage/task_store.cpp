@@ -65,7 +65,7 @@ Error assigneeNotMember()
     return Error::validation(QStringLiteral("assigneeId"), QStringLiteral("assignee is not a member of the project"));
 }
 
-Status validateFields(const std::optional<QString> &title, const std::optional<QString> &description)
+MaybeError validateFields(const std::optional<QString> &title, const std::optional<QString> &description)
 {
     if (title) {
         if (auto e = validateTaskTitle(*title))
@@ -336,11 +336,9 @@ Result<QList<Task>> tasksByIds(QSqlDatabase &db, const QList<Id> &ids)
         QString text = QStringLiteral("SELECT ") + kTaskColumns + QStringLiteral(" FROM tasks t WHERE t.id IN (");
         QVariantList binds;
         binds.reserve(end - start);
-        for (qsizetype i = start; i < end; ++i) {
-            text += i == start ? QStringLiteral("?") : QStringLiteral(", ?");
+        text += sql::placeholders(end - start) + QStringLiteral(") ORDER BY t.id");
+        for (qsizetype i = start; i < end; ++i)
             binds << sorted[i];
-        }
-        text += QStringLiteral(") ORDER BY t.id");
         auto q = sql::run(db, "tasks.by_ids", text, binds);
         if (!q)
             return q.error();

@@ -110,7 +110,7 @@ Result<QList<User>> searchUsers(QSqlDatabase &db, const QString &prefix, int lim
     return users;
 }
 
-Status createSession(QSqlDatabase &db, const QByteArray &tokenDigest, Id userId, qint64 nowMs, qint64 expiresAtMs)
+MaybeError createSession(QSqlDatabase &db, const QByteArray &tokenDigest, Id userId, qint64 nowMs, qint64 expiresAtMs)
 {
     auto q = sql::run(
         db, "sessions.insert",
@@ -157,7 +157,7 @@ Result<std::optional<User>> sessionUser(QSqlDatabase &db, const QByteArray &toke
     return std::optional<User>((*s)->user);
 }
 
-Status deleteSession(QSqlDatabase &db, const QByteArray &tokenDigest)
+MaybeError deleteSession(QSqlDatabase &db, const QByteArray &tokenDigest)
 {
     auto q
         = sql::run(db, "sessions.delete", QStringLiteral("DELETE FROM sessions WHERE token_hash = ?"), {tokenDigest});

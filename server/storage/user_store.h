@@ -28,8 +28,8 @@ struct Credentials {
 [[nodiscard]] Result<QList<User>> searchUsers(QSqlDatabase &db, const QString &prefix, int limit);
 
 // Sessions are stored under the token's digest, never the token.
-[[nodiscard]] Status createSession(QSqlDatabase &db, const QByteArray &tokenDigest, Id userId, qint64 nowMs,
-                                   qint64 expiresAtMs);
+[[nodiscard]] MaybeError createSession(QSqlDatabase &db, const QByteArray &tokenDigest, Id userId, qint64 nowMs,
+                                       qint64 expiresAtMs);
 // The session's user if the session exists and has not expired; the expiry slides to
 // nowMs + ttlMs when less than half of it is left (so most lookups do not write).
 [[nodiscard]] Result<std::optional<User>> sessionUser(QSqlDatabase &db, const QByteArray &tokenDigest, qint64 nowMs,
@@ -41,7 +41,7 @@ struct Session {
 // sessionUser with the session's expiry (what the session cache stores).
 [[nodiscard]] Result<std::optional<Session>> session(QSqlDatabase &db, const QByteArray &tokenDigest, qint64 nowMs,
                                                      qint64 ttlMs);
-[[nodiscard]] Status deleteSession(QSqlDatabase &db, const QByteArray &tokenDigest);
+[[nodiscard]] MaybeError deleteSession(QSqlDatabase &db, const QByteArray &tokenDigest);
 
 // Milliseconds since the epoch <-> UTC times, as the schema stores them.
 [[nodiscard]] QDateTime fromMs(qint64 ms);

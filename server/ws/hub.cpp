@@ -7,6 +7,7 @@
 #include "server/storage/read_routing.h"
 #include "server/storage/room_store.h"
 #include "server/storage/user_store.h"
+#include "shared/core/overloaded.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -19,10 +20,6 @@
 namespace taskmaster::server {
 
 namespace {
-template<class... Ts> struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
-
 constexpr int kMalformedInRowMax = 10; // PROTOCOL.md: closed with 4000 after 10 in a row
 constexpr int kEarlyFramesMax = 64; // frames accepted between hello and welcome
 constexpr qint64 kCloseGraceMs = 5000; // a peer that does not finish the close handshake is cut
@@ -464,9 +461,7 @@ void Hub::startHello(Connection &c, const ws::Hello &hello)
     const qint64 now = m_options.nowMs();
     const qint64 ttl = m_options.sessionTtlMs;
     const ConnId id = c.id;
-    m_db->run([digest = c.tokenDigest, now, ttl](QSqlDatabase &db) -> Result<std::pair<User, ws::SeqMap>> {
-            if (!db.isOpen())
-                return Error {ErrorCode::Unavailable, QStringLiteral("database unavailable"), {}};
+    m_db->query([digest = c.tokenDigest, now, ttl](QSqlDatabase &db) -> Result<std::pair<User, ws::SeqMap>> {
             auto user = store::sessionUser(db, digest, now, ttl);
             if (!user)
                 return user.error();
@@ -618,11 +613,8 @@ void Hub::markRead(Connection &c, Id roomId, Seq seq)
     c.readInFlight.insert(roomId);
     const ConnId id = c.id;
     const Id userId = c.userId;
-    m_db->run([roomId, userId, seq](QSqlDatabase &db) -> Result<Seq> {
-            if (!db.isOpen())
-                return Error {ErrorCode::Unavailable, QStringLiteral("database unavailable"), {}};
-            return store::markRead(db, roomId, userId, seq);
-        })
+    m_db->query(
+            [roomId, userId, seq](QSqlDatabase &db) -> Result<Seq> { return store::markRead(db, roomId, userId, seq); })
         .then(this, [this, id, roomId, userId](const Result<Seq> &r) {
             Connection *conn = find(id);
             if (conn)
@@ -657,9 +649,7 @@ void Hub::history(Connection &c, const ws::HistoryRequest &request)
         return;
     }
     const ConnId id = c.id;
-    m_db->run([request](QSqlDatabase &db) -> Result<QList<ChannelEvent>> {
-            if (!db.isOpen())
-                return Error {ErrorCode::Unavailable, QStringLiteral("database unavailable"), {}};
+    m_db->query([request](QSqlDatabase &db) -> Result<QList<ChannelEvent>> {
             return store::eventsAfter(db, request.channel, request.after, request.limit);
         })
         .then(this, [this, id, request](const Result<QList<ChannelEvent>> &r) {
@@ -869,9 +859,7 @@ void Hub::catchUp(ConnId id, const Channel &channel)
     it->catchingUp = true;
     const Seq after = it->sent;
     const int limit = m_options.replayLimit;
-    m_db->run([channel, after, limit](QSqlDatabase &db) -> Result<QList<ChannelEvent>> {
-            if (!db.isOpen())
-                return Error {ErrorCode::Unavailable, QStringLiteral("database unavailable"), {}};
+    m_db->query([channel, after, limit](QSqlDatabase &db) -> Result<QList<ChannelEvent>> {
             return store::eventsAfter(db, channel, after, limit);
         })
         .then(this, [this, id, channel, limit](const Result<QList<ChannelEvent>> &r) {
@@ -932,9 +920,7 @@ void Hub::fillGaps()
         m_filling.insert(gap.channel);
         ++m_stats.gapFills;
         const int limit = int(std::min<qint64>(gap.before - gap.after - 1, m_options.replayLimit));
-        m_db->run([gap, limit](QSqlDatabase &db) -> Result<QList<ChannelEvent>> {
-                if (!db.isOpen())
-                    return Error {ErrorCode::Unavailable, QStringLiteral("database unavailable"), {}};
+        m_db->query([gap, limit](QSqlDatabase &db) -> Result<QList<ChannelEvent>> {
                 return store::eventsAfter(db, gap.channel, gap.after, limit);
             })
             .then(this, [this, channel = gap.channel](const Result<QList<ChannelEvent>> &r) {
@@ -961,9 +947,7 @@ void Hub::verifyChannels()
     if (tracked.isEmpty())
         return;
     const int limit = m_options.replayLimit;
-    m_db->run([tracked, limit](QSqlDatabase &db) -> Result<QList<ChannelEvent>> {
-            if (!db.isOpen())
-                return Error {ErrorCode::Unavailable, QStringLiteral("database unavailable"), {}};
+    m_db->query([tracked, limit](QSqlDatabase &db) -> Result<QList<ChannelEvent>> {
             QList<ChannelEvent> missing;
             for (const auto &[channel, delivered] : tracked) {
                 auto seq = store::channelSeq(db, channel);

@@ -52,7 +52,7 @@ std::optional<QString> String::convert(const QJsonValue &v)
     return v.toString();
 }
 
-Status String::check(const QString &s, const QString &field)
+MaybeError String::check(const QString &s, const QString &field)
 {
     // JSON escapes can spell a lone surrogate ("\ud800"), which is not text.
     if (!QStringView(s).isValidUtf16())

@@ -39,7 +39,7 @@ namespace json {
 struct String {
     using Type = QString;
     static std::optional<QString> convert(const QJsonValue &v);
-    static Status check(const QString &s, const QString &field); // valid UTF-16 (no lone surrogate)
+    static MaybeError check(const QString &s, const QString &field); // valid UTF-16 (no lone surrogate)
     static QString expected();
 };
 // Any integer that fits in qint64: a JSON number with no fractional part ("5", "5.0", "1e3").
@@ -49,11 +49,11 @@ struct Int {
     static QString expected();
 };
 struct Id : Int {
-    static Status check(qint64 id, const QString &field) { return validateId(id, field); }
+    static MaybeError check(qint64 id, const QString &field) { return validateId(id, field); }
     static QString expected();
 };
 struct NonNegative : Int { // seqs, counts, milliseconds
-    static Status check(qint64 n, const QString &field) { return validateSeq(n, field); }
+    static MaybeError check(qint64 n, const QString &field) { return validateSeq(n, field); }
     static QString expected();
 };
 struct Bool {
@@ -220,11 +220,11 @@ public:
         return out;
     }
 
-    // Records a broken field rule (the Status of a validation.h function), prefixing its field.
-    void check(const Status &status)
+    // Records a broken field rule (the MaybeError of a validation.h function), prefixing its field.
+    void check(const MaybeError &broken)
     {
-        if (status)
-            record(*status);
+        if (broken)
+            record(*broken);
     }
     // Records "<key><messageTail>" as ValidationFailed for `key`, unless an error came first.
     void fail(const char *key, const QString &messageTail);
@@ -250,7 +250,7 @@ private:
         if constexpr (requires(const typename K::Type &t, const QString &f) { K::check(t, f); }) {
             // The rule runs without a field name first, so the common, valid case allocates nothing.
             if (K::check(*out, QString())) {
-                if (Status named = K::check(*out, QString(QLatin1StringView(key)))) {
+                if (MaybeError named = K::check(*out, QString(QLatin1StringView(key)))) {
                     record(std::move(*named));
                     return std::nullopt;
                 }

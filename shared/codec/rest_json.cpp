@@ -535,7 +535,7 @@ Result<SearchQuery> parseSearchQuery(const QUrlQuery &query)
     std::optional<QString> text;
     TM_TRY_ASSIGN(text, queryValue(query, kQ));
     if (text) {
-        if (Status broken = validateSearchQuery(*text, kQ))
+        if (MaybeError broken = validateSearchQuery(*text, kQ))
             return Error::badRequest(broken->message, kQ);
         q.q = *text;
     }

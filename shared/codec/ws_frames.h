@@ -29,6 +29,23 @@ using FrameId = std::optional<qint64>;
 // Channel -> seq, as in hello's "resume" and welcome's "channels".
 using SeqMap = QMap<Channel, Seq>;
 
+// The close codes of the WebSocket channel (docs/protocol.md, "Close codes"). Clients decide
+// from them whether to reconnect: after Unauthorized and Revoked only with a new token.
+enum class CloseCode : quint16 {
+    GoingAway = 1001, // server draining (after a `reconnect` frame) or the socket idle too long
+    TooBig = 1009, // a frame larger than the size limit
+    ServerError = 1011, // the database failed during hello or a replay: reconnect and resume
+    Malformed = 4000, // too many malformed frames in a row
+    Unauthorized = 4001, // no valid hello in time, or a bad token
+    Revoked = 4003, // the session ended while connected (logout elsewhere)
+    SlowConsumer = 4008, // the outbound queue went over its limit: reconnect with resume
+    RateLimited = 4029, // over the per-connection rate limit for too long
+};
+[[nodiscard]] constexpr quint16 closeCodeValue(CloseCode code)
+{
+    return quint16(code);
+}
+
 // ---- Client -> server ----------------------------------------------------------------------
 
 // First frame. token may be absent when the upgrade request carried it.

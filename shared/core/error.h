@@ -70,7 +70,8 @@ private:
     std::variant<T, Error> m_v;
 };
 
-// Result<void>: success or an Error.
-using Status = std::optional<Error>;
+// Result<void>: an Error when something failed, empty on success. The name says what a true
+// value means: `if (MaybeError e = check())` enters the branch on failure.
+using MaybeError = std::optional<Error>;
 
 } // namespace taskmaster

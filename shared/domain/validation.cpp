@@ -9,8 +9,8 @@ namespace {
 // Single-line text: no control characters at all. Multi-line text may hold \n, \r and \t.
 enum class Lines { Single, Multi };
 
-Status checkText(const QString &s, const QString &field, int min, int max, Lines lines,
-                 ErrorCode overMax = ErrorCode::ValidationFailed)
+MaybeError checkText(const QString &s, const QString &field, int min, int max, Lines lines,
+                     ErrorCode overMax = ErrorCode::ValidationFailed)
 {
     if (!QStringView(s).isValidUtf16())
         return Error::validation(field, field + QStringLiteral(" is not valid Unicode"));
@@ -46,7 +46,7 @@ QString foldUsername(const QString &username)
     return username.toCaseFolded();
 }
 
-Status validateUsername(const QString &folded, const QString &field)
+MaybeError validateUsername(const QString &folded, const QString &field)
 {
     static const QRegularExpression re(QStringLiteral(R"(\A[a-z0-9_.-]{3,32}\z)"));
     if (!re.match(folded).hasMatch()) {
@@ -55,7 +55,7 @@ Status validateUsername(const QString &folded, const QString &field)
     return std::nullopt;
 }
 
-Status validatePassword(const QString &password, const QString &field)
+MaybeError validatePassword(const QString &password, const QString &field)
 {
     if (!QStringView(password).isValidUtf16())
         return Error::validation(field, field + QStringLiteral(" is not valid Unicode"));
@@ -70,37 +70,37 @@ Status validatePassword(const QString &password, const QString &field)
     return std::nullopt;
 }
 
-Status validateDisplayName(const QString &name, const QString &field)
+MaybeError validateDisplayName(const QString &name, const QString &field)
 {
     return checkText(name, field, 1, limits::kDisplayNameMax, Lines::Single);
 }
 
-Status validateProjectName(const QString &name, const QString &field)
+MaybeError validateProjectName(const QString &name, const QString &field)
 {
     return checkText(name, field, 1, limits::kProjectNameMax, Lines::Single);
 }
 
-Status validateDescription(const QString &text, const QString &field)
+MaybeError validateDescription(const QString &text, const QString &field)
 {
     return checkText(text, field, 0, limits::kDescriptionMax, Lines::Multi);
 }
 
-Status validateTaskTitle(const QString &title, const QString &field)
+MaybeError validateTaskTitle(const QString &title, const QString &field)
 {
     return checkText(title, field, 1, limits::kTaskTitleMax, Lines::Single);
 }
 
-Status validateRoomName(const QString &name, const QString &field)
+MaybeError validateRoomName(const QString &name, const QString &field)
 {
     return checkText(name, field, 1, limits::kRoomNameMax, Lines::Single);
 }
 
-Status validateMessageBody(const QString &body, const QString &field)
+MaybeError validateMessageBody(const QString &body, const QString &field)
 {
     return checkText(body, field, 1, limits::kMessageBodyMax, Lines::Multi, ErrorCode::PayloadTooLarge);
 }
 
-Status validateClientId(const QString &clientId, const QString &field)
+MaybeError validateClientId(const QString &clientId, const QString &field)
 {
     if (clientId.isEmpty() || clientId.size() > limits::kClientIdMax)
         return Error::validation(field,
@@ -112,33 +112,33 @@ Status validateClientId(const QString &clientId, const QString &field)
     return std::nullopt;
 }
 
-Status validateId(qint64 id, const QString &field)
+MaybeError validateId(qint64 id, const QString &field)
 {
     if (id <= 0)
         return Error::validation(field, field + QStringLiteral(" must be a positive integer"));
     return std::nullopt;
 }
 
-Status validateSeq(qint64 seq, const QString &field)
+MaybeError validateSeq(qint64 seq, const QString &field)
 {
     if (seq < 0)
         return Error::validation(field, field + QStringLiteral(" must be a non-negative integer"));
     return std::nullopt;
 }
 
-Status validateSearchQuery(const QString &q, const QString &field)
+MaybeError validateSearchQuery(const QString &q, const QString &field)
 {
     return checkText(q, field, 1, limits::kSearchQueryMax, Lines::Single);
 }
 
-Status validate(const User &user)
+MaybeError validate(const User &user)
 {
     if (auto e = validateUsername(user.username))
         return e;
     return validateDisplayName(user.displayName);
 }
 
-Status validate(const Project &project)
+MaybeError validate(const Project &project)
 {
     if (auto e = validateProjectName(project.name))
         return e;
@@ -149,7 +149,7 @@ Status validate(const Project &project)
     return std::nullopt;
 }
 
-Status validate(const Task &task)
+MaybeError validate(const Task &task)
 {
     if (auto e = validateTaskTitle(task.title))
         return e;
@@ -166,7 +166,7 @@ Status validate(const Task &task)
     return std::nullopt;
 }
 
-Status validate(const Room &room)
+MaybeError validate(const Room &room)
 {
     if (auto e = validateRoomName(room.name))
         return e;
@@ -181,7 +181,7 @@ Status validate(const Room &room)
     return std::nullopt;
 }
 
-Status validate(const Message &message)
+MaybeError validate(const Message &message)
 {
     if (message.clientId) {
         if (auto e = validateClientId(*message.clientId))
@@ -190,7 +190,8 @@ Status validate(const Message &message)
     if (message.deleted)
         return message.body.isEmpty()
             ? std::nullopt
-            : Status(Error::validation(QStringLiteral("body"), QStringLiteral("a deleted message has an empty body")));
+            : MaybeError(
+                Error::validation(QStringLiteral("body"), QStringLiteral("a deleted message has an empty body")));
     return validateMessageBody(message.body);
 }
 

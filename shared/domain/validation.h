@@ -34,24 +34,24 @@ namespace taskmaster {
 // Username is case-folded first; the returned value is what gets stored.
 [[nodiscard]] QString foldUsername(const QString &username);
 
-[[nodiscard]] Status validateUsername(const QString &folded, const QString &field = QStringLiteral("username"));
-[[nodiscard]] Status validatePassword(const QString &password, const QString &field = QStringLiteral("password"));
-[[nodiscard]] Status validateDisplayName(const QString &name, const QString &field = QStringLiteral("displayName"));
-[[nodiscard]] Status validateProjectName(const QString &name, const QString &field = QStringLiteral("name"));
-[[nodiscard]] Status validateDescription(const QString &text, const QString &field = QStringLiteral("description"));
-[[nodiscard]] Status validateTaskTitle(const QString &title, const QString &field = QStringLiteral("title"));
-[[nodiscard]] Status validateRoomName(const QString &name, const QString &field = QStringLiteral("name"));
-[[nodiscard]] Status validateMessageBody(const QString &body, const QString &field = QStringLiteral("body"));
-[[nodiscard]] Status validateClientId(const QString &clientId, const QString &field = QStringLiteral("clientId"));
-[[nodiscard]] Status validateId(qint64 id, const QString &field);
-[[nodiscard]] Status validateSeq(qint64 seq, const QString &field); // >= 0
-[[nodiscard]] Status validateSearchQuery(const QString &q, const QString &field = QStringLiteral("q"));
+[[nodiscard]] MaybeError validateUsername(const QString &folded, const QString &field = QStringLiteral("username"));
+[[nodiscard]] MaybeError validatePassword(const QString &password, const QString &field = QStringLiteral("password"));
+[[nodiscard]] MaybeError validateDisplayName(const QString &name, const QString &field = QStringLiteral("displayName"));
+[[nodiscard]] MaybeError validateProjectName(const QString &name, const QString &field = QStringLiteral("name"));
+[[nodiscard]] MaybeError validateDescription(const QString &text, const QString &field = QStringLiteral("description"));
+[[nodiscard]] MaybeError validateTaskTitle(const QString &title, const QString &field = QStringLiteral("title"));
+[[nodiscard]] MaybeError validateRoomName(const QString &name, const QString &field = QStringLiteral("name"));
+[[nodiscard]] MaybeError validateMessageBody(const QString &body, const QString &field = QStringLiteral("body"));
+[[nodiscard]] MaybeError validateClientId(const QString &clientId, const QString &field = QStringLiteral("clientId"));
+[[nodiscard]] MaybeError validateId(qint64 id, const QString &field);
+[[nodiscard]] MaybeError validateSeq(qint64 seq, const QString &field); // >= 0
+[[nodiscard]] MaybeError validateSearchQuery(const QString &q, const QString &field = QStringLiteral("q"));
 
 // Whole resources, as they would be stored (ids may be 0 for not-yet-stored values).
-[[nodiscard]] Status validate(const User &user);
-[[nodiscard]] Status validate(const Project &project);
-[[nodiscard]] Status validate(const Task &task);
-[[nodiscard]] Status validate(const Room &room);
-[[nodiscard]] Status validate(const Message &message);
+[[nodiscard]] MaybeError validate(const User &user);
+[[nodiscard]] MaybeError validate(const Project &project);
+[[nodiscard]] MaybeError validate(const Task &task);
+[[nodiscard]] MaybeError validate(const Room &room);
+[[nodiscard]] MaybeError validate(const Message &message);
 
 } // namespace taskmaster

@@ -753,7 +753,7 @@ void TestEventStore::replayUsesIndex()
             QCOMPARE(channels[c].id, channels[0].id + c); // consecutive: the bulk insert spreads over them
         // Tasks and their task_created events in bulk, each project's seqs from 1 (the window
         // function numbers them), then the projects' seqs to match.
-        auto filled = onDb([&](QSqlDatabase &db) -> Status {
+        auto filled = onDb([&](QSqlDatabase &db) -> MaybeError {
             const QList<std::pair<const char *, QString>> steps {
                 {"test.bulk_tasks",
                  QStringLiteral("WITH RECURSIVE s(g) AS (SELECT 0 UNION ALL SELECT g + 1 FROM s WHERE g < %1) "

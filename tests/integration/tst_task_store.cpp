@@ -724,7 +724,7 @@ void TestTaskStore::listUsesIndex()
     for (int i = 1; i < 8; ++i)
         QCOMPARE(projects[i], projects[0] + i); // consecutive: the bulk insert spreads over them
     constexpr int kRows = 6000;
-    auto filled = onDb([&](QSqlDatabase &db) -> Status {
+    auto filled = onDb([&](QSqlDatabase &db) -> MaybeError {
         auto q = sql::run(db, "test.bulk",
                           QStringLiteral("WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < "
                                          "CAST(? AS BIGINT)) "

@@ -177,7 +177,7 @@ DbReader::~DbReader()
     }
 }
 
-Status DbReader::open(const QString &url, const QString &option)
+MaybeError DbReader::open(const QString &url, const QString &option)
 {
     const auto parsed = server::parseDatabaseUrl(url);
     if (!parsed)

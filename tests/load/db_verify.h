@@ -100,7 +100,7 @@ public:
 
     // postgres://user[:password]@host[:port]/db on a loopback host; `option` names the
     // command-line option in errors.
-    [[nodiscard]] Status open(const QString &url, const QString &option = QStringLiteral("verify-db"));
+    [[nodiscard]] MaybeError open(const QString &url, const QString &option = QStringLiteral("verify-db"));
     // last_seq of each channel (rooms and projects).
     [[nodiscard]] Result<std::map<Channel, Seq>> lastSeqs(const std::vector<Channel> &channels);
     [[nodiscard]] Result<std::map<Channel, DbChannel>> channels(const std::vector<Channel> &channels);

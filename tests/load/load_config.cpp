@@ -16,7 +16,7 @@ Error badOption(const QString &name, const QString &why)
 }
 
 // Reads option `name` as a number within [lo, hi] into `out` when it was given.
-Status readNumber(const QCommandLineParser &p, const QString &name, double lo, double hi, double &out)
+MaybeError readNumber(const QCommandLineParser &p, const QString &name, double lo, double hi, double &out)
 {
     if (!p.isSet(name))
         return std::nullopt;
@@ -29,7 +29,7 @@ Status readNumber(const QCommandLineParser &p, const QString &name, double lo, d
     return std::nullopt;
 }
 
-Status readInt(const QCommandLineParser &p, const QString &name, qint64 lo, qint64 hi, qint64 &out)
+MaybeError readInt(const QCommandLineParser &p, const QString &name, qint64 lo, qint64 hi, qint64 &out)
 {
     if (!p.isSet(name))
         return std::nullopt;
@@ -42,7 +42,7 @@ Status readInt(const QCommandLineParser &p, const QString &name, qint64 lo, qint
     return std::nullopt;
 }
 
-Status readInt(const QCommandLineParser &p, const QString &name, qint64 lo, qint64 hi, int &out)
+MaybeError readInt(const QCommandLineParser &p, const QString &name, qint64 lo, qint64 hi, int &out)
 {
     qint64 v = out;
     if (auto e = readInt(p, name, lo, hi, v))
@@ -51,7 +51,8 @@ Status readInt(const QCommandLineParser &p, const QString &name, qint64 lo, qint
     return std::nullopt;
 }
 
-Status readOptional(const QCommandLineParser &p, const QString &name, double lo, double hi, std::optional<double> &out)
+MaybeError readOptional(const QCommandLineParser &p, const QString &name, double lo, double hi,
+                        std::optional<double> &out)
 {
     if (!p.isSet(name))
         return std::nullopt;
@@ -212,8 +213,8 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
                                         "localhost) over http; refused '%1'")
                              .arg(c.baseUrl.toString()));
 
-    Status e;
-    const auto check = [&e](Status s) {
+    MaybeError e;
+    const auto check = [&e](MaybeError s) {
         if (!e && s)
             e = std::move(s);
     };

@@ -611,7 +611,7 @@ QJsonObject RunReport::toJson() const
 
 namespace taskmaster::load {
 
-Status writePlot(const RunReport &report, const QString &pngFile)
+MaybeError writePlot(const RunReport &report, const QString &pngFile)
 {
     const QFileInfo png(pngFile);
     const QString dataFile = png.dir().filePath(png.completeBaseName() + QStringLiteral(".dat"));

@@ -113,6 +113,6 @@ struct RunReport {
 
 // Draws the timeline (latency p50/p95/p99 and max, messages sent and delivered per second,
 // connections, REST requests per second) into a PNG with gnuplot; the data file sits beside it.
-[[nodiscard]] Status writePlot(const RunReport &report, const QString &pngFile);
+[[nodiscard]] MaybeError writePlot(const RunReport &report, const QString &pngFile);
 
 } // namespace taskmaster::load

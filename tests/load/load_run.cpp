@@ -59,12 +59,12 @@ RunReport LoadRun::run()
 
     if (!m_config.verifyDbUrl.isEmpty()) {
         m_db = std::make_unique<DbReader>();
-        if (const Status e = m_db->open(m_config.verifyDbUrl)) {
+        if (const MaybeError e = m_db->open(m_config.verifyDbUrl)) {
             m_report.setupError = e->message;
             return m_report;
         }
     }
-    if (const Status e = seed()) {
+    if (const MaybeError e = seed()) {
         m_report.setupError = e->message;
         m_report.aborted = m_deadline.hasExpired();
         m_report.seedSeconds = elapsedSeconds();
@@ -90,7 +90,7 @@ RunReport LoadRun::run()
 
 // ---- Seeding -------------------------------------------------------------------------------
 
-Status LoadRun::seed()
+MaybeError LoadRun::seed()
 {
     Seeder seeder(m_config.baseUrl, m_config.seedConcurrency);
     auto loaded = SeedData::load(m_config.tokensFile);
@@ -103,14 +103,14 @@ Status LoadRun::seed()
         m_seed = SeedData {};
         m_seed.prefix = SeedData::newPrefix();
     }
-    const auto save = [this]() -> Status {
+    const auto save = [this]() -> MaybeError {
         return m_config.tokensFile.isEmpty() ? std::nullopt : m_seed.save(m_config.tokensFile);
     };
     const qsizetype had = m_seed.users.size();
-    const Status seeded = m_config.seedDbUrl.isEmpty()
+    const MaybeError seeded = m_config.seedDbUrl.isEmpty()
         ? seeder.ensureUsers(m_seed, m_config.users, m_deadline)
         : seeder.ensureUsersInDb(m_seed, m_config.users, m_config.seedDbUrl, m_deadline);
-    if (const Status e = seeded) {
+    if (const MaybeError e = seeded) {
         (void)save();
         return e;
     }
@@ -118,18 +118,18 @@ Status LoadRun::seed()
         say(QStringLiteral("tm-load: registered %1 users in %2 s")
                 .arg(m_seed.users.size() - had)
                 .arg(elapsedSeconds(), 0, 'f', 1));
-    if (const Status e = save())
+    if (const MaybeError e = save())
         return e;
     if (!m_config.idleMode()) {
-        if (const Status e = seeder.ensureRooms(m_seed, m_config.users, m_config.roomSize, m_deadline))
+        if (const MaybeError e = seeder.ensureRooms(m_seed, m_config.users, m_config.roomSize, m_deadline))
             return e;
-        if (const Status e = save())
+        if (const MaybeError e = save())
             return e;
         m_report.rooms = int(m_seed.rooms.value(m_config.roomSize).size());
         if (m_config.restRate > 0) {
-            if (const Status e = seeder.ensureProjects(m_seed, m_config.roomSize, m_deadline))
+            if (const MaybeError e = seeder.ensureProjects(m_seed, m_config.roomSize, m_deadline))
                 return e;
-            if (const Status e = save())
+            if (const MaybeError e = save())
                 return e;
         }
     }

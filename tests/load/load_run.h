@@ -43,7 +43,7 @@ private:
         int clients = 0;
     };
 
-    Status seed();
+    MaybeError seed();
     void startWorkers();
     void startRest();
     void stopRest();

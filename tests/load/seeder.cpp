@@ -133,7 +133,7 @@ Result<SeedData> SeedData::load(const QString &file)
     return fromJson(doc.object());
 }
 
-Status SeedData::save(const QString &file) const
+MaybeError SeedData::save(const QString &file) const
 {
     QSaveFile f(file);
     if (!f.open(QIODevice::WriteOnly))
@@ -261,13 +261,13 @@ bool Seeder::tokenValid(const QString &token, QDeadlineTimer deadline)
     return result == 200;
 }
 
-Status Seeder::ensureUsers(SeedData &data, int users, QDeadlineTimer deadline)
+MaybeError Seeder::ensureUsers(SeedData &data, int users, QDeadlineTimer deadline)
 {
     const int have = int(data.users.size());
     if (have >= users)
         return std::nullopt;
     data.users.resize(users);
-    Status failure;
+    MaybeError failure;
     int registered = 0;
     for (int i = have; i < users; ++i) {
         const QString name = username(data.prefix, i);
@@ -320,15 +320,15 @@ Status Seeder::ensureUsers(SeedData &data, int users, QDeadlineTimer deadline)
     return std::nullopt;
 }
 
-Status Seeder::ensureUsersInDb(SeedData &data, int users, const QString &dbUrl, QDeadlineTimer deadline)
+MaybeError Seeder::ensureUsersInDb(SeedData &data, int users, const QString &dbUrl, QDeadlineTimer deadline)
 {
-    if (const Status e = ensureUsers(data, std::min(users, 1), deadline))
+    if (const MaybeError e = ensureUsers(data, std::min(users, 1), deadline))
         return e;
     const int have = int(data.users.size());
     if (have >= users)
         return std::nullopt;
     DbReader db;
-    if (const Status e = db.open(dbUrl, QStringLiteral("seed-db")))
+    if (const MaybeError e = db.open(dbUrl, QStringLiteral("seed-db")))
         return e;
     constexpr int kChunk = 2000;
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
@@ -347,11 +347,11 @@ Status Seeder::ensureUsersInDb(SeedData &data, int users, const QString &dbUrl, 
     return std::nullopt;
 }
 
-Status Seeder::ensureRooms(SeedData &data, int users, int size, QDeadlineTimer deadline)
+MaybeError Seeder::ensureRooms(SeedData &data, int users, int size, QDeadlineTimer deadline)
 {
     QList<SeededRoom> wanted = roomLayout(users, size);
     QList<SeededRoom> &have = data.rooms[size];
-    Status failure;
+    MaybeError failure;
     int created = 0;
     int toCreate = 0;
     for (qsizetype k = 0; k < wanted.size(); ++k) {
@@ -411,7 +411,7 @@ Status Seeder::ensureRooms(SeedData &data, int users, int size, QDeadlineTimer d
     return std::nullopt;
 }
 
-Status Seeder::ensureProjects(SeedData &data, int size, QDeadlineTimer deadline)
+MaybeError Seeder::ensureProjects(SeedData &data, int size, QDeadlineTimer deadline)
 {
     const QList<SeededRoom> rooms = data.rooms.value(size);
     QList<Id> have = data.projects.value(size);
@@ -419,7 +419,7 @@ Status Seeder::ensureProjects(SeedData &data, int size, QDeadlineTimer deadline)
         return std::nullopt;
     QList<Id> made = have;
     made.resize(rooms.size());
-    Status failure;
+    MaybeError failure;
     int created = 0;
     for (qsizetype k = have.size(); k < rooms.size(); ++k) {
         const SeededRoom room = rooms.at(k);

@@ -51,7 +51,7 @@ struct SeedData {
     [[nodiscard]] static Result<SeedData> fromJson(const QJsonObject &o);
     // Reads FILE (an empty SeedData with a fresh prefix when it does not exist).
     [[nodiscard]] static Result<SeedData> load(const QString &file);
-    [[nodiscard]] Status save(const QString &file) const;
+    [[nodiscard]] MaybeError save(const QString &file) const;
     [[nodiscard]] static QString newPrefix();
 };
 
@@ -66,16 +66,16 @@ public:
     // True when the token is accepted by GET /api/v1/me (a tokens file from another database is not).
     [[nodiscard]] bool tokenValid(const QString &token, QDeadlineTimer deadline);
     // Registers users until data holds `users` of them (a taken name logs in instead).
-    [[nodiscard]] Status ensureUsers(SeedData &data, int users, QDeadlineTimer deadline);
+    [[nodiscard]] MaybeError ensureUsers(SeedData &data, int users, QDeadlineTimer deadline);
     // The same, registering only the first user over REST and inserting the others (with its
     // password hash, and a session each) straight into the server's PostgreSQL at dbUrl: seconds
     // for 10,000 users instead of minutes of Argon2id.
-    [[nodiscard]] Status ensureUsersInDb(SeedData &data, int users, const QString &dbUrl, QDeadlineTimer deadline);
+    [[nodiscard]] MaybeError ensureUsersInDb(SeedData &data, int users, const QString &dbUrl, QDeadlineTimer deadline);
     // Creates the rooms of `size` over the first `users` users that data does not hold yet.
-    [[nodiscard]] Status ensureRooms(SeedData &data, int users, int size, QDeadlineTimer deadline);
+    [[nodiscard]] MaybeError ensureRooms(SeedData &data, int users, int size, QDeadlineTimer deadline);
     // One project per room of `size` (ensureRooms first), owned by the room's first user, with the
     // room's other members added: the tasks routes of the REST mix.
-    [[nodiscard]] Status ensureProjects(SeedData &data, int size, QDeadlineTimer deadline);
+    [[nodiscard]] MaybeError ensureProjects(SeedData &data, int size, QDeadlineTimer deadline);
 
     [[nodiscard]] qint64 requestsDone() const { return m_done; }
 

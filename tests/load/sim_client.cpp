@@ -1,5 +1,7 @@
 #include "tests/load/sim_client.h"
 
+#include "shared/core/overloaded.h"
+
 #include <QNetworkProxy>
 #include <QRandomGenerator>
 #include <QTimer>
@@ -9,11 +11,6 @@ namespace taskmaster::load {
 namespace {
 
 constexpr int kHistoryPage = 200; // limits::kPageMax
-
-template<class... Ts> struct Overloaded : Ts... {
-    using Ts::operator()...;
-};
-template<class... Ts> Overloaded(Ts...) -> Overloaded<Ts...>;
 
 } // namespace
 

@@ -52,7 +52,7 @@ void TestValidation::username()
 {
     QFETCH(QString, input);
     QFETCH(bool, valid);
-    const Status e = validateUsername(foldUsername(input));
+    const MaybeError e = validateUsername(foldUsername(input));
     QCOMPARE(!e.has_value(), valid);
     if (e) {
         QCOMPARE(e->code, ErrorCode::ValidationFailed);
@@ -76,7 +76,7 @@ void TestValidation::password()
 {
     QFETCH(QString, input);
     QFETCH(bool, valid);
-    const Status e = validatePassword(input);
+    const MaybeError e = validatePassword(input);
     QCOMPARE(!e.has_value(), valid);
     if (e)
         QCOMPARE(e->field, QStringLiteral("password"));
@@ -120,7 +120,7 @@ void TestValidation::text()
     QFETCH(QString, rule);
     QFETCH(QString, input);
     QFETCH(bool, valid);
-    Status e;
+    MaybeError e;
     if (rule == QLatin1String("displayName"))
         e = validateDisplayName(input);
     else if (rule == QLatin1String("title"))
@@ -162,7 +162,7 @@ void TestValidation::messageBody()
 {
     QFETCH(QString, input);
     QFETCH(int, expected);
-    const Status e = validateMessageBody(input);
+    const MaybeError e = validateMessageBody(input);
     if (expected < 0) {
         QVERIFY2(!e, e ? qPrintable(e->message) : "");
     } else {

@@ -164,18 +164,18 @@ template<typename T> RoundTrip jsonRoundTrip(const T &value)
 }
 
 // A decoder under test for a malformed-input row: answers the error (or nullopt on success).
-using DecodeCheck = std::function<Status(const QByteArray &)>;
+using DecodeCheck = std::function<MaybeError(const QByteArray &)>;
 
 template<typename T> DecodeCheck decoderOf()
 {
-    return [](const QByteArray &bytes) -> Status {
+    return [](const QByteArray &bytes) -> MaybeError {
         const auto r = fromJson<T>(bytes);
-        return r.ok() ? Status() : Status(r.error());
+        return r.ok() ? MaybeError() : MaybeError(r.error());
     };
 }
 
 // Runs one malformed row: the decoder must fail with `code` and `field`.
-inline void expectError(const Status &error, const QString &code, const QString &field)
+inline void expectError(const MaybeError &error, const QString &code, const QString &field)
 {
     QVERIFY2(error.has_value(), "decoded, but an error was expected");
     QVERIFY2(!error->message.isEmpty(), "the error has no message");

@@ -232,7 +232,7 @@ void TestJsonReader::kinds()
     QFETCH(QString, kind);
     QFETCH(QByteArray, json);
     QFETCH(bool, valid);
-    Status error;
+    MaybeError error;
     const auto run = [&](auto r) {
         if (!r.ok())
             error = r.error();

@@ -27,16 +27,16 @@ RoundTrip serverRoundTrip(const ws::ServerFrame &frame)
     return roundTrip(frame, &ws::encodeServerFrame, [](const QByteArray &b) { return ws::decodeServerFrame(b); });
 }
 
-Status clientError(const QByteArray &bytes)
+MaybeError clientError(const QByteArray &bytes)
 {
     const auto r = ws::decodeClientFrame(bytes);
-    return r.ok() ? Status() : Status(r.error());
+    return r.ok() ? MaybeError() : MaybeError(r.error());
 }
 
-Status serverError(const QByteArray &bytes)
+MaybeError serverError(const QByteArray &bytes)
 {
     const auto r = ws::decodeServerFrame(bytes);
-    return r.ok() ? Status() : Status(r.error());
+    return r.ok() ? MaybeError() : MaybeError(r.error());
 }
 
 // {"type":"send","id":1,"roomId":<roomId>,"body":<body>}
