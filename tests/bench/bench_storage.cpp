@@ -17,14 +17,15 @@
 
 using namespace taskmaster;
 using namespace taskmaster::server;
+using taskmaster::test::backendRows;
 
 class BenchStorage final : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase();
-    void batchInsert1000_data() { backends(); }
+    void batchInsert1000_data() { backendRows(); }
     void batchInsert1000();
-    void historyLatestPage_data() { backends(); }
+    void historyLatestPage_data() { backendRows(); }
     void historyLatestPage();
 
 private:

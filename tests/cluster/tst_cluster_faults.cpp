@@ -1,4 +1,4 @@
-// tm-load through nginx on the 3-instance cluster of packaging/cluster/with-cluster.sh, checked
+// tm-load through nginx on the 3-instance cluster of scripts/cluster/with-cluster.sh, checked
 // exactly against PostgreSQL (tm-load --verify-db): a smoke run (300 users in rooms of 10, a few
 // seconds) and the faults of ARCHITECTURE.md "Failure behaviour" during steady traffic: kill -9 of
 // an instance, Redis stopped and started again on its port, a rolling restart of every instance.
@@ -12,6 +12,7 @@
 #include "server/storage/database_url.h"
 #include "server/storage/room_store.h"
 #include "tests/support/api_client.h"
+#include "tests/support/tool_process.h"
 #include "tests/support/ws_client.h"
 
 #include <QDateTime>
@@ -32,45 +33,13 @@
 #include <cstdio>
 
 using namespace taskmaster;
+using taskmaster::test::readClusterEnv;
+using taskmaster::test::ToolRun;
 
 namespace {
 
 constexpr int kUsers = 300;
 constexpr int kRoomSize = 10;
-
-struct LoadResult {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonObject json;
-};
-
-qint64 field(const QJsonObject &o, const char *section, const char *name)
-{
-    return o.value(QLatin1String(section)).toObject().value(QLatin1String(name)).toInteger(-1);
-}
-
-QString diagnostics(const LoadResult &r)
-{
-    return QString::fromUtf8("exit " + QByteArray::number(r.exitCode) + "\nstdout:\n" + r.out + "\nstderr (tail):\n"
-                             + r.err.right(4000));
-}
-
-// KEY=value lines of cluster.env.
-QHash<QString, QString> readClusterEnv(const QString &dir)
-{
-    QHash<QString, QString> env;
-    QFile f(dir + QStringLiteral("/cluster.env"));
-    if (!f.open(QIODevice::ReadOnly))
-        return env;
-    while (!f.atEnd()) {
-        const QString line = QString::fromUtf8(f.readLine()).trimmed();
-        const qsizetype eq = line.indexOf(QLatin1Char('='));
-        if (!line.startsWith(QLatin1Char('#')) && eq > 0)
-            env.insert(line.left(eq), line.mid(eq + 1));
-    }
-    return env;
-}
 
 int httpStatus(const QUrl &url)
 {
@@ -98,12 +67,12 @@ private Q_SLOTS:
     void fault();
 
 private:
-    LoadResult runLoad(const QStringList &extra, int timeoutMs);
+    ToolRun runLoad(const QStringList &extra, int timeoutMs);
     bool clusterCommand(const QStringList &args);
     // Every instance answers /health/ready with 200.
     bool allReady();
     // The checks every run must pass, with the run's figures in the message when one fails.
-    void checkExact(const LoadResult &r);
+    void checkExact(const ToolRun &r);
 
     QString m_url;
     QString m_dir;
@@ -120,8 +89,8 @@ void TestClusterFaults::initTestCase()
     if (m_url.isEmpty() || m_dir.isEmpty() || m_dbUrl.isEmpty()) {
         if (qEnvironmentVariableIntValue("TM_TEST_REQUIRE_SERVICES") == 1)
             QFAIL("TM_CLUSTER_URL / TM_CLUSTER_DIR / TM_DATABASE_URL are not set: run through "
-                  "packaging/cluster/with-cluster.sh");
-        QSKIP("TM_CLUSTER_URL is not set: run through packaging/cluster/with-cluster.sh");
+                  "scripts/cluster/with-cluster.sh");
+        QSKIP("TM_CLUSTER_URL is not set: run through scripts/cluster/with-cluster.sh");
     }
     QVERIFY2(qEnvironmentVariableIntValue("TM_CLUSTER_INSTANCES") == 3, "the fault tests expect 3 instances");
     QVERIFY(m_tmp.isValid());
@@ -129,7 +98,7 @@ void TestClusterFaults::initTestCase()
     QVERIFY(allReady());
 }
 
-LoadResult TestClusterFaults::runLoad(const QStringList &extra, int timeoutMs)
+ToolRun TestClusterFaults::runLoad(const QStringList &extra, int timeoutMs)
 {
     const QString json = m_tmp.filePath(QStringLiteral("report.json"));
     QFile::remove(json);
@@ -158,20 +127,7 @@ LoadResult TestClusterFaults::runLoad(const QStringList &extra, int timeoutMs)
             args << QStringLiteral("--server-pid") << pid;
     }
     args += extra;
-    QProcess p;
-    p.start(QStringLiteral(TM_LOAD_BINARY), args);
-    LoadResult r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished(5000);
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    QFile f(json);
-    if (f.open(QIODevice::ReadOnly))
-        r.json = QJsonDocument::fromJson(f.readAll()).object();
-    return r;
+    return test::runTool(QStringLiteral(TM_LOAD_BINARY), args, json, timeoutMs);
 }
 
 bool TestClusterFaults::clusterCommand(const QStringList &args)
@@ -199,24 +155,24 @@ bool TestClusterFaults::allReady()
     return true;
 }
 
-void TestClusterFaults::checkExact(const LoadResult &r)
+void TestClusterFaults::checkExact(const ToolRun &r)
 {
     const QJsonObject &j = r.json;
-    QVERIFY2(!j.isEmpty(), qPrintable(diagnostics(r)));
-    QVERIFY2(r.exitCode == 0, qPrintable(diagnostics(r)));
-    QCOMPARE(field(j, "connections", "connected"), kUsers);
-    QCOMPARE(field(j, "events", "lost"), 0);
-    QCOMPARE(field(j, "events", "duplicated"), 0);
-    QCOMPARE(field(j, "events", "outOfOrder"), 0);
-    QCOMPARE(field(j, "events", "undecodable"), 0);
-    const qint64 sent = field(j, "messages", "sent");
-    QVERIFY2(sent > 100, qPrintable(diagnostics(r)));
-    QCOMPARE(field(j, "messages", "acked"), sent);
-    QCOMPARE(field(j, "messages", "sendErrors"), 0);
+    QVERIFY2(!j.isEmpty(), qPrintable(r.describe()));
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe()));
+    QCOMPARE(r.field("connections", "connected"), kUsers);
+    QCOMPARE(r.field("events", "lost"), 0);
+    QCOMPARE(r.field("events", "duplicated"), 0);
+    QCOMPARE(r.field("events", "outOfOrder"), 0);
+    QCOMPARE(r.field("events", "undecodable"), 0);
+    const qint64 sent = r.field("messages", "sent");
+    QVERIFY2(sent > 100, qPrintable(r.describe()));
+    QCOMPARE(r.field("messages", "acked"), sent);
+    QCOMPARE(r.field("messages", "sendErrors"), 0);
     QVERIFY(j.value(QLatin1String("phases")).toObject().value(QLatin1String("drained")).toBool());
     // The database check ran over every connection's streams and found nothing wrong.
     const QJsonObject v = j.value(QLatin1String("verification")).toObject();
-    QVERIFY2(v.value(QLatin1String("ran")).toBool(), qPrintable(diagnostics(r)));
+    QVERIFY2(v.value(QLatin1String("ran")).toBool(), qPrintable(r.describe()));
     QCOMPARE(v.value(QLatin1String("channels")).toInteger(), kUsers / kRoomSize);
     QCOMPARE(v.value(QLatin1String("streams")).toInteger(), kUsers); // one room each
     QCOMPARE(v.value(QLatin1String("problems")).toInteger(), 0);
@@ -229,12 +185,12 @@ void TestClusterFaults::checkExact(const LoadResult &r)
     QCOMPARE(v.value(QLatin1String("storedNotAcked")).toInteger(), 0);
     // Every stored event of the run's rooms after a connection's welcome reached it: at least the
     // run's messages, ten connections each.
-    QVERIFY2(v.value(QLatin1String("expected")).toInteger() >= sent * kRoomSize, qPrintable(diagnostics(r)));
+    QVERIFY2(v.value(QLatin1String("expected")).toInteger() >= sent * kRoomSize, qPrintable(r.describe()));
 }
 
 void TestClusterFaults::loadSmoke()
 {
-    const LoadResult r
+    const ToolRun r
         = runLoad({QStringLiteral("--rate"), QStringLiteral("150"), QStringLiteral("--duration"), QStringLiteral("4"),
                    QStringLiteral("--warmup"), QStringLiteral("1"), QStringLiteral("--drain"), QStringLiteral("20"),
                    QStringLiteral("--max-p99-ms"), QStringLiteral("2000")},
@@ -242,21 +198,21 @@ void TestClusterFaults::loadSmoke()
     checkExact(r);
     const QJsonObject &j = r.json;
     // No fault: nobody was disconnected, and the connections spread over all three instances.
-    QCOMPARE(field(j, "connections", "disconnects"), 0);
-    QCOMPARE(field(j, "connections", "reconnects"), 0);
+    QCOMPARE(r.field("connections", "disconnects"), 0);
+    QCOMPARE(r.field("connections", "reconnects"), 0);
     const QJsonObject instances
         = j.value(QLatin1String("connections")).toObject().value(QLatin1String("welcomesByInstance")).toObject();
     QCOMPARE(instances.size(), 3);
     for (const QJsonValue &n : instances)
-        QVERIFY2(n.toInteger() >= kUsers / 6, qPrintable(diagnostics(r)));
+        QVERIFY2(n.toInteger() >= kUsers / 6, qPrintable(r.describe()));
     // Every acknowledged message reached the nine other members, most through another instance.
-    const qint64 acked = field(j, "messages", "acked");
-    QCOMPARE(field(j, "events", "fanoutDelivered"), acked * (kRoomSize - 1));
+    const qint64 acked = r.field("messages", "acked");
+    QCOMPARE(r.field("events", "fanoutDelivered"), acked * (kRoomSize - 1));
     const QJsonObject delivery
         = j.value(QLatin1String("latencyMs")).toObject().value(QLatin1String("delivery")).toObject();
     const double p50 = delivery.value(QLatin1String("p50")).toDouble(-1);
     const double p99 = delivery.value(QLatin1String("p99")).toDouble(-1);
-    QVERIFY2(p50 > 0 && p50 <= p99 && p99 <= 2000, qPrintable(diagnostics(r)));
+    QVERIFY2(p50 > 0 && p50 <= p99 && p99 <= 2000, qPrintable(r.describe()));
     const QJsonArray servers = j.value(QLatin1String("servers")).toArray();
     QCOMPARE(servers.size(), 3);
     for (const QJsonValue &s : servers)
@@ -352,12 +308,12 @@ void TestClusterFaults::fault()
     QString shell = QStringLiteral("bash '%1'").arg(QStringLiteral(TM_CLUSTER_SCRIPT));
     for (const QString &a : std::as_const(command))
         shell += QLatin1Char(' ') + a;
-    const LoadResult r = runLoad(
-        {QStringLiteral("--rate"), QStringLiteral("150"), QStringLiteral("--duration"), QStringLiteral("5"),
-         QStringLiteral("--warmup"), QStringLiteral("0.5"), QStringLiteral("--drain"), QStringLiteral("30"),
-         QStringLiteral("--fault-command"), shell, QStringLiteral("--fault-at"), QStringLiteral("2"),
-         QStringLiteral("--fault-tail"), QStringLiteral("3"), QStringLiteral("--max-run"), QStringLiteral("200")},
-        240000);
+    const ToolRun r = runLoad({QStringLiteral("--rate"), QStringLiteral("150"), QStringLiteral("--duration"),
+                               QStringLiteral("5"), QStringLiteral("--warmup"), QStringLiteral("0.5"),
+                               QStringLiteral("--drain"), QStringLiteral("30"), QStringLiteral("--fault-command"),
+                               shell, QStringLiteral("--fault-at"), QStringLiteral("2"), QStringLiteral("--fault-tail"),
+                               QStringLiteral("3"), QStringLiteral("--max-run"), QStringLiteral("200")},
+                              240000);
     // Put the cluster back together for the next row before judging this one.
     if (command.constFirst() == QLatin1String("kill-instance"))
         QVERIFY(clusterCommand({QStringLiteral("start-instance"), command.at(1)}));
@@ -365,27 +321,27 @@ void TestClusterFaults::fault()
 
     const QJsonObject &j = r.json;
     const QJsonObject fault = j.value(QLatin1String("fault")).toObject();
-    QVERIFY2(fault.value(QLatin1String("started")).toBool(), qPrintable(diagnostics(r)));
+    QVERIFY2(fault.value(QLatin1String("started")).toBool(), qPrintable(r.describe()));
     if (fault.value(QLatin1String("exitCode")).toInt(-1) != 0) {
         // QtTest shortens long messages: the command's own output first, everything on stderr.
         std::fprintf(stderr, "fault command output:\n%s\n%s\n",
-                     qPrintable(fault.value(QLatin1String("output")).toString()), qPrintable(diagnostics(r)));
+                     qPrintable(fault.value(QLatin1String("output")).toString()), qPrintable(r.describe()));
     }
     QVERIFY2(
         fault.value(QLatin1String("exitCode")).toInt(-1) == 0,
         qPrintable(QStringLiteral("the fault command failed: ") + fault.value(QLatin1String("output")).toString()));
     // Sending went on through the fault and after it.
     const double endedAt = fault.value(QLatin1String("endedAt")).toDouble(-1);
-    QVERIFY2(endedAt >= 2, qPrintable(diagnostics(r)));
+    QVERIFY2(endedAt >= 2, qPrintable(r.describe()));
     checkExact(r);
-    const qint64 reconnects = field(j, "connections", "reconnects");
+    const qint64 reconnects = r.field("connections", "reconnects");
     if (socketsClosed) {
         // The clients of the killed or restarted instances came back through nginx and resumed.
-        QVERIFY2(field(j, "connections", "disconnects") > 0, qPrintable(diagnostics(r)));
-        QVERIFY2(reconnects > 0, qPrintable(diagnostics(r)));
+        QVERIFY2(r.field("connections", "disconnects") > 0, qPrintable(r.describe()));
+        QVERIFY2(reconnects > 0, qPrintable(r.describe()));
     } else {
         // Redis is not on the clients' path: their sockets stay open.
-        QCOMPARE(field(j, "connections", "disconnects"), 0);
+        QCOMPARE(r.field("connections", "disconnects"), 0);
         QCOMPARE(reconnects, 0);
     }
 }

@@ -1,4 +1,4 @@
-// The loopback cluster of packaging/cluster/cluster.sh, through its nginx: health and request ids,
+// The loopback cluster of scripts/cluster/cluster.sh, through its nginx: health and request ids,
 // REST register and login, requests spread over every instance (least_conn), gzip with ETags and
 // 304, a WebSocket upgrade per instance answered by `welcome` and `pong`, the 1 MiB body limit
 // (413 from nginx above it, the server's own answer at it), /metrics for loopback only, failover
@@ -6,9 +6,10 @@
 // start-instance) and restart-instance on the same port. Shared state: a token from one
 // instance works on every other and dies on all at logout; a cached task list is fresh on every
 // instance right after a write on any; the per-user API rate is one budget for all instances. Runs under
-// packaging/cluster/with-cluster.sh, which exports TM_CLUSTER_URL, TM_CLUSTER_DIR and the
+// scripts/cluster/with-cluster.sh, which exports TM_CLUSTER_URL, TM_CLUSTER_DIR and the
 // instances' URLs. Thread: the test's thread.
 #include "tests/support/api_client.h"
+#include "tests/support/tool_process.h"
 #include "tests/support/ws_client.h"
 
 #include <QDeadlineTimer>
@@ -28,15 +29,12 @@
 using namespace taskmaster;
 using taskmaster::test::ApiClient;
 using taskmaster::test::ApiReply;
+using taskmaster::test::readClusterEnv;
 using taskmaster::test::RequestOptions;
+using taskmaster::test::uniqueName;
 using taskmaster::test::WsClient;
 
 namespace {
-
-QString unique(const char *prefix)
-{
-    return QString::fromLatin1(prefix) + QUuid::createUuid().toString(QUuid::Id128).left(10);
-}
 
 QString instanceName(int i)
 {
@@ -98,22 +96,6 @@ RawReply rawRequest(quint16 port, const QByteArray &path, const QList<QByteArray
     return r;
 }
 
-// KEY=value lines of cluster.env (the values the test reads need no shell unquoting).
-QHash<QString, QString> readClusterEnv(const QString &dir)
-{
-    QHash<QString, QString> env;
-    QFile f(dir + QStringLiteral("/cluster.env"));
-    if (!f.open(QIODevice::ReadOnly))
-        return env;
-    while (!f.atEnd()) {
-        const QString line = QString::fromUtf8(f.readLine()).trimmed();
-        const qsizetype eq = line.indexOf(QLatin1Char('='));
-        if (!line.startsWith(QLatin1Char('#')) && eq > 0)
-            env.insert(line.left(eq), line.mid(eq + 1));
-    }
-    return env;
-}
-
 } // namespace
 
 class TestClusterSmoke final : public QObject {
@@ -166,8 +148,8 @@ void TestClusterSmoke::initTestCase()
     m_instances = qEnvironmentVariableIntValue("TM_CLUSTER_INSTANCES");
     if (m_url.isEmpty() || m_dir.isEmpty()) {
         if (qEnvironmentVariableIntValue("TM_TEST_REQUIRE_SERVICES") == 1)
-            QFAIL("TM_CLUSTER_URL / TM_CLUSTER_DIR are not set: run through packaging/cluster/with-cluster.sh");
-        QSKIP("TM_CLUSTER_URL is not set: run through packaging/cluster/with-cluster.sh");
+            QFAIL("TM_CLUSTER_URL / TM_CLUSTER_DIR are not set: run through scripts/cluster/with-cluster.sh");
+        QSKIP("TM_CLUSTER_URL is not set: run through scripts/cluster/with-cluster.sh");
     }
     m_port = quint16(m_url.port());
     QVERIFY(m_port != 0);
@@ -257,7 +239,7 @@ void TestClusterSmoke::requestIdPassedOn()
 void TestClusterSmoke::registerAndLoginThroughNginx()
 {
     // The cluster's database is fresh: the first user is its admin.
-    const QString admin = unique("admin");
+    const QString admin = uniqueName("admin");
     const ApiReply reg = m_api->post(QStringLiteral("/api/v1/auth/register"),
                                      {{QStringLiteral("username"), admin},
                                       {QStringLiteral("password"), QStringLiteral("password123")},
@@ -278,7 +260,7 @@ void TestClusterSmoke::registerAndLoginThroughNginx()
     QCOMPARE(wrong.status, 401);
     QCOMPARE(wrong.errorCode(), QStringLiteral("unauthorized"));
 
-    m_memberToken = m_api->registerUser(unique("member")).second;
+    m_memberToken = m_api->registerUser(uniqueName("member")).second;
     // The token works whichever instance nginx picks (sessions are shared storage).
     for (int i = 0; i < 2 * m_instances; ++i) {
         const ApiReply me = m_api->get(QStringLiteral("/api/v1/me"), m_adminToken);
@@ -306,15 +288,15 @@ void TestClusterSmoke::gzipKeepsEtag()
     QVERIFY(!m_memberToken.isEmpty());
     const ApiReply room = m_api->post(
         QStringLiteral("/api/v1/rooms"),
-        {{QStringLiteral("name"), unique("gz")}, {QStringLiteral("memberIds"), QJsonArray {}}}, m_memberToken);
+        {{QStringLiteral("name"), uniqueName("gz")}, {QStringLiteral("memberIds"), QJsonArray {}}}, m_memberToken);
     QCOMPARE(room.status, 201);
     const qint64 roomId = room.json().value(QLatin1String("id")).toInteger();
     // A page well over gzip_min_length (1 KiB).
     for (int i = 0; i < 6; ++i) {
-        const ApiReply sent = m_api->post(
-            QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId),
-            {{QStringLiteral("body"), QString(300, QLatin1Char('a' + i))}, {QStringLiteral("clientId"), unique("c")}},
-            m_memberToken);
+        const ApiReply sent = m_api->post(QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId),
+                                          {{QStringLiteral("body"), QString(300, QLatin1Char('a' + i))},
+                                           {QStringLiteral("clientId"), uniqueName("c")}},
+                                          m_memberToken);
         QCOMPARE(sent.status, 201);
     }
     const QByteArray path = QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId).toLatin1();
@@ -466,7 +448,7 @@ void TestClusterSmoke::metricsLoopbackOnly()
 
 void TestClusterSmoke::tokenEverywhereAndLogoutEverywhere()
 {
-    const QByteArray token = m_api->registerUser(unique("everywhere")).second;
+    const QByteArray token = m_api->registerUser(uniqueName("everywhere")).second;
     for (int i = 1; i <= m_instances; ++i) {
         for (int n = 0; n < 2; ++n) // the second from the session cache
             QCOMPARE(direct(i)->get(QStringLiteral("/api/v1/me"), token).status, 200);
@@ -481,9 +463,9 @@ void TestClusterSmoke::tokenEverywhereAndLogoutEverywhere()
 
 void TestClusterSmoke::cachedListFreshOnEveryInstance()
 {
-    const QByteArray token = m_api->registerUser(unique("cache")).second;
+    const QByteArray token = m_api->registerUser(uniqueName("cache")).second;
     const ApiReply project
-        = m_api->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), unique("p")}}, token);
+        = m_api->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), uniqueName("p")}}, token);
     QCOMPARE(project.status, 201);
     const QString tasks
         = QStringLiteral("/api/v1/projects/%1/tasks").arg(project.json().value(QLatin1String("id")).toInteger());
@@ -495,7 +477,7 @@ void TestClusterSmoke::cachedListFreshOnEveryInstance()
     }
     // A write on each instance in turn; the next read on every instance (and through nginx) has it.
     for (int w = 1; w <= m_instances; ++w) {
-        const QString title = unique("t");
+        const QString title = uniqueName("t");
         QCOMPARE(direct(w)->post(tasks, {{QStringLiteral("title"), title}}, token).status, 201);
         for (int i = 0; i <= m_instances; ++i) {
             const ApiReply r = i == 0 ? m_api->get(tasks, token) : direct(i)->get(tasks, token);
@@ -515,7 +497,7 @@ void TestClusterSmoke::apiRateSharedAcrossInstances()
 {
     // The default --rate-api is 100/s with a burst of 200 per user. Per instance that would be
     // 200 per instance before the first 429; shared, it is 200 plus what refills meanwhile.
-    const QByteArray token = m_api->registerUser(unique("rate")).second;
+    const QByteArray token = m_api->registerUser(uniqueName("rate")).second;
     std::vector<std::unique_ptr<ApiClient>> clients;
     for (int i = 1; i <= m_instances; ++i)
         clients.push_back(direct(i));
@@ -582,7 +564,7 @@ void TestClusterSmoke::killedInstanceFailsOver()
     for (int i = 0; i < 2 * m_instances; ++i) {
         const ApiReply created = m_api->post(
             QStringLiteral("/api/v1/rooms"),
-            {{QStringLiteral("name"), unique("after-kill")}, {QStringLiteral("memberIds"), QJsonArray {}}},
+            {{QStringLiteral("name"), uniqueName("after-kill")}, {QStringLiteral("memberIds"), QJsonArray {}}},
             m_adminToken);
         QCOMPARE(created.status, 201);
     }

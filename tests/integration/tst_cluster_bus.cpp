@@ -20,6 +20,8 @@
 
 #include <memory>
 
+using taskmaster::test::Account;
+using taskmaster::test::uniqueName;
 using namespace taskmaster;
 using taskmaster::test::ApiClient;
 using taskmaster::test::RedisProcess;
@@ -27,22 +29,6 @@ using taskmaster::test::ServerProcess;
 using taskmaster::test::WsClient;
 
 namespace {
-struct Account {
-    qint64 id = 0;
-    QByteArray token;
-};
-
-QString unique(const char *prefix)
-{
-    return QString::fromLatin1(prefix) + QUuid::createUuid().toString(QUuid::Id128).left(12);
-}
-
-QUrl wsUrl(const ServerProcess &server)
-{
-    QUrl url = server.url(QStringLiteral("/ws"));
-    url.setScheme(QStringLiteral("ws"));
-    return url;
-}
 } // namespace
 
 class TestClusterBus final : public QObject {
@@ -98,19 +84,12 @@ void TestClusterBus::cleanupTestCase()
 
 Account TestClusterBus::user()
 {
-    const auto [id, token] = m_apiA->registerUser(unique("u"));
-    return Account {id, token};
+    return m_apiA->signUp();
 }
 
 qint64 TestClusterBus::room(const Account &owner, const QList<Account> &members)
 {
-    QJsonArray ids;
-    for (const Account &m : members)
-        ids.append(m.id);
-    const auto reply = m_apiA->post(
-        QStringLiteral("/api/v1/rooms"),
-        QJsonObject {{QStringLiteral("name"), unique("room")}, {QStringLiteral("memberIds"), ids}}, owner.token);
-    return reply.json().value(QLatin1String("id")).toInteger();
+    return m_apiA->createRoom(owner, members);
 }
 
 void TestClusterBus::messageCrossesInstances()
@@ -119,8 +98,8 @@ void TestClusterBus::messageCrossesInstances()
     const qint64 roomId = room(a, {b});
     const Channel ch = Channel::room(roomId);
     WsClient ca, cb;
-    const auto wa = ca.connectAs(wsUrl(*m_a), a.token);
-    const auto wb = cb.connectAs(wsUrl(*m_b), b.token);
+    const auto wa = ca.connectAs(m_a->wsUrl(), a.token);
+    const auto wb = cb.connectAs(m_b->wsUrl(), b.token);
     QVERIFY(wa && wb);
     QCOMPARE(wa->instance, QStringLiteral("tm-a"));
     QCOMPARE(wb->instance, QStringLiteral("tm-b"));
@@ -146,7 +125,7 @@ void TestClusterBus::restWriteOnOtherInstance()
     const qint64 roomId = room(a, {b});
     const Channel ch = Channel::room(roomId);
     WsClient ca;
-    QVERIFY(ca.connectAs(wsUrl(*m_a), a.token));
+    QVERIFY(ca.connectAs(m_a->wsUrl(), a.token));
     QCOMPARE(m_apiB
                  ->post(QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId),
                         QJsonObject {{QStringLiteral("body"), QStringLiteral("over rest on b")}}, b.token)
@@ -160,9 +139,9 @@ void TestClusterBus::projectFollowedAcrossInstances()
 {
     const Account a = user();
     WsClient ca;
-    QVERIFY(ca.connectAs(wsUrl(*m_a), a.token));
+    QVERIFY(ca.connectAs(m_a->wsUrl(), a.token));
     const auto project = m_apiB->post(QStringLiteral("/api/v1/projects"),
-                                      QJsonObject {{QStringLiteral("name"), unique("p")}}, a.token);
+                                      QJsonObject {{QStringLiteral("name"), uniqueName("p")}}, a.token);
     QCOMPARE(project.status, 201);
     const qint64 projectId = project.json().value(QLatin1String("id")).toInteger();
     // The subscription travels on the bus; a task made after it reaches the socket on A.
@@ -185,8 +164,8 @@ void TestClusterBus::logoutClosesSocketsEverywhere()
 {
     const Account a = user();
     WsClient onA, onB;
-    QVERIFY(onA.connectAs(wsUrl(*m_a), a.token));
-    QVERIFY(onB.connectAs(wsUrl(*m_b), a.token));
+    QVERIFY(onA.connectAs(m_a->wsUrl(), a.token));
+    QVERIFY(onB.connectAs(m_b->wsUrl(), a.token));
     QCOMPARE(m_apiA->send("POST", QStringLiteral("/api/v1/auth/logout"), {}, test::RequestOptions {a.token}).status,
              204);
     QVERIFY(onA.waitForClosed());
@@ -201,13 +180,13 @@ void TestClusterBus::volatileAndPresenceAcrossInstances()
     const qint64 roomId = room(a, {b});
     const Channel ch = Channel::room(roomId);
     WsClient cb;
-    QVERIFY(cb.connectAs(wsUrl(*m_b), b.token));
+    QVERIFY(cb.connectAs(m_b->wsUrl(), b.token));
     const auto isA = [&](ws::PresenceStatus status) {
         return [&a, status](const ws::Presence &p) { return p.userId == a.id && p.status == status; };
     };
     // A's first socket is on the other instance: B hears A come online.
     WsClient onA;
-    QVERIFY(onA.connectAs(wsUrl(*m_a), a.token));
+    QVERIFY(onA.connectAs(m_a->wsUrl(), a.token));
     QVERIFY(cb.take<ws::Presence>(isA(ws::PresenceStatus::Online)));
     // And A, right after its welcome, learns that B (on the other instance) is online already.
     QVERIFY(onA.take<ws::Presence>(
@@ -228,7 +207,7 @@ void TestClusterBus::volatileAndPresenceAcrossInstances()
     // A second device on B's instance; the first closes: A is still online (no offline for B,
     // well past the 300 ms grace).
     WsClient onB;
-    QVERIFY(onB.connectAs(wsUrl(*m_b), a.token));
+    QVERIFY(onB.connectAs(m_b->wsUrl(), a.token));
     onA.close();
     QVERIFY(onA.waitForClosed());
     QVERIFY(!cb.take<ws::Presence>(isA(ws::PresenceStatus::Offline), 1500));
@@ -244,8 +223,8 @@ void TestClusterBus::redisRestartLosesNothing()
     const qint64 roomId = room(a, {b});
     const Channel ch = Channel::room(roomId);
     WsClient ca, cb;
-    QVERIFY(ca.connectAs(wsUrl(*m_a), a.token));
-    const auto wb = cb.connectAs(wsUrl(*m_b), b.token);
+    QVERIFY(ca.connectAs(m_a->wsUrl(), a.token));
+    const auto wb = cb.connectAs(m_b->wsUrl(), b.token);
     QVERIFY(wb);
     const Seq base = wb->channels.value(ch);
     ca.send(ws::Send {0, roomId, QStringLiteral("before"), std::nullopt});

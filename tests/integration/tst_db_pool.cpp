@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <vector>
 
+using taskmaster::test::backendRows;
 using namespace taskmaster::server;
 using namespace std::chrono_literals;
 
@@ -25,20 +26,19 @@ class TestDbPool final : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase();
-    void runsOnWorkers_data() { backends(); }
+    void runsOnWorkers_data() { backendRows(); }
     void runsOnWorkers();
-    void growsAndShrinks_data() { backends(); }
+    void growsAndShrinks_data() { backendRows(); }
     void growsAndShrinks();
-    void destructorDrainsQueue_data() { backends(); }
+    void destructorDrainsQueue_data() { backendRows(); }
     void destructorDrainsQueue();
-    void futuresFinishOnPoolThread_data() { backends(); }
+    void futuresFinishOnPoolThread_data() { backendRows(); }
     void futuresFinishOnPoolThread();
     void statementTimeout();
     void unreachable_data();
     void unreachable();
 
 private:
-    void backends();
     DbPoolOptions options(const QString &backend) const;
 
     QTemporaryDir m_dir;
@@ -49,13 +49,6 @@ void TestDbPool::initTestCase()
 {
     TM_REQUIRE_SERVICE(url, "TM_TEST_DATABASE_URL");
     m_pgUrl = url;
-}
-
-void TestDbPool::backends()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("sqlite") << QStringLiteral("sqlite");
-    QTest::newRow("postgres") << QStringLiteral("postgres");
 }
 
 DbPoolOptions TestDbPool::options(const QString &backend) const

@@ -20,6 +20,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+using taskmaster::test::backendRows;
 using namespace taskmaster;
 using namespace taskmaster::server;
 
@@ -111,19 +112,19 @@ private Q_SLOTS:
     void initTestCase();
     void init();
     void cleanup() { m_pool.reset(); }
-    void roomReplay_data() { backends(); }
+    void roomReplay_data() { backendRows(); }
     void roomReplay();
     void window_data();
     void window();
-    void badLimit_data() { backends(); }
+    void badLimit_data() { backendRows(); }
     void badLimit();
-    void unknownChannel_data() { backends(); }
+    void unknownChannel_data() { backendRows(); }
     void unknownChannel();
-    void projectReplay_data() { backends(); }
+    void projectReplay_data() { backendRows(); }
     void projectReplay();
     void missingEntity_data();
     void missingEntity();
-    void channelsForUser_data() { backends(); }
+    void channelsForUser_data() { backendRows(); }
     void channelsForUser();
     void isChannelMember_data();
     void isChannelMember();
@@ -135,7 +136,6 @@ private Q_SLOTS:
     void replayUsesIndex();
 
 private:
-    void backends();
     template<typename F> auto onDb(F &&f) { return m_pool->run(std::forward<F>(f)).result(); }
     qint64 tick() { return ++m_now; }
     User addUser(const QString &name);
@@ -164,13 +164,6 @@ void TestEventStore::initTestCase()
 {
     TM_REQUIRE_SERVICE(url, "TM_TEST_DATABASE_URL");
     m_pgUrl = url;
-}
-
-void TestEventStore::backends()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("sqlite") << QStringLiteral("sqlite");
-    QTest::newRow("postgres") << QStringLiteral("postgres");
 }
 
 void TestEventStore::init()

@@ -21,6 +21,8 @@
 #include <functional>
 #include <memory>
 
+using taskmaster::test::Account;
+using taskmaster::test::uniqueName;
 using namespace taskmaster;
 using taskmaster::test::ApiClient;
 using taskmaster::test::ApiReply;
@@ -29,27 +31,6 @@ using taskmaster::test::ServerProcess;
 using taskmaster::test::WsClient;
 
 namespace {
-struct Account {
-    qint64 id = 0;
-    QByteArray token;
-};
-
-QString unique(const char *prefix)
-{
-    return QString::fromLatin1(prefix) + QUuid::createUuid().toString(QUuid::Id128).left(12);
-}
-
-QUrl wsUrl(const ServerProcess &server)
-{
-    QUrl url = server.url(QStringLiteral("/ws"));
-    url.setScheme(QStringLiteral("ws"));
-    return url;
-}
-
-qint64 idOf(const ApiReply &r)
-{
-    return r.json().value(QLatin1String("id")).toInteger();
-}
 
 // A REST read twice: the second must be a hit with the same body and ETag. Returns the reply.
 ApiReply primed(ApiClient &api, const QString &path, const QByteArray &token)
@@ -160,8 +141,7 @@ Mode TestHttpCache::mode()
 
 Account TestHttpCache::user(ApiClient &api)
 {
-    const auto [id, token] = api.registerUser(unique("u"));
-    return Account {id, token};
+    return api.signUp();
 }
 
 void TestHttpCache::hitMissAndNotModified_data()
@@ -179,8 +159,9 @@ void TestHttpCache::hitMissAndNotModified()
     const Mode m = mode();
     QFETCH(QString, resource);
     const Account owner = user(*m.writer);
-    const qint64 projectId = idOf(
-        m.writer->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), unique("p")}}, owner.token));
+    const qint64 projectId
+        = m.writer->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), uniqueName("p")}}, owner.token)
+              .id();
     QVERIFY(projectId > 0);
     QCOMPARE(m.writer
                  ->post(QStringLiteral("/api/v1/projects/%1/tasks").arg(projectId),
@@ -188,7 +169,8 @@ void TestHttpCache::hitMissAndNotModified()
                  .status,
              201);
     const qint64 roomId
-        = idOf(m.writer->post(QStringLiteral("/api/v1/rooms"), {{QStringLiteral("name"), unique("r")}}, owner.token));
+        = m.writer->post(QStringLiteral("/api/v1/rooms"), {{QStringLiteral("name"), uniqueName("r")}}, owner.token)
+              .id();
     QVERIFY(roomId > 0);
     QCOMPARE(m.writer
                  ->post(QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId),
@@ -244,26 +226,30 @@ void TestHttpCache::writesSeenAtOnce()
     QFETCH(QString, write);
     const Account owner = user(*m.writer);
     const Account other = user(*m.writer);
-    const qint64 projectId = idOf(
-        m.writer->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), unique("p")}}, owner.token));
-    const qint64 taskId = idOf(m.writer->post(QStringLiteral("/api/v1/projects/%1/tasks").arg(projectId),
-                                              {{QStringLiteral("title"), QStringLiteral("first")}}, owner.token));
+    const qint64 projectId
+        = m.writer->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), uniqueName("p")}}, owner.token)
+              .id();
+    const qint64 taskId = m.writer
+                              ->post(QStringLiteral("/api/v1/projects/%1/tasks").arg(projectId),
+                                     {{QStringLiteral("title"), QStringLiteral("first")}}, owner.token)
+                              .id();
     const qint64 roomId
-        = idOf(m.writer->post(QStringLiteral("/api/v1/rooms"), {{QStringLiteral("name"), unique("r")}}, owner.token));
+        = m.writer->post(QStringLiteral("/api/v1/rooms"), {{QStringLiteral("name"), uniqueName("r")}}, owner.token)
+              .id();
     const ApiReply message = m.writer->post(QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId),
                                             {{QStringLiteral("body"), QStringLiteral("first message")},
                                              {QStringLiteral("clientId"), QStringLiteral("c-1")}},
                                             owner.token);
     QVERIFY(projectId > 0 && taskId > 0 && roomId > 0 && message.status == 201);
-    const qint64 messageId = idOf(message);
+    const qint64 messageId = message.id();
 
     const QString tasks = QStringLiteral("/api/v1/projects/%1/tasks").arg(projectId);
     const QString project = QStringLiteral("/api/v1/projects/%1").arg(projectId);
     const QString messages = QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId);
-    const QString marker = unique("changed");
+    const QString marker = uniqueName("changed");
     WsClient ws;
     auto overWs = [&](const ws::ClientFrame &frame) {
-        if (!ws.connectAs(wsUrl(*m.writerServer), owner.token))
+        if (!ws.connectAs(m.writerServer->wsUrl(), owner.token))
             return false;
         ws.send(frame);
         return ws.take<ws::Ack>({}, 10000).has_value(); // the ack is the acknowledgement
@@ -393,17 +379,20 @@ void TestHttpCache::cachedValueOnlyForMembers()
 {
     const Mode m = mode();
     const Account owner = user(*m.writer), member = user(*m.writer), outsider = user(*m.writer);
-    const qint64 projectId = idOf(
-        m.writer->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), unique("p")}}, owner.token));
+    const qint64 projectId
+        = m.writer->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), uniqueName("p")}}, owner.token)
+              .id();
     QCOMPARE(m.writer
                  ->post(QStringLiteral("/api/v1/projects/%1/members").arg(projectId),
                         {{QStringLiteral("userId"), member.id}}, owner.token)
                  .status,
              200);
     QJsonArray ids {member.id};
-    const qint64 roomId = idOf(
-        m.writer->post(QStringLiteral("/api/v1/rooms"),
-                       {{QStringLiteral("name"), unique("r")}, {QStringLiteral("memberIds"), ids}}, owner.token));
+    const qint64 roomId
+        = m.writer
+              ->post(QStringLiteral("/api/v1/rooms"),
+                     {{QStringLiteral("name"), uniqueName("r")}, {QStringLiteral("memberIds"), ids}}, owner.token)
+              .id();
     const QStringList reads {QStringLiteral("/api/v1/projects/%1").arg(projectId),
                              QStringLiteral("/api/v1/projects/%1/tasks").arg(projectId),
                              QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId)};
@@ -510,7 +499,7 @@ void TestHttpCache::authRateByClientAddress()
     // Register is limited by the same budget; authenticated routes are not.
     const ApiReply reg = p.post(
         QStringLiteral("/api/v1/auth/register"),
-        {{QStringLiteral("username"), unique("u")}, {QStringLiteral("password"), QStringLiteral("password123")}});
+        {{QStringLiteral("username"), uniqueName("u")}, {QStringLiteral("password"), QStringLiteral("password123")}});
     QCOMPARE(reg.status, 429);
     QCOMPARE(trusting.stop(), 0);
     QCOMPARE(plain.stop(), 0);
@@ -559,14 +548,15 @@ void TestHttpCache::warmedAtStart()
     QStringList reads;
     for (int i = 0; i < 3; ++i) {
         const qint64 roomId
-            = idOf(api->post(QStringLiteral("/api/v1/rooms"), {{QStringLiteral("name"), unique("r")}}, owner.token));
+            = api->post(QStringLiteral("/api/v1/rooms"), {{QStringLiteral("name"), uniqueName("r")}}, owner.token).id();
         QCOMPARE(api->post(QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId),
                            {{QStringLiteral("body"), QStringLiteral("hot")}}, owner.token)
                      .status,
                  201);
         reads << QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId);
         const qint64 projectId
-            = idOf(api->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), unique("p")}}, owner.token));
+            = api->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), uniqueName("p")}}, owner.token)
+                  .id();
         QCOMPARE(api->post(QStringLiteral("/api/v1/projects/%1/tasks").arg(projectId),
                            {{QStringLiteral("title"), QStringLiteral("hot")}}, owner.token)
                      .status,
@@ -596,7 +586,8 @@ void TestHttpCache::redisOutage()
 {
     const Account owner = user(*m_apiA);
     const qint64 projectId
-        = idOf(m_apiA->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), unique("p")}}, owner.token));
+        = m_apiA->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), uniqueName("p")}}, owner.token)
+              .id();
     const QString tasks = QStringLiteral("/api/v1/projects/%1/tasks").arg(projectId);
     QCOMPARE(primed(*m_apiB, tasks, owner.token).status, 200);
     m_redis.kill();

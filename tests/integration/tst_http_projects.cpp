@@ -4,6 +4,7 @@
 // authorization matrix (route x caller) and a bad-input table per route. Every response of every
 // test is checked centrally: no 5xx, no missing answer, and every error in the error body shape of
 // PROTOCOL.md with the code that belongs to its status.
+#include "tests/support/api_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_env.h"
@@ -25,6 +26,7 @@
 #include <memory>
 #include <utility>
 
+using taskmaster::test::Account;
 using taskmaster::test::ServerProcess;
 
 namespace {
@@ -60,11 +62,6 @@ struct Reply {
             .arg(status)
             .arg(QString::fromUtf8(body.left(400)));
     }
-};
-
-struct Account {
-    qint64 id = 0;
-    QByteArray token;
 };
 
 // What one back end's tests share: the server and the users registered on it at start.

@@ -47,25 +47,24 @@ private Q_SLOTS:
     void init();
     void cleanup();
     void cleanupTestCase();
-    void authFlow_data() { backends(); }
+    void authFlow_data() { backendRows(); }
     void authFlow();
-    void roomsAndMessages_data() { backends(); }
+    void roomsAndMessages_data() { backendRows(); }
     void roomsAndMessages();
     void authorizationMatrix_data();
     void authorizationMatrix();
     void badInput_data();
     void badInput();
-    void concurrentSameClientId_data() { backends(); }
+    void concurrentSameClientId_data() { backendRows(); }
     void concurrentSameClientId();
-    void clientLeavesBeforeReply_data() { backends(); }
+    void clientLeavesBeforeReply_data() { backendRows(); }
     void clientLeavesBeforeReply();
     void search_data();
     void search();
-    void adminStats_data() { backends(); }
+    void adminStats_data() { backendRows(); }
     void adminStats();
 
 private:
-    void backends();
     void startBackend(const QString &name, const QStringList &args);
     // The running test's user "role": its name under the test's prefix.
     QString user(const char *role) const { return m_prefix + QString::fromLatin1(role); }
@@ -104,13 +103,6 @@ void TestHttpRooms::startBackend(const QString &name, const QStringList &args)
     std::tie(std::ignore, b.revokedToken) = b.api->registerUser(QStringLiteral("revoked"));
     QCOMPARE(b.api->send("POST", QStringLiteral("/api/v1/auth/logout"), {}, RequestOptions {b.revokedToken}).status,
              204);
-}
-
-void TestHttpRooms::backends()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("sqlite") << QStringLiteral("sqlite");
-    QTest::newRow("postgres") << QStringLiteral("postgres");
 }
 
 void TestHttpRooms::init()

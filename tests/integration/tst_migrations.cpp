@@ -11,6 +11,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+using taskmaster::test::backendRows;
 using namespace taskmaster;
 using namespace taskmaster::server;
 
@@ -20,13 +21,12 @@ private Q_SLOTS:
     void initTestCase();
     void split_data();
     void split();
-    void freshDatabase_data() { backends(); }
+    void freshDatabase_data() { backendRows(); }
     void freshDatabase();
-    void concurrentInstances_data() { backends(); }
+    void concurrentInstances_data() { backendRows(); }
     void concurrentInstances();
 
 private:
-    void backends();
     DbPoolOptions emptyDatabase(const QString &backend) { return test::freshDatabase(backend, m_dir, m_pgUrl, false); }
 
     QTemporaryDir m_dir;
@@ -40,13 +40,6 @@ void TestMigrations::initTestCase()
              Migrator::bundled(Migrator::Backend::Postgres).constLast().version);
     TM_REQUIRE_SERVICE(url, "TM_TEST_DATABASE_URL");
     m_pgUrl = url;
-}
-
-void TestMigrations::backends()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("sqlite") << QStringLiteral("sqlite");
-    QTest::newRow("postgres") << QStringLiteral("postgres");
 }
 
 void TestMigrations::split_data()

@@ -12,6 +12,7 @@
 
 using namespace taskmaster;
 using namespace taskmaster::server;
+using taskmaster::test::backendRows;
 
 namespace {
 constexpr Id kGhostUser = 999999;
@@ -21,19 +22,19 @@ constexpr Id kGhostProject = 888888;
 class TestProjectStore final : public test::StoreFixture {
     Q_OBJECT
 private Q_SLOTS:
-    void createAndRead_data() { backends(); }
+    void createAndRead_data() { backendRows(); }
     void createAndRead();
     void visibility_data();
     void visibility();
-    void versions_data() { backends(); }
+    void versions_data() { backendRows(); }
     void versions();
     void membershipRules_data();
     void membershipRules();
-    void memberEvents_data() { backends(); }
+    void memberEvents_data() { backendRows(); }
     void memberEvents();
-    void softDelete_data() { backends(); }
+    void softDelete_data() { backendRows(); }
     void softDelete();
-    void verbatim_data() { backends(); }
+    void verbatim_data() { backendRows(); }
     void verbatim();
 };
 

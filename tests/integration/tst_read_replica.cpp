@@ -21,27 +21,14 @@
 #include <functional>
 #include <memory>
 
+using taskmaster::test::Account;
+using taskmaster::test::uniqueName;
 using namespace taskmaster;
 using taskmaster::test::ApiClient;
 using taskmaster::test::ApiReply;
 using taskmaster::test::ServerProcess;
 
 namespace {
-struct Account {
-    qint64 id = 0;
-    QByteArray token;
-};
-
-QString unique(const char *prefix)
-{
-    return QString::fromLatin1(prefix) + QUuid::createUuid().toString(QUuid::Id128).left(12);
-}
-
-qint64 idOf(const ApiReply &r)
-{
-    return r.json().value(QLatin1String("id")).toInteger();
-}
-
 // A QPSQL connection of its own to url (postgres://user[:pw]@host:port/db).
 QSqlDatabase openPsql(const QString &url, const QString &name)
 {
@@ -130,7 +117,7 @@ void TestReadReplica::initTestCase()
     QVERIFY2(m_b->start(args("tm-b")), qPrintable(m_b->errorText()));
     m_apiA = std::make_unique<ApiClient>(m_a->url());
     m_apiB = std::make_unique<ApiClient>(m_b->url());
-    m_admin = m_apiA->registerUser(unique("admin")).second; // the first user: admin
+    m_admin = m_apiA->registerUser(uniqueName("admin")).second; // the first user: admin
     for (ApiClient *api : {m_apiA.get(), m_apiB.get()}) {
         QVERIFY(QTest::qWaitFor(
             [&] {
@@ -180,8 +167,7 @@ bool TestReadReplica::caughtUp()
 
 Account TestReadReplica::user()
 {
-    const auto [id, token] = m_apiA->registerUser(unique("u"));
-    return Account {id, token};
+    return m_apiA->signUp();
 }
 
 bool TestReadReplica::pauseReplay(bool pause)
@@ -209,19 +195,25 @@ void TestReadReplica::writerReadsOwnWritesElsewhere()
     QFETCH(QString, read);
     const Account writer = user(), other = user();
     // Shared room and project (created before the pause, so the replica has them).
-    const qint64 roomId = idOf(m_apiA->post(
-        QStringLiteral("/api/v1/rooms"),
-        {{QStringLiteral("name"), unique("r")}, {QStringLiteral("memberIds"), QJsonArray {other.id}}}, writer.token));
+    const qint64 roomId
+        = m_apiA
+              ->post(QStringLiteral("/api/v1/rooms"),
+                     {{QStringLiteral("name"), uniqueName("r")}, {QStringLiteral("memberIds"), QJsonArray {other.id}}},
+                     writer.token)
+              .id();
     QVERIFY(roomId > 0);
-    const QString word = unique("w").toLower();
+    const QString word = uniqueName("w").toLower();
     // A write whose result the read must show; the other member's read of the same must not
     // (it reads the paused replica). Returns the path to read.
     std::function<QString()> write;
     if (read == QLatin1String("rooms")) {
         write = [&] {
-            const qint64 id = idOf(m_apiA->post(
-                QStringLiteral("/api/v1/rooms"),
-                {{QStringLiteral("name"), word}, {QStringLiteral("memberIds"), QJsonArray {other.id}}}, writer.token));
+            const qint64 id
+                = m_apiA
+                      ->post(QStringLiteral("/api/v1/rooms"),
+                             {{QStringLiteral("name"), word}, {QStringLiteral("memberIds"), QJsonArray {other.id}}},
+                             writer.token)
+                      .id();
             return id > 0 ? QStringLiteral("/api/v1/rooms") : QString();
         };
     } else if (read == QLatin1String("history")) {
@@ -232,8 +224,8 @@ void TestReadReplica::writerReadsOwnWritesElsewhere()
         };
     } else if (read == QLatin1String("projects")) {
         write = [&] {
-            const qint64 id = idOf(
-                m_apiA->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), word}}, writer.token));
+            const qint64 id
+                = m_apiA->post(QStringLiteral("/api/v1/projects"), {{QStringLiteral("name"), word}}, writer.token).id();
             if (id <= 0)
                 return QString();
             // The other user must be able to see it too: a member.
@@ -288,16 +280,19 @@ void TestReadReplica::cachedReadsNeverFromReplica()
     // would stay stale for everyone. It is computed on the primary, so the other member sees the
     // message at once although the replica is paused.
     const Account writer = user(), other = user();
-    const qint64 roomId = idOf(m_apiA->post(
-        QStringLiteral("/api/v1/rooms"),
-        {{QStringLiteral("name"), unique("r")}, {QStringLiteral("memberIds"), QJsonArray {other.id}}}, writer.token));
+    const qint64 roomId
+        = m_apiA
+              ->post(QStringLiteral("/api/v1/rooms"),
+                     {{QStringLiteral("name"), uniqueName("r")}, {QStringLiteral("memberIds"), QJsonArray {other.id}}},
+                     writer.token)
+              .id();
     QVERIFY(roomId > 0);
     const QString latest = QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId);
     QCOMPARE(m_apiB->get(latest, other.token).status, 200);
     QVERIFY(caughtUp());
     QVERIFY(pauseReplay(true));
     auto resume = qScopeGuard([&] { pauseReplay(false); });
-    const QString word = unique("latest");
+    const QString word = uniqueName("latest");
     QCOMPARE(m_apiA->post(latest, {{QStringLiteral("body"), word}}, writer.token).status, 201);
     const ApiReply r = m_apiB->get(latest, other.token);
     QCOMPARE(r.status, 200);

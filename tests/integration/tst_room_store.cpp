@@ -14,22 +14,24 @@
 using namespace taskmaster;
 using namespace taskmaster::server;
 using store::NewMessage;
+using taskmaster::test::backendRows;
+using taskmaster::test::rowBackend;
 
 class TestRoomStore final : public test::StoreFixture {
     Q_OBJECT
 private Q_SLOTS:
     void init();
-    void createAndList_data() { backends(); }
+    void createAndList_data() { backendRows(); }
     void createAndList();
-    void membership_data() { backends(); }
+    void membership_data() { backendRows(); }
     void membership();
-    void batchInsert_data() { backends(); }
+    void batchInsert_data() { backendRows(); }
     void batchInsert();
-    void concurrentBatches_data() { backends(); }
+    void concurrentBatches_data() { backendRows(); }
     void concurrentBatches();
-    void unreadAndReadMarker_data() { backends(); }
+    void unreadAndReadMarker_data() { backendRows(); }
     void unreadAndReadMarker();
-    void editDelete_data() { backends(); }
+    void editDelete_data() { backendRows(); }
     void editDelete();
     void history_data();
     void history();

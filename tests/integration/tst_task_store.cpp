@@ -21,6 +21,7 @@
 
 using namespace taskmaster;
 using namespace taskmaster::server;
+using taskmaster::test::backendRows;
 
 namespace {
 constexpr Id kGhostUser = 999999;
@@ -38,25 +39,25 @@ enum PatchKind { Absent, Null, Value };
 class TestTaskStore final : public test::StoreFixture {
     Q_OBJECT
 private Q_SLOTS:
-    void createAndGet_data() { backends(); }
+    void createAndGet_data() { backendRows(); }
     void createAndGet();
     void visibility_data();
     void visibility();
-    void versions_data() { backends(); }
+    void versions_data() { backendRows(); }
     void versions();
     void triState_data();
     void triState();
     void assigneeMustBeMember_data();
     void assigneeMustBeMember();
-    void events_data() { backends(); }
+    void events_data() { backendRows(); }
     void events();
     void pagination_data();
     void pagination();
-    void limitPlusOne_data() { backends(); }
+    void limitPlusOne_data() { backendRows(); }
     void limitPlusOne();
-    void tasksByIds_data() { backends(); }
+    void tasksByIds_data() { backendRows(); }
     void tasksByIds();
-    void concurrentCreate_data() { backends(); }
+    void concurrentCreate_data() { backendRows(); }
     void concurrentCreate();
     void listUsesIndex_data();
     void listUsesIndex();

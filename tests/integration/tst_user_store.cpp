@@ -8,17 +8,18 @@
 
 using namespace taskmaster;
 using namespace taskmaster::server;
+using taskmaster::test::backendRows;
 
 class TestUserStore final : public test::StoreFixture {
     Q_OBJECT
 private Q_SLOTS:
-    void usersAndAdmin_data() { backends(); }
+    void usersAndAdmin_data() { backendRows(); }
     void usersAndAdmin();
-    void concurrentFirstUsers_data() { backends(); }
+    void concurrentFirstUsers_data() { backendRows(); }
     void concurrentFirstUsers();
     void search_data();
     void search();
-    void sessions_data() { backends(); }
+    void sessions_data() { backendRows(); }
     void sessions();
 };
 

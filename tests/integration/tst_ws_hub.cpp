@@ -23,17 +23,16 @@
 #include <map>
 #include <memory>
 
+using taskmaster::test::Account;
+using taskmaster::test::backendRows;
+using taskmaster::test::rowBackend;
+using taskmaster::test::uniqueName;
 using namespace taskmaster;
 using taskmaster::test::ApiClient;
 using taskmaster::test::ServerProcess;
 using taskmaster::test::WsClient;
 
 namespace {
-
-struct Account {
-    qint64 id = 0;
-    QByteArray token;
-};
 
 // Small limits so the tests reach them quickly.
 const QStringList kServerArgs {
@@ -49,11 +48,6 @@ const QStringList kServerArgs {
     QStringLiteral("100000"),
 };
 
-QString unique(const char *prefix)
-{
-    return QString::fromLatin1(prefix) + QUuid::createUuid().toString(QUuid::Id128).left(12);
-}
-
 } // namespace
 
 class TestWsHub final : public QObject {
@@ -66,36 +60,35 @@ private Q_SLOTS:
     void handshake();
     void badHandshake_data();
     void badHandshake();
-    void sendAckFanOut_data() { backends(); }
+    void sendAckFanOut_data() { backendRows(); }
     void sendAckFanOut();
-    void concurrentSendersExactlyOnceInOrder_data() { backends(); }
+    void concurrentSendersExactlyOnceInOrder_data() { backendRows(); }
     void concurrentSendersExactlyOnceInOrder();
-    void resumeReplaysMissedEvents_data() { backends(); }
+    void resumeReplaysMissedEvents_data() { backendRows(); }
     void resumeReplaysMissedEvents();
-    void resyncPastReplayLimit_data() { backends(); }
+    void resyncPastReplayLimit_data() { backendRows(); }
     void resyncPastReplayLimit();
-    void historyFrame_data() { backends(); }
+    void historyFrame_data() { backendRows(); }
     void historyFrame();
-    void restWritesReachSockets_data() { backends(); }
+    void restWritesReachSockets_data() { backendRows(); }
     void restWritesReachSockets();
-    void logoutClosesSockets_data() { backends(); }
+    void logoutClosesSockets_data() { backendRows(); }
     void logoutClosesSockets();
-    void volatileEvents_data() { backends(); }
+    void volatileEvents_data() { backendRows(); }
     void volatileEvents();
     void malformedFrames_data();
     void malformedFrames();
     void tooManyMalformedCloses4000();
     void oversizedFrameCloses1009();
-    void slowReaderClosed4008_data() { backends(); }
+    void slowReaderClosed4008_data() { backendRows(); }
     void slowReaderClosed4008();
     void rateLimitThen4029();
-    void metricsAndAdminStats_data() { backends(); }
+    void metricsAndAdminStats_data() { backendRows(); }
     void metricsAndAdminStats();
     void silentPeerClosedAfterIdleTimeout();
     void gracefulShutdown();
 
 private:
-    void backends();
     ServerProcess &server();
     ApiClient &api();
     QUrl wsUrl(const QString &query = {});
@@ -121,7 +114,7 @@ void TestWsHub::initTestCase()
         m_apis[backend] = std::make_unique<ApiClient>(server->url());
         m_servers[backend] = std::move(server);
         // The first user of a server is its admin.
-        m_admins[backend] = m_apis[backend]->registerUser(unique("admin")).second;
+        m_admins[backend] = m_apis[backend]->registerUser(uniqueName("admin")).second;
     }
 }
 
@@ -131,55 +124,29 @@ void TestWsHub::cleanupTestCase()
         QCOMPARE(server->stop(), 0);
 }
 
-void TestWsHub::backends()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("sqlite") << QStringLiteral("sqlite");
-    QTest::newRow("postgres") << QStringLiteral("postgres");
-}
-
 ServerProcess &TestWsHub::server()
 {
-    const char *tag = QTest::currentDataTag();
-    const QString backend
-        = tag && QByteArray(tag).startsWith("postgres") ? QStringLiteral("postgres") : QStringLiteral("sqlite");
-    return *m_servers.at(backend);
+    return *m_servers.at(rowBackend());
 }
 
 ApiClient &TestWsHub::api()
 {
-    const char *tag = QTest::currentDataTag();
-    const QString backend
-        = tag && QByteArray(tag).startsWith("postgres") ? QStringLiteral("postgres") : QStringLiteral("sqlite");
-    return *m_apis.at(backend);
+    return *m_apis.at(rowBackend());
 }
 
 QUrl TestWsHub::wsUrl(const QString &query)
 {
-    QUrl url = server().url(QStringLiteral("/ws"));
-    url.setScheme(QStringLiteral("ws"));
-    if (!query.isEmpty())
-        url.setQuery(query);
-    return url;
+    return server().wsUrl(query);
 }
 
 Account TestWsHub::user(const char *prefix)
 {
-    const auto [id, token] = api().registerUser(unique(prefix));
-    return Account {id, token};
+    return api().signUp(prefix);
 }
 
 qint64 TestWsHub::room(const Account &owner, const QList<Account> &members)
 {
-    QJsonArray ids;
-    for (const Account &m : members)
-        ids.append(m.id);
-    const auto reply = api().post(
-        QStringLiteral("/api/v1/rooms"),
-        QJsonObject {{QStringLiteral("name"), unique("room")}, {QStringLiteral("memberIds"), ids}}, owner.token);
-    if (reply.status != 201)
-        qWarning() << "room creation failed" << reply.status << reply.body;
-    return reply.json().value(QLatin1String("id")).toInteger();
+    return api().createRoom(owner, members);
 }
 
 // ---- Handshake -----------------------------------------------------------------------------
@@ -486,8 +453,8 @@ void TestWsHub::restWritesReachSockets()
 
     // A project: the owner's socket follows it at once; a task written over REST reaches it,
     // and a member added later receives its events from member_joined on.
-    const auto project
-        = api().post(QStringLiteral("/api/v1/projects"), QJsonObject {{QStringLiteral("name"), unique("p")}}, a.token);
+    const auto project = api().post(QStringLiteral("/api/v1/projects"),
+                                    QJsonObject {{QStringLiteral("name"), uniqueName("p")}}, a.token);
     QCOMPARE(project.status, 201);
     const qint64 projectId = project.json().value(QLatin1String("id")).toInteger();
     const Channel pch = Channel::project(projectId);
@@ -885,7 +852,7 @@ void TestWsHub::rateLimitThen4029()
                            QStringLiteral("1000")}),
              qPrintable(strict.errorText()));
     ApiClient strictApi(strict.url());
-    const auto [id, token] = strictApi.registerUser(unique("r"));
+    const auto [id, token] = strictApi.registerUser(uniqueName("r"));
     Q_UNUSED(id);
     QUrl url = strict.url(QStringLiteral("/ws"));
     url.setScheme(QStringLiteral("ws"));
@@ -916,7 +883,7 @@ void TestWsHub::silentPeerClosedAfterIdleTimeout()
     QVERIFY2(strict.start({QStringLiteral("--ws-idle-timeout-ms"), QStringLiteral("1000")}),
              qPrintable(strict.errorText()));
     ApiClient strictApi(strict.url());
-    const auto [id, token] = strictApi.registerUser(unique("i"));
+    const auto [id, token] = strictApi.registerUser(uniqueName("i"));
     Q_UNUSED(id);
     QUrl url = strict.url(QStringLiteral("/ws"));
     url.setScheme(QStringLiteral("ws"));
@@ -950,7 +917,7 @@ void TestWsHub::gracefulShutdown()
     QCOMPARE(checks.value(QLatin1String("database")).toString(), QStringLiteral("ok"));
     QCOMPARE(checks.value(QLatin1String("draining")).toString(), QStringLiteral("no"));
     QVERIFY(!checks.contains(QLatin1String("redis"))); // embedded: no Redis to check
-    const auto [id, token] = ownApi.registerUser(unique("g"));
+    const auto [id, token] = ownApi.registerUser(uniqueName("g"));
     Q_UNUSED(id);
     QUrl url = own.url(QStringLiteral("/ws"));
     url.setScheme(QStringLiteral("ws"));

@@ -1,8 +1,10 @@
 #include "tests/support/api_client.h"
 
 #include <QBuffer>
+#include <QDebug>
 #include <QNetworkReply>
 #include <QSignalSpy>
+#include <QUuid>
 
 namespace taskmaster::test {
 
@@ -66,6 +68,30 @@ std::pair<qint64, QByteArray> ApiClient::registerUser(const QString &username, c
     const QJsonObject o = r.json();
     return {o.value(QLatin1String("user")).toObject().value(QLatin1String("id")).toInteger(),
             o.value(QLatin1String("token")).toString().toLatin1()};
+}
+
+Account ApiClient::signUp(const char *prefix)
+{
+    const auto [id, token] = registerUser(uniqueName(prefix));
+    return Account {id, token};
+}
+
+qint64 ApiClient::createRoom(const Account &owner, const QList<Account> &members)
+{
+    QJsonArray ids;
+    for (const Account &m : members)
+        ids.append(m.id);
+    const ApiReply reply = post(
+        QStringLiteral("/api/v1/rooms"),
+        QJsonObject {{QStringLiteral("name"), uniqueName("room")}, {QStringLiteral("memberIds"), ids}}, owner.token);
+    if (reply.status != 201)
+        qWarning() << "room creation failed" << reply.status << reply.body;
+    return reply.id();
+}
+
+QString uniqueName(const char *prefix)
+{
+    return QString::fromLatin1(prefix) + QUuid::createUuid().toString(QUuid::Id128).left(12);
 }
 
 } // namespace taskmaster::test

@@ -22,10 +22,21 @@ struct ApiReply {
     [[nodiscard]] QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
     [[nodiscard]] QJsonArray items() const { return json().value(QLatin1String("items")).toArray(); }
     [[nodiscard]] QByteArray header(const QByteArray &name) const;
-    // The PROTOCOL.md error body's code and field ("" when absent).
+    // The body's "id" (a created resource), 0 when absent.
+    [[nodiscard]] qint64 id() const { return json().value(QLatin1String("id")).toInteger(); }
+    // The docs/protocol.md error body's code and field ("" when absent).
     [[nodiscard]] QString errorCode() const;
     [[nodiscard]] QString errorField() const;
 };
+
+// A registered user: its id and session token.
+struct Account {
+    qint64 id = 0;
+    QByteArray token;
+};
+
+// prefix + 12 random hex digits: usernames and names that no other test run uses.
+[[nodiscard]] QString uniqueName(const char *prefix);
 
 struct RequestOptions {
     QByteArray token;
@@ -57,6 +68,10 @@ public:
     // Registers a user and returns {id, token}; aborts the test run when that fails.
     std::pair<qint64, QByteArray> registerUser(const QString &username,
                                                const QString &password = QStringLiteral("password123"));
+    // Registers a user named uniqueName(prefix).
+    Account signUp(const char *prefix = "u");
+    // A room of owner with members, named uniqueName("room"); its id (0, with a warning, on failure).
+    qint64 createRoom(const Account &owner, const QList<Account> &members);
 
 private:
     QUrl m_base;

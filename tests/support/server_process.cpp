@@ -24,6 +24,15 @@ QUrl ServerProcess::url(const QString &path) const
     return QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(path));
 }
 
+QUrl ServerProcess::wsUrl(const QString &query) const
+{
+    QUrl u = url(QStringLiteral("/ws"));
+    u.setScheme(QStringLiteral("ws"));
+    if (!query.isEmpty())
+        u.setQuery(query);
+    return u;
+}
+
 bool ServerProcess::start(const QStringList &extraArgs, const QStringList &extraEnv, QDeadlineTimer deadline)
 {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();

@@ -28,6 +28,8 @@ public:
 
     [[nodiscard]] quint16 port() const { return m_port; }
     [[nodiscard]] QUrl url(const QString &path = {}) const;
+    // ws://127.0.0.1:<port>/ws, with the query when given ("token=...").
+    [[nodiscard]] QUrl wsUrl(const QString &query = {}) const;
     [[nodiscard]] QString dataDir() const { return m_dataDir.path(); }
     [[nodiscard]] QString errorText() const { return m_error; }
     [[nodiscard]] QByteArray output() const { return m_output; }

@@ -11,19 +11,6 @@
 
 namespace taskmaster::test {
 
-void StoreFixture::backends()
-{
-    QTest::addColumn<QString>("backend");
-    QTest::newRow("sqlite") << QStringLiteral("sqlite");
-    QTest::newRow("postgres") << QStringLiteral("postgres");
-}
-
-QString StoreFixture::rowBackend()
-{
-    const char *tag = QTest::currentDataTag();
-    return tag && QByteArray(tag).startsWith("postgres") ? QStringLiteral("postgres") : QStringLiteral("sqlite");
-}
-
 void StoreFixture::openDatabase(const QString &backend)
 {
     m_pool.reset();

@@ -11,6 +11,7 @@
 
 #include "server/storage/db_pool.h"
 #include "shared/domain/types.h"
+#include "tests/support/test_env.h"
 
 #include <QObject>
 #include <QString>
@@ -25,13 +26,6 @@ namespace taskmaster::test {
 class StoreFixture : public QObject {
     Q_OBJECT
 protected:
-    // The "backend" column with the rows sqlite and postgres: a test's _data function that
-    // needs nothing else.
-    static void backends();
-    // The back end of the running test: postgres when its data tag starts with "postgres",
-    // sqlite otherwise (also for a test without data rows).
-    [[nodiscard]] static QString rowBackend();
-
     // Replaces the pool with one on a new, empty, migrated database of backend ("sqlite" or
     // "postgres"), and sets the clock back to 1000.
     void openDatabase(const QString &backend);

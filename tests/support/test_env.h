@@ -1,17 +1,39 @@
-// Test support: access to the real services that packaging/dev/with-services.sh starts.
+// Test support: access to the real services that scripts/with-services.sh starts.
 // TM_REQUIRE_SERVICE(var, "TM_TEST_DATABASE_URL") sets var to the URL; when the variable is
 // missing the test is skipped, or fails when TM_TEST_REQUIRE_SERVICES=1 (the test command sets
 // it, so CI can never pass by skipping).
 #pragma once
 
+#include <QByteArray>
 #include <QString>
 #include <QTest>
 #include <QtGlobal>
+
+namespace taskmaster::test {
+
+// The "backend" column with the rows sqlite and postgres: the _data function of a test that runs
+// on both storage back ends and needs nothing else.
+inline void backendRows()
+{
+    QTest::addColumn<QString>("backend");
+    QTest::newRow("sqlite") << QStringLiteral("sqlite");
+    QTest::newRow("postgres") << QStringLiteral("postgres");
+}
+
+// The back end of the running test row: postgres when its data tag starts with "postgres",
+// sqlite otherwise (also for a test without data rows).
+[[nodiscard]] inline QString rowBackend()
+{
+    const char *tag = QTest::currentDataTag();
+    return tag && QByteArray(tag).startsWith("postgres") ? QStringLiteral("postgres") : QStringLiteral("sqlite");
+}
+
+} // namespace taskmaster::test
 
 #define TM_REQUIRE_SERVICE(var, envName)                                                                               \
     const QString var = qEnvironmentVariable(envName);                                                                 \
     if (var.isEmpty()) {                                                                                               \
         if (qEnvironmentVariableIntValue("TM_TEST_REQUIRE_SERVICES") == 1)                                             \
             QFAIL(envName " is not set although TM_TEST_REQUIRE_SERVICES=1");                                          \
-        QSKIP(envName " is not set: run through packaging/dev/with-services.sh");                                      \
+        QSKIP(envName " is not set: run through scripts/with-services.sh");                                            \
     }
