@@ -8,14 +8,14 @@
 # writes it to docs/BENCHMARKS.md. Environment: TM_BENCH_SECONDS (per route, default 10),
 # TM_BENCH_CONNECTIONS (default 32), TM_BENCH_THREADS (wrk threads, default 1).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TM_BUILD_DIR:-$root/build}
 # shellcheck source=bench-lib.sh
-source "$root/packaging/dev/bench-lib.sh"
+source "$root/scripts/bench-lib.sh"
 # shellcheck source=services.sh
-source "$root/packaging/dev/services.sh"
-"$root/packaging/dev/setup.sh" >/dev/null
-"$root/packaging/dev/build.sh" -DTM_BUILD_SERVER=ON >/dev/null
+source "$root/scripts/services.sh"
+"$root/scripts/setup.sh" >/dev/null
+"$root/scripts/build.sh" -DTM_BUILD_SERVER=ON >/dev/null
 seconds=${TM_BENCH_SECONDS:-10}
 connections=${TM_BENCH_CONNECTIONS:-32}
 threads=${TM_BENCH_THREADS:-1}
@@ -99,7 +99,7 @@ echo "$table"
 section="<!-- bench:http -->
 ### REST under wrk (one instance; cached and uncached)
 
-Command: \`TM_BENCH_SECONDS=$seconds TM_BENCH_CONNECTIONS=$connections TM_BENCH_THREADS=$threads packaging/dev/bench-http.sh\`
+Command: \`TM_BENCH_SECONDS=$seconds TM_BENCH_CONNECTIONS=$connections TM_BENCH_THREADS=$threads scripts/bench-http.sh\`
 Machine: $(tm_bench_machine); wrk runs on the same 2 cores as the server. Date: $(date -u +%Y-%m-%d).
 
 $table

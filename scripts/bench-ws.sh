@@ -14,13 +14,18 @@
 # TM_BENCH_RATES (steps, default "50 100 200 400 800 1600 3200"), TM_BENCH_IDLE (default 2000),
 # TM_BENCH_BACKENDS (default "sqlite postgres"), TM_BENCH_WRAPPER (see start_server), TM_BENCH_NO_BUILD=1 (use the binaries in TM_BUILD_DIR as
 # they are).
+# A/B mode: TM_BENCH_BASELINE=/path/to/an/older/taskmaster-server compares that binary with the
+# one of this tree in one sitting instead of the full run: TM_BENCH_ROUNDS rounds (default 3)
+# alternate the two servers (baseline first), each running the fan-out in rooms of 10 and of 100
+# at TM_BENCH_FANOUT_RATE and sustained sends at TM_BENCH_AB_RATE msg/s (default 400) in rooms of
+# 10, with the same tm-load; prints and writes the medians of the rounds (section bench:ws-ab).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TM_BUILD_DIR:-$root/build}
 # shellcheck source=bench-lib.sh
-source "$root/packaging/dev/bench-lib.sh"
+source "$root/scripts/bench-lib.sh"
 # shellcheck source=services.sh
-source "$root/packaging/dev/services.sh"
+source "$root/scripts/services.sh"
 users=${TM_BENCH_USERS:-1000}
 seconds=${TM_BENCH_SECONDS:-5}
 fanout_rate=${TM_BENCH_FANOUT_RATE:-20}
@@ -32,7 +37,7 @@ if [[ "${TM_BENCH_NO_BUILD:-}" != 1 ]]; then
   log=$(mktemp)
   gen=()
   if [[ ! -f "$build/CMakeCache.txt" ]] && command -v ninja >/dev/null; then gen=(-G Ninja); fi
-  if ! { "$root/packaging/dev/setup.sh" \
+  if ! { "$root/scripts/setup.sh" \
     && cmake -S "$root" -B "$build" "${gen[@]}" -DTM_WERROR="${TM_WERROR:-ON}" -DTM_BUILD_SERVER=ON \
     && cmake --build "$build" -j"${TM_JOBS:-2}" --target taskmaster-server tm-load; } >"$log" 2>&1; then
     echo "bench-ws: set-up or build failed:" >&2
@@ -42,7 +47,12 @@ if [[ "${TM_BENCH_NO_BUILD:-}" != 1 ]]; then
   rm -f "$log"
 fi
 server_bin="$build/server/taskmaster-server"
-load_bin="$build/tests/load/tm-load"
+load_bin="$build/tools/tm-load/tm-load"
+baseline_bin=${TM_BENCH_BASELINE:-}
+if [[ -n "$baseline_bin" && ! -x "$baseline_bin" ]]; then
+  echo "bench-ws: TM_BENCH_BASELINE=$baseline_bin is not an executable" >&2
+  exit 1
+fi
 
 # Thousands of sockets: the server and tm-load need the hard limit of open files.
 ulimit -n "$(ulimit -Hn)"
@@ -133,6 +143,83 @@ tmload() {
 val() { # key: a field of $result
   sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$result"
 }
+
+# ---- A/B mode ------------------------------------------------------------------------------
+if [[ -n "$baseline_bin" ]]; then
+  rounds=${TM_BENCH_ROUNDS:-3}
+  ab_rate=${TM_BENCH_AB_RATE:-400}
+  current_bin=$server_bin
+  load_start=$(cut -d' ' -f1 /proc/loadavg)
+  ab_file="$work/ab.txt" # backend build scenario p50 p99 serverCpu, one line per run
+  for backend in "${backends[@]}"; do
+    if [[ $backend == postgres ]]; then
+      tm_pg_start "$work/pg"
+    fi
+    echo "bench-ws: A/B on $backend"
+    for round in $(seq "$rounds"); do
+      for build_name in baseline current; do
+        server_bin=$baseline_bin
+        [[ $build_name == current ]] && server_bin=$current_bin
+        start_server "$backend"
+        for size in 10 100; do
+          tmload "ab-$build_name-$round-fanout-$size" --users "$users" --room-size "$size" --rate "$fanout_rate" \
+            --duration "$seconds" --warmup 2
+          echo "$backend $build_name fanout-$size $(val p50) $(val p99) $(val serverCpu)" >>"$ab_file"
+          echo "  round $round $build_name fan-out $size: $result"
+        done
+        tmload "ab-$build_name-$round-rate" --users "$users" --room-size 10 --rate "$ab_rate" --duration "$seconds" \
+          --warmup 1 --drain 30
+        echo "$backend $build_name rate-$ab_rate $(val p50) $(val p99) $(val serverCpu)" >>"$ab_file"
+        echo "  round $round $build_name rate $ab_rate: $result"
+        stop_server
+      done
+    done
+    if [[ $backend == postgres ]]; then
+      tm_pg_stop "$work/pg"
+    fi
+  done
+  load_end=$(cut -d' ' -f1 /proc/loadavg)
+  # Median of the rounds per (backend, scenario, build); the ratio current / baseline.
+  ab_rows=$(awk '
+    function median(list,   n, a, i, j, t) {
+      n = split(list, a, " ")
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    { k = $1 SUBSEP $3; if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+      p50[k, $2] = p50[k, $2] " " $4; p99[k, $2] = p99[k, $2] " " $5; cpu[k, $2] = cpu[k, $2] " " $6 }
+    END {
+      for (i = 1; i <= n; i++) {
+        k = order[i]; split(k, f, SUBSEP)
+        b50 = median(p50[k, "baseline"]); c50 = median(p50[k, "current"])
+        b99 = median(p99[k, "baseline"]); c99 = median(p99[k, "current"])
+        bc = median(cpu[k, "baseline"]); cc = median(cpu[k, "current"])
+        printf "| %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f |\n", f[1], f[2], b50, c50, b99, c99, \
+          (b99 > 0 ? c99 / b99 : 0), bc, cc
+      }
+    }' "$ab_file")
+  ab_table="| back end | scenario | baseline p50 ms | current p50 ms | baseline p99 ms | current p99 ms | p99 current/baseline | baseline server CPU % | current server CPU % |
+|---|---|---|---|---|---|---|---|---|
+$ab_rows"
+  printf '%s\n' "$ab_table"
+  section="<!-- bench:ws-ab -->
+### Before and after a change of the server, in one sitting
+
+Command: \`TM_BENCH_BASELINE=$baseline_bin TM_BENCH_ROUNDS=$rounds TM_BENCH_USERS=$users TM_BENCH_SECONDS=$seconds TM_BENCH_FANOUT_RATE=$fanout_rate TM_BENCH_AB_RATE=$ab_rate scripts/bench-ws.sh\`
+(baseline: ${TM_BENCH_BASELINE_LABEL:-$baseline_bin}; current: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "this tree")).
+Machine: $(tm_bench_machine); 1-minute load average $load_start at the start, $load_end at the end.
+Date: $(date -u +%Y-%m-%d). The two servers alternate, baseline first, $rounds rounds; each cell is
+the median of the rounds. Same tm-load for both; $users users; fan-out at $fanout_rate msg/s in rooms
+of 10 and 100 (every room busy), sustained sends at $ab_rate msg/s in rooms of 10. Latency is send to
+receive (delivery) on tm-load's clock. Durability: SQLite as the server opens it (WAL,
+synchronous=NORMAL); PostgreSQL as scripts/services.sh starts it (fsync, synchronous_commit and
+full_page_writes off), the same for both builds.
+
+$ab_table
+<!-- /bench:ws-ab -->"
+  tm_bench_write_section "$root/docs/BENCHMARKS.md" ws-ab "$section"
+  exit 0
+fi
 
 load_start=$(cut -d' ' -f1 /proc/loadavg)
 fanout_rows=""
@@ -235,7 +322,7 @@ printf '%s\n\n%s\n\n%s\n\n%s\n\n%s\n' "$fanout_table" "$rate_table" "$best_table
 section="<!-- bench:ws -->
 ### Real-time hub under tm-load (one instance)
 
-Command: \`TM_BENCH_USERS=$users TM_BENCH_SECONDS=$seconds TM_BENCH_FANOUT_RATE=$fanout_rate TM_BENCH_RATES=\"${rates[*]}\" TM_BENCH_IDLE=$idle packaging/dev/bench-ws.sh\`
+Command: \`TM_BENCH_USERS=$users TM_BENCH_SECONDS=$seconds TM_BENCH_FANOUT_RATE=$fanout_rate TM_BENCH_RATES=\"${rates[*]}\" TM_BENCH_IDLE=$idle scripts/bench-ws.sh\`
 Machine: $(tm_bench_machine); tm-load (2 threads) runs on the same 2 cores as the server, so every
 figure includes its CPU (the tm-load column); the machine is shared with other work (1-minute load
 average $load_start at the start, $load_end at the end). Date: $(date -u +%Y-%m-%d).

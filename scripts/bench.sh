@@ -5,12 +5,12 @@
 # Environment: TM_BENCH_ROWS (history table size, default 10000000). QTest picks the iteration
 # count so that each case measures at least TM_BENCH_MIN_TOTAL_MS (default 1000) in total.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench-lib.sh
-source "$root/packaging/dev/bench-lib.sh"
+source "$root/scripts/bench-lib.sh"
 build=${TM_BUILD_DIR:-$root/build}
 log=$(mktemp)
-if ! { "$root/packaging/dev/setup.sh" && "$root/packaging/dev/build.sh" -DTM_BUILD_BENCHMARKS=ON; } >"$log" 2>&1; then
+if ! { "$root/scripts/setup.sh" && "$root/scripts/build.sh" -DTM_BUILD_BENCHMARKS=ON; } >"$log" 2>&1; then
   echo "bench: set-up or build failed:" >&2
   tail -n 40 "$log" >&2
   exit 1
@@ -28,7 +28,7 @@ machine=$(tm_bench_machine)
 for name in "${names[@]}"; do
   out=$(mktemp)
   echo "bench: $name (TM_BENCH_ROWS=$TM_BENCH_ROWS)"
-  if ! "$root/packaging/dev/with-services.sh" "$build/tests/bench/$name" -minimumtotal "$min_total" -csv >"$out" 2>&1; then
+  if ! "$root/scripts/with-services.sh" "$build/tests/bench/$name" -minimumtotal "$min_total" -csv >"$out" 2>&1; then
     # Nothing is written to the docs for a failed run; show what the benchmark printed.
     echo "bench: $name failed; its output:" >&2
     cat "$out" >&2
@@ -43,7 +43,7 @@ for name in "${names[@]}"; do
   section="<!-- bench:$name -->
 ### $name
 
-Command: \`TM_BENCH_ROWS=$TM_BENCH_ROWS packaging/dev/bench.sh $name\`
+Command: \`TM_BENCH_ROWS=$TM_BENCH_ROWS scripts/bench.sh $name\`
 Machine: $machine. Date: $(date -u +%Y-%m-%d).
 
 | benchmark | case | time per iteration | iterations |

@@ -2,7 +2,7 @@
 # Fails (listing the files) when a tracked C++ file differs from what .clang-format asks for.
 # Fix with: git ls-files '*.h' '*.cpp' | xargs clang-format -i
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 if ! git rev-parse --git-dir >/dev/null 2>&1; then
   echo "check-format: not a git checkout, nothing to check"
   exit 0

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package TaskMaster needs (packaging/dev/packages.txt) that is missing.
+# Installs every Debian 12 package TaskMaster needs (scripts/packages.txt) that is missing.
 # Runs apt-get only when something is missing; uses sudo when not root.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -29,15 +29,15 @@ set -a
 # shellcheck disable=SC1091
 source "$TM_CLUSTER_DIR/cluster.env"
 set +a
-# shellcheck source=../dev/bench-lib.sh
-source "$root/packaging/dev/bench-lib.sh"
+# shellcheck source=../bench-lib.sh
+source "$root/scripts/bench-lib.sh"
 for tool in wrk jq curl; do
   command -v "$tool" >/dev/null || {
-    echo "bench-cache: needs $tool (packaging/dev/setup.sh installs it)" >&2
+    echo "bench-cache: needs $tool (scripts/setup.sh installs it)" >&2
     exit 2
   }
 done
-load=$build/tests/load/tm-load
+load=$build/tools/tm-load/tm-load
 seconds=${TM_BENCH_SECONDS:-15}
 connections=${TM_BENCH_CONNECTIONS:-32}
 work=$(mktemp -d /tmp/tm-bench-cache.XXXXXX)
@@ -188,7 +188,7 @@ loss=$(jq -r '.events | "\(.lost) lost, \(.duplicated) duplicated, \(.outOfOrder
 section="<!-- bench:cache -->
 ### REST cache and cross-instance delivery (3 instances behind nginx)
 
-Command: \`TM_BENCH_SECONDS=$seconds TM_BENCH_CONNECTIONS=$connections packaging/cluster/bench-cache.sh\`
+Command: \`TM_BENCH_SECONDS=$seconds TM_BENCH_CONNECTIONS=$connections scripts/cluster/bench-cache.sh\`
 Machine: $(tm_bench_machine); PostgreSQL, Redis, nginx, the 3 instances, wrk and tm-load all share
 the 2 cores. Date: $(date -u +%Y-%m-%d).
 

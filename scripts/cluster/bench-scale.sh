@@ -39,7 +39,7 @@ set -a
 source "$TM_CLUSTER_DIR/cluster.env"
 set +a
 
-load=$build/tests/load/tm-load
+load=$build/tools/tm-load/tm-load
 [[ -x "$load" ]] || {
   echo "bench-scale: no $load (build the tm-load target)" >&2
   exit 2

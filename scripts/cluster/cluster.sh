@@ -43,8 +43,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-# shellcheck source=../dev/services.sh
-source "$root/packaging/dev/services.sh"
+# shellcheck source=../services.sh
+source "$root/scripts/services.sh"
 
 start_timeout=${TM_CLUSTER_START_TIMEOUT:-60}
 stop_timeout=${TM_CLUSTER_STOP_TIMEOUT:-15}
@@ -117,7 +117,7 @@ find_nginx() {
   local b
   b=$(command -v nginx 2>/dev/null || true)
   [[ -n "$b" ]] || b=/usr/sbin/nginx
-  [[ -x "$b" ]] || die "nginx is not installed (packaging/dev/setup.sh installs it)"
+  [[ -x "$b" ]] || die "nginx is not installed (scripts/setup.sh installs it)"
   echo "$b"
 }
 
@@ -159,7 +159,7 @@ kv() { printf '%s=%q\n' "$1" "$2"; }
 write_env() {
   local i tmp=$dir/cluster.env.tmp
   {
-    echo "# TaskMaster cluster of packaging/cluster/cluster.sh (KEY=value, shell-quoted)"
+    echo "# TaskMaster cluster of scripts/cluster/cluster.sh (KEY=value, shell-quoted)"
     kv TM_CLUSTER_DIR "$dir"
     kv TM_CLUSTER_URL "http://127.0.0.1:$nginx_port"
     kv TM_CLUSTER_WS_URL "ws://127.0.0.1:$nginx_port/ws"

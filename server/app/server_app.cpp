@@ -12,7 +12,7 @@
 #include "server/http/search_controller.h"
 #include "server/log/json_log.h"
 #include "server/metrics/metrics.h"
-#include "server/metrics/process_stats.h"
+#include "server/metrics/process_metrics.h"
 #include "server/ratelimit/rate_limiter.h"
 #include "server/redis/redis_connection.h"
 #include "server/storage/db_pool.h"

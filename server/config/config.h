@@ -12,6 +12,8 @@
 
 namespace taskmaster::server {
 
+// One public field per option (over 20 on purpose: a plain value read once at start, each field
+// documented where the option is declared in config.cpp's table).
 struct Config {
     QHostAddress listenHost = QHostAddress::LocalHost;
     quint16 listenPort = 8080; // 0 picks a free port; the server logs which

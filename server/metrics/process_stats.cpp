@@ -1,8 +1,6 @@
 // Reads /proc/<pid>/stat, /proc/<pid>/fd, /proc/<pid>/limits and /proc/stat (boot time).
 #include "server/metrics/process_stats.h"
 
-#include "server/metrics/metrics.h"
-
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -18,8 +16,6 @@
 namespace taskmaster::server {
 
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // The whole file, or nullopt. /proc files report size 0, so read until EOF.
 std::optional<std::string> readFile(const std::string &path)
@@ -73,8 +69,9 @@ qint64 bootTime()
     return value;
 }
 
-// Fills the fields that come from /proc/<pid>/stat (see proc(5)); 0 means this process.
-bool readStat(qint64 pid, ProcessStats &stats)
+} // namespace
+
+bool readStatInto(qint64 pid, ProcessStats &stats)
 {
     const auto text = readFile(procPath(pid, "stat"));
     if (!text)
@@ -112,7 +109,6 @@ bool readStat(qint64 pid, ProcessStats &stats)
     return true;
 }
 
-// The soft "Max open files" limit from /proc/<pid>/limits, or -1.
 qint64 readMaxFds(qint64 pid)
 {
     const auto text = readFile(procPath(pid, "limits"));
@@ -133,8 +129,6 @@ qint64 readMaxFds(qint64 pid)
     return limit;
 }
 
-} // namespace
-
 int countOpenFds(qint64 pid)
 {
     const bool self = pid == 0 || pid == qint64(::getpid());
@@ -154,7 +148,7 @@ std::optional<ProcessStats> readProcessStats(qint64 pid)
 {
     ProcessStats stats;
     stats.pid = pid;
-    if (!readStat(pid, stats))
+    if (!readStatInto(pid, stats))
         return std::nullopt;
     stats.openFds = countOpenFds(pid);
     stats.maxFds = readMaxFds(pid);
@@ -177,41 +171,6 @@ qint64 raiseOpenFilesLimit()
         ::getrlimit(RLIMIT_NOFILE, &lim);
     }
     return qint64(lim.rlim_cur);
-}
-
-void registerProcessMetrics(MetricsRegistry &registry)
-{
-    // Each callback reads only what it needs; a scrape reads /proc/self/stat a few times, which
-    // costs microseconds.
-    const auto fromStat = [](double (*pick)(const ProcessStats &)) {
-        return [pick] {
-            ProcessStats stats;
-            return readStat(0, stats) ? pick(stats) : kNaN;
-        };
-    };
-    registry.counterCallback(QLatin1String("process_cpu_seconds_total"),
-                             QLatin1String("Total user and system CPU time spent in seconds."),
-                             fromStat([](const ProcessStats &s) { return s.cpuSeconds(); }));
-    registry.gaugeCallback(QLatin1String("process_resident_memory_bytes"),
-                           QLatin1String("Resident memory size in bytes."),
-                           fromStat([](const ProcessStats &s) { return double(s.residentBytes); }));
-    registry.gaugeCallback(QLatin1String("process_virtual_memory_bytes"),
-                           QLatin1String("Virtual memory size in bytes."),
-                           fromStat([](const ProcessStats &s) { return double(s.virtualBytes); }));
-    registry.gaugeCallback(QLatin1String("process_start_time_seconds"),
-                           QLatin1String("Start time of the process since unix epoch in seconds."),
-                           fromStat([](const ProcessStats &s) { return s.startTimeSeconds; }));
-    registry.gaugeCallback(QLatin1String("process_threads"), QLatin1String("Number of OS threads in the process."),
-                           fromStat([](const ProcessStats &s) { return double(s.threads); }));
-    registry.gaugeCallback(QLatin1String("process_open_fds"), QLatin1String("Number of open file descriptors."), [] {
-        const int n = countOpenFds(0);
-        return n < 0 ? kNaN : double(n);
-    });
-    registry.gaugeCallback(QLatin1String("process_max_fds"), QLatin1String("Maximum number of open file descriptors."),
-                           [] {
-                               const qint64 n = readMaxFds(0);
-                               return n < 0 ? kNaN : double(n);
-                           });
 }
 
 } // namespace taskmaster::server

@@ -1,7 +1,7 @@
 // Process statistics from /proc/<pid> (Linux): resident and virtual memory, CPU time, threads,
 // open and maximum file descriptors, start time. readProcessStats(pid) serves the load tool,
-// which watches server processes; registerProcessMetrics() exposes this process under the
-// standard Prometheus names (process_resident_memory_bytes, process_cpu_seconds_total, ...).
+// which watches server processes; process_metrics.h exposes this process's figures under the
+// standard Prometheus names. Part of tm_server_runtime (no metrics, no Qt beyond QtCore).
 // Owns: nothing (every call reads /proc afresh). Threads: any; each call is a few small file
 // reads, so keep it off hot paths (the registered callbacks run at render time).
 #pragma once
@@ -11,8 +11,6 @@
 #include <optional>
 
 namespace taskmaster::server {
-
-class MetricsRegistry;
 
 struct ProcessStats {
     qint64 pid = 0;
@@ -40,11 +38,10 @@ int countOpenFds(qint64 pid);
 // the usual soft limit of 1024 refuses connections long before memory or CPU run out). Returns
 // the limit now in force, -1 when it cannot be read.
 qint64 raiseOpenFilesLimit();
-
-// Registers callback metrics for this process: process_resident_memory_bytes,
-// process_virtual_memory_bytes, process_cpu_seconds_total, process_open_fds, process_max_fds,
-// process_start_time_seconds, process_threads. Values are read at render time (NaN if /proc
-// cannot be read).
-void registerProcessMetrics(MetricsRegistry &registry);
+// The fields that come from /proc/<pid>/stat alone (memory, CPU, threads, start time; see
+// proc(5)); pid 0 means this process. False when the file cannot be read or parsed.
+bool readStatInto(qint64 pid, ProcessStats &stats);
+// The soft "Max open files" limit from /proc/<pid>/limits, or -1.
+qint64 readMaxFds(qint64 pid);
 
 } // namespace taskmaster::server

@@ -6,6 +6,7 @@
 #include "tests/support/server_process.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_env.h"
+#include "tests/support/tool_process.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -14,41 +15,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+using taskmaster::test::runTool;
 using taskmaster::test::ServerProcess;
+using taskmaster::test::ToolRun;
 
 namespace {
-
-struct LoadResult {
-    int exitCode = -1;
-    QByteArray out;
-    QByteArray err;
-    QJsonObject json;
-};
-
-LoadResult runLoad(const QStringList &args, const QString &jsonFile, int timeoutMs = 120000)
-{
-    QProcess p;
-    p.start(QStringLiteral(TM_LOAD_BINARY), args);
-    LoadResult r;
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished(5000);
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = p.readAllStandardOutput();
-    r.err = p.readAllStandardError();
-    if (!jsonFile.isEmpty()) {
-        QFile f(jsonFile);
-        if (f.open(QIODevice::ReadOnly))
-            r.json = QJsonDocument::fromJson(f.readAll()).object();
-    }
-    return r;
-}
-
-qint64 field(const QJsonObject &o, const char *section, const char *name)
-{
-    return o.value(QLatin1String(section)).toObject().value(QLatin1String(name)).toInteger(-1);
-}
 
 double latency(const QJsonObject &o, const char *which, const char *name)
 {
@@ -58,12 +29,6 @@ double latency(const QJsonObject &o, const char *which, const char *name)
         .toObject()
         .value(QLatin1String(name))
         .toDouble(-1);
-}
-
-QString diagnostics(const LoadResult &r)
-{
-    return QString::fromUtf8("exit " + QByteArray::number(r.exitCode) + "\nstdout:\n" + r.out + "\nstderr (tail):\n"
-                             + r.err.right(3000));
 }
 
 } // namespace
@@ -87,8 +52,9 @@ void TestLoadSmoke::refusesNonLoopback_data()
 void TestLoadSmoke::refusesNonLoopback()
 {
     QFETCH(QString, url);
-    const LoadResult r
-        = runLoad({QStringLiteral("--url"), url, QStringLiteral("--users"), QStringLiteral("1")}, {}, 20000);
+    const ToolRun r
+        = runTool(QStringLiteral(TM_LOAD_BINARY),
+                  {QStringLiteral("--url"), url, QStringLiteral("--users"), QStringLiteral("1")}, {}, 20000);
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains("loopback"), r.err.constData());
 }
@@ -124,42 +90,43 @@ void TestLoadSmoke::smoke()
     // 1. 50 users, rooms of 10, 100 messages/s for 2.5 s (0.5 s of warm-up).
     const int rate = 100;
     const double duration = 2.5;
-    LoadResult r
-        = runLoad(common
+    ToolRun r
+        = runTool(QStringLiteral(TM_LOAD_BINARY),
+                  common
                       + QStringList {QStringLiteral("--users"), QStringLiteral("50"), QStringLiteral("--room-size"),
                                      QStringLiteral("10"), QStringLiteral("--rate"), QString::number(rate),
                                      QStringLiteral("--duration"), QString::number(duration),
                                      QStringLiteral("--warmup"), QStringLiteral("0.5"), QStringLiteral("--drain"),
                                      QStringLiteral("15"), QStringLiteral("--max-p99-ms"), QStringLiteral("5000")},
                   json);
-    QVERIFY2(r.exitCode == 0, qPrintable(diagnostics(r)));
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe(3000)));
     const QJsonObject &j = r.json;
     QCOMPARE(j.value(QLatin1String("result")).toObject().value(QLatin1String("passed")).toBool(), true);
-    QCOMPARE(field(j, "connections", "connected"), 50);
-    QCOMPARE(field(j, "connections", "failures"), 0);
-    QCOMPARE(field(j, "connections", "disconnects"), 0);
-    QCOMPARE(field(j, "config", "rooms"), 5);
-    QCOMPARE(field(j, "events", "lost"), 0);
-    QCOMPARE(field(j, "events", "duplicated"), 0);
-    QCOMPARE(field(j, "events", "outOfOrder"), 0);
-    QCOMPARE(field(j, "events", "undecodable"), 0);
-    const qint64 sent = field(j, "messages", "sent");
-    const qint64 acked = field(j, "messages", "acked");
-    QVERIFY2(sent >= qint64(rate * duration / 2), qPrintable(diagnostics(r))); // the schedule was roughly kept
-    QVERIFY2(sent <= qint64(rate * (duration + 0.5)) + 2, qPrintable(diagnostics(r)));
+    QCOMPARE(r.field("connections", "connected"), 50);
+    QCOMPARE(r.field("connections", "failures"), 0);
+    QCOMPARE(r.field("connections", "disconnects"), 0);
+    QCOMPARE(r.field("config", "rooms"), 5);
+    QCOMPARE(r.field("events", "lost"), 0);
+    QCOMPARE(r.field("events", "duplicated"), 0);
+    QCOMPARE(r.field("events", "outOfOrder"), 0);
+    QCOMPARE(r.field("events", "undecodable"), 0);
+    const qint64 sent = r.field("messages", "sent");
+    const qint64 acked = r.field("messages", "acked");
+    QVERIFY2(sent >= qint64(rate * duration / 2), qPrintable(r.describe(3000))); // the schedule was roughly kept
+    QVERIFY2(sent <= qint64(rate * (duration + 0.5)) + 2, qPrintable(r.describe(3000)));
     QCOMPARE(acked, sent);
-    QCOMPARE(field(j, "messages", "sendErrors"), 0);
+    QCOMPARE(r.field("messages", "sendErrors"), 0);
     QCOMPARE(j.value(QLatin1String("phases")).toObject().value(QLatin1String("drained")).toBool(), true);
     // Every ack'd message is one durable event for each of the 10 members' connections, and
     // reaches the 9 others as a measured fan-out.
-    QCOMPARE(field(j, "events", "expected"), acked * 10);
-    QCOMPARE(field(j, "events", "delivered"), acked * 10);
-    QCOMPARE(field(j, "events", "fanoutDelivered"), acked * 9);
+    QCOMPARE(r.field("events", "expected"), acked * 10);
+    QCOMPARE(r.field("events", "delivered"), acked * 10);
+    QCOMPARE(r.field("events", "fanoutDelivered"), acked * 9);
     const double p50 = latency(j, "delivery", "p50");
     const double p99 = latency(j, "delivery", "p99");
     const double max = latency(j, "delivery", "max");
-    QVERIFY(latency(j, "delivery", "count") >= double(field(j, "messages", "sentMeasured")) * 9 * 0.99);
-    QVERIFY2(p50 > 0 && p50 <= p99 && p99 <= max && max < 5000, qPrintable(diagnostics(r)));
+    QVERIFY(latency(j, "delivery", "count") >= double(r.field("messages", "sentMeasured")) * 9 * 0.99);
+    QVERIFY2(p50 > 0 && p50 <= p99 && p99 <= max && max < 5000, qPrintable(r.describe(3000)));
     QVERIFY(latency(j, "ack", "p50") > 0);
     const QJsonObject srv = j.value(QLatin1String("servers")).toArray().at(0).toObject();
     QCOMPARE(srv.value(QLatin1String("pid")).toInteger(), pid.toLongLong());
@@ -169,29 +136,31 @@ void TestLoadSmoke::smoke()
     QVERIFY2(r.out.contains("result       PASS"), r.out.constData());
 
     // 2. The tokens file is reused (nobody registers again) and an impossible p99 fails the run.
-    r = runLoad(common
+    r = runTool(QStringLiteral(TM_LOAD_BINARY),
+                common
                     + QStringList {QStringLiteral("--users"), QStringLiteral("50"), QStringLiteral("--room-size"),
                                    QStringLiteral("10"), QStringLiteral("--rate"), QStringLiteral("50"),
                                    QStringLiteral("--duration"), QStringLiteral("1"), QStringLiteral("--warmup"),
                                    QStringLiteral("0"), QStringLiteral("--drain"), QStringLiteral("15"),
                                    QStringLiteral("--max-p99-ms"), QStringLiteral("0.000001")},
                 json);
-    QVERIFY2(r.exitCode == 1, qPrintable(diagnostics(r)));
+    QVERIFY2(r.exitCode == 1, qPrintable(r.describe(3000)));
     QVERIFY2(!r.err.contains("registered"), r.err.constData());
-    QVERIFY2(field(r.json, "events", "lost") == 0, qPrintable(diagnostics(r)));
+    QVERIFY2(r.field("events", "lost") == 0, qPrintable(r.describe(3000)));
     const QJsonArray failures
         = r.json.value(QLatin1String("result")).toObject().value(QLatin1String("failures")).toArray();
     QVERIFY2(failures.size() == 1 && failures.at(0).toString().contains(QLatin1String("p99")),
-             qPrintable(diagnostics(r)));
+             qPrintable(r.describe(3000)));
 
     // 3. Idle: 40 connections (users reused round-robin), RSS per connection reported.
-    r = runLoad(common
+    r = runTool(QStringLiteral(TM_LOAD_BINARY),
+                common
                     + QStringList {QStringLiteral("--users"), QStringLiteral("20"), QStringLiteral("--idle"),
                                    QStringLiteral("40"), QStringLiteral("--duration"), QStringLiteral("1")},
                 json);
-    QVERIFY2(r.exitCode == 0, qPrintable(diagnostics(r)));
+    QVERIFY2(r.exitCode == 0, qPrintable(r.describe(3000)));
     const QJsonObject idle = r.json.value(QLatin1String("idle")).toObject();
-    QVERIFY2(idle.value(QLatin1String("connections")).toInteger() == 40, qPrintable(diagnostics(r)));
+    QVERIFY2(idle.value(QLatin1String("connections")).toInteger() == 40, qPrintable(r.describe(3000)));
     QVERIFY(idle.value(QLatin1String("rssAfterBytes")).toInteger() > 0);
     QVERIFY(idle.value(QLatin1String("kbPerConnection")).isDouble());
 

@@ -3,12 +3,12 @@
 // layouts, the tokens file, the command line's bounds and the thresholds of a report; the
 // comparisons of --verify-db (a stream against the database's seqs, acks against stored
 // messages, holes in a channel's seqs) and the steps of the scenarios.
-#include "tests/load/db_verify.h"
-#include "tests/load/load_config.h"
-#include "tests/load/load_report.h"
-#include "tests/load/load_stats.h"
-#include "tests/load/seeder.h"
-#include "tests/load/sim_client.h"
+#include "tools/tm-load/db_verify.h"
+#include "tools/tm-load/load_config.h"
+#include "tools/tm-load/load_report.h"
+#include "tools/tm-load/load_stats.h"
+#include "tools/tm-load/seeder.h"
+#include "tools/tm-load/sim_client.h"
 
 #include <QJsonArray>
 #include <QTest>

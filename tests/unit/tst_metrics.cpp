@@ -2,6 +2,7 @@
 // (golden text, escaping, number format, promtool), registration errors, child lookup across
 // string encodings and table growth, concurrent recording, and process statistics from /proc.
 #include "server/metrics/metrics.h"
+#include "server/metrics/process_metrics.h"
 #include "server/metrics/process_stats.h"
 
 #include <QDateTime>

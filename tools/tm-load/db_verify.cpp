@@ -1,4 +1,4 @@
-#include "tests/load/db_verify.h"
+#include "tools/tm-load/db_verify.h"
 
 #include "server/storage/database_url.h"
 

@@ -11,7 +11,7 @@
 #pragma once
 
 #include "shared/core/error.h"
-#include "tests/load/load_stats.h"
+#include "tools/tm-load/load_stats.h"
 
 #include <QList>
 #include <QString>

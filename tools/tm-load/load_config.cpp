@@ -1,4 +1,4 @@
-#include "tests/load/load_config.h"
+#include "tools/tm-load/load_config.h"
 
 #include <QCommandLineParser>
 #include <QHostAddress>

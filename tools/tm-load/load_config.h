@@ -31,6 +31,8 @@ struct LoadStage {
 //   sustained  1000 users at the full rate for 600 s
 enum class Scenario { None, Ramp, Burst, Sustained };
 
+// One public field per command-line option (over 20 on purpose: a plain value, checked once by
+// parse and read by the run).
 struct LoadConfig {
     QUrl baseUrl {QStringLiteral("http://127.0.0.1:8080")}; // REST base; the WebSocket is <base>/ws
     int threads = 2; // event-loop worker threads holding the simulated users

@@ -4,10 +4,10 @@
 // Thread: main.
 #pragma once
 
-#include "tests/load/db_verify.h"
-#include "tests/load/load_config.h"
-#include "tests/load/load_stats.h"
-#include "tests/load/rest_load.h"
+#include "tools/tm-load/db_verify.h"
+#include "tools/tm-load/load_config.h"
+#include "tools/tm-load/load_stats.h"
+#include "tools/tm-load/rest_load.h"
 
 #include <QDateTime>
 #include <QJsonObject>
@@ -63,6 +63,8 @@ struct RestRouteReport {
     LatencySamples::Summary latency;
 };
 
+// What one run measured: a plain value (over 20 public fields on purpose: every figure the table,
+// the RESULT line and the JSON report print), filled by LoadRun and read by the writers below.
 struct RunReport {
     LoadConfig config;
     QString runId;

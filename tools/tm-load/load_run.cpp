@@ -1,8 +1,12 @@
-#include "tests/load/load_run.h"
+// LoadRun (load_run.h). Over 600 lines on purpose: one run is one sequence (seed, connect, send,
+// fault, drain, verify against the database, sample the server processes) whose steps share the
+// run's state; split across classes, each step would need most of that state passed in. The
+// sections below follow the run's order.
+#include "tools/tm-load/load_run.h"
 
 #include "server/app/epoll_dispatcher.h"
 #include "server/metrics/process_stats.h"
-#include "tests/load/event_wait.h"
+#include "tools/tm-load/event_wait.h"
 
 #include <QCoreApplication>
 #include <QProcess>

@@ -9,11 +9,11 @@
 // database reader, the report. Thread: main (it runs the event loop between the phases' checks).
 #pragma once
 
-#include "tests/load/db_verify.h"
-#include "tests/load/load_config.h"
-#include "tests/load/load_report.h"
-#include "tests/load/load_worker.h"
-#include "tests/load/seeder.h"
+#include "tools/tm-load/db_verify.h"
+#include "tools/tm-load/load_config.h"
+#include "tools/tm-load/load_report.h"
+#include "tools/tm-load/load_worker.h"
+#include "tools/tm-load/seeder.h"
 
 #include <QDeadlineTimer>
 #include <QElapsedTimer>

@@ -1,4 +1,4 @@
-#include "tests/load/load_stats.h"
+#include "tools/tm-load/load_stats.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "tests/load/load_worker.h"
+#include "tools/tm-load/load_worker.h"
 
 #include <algorithm>
 #include <cmath>

@@ -7,7 +7,7 @@
 // thread calls the public functions through QMetaObject::invokeMethod (blocking or queued).
 #pragma once
 
-#include "tests/load/sim_client.h"
+#include "tools/tm-load/sim_client.h"
 
 #include <QList>
 #include <QObject>

@@ -4,7 +4,7 @@
 // failure, 3 stopped by the hard cap. Thread: main (the workers run their own threads).
 #include "server/app/epoll_dispatcher.h"
 #include "server/metrics/process_stats.h"
-#include "tests/load/load_run.h"
+#include "tools/tm-load/load_run.h"
 
 #include <QCoreApplication>
 #include <QJsonDocument>

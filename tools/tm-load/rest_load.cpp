@@ -1,7 +1,7 @@
-#include "tests/load/rest_load.h"
+#include "tools/tm-load/rest_load.h"
 
 #include "shared/codec/rest_json.h"
-#include "tests/load/sim_client.h"
+#include "tools/tm-load/sim_client.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>

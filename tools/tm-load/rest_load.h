@@ -7,8 +7,8 @@
 // by LoadRun); the main thread calls the public functions through QMetaObject::invokeMethod.
 #pragma once
 
-#include "tests/load/load_stats.h"
-#include "tests/load/seeder.h"
+#include "tools/tm-load/load_stats.h"
+#include "tools/tm-load/seeder.h"
 
 #include <QList>
 #include <QMap>

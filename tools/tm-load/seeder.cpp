@@ -1,9 +1,9 @@
-#include "tests/load/seeder.h"
+#include "tools/tm-load/seeder.h"
 
 #include "shared/codec/rest_json.h"
 #include "shared/domain/validation.h"
-#include "tests/load/db_verify.h"
-#include "tests/load/event_wait.h"
+#include "tools/tm-load/db_verify.h"
+#include "tools/tm-load/event_wait.h"
 
 #include <QElapsedTimer>
 #include <QFile>

@@ -1,4 +1,4 @@
-#include "tests/load/sim_client.h"
+#include "tools/tm-load/sim_client.h"
 
 #include "shared/core/overloaded.h"
 

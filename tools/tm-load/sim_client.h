@@ -8,9 +8,9 @@
 #pragma once
 
 #include "shared/codec/ws_frames.h"
-#include "tests/load/db_verify.h"
-#include "tests/load/load_stats.h"
-#include "tests/load/seeder.h"
+#include "tools/tm-load/db_verify.h"
+#include "tools/tm-load/load_stats.h"
+#include "tools/tm-load/seeder.h"
 
 #include <QHash>
 #include <QObject>
