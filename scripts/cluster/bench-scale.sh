@@ -5,7 +5,7 @@
 #   ramp       100 -> 500 -> 1000 users (tm-load --scenario ramp), messages and the REST mix
 #   burst      0 -> 500 users at once (--scenario burst)
 #   sustained  1000 users at the full rate (--scenario sustained), with a PNG of the timeline
-#   goal       ARCHITECTURE.md's goal: 10,000 users over the 3 instances at 1,000 msg/s (60,000
+#   goal       docs/architecture.md's goal: 10,000 users over the 3 instances at 1,000 msg/s (60,000
 #              messages/min) for 60 s (times the factor), with a PNG of the timeline
 #   faults     kill -9 of an instance, Redis restarted, rolling restart, each during steady traffic
 # Durations are the spec's times times TM_BENCH_FACTOR (1: ramp 3 x 180 s, burst 120 s, sustained

@@ -47,7 +47,7 @@ public:
 
 private:
     // Puts the latest pages of the most active rooms and the most active projects and their task
-    // lists in the cache (ARCHITECTURE.md: cache warming at start).
+    // lists in the cache (docs/architecture.md: cache warming at start).
     void warmCache();
 
     Config m_config;

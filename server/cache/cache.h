@@ -1,4 +1,4 @@
-// Cache: cache-aside for hot REST reads with version-key invalidation (ARCHITECTURE.md, caching).
+// Cache: cache-aside for hot REST reads with version-key invalidation (docs/architecture.md, caching).
 // Every cached value depends on a few entity versions ("room:5", "project:3", "ptasks:3"); a
 // write bumps its entities' versions (one INCR each) before it is acknowledged, which makes every
 // value computed from older versions a miss at once, on every instance, without finding or

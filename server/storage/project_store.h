@@ -2,7 +2,7 @@
 // connection; callers run them through DbPool. Thread: a database worker.
 //
 // Visibility: a project exists for a caller only while it is not deleted and the caller is one
-// of its members; otherwise every function answers NotFound (PROTOCOL.md: never reveal a project
+// of its members; otherwise every function answers NotFound (docs/protocol.md: never reveal a project
 // the caller may not see), or nullopt / false / an empty list for the lookups.
 // Authorization among members:
 //   - any member reads and updates the project (name, description) and adds members;

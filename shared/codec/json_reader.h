@@ -2,7 +2,7 @@
 // fields of one JSON object by kind (json::Id, json::String, ...), records the FIRST problem as a
 // taskmaster::Error naming the field ("roomId", "message.body", "items[2].id") and lets the decoder
 // carry on without checking after every read. Unknown fields are ignored (forward compatibility).
-// Error mapping (PROTOCOL.md): input over the caller's byte limit -> PayloadTooLarge; not JSON
+// Error mapping (docs/protocol.md): input over the caller's byte limit -> PayloadTooLarge; not JSON
 // (including bad UTF-8 and nesting deeper than Qt's limit of 1024) or not an object -> BadRequest
 // without field; a missing field, a wrong JSON type or a broken field rule -> ValidationFailed with
 // the field (PayloadTooLarge for a message body over its limit, from validation.h).
@@ -92,7 +92,7 @@ struct IdArray {
     static std::optional<QList<taskmaster::Id>> convert(const QJsonValue &v);
     static QString expected();
 };
-// An error code name of PROTOCOL.md ("validation_failed").
+// An error code name of docs/protocol.md ("validation_failed").
 struct ErrorCodeName {
     using Type = ErrorCode;
     static std::optional<ErrorCode> convert(const QJsonValue &v);

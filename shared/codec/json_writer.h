@@ -1,5 +1,5 @@
 // JsonWriter: a streaming writer of compact JSON (UTF-8) straight into one QByteArray, with keys
-// in the order they are written, so encodings follow PROTOCOL.md's field order byte for byte.
+// in the order they are written, so encodings follow docs/protocol.md's field order byte for byte.
 // It is the encoder of every REST body and WebSocket frame; no QJsonObject is built on the way.
 // Owns: JSON output syntax (commas, string escaping, number formatting). Thread: any (a value;
 // one writer per encoding).

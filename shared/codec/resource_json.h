@@ -1,7 +1,7 @@
-// JSON of the resources of PROTOCOL.md (User, Project, Task, Room, Message) and of the durable
+// JSON of the resources of docs/protocol.md (User, Project, Task, Room, Message) and of the durable
 // ChannelEvent, which is also the WebSocket event frame
 // {"type":"message","channel":"room:12","seq":345,"message":{...}}.
-// Field names and order are PROTOCOL.md's; ids are JSON numbers, timestamps RFC 3339 with
+// Field names and order are docs/protocol.md's; ids are JSON numbers, timestamps RFC 3339 with
 // milliseconds, dueDate YYYY-MM-DD; clientId, editedAt, assigneeId and dueDate are null when absent.
 // Room's readSeq is left out when unknown and may be absent when decoding (older servers).
 // Decoding checks JSON types, ids, enums, timestamps and the consistency of an event (payload of

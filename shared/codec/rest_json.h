@@ -1,4 +1,4 @@
-// REST bodies of PROTOCOL.md: request structs (decoded by the server with fromJson<T>(body), which
+// REST bodies of docs/protocol.md: request structs (decoded by the server with fromJson<T>(body), which
 // applies the field rules of validation.h; encoded by clients with toJson(request)), response
 // bodies (encoded by the server, decoded by clients), the error body, and the query parameters of
 // the list routes with their opaque page cursor.

@@ -1,4 +1,4 @@
-// The WebSocket frames of PROTOCOL.md ("WebSocket: GET /ws") as structs, one std::variant per
+// The WebSocket frames of docs/protocol.md ("WebSocket: GET /ws") as structs, one std::variant per
 // direction, and their JSON codecs. Frames reuse the resource codecs (Message, Task, ChannelEvent)
 // and the field rules of the REST requests (send/edit/read), so both transports accept the same.
 // Decoding errors: frame over limits::kFrameBytesMax -> PayloadTooLarge (the WebSocket layer closes
@@ -133,7 +133,7 @@ struct Presence {
     PresenceStatus status = PresenceStatus::Online;
     friend bool operator==(const Presence &, const Presence &) = default;
 };
-// {"type":"error","id"?,"code","message","field"?}: "field" is an addition to PROTOCOL.md's
+// {"type":"error","id"?,"code","message","field"?}: "field" is an addition to docs/protocol.md's
 // table, present when one field of the frame is at fault.
 struct ErrorFrame {
     FrameId id;

@@ -1,6 +1,6 @@
 // taskmaster::Error and taskmaster::Result: the typed error every layer returns up to the edge, where one
 // function maps it to an HTTP status (httpStatus) or a WebSocket error frame.
-// Owns: the error codes of PROTOCOL.md. Thread: any (plain values).
+// Owns: the error codes of docs/protocol.md. Thread: any (plain values).
 #pragma once
 
 #include <QString>
@@ -11,7 +11,7 @@
 
 namespace taskmaster {
 
-// The codes of PROTOCOL.md's error table, in its order.
+// The codes of docs/protocol.md's error table, in its order.
 enum class ErrorCode {
     BadRequest,
     Unauthorized,

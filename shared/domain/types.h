@@ -1,4 +1,4 @@
-// Domain types of PROTOCOL.md: User, Project, Task, Room, Message, channels and durable events.
+// Domain types of docs/protocol.md: User, Project, Task, Room, Message, channels and durable events.
 // Plain values with no behaviour beyond enum <-> wire-name conversion; validation is in
 // validation.h, JSON in shared/codec. Thread: any.
 #pragma once

@@ -1,4 +1,4 @@
-// Field rules of PROTOCOL.md, one function per rule and one per resource. Each returns the first
+// Field rules of docs/protocol.md, one function per rule and one per resource. Each returns the first
 // broken rule as an Error naming the field (ValidationFailed, or PayloadTooLarge for a message
 // body over its limit), or std::nullopt when the value is acceptable. Thread: any.
 #pragma once

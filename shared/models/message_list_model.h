@@ -10,7 +10,7 @@
 // (previousAuthorSame, dayChanged) are cached per row and refreshed for the neighbours of a
 // change, which then get dataChanged; data() is O(1) for every role.
 //
-// Feeding it, per PROTOCOL.md:
+// Feeding it, per docs/protocol.md:
 //   `message` event             -> appendLive(message)        (its seq is the event seq)
 //   `message_updated` event     -> applyUpdate(message, seq)
 //   `member_joined/left` event  -> noteEventSeq(seq)

@@ -1,4 +1,4 @@
-// SeqGapTracker: follows the seqs of one channel's durable events (PROTOCOL.md "Channels and
+// SeqGapTracker: follows the seqs of one channel's durable events (docs/protocol.md "Channels and
 // seq") and says which ones are missing. Owns nothing but a few integers and the set of seqs
 // seen above the first hole. Plain value class, no signals: MessageListModel wraps it and emits
 // gapDetected(); the client can use it directly for project channels. Thread: the owner's (GUI).

@@ -1,6 +1,6 @@
 // tm-load through nginx on the 3-instance cluster of scripts/cluster/with-cluster.sh, checked
 // exactly against PostgreSQL (tm-load --verify-db): a smoke run (300 users in rooms of 10, a few
-// seconds) and the faults of ARCHITECTURE.md "Failure behaviour" during steady traffic: kill -9 of
+// seconds) and the faults of docs/architecture.md "Failure behaviour" during steady traffic: kill -9 of
 // an instance, Redis stopped and started again on its port, a rolling restart of every instance.
 // Each must end with every connection holding every stored event of its channels exactly once and
 // in order, every acknowledged message stored as acknowledged, no stored message unacknowledged or

@@ -397,7 +397,7 @@ void TestClusterSmoke::bodyLimit_data()
     QTest::addColumn<int>("status");
     QTest::addColumn<QString>("code");
     QTest::addColumn<bool>("byNginx");
-    // Over client_max_body_size: nginx answers (in the PROTOCOL.md error shape, with its own
+    // Over client_max_body_size: nginx answers (in the docs/protocol.md error shape, with its own
     // message) without passing the body on.
     QTest::newRow("1 MiB + 1: nginx") << (1024 * 1024 + 1) << 413 << QStringLiteral("payload_too_large") << true;
     QTest::newRow("2 MiB: nginx") << (2 * 1024 * 1024) << 413 << QStringLiteral("payload_too_large") << true;

@@ -1,9 +1,9 @@
-// The project, member and task routes of PROTOCOL.md against the real taskmaster-server binary,
+// The project, member and task routes of docs/protocol.md against the real taskmaster-server binary,
 // every test once on SQLite and once on a fresh PostgreSQL database: happy paths with the shapes
 // of the contract, ETag / If-None-Match, If-Match, a pagination walk, list filters, an
 // authorization matrix (route x caller) and a bad-input table per route. Every response of every
 // test is checked centrally: no 5xx, no missing answer, and every error in the error body shape of
-// PROTOCOL.md with the code that belongs to its status.
+// docs/protocol.md with the code that belongs to its status.
 #include "tests/support/api_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_database.h"
@@ -114,7 +114,7 @@ QString keysProblem(const QJsonObject &o, QStringList expected)
     return {};
 }
 
-// Empty when o has the shape of PROTOCOL.md's Project.
+// Empty when o has the shape of docs/protocol.md's Project.
 QString projectProblem(const QJsonObject &o)
 {
     if (QString p = keysProblem(
@@ -133,7 +133,7 @@ QString projectProblem(const QJsonObject &o)
     return {};
 }
 
-// Empty when o has the shape of PROTOCOL.md's Task.
+// Empty when o has the shape of docs/protocol.md's Task.
 QString taskProblem(const QJsonObject &o)
 {
     if (QString p
@@ -196,7 +196,7 @@ QList<qint64> idsOf(const QJsonArray &items)
     return ids;
 }
 
-// The error code PROTOCOL.md gives each status.
+// The error code docs/protocol.md gives each status.
 QString codeForStatus(int status)
 {
     switch (status) {
@@ -229,7 +229,7 @@ QString codeForStatus(int status)
     }
 }
 
-// Empty when an error response has PROTOCOL.md's error body with the code of its status.
+// Empty when an error response has docs/protocol.md's error body with the code of its status.
 QString errorShapeProblem(const Reply &r)
 {
     if (!r.contentType.startsWith(kJson))
@@ -248,7 +248,7 @@ QString errorShapeProblem(const Reply &r)
     }
     const QString expectedCode = codeForStatus(r.status);
     if (expectedCode.isEmpty())
-        return QStringLiteral("status %1 is not in PROTOCOL.md's error table").arg(r.status);
+        return QStringLiteral("status %1 is not in docs/protocol.md's error table").arg(r.status);
     if (e.value(QLatin1String("code")).toString() != expectedCode)
         return QStringLiteral("code %1 does not belong to status %2").arg(r.errorCode()).arg(r.status);
     if (!e.value(QLatin1String("message")).isString() || e.value(QLatin1String("message")).toString().isEmpty())
@@ -1119,7 +1119,7 @@ void TestHttpProjects::authorization()
         CHECKED(verifyUntouched(w));
         return;
     }
-    // Successes answer the resource of PROTOCOL.md.
+    // Successes answer the resource of docs/protocol.md.
     const bool list
         = method == "GET" && (target.endsWith(QLatin1String("/projects")) || target.endsWith(QLatin1String("/tasks")));
     if (status == 204) {

@@ -1,6 +1,6 @@
 // The REST API of auth, users, rooms and messages, through the real server binary, on SQLite and
 // on PostgreSQL: happy paths, an authorization matrix, a table of bad inputs (each with its
-// PROTOCOL.md error), idempotent sends under concurrency, and a client that leaves before its
+// docs/protocol.md error), idempotent sends under concurrency, and a client that leaves before its
 // reply. No response may ever be a 500.
 // One server per back end serves every test (started in initTestCase); each test case registers
 // its own users (names under a prefix of its own) and creates its own room, so no case sees

@@ -1,4 +1,4 @@
-// The WebSocket channel of PROTOCOL.md against the real taskmaster-server binary, with real
+// The WebSocket channel of docs/protocol.md against the real taskmaster-server binary, with real
 // QWebSocket clients, on SQLite and on a fresh PostgreSQL database (one server per back end):
 // the handshake (token in hello, header or query; 4001 for a bad token, a late or a wrong first
 // frame), send/ack/fan-out with the sender's ack before its event, exactly-once and in-order

@@ -1,4 +1,4 @@
-// Field rules of PROTOCOL.md as tables: each row a value and the error (or none) it must give.
+// Field rules of docs/protocol.md as tables: each row a value and the error (or none) it must give.
 #include "shared/domain/types.h"
 #include "shared/domain/validation.h"
 

@@ -1,4 +1,4 @@
-// SimClient: one simulated user on one WebSocket, speaking PROTOCOL.md through the shared frame
+// SimClient: one simulated user on one WebSocket, speaking docs/protocol.md through the shared frame
 // codec: hello with the token (and resume after a reconnect), sends that carry this process's
 // monotonic send time in the body, acks, the seq accounting of every channel it is subscribed
 // to, end-to-end latency of the messages other connections sent, reconnect with resume when the

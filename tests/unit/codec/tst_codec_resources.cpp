@@ -1,4 +1,4 @@
-// Resources and durable events: round trips, the exact bytes of PROTOCOL.md's field lists, and
+// Resources and durable events: round trips, the exact bytes of docs/protocol.md's field lists, and
 // the rows a decoder must refuse (with the field it names).
 #include "codec_fixtures.h"
 #include "shared/codec/resource_json.h"

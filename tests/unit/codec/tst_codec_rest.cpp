@@ -1,6 +1,6 @@
 // REST bodies: round trips of every request and response, the rows a server must refuse (code and
-// field as PROTOCOL.md's error table says), PATCH tri-state fields, the exact error body of
-// PROTOCOL.md, query parameters and the page cursor.
+// field as docs/protocol.md's error table says), PATCH tri-state fields, the exact error body of
+// docs/protocol.md, query parameters and the page cursor.
 #include "codec_fixtures.h"
 #include "shared/codec/rest_json.h"
 
@@ -273,7 +273,7 @@ void TestRestJson::exactBytes_data()
 {
     QTest::addColumn<QByteArray>("actual");
     QTest::addColumn<QByteArray>("expected");
-    // PROTOCOL.md, "Errors (REST)".
+    // docs/protocol.md, "Errors (REST)".
     QTest::newRow("error body")
         << toJson(ErrorBody {
                Error::validation(QStringLiteral("title"), QStringLiteral("title must be 1..200 characters"))})
@@ -284,7 +284,7 @@ void TestRestJson::exactBytes_data()
     QTest::newRow("error body, no field")
         << toJson(ErrorBody {Error {ErrorCode::NotFound, QStringLiteral("no such room"), QString()}})
         << QByteArray(R"({"error":{"code":"not_found","message":"no such room"}})");
-    // PROTOCOL.md, "Operations".
+    // docs/protocol.md, "Operations".
     QTest::newRow("health") << toJson(HealthBody {QStringLiteral("ok"), {}}) << QByteArray(R"({"status":"ok"})");
     QTest::newRow("empty page") << toJson(Page<Task> {}) << QByteArray(R"({"items":[],"nextCursor":null})");
     QTest::newRow("empty history") << toJson(HistoryPage {}) << QByteArray(R"({"items":[],"hasMore":false})");

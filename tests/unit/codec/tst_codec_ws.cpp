@@ -1,4 +1,4 @@
-// WebSocket frames: round trips of every frame in both directions, PROTOCOL.md's examples byte
+// WebSocket frames: round trips of every frame in both directions, docs/protocol.md's examples byte
 // for byte, the malformed client frames a server must refuse (code and field), frames it must
 // accept, malformed server frames, and frameId() recovery.
 #include "codec_fixtures.h"
@@ -152,7 +152,7 @@ void TestWsFrames::serverRoundTrips()
     QVERIFY2(problem.isEmpty(), qPrintable(problem));
 }
 
-// The examples of PROTOCOL.md's WebSocket section, encoded byte for byte.
+// The examples of docs/protocol.md's WebSocket section, encoded byte for byte.
 void TestWsFrames::protocolExamples_data()
 {
     QTest::addColumn<QByteArray>("actual");
