@@ -14,7 +14,7 @@ Rectangle {
     property Connection connection
     property bool active: visible
     color: Theme.background
-    readonly property var stats: connection ? connection.adminStats : ({})
+    readonly property var stats: connection ? connection.admin.stats : ({})
     readonly property var realtime: stats.realtime || ({})
     readonly property var delivery: realtime.deliveryMs || ({})
     readonly property var cache: realtime.cache || null // null: the REST cache is off
@@ -60,7 +60,7 @@ Rectangle {
         repeat: true
         running: page.active && page.connection && page.connection.isAdmin
         triggeredOnStart: true
-        onTriggered: page.connection.refreshAdminStats()
+        onTriggered: page.connection.admin.refresh()
     }
 
     component StatCard: Rectangle {

@@ -86,7 +86,7 @@ Item {
                         userId: shell.connection ? shell.connection.userId : 0
                         name: shell.connection ? shell.connection.displayName : ""
                         showPresence: true
-                        online: shell.connection && shell.connection.state === Connection.Online
+                        online: shell.connection && shell.connection.realtime.state === RealtimeSession.Online
                     }
                     Label {
                         Layout.fillWidth: true
@@ -96,8 +96,8 @@ Item {
                     }
                 }
                 StatusBar {
-                    state: shell.connection ? shell.connection.stateName : "offline"
-                    attempt: shell.connection ? shell.connection.reconnectAttempt : 0
+                    state: shell.connection ? shell.connection.realtime.stateName : "offline"
+                    attempt: shell.connection ? shell.connection.realtime.reconnectAttempt : 0
                 }
                 Button {
                     objectName: "logoutButton"
@@ -116,14 +116,14 @@ Item {
 
             // Phone: connection state when not online
             Rectangle {
-                visible: shell.phone && shell.connection && shell.connection.state !== Connection.Online
+                visible: shell.phone && shell.connection && shell.connection.realtime.state !== RealtimeSession.Online
                 Layout.fillWidth: true
                 Layout.preferredHeight: 28
                 color: Theme.surfaceAlt
                 StatusBar {
                     anchors.centerIn: parent
-                    state: shell.connection ? shell.connection.stateName : "offline"
-                    attempt: shell.connection ? shell.connection.reconnectAttempt : 0
+                    state: shell.connection ? shell.connection.realtime.stateName : "offline"
+                    attempt: shell.connection ? shell.connection.realtime.reconnectAttempt : 0
                 }
             }
 
@@ -137,7 +137,7 @@ Item {
                     spacing: 0
                     RoomsPage {
                         objectName: "roomsPage"
-                        visible: !shell.phone || shell.connection.currentRoomId === 0
+                        visible: !shell.phone || shell.connection.chat.roomId === 0
                         Layout.fillHeight: true
                         Layout.fillWidth: shell.phone
                         Layout.preferredWidth: shell.phone ? -1 : 280
@@ -146,15 +146,15 @@ Item {
                     Rectangle { visible: !shell.phone; Layout.fillHeight: true; width: 1; color: Theme.border }
                     RoomPage {
                         objectName: "roomPage"
-                        visible: !shell.phone || shell.connection.currentRoomId !== 0
+                        visible: !shell.phone || shell.connection.chat.roomId !== 0
                         Layout.fillWidth: true
                         Layout.fillHeight: true
                         connection: shell.connection
                         showBack: shell.phone
-                        onBack: shell.connection.closeRoom()
+                        onBack: shell.connection.chat.closeRoom()
                         Label {
                             anchors.centerIn: parent
-                            visible: shell.connection && shell.connection.currentRoomId === 0
+                            visible: shell.connection && shell.connection.chat.roomId === 0
                             text: qsTr("Pick a room")
                             color: Theme.textMuted
                         }
@@ -165,7 +165,7 @@ Item {
                     spacing: 0
                     ProjectsPage {
                         objectName: "projectsPage"
-                        visible: !shell.phone || shell.connection.currentProjectId === 0
+                        visible: !shell.phone || shell.connection.board.projectId === 0
                         Layout.fillHeight: true
                         Layout.fillWidth: shell.phone
                         Layout.preferredWidth: shell.phone ? -1 : 240
@@ -174,19 +174,19 @@ Item {
                     Rectangle { visible: !shell.phone; Layout.fillHeight: true; width: 1; color: Theme.border }
                     TaskBoard {
                         objectName: "taskBoard"
-                        visible: !shell.phone || shell.connection.currentProjectId !== 0
+                        visible: !shell.phone || shell.connection.board.projectId !== 0
                         Layout.fillWidth: true
                         Layout.fillHeight: true
                         connection: shell.connection
                         showBack: shell.phone
-                        onBack: shell.connection.openProject(0)
+                        onBack: shell.connection.board.openProject(0)
                     }
                 }
                 SearchPage {
                     objectName: "searchPage"
                     connection: shell.connection
-                    onOpenRoomRequested: (id) => { shell.connection.openRoom(id); shell.section = "chat" }
-                    onOpenProjectRequested: (id) => { shell.connection.openProject(id); shell.section = "projects" }
+                    onOpenRoomRequested: (id) => { shell.connection.chat.openRoom(id); shell.section = "chat" }
+                    onOpenProjectRequested: (id) => { shell.connection.board.openProject(id); shell.section = "projects" }
                 }
                 AdminPage {
                     objectName: "adminPage"

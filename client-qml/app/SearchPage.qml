@@ -12,7 +12,7 @@ Rectangle {
     signal openRoomRequested(var roomId)
     signal openProjectRequested(var projectId)
     color: Theme.background
-    readonly property var results: connection ? connection.searchResults : ({})
+    readonly property var results: connection ? connection.search.results : null
 
     ColumnLayout {
         anchors.fill: parent
@@ -25,39 +25,44 @@ Rectangle {
             Layout.margins: Theme.spacing
             placeholderText: qsTr("Search messages and tasks")
             onTextEdited: debounce.restart()
-            onAccepted: page.connection.search(text)
+            onAccepted: page.connection.search.search(text)
         }
         Timer {
             id: debounce
             interval: 300
-            onTriggered: page.connection.search(query.text)
+            onTriggered: page.connection.search.search(query.text)
         }
         ListView {
             Layout.fillWidth: true
             Layout.fillHeight: true
             clip: true
-            model: (page.results.tasks || []).concat(page.results.messages || [])
-            section.property: "modelData.taskId"
+            model: page.results
             delegate: ItemDelegate {
                 id: hit
-                required property var modelData
-                readonly property bool isTask: modelData.taskId !== undefined
+                required property string kind
+                required property var projectId
+                required property var roomId
+                required property string roomName
+                required property var authorId
+                required property string title
+                required property string status
+                required property string body
+                readonly property bool isTask: kind === "task"
                 width: ListView.view.width
-                onClicked: isTask ? page.openProjectRequested(modelData.projectId)
-                                  : page.openRoomRequested(modelData.roomId)
+                onClicked: isTask ? page.openProjectRequested(projectId) : page.openRoomRequested(roomId)
                 contentItem: ColumnLayout {
                     spacing: 2
                     Label {
                         Layout.fillWidth: true
-                        text: hit.isTask ? qsTr("Task · %1").arg(Theme.statusTitle(hit.modelData.status))
-                                         : qsTr("#%1 · %2").arg(hit.modelData.roomName)
-                                               .arg(page.connection ? (void page.connection.directoryRevision, page.connection.userName(hit.modelData.authorId)) : "")
+                        text: hit.isTask ? qsTr("Task · %1").arg(Theme.statusTitle(hit.status))
+                                         : qsTr("#%1 · %2").arg(hit.roomName)
+                                               .arg(page.connection ? (void page.connection.users.revision, page.connection.users.userName(hit.authorId)) : "")
                         color: Theme.textMuted
                         font.pixelSize: 12
                     }
                     Label {
                         Layout.fillWidth: true
-                        text: hit.isTask ? hit.modelData.title : hit.modelData.body
+                        text: hit.isTask ? hit.title : hit.body
                         color: Theme.text
                         elide: Text.ElideRight
                         textFormat: Text.PlainText
@@ -66,7 +71,7 @@ Rectangle {
             }
             Label {
                 anchors.centerIn: parent
-                visible: parent.count === 0 && query.text.length > 0 && page.results.query === query.text
+                visible: parent.count === 0 && query.text.length > 0 && !!page.results && page.results.query === query.text
                 text: qsTr("Nothing found")
                 color: Theme.textMuted
             }

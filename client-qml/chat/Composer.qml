@@ -1,5 +1,5 @@
 // Composer: the message field of a room. Enter sends, Shift+Enter adds a line; typing notifies
-// the room (throttled by the connection).
+// the room (throttled by connection.typing).
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -16,7 +16,7 @@ Rectangle {
     function send() {
         if (field.text.trim().length === 0)
             return
-        composer.connection.sendMessage(field.text)
+        composer.connection.chat.sendMessage(field.text)
         field.text = ""
     }
 
@@ -43,7 +43,7 @@ Rectangle {
                 else
                     composer.send()
             }
-            onTextChanged: if (text.length > 0) composer.connection.notifyTyping()
+            onTextChanged: if (text.length > 0) composer.connection.typing.notify()
         }
         Button {
             objectName: "sendButton"

@@ -80,7 +80,7 @@ Item {
                 Avatar {
                     visible: !root.previousAuthorSame
                     userId: root.authorId
-                    name: root.connection ? (void root.connection.directoryRevision, root.connection.userName(root.authorId)) : ""
+                    name: root.connection ? (void root.connection.users.revision, root.connection.users.userName(root.authorId)) : ""
                 }
             }
             ColumnLayout {
@@ -90,7 +90,7 @@ Item {
                     visible: !root.previousAuthorSame
                     spacing: 6
                     Label {
-                        text: root.connection ? (void root.connection.directoryRevision, root.connection.userName(root.authorId)) : ""
+                        text: root.connection ? (void root.connection.users.revision, root.connection.users.userName(root.authorId)) : ""
                         font.bold: true
                         color: Theme.text
                     }
@@ -116,7 +116,7 @@ Item {
                     visible: root.editing
                     Layout.fillWidth: true
                     onAccepted: {
-                        root.connection.editMessage(root.messageId, text)
+                        root.connection.chat.editMessage(root.messageId, text)
                         root.editing = false
                     }
                     Keys.onEscapePressed: root.editing = false
@@ -146,13 +146,13 @@ Item {
                         visible: root.failed
                         flat: true
                         text: qsTr("Retry")
-                        onClicked: root.connection.retrySend(root.clientId)
+                        onClicked: root.connection.outbox.retry(root.clientId)
                     }
                     Button {
                         visible: root.failed
                         flat: true
                         text: qsTr("Discard")
-                        onClicked: root.connection.discardSend(root.clientId)
+                        onClicked: root.connection.outbox.discard(root.clientId)
                     }
                 }
             }
@@ -186,7 +186,7 @@ Item {
             }
             MenuItem {
                 text: qsTr("Delete")
-                onTriggered: root.connection.deleteMessage(root.messageId)
+                onTriggered: root.connection.chat.deleteMessage(root.messageId)
             }
         }
     }

@@ -1,9 +1,9 @@
-// RoomPage: the open room. Messages in a bottom-to-top ListView over the connection's timeline
-// (newest first), so the newest sit at the bottom and history pages go on top without moving
-// what is shown; the view's delegate model asks the model for older history (fetchMore) when
-// the oldest loaded row gets a delegate. Typing indicator, composer, jump to latest, and for a
-// room opened with unread messages "N unread - jump": the connection loads history back to the
-// read marker (the model's fetchMore) and the view is positioned on the first unread message,
+// RoomPage: the open room. Messages in a bottom-to-top ListView over the chat controller's
+// timeline (newest first), so the newest sit at the bottom and history pages go on top without
+// moving what is shown; the view's delegate model asks the model for older history (fetchMore)
+// when the oldest loaded row gets a delegate. Typing indicator, composer, jump to latest, and for
+// a room opened with unread messages "N unread - jump": the chat controller loads history back to
+// the read marker (the model's fetchMore) and the view is positioned on the first unread message,
 // which carries the "new messages" line (the model's isFirstUnread role).
 import QtQuick
 import QtQuick.Controls
@@ -20,9 +20,9 @@ Rectangle {
     // The room whose first unread message has been in view since it was opened (0: none).
     property var unreadSeenInRoom: 0
     Connections {
-        target: page.connection
+        target: page.connection ? page.connection.chat : null
         function onFirstUnreadChanged() {
-            if (page.connection.firstUnreadCount > 0 && !page.connection.jumpingToFirstUnread)
+            if (page.connection.chat.firstUnreadCount > 0 && !page.connection.chat.jumpingToFirstUnread)
                 page.unreadSeenInRoom = 0 // a room was opened with unread messages
         }
     }
@@ -35,9 +35,9 @@ Rectangle {
             Layout.fillWidth: true
             showBack: page.showBack
             onBack: page.back()
-            title: page.connection && page.connection.currentRoomName.length > 0
-                   ? "#" + page.connection.currentRoomName : qsTr("Room")
-            subtitle: page.connection ? page.connection.typingText : ""
+            title: page.connection && page.connection.chat.roomName.length > 0
+                   ? "#" + page.connection.chat.roomName : qsTr("Room")
+            subtitle: page.connection ? page.connection.typing.text : ""
         }
 
         Item {
@@ -49,7 +49,7 @@ Rectangle {
                 objectName: "timeline"
                 anchors.fill: parent
                 clip: true
-                model: page.connection ? page.connection.timeline : null
+                model: page.connection ? page.connection.chat.timeline : null
                 verticalLayoutDirection: ListView.BottomToTop
                 reuseItems: true
                 cacheBuffer: 400
@@ -59,11 +59,11 @@ Rectangle {
                 readonly property bool atLatest: atYEnd || count === 0
                 // The delegate of the first unread message came into view (MessageDelegate).
                 signal firstUnreadShown()
-                onFirstUnreadShown: if (page.connection) page.unreadSeenInRoom = page.connection.currentRoomId
-                onAtLatestChanged: if (atLatest && page.connection) page.connection.markRead()
+                onFirstUnreadShown: if (page.connection) page.unreadSeenInRoom = page.connection.chat.roomId
+                onAtLatestChanged: if (atLatest && page.connection) page.connection.chat.markRead()
                 onCountChanged: {
                     if (atLatest && page.connection)
-                        page.connection.markRead()
+                        page.connection.chat.markRead()
                     fetchOlderIfNear()
                 }
                 onContentYChanged: fetchOlderIfNear()
@@ -72,11 +72,11 @@ Rectangle {
                 // also asks from its position: within one screen of the top of the content
                 // (the oldest loaded message).
                 function fetchOlderIfNear() {
-                    if (!page.connection || count === 0 || !page.connection.messages.hasMoreHistory
-                            || page.connection.messages.fetchingOlder)
+                    if (!page.connection || count === 0 || !page.connection.chat.messages.hasMoreHistory
+                            || page.connection.chat.messages.fetchingOlder)
                         return
                     if (contentY - originY < height)
-                        page.connection.loadOlder()
+                        page.connection.chat.loadOlder()
                 }
 
                 delegate: MessageDelegate {
@@ -90,16 +90,16 @@ Rectangle {
                 }
                 footer: Item {
                     width: timeline.width
-                    height: page.connection && page.connection.messages.fetchingOlder ? 40 : 8
+                    height: page.connection && page.connection.chat.messages.fetchingOlder ? 40 : 8
                     BusyIndicator {
                         anchors.centerIn: parent
-                        running: page.connection && page.connection.messages.fetchingOlder
+                        running: page.connection && page.connection.chat.messages.fetchingOlder
                         visible: running
                         height: 32
                     }
                     Label {
                         anchors.centerIn: parent
-                        visible: page.connection && !page.connection.messages.hasMoreHistory && timeline.count > 0
+                        visible: page.connection && !page.connection.chat.messages.hasMoreHistory && timeline.count > 0
                         text: qsTr("Beginning of the room")
                         color: Theme.textMuted
                         font.pixelSize: 12
@@ -113,14 +113,14 @@ Rectangle {
                 anchors.top: parent.top
                 anchors.horizontalCenter: parent.horizontalCenter
                 anchors.topMargin: 8
-                readonly property int unread: page.connection ? page.connection.firstUnreadCount : 0
+                readonly property int unread: page.connection ? page.connection.chat.firstUnreadCount : 0
                 // Not once the first unread message has been in view (a few unread ones usually
                 // are as the room opens).
-                visible: unread > 0 && page.unreadSeenInRoom !== page.connection.currentRoomId
-                enabled: page.connection && !page.connection.jumpingToFirstUnread
+                visible: unread > 0 && page.unreadSeenInRoom !== page.connection.chat.roomId
+                enabled: page.connection && !page.connection.chat.jumpingToFirstUnread
                 highlighted: true
                 text: qsTr("%1 unread - jump ↑").arg(unread)
-                onClicked: page.connection.jumpToFirstUnread()
+                onClicked: page.connection.chat.jumpToFirstUnread()
                 ToolTip.visible: hovered
                 ToolTip.text: qsTr("Jump to the first unread message")
             }
@@ -151,17 +151,17 @@ Rectangle {
         onActivated: timeline.positionViewAtBeginning()
     }
 
-    // The message of `seq` (a source row of connection.messages) in view, at the top of it when
+    // The message of `seq` (a source row of connection.chat.messages) in view, at the top of it when
     // there is room: the messages after it fill the view below.
     function showMessage(seq) {
         if (!page.connection || seq < 0)
             return
-        const row = page.connection.timeline.proxyRow(page.connection.messages.rowForSeq(seq))
+        const row = page.connection.chat.timeline.proxyRow(page.connection.chat.messages.rowForSeq(seq))
         if (row >= 0)
             timeline.positionViewAtIndex(row, ListView.Contain)
     }
     Connections {
-        target: page.connection
+        target: page.connection ? page.connection.chat : null
         function onFirstUnreadReady(seq) { page.showMessage(seq) }
     }
 }

@@ -18,8 +18,8 @@ Rectangle {
         PageHeader {
             Layout.fillWidth: true
             title: qsTr("Rooms")
-            subtitle: page.connection && page.connection.rooms.totalUnread > 0
-                      ? qsTr("%1 unread").arg(page.connection.rooms.totalUnread) : ""
+            subtitle: page.connection && page.connection.rooms.model.totalUnread > 0
+                      ? qsTr("%1 unread").arg(page.connection.rooms.model.totalUnread) : ""
             ToolButton {
                 objectName: "newRoomButton"
                 text: "+"
@@ -36,7 +36,7 @@ Rectangle {
             Layout.fillWidth: true
             Layout.fillHeight: true
             clip: true
-            model: page.connection ? page.connection.rooms : null
+            model: page.connection ? page.connection.rooms.model : null
             reuseItems: true
             keyNavigationEnabled: true
             ScrollBar.vertical: ScrollBar {}
@@ -49,21 +49,21 @@ Rectangle {
                 required property string kind
                 required property var unread
                 required property var memberIds
-                readonly property bool current: page.connection && page.connection.currentRoomId === roomId
+                readonly property bool current: page.connection && page.connection.chat.roomId === roomId
                 readonly property int onlineCount: {
                     if (!page.connection)
                         return 0
-                    void page.connection.directoryRevision
+                    void page.connection.users.revision
                     let n = 0
                     for (const id of memberIds)
-                        if (id !== page.connection.userId && page.connection.isOnline(id))
+                        if (id !== page.connection.userId && page.connection.users.isOnline(id))
                             ++n
                     return n
                 }
                 width: ListView.view.width
                 height: 56
                 highlighted: current
-                onClicked: page.connection.openRoom(roomId)
+                onClicked: page.connection.chat.openRoom(roomId)
 
                 background: Rectangle {
                     color: row.current ? Theme.surfaceAlt : row.hovered ? Qt.darker(Theme.surface, 1.03) : Theme.surface
@@ -117,7 +117,7 @@ Rectangle {
         standardButtons: Dialog.Ok | Dialog.Cancel
         onAccepted: {
             if (roomName.text.trim().length > 0)
-                page.connection.createRoom(roomName.text, [])
+                page.connection.rooms.createRoom(roomName.text, [])
             roomName.text = ""
         }
         TextField {

@@ -1,6 +1,7 @@
 // Client start-up helpers shared by the app and the GUI tests: registers the shared list models
 // with QML (module "TaskMaster.Models": MessageListModel, RoomListModel, TaskListModel,
-// ReversedListProxy) and points an engine at the compiled-in QML modules (qrc:/TaskMaster/...).
+// ReversedListProxy, ProjectListModel, UserListModel, SearchResultModel) and points an engine at
+// the compiled-in QML modules (qrc:/TaskMaster/...).
 // Thread: the GUI thread, before the first QML file is loaded.
 #pragma once
 

@@ -31,21 +31,23 @@ Rectangle {
             Layout.fillWidth: true
             Layout.fillHeight: true
             clip: true
-            model: page.connection ? page.connection.projects : []
+            model: page.connection ? page.connection.projects.model : null
             delegate: ItemDelegate {
                 id: row
-                required property var modelData
-                readonly property bool current: page.connection.currentProjectId === modelData.projectId
+                required property var projectId
+                required property string name
+                required property string description
+                readonly property bool current: page.connection.board.projectId === projectId
                 width: ListView.view.width
                 height: 52
                 highlighted: current
-                onClicked: page.connection.openProject(modelData.projectId)
+                onClicked: page.connection.board.openProject(projectId)
                 background: Rectangle { color: row.current ? Theme.surfaceAlt : Theme.surface }
                 contentItem: ColumnLayout {
                     spacing: 2
-                    Label { text: row.modelData.name; color: Theme.text; font.bold: true; elide: Text.ElideRight; Layout.fillWidth: true }
+                    Label { text: row.name; color: Theme.text; font.bold: true; elide: Text.ElideRight; Layout.fillWidth: true }
                     Label {
-                        text: row.modelData.description
+                        text: row.description
                         visible: text.length > 0
                         color: Theme.textMuted
                         font.pixelSize: 12
@@ -71,7 +73,7 @@ Rectangle {
         standardButtons: Dialog.Ok | Dialog.Cancel
         onAccepted: {
             if (projectName.text.trim().length > 0)
-                page.connection.createProject(projectName.text, projectDescription.text)
+                page.connection.projects.createProject(projectName.text, projectDescription.text)
             projectName.text = ""
             projectDescription.text = ""
         }

@@ -1,7 +1,7 @@
 // TaskBoard: the open project's tasks in four columns by status, filtered by assignee and
 // priority, updated live from the project's channel. A card moves with Left/Right, by dragging it
 // onto another column (desktop widths), or with its editor; moves and drops both go through
-// moveTo() (Connection.setTaskStatus: shown at once, PATCH with If-Match, back on failure).
+// moveTo() (connection.board.setTaskStatus: shown at once, PATCH with If-Match, back on failure).
 // "New task" and double click open the editor. Under the phone breakpoint the columns scroll
 // sideways one at a time.
 import QtQuick
@@ -19,14 +19,14 @@ Rectangle {
     color: Theme.background
 
     function move(taskId, direction) {
-        const info = connection.taskInfo(taskId)
+        const info = connection.board.taskInfo(taskId)
         const i = statuses.indexOf(info.status) + direction
         if (i >= 0 && i < statuses.length)
             moveTo(taskId, statuses[i])
     }
     function moveTo(taskId, status) {
-        if (connection && statuses.indexOf(status) >= 0 && connection.taskInfo(taskId).status !== status)
-            connection.setTaskStatus(taskId, status)
+        if (connection && statuses.indexOf(status) >= 0 && connection.board.taskInfo(taskId).status !== status)
+            connection.board.setTaskStatus(taskId, status)
     }
 
     ColumnLayout {
@@ -36,14 +36,14 @@ Rectangle {
             Layout.fillWidth: true
             showBack: board.showBack
             onBack: board.back()
-            title: board.connection && board.connection.currentProjectName.length > 0
-                   ? board.connection.currentProjectName : qsTr("Tasks")
-            subtitle: board.connection ? qsTr("%n task(s)", "", board.connection.tasks.totalCount) : ""
+            title: board.connection && board.connection.board.projectName.length > 0
+                   ? board.connection.board.projectName : qsTr("Tasks")
+            subtitle: board.connection ? qsTr("%n task(s)", "", board.connection.board.tasks.totalCount) : ""
             Button {
                 objectName: "newTaskButton"
                 text: qsTr("New task")
                 highlighted: true
-                enabled: board.connection && board.connection.currentProjectId !== 0
+                enabled: board.connection && board.connection.board.projectId !== 0
                 onClicked: editor.openFor(0)
             }
         }

@@ -77,7 +77,7 @@ Rectangle {
                 implicitHeight: 22
                 userId: card.assigneeId ? card.assigneeId : 0
                 name: card.assigneeId && card.connection
-                      ? (void card.connection.directoryRevision, card.connection.userName(card.assigneeId)) : ""
+                      ? (void card.connection.users.revision, card.connection.users.userName(card.assigneeId)) : ""
             }
         }
     }

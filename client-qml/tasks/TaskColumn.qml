@@ -1,7 +1,7 @@
-// TaskColumn: the tasks of one status, in its own TaskListModel fed by the connection
-// (attachTaskModel), with the board's assignee and priority filters. A card dragged from another
-// column and dropped here asks for the move (dropRequested); the column is outlined while one
-// hovers over it.
+// TaskColumn: the tasks of one status, in its own TaskListModel fed by the board controller
+// (connection.board.attachTaskModel), with the board's assignee and priority filters. A card
+// dragged from another column and dropped here asks for the move (dropRequested); the column is
+// outlined while one hovers over it.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -51,8 +51,8 @@ Rectangle {
         priorityFilter: column.priorityFilter
         sortOrder: TaskListModel.PriorityFirst
     }
-    Component.onCompleted: if (connection) connection.attachTaskModel(tasks)
-    Component.onDestruction: if (connection) connection.detachTaskModel(tasks)
+    Component.onCompleted: if (connection) connection.board.attachTaskModel(tasks)
+    Component.onDestruction: if (connection) connection.board.detachTaskModel(tasks)
 
     ColumnLayout {
         anchors.fill: parent

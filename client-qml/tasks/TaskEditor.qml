@@ -22,13 +22,13 @@ Dialog {
 
     function openFor(id) {
         taskId = id
-        const t = id ? connection.taskInfo(id) : ({})
+        const t = id ? connection.board.taskInfo(id) : ({})
         titleField.text = t.title || ""
         descriptionField.text = t.description || ""
         statusBox.currentIndex = Math.max(0, statuses.indexOf(t.status || "todo"))
         priorityBox.currentIndex = Math.max(0, priorities.indexOf(t.priority || "medium"))
         assigneeId = t.assigneeId || 0
-        assigneeField.text = assigneeId ? connection.userName(assigneeId) : ""
+        assigneeField.text = assigneeId ? connection.users.userName(assigneeId) : ""
         dueField.text = t.dueDate || ""
         open()
         titleField.forceActiveFocus()
@@ -44,9 +44,9 @@ Dialog {
             dueDate: dueField.text
         }
         if (taskId)
-            connection.updateTask(taskId, fields)
+            connection.board.updateTask(taskId, fields)
         else
-            connection.createTask(fields)
+            connection.board.createTask(fields)
     }
 
     GridLayout {
@@ -75,18 +75,20 @@ Dialog {
                 onTextEdited: {
                     editor.assigneeId = 0
                     if (text.length > 0)
-                        editor.connection.searchUsers(text)
+                        editor.connection.users.searchUsers(text)
                 }
             }
             Repeater {
-                model: assigneeField.activeFocus && editor.assigneeId === 0 ? editor.connection.userResults : []
+                model: assigneeField.activeFocus && editor.assigneeId === 0 ? editor.connection.users.matches : null
                 delegate: ItemDelegate {
-                    required property var modelData
+                    required property var userId
+                    required property string username
+                    required property string displayName
                     Layout.fillWidth: true
-                    text: modelData.displayName + " (@" + modelData.username + ")"
+                    text: displayName + " (@" + username + ")"
                     onClicked: {
-                        editor.assigneeId = modelData.userId
-                        assigneeField.text = modelData.displayName
+                        editor.assigneeId = userId
+                        assigneeField.text = displayName
                     }
                 }
             }

@@ -5,7 +5,8 @@
 // with unread messages (the RoomPage's "N unread - jump" loads history back to the read marker and
 // shows the first unread message), a task move whose PATCH fails going back, and a server
 // restart on the same port: the client reconnects by itself (backoff), and messages sent while it
-// was away arrive through resume, as does its own send queued while offline.
+// was away arrive through resume (a replay, not a reload), as does its own send queued while
+// offline.
 #include "client-qml/app/qml_plugins.h"
 #include "client-qml/net/client_setup.h"
 #include "client-qml/net/connection.h"
@@ -24,7 +25,12 @@
 
 using taskmaster::MessageListModel;
 using taskmaster::TaskListModel;
+using taskmaster::client::ChatController;
 using taskmaster::client::Connection;
+using taskmaster::client::ProjectsController;
+using taskmaster::client::RealtimeSession;
+using taskmaster::client::RoomsController;
+using taskmaster::client::TaskBoardController;
 using taskmaster::test::ApiClient;
 using taskmaster::test::ServerProcess;
 
@@ -89,8 +95,7 @@ std::unique_ptr<Connection> TestClientFlows::makeClient(const QString &name)
     auto c = std::make_unique<Connection>();
     c->setSettingsFile(m_dir.filePath(name + QStringLiteral(".ini")));
     c->setServerUrl(m_server.url().toString());
-    c->setReconnectBaseMs(100);
-    c->setReconnectMaxMs(800);
+    c->realtime()->setReconnectLimits(100, 800);
     return c;
 }
 
@@ -101,9 +106,9 @@ bool TestClientFlows::loginAs(Connection &c, const QString &user, bool registerF
     else
         c.login(user, QStringLiteral("password123"));
     QDeadlineTimer deadline(kWaitMs);
-    while (!deadline.hasExpired() && !(c.loggedIn() && c.state() == Connection::Online))
+    while (!deadline.hasExpired() && !(c.loggedIn() && c.realtime()->state() == RealtimeSession::Online))
         QTest::qWait(20);
-    return c.loggedIn() && c.state() == Connection::Online;
+    return c.loggedIn() && c.realtime()->state() == RealtimeSession::Online;
 }
 
 bool TestClientFlows::stopServer()
@@ -163,56 +168,58 @@ void TestClientFlows::loginFailures()
     QTRY_VERIFY_WITH_TIMEOUT(!c->busy(), kWaitMs);
     QCOMPARE(c->lastError(), error);
     QVERIFY(!c->loggedIn());
-    QCOMPARE(c->state(), Connection::Offline);
+    QCOMPARE(c->realtime()->state(), RealtimeSession::Offline);
 }
 
 void TestClientFlows::loginSendReceive()
 {
     Connection &a = *m_alice;
     Connection &b = *m_bob;
-    QSignalSpy created(&a, &Connection::roomCreated);
-    a.createRoom(QStringLiteral("general"), {m_bobId});
+    QSignalSpy created(a.rooms(), &RoomsController::roomCreated);
+    a.rooms()->createRoom(QStringLiteral("general"), {m_bobId});
     QTRY_COMPARE_WITH_TIMEOUT(created.size(), 1, kWaitMs);
     m_roomId = created.constFirst().at(0).toLongLong();
     QVERIFY(m_roomId > 0);
-    QTRY_VERIFY_WITH_TIMEOUT(b.rooms()->rowForId(m_roomId) >= 0, kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(b.rooms()->model()->rowForId(m_roomId) >= 0, kWaitMs);
 
-    QSignalSpy loaded(&a, &Connection::historyLoaded);
-    a.openRoom(m_roomId);
+    QSignalSpy loaded(a.chat(), &ChatController::historyLoaded);
+    a.chat()->openRoom(m_roomId);
     QTRY_COMPARE_WITH_TIMEOUT(loaded.size(), 1, kWaitMs);
-    QCOMPARE(a.currentRoomName(), QStringLiteral("general"));
-    QCOMPARE(a.messages()->count(), 0);
+    QCOMPARE(a.chat()->roomName(), QStringLiteral("general"));
+    QCOMPARE(a.chat()->messages()->count(), 0);
 
     // Pending until the ack, then confirmed with a seq.
-    const QString clientId = a.sendMessage(QStringLiteral("hello bob"));
+    const QString clientId = a.chat()->sendMessage(QStringLiteral("hello bob"));
     QVERIFY(!clientId.isEmpty());
-    QCOMPARE(a.messages()->count(), 1);
-    QCOMPARE(a.messages()->index(0).data(MessageListModel::PendingRole).toBool(), true);
-    QCOMPARE(a.pendingCount(), 1);
-    QTRY_COMPARE_WITH_TIMEOUT(a.messages()->index(0).data(MessageListModel::PendingRole).toBool(), false, kWaitMs);
-    QCOMPARE(a.pendingCount(), 0);
-    QVERIFY(a.messages()->messageAt(0).seq > 0);
-    QCOMPARE(a.messages()->messageAt(0).clientId.value_or(QString()), clientId);
-    QCOMPARE(a.messages()->count(), 1); // the event after the ack did not add a row
+    QCOMPARE(a.chat()->messages()->count(), 1);
+    QCOMPARE(a.chat()->messages()->index(0).data(MessageListModel::PendingRole).toBool(), true);
+    QCOMPARE(a.outbox()->pendingCount(), 1);
+    QTRY_COMPARE_WITH_TIMEOUT(a.chat()->messages()->index(0).data(MessageListModel::PendingRole).toBool(), false,
+                              kWaitMs);
+    QCOMPARE(a.outbox()->pendingCount(), 0);
+    QVERIFY(a.chat()->messages()->messageAt(0).seq > 0);
+    QCOMPARE(a.chat()->messages()->messageAt(0).clientId.value_or(QString()), clientId);
+    QCOMPARE(a.chat()->messages()->count(), 1); // the event after the ack did not add a row
 
     // Bob has it unread until he opens the room.
-    QTRY_COMPARE_WITH_TIMEOUT(b.rooms()->roomAt(b.rooms()->rowForId(m_roomId)).unread, qint64(1), kWaitMs);
-    QCOMPARE(b.rooms()->totalUnread(), qint64(1));
-    b.openRoom(m_roomId);
-    QTRY_COMPARE_WITH_TIMEOUT(bodies(*b.messages()), QStringList {QStringLiteral("hello bob")}, kWaitMs);
-    QCOMPARE(b.messages()->messageAt(0).authorId, a.userId());
-    QTRY_COMPARE_WITH_TIMEOUT(b.rooms()->totalUnread(), qint64(0), kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(b.rooms()->model()->roomAt(b.rooms()->model()->rowForId(m_roomId)).unread, qint64(1),
+                              kWaitMs);
+    QCOMPARE(b.rooms()->model()->totalUnread(), qint64(1));
+    b.chat()->openRoom(m_roomId);
+    QTRY_COMPARE_WITH_TIMEOUT(bodies(*b.chat()->messages()), QStringList {QStringLiteral("hello bob")}, kWaitMs);
+    QCOMPARE(b.chat()->messages()->messageAt(0).authorId, a.userId());
+    QTRY_COMPARE_WITH_TIMEOUT(b.rooms()->model()->totalUnread(), qint64(0), kWaitMs);
     // The timeline shows it upside down: newest first.
-    QCOMPARE(b.timeline()->count(), 1);
+    QCOMPARE(b.chat()->timeline()->count(), 1);
 
     // Bob answers; Alice, in the room, gets it live.
-    b.sendMessage(QStringLiteral("hi alice"));
-    QTRY_COMPARE_WITH_TIMEOUT(bodies(*a.messages()),
+    b.chat()->sendMessage(QStringLiteral("hi alice"));
+    QTRY_COMPARE_WITH_TIMEOUT(bodies(*a.chat()->messages()),
                               (QStringList {QStringLiteral("hello bob"), QStringLiteral("hi alice")}), kWaitMs);
-    QCOMPARE(a.messages()->messageAt(1).authorId, m_bobId);
-    QVERIFY(seqsStrictlyIncrease(*a.messages()));
-    QCOMPARE(a.timeline()->index(0, 0).data(MessageListModel::BodyRole).toString(), QStringLiteral("hi alice"));
-    QTRY_COMPARE_WITH_TIMEOUT(a.userName(m_bobId), QStringLiteral("bob"), kWaitMs);
+    QCOMPARE(a.chat()->messages()->messageAt(1).authorId, m_bobId);
+    QVERIFY(seqsStrictlyIncrease(*a.chat()->messages()));
+    QCOMPARE(a.chat()->timeline()->index(0, 0).data(MessageListModel::BodyRole).toString(), QStringLiteral("hi alice"));
+    QTRY_COMPARE_WITH_TIMEOUT(a.users()->userName(m_bobId), QStringLiteral("bob"), kWaitMs);
 }
 
 void TestClientFlows::typingEditDelete()
@@ -220,26 +227,26 @@ void TestClientFlows::typingEditDelete()
     QVERIFY(m_roomId > 0);
     Connection &a = *m_alice;
     Connection &b = *m_bob;
-    QCOMPARE(a.typingText(), QString());
-    b.notifyTyping();
-    QTRY_COMPARE_WITH_TIMEOUT(a.typingText(), QStringLiteral("bob is typing…"), kWaitMs);
+    QCOMPARE(a.typing()->text(), QString());
+    b.typing()->notify();
+    QTRY_COMPARE_WITH_TIMEOUT(a.typing()->text(), QStringLiteral("bob is typing…"), kWaitMs);
 
-    const taskmaster::Message first = a.messages()->messageAt(0);
+    const taskmaster::Message first = a.chat()->messages()->messageAt(0);
     QCOMPARE(first.authorId, a.userId());
-    a.editMessage(first.id, QStringLiteral("hello bob, edited"));
-    QTRY_COMPARE_WITH_TIMEOUT(b.messages()->index(0).data(MessageListModel::BodyRole).toString(),
+    a.chat()->editMessage(first.id, QStringLiteral("hello bob, edited"));
+    QTRY_COMPARE_WITH_TIMEOUT(b.chat()->messages()->index(0).data(MessageListModel::BodyRole).toString(),
                               QStringLiteral("hello bob, edited"), kWaitMs);
-    QVERIFY(b.messages()->index(0).data(MessageListModel::EditedRole).toBool());
-    a.deleteMessage(first.id);
-    QTRY_VERIFY_WITH_TIMEOUT(b.messages()->index(0).data(MessageListModel::DeletedRole).toBool(), kWaitMs);
-    QTRY_VERIFY_WITH_TIMEOUT(a.messages()->index(0).data(MessageListModel::DeletedRole).toBool(), kWaitMs);
-    QCOMPARE(b.messages()->count(), 2); // a tombstone, not a removal
+    QVERIFY(b.chat()->messages()->index(0).data(MessageListModel::EditedRole).toBool());
+    a.chat()->deleteMessage(first.id);
+    QTRY_VERIFY_WITH_TIMEOUT(b.chat()->messages()->index(0).data(MessageListModel::DeletedRole).toBool(), kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(a.chat()->messages()->index(0).data(MessageListModel::DeletedRole).toBool(), kWaitMs);
+    QCOMPARE(b.chat()->messages()->count(), 2); // a tombstone, not a removal
 
     // Someone else's message cannot be edited: the server refuses, the client says so.
     a.clearError();
-    a.editMessage(a.messages()->messageAt(1).id, QStringLiteral("not mine"));
+    a.chat()->editMessage(a.chat()->messages()->messageAt(1).id, QStringLiteral("not mine"));
     QTRY_VERIFY_WITH_TIMEOUT(!a.lastError().isEmpty(), kWaitMs);
-    QCOMPARE(b.messages()->messageAt(1).body, QStringLiteral("hi alice"));
+    QCOMPARE(b.chat()->messages()->messageAt(1).body, QStringLiteral("hi alice"));
 }
 
 void TestClientFlows::sessionRestoredAndRevoked()
@@ -252,16 +259,16 @@ void TestClientFlows::sessionRestoredAndRevoked()
     auto second = makeClient(QStringLiteral("carol"));
     QVERIFY(!second->loggedIn());
     QVERIFY(second->restoreSession());
-    QTRY_VERIFY_WITH_TIMEOUT(second->loggedIn() && second->state() == Connection::Online, kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(second->loggedIn() && second->realtime()->state() == RealtimeSession::Online, kWaitMs);
     QCOMPARE(second->userId(), carolId);
     QCOMPARE(second->token(), first->token());
 
     // Logging out revokes the token everywhere: the first client's socket is closed (4003).
     second->logout();
     QVERIFY(!second->loggedIn());
-    QCOMPARE(second->state(), Connection::Offline);
+    QCOMPARE(second->realtime()->state(), RealtimeSession::Offline);
     QTRY_VERIFY_WITH_TIMEOUT(!first->loggedIn(), kWaitMs);
-    QCOMPARE(first->state(), Connection::Offline);
+    QCOMPARE(first->realtime()->state(), RealtimeSession::Offline);
     QVERIFY(!first->lastError().isEmpty());
     auto third = makeClient(QStringLiteral("carol"));
     QVERIFY(!third->restoreSession()); // nothing saved any more
@@ -271,48 +278,48 @@ void TestClientFlows::tasksLive()
 {
     Connection &a = *m_alice;
     Connection &b = *m_bob;
-    QSignalSpy created(&a, &Connection::projectCreated);
-    a.createProject(QStringLiteral("Launch"), QStringLiteral("the first release"));
+    QSignalSpy created(a.projects(), &ProjectsController::projectCreated);
+    a.projects()->createProject(QStringLiteral("Launch"), QStringLiteral("the first release"));
     QTRY_COMPARE_WITH_TIMEOUT(created.size(), 1, kWaitMs);
     const qint64 projectId = created.constFirst().at(0).toLongLong();
-    a.addProjectMember(projectId, m_bobId);
-    QTRY_VERIFY_WITH_TIMEOUT(!b.projects().isEmpty(), kWaitMs); // member_joined for bob reloads his list
+    a.projects()->addProjectMember(projectId, m_bobId);
+    QTRY_VERIFY_WITH_TIMEOUT(b.projects()->model()->count() > 0, kWaitMs); // member_joined for bob reloads his list
 
-    QSignalSpy aLoaded(&a, &Connection::tasksLoaded);
-    QSignalSpy bLoaded(&b, &Connection::tasksLoaded);
-    a.openProject(projectId);
-    b.openProject(projectId);
+    QSignalSpy aLoaded(a.board(), &TaskBoardController::tasksLoaded);
+    QSignalSpy bLoaded(b.board(), &TaskBoardController::tasksLoaded);
+    a.board()->openProject(projectId);
+    b.board()->openProject(projectId);
     QTRY_COMPARE_WITH_TIMEOUT(aLoaded.size(), 1, kWaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(bLoaded.size(), 1, kWaitMs);
-    QCOMPARE(a.currentProjectName(), QStringLiteral("Launch"));
+    QCOMPARE(a.board()->projectName(), QStringLiteral("Launch"));
 
     // A board column of Bob's, attached to the connection.
     TaskListModel inReview;
     inReview.setStatusFilterWire(QStringLiteral("review"));
-    b.attachTaskModel(&inReview);
+    b.board()->attachTaskModel(&inReview);
 
-    a.createTask({{QStringLiteral("title"), QStringLiteral("Write the docs")},
-                  {QStringLiteral("priority"), QStringLiteral("high")},
-                  {QStringLiteral("assigneeId"), m_bobId},
-                  {QStringLiteral("dueDate"), QStringLiteral("2026-12-01")}});
-    QTRY_COMPARE_WITH_TIMEOUT(b.tasks()->count(), 1, kWaitMs);
-    const taskmaster::Task t = b.tasks()->taskAt(0);
+    a.board()->createTask({{QStringLiteral("title"), QStringLiteral("Write the docs")},
+                           {QStringLiteral("priority"), QStringLiteral("high")},
+                           {QStringLiteral("assigneeId"), m_bobId},
+                           {QStringLiteral("dueDate"), QStringLiteral("2026-12-01")}});
+    QTRY_COMPARE_WITH_TIMEOUT(b.board()->tasks()->count(), 1, kWaitMs);
+    const taskmaster::Task t = b.board()->tasks()->taskAt(0);
     QCOMPARE(t.title, QStringLiteral("Write the docs"));
     QCOMPARE(t.assigneeId.value_or(0), m_bobId);
     QCOMPARE(t.dueDate.value_or(QDate()), QDate(2026, 12, 1));
     QCOMPARE(inReview.count(), 0);
 
     // Bob moves it to review: Alice sees the move, Bob's review column gets the card.
-    b.setTaskStatus(t.id, QStringLiteral("review"));
+    b.board()->setTaskStatus(t.id, QStringLiteral("review"));
     QCOMPARE(inReview.count(), 1); // at once (optimistic)
-    QTRY_COMPARE_WITH_TIMEOUT(a.tasks()->task(t.id)->status, taskmaster::TaskStatus::Review, kWaitMs);
-    QTRY_VERIFY_WITH_TIMEOUT(a.tasks()->task(t.id)->version >= 2, kWaitMs);
-    QCOMPARE(a.taskInfo(t.id).value(QStringLiteral("status")).toString(), QStringLiteral("review"));
+    QTRY_COMPARE_WITH_TIMEOUT(a.board()->tasks()->task(t.id)->status, taskmaster::TaskStatus::Review, kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(a.board()->tasks()->task(t.id)->version >= 2, kWaitMs);
+    QCOMPARE(a.board()->taskInfo(t.id).value(QStringLiteral("status")).toString(), QStringLiteral("review"));
 
-    a.deleteTask(t.id);
-    QTRY_COMPARE_WITH_TIMEOUT(b.tasks()->count(), 0, kWaitMs);
+    a.board()->deleteTask(t.id);
+    QTRY_COMPARE_WITH_TIMEOUT(b.board()->tasks()->count(), 0, kWaitMs);
     QCOMPARE(inReview.count(), 0);
-    b.detachTaskModel(&inReview);
+    b.board()->detachTaskModel(&inReview);
 }
 
 void TestClientFlows::firstUnreadJump()
@@ -338,15 +345,15 @@ void TestClientFlows::firstUnreadJump()
         return true;
     };
     QVERIFY(bobWrites(QStringLiteral("read"), 20));
-    QTRY_VERIFY_WITH_TIMEOUT(a.rooms()->rowForId(room) >= 0, kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(a.rooms()->model()->rowForId(room) >= 0, kWaitMs);
 
     // Alice reads them: opening the room moves her marker to its latest message, on the server
     // too, where GET /rooms and /rooms/{id} carry it as readSeq.
-    QSignalSpy loaded(&a, &Connection::historyLoaded);
-    a.openRoom(room);
+    QSignalSpy loaded(a.chat(), &ChatController::historyLoaded);
+    a.chat()->openRoom(room);
     QTRY_COMPARE_WITH_TIMEOUT(loaded.size(), 1, kWaitMs);
-    const qint64 lastRead = a.messages()->messageAt(a.messages()->count() - 1).seq;
-    QCOMPARE(a.messages()->messageAt(a.messages()->count() - 1).body, QStringLiteral("read 20"));
+    const qint64 lastRead = a.chat()->messages()->messageAt(a.chat()->messages()->count() - 1).seq;
+    QCOMPARE(a.chat()->messages()->messageAt(a.chat()->messages()->count() - 1).body, QStringLiteral("read 20"));
     const QString roomPath = QStringLiteral("/api/v1/rooms/%1").arg(room);
     QTRY_COMPARE_WITH_TIMEOUT(api.get(roomPath, a.token()).json().value(QLatin1String("readSeq")).toInteger(-1),
                               lastRead, kWaitMs);
@@ -359,10 +366,11 @@ void TestClientFlows::firstUnreadJump()
     QCOMPARE(api.get(roomPath, m_bobToken).json().value(QLatin1String("readSeq")).toInteger(-1), 0); // the caller's own
 
     // Away in another room, Alice misses more than a page of Bob's messages.
-    a.openRoom(m_roomId);
+    a.chat()->openRoom(m_roomId);
     constexpr int kUnread = 120;
     QVERIFY(bobWrites(QStringLiteral("unread"), kUnread));
-    QTRY_COMPARE_WITH_TIMEOUT(a.rooms()->roomAt(a.rooms()->rowForId(room)).unread, qint64(kUnread), kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(a.rooms()->model()->roomAt(a.rooms()->model()->rowForId(room)).unread, qint64(kUnread),
+                              kWaitMs);
 
     // The room page, on a window of its own.
     QQuickStyle::setStyle(QStringLiteral("Basic"));
@@ -391,28 +399,28 @@ void TestClientFlows::firstUnreadJump()
     QVERIFY(!button->isVisible());
 
     loaded.clear();
-    a.openRoom(room);
-    QCOMPARE(a.firstUnreadCount(), qint64(kUnread));
+    a.chat()->openRoom(room);
+    QCOMPARE(a.chat()->firstUnreadCount(), qint64(kUnread));
     QVERIFY(button->isVisible());
     QVERIFY2(button->property("text").toString().startsWith(QStringLiteral("120 unread")),
              qPrintable(button->property("text").toString()));
     QTRY_COMPARE_WITH_TIMEOUT(loaded.size(), 1, kWaitMs);
     // Only the latest page is loaded: the first unread message is not there yet.
-    QCOMPARE(a.messages()->count(), 50);
-    QCOMPARE(a.messages()->firstUnreadSeq(), -1);
+    QCOMPARE(a.chat()->messages()->count(), 50);
+    QCOMPARE(a.chat()->messages()->firstUnreadSeq(), -1);
     QVERIFY(timeline->property("atLatest").toBool());
 
-    QSignalSpy ready(&a, &Connection::firstUnreadReady);
+    QSignalSpy ready(a.chat(), &ChatController::firstUnreadReady);
     QTRY_VERIFY_WITH_TIMEOUT(button->isEnabled() && button->width() > 0, kWaitMs);
     QTest::mouseClick(window, Qt::LeftButton, {}, button->mapToScene(button->boundingRect().center()).toPoint());
     QTRY_COMPARE_WITH_TIMEOUT(ready.size(), 1, kWaitMs);
     // History back to the marker (one page sized to reach it), the line above the first unread.
     const qint64 first = ready.constFirst().at(0).toLongLong();
-    QVERIFY(a.messages()->rowForSeq(lastRead) >= 0);
-    QCOMPARE(first, a.messages()->firstUnreadSeq());
-    QCOMPARE(a.messages()->messageAt(a.messages()->rowForSeq(first)).body, QStringLiteral("unread 1"));
+    QVERIFY(a.chat()->messages()->rowForSeq(lastRead) >= 0);
+    QCOMPARE(first, a.chat()->messages()->firstUnreadSeq());
+    QCOMPARE(a.chat()->messages()->messageAt(a.chat()->messages()->rowForSeq(first)).body, QStringLiteral("unread 1"));
     QVERIFY(!button->isVisible());
-    QCOMPARE(a.firstUnreadCount(), qint64(0));
+    QCOMPARE(a.chat()->firstUnreadCount(), qint64(0));
     // Positioned: the delegate of the first unread message (with its "new messages" line) is in
     // the view.
     auto firstUnreadShown = [&] {
@@ -428,32 +436,32 @@ void TestClientFlows::firstUnreadJump()
     QVERIFY(!timeline->property("atLatest").toBool());
     // Her marker reached the latest message meanwhile (she opened the room at its end); the line
     // stays where it was for this visit.
-    QTRY_COMPARE_WITH_TIMEOUT(a.rooms()->roomAt(a.rooms()->rowForId(room)).unread, qint64(0), kWaitMs);
-    QCOMPARE(a.messages()->firstUnreadSeq(), first);
-    a.closeRoom();
+    QTRY_COMPARE_WITH_TIMEOUT(a.rooms()->model()->roomAt(a.rooms()->model()->rowForId(room)).unread, qint64(0),
+                              kWaitMs);
+    QCOMPARE(a.chat()->messages()->firstUnreadSeq(), first);
+    a.chat()->closeRoom();
 }
 
 void TestClientFlows::reconnectAfterServerRestart()
 {
     QVERIFY(m_roomId > 0);
     Connection &a = *m_alice;
-    a.openRoom(m_roomId);
-    QTRY_VERIFY_WITH_TIMEOUT(a.messages()->count() >= 2, kWaitMs);
+    a.chat()->openRoom(m_roomId);
+    QTRY_VERIFY_WITH_TIMEOUT(a.chat()->messages()->count() >= 2, kWaitMs);
     const QString listen = QStringLiteral("127.0.0.1:%1").arg(m_server.port());
 
     // 1. The server restarts on the same address: the client comes back by itself (backoff).
     QVERIFY(stopServer());
-    QTRY_VERIFY_WITH_TIMEOUT(a.state() != Connection::Online, kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(a.realtime()->state() != RealtimeSession::Online, kWaitMs);
     QVERIFY2(m_server.start({QStringLiteral("--listen"), listen}), qPrintable(m_server.errorText()));
-    QTRY_COMPARE_WITH_TIMEOUT(a.state(), Connection::Online, kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(a.realtime()->state(), RealtimeSession::Online, kWaitMs);
     QVERIFY(a.loggedIn()); // the token survived the restart
 
     // 2. Away long enough to miss messages: they come back through resume, in order, once.
-    a.setReconnectBaseMs(600000);
-    a.setReconnectMaxMs(600000);
+    a.realtime()->setReconnectLimits(600000, 600000);
     QVERIFY(stopServer());
-    QTRY_COMPARE_WITH_TIMEOUT(a.state(), Connection::Offline, kWaitMs);
-    const QString queued = a.sendMessage(QStringLiteral("written while offline"));
+    QTRY_COMPARE_WITH_TIMEOUT(a.realtime()->state(), RealtimeSession::Offline, kWaitMs);
+    const QString queued = a.chat()->sendMessage(QStringLiteral("written while offline"));
     QVERIFY(!queued.isEmpty());
     QVERIFY2(m_server.start({QStringLiteral("--listen"), listen}), qPrintable(m_server.errorText()));
     ApiClient api(m_server.url());
@@ -464,31 +472,38 @@ void TestClientFlows::reconnectAfterServerRestart()
                                 m_bobToken);
         QCOMPARE(r.status, 201);
     }
-    QCOMPARE(a.state(), Connection::Offline); // still waiting: nothing arrived live
-    const int resumedBefore = a.resumedCount();
-    QSignalSpy resumed(&a, &Connection::channelResumed);
-    a.reconnectNow();
-    QTRY_COMPARE_WITH_TIMEOUT(a.state(), Connection::Online, kWaitMs);
-    QTRY_VERIFY_WITH_TIMEOUT(a.resumedCount() > resumedBefore, kWaitMs);
+    QCOMPARE(a.realtime()->state(), RealtimeSession::Offline); // still waiting: nothing arrived live
+    QSignalSpy caughtUp(a.realtime(), &RealtimeSession::channelCaughtUp);
+    a.realtime()->reconnectNow();
+    QTRY_COMPARE_WITH_TIMEOUT(a.realtime()->state(), RealtimeSession::Online, kWaitMs);
+    // The room was replayed (resumed), not reloaded (resync).
+    auto resumed = [&] {
+        int n = 0;
+        for (const auto &args : std::as_const(caughtUp))
+            n += args.at(1).toBool() ? 1 : 0;
+        return n;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(resumed() > 0, kWaitMs);
     bool roomResumed = false;
-    for (const auto &args : std::as_const(resumed))
-        roomResumed = roomResumed || args.at(0).toString() == QStringLiteral("room:%1").arg(m_roomId);
+    for (const auto &args : std::as_const(caughtUp))
+        roomResumed = roomResumed
+            || (args.at(0).value<taskmaster::Channel>() == taskmaster::Channel::room(m_roomId) && args.at(1).toBool());
     QVERIFY(roomResumed);
-    QTRY_COMPARE_WITH_TIMEOUT(a.pendingCount(), 0, kWaitMs); // the queued send went out and was acked
-    QTRY_VERIFY_WITH_TIMEOUT(bodies(*a.messages()).contains(QStringLiteral("written while offline")), kWaitMs);
-    const QStringList got = bodies(*a.messages());
+    QTRY_COMPARE_WITH_TIMEOUT(a.outbox()->pendingCount(), 0, kWaitMs); // the queued send went out and was acked
+    QTRY_VERIFY_WITH_TIMEOUT(bodies(*a.chat()->messages()).contains(QStringLiteral("written while offline")), kWaitMs);
+    const QStringList got = bodies(*a.chat()->messages());
     for (int i = 1; i <= 3; ++i)
         QCOMPARE(got.count(QStringLiteral("missed %1").arg(i)), 1);
     QCOMPARE(got.count(QStringLiteral("written while offline")), 1);
     QVERIFY(got.indexOf(QStringLiteral("missed 1")) < got.indexOf(QStringLiteral("missed 3")));
-    QVERIFY(seqsStrictlyIncrease(*a.messages()));
-    QCOMPARE(a.messages()->confirmedCount(), a.messages()->count());
-    QVERIFY(!a.messages()->hasGap());
-    QCOMPARE(a.channelSeq(QStringLiteral("room:%1").arg(m_roomId)), a.messages()->lastSeq());
+    QVERIFY(seqsStrictlyIncrease(*a.chat()->messages()));
+    QCOMPARE(a.chat()->messages()->confirmedCount(), a.chat()->messages()->count());
+    QVERIFY(!a.chat()->messages()->hasGap());
+    QCOMPARE(a.realtime()->seenSeq(taskmaster::Channel::room(m_roomId)).value_or(0), a.chat()->messages()->lastSeq());
     // Bob, who reconnected by himself, sees Alice's queued message too.
-    QTRY_VERIFY_WITH_TIMEOUT(bodies(*m_bob->messages()).contains(QStringLiteral("written while offline")), kWaitMs);
-    a.setReconnectBaseMs(100);
-    a.setReconnectMaxMs(800);
+    QTRY_VERIFY_WITH_TIMEOUT(bodies(*m_bob->chat()->messages()).contains(QStringLiteral("written while offline")),
+                             kWaitMs);
+    a.realtime()->setReconnectLimits(100, 800);
 }
 
 void TestClientFlows::failedSendAndRetry()
@@ -497,42 +512,48 @@ void TestClientFlows::failedSendAndRetry()
     // reconnect; the user's retry sends it again under the same clientId.
     QVERIFY(m_roomId > 0);
     Connection &a = *m_alice;
-    a.openRoom(m_roomId);
-    a.setSendTimeoutMs(300);
-    a.setReconnectBaseMs(600000);
-    a.setReconnectMaxMs(600000);
+    a.chat()->openRoom(m_roomId);
+    a.outbox()->setSendTimeoutMs(300);
+    a.realtime()->setReconnectLimits(600000, 600000);
     const QString listen = QStringLiteral("127.0.0.1:%1").arg(m_server.port());
     QVERIFY(stopServer());
-    QTRY_COMPARE_WITH_TIMEOUT(a.state(), Connection::Offline, kWaitMs);
-    const QString clientId = a.sendMessage(QStringLiteral("retry me"));
-    const int row = a.messages()->rowForClientId(clientId);
+    QTRY_COMPARE_WITH_TIMEOUT(a.realtime()->state(), RealtimeSession::Offline, kWaitMs);
+    const QString clientId = a.chat()->sendMessage(QStringLiteral("retry me"));
+    const int row = a.chat()->messages()->rowForClientId(clientId);
     QVERIFY(row >= 0);
-    QTRY_VERIFY_WITH_TIMEOUT(a.messages()->index(row).data(MessageListModel::FailedRole).toBool(), kWaitMs);
-    QCOMPARE(a.messages()->index(row).data(MessageListModel::PendingRole).toBool(), false);
-    QCOMPARE(a.pendingCount(), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(a.chat()->messages()->index(row).data(MessageListModel::FailedRole).toBool(), kWaitMs);
+    QCOMPARE(a.chat()->messages()->index(row).data(MessageListModel::PendingRole).toBool(), false);
+    QCOMPARE(a.outbox()->pendingCount(), 1);
 
     QVERIFY2(m_server.start({QStringLiteral("--listen"), listen}), qPrintable(m_server.errorText()));
-    a.reconnectNow();
-    QTRY_COMPARE_WITH_TIMEOUT(a.state(), Connection::Online, kWaitMs);
+    a.realtime()->reconnectNow();
+    QTRY_COMPARE_WITH_TIMEOUT(a.realtime()->state(), RealtimeSession::Online, kWaitMs);
     // A marker sent after the reconnect reaches Bob; the failed send, had it gone out, would
     // have reached him first (one connection's sends are delivered in order).
-    a.setSendTimeoutMs(15000);
-    a.sendMessage(QStringLiteral("marker"));
-    QTRY_VERIFY_WITH_TIMEOUT(bodies(*m_bob->messages()).contains(QStringLiteral("marker")), kWaitMs);
-    QVERIFY(!bodies(*m_bob->messages()).contains(QStringLiteral("retry me")));
-    QVERIFY(a.messages()->index(a.messages()->rowForClientId(clientId)).data(MessageListModel::FailedRole).toBool());
+    a.outbox()->setSendTimeoutMs(15000);
+    a.chat()->sendMessage(QStringLiteral("marker"));
+    QTRY_VERIFY_WITH_TIMEOUT(bodies(*m_bob->chat()->messages()).contains(QStringLiteral("marker")), kWaitMs);
+    QVERIFY(!bodies(*m_bob->chat()->messages()).contains(QStringLiteral("retry me")));
+    QVERIFY(a.chat()
+                ->messages()
+                ->index(a.chat()->messages()->rowForClientId(clientId))
+                .data(MessageListModel::FailedRole)
+                .toBool());
 
-    a.retrySend(clientId);
-    QVERIFY(a.messages()->index(a.messages()->rowForClientId(clientId)).data(MessageListModel::PendingRole).toBool());
-    QTRY_COMPARE_WITH_TIMEOUT(a.pendingCount(), 0, kWaitMs);
-    QCOMPARE(a.messages()->rowForClientId(clientId), -1); // confirmed now
-    QTRY_VERIFY_WITH_TIMEOUT(bodies(*m_bob->messages()).contains(QStringLiteral("retry me")), kWaitMs);
-    const QStringList got = bodies(*m_bob->messages());
+    a.outbox()->retry(clientId);
+    QVERIFY(a.chat()
+                ->messages()
+                ->index(a.chat()->messages()->rowForClientId(clientId))
+                .data(MessageListModel::PendingRole)
+                .toBool());
+    QTRY_COMPARE_WITH_TIMEOUT(a.outbox()->pendingCount(), 0, kWaitMs);
+    QCOMPARE(a.chat()->messages()->rowForClientId(clientId), -1); // confirmed now
+    QTRY_VERIFY_WITH_TIMEOUT(bodies(*m_bob->chat()->messages()).contains(QStringLiteral("retry me")), kWaitMs);
+    const QStringList got = bodies(*m_bob->chat()->messages());
     QCOMPARE(got.count(QStringLiteral("retry me")), 1);
     QVERIFY(got.indexOf(QStringLiteral("marker")) < got.indexOf(QStringLiteral("retry me")));
-    QVERIFY(seqsStrictlyIncrease(*a.messages()));
-    a.setReconnectBaseMs(100);
-    a.setReconnectMaxMs(800);
+    QVERIFY(seqsStrictlyIncrease(*a.chat()->messages()));
+    a.realtime()->setReconnectLimits(100, 800);
 }
 
 void TestClientFlows::taskMoveFailsAndGoesBack()
@@ -541,30 +562,29 @@ void TestClientFlows::taskMoveFailsAndGoesBack()
     // the task goes back. Offline: no answer at all. After a change by someone else the client
     // has not seen (its socket is still away): 412 on If-Match, then the server's version.
     Connection &a = *m_alice;
-    a.setReconnectBaseMs(600000);
-    a.setReconnectMaxMs(600000);
-    QSignalSpy created(&a, &Connection::projectCreated);
-    a.createProject(QStringLiteral("Moves"), QString());
+    a.realtime()->setReconnectLimits(600000, 600000);
+    QSignalSpy created(a.projects(), &ProjectsController::projectCreated);
+    a.projects()->createProject(QStringLiteral("Moves"), QString());
     QTRY_COMPARE_WITH_TIMEOUT(created.size(), 1, kWaitMs);
     const qint64 projectId = created.constFirst().at(0).toLongLong();
-    a.addProjectMember(projectId, m_bobId);
-    a.openProject(projectId);
-    a.createTask({{QStringLiteral("title"), QStringLiteral("Ship it")}});
-    QTRY_COMPARE_WITH_TIMEOUT(a.tasks()->count(), 1, kWaitMs);
-    const qint64 taskId = a.tasks()->taskAt(0).id;
-    auto statusOf = [&] { return a.taskInfo(taskId).value(QStringLiteral("status")).toString(); };
+    a.projects()->addProjectMember(projectId, m_bobId);
+    a.board()->openProject(projectId);
+    a.board()->createTask({{QStringLiteral("title"), QStringLiteral("Ship it")}});
+    QTRY_COMPARE_WITH_TIMEOUT(a.board()->tasks()->count(), 1, kWaitMs);
+    const qint64 taskId = a.board()->tasks()->taskAt(0).id;
+    auto statusOf = [&] { return a.board()->taskInfo(taskId).value(QStringLiteral("status")).toString(); };
     TaskListModel done;
     done.setStatusFilterWire(QStringLiteral("done"));
-    a.attachTaskModel(&done);
+    a.board()->attachTaskModel(&done);
     ApiClient api(m_server.url());
     const QString taskPath = QStringLiteral("/api/v1/tasks/%1").arg(taskId);
     QTRY_COMPARE_WITH_TIMEOUT(api.get(taskPath, m_bobToken).status, 200, kWaitMs); // Bob is a member
 
     const QString listen = QStringLiteral("127.0.0.1:%1").arg(m_server.port());
     QVERIFY(stopServer());
-    QTRY_COMPARE_WITH_TIMEOUT(a.state(), Connection::Offline, kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(a.realtime()->state(), RealtimeSession::Offline, kWaitMs);
     a.clearError();
-    a.setTaskStatus(taskId, QStringLiteral("done"));
+    a.board()->setTaskStatus(taskId, QStringLiteral("done"));
     QCOMPARE(statusOf(), QStringLiteral("done")); // at once
     QCOMPARE(done.count(), 1);
     QTRY_VERIFY_WITH_TIMEOUT(!a.lastError().isEmpty(), kWaitMs);
@@ -574,29 +594,28 @@ void TestClientFlows::taskMoveFailsAndGoesBack()
     QVERIFY2(m_server.start({QStringLiteral("--listen"), listen}), qPrintable(m_server.errorText()));
     const auto byBob = api.patch(taskPath, {{QStringLiteral("status"), QStringLiteral("review")}}, m_bobToken);
     QCOMPARE(byBob.status, 200);
-    QCOMPARE(a.state(), Connection::Offline); // Alice has not seen Bob's change
+    QCOMPARE(a.realtime()->state(), RealtimeSession::Offline); // Alice has not seen Bob's change
     a.clearError();
-    a.setTaskStatus(taskId, QStringLiteral("done"));
+    a.board()->setTaskStatus(taskId, QStringLiteral("done"));
     QCOMPARE(done.count(), 1);
     QTRY_VERIFY_WITH_TIMEOUT(!a.lastError().isEmpty(), kWaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(statusOf(), QStringLiteral("review"), kWaitMs); // Bob's, loaded after the 412
     QCOMPARE(done.count(), 0);
-    QCOMPARE(a.taskInfo(taskId).value(QStringLiteral("version")).toLongLong(), 2);
+    QCOMPARE(a.board()->taskInfo(taskId).value(QStringLiteral("version")).toLongLong(), 2);
     const auto onServer = api.get(taskPath, m_bobToken);
     QCOMPARE(onServer.json().value(QLatin1String("status")).toString(), QStringLiteral("review"));
 
     // Back online, a move goes through with the version it knows now.
-    a.reconnectNow();
-    QTRY_COMPARE_WITH_TIMEOUT(a.state(), Connection::Online, kWaitMs);
-    a.setTaskStatus(taskId, QStringLiteral("done"));
+    a.realtime()->reconnectNow();
+    QTRY_COMPARE_WITH_TIMEOUT(a.realtime()->state(), RealtimeSession::Online, kWaitMs);
+    a.board()->setTaskStatus(taskId, QStringLiteral("done"));
     QTRY_COMPARE_WITH_TIMEOUT(api.get(taskPath, m_bobToken).json().value(QLatin1String("status")).toString(),
                               QStringLiteral("done"), kWaitMs);
-    QTRY_COMPARE_WITH_TIMEOUT(a.taskInfo(taskId).value(QStringLiteral("version")).toLongLong(), 3, kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(a.board()->taskInfo(taskId).value(QStringLiteral("version")).toLongLong(), 3, kWaitMs);
     QCOMPARE(done.count(), 1);
-    a.detachTaskModel(&done);
-    a.openProject(0);
-    a.setReconnectBaseMs(100);
-    a.setReconnectMaxMs(800);
+    a.board()->detachTaskModel(&done);
+    a.board()->openProject(0);
+    a.realtime()->setReconnectLimits(100, 800);
 }
 
 QTEST_MAIN(TestClientFlows)

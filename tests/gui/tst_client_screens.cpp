@@ -20,6 +20,7 @@
 #include <QTest>
 
 using taskmaster::client::Connection;
+using taskmaster::client::RealtimeSession;
 using taskmaster::test::ApiClient;
 using taskmaster::test::ServerProcess;
 
@@ -246,7 +247,7 @@ void TestClientScreens::loginThroughPage()
     QVERIFY(QMetaObject::invokeMethod(login, "submit"));
     QTRY_VERIFY_WITH_TIMEOUT(m_conn->loggedIn(), kWaitMs);
     QCOMPARE(m_conn->serverUrl(), m_server.url().toString());
-    QTRY_COMPARE_WITH_TIMEOUT(m_conn->state(), Connection::Online, kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(m_conn->realtime()->state(), RealtimeSession::Online, kWaitMs);
     QVERIFY(!login->isVisible());
     QTRY_COMPARE_WITH_TIMEOUT(item("roomList")->property("count").toInt(), 3, kWaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(item("projectList")->property("count").toInt(), 1, kWaitMs);
@@ -268,46 +269,46 @@ void TestClientScreens::layouts()
     QVERIFY(m_conn->loggedIn());
     setSection(QStringLiteral("chat"));
     QVERIFY(resizeTo(size));
-    m_conn->closeRoom();
+    m_conn->chat()->closeRoom();
     QObject *shell = m_window->property("shell").value<QObject *>();
     const QByteArray where = "shell width " + shell->property("width").toByteArray() + ", phone "
         + shell->property("phone").toByteArray() + ", window width " + QByteArray::number(m_window->width());
     QVERIFY2(item("roomsPage")->isVisible(), where.constData());
     QVERIFY2(item("roomPage")->isVisible() == listWithRoom, where.constData());
-    m_conn->openRoom(m_roomId);
+    m_conn->chat()->openRoom(m_roomId);
     QTRY_COMPARE_WITH_TIMEOUT(item("timeline")->property("count").toInt(), 5, kWaitMs);
     QCOMPARE(item("roomsPage")->isVisible(), listWithRoom);
     QVERIFY(item("roomPage")->isVisible());
-    m_conn->closeRoom();
+    m_conn->chat()->closeRoom();
 }
 
 void TestClientScreens::historyOnScroll()
 {
     setSection(QStringLiteral("chat"));
     QVERIFY(resizeTo(kDesktop));
-    m_conn->openRoom(m_bigRoomId);
+    m_conn->chat()->openRoom(m_bigRoomId);
     QQuickItem *timeline = item("timeline");
-    QTRY_COMPARE_WITH_TIMEOUT(m_conn->messages()->count(), 50, kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(m_conn->chat()->messages()->count(), 50, kWaitMs);
     // Nothing more is loaded while the view stays at the latest messages.
-    QTRY_VERIFY_WITH_TIMEOUT(!m_conn->messages()->fetchingOlder(), kWaitMs);
-    QCOMPARE(m_conn->messages()->count(), 50);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_conn->chat()->messages()->fetchingOlder(), kWaitMs);
+    QCOMPARE(m_conn->chat()->messages()->count(), 50);
     QVERIFY(timeline->property("atLatest").toBool());
     // Scrolling to the top (the end of a bottom-to-top view) creates the oldest row's delegate,
     // and the delegate model asks for more: page after page until the room's start.
     QDeadlineTimer deadline(60000);
-    while (m_conn->messages()->hasMoreHistory() && !deadline.hasExpired()) {
+    while (m_conn->chat()->messages()->hasMoreHistory() && !deadline.hasExpired()) {
         QMetaObject::invokeMethod(timeline, "positionViewAtEnd");
         QTest::qWait(20);
     }
-    QTRY_COMPARE_WITH_TIMEOUT(m_conn->messages()->count(), 160, kWaitMs);
-    QVERIFY(!m_conn->messages()->hasMoreHistory());
-    QCOMPARE(m_conn->messages()->messageAt(0).body, QStringLiteral("archived message 1"));
+    QTRY_COMPARE_WITH_TIMEOUT(m_conn->chat()->messages()->count(), 160, kWaitMs);
+    QVERIFY(!m_conn->chat()->messages()->hasMoreHistory());
+    QCOMPARE(m_conn->chat()->messages()->messageAt(0).body, QStringLiteral("archived message 1"));
     QVERIFY(!timeline->property("atLatest").toBool());
     // Jump to latest.
     QVERIFY(item("jumpToLatest")->isVisible());
     QMetaObject::invokeMethod(timeline, "positionViewAtBeginning");
     QTRY_VERIFY_WITH_TIMEOUT(timeline->property("atLatest").toBool(), kWaitMs);
-    m_conn->closeRoom();
+    m_conn->chat()->closeRoom();
 }
 
 void TestClientScreens::screenshots_data()
@@ -339,23 +340,22 @@ void TestClientScreens::screenshots()
     m_window->setProperty("themeMode", theme);
     setSection(section);
     if (section == QLatin1String("chat")) {
-        m_conn->openRoom(open ? m_roomId : 0);
+        m_conn->chat()->openRoom(open ? m_roomId : 0);
         if (open)
             QTRY_COMPARE_WITH_TIMEOUT(item("timeline")->property("count").toInt(), 5, kWaitMs);
     } else if (section == QLatin1String("projects")) {
-        m_conn->openProject(open ? m_projectId : 0);
+        m_conn->board()->openProject(open ? m_projectId : 0);
         if (open)
-            QTRY_COMPARE_WITH_TIMEOUT(m_conn->tasks()->totalCount(), 5, kWaitMs);
+            QTRY_COMPARE_WITH_TIMEOUT(m_conn->board()->tasks()->totalCount(), 5, kWaitMs);
     } else if (section == QLatin1String("search")) {
         item("searchField")->setProperty("text", QStringLiteral("board"));
-        m_conn->search(QStringLiteral("board"));
-        QTRY_VERIFY_WITH_TIMEOUT(!m_conn->searchResults().value(QStringLiteral("messages")).toList().isEmpty(),
-                                 kWaitMs);
+        m_conn->search()->search(QStringLiteral("board"));
+        QTRY_VERIFY_WITH_TIMEOUT(m_conn->search()->results()->messageCount() > 0, kWaitMs);
     } else if (section == QLatin1String("admin")) {
-        QTRY_VERIFY_WITH_TIMEOUT(m_conn->adminStats().contains(QStringLiteral("realtime")), kWaitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(m_conn->admin()->stats().contains(QStringLiteral("realtime")), kWaitMs);
     }
     // Names (loaded on first use) and the rest of the data in place before the picture.
-    QTRY_VERIFY_WITH_TIMEOUT(m_conn->userName(m_conn->userId()) != QStringLiteral("…"), kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(m_conn->users()->userName(m_conn->userId()) != QStringLiteral("…"), kWaitMs);
     QImage image;
     QVERIFY(shoot(name, size, &image));
     QCOMPARE(image.size(), size * m_window->devicePixelRatio());
@@ -400,8 +400,8 @@ void TestClientScreens::dragCardToColumn()
 {
     setSection(QStringLiteral("projects"));
     QVERIFY(resizeTo(kDesktop));
-    m_conn->openProject(m_projectId);
-    QTRY_COMPARE_WITH_TIMEOUT(m_conn->tasks()->totalCount(), 5, kWaitMs);
+    m_conn->board()->openProject(m_projectId);
+    QTRY_COMPARE_WITH_TIMEOUT(m_conn->board()->tasks()->totalCount(), 5, kWaitMs);
     // The card of a task in "To do" and the "Review" column.
     const QString title = QStringLiteral("Pick the colour palette");
     const QString todo = QStringLiteral("todo");
@@ -433,9 +433,9 @@ void TestClientScreens::dragCardToColumn()
     const QString taskPath = QStringLiteral("/api/v1/tasks/%1").arg(taskId);
     QTRY_COMPARE_WITH_TIMEOUT(api.get(taskPath, m_conn->token()).json().value(QLatin1String("status")).toString(),
                               QStringLiteral("review"), kWaitMs);
-    QTRY_COMPARE_WITH_TIMEOUT(m_conn->taskInfo(taskId).value(QStringLiteral("status")).toString(),
+    QTRY_COMPARE_WITH_TIMEOUT(m_conn->board()->taskInfo(taskId).value(QStringLiteral("status")).toString(),
                               QStringLiteral("review"), kWaitMs);
-    QCOMPARE(m_conn->taskInfo(taskId).value(QStringLiteral("version")).toLongLong(), 2);
+    QCOMPARE(m_conn->board()->taskInfo(taskId).value(QStringLiteral("version")).toLongLong(), 2);
 
     // Dropped on its own column (or nowhere): nothing changes.
     QTRY_VERIFY_WITH_TIMEOUT(findVisual(m_window->contentItem(), {}, title, inReview), kWaitMs);
@@ -451,7 +451,7 @@ void TestClientScreens::dragCardToColumn()
     QTest::mouseRelease(m_window, Qt::LeftButton, {}, at + QPoint(0, 3 * kSteps));
     QTRY_VERIFY_WITH_TIMEOUT(!item("dragGhost")->isVisible(), kWaitMs);
     QCOMPARE(api.get(taskPath, m_conn->token()).json().value(QLatin1String("version")).toInteger(), 2);
-    QCOMPARE(m_conn->taskInfo(taskId).value(QStringLiteral("status")).toString(), QStringLiteral("review"));
+    QCOMPARE(m_conn->board()->taskInfo(taskId).value(QStringLiteral("status")).toString(), QStringLiteral("review"));
 }
 
 QTEST_MAIN(TestClientScreens)

@@ -1,0 +1,281 @@
+#include "client-qml/controllers/task_board_controller.h"
+
+#include "client-qml/controllers/projects_controller.h"
+#include "client-qml/controllers/user_directory.h"
+#include "client-qml/net/rest_client.h"
+
+namespace taskmaster::client {
+
+namespace {
+
+// Id from a QML value: numbers and numeric strings; 0 for null/undefined/empty.
+Id idFrom(const QVariant &v)
+{
+    return v.isValid() && !v.isNull() ? v.toLongLong() : 0;
+}
+
+} // namespace
+
+TaskBoardController::TaskBoardController(RestClient &rest, UserDirectory &users, ProjectsController &projects,
+                                         QObject *parent)
+    : QObject(parent), m_rest(rest), m_users(users), m_projects(projects)
+{
+    connect(&m_projects, &ProjectsController::reloaded, this, &TaskBoardController::projectChanged);
+}
+
+TaskBoardController::~TaskBoardController() = default;
+
+QString TaskBoardController::projectName() const
+{
+    const auto p = m_projects.model()->project(m_projectId);
+    return p ? p->name : QString();
+}
+
+void TaskBoardController::openProject(qint64 projectId)
+{
+    if (projectId == m_projectId)
+        return;
+    m_projectId = projectId;
+    m_projectTasks.clear();
+    resetTaskModels();
+    Q_EMIT projectChanged();
+    if (projectId != 0)
+        loadTasks(projectId, {}, {});
+}
+
+void TaskBoardController::reload()
+{
+    if (m_projectId != 0)
+        loadTasks(m_projectId, {}, {});
+}
+
+void TaskBoardController::clear()
+{
+    m_projectId = 0;
+    m_projectTasks.clear();
+    resetTaskModels();
+    Q_EMIT projectChanged();
+}
+
+void TaskBoardController::loadTasks(Id projectId, const QString &cursor, QList<Task> acc)
+{
+    TaskListQuery q;
+    q.limit = 200;
+    if (!cursor.isEmpty()) {
+        if (auto c = decodeCursor(cursor))
+            q.cursor = *c;
+    }
+    m_rest.send(
+        api::tasks(projectId, q), this,
+        [this, projectId, acc = std::move(acc)](const Page<Task> &page) mutable {
+            if (projectId != m_projectId)
+                return;
+            acc += page.items;
+            if (page.nextCursor && !page.items.isEmpty()) {
+                loadTasks(projectId, *page.nextCursor, std::move(acc));
+                return;
+            }
+            // Live events that arrived during the load are newer than the pages: keep them.
+            for (const Task &t : std::as_const(acc)) {
+                const auto held = m_projectTasks.constFind(t.id);
+                if (held == m_projectTasks.cend() || held->version <= t.version)
+                    m_projectTasks.insert(t.id, t);
+            }
+            resetTaskModels();
+            for (const Task &t : std::as_const(acc)) {
+                if (t.assigneeId)
+                    m_users.request(*t.assigneeId);
+            }
+            Q_EMIT tasksLoaded(projectId);
+        },
+        [this, projectId](const RestError &e) {
+            if (projectId == m_projectId)
+                m_rest.report(e);
+        });
+}
+
+void TaskBoardController::resetTaskModels()
+{
+    const QList<Task> all = m_projectTasks.values();
+    m_tasks.setProjectId(m_projectId);
+    m_tasks.reset(all);
+    m_boardModels.removeAll(nullptr);
+    for (const auto &model : std::as_const(m_boardModels)) {
+        model->setProjectId(m_projectId);
+        model->reset(all);
+    }
+}
+
+void TaskBoardController::onEvent(const ChannelEvent &e, bool /*fresh*/)
+{
+    if (e.channel.id != m_projectId || !e.task)
+        return;
+    switch (e.type) {
+    case EventType::TaskCreated:
+    case EventType::TaskUpdated:
+        feedTask(*e.task);
+        break;
+    case EventType::TaskDeleted:
+        removeTask(e.task->id);
+        break;
+    default:
+        break;
+    }
+}
+
+void TaskBoardController::feedTask(const Task &task)
+{
+    const auto held = m_projectTasks.constFind(task.id);
+    if (held != m_projectTasks.cend() && held->version > task.version)
+        return;
+    showTask(task);
+    if (task.assigneeId)
+        m_users.request(*task.assigneeId);
+}
+
+void TaskBoardController::showTask(const Task &task)
+{
+    m_projectTasks.insert(task.id, task);
+    m_tasks.upsert(task);
+    for (const auto &model : std::as_const(m_boardModels)) {
+        if (model)
+            model->upsert(task);
+    }
+}
+
+void TaskBoardController::removeTask(Id taskId)
+{
+    m_projectTasks.remove(taskId);
+    m_tasks.remove(taskId);
+    for (const auto &model : std::as_const(m_boardModels)) {
+        if (model)
+            model->remove(taskId);
+    }
+}
+
+void TaskBoardController::attachTaskModel(TaskListModel *model)
+{
+    if (!model || m_boardModels.contains(model))
+        return;
+    m_boardModels.append(model);
+    model->setProjectId(m_projectId);
+    model->reset(m_projectTasks.values());
+}
+
+void TaskBoardController::detachTaskModel(TaskListModel *model)
+{
+    m_boardModels.removeAll(model);
+}
+
+QVariantMap TaskBoardController::taskInfo(qint64 taskId) const
+{
+    const auto it = m_projectTasks.constFind(taskId);
+    if (it == m_projectTasks.cend())
+        return {};
+    const Task &t = *it;
+    return {{QStringLiteral("taskId"), t.id},
+            {QStringLiteral("title"), t.title},
+            {QStringLiteral("description"), t.description},
+            {QStringLiteral("status"), toWire(t.status)},
+            {QStringLiteral("priority"), toWire(t.priority)},
+            {QStringLiteral("assigneeId"), t.assigneeId ? QVariant(*t.assigneeId) : QVariant()},
+            {QStringLiteral("dueDate"), t.dueDate ? formatDate(*t.dueDate) : QString()},
+            {QStringLiteral("version"), t.version}};
+}
+
+void TaskBoardController::createTask(const QVariantMap &fields)
+{
+    if (m_projectId == 0)
+        return;
+    CreateTaskRequest req;
+    req.title = fields.value(QStringLiteral("title")).toString().trimmed();
+    req.description = fields.value(QStringLiteral("description")).toString();
+    if (auto s = taskStatusFromWire(fields.value(QStringLiteral("status")).toString()))
+        req.status = *s;
+    if (auto p = taskPriorityFromWire(fields.value(QStringLiteral("priority")).toString()))
+        req.priority = *p;
+    if (const Id a = idFrom(fields.value(QStringLiteral("assigneeId"))); a > 0)
+        req.assigneeId = a;
+    if (auto d = parseDate(fields.value(QStringLiteral("dueDate")).toString()))
+        req.dueDate = *d;
+    const Id projectId = m_projectId;
+    m_rest.send(api::createTask(projectId, req), this, [this, projectId](const Task &t) {
+        if (projectId == m_projectId)
+            feedTask(t);
+    });
+}
+
+void TaskBoardController::updateTask(qint64 taskId, const QVariantMap &changes)
+{
+    PatchTaskRequest req;
+    const auto has = [&](const char *k) { return changes.contains(QLatin1String(k)); };
+    const auto get = [&](const char *k) { return changes.value(QLatin1String(k)); };
+    if (has("title"))
+        req.title = get("title").toString().trimmed();
+    if (has("description"))
+        req.description = get("description").toString();
+    if (has("status"))
+        req.status = taskStatusFromWire(get("status").toString());
+    if (has("priority"))
+        req.priority = taskPriorityFromWire(get("priority").toString());
+    if (has("assigneeId")) {
+        const Id a = idFrom(get("assigneeId"));
+        req.assigneeId = a > 0 ? std::optional<Id>(a) : std::optional<Id>();
+    }
+    if (has("dueDate"))
+        req.dueDate = parseDate(get("dueDate").toString());
+    m_rest.send(api::patchTask(taskId, req), this, [this](const Task &t) {
+        if (t.projectId == m_projectId)
+            feedTask(t);
+    });
+}
+
+void TaskBoardController::setTaskStatus(qint64 taskId, const QString &status)
+{
+    const auto s = taskStatusFromWire(status);
+    const auto it = m_projectTasks.constFind(taskId);
+    if (!s || it == m_projectTasks.cend() || it->status == *s)
+        return;
+    // Optimistic: the board moves the card at once; the reply (or its event) confirms it.
+    const Task before = *it;
+    Task moved = before;
+    moved.status = *s;
+    showTask(moved);
+    PatchTaskRequest req;
+    req.status = *s;
+    m_rest.send(
+        api::patchTask(taskId, req, before.version), this,
+        [this](const Task &t) {
+            if (t.projectId == m_projectId)
+                feedTask(t);
+        },
+        [this, before](const RestError &e) {
+            m_rest.report(e);
+            if (before.projectId != m_projectId)
+                return;
+            // Back where it was, unless a newer version arrived meanwhile (or it was deleted).
+            const auto held = m_projectTasks.constFind(before.id);
+            if (held != m_projectTasks.cend() && held->version == before.version)
+                showTask(before);
+            if (e.status == 412)
+                fetchTask(before.id); // changed by someone else first: show their version
+        });
+}
+
+void TaskBoardController::fetchTask(Id taskId)
+{
+    m_rest.send(
+        api::task(taskId), this,
+        [this](const Task &t) {
+            if (t.projectId == m_projectId)
+                feedTask(t);
+        },
+        [](const RestError &) {}); // the next event or reload shows it
+}
+
+void TaskBoardController::deleteTask(qint64 taskId)
+{
+    m_rest.send(api::deleteTask(taskId), this, [this, taskId](NoContent) { removeTask(taskId); });
+}
+
+} // namespace taskmaster::client

@@ -1,0 +1,89 @@
+// TaskBoardController: the open project's tasks. Loads them page by page when the project opens
+// (again after a resync), keeps them live from the project's channel, and feeds them to the
+// board's models: `tasks` and every TaskListModel a view attaches (one per board column, each
+// with its own filters). Creates, edits, moves (optimistic, PATCH with If-Match, back on failure)
+// and deletes tasks.
+// Owns: the open project's tasks by id (the newest version seen of each), `tasks`, weak pointers
+// to the attached models. Thread: the GUI thread.
+#pragma once
+
+#include "shared/domain/types.h"
+#include "shared/models/task_list_model.h"
+
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+#include <QVariantMap>
+#include <QtQmlIntegration/qqmlintegration.h>
+
+namespace taskmaster::client {
+
+class ProjectsController;
+class RestClient;
+class UserDirectory;
+
+class TaskBoardController final : public QObject {
+    Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("provided by Connection")
+    Q_PROPERTY(qint64 projectId READ projectId NOTIFY projectChanged)
+    Q_PROPERTY(QString projectName READ projectName NOTIFY projectChanged)
+    // Every task of the open project, unfiltered.
+    Q_PROPERTY(taskmaster::TaskListModel *tasks READ tasks CONSTANT)
+
+public:
+    TaskBoardController(RestClient &rest, UserDirectory &users, ProjectsController &projects,
+                        QObject *parent = nullptr);
+    ~TaskBoardController() override;
+
+    [[nodiscard]] qint64 projectId() const { return m_projectId; }
+    [[nodiscard]] QString projectName() const;
+    [[nodiscard]] TaskListModel *tasks() { return &m_tasks; }
+
+    // 0 closes the open project.
+    Q_INVOKABLE void openProject(qint64 projectId);
+    // fields: title, description, status, priority (wire names), assigneeId (0/null: none),
+    // dueDate ("YYYY-MM-DD", "" for none).
+    Q_INVOKABLE void createTask(const QVariantMap &fields);
+    // Only the fields present in `changes` change (same names as createTask).
+    Q_INVOKABLE void updateTask(qint64 taskId, const QVariantMap &changes);
+    // Moves a task of the open project to another status (the board's keyboard moves and drag and
+    // drop): shown at once, PATCHed with If-Match of the version shown; when the PATCH fails the
+    // task goes back to what it was (and after a 412 the server's version is loaded).
+    Q_INVOKABLE void setTaskStatus(qint64 taskId, const QString &status);
+    Q_INVOKABLE void deleteTask(qint64 taskId);
+    // A board column (or any other view) that wants the open project's tasks: fed on load and on
+    // every task event until it is destroyed or detached. Its projectId follows the project.
+    Q_INVOKABLE void attachTaskModel(taskmaster::TaskListModel *model);
+    Q_INVOKABLE void detachTaskModel(taskmaster::TaskListModel *model);
+    // {taskId, title, description, status, priority, assigneeId, dueDate, version} of a task of
+    // the open project ({} when unknown).
+    [[nodiscard]] Q_INVOKABLE QVariantMap taskInfo(qint64 taskId) const;
+
+    // A project channel's event; reload() after a resync of the open project's channel.
+    void onEvent(const ChannelEvent &event, bool fresh);
+    void reload();
+    void clear();
+
+Q_SIGNALS:
+    void projectChanged();
+    void tasksLoaded(qint64 projectId);
+
+private:
+    void loadTasks(Id projectId, const QString &cursor, QList<Task> acc);
+    void feedTask(const Task &task); // unless an newer version is held
+    void showTask(const Task &task); // into every task model, whatever its version
+    void fetchTask(Id taskId);
+    void removeTask(Id taskId);
+    void resetTaskModels();
+
+    RestClient &m_rest;
+    UserDirectory &m_users;
+    ProjectsController &m_projects;
+    Id m_projectId = 0;
+    QHash<Id, Task> m_projectTasks;
+    TaskListModel m_tasks;
+    QList<QPointer<TaskListModel>> m_boardModels;
+};
+
+} // namespace taskmaster::client

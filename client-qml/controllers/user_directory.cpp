@@ -1,0 +1,95 @@
+#include "client-qml/controllers/user_directory.h"
+
+#include "client-qml/net/realtime_session.h"
+#include "client-qml/net/rest_client.h"
+
+namespace taskmaster::client {
+
+UserDirectory::UserDirectory(RestClient &rest, RealtimeSession &realtime, QObject *parent)
+    : QObject(parent), m_rest(rest), m_realtime(realtime)
+{
+}
+
+UserDirectory::~UserDirectory() = default;
+
+void UserDirectory::setSelf(const User &user)
+{
+    m_self = user;
+    remember(user);
+}
+
+void UserDirectory::remember(const User &user)
+{
+    m_users.insert(user.id, user);
+    ++m_revision;
+    Q_EMIT changed();
+}
+
+std::optional<User> UserDirectory::user(Id userId) const
+{
+    const auto it = m_users.constFind(userId);
+    return it == m_users.cend() ? std::nullopt : std::optional<User>(*it);
+}
+
+QString UserDirectory::userName(qint64 userId)
+{
+    if (userId <= 0)
+        return {};
+    const auto it = m_users.constFind(userId);
+    if (it != m_users.cend())
+        return it->displayName;
+    request(userId);
+    return QStringLiteral("…");
+}
+
+void UserDirectory::request(Id userId)
+{
+    if (userId <= 0 || m_users.contains(userId) || m_requested.contains(userId) || m_self.id == 0)
+        return;
+    m_requested.insert(userId);
+    // A name that cannot be loaded stays "…": nothing to tell the user.
+    m_rest.send(
+        api::user(userId), this, [this](const User &u) { remember(u); }, [](const RestError &) {});
+}
+
+bool UserDirectory::isOnline(qint64 userId) const
+{
+    if (userId == m_self.id)
+        return m_realtime.state() == RealtimeSession::Online || m_realtime.state() == RealtimeSession::Resyncing;
+    return m_online.contains(userId);
+}
+
+void UserDirectory::onPresence(const ws::Presence &p)
+{
+    const bool online = p.status == ws::PresenceStatus::Online;
+    if (online == m_online.contains(p.userId))
+        return;
+    if (online)
+        m_online.insert(p.userId);
+    else
+        m_online.remove(p.userId);
+    ++m_revision;
+    Q_EMIT changed();
+}
+
+void UserDirectory::searchUsers(const QString &prefix)
+{
+    m_rest.send(
+        api::users(prefix.trimmed(), 20), this,
+        [this](const Page<User> &page) {
+            for (const User &u : page.items) {
+                if (!m_users.contains(u.id))
+                    m_users.insert(u.id, u);
+            }
+            m_matches.reset(page.items);
+        },
+        [](const RestError &) {}); // dropped, as Connection::searchUsers did
+}
+
+void UserDirectory::clear()
+{
+    m_self = {};
+    m_online.clear();
+}
+
+} // namespace taskmaster::client

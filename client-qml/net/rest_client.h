@@ -1,0 +1,105 @@
+// RestClient: the client's HTTP side (docs/protocol.md, "REST"). Sends typed requests
+// (api_requests.h) with the session's bearer token and hands each 2xx answer, decoded, to the
+// caller. Every other outcome (no answer, a non-2xx status, an answer that does not decode) takes
+// one path: a RestError with the text to show, given to the caller's error handler when it passed
+// one and reported through failed() otherwise. A 401 while a session is established is not
+// handed to anyone: sessionExpired() asks the owner to end the session.
+// Owns: the QNetworkAccessManager, the server address and token used for requests, and a
+// generation that abandon() bumps so answers to an ended session are dropped.
+// Thread: the GUI thread.
+#pragma once
+
+#include "client-qml/net/api_requests.h"
+#include "shared/codec/json_reader.h"
+#include "shared/codec/resource_json.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QObject>
+#include <QPointer>
+
+#include <functional>
+#include <optional>
+#include <type_traits>
+
+namespace taskmaster::client {
+
+struct RestError {
+    int status = 0; // HTTP status; 0 when the server could not be reached
+    QString message; // for the user: the server's error message, or a sentence of ours
+};
+
+class RestClient final : public QObject {
+    Q_OBJECT
+
+public:
+    using ErrorHandler = std::function<void(const RestError &)>;
+
+    explicit RestClient(QObject *parent = nullptr);
+    ~RestClient() override;
+
+    // "http://host:port" (no trailing slash).
+    void setServerUrl(const QString &url) { m_serverUrl = url; }
+    // Sent as "Authorization: Bearer <token>" when not empty.
+    void setToken(const QByteArray &token) { m_token = token; }
+    // Established: a 401 means the session has expired (sessionExpired()); before (a login, a
+    // restore) it is an answer like any other.
+    void setSessionEstablished(bool established) { m_established = established; }
+    // Answers to requests sent before this call are dropped (the session that asked has ended).
+    void abandon() { ++m_generation; }
+
+    // Sends `request`; onOk(T) runs with the decoded 2xx answer, unless `context` is gone by then.
+    // Failures go to onError when given, else to failed().
+    template<typename T, typename OnOk>
+    void send(const Request<T> &request, QObject *context, OnOk onOk, ErrorHandler onError = {})
+    {
+        start(
+            request.method, request.path, request.body, request.headers, context,
+            [onOk = std::move(onOk)](const QByteArray &body) mutable {
+                std::optional<T> answer = decode<T>(body);
+                if (answer)
+                    onOk(std::move(*answer));
+                return answer.has_value();
+            },
+            std::move(onError));
+    }
+    // Best effort, nothing is read from the answer (logout: the token is forgotten anyway).
+    void sendUnanswered(const Request<NoContent> &request);
+    // The default error path: failed(error.message).
+    void report(const RestError &error) { Q_EMIT failed(error.message); }
+    // Text for a failed request: the server's error message when it sent one.
+    [[nodiscard]] static QString errorText(int status, const QByteArray &body);
+
+Q_SIGNALS:
+    void failed(const QString &message);
+    void sessionExpired();
+
+private:
+    // Decodes the body of a 2xx answer and delivers it; false when it does not decode.
+    using Deliver = std::function<bool(const QByteArray &body)>;
+
+    template<typename T> static std::optional<T> decode(const QByteArray &body)
+    {
+        if constexpr (std::is_same_v<T, NoContent>) {
+            return NoContent {};
+        } else if constexpr (std::is_same_v<T, QVariantMap>) {
+            const QJsonDocument doc = QJsonDocument::fromJson(body);
+            return doc.isObject() ? std::optional<T>(doc.object().toVariantMap()) : std::nullopt;
+        } else {
+            auto r = fromJson<T>(body);
+            return r ? std::optional<T>(std::move(*r)) : std::nullopt;
+        }
+    }
+    void start(const QByteArray &method, const QString &path, const QByteArray &body,
+               const QList<std::pair<QByteArray, QByteArray>> &headers, QObject *context, Deliver deliver,
+               ErrorHandler onError);
+
+    QNetworkAccessManager m_nam;
+    QString m_serverUrl;
+    QByteArray m_token;
+    bool m_established = false;
+    quint64 m_generation = 0;
+};
+
+} // namespace taskmaster::client
