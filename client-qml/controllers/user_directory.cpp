@@ -74,16 +74,13 @@ void UserDirectory::onPresence(const ws::Presence &p)
 
 void UserDirectory::searchUsers(const QString &prefix)
 {
-    m_rest.send(
-        api::users(prefix.trimmed(), 20), this,
-        [this](const Page<User> &page) {
-            for (const User &u : page.items) {
-                if (!m_users.contains(u.id))
-                    m_users.insert(u.id, u);
-            }
-            m_matches.reset(page.items);
-        },
-        [](const RestError &) {}); // dropped, as Connection::searchUsers did
+    m_rest.send(api::users(prefix.trimmed(), 20), this, [this](const Page<User> &page) {
+        for (const User &u : page.items) {
+            if (!m_users.contains(u.id))
+                m_users.insert(u.id, u);
+        }
+        m_matches.reset(page.items);
+    });
 }
 
 void UserDirectory::clear()

@@ -39,6 +39,7 @@ public:
     // Display name of a user ("…" until loaded; the lookup happens once, changed() follows).
     [[nodiscard]] Q_INVOKABLE QString userName(qint64 userId);
     [[nodiscard]] Q_INVOKABLE bool isOnline(qint64 userId) const;
+    // Failures (e.g. a query the server refuses) go to the error path like every request.
     Q_INVOKABLE void searchUsers(const QString &prefix);
 
     // The logged-in user (id 0 when logged out).

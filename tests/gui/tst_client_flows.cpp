@@ -1,15 +1,16 @@
 // The client's Connection against a real taskmaster-server started by the test (SQLite in a
 // temporary directory): register and log in, rooms, open a room, send with a pending state until
-// the ack, receive from a second client, unread counts, typing, edit and delete, a saved session
-// restored from the settings and revoked by a logout elsewhere, tasks updated live, a room opened
-// with unread messages (the RoomPage's "N unread - jump" loads history back to the read marker and
-// shows the first unread message), a task move whose PATCH fails going back, and a server
-// restart on the same port: the client reconnects by itself (backoff), and messages sent while it
-// was away arrive through resume (a replay, not a reload), as does its own send queued while
-// offline.
+// the ack, receive from a second client, unread counts, typing, edit and delete, user search (and
+// its errors), a saved session restored from the settings and revoked by a logout elsewhere, tasks
+// updated live, a room opened with unread messages (the RoomPage's "N unread - jump" loads history
+// back to the read marker and shows the first unread message), a task move whose PATCH fails going
+// back, and a server restart on the same port: the client reconnects by itself (backoff), and
+// messages sent while it was away arrive through resume (a replay, not a reload), as does its own
+// send queued while offline.
 #include "client-qml/app/qml_plugins.h"
 #include "client-qml/net/client_setup.h"
 #include "client-qml/net/connection.h"
+#include "shared/domain/validation.h"
 #include "tests/support/api_client.h"
 #include "tests/support/server_process.h"
 
@@ -25,6 +26,7 @@
 
 using taskmaster::MessageListModel;
 using taskmaster::TaskListModel;
+using taskmaster::UserListModel;
 using taskmaster::client::ChatController;
 using taskmaster::client::Connection;
 using taskmaster::client::ProjectsController;
@@ -67,6 +69,7 @@ private Q_SLOTS:
     void loginFailures();
     void loginSendReceive();
     void typingEditDelete();
+    void userSearch();
     void sessionRestoredAndRevoked();
     void tasksLive();
     void firstUnreadJump();
@@ -247,6 +250,29 @@ void TestClientFlows::typingEditDelete()
     a.chat()->editMessage(a.chat()->messages()->messageAt(1).id, QStringLiteral("not mine"));
     QTRY_VERIFY_WITH_TIMEOUT(!a.lastError().isEmpty(), kWaitMs);
     QCOMPARE(b.chat()->messages()->messageAt(1).body, QStringLiteral("hi alice"));
+}
+
+void TestClientFlows::userSearch()
+{
+    // The assignee picker's search: the matches in a list model; a search the server refuses
+    // says why (its error used to be dropped), and the last matches stay.
+    Connection &a = *m_alice;
+    const UserListModel &matches = *a.users()->matches();
+    auto hasBob = [&] {
+        for (int row = 0; row < matches.count(); ++row) {
+            if (matches.index(row).data(UserListModel::UserIdRole).toLongLong() == m_bobId)
+                return matches.index(row).data(UserListModel::UsernameRole).toString() == QStringLiteral("bob");
+        }
+        return false;
+    };
+    a.users()->searchUsers(QStringLiteral("bob"));
+    QTRY_VERIFY_WITH_TIMEOUT(hasBob(), kWaitMs);
+    const int found = matches.count();
+    a.clearError();
+    a.users()->searchUsers(QString(taskmaster::limits::kSearchQueryMax + 1, QLatin1Char('b')));
+    QTRY_VERIFY_WITH_TIMEOUT(!a.lastError().isEmpty(), kWaitMs);
+    QCOMPARE(matches.count(), found);
+    a.clearError();
 }
 
 void TestClientFlows::sessionRestoredAndRevoked()
