@@ -70,6 +70,7 @@ Dialog {
             Layout.fillWidth: true
             TextField {
                 id: assigneeField
+                objectName: "assigneeField"
                 Layout.fillWidth: true
                 placeholderText: qsTr("Type a name")
                 onTextEdited: {
@@ -87,8 +88,10 @@ Dialog {
                     Layout.fillWidth: true
                     text: displayName + " (@" + username + ")"
                     onClicked: {
-                        editor.assigneeId = userId
+                        // The name first: setting the assignee empties this Repeater, which
+                        // destroys this delegate.
                         assigneeField.text = displayName
+                        editor.assigneeId = userId
                     }
                 }
             }

@@ -3,8 +3,9 @@
 // bottom-to-top timeline is scrolled to its top (the view's fetchMore, no timer), the board's
 // columns fed live, and a screenshot of each main page at desktop and phone sizes, light and
 // dark, written to TM_SCREENSHOT_DIR (the build tree) as test artifacts; then (after the pictures)
-// the admin page's cache hit rate after cached reads, and a card dragged onto another column of
-// the board with the mouse (the task's status changes on the server).
+// the admin page's cache hit rate after cached reads, a card dragged onto another column of the
+// board with the mouse (the task's status changes on the server), and the task editor's assignee
+// picked from a user search.
 #include "client-qml/app/qml_plugins.h"
 #include "client-qml/net/client_setup.h"
 #include "client-qml/net/connection.h"
@@ -86,6 +87,7 @@ private Q_SLOTS:
     void screenshots();
     void adminCacheHitRate();
     void dragCardToColumn();
+    void assigneePicker();
 
 private:
     template<typename T = QQuickItem> T *item(const char *objectName) const
@@ -104,6 +106,7 @@ private:
     qint64 m_roomId = 0;
     qint64 m_bigRoomId = 0;
     qint64 m_projectId = 0;
+    qint64 m_eliId = 0;
 };
 
 void TestClientScreens::initTestCase()
@@ -117,6 +120,7 @@ void TestClientScreens::initTestCase()
     ApiClient api(m_server.url());
     const auto [danaId, dana] = api.registerUser(QStringLiteral("dana"));
     const auto [eliId, eli] = api.registerUser(QStringLiteral("eli"));
+    m_eliId = eliId;
     const auto [finnId, finn] = api.registerUser(QStringLiteral("finn"));
     auto post = [&](const QString &path, const QJsonObject &body, const QByteArray &token) {
         const auto r = api.post(path, body, token);
@@ -452,6 +456,40 @@ void TestClientScreens::dragCardToColumn()
     QTRY_VERIFY_WITH_TIMEOUT(!item("dragGhost")->isVisible(), kWaitMs);
     QCOMPARE(api.get(taskPath, m_conn->token()).json().value(QLatin1String("version")).toInteger(), 2);
     QCOMPARE(m_conn->board()->taskInfo(taskId).value(QStringLiteral("status")).toString(), QStringLiteral("review"));
+}
+
+void TestClientScreens::assigneePicker()
+{
+    // The task editor's assignee field: typing searches the users (the directory's matches, a
+    // list model), a match clicked becomes the assignee.
+    setSection(QStringLiteral("projects"));
+    QVERIFY(resizeTo(kDesktop));
+    m_conn->board()->openProject(m_projectId);
+    QObject *editor = m_window->findChild<QObject *>(QStringLiteral("taskEditor"));
+    QVERIFY(editor);
+    QVERIFY(QMetaObject::invokeMethod(editor, "openFor", Q_ARG(QVariant, QVariant(0))));
+    QTRY_VERIFY_WITH_TIMEOUT(editor->property("opened").toBool(), kWaitMs);
+    auto *field = m_window->findChild<QQuickItem *>(QStringLiteral("assigneeField"));
+    QVERIFY(field);
+    field->forceActiveFocus();
+    QTRY_VERIFY_WITH_TIMEOUT(field->hasActiveFocus(), kWaitMs);
+    QTest::keyClick(m_window, 'e');
+    QTest::keyClick(m_window, 'l');
+    QCOMPARE(field->property("text").toString(), QStringLiteral("el"));
+    auto match = [&]() -> QQuickItem * {
+        const auto all = visualItems(m_window->contentItem());
+        for (QQuickItem *i : all) {
+            if (i->isVisible() && i->property("text").toString() == QStringLiteral("eli (@eli)"))
+                return i;
+        }
+        return nullptr;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(match() && match()->width() > 0, kWaitMs);
+    QQuickItem *eli = match();
+    QTest::mouseClick(m_window, Qt::LeftButton, {}, eli->mapToScene(eli->boundingRect().center()).toPoint());
+    QTRY_COMPARE_WITH_TIMEOUT(editor->property("assigneeId").toLongLong(), m_eliId, kWaitMs);
+    QCOMPARE(field->property("text").toString(), QStringLiteral("eli"));
+    QVERIFY(QMetaObject::invokeMethod(editor, "close"));
 }
 
 QTEST_MAIN(TestClientScreens)
