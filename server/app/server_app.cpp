@@ -5,11 +5,8 @@
 #include "server/bus/cluster_bus.h"
 #include "server/cache/cache.h"
 #include "server/http/api_router.h"
-#include "server/http/auth_controller.h"
 #include "server/http/http_front.h"
-#include "server/http/project_controller.h"
-#include "server/http/room_controller.h"
-#include "server/http/search_controller.h"
+#include "server/http/rest_api.h"
 #include "server/log/json_log.h"
 #include "server/metrics/metrics.h"
 #include "server/metrics/process_metrics.h"
@@ -163,19 +160,16 @@ Result<quint16> ServerApp::start()
     }
     m_sessions = std::make_unique<Sessions>(m_db.get(), m_redis.get(), sessionTtlMs, wallClock);
     m_limiter = std::make_unique<RateLimiter>(m_redis.get(), m_metrics.get());
-    Services services;
-    services.sessions = m_sessions.get();
-    services.cache = m_cache.get();
-    services.limiter = m_limiter.get();
-    services.apiRate = m_config.rateApi;
-    services.authRate = m_config.rateAuth;
-    services.trustedProxies = m_config.trustedProxies;
-    services.metrics = m_metrics.get();
-    services.reads = m_reads.get();
-    services.db = m_db.get();
-    services.credentials = m_credentials.get();
-    services.events = m_hub.get();
-    services.realtimeStats = [this] {
+    RestApiOptions rest;
+    rest.cache = m_cache.get();
+    rest.limiter = m_limiter.get();
+    rest.apiRate = m_config.rateApi;
+    rest.authRate = m_config.rateAuth;
+    rest.trustedProxies = m_config.trustedProxies;
+    rest.metrics = m_metrics.get();
+    rest.reads = m_reads.get();
+    rest.instanceName = m_config.instanceName;
+    rest.realtimeStats = [this] {
         // The hub's figures, with the cache's hit rate and the read routing of this instance.
         QJsonObject o = QJsonDocument::fromJson(m_hub->statsJson()).object();
         if (m_cache) {
@@ -194,12 +188,8 @@ Result<quint16> ServerApp::start()
         }
         return QJsonDocument(o).toJson(QJsonDocument::Compact);
     };
-    services.sessionTtlMs = sessionTtlMs;
-    m_api = std::make_unique<ApiRouter>(services);
-    AuthController::addRoutes(*m_api);
-    RoomController::addRoutes(*m_api);
-    ProjectController::addRoutes(*m_api);
-    SearchController::addRoutes(*m_api, m_config.instanceName);
+    rest.sessionTtlMs = sessionTtlMs;
+    m_api = std::make_unique<RestApi>(*m_db, *m_credentials, *m_sessions, *m_hub, std::move(rest));
     if (m_redis) {
         m_metrics->gaugeCallback(QLatin1StringView("redis_up"),
                                  QLatin1StringView("1 while both Redis connections are up."),
@@ -217,7 +207,7 @@ Result<quint16> ServerApp::start()
             warmCache();
         }
     }
-    m_http = std::make_unique<HttpFront>(m_config, m_api.get(), m_hub.get(), m_metrics.get());
+    m_http = std::make_unique<HttpFront>(m_config, &m_api->router(), m_hub.get(), m_metrics.get());
     m_http->setReadiness([this] { return readiness(); });
     m_dbProbe.setInterval(1000);
     connect(&m_dbProbe, &QTimer::timeout, this, [this] {
@@ -263,8 +253,7 @@ void ServerApp::warmCache()
         .then(this, [this](const std::pair<QList<Id>, QList<Id>> &hot) {
             if (!m_api)
                 return;
-            RoomController::warm(*m_api, hot.first);
-            ProjectController::warm(*m_api, hot.second);
+            m_api->warm(hot.first, hot.second);
             logEvent(lcServer(), QtInfoMsg, QStringLiteral("cache warming"),
                      {{QStringLiteral("rooms"), hot.first.size()}, {QStringLiteral("projects"), hot.second.size()}});
         });

@@ -16,12 +16,12 @@
 
 namespace taskmaster::server {
 
-class ApiRouter;
 class Cache;
 class Credentials;
 class RateLimiter;
 class ReadRouting;
 class RedisConnection;
+class RestApi;
 class Sessions;
 class DbPool;
 class HttpFront;
@@ -60,7 +60,7 @@ private:
     std::unique_ptr<Cache> m_cache;
     std::unique_ptr<Sessions> m_sessions;
     std::unique_ptr<RateLimiter> m_limiter;
-    std::unique_ptr<ApiRouter> m_api;
+    std::unique_ptr<RestApi> m_api;
     // Cache, sessions and rate limits in cluster mode; destroyed first so that the callbacks it
     // fails at shutdown still find everything they call.
     std::unique_ptr<RedisConnection> m_redis;

@@ -45,6 +45,11 @@ MaybeError Call::requireJson() const
     return std::nullopt;
 }
 
+ApiFuture answerNow(Result<ApiResponse> result)
+{
+    return QtFuture::makeReadyFuture(std::move(result));
+}
+
 QByteArray etagOf(const QByteArray &body)
 {
     return "W/\"" + QCryptographicHash::hash(body, QCryptographicHash::Sha1).toHex().left(24) + '"';

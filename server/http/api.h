@@ -9,6 +9,7 @@
 #include "shared/core/error.h"
 
 #include <QByteArray>
+#include <QFuture>
 #include <QHostAddress>
 #include <QHttpServerRequest>
 #include <QHttpServerResponse>
@@ -72,6 +73,12 @@ struct ApiResponse {
         return std::move(*this);
     }
 };
+
+// What a route handler returns: its answer once the work is done (server/http/api_router.h).
+using ApiFuture = QFuture<Result<ApiResponse>>;
+
+// An answer known at once (validation failures, ...).
+[[nodiscard]] ApiFuture answerNow(Result<ApiResponse> result);
 
 // A JSON request body: 415 unless declared application/json, then the codec's strict decoding
 // (400 / 413 / 422 with the field at fault).

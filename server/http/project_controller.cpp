@@ -1,6 +1,9 @@
 #include "server/http/project_controller.h"
 
 #include "server/cache/cache.h"
+#include "server/http/api_router.h"
+#include "server/http/authenticated_queries.h"
+#include "server/http/cached_reads.h"
 #include "server/storage/project_store.h"
 #include "server/storage/task_store.h"
 #include "server/ws/event_sink.h"
@@ -114,11 +117,12 @@ Result<CachedRead> taskListRead(QSqlDatabase &db, Id projectId, const TaskListQu
         return page.error();
     return CachedRead {ApiResponse::json(Page<Task> {page->items, wireCursor(page->nextCursor)}), false, *members};
 }
+} // namespace
 
-void addProjectRoutes(ApiRouter &router)
+void ProjectController::addProjectRoutes(ApiRouter &router)
 {
-    router.add(Method::Get, QStringLiteral("/api/v1/projects"), [&router](const Call &c, const Ids &) {
-        return router.authenticated(
+    router.add(Method::Get, QStringLiteral("/api/v1/projects"), [this](const Call &c, const Ids &) {
+        return m_deps.queries.run(
             c,
             [](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                 auto projects = store::projectsForUser(db, me.id);
@@ -129,13 +133,13 @@ void addProjectRoutes(ApiRouter &router)
             ReadFrom::Replica);
     });
 
-    router.add(Method::Post, QStringLiteral("/api/v1/projects"), [&router](const Call &c, const Ids &) {
+    router.add(Method::Post, QStringLiteral("/api/v1/projects"), [this](const Call &c, const Ids &) {
         auto req = decodeBody<CreateProjectRequest>(c);
         if (!req)
-            return ApiRouter::ready(req.error());
-        const qint64 now = router.services().nowMs();
-        EventSink *sink = router.services().events;
-        return router.authenticated(c, [r = *req, now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            return answerNow(req.error());
+        const qint64 now = m_deps.nowMs();
+        EventSink *sink = &m_deps.events;
+        return m_deps.queries.run(c, [r = *req, now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
             auto created = store::createProject(db, me.id, r.name, r.description, now);
             if (!created)
                 return created.error();
@@ -145,36 +149,36 @@ void addProjectRoutes(ApiRouter &router)
         });
     });
 
-    router.add(Method::Get, QStringLiteral("/api/v1/projects/{id}"), [&router](const Call &c, const Ids &ids) {
+    router.add(Method::Get, QStringLiteral("/api/v1/projects/{id}"), [this](const Call &c, const Ids &ids) {
         const Id projectId = ids[0];
-        return router.cached(c, projectKey(projectId), [projectId](QSqlDatabase &db, const User &me) {
+        return m_deps.cachedReads.get(c, projectKey(projectId), [projectId](QSqlDatabase &db, const User &me) {
             return projectRead(db, projectId, me.id);
         });
     });
 
-    router.add(Method::Patch, QStringLiteral("/api/v1/projects/{id}"), [&router](const Call &c, const Ids &ids) {
+    router.add(Method::Patch, QStringLiteral("/api/v1/projects/{id}"), [this](const Call &c, const Ids &ids) {
         auto req = decodeBody<PatchProjectRequest>(c);
         if (!req)
-            return ApiRouter::ready(req.error());
+            return answerNow(req.error());
         auto version = expectedVersion(c);
         if (!version)
-            return ApiRouter::ready(version.error());
-        const qint64 now = router.services().nowMs();
-        return router.authenticated(c,
-                                    [projectId = ids[0], r = *req, version = *version,
-                                     now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                                        auto updated = store::updateProject(db, projectId, me.id, r.name, r.description,
-                                                                            version, now);
-                                        if (!updated)
-                                            return updated.error();
-                                        return ApiResponse::json(*updated).invalidating({versions::project(projectId)});
-                                    });
+            return answerNow(version.error());
+        const qint64 now = m_deps.nowMs();
+        return m_deps.queries.run(c,
+                                  [projectId = ids[0], r = *req, version = *version,
+                                   now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                      auto updated = store::updateProject(db, projectId, me.id, r.name, r.description,
+                                                                          version, now);
+                                      if (!updated)
+                                          return updated.error();
+                                      return ApiResponse::json(*updated).invalidating({versions::project(projectId)});
+                                  });
     });
 
-    router.add(Method::Delete, QStringLiteral("/api/v1/projects/{id}"), [&router](const Call &c, const Ids &ids) {
-        const qint64 now = router.services().nowMs();
-        EventSink *sink = router.services().events;
-        return router.authenticated(
+    router.add(Method::Delete, QStringLiteral("/api/v1/projects/{id}"), [this](const Call &c, const Ids &ids) {
+        const qint64 now = m_deps.nowMs();
+        EventSink *sink = &m_deps.events;
+        return m_deps.queries.run(
             c, [projectId = ids[0], now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                 auto deleted = store::deleteProject(db, projectId, me.id, now);
                 if (!deleted)
@@ -185,36 +189,35 @@ void addProjectRoutes(ApiRouter &router)
             });
     });
 
-    router.add(Method::Post, QStringLiteral("/api/v1/projects/{id}/members"), [&router](const Call &c, const Ids &ids) {
+    router.add(Method::Post, QStringLiteral("/api/v1/projects/{id}/members"), [this](const Call &c, const Ids &ids) {
         auto req = decodeBody<AddMemberRequest>(c);
         if (!req)
-            return ApiRouter::ready(req.error());
-        const qint64 now = router.services().nowMs();
-        EventSink *sink = router.services().events;
-        return router.authenticated(
-            c,
-            [projectId = ids[0], userId = req->userId, now, sink](QSqlDatabase &db,
-                                                                  const User &me) -> Result<ApiResponse> {
-                auto added = store::addProjectMember(db, projectId, me.id, userId, now);
-                if (!added)
-                    return added.error();
-                sink->publish(
-                    {events::member(EventType::MemberJoined, Channel::project(projectId), added->seq, userId)});
-                // Like rooms: 200 with the resource the member was added to.
-                auto project = store::projectForMember(db, projectId, me.id);
-                if (!project)
-                    return project.error();
-                if (!project->has_value())
-                    return projectNotFound();
-                return ApiResponse::json(**project).invalidating({versions::project(projectId)});
-            });
+            return answerNow(req.error());
+        const qint64 now = m_deps.nowMs();
+        EventSink *sink = &m_deps.events;
+        return m_deps.queries.run(c,
+                                  [projectId = ids[0], userId = req->userId, now,
+                                   sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                      auto added = store::addProjectMember(db, projectId, me.id, userId, now);
+                                      if (!added)
+                                          return added.error();
+                                      sink->publish({events::member(EventType::MemberJoined,
+                                                                    Channel::project(projectId), added->seq, userId)});
+                                      // Like rooms: 200 with the resource the member was added to.
+                                      auto project = store::projectForMember(db, projectId, me.id);
+                                      if (!project)
+                                          return project.error();
+                                      if (!project->has_value())
+                                          return projectNotFound();
+                                      return ApiResponse::json(**project).invalidating({versions::project(projectId)});
+                                  });
     });
 
     router.add(
-        Method::Delete, QStringLiteral("/api/v1/projects/{id}/members/{id}"), [&router](const Call &c, const Ids &ids) {
-            const qint64 now = router.services().nowMs();
-            EventSink *sink = router.services().events;
-            return router.authenticated(
+        Method::Delete, QStringLiteral("/api/v1/projects/{id}/members/{id}"), [this](const Call &c, const Ids &ids) {
+            const qint64 now = m_deps.nowMs();
+            EventSink *sink = &m_deps.events;
+            return m_deps.queries.run(
                 c,
                 [projectId = ids[0], userId = ids[1], now, sink](QSqlDatabase &db,
                                                                  const User &me) -> Result<ApiResponse> {
@@ -228,25 +231,25 @@ void addProjectRoutes(ApiRouter &router)
         });
 }
 
-void addTaskRoutes(ApiRouter &router)
+void ProjectController::addTaskRoutes(ApiRouter &router)
 {
-    router.add(Method::Get, QStringLiteral("/api/v1/projects/{id}/tasks"), [&router](const Call &c, const Ids &ids) {
+    router.add(Method::Get, QStringLiteral("/api/v1/projects/{id}/tasks"), [this](const Call &c, const Ids &ids) {
         auto q = parseTaskListQuery(c.query);
         if (!q)
-            return ApiRouter::ready(q.error());
+            return answerNow(q.error());
         const Id projectId = ids[0];
-        return router.cached(c, taskListKey(projectId, *q), [projectId, q = *q](QSqlDatabase &db, const User &me) {
-            return taskListRead(db, projectId, q, me.id);
-        });
+        return m_deps.cachedReads.get(
+            c, taskListKey(projectId, *q),
+            [projectId, q = *q](QSqlDatabase &db, const User &me) { return taskListRead(db, projectId, q, me.id); });
     });
 
-    router.add(Method::Post, QStringLiteral("/api/v1/projects/{id}/tasks"), [&router](const Call &c, const Ids &ids) {
+    router.add(Method::Post, QStringLiteral("/api/v1/projects/{id}/tasks"), [this](const Call &c, const Ids &ids) {
         auto req = decodeBody<CreateTaskRequest>(c);
         if (!req)
-            return ApiRouter::ready(req.error());
-        const qint64 now = router.services().nowMs();
-        EventSink *sink = router.services().events;
-        return router.authenticated(
+            return answerNow(req.error());
+        const qint64 now = m_deps.nowMs();
+        EventSink *sink = &m_deps.events;
+        return m_deps.queries.run(
             c,
             [projectId = ids[0], fields = toNewTask(*req), now, sink](QSqlDatabase &db,
                                                                       const User &me) -> Result<ApiResponse> {
@@ -258,8 +261,8 @@ void addTaskRoutes(ApiRouter &router)
             });
     });
 
-    router.add(Method::Get, QStringLiteral("/api/v1/tasks/{id}"), [&router](const Call &c, const Ids &ids) {
-        return router.authenticated(c, [taskId = ids[0]](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+    router.add(Method::Get, QStringLiteral("/api/v1/tasks/{id}"), [this](const Call &c, const Ids &ids) {
+        return m_deps.queries.run(c, [taskId = ids[0]](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
             auto task = store::taskForMember(db, taskId, me.id);
             if (!task)
                 return task.error();
@@ -269,16 +272,16 @@ void addTaskRoutes(ApiRouter &router)
         });
     });
 
-    router.add(Method::Patch, QStringLiteral("/api/v1/tasks/{id}"), [&router](const Call &c, const Ids &ids) {
+    router.add(Method::Patch, QStringLiteral("/api/v1/tasks/{id}"), [this](const Call &c, const Ids &ids) {
         auto req = decodeBody<PatchTaskRequest>(c);
         if (!req)
-            return ApiRouter::ready(req.error());
+            return answerNow(req.error());
         auto version = expectedVersion(c);
         if (!version)
-            return ApiRouter::ready(version.error());
-        const qint64 now = router.services().nowMs();
-        EventSink *sink = router.services().events;
-        return router.authenticated(
+            return answerNow(version.error());
+        const qint64 now = m_deps.nowMs();
+        EventSink *sink = &m_deps.events;
+        return m_deps.queries.run(
             c,
             [taskId = ids[0], patch = toTaskPatch(*req), version = *version, now,
              sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
@@ -291,10 +294,10 @@ void addTaskRoutes(ApiRouter &router)
             });
     });
 
-    router.add(Method::Delete, QStringLiteral("/api/v1/tasks/{id}"), [&router](const Call &c, const Ids &ids) {
-        const qint64 now = router.services().nowMs();
-        EventSink *sink = router.services().events;
-        return router.authenticated(
+    router.add(Method::Delete, QStringLiteral("/api/v1/tasks/{id}"), [this](const Call &c, const Ids &ids) {
+        const qint64 now = m_deps.nowMs();
+        EventSink *sink = &m_deps.events;
+        return m_deps.queries.run(
             c, [taskId = ids[0], now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                 auto deleted = store::deleteTask(db, taskId, me.id, now);
                 if (!deleted)
@@ -304,14 +307,13 @@ void addTaskRoutes(ApiRouter &router)
             });
     });
 }
-} // namespace
 
-void ProjectController::warm(ApiRouter &router, const QList<Id> &projectIds)
+void ProjectController::warm(const QList<Id> &projectIds)
 {
     for (Id projectId : projectIds) {
-        router.warm(projectKey(projectId),
-                    [projectId](QSqlDatabase &db) { return projectRead(db, projectId, std::nullopt); });
-        router.warm(taskListKey(projectId, TaskListQuery {}), [projectId](QSqlDatabase &db) {
+        m_deps.cachedReads.warm(projectKey(projectId),
+                                [projectId](QSqlDatabase &db) { return projectRead(db, projectId, std::nullopt); });
+        m_deps.cachedReads.warm(taskListKey(projectId, TaskListQuery {}), [projectId](QSqlDatabase &db) {
             return taskListRead(db, projectId, TaskListQuery {}, std::nullopt);
         });
     }

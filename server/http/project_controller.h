@@ -3,18 +3,42 @@
 // create, 200 for a change and a member added) or 204 (deletes, member removed). PATCH takes
 // If-Match: <version> ("5" or "\"5\"", "*" for any); anything else in it is a 400 naming If-Match.
 // DELETE takes no If-Match (PROTOCOL.md defines it for PATCH only; the stores' deletes have none).
-// Thread: network thread (routes), database workers (the work).
+// A project and its task lists are cached reads; project lists come from the read replica.
+// Owns: nothing. Thread: network thread (routes), database workers (the work).
 #pragma once
 
-#include "server/http/api_router.h"
+#include "server/http/api.h"
+#include "shared/domain/types.h"
+
+#include <functional>
 
 namespace taskmaster::server {
 
+class ApiRouter;
+class AuthenticatedQueries;
+class CachedReads;
+class EventSink;
+
 class ProjectController final {
 public:
-    static void addRoutes(ApiRouter &router);
+    struct Deps {
+        AuthenticatedQueries &queries;
+        CachedReads &cachedReads;
+        EventSink &events; // member and task events of committed writes, new and closed channels
+        std::function<qint64()> nowMs;
+    };
+
+    explicit ProjectController(Deps deps) : m_deps(std::move(deps)) { }
+
+    void addRoutes(ApiRouter &router);
     // Puts these projects and their first task page (no filter) in the cache unless they are.
-    static void warm(ApiRouter &router, const QList<Id> &projectIds);
+    void warm(const QList<Id> &projectIds);
+
+private:
+    void addProjectRoutes(ApiRouter &router);
+    void addTaskRoutes(ApiRouter &router);
+
+    Deps m_deps;
 };
 
 } // namespace taskmaster::server

@@ -1,6 +1,9 @@
 #include "server/http/room_controller.h"
 
 #include "server/cache/cache.h"
+#include "server/http/api_router.h"
+#include "server/http/authenticated_queries.h"
+#include "server/http/cached_reads.h"
 #include "server/storage/room_store.h"
 #include "server/ws/event_sink.h"
 #include "shared/codec/rest_json.h"
@@ -41,18 +44,19 @@ Result<CachedRead> latestPage(QSqlDatabase &db, Id roomId, int limit, std::optio
 
 } // namespace
 
-void RoomController::warm(ApiRouter &router, const QList<Id> &roomIds)
+void RoomController::warm(const QList<Id> &roomIds)
 {
     for (Id roomId : roomIds) {
-        router.warm(latestPageKey(roomId, limits::kPageDefault),
-                    [roomId](QSqlDatabase &db) { return latestPage(db, roomId, limits::kPageDefault, std::nullopt); });
+        m_deps.cachedReads.warm(latestPageKey(roomId, limits::kPageDefault), [roomId](QSqlDatabase &db) {
+            return latestPage(db, roomId, limits::kPageDefault, std::nullopt);
+        });
     }
 }
 
 void RoomController::addRoutes(ApiRouter &router)
 {
-    router.add(Method::Get, QStringLiteral("/api/v1/rooms"), [&router](const Call &c, const Ids &) {
-        return router.authenticated(
+    router.add(Method::Get, QStringLiteral("/api/v1/rooms"), [this](const Call &c, const Ids &) {
+        return m_deps.queries.run(
             c,
             [](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                 auto rooms = store::roomsForUser(db, me.id);
@@ -63,13 +67,13 @@ void RoomController::addRoutes(ApiRouter &router)
             ReadFrom::Replica);
     });
 
-    router.add(Method::Post, QStringLiteral("/api/v1/rooms"), [&router](const Call &c, const Ids &) {
+    router.add(Method::Post, QStringLiteral("/api/v1/rooms"), [this](const Call &c, const Ids &) {
         auto req = decodeBody<CreateRoomRequest>(c);
         if (!req)
-            return ApiRouter::ready(req.error());
-        const qint64 now = router.services().nowMs();
-        EventSink *sink = router.services().events;
-        return router.authenticated(c, [r = *req, now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            return answerNow(req.error());
+        const qint64 now = m_deps.nowMs();
+        EventSink *sink = &m_deps.events;
+        return m_deps.queries.run(c, [r = *req, now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
             auto created = store::createRoom(db, me.id, r.name, r.memberIds, now);
             if (!created)
                 return created.error();
@@ -88,8 +92,8 @@ void RoomController::addRoutes(ApiRouter &router)
         });
     });
 
-    router.add(Method::Get, QStringLiteral("/api/v1/rooms/{id}"), [&router](const Call &c, const Ids &ids) {
-        return router.authenticated(c, [roomId = ids[0]](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+    router.add(Method::Get, QStringLiteral("/api/v1/rooms/{id}"), [this](const Call &c, const Ids &ids) {
+        return m_deps.queries.run(c, [roomId = ids[0]](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
             auto room = store::roomForMember(db, roomId, me.id);
             if (!room)
                 return room.error();
@@ -99,29 +103,29 @@ void RoomController::addRoutes(ApiRouter &router)
         });
     });
 
-    router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/members"), [&router](const Call &c, const Ids &ids) {
+    router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/members"), [this](const Call &c, const Ids &ids) {
         auto req = decodeBody<AddMemberRequest>(c);
         if (!req)
-            return ApiRouter::ready(req.error());
-        const qint64 now = router.services().nowMs();
-        EventSink *sink = router.services().events;
-        return router.authenticated(c,
-                                    [roomId = ids[0], userId = req->userId, now,
-                                     sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                                        auto added = store::addRoomMember(db, roomId, me.id, userId, now);
-                                        if (!added)
-                                            return added.error();
-                                        sink->publish({events::member(EventType::MemberJoined, Channel::room(roomId),
-                                                                      added->firstSeq, userId)});
-                                        return ApiResponse::json(added->room).invalidating({versions::room(roomId)});
-                                    });
+            return answerNow(req.error());
+        const qint64 now = m_deps.nowMs();
+        EventSink *sink = &m_deps.events;
+        return m_deps.queries.run(c,
+                                  [roomId = ids[0], userId = req->userId, now,
+                                   sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                      auto added = store::addRoomMember(db, roomId, me.id, userId, now);
+                                      if (!added)
+                                          return added.error();
+                                      sink->publish({events::member(EventType::MemberJoined, Channel::room(roomId),
+                                                                    added->firstSeq, userId)});
+                                      return ApiResponse::json(added->room).invalidating({versions::room(roomId)});
+                                  });
     });
 
     router.add(
-        Method::Delete, QStringLiteral("/api/v1/rooms/{id}/members/{id}"), [&router](const Call &c, const Ids &ids) {
-            const qint64 now = router.services().nowMs();
-            EventSink *sink = router.services().events;
-            return router.authenticated(
+        Method::Delete, QStringLiteral("/api/v1/rooms/{id}/members/{id}"), [this](const Call &c, const Ids &ids) {
+            const qint64 now = m_deps.nowMs();
+            EventSink *sink = &m_deps.events;
+            return m_deps.queries.run(
                 c,
                 [roomId = ids[0], userId = ids[1], now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                     auto removed = store::removeRoomMember(db, roomId, me.id, userId, now);
@@ -133,14 +137,14 @@ void RoomController::addRoutes(ApiRouter &router)
                 });
         });
 
-    router.add(Method::Get, QStringLiteral("/api/v1/rooms/{id}/messages"), [&router](const Call &c, const Ids &ids) {
+    router.add(Method::Get, QStringLiteral("/api/v1/rooms/{id}/messages"), [this](const Call &c, const Ids &ids) {
         auto q = parseHistoryQuery(c.query);
         if (!q)
-            return ApiRouter::ready(q.error());
+            return answerNow(q.error());
         const Id roomId = ids[0];
         if (q->before || q->after) {
             // Older pages: read once while scrolling back, not worth a cache entry.
-            return router.authenticated(
+            return m_deps.queries.run(
                 c,
                 [roomId, q = *q](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                     auto page = store::history(db, roomId, me.id, q.before, q.after, q.limit);
@@ -151,19 +155,20 @@ void RoomController::addRoutes(ApiRouter &router)
                 ReadFrom::Replica);
         }
         // The latest page, what every client opening the room asks for: cached per room and limit.
-        return router.cached(c, latestPageKey(roomId, q->limit),
-                             [roomId, limit = q->limit](QSqlDatabase &db, const User &me) -> Result<CachedRead> {
-                                 return latestPage(db, roomId, limit, me.id);
-                             });
+        return m_deps.cachedReads.get(
+            c, latestPageKey(roomId, q->limit),
+            [roomId, limit = q->limit](QSqlDatabase &db, const User &me) -> Result<CachedRead> {
+                return latestPage(db, roomId, limit, me.id);
+            });
     });
 
-    router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/messages"), [&router](const Call &c, const Ids &ids) {
+    router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/messages"), [this](const Call &c, const Ids &ids) {
         auto req = decodeBody<SendMessageRequest>(c);
         if (!req)
-            return ApiRouter::ready(req.error());
-        const qint64 now = router.services().nowMs();
-        EventSink *sink = router.services().events;
-        return router.authenticated(
+            return answerNow(req.error());
+        const qint64 now = m_deps.nowMs();
+        EventSink *sink = &m_deps.events;
+        return m_deps.queries.run(
             c, [roomId = ids[0], r = *req, now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                 auto stored = store::insertMessages(db, {store::NewMessage {roomId, me.id, r.body, r.clientId}}, now);
                 if (!stored)
@@ -180,11 +185,11 @@ void RoomController::addRoutes(ApiRouter &router)
             });
     });
 
-    router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/read"), [&router](const Call &c, const Ids &ids) {
+    router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/read"), [this](const Call &c, const Ids &ids) {
         auto req = decodeBody<ReadMarkerRequest>(c);
         if (!req)
-            return ApiRouter::ready(req.error());
-        return router.authenticated(
+            return answerNow(req.error());
+        return m_deps.queries.run(
             c, [roomId = ids[0], seq = req->seq](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                 auto marker = store::markRead(db, roomId, me.id, seq);
                 if (!marker)
@@ -193,13 +198,13 @@ void RoomController::addRoutes(ApiRouter &router)
             });
     });
 
-    router.add(Method::Patch, QStringLiteral("/api/v1/messages/{id}"), [&router](const Call &c, const Ids &ids) {
+    router.add(Method::Patch, QStringLiteral("/api/v1/messages/{id}"), [this](const Call &c, const Ids &ids) {
         auto req = decodeBody<EditMessageRequest>(c);
         if (!req)
-            return ApiRouter::ready(req.error());
-        const qint64 now = router.services().nowMs();
-        EventSink *sink = router.services().events;
-        return router.authenticated(
+            return answerNow(req.error());
+        const qint64 now = m_deps.nowMs();
+        EventSink *sink = &m_deps.events;
+        return m_deps.queries.run(
             c,
             [messageId = ids[0], text = req->body, now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                 auto edited = store::editMessage(db, messageId, me.id, text, now);
@@ -210,10 +215,10 @@ void RoomController::addRoutes(ApiRouter &router)
             });
     });
 
-    router.add(Method::Delete, QStringLiteral("/api/v1/messages/{id}"), [&router](const Call &c, const Ids &ids) {
-        const qint64 now = router.services().nowMs();
-        EventSink *sink = router.services().events;
-        return router.authenticated(
+    router.add(Method::Delete, QStringLiteral("/api/v1/messages/{id}"), [this](const Call &c, const Ids &ids) {
+        const qint64 now = m_deps.nowMs();
+        EventSink *sink = &m_deps.events;
+        return m_deps.queries.run(
             c, [messageId = ids[0], now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                 auto deleted = store::deleteMessage(db, messageId, me.id, now);
                 if (!deleted)

@@ -1,5 +1,8 @@
 #include "server/http/search_controller.h"
 
+#include "server/http/api_router.h"
+#include "server/http/authenticated_queries.h"
+#include "server/storage/db_pool.h"
 #include "server/storage/search_store.h"
 #include "server/storage/sql.h"
 #include "shared/codec/rest_json.h"
@@ -54,13 +57,13 @@ void writeJson(JsonWriter &w, const AdminStats &s)
 }
 } // namespace
 
-void SearchController::addRoutes(ApiRouter &router, const QString &instanceName)
+void SearchController::addRoutes(ApiRouter &router)
 {
-    router.add(Method::Get, QStringLiteral("/api/v1/search"), [&router](const Call &c, const QList<qint64> &) {
+    router.add(Method::Get, QStringLiteral("/api/v1/search"), [this](const Call &c, const QList<qint64> &) {
         auto q = parseSearchQuery(c.query);
         if (!q)
-            return ApiRouter::ready(q.error());
-        return router.authenticated(
+            return answerNow(q.error());
+        return m_deps.queries.run(
             c,
             [q = *q](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                 auto hits = store::search(db, me.id, q.q, q.limit);
@@ -73,13 +76,13 @@ void SearchController::addRoutes(ApiRouter &router, const QString &instanceName)
 
     const qint64 started = QDateTime::currentMSecsSinceEpoch();
     router.add(
-        Method::Get, QStringLiteral("/api/v1/admin/stats"),
-        [&router, instanceName, started](const Call &c, const QList<qint64> &) {
-            DbPool *pool = router.services().db;
+        Method::Get, QStringLiteral("/api/v1/admin/stats"), [this, started](const Call &c, const QList<qint64> &) {
+            DbPool *pool = &m_deps.primary;
+            const QString instanceName = m_deps.instanceName;
             // The hub's figures are read here, on the network thread that owns them.
-            const auto &statsFn = router.services().realtimeStats;
+            const auto &statsFn = m_deps.realtimeStats;
             const QByteArray realtime = statsFn ? statsFn() : QByteArray();
-            return router.authenticated(
+            return m_deps.queries.run(
                 c, [pool, instanceName, started, realtime](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
                     if (me.role != Role::Admin)
                         return Error {ErrorCode::Forbidden, QStringLiteral("admins only"), {}};

@@ -1,16 +1,34 @@
-// SearchController: GET /api/v1/search (messages and tasks the caller can see) and
-// GET /api/v1/admin/stats (admins only: the instance's live figures known so far: database pool,
-// totals, uptime; the hub and cluster add theirs). Thread: network thread (routes), database
-// workers (the work).
+// SearchController: GET /api/v1/search (messages and tasks the caller can see, from the read
+// replica) and GET /api/v1/admin/stats (admins only: the instance's live figures: database pool,
+// totals, uptime, and the real-time layer's figures when there are any).
+// Owns: nothing. Thread: network thread (routes), database workers (the work).
 #pragma once
 
-#include "server/http/api_router.h"
+#include "server/http/api.h"
+
+#include <functional>
 
 namespace taskmaster::server {
 
+class ApiRouter;
+class AuthenticatedQueries;
+class DbPool;
+
 class SearchController final {
 public:
-    static void addRoutes(ApiRouter &router, const QString &instanceName);
+    struct Deps {
+        AuthenticatedQueries &queries;
+        DbPool &primary; // its pool figures
+        QString instanceName;
+        std::function<QByteArray()> realtimeStats; // a JSON object; empty function: none
+    };
+
+    explicit SearchController(Deps deps) : m_deps(std::move(deps)) { }
+
+    void addRoutes(ApiRouter &router);
+
+private:
+    Deps m_deps;
 };
 
 } // namespace taskmaster::server

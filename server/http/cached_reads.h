@@ -1,0 +1,63 @@
+// CachedReads: the cache-aside path of hot REST reads (a user, a project, a task list, a room's
+// latest page). get() authenticates the caller, then asks the cache: a hit answers without the
+// database (X-Cache: HIT, one Redis MGET in cluster mode), a miss computes on the primary and
+// stores the 200 under the versions read before it ran. Values carry their audience (everyone,
+// or the members who may read them; anyone else gets the key's notFound). The ETag comes from
+// the key and the versions, so it changes with every write. warm() fills the cache at start.
+// Without a cache every read is computed (X-Cache: MISS, ETag still from the versions: none).
+// Owns: nothing (uses the authenticator, the primary pool, the optional cache and metrics).
+// Thread: network thread; fn runs on a database worker.
+#pragma once
+
+#include "server/http/api.h"
+#include "server/http/optional_ref.h"
+#include "shared/domain/types.h"
+
+#include <QObject>
+#include <QSqlDatabase>
+
+#include <functional>
+
+namespace taskmaster::server {
+
+class Authenticator;
+class Cache;
+class DbPool;
+class MetricsRegistry;
+
+// What a cached read computes: the response (200 is stored) and who may read it from the cache.
+struct CachedRead {
+    ApiResponse response;
+    bool everyone = false; // any authenticated user
+    QList<Id> audience; // else: these users only (others get notFound)
+};
+
+struct CacheKey {
+    QByteArray kind; // metrics label: "user", "project", "tasks", "messages"
+    QByteArray key; // the value's key (kind + ids + normalised query)
+    QList<QByteArray> versions; // the versions it depends on (server/cache: versions::...)
+    Error notFound; // the answer to a caller outside the audience
+};
+
+class CachedReads final : public QObject {
+    Q_OBJECT
+public:
+    // cache: absent when --cache-mib is 0; metrics: absent in tools and tests.
+    CachedReads(Authenticator &authenticator, DbPool &primary, OptionalRef<Cache> cache,
+                OptionalRef<MetricsRegistry> metrics, QObject *parent = nullptr);
+
+    // A hit answers without the database (X-Cache: HIT); a miss runs fn and stores its 200.
+    [[nodiscard]] ApiFuture get(const Call &call, CacheKey key,
+                                std::function<Result<CachedRead>(QSqlDatabase &, const User &)> fn);
+    // Computes fn and stores it under key unless the cache has it (no caller, no response;
+    // counted in cache_warmed_total, looked up under the metrics label "warm").
+    void warm(CacheKey key, std::function<Result<CachedRead>(QSqlDatabase &)> fn);
+
+private:
+    Authenticator &m_authenticator;
+    DbPool &m_primary;
+    OptionalRef<Cache> m_cache;
+    OptionalRef<MetricsRegistry> m_metrics;
+};
+
+} // namespace taskmaster::server
