@@ -91,19 +91,4 @@ QHttpServerResponse toHttp(const Result<ApiResponse> &result, const Call &call)
     return r;
 }
 
-std::optional<qint64> parseId(const QString &segment)
-{
-    if (segment.isEmpty() || segment.size() > 19 || segment.front() == QLatin1Char('0'))
-        return std::nullopt;
-    for (QChar c : segment) {
-        if (c < QLatin1Char('0') || c > QLatin1Char('9'))
-            return std::nullopt;
-    }
-    bool ok = false;
-    const qint64 id = segment.toLongLong(&ok);
-    if (!ok || id <= 0)
-        return std::nullopt;
-    return id;
-}
-
 } // namespace taskmaster::server

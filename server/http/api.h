@@ -97,8 +97,4 @@ template<typename T> [[nodiscard]] Result<T> decodeBody(const Call &call)
 // A weak ETag over the body bytes.
 [[nodiscard]] QByteArray etagOf(const QByteArray &body);
 
-// Path argument parsing for "/rooms/<arg>": ids are positive 64-bit integers, anything else is
-// answered 404 as an unknown path would be.
-[[nodiscard]] std::optional<qint64> parseId(const QString &segment);
-
 } // namespace taskmaster::server

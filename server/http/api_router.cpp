@@ -96,6 +96,7 @@ void ApiRouter::dispatch(const Call &call, QHttpServerResponder &&responder)
         bool match = true;
         for (qsizetype i = 0; i < segments.size() && match; ++i) {
             if (route.segments[i] == QLatin1String("{id}")) {
+                // Not a positive id: 404, as an unknown path would be.
                 const auto id = parseId(segments[i]);
                 match = id.has_value();
                 if (id)

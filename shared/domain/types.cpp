@@ -108,8 +108,14 @@ std::optional<Channel> Channel::parse(const QString &s)
     const auto kind = valueOf(kChannelKinds, s.left(colon));
     if (!kind)
         return std::nullopt;
-    const QStringView digits = QStringView(s).mid(colon + 1);
-    // Digits only: no sign, no spaces, no leading zero, at most 19 digits.
+    const auto id = parseId(QStringView(s).mid(colon + 1));
+    if (!id)
+        return std::nullopt;
+    return Channel {*kind, *id};
+}
+
+std::optional<Id> parseId(QStringView digits)
+{
     if (digits.isEmpty() || digits.size() > 19 || digits.front() == QLatin1Char('0'))
         return std::nullopt;
     for (QChar c : digits) {
@@ -120,7 +126,7 @@ std::optional<Channel> Channel::parse(const QString &s)
     const qint64 id = digits.toLongLong(&ok);
     if (!ok || id <= 0)
         return std::nullopt;
-    return Channel {*kind, id};
+    return id;
 }
 
 QString formatTimestamp(const QDateTime &t)

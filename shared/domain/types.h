@@ -137,6 +137,10 @@ struct ChannelEvent {
     friend bool operator==(const ChannelEvent &, const ChannelEvent &) = default;
 };
 
+// A positive id written as digits only (no sign, spaces or leading zero, at most 19 digits), as in
+// a path segment ("/rooms/5") or a channel name ("room:5"); nullopt otherwise.
+[[nodiscard]] std::optional<Id> parseId(QStringView digits);
+
 // RFC 3339 UTC with milliseconds: "2026-11-23T12:00:00.000Z".
 [[nodiscard]] QString formatTimestamp(const QDateTime &t);
 // Accepts RFC 3339 with "Z" or an offset, with or without fractional seconds; nullopt otherwise.
