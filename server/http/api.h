@@ -74,6 +74,9 @@ struct ApiResponse {
     }
 };
 
+// The numeric path segments of a route, in order ("/rooms/{id}/members/{id}" -> {roomId, userId}).
+using PathIds = QList<qint64>;
+
 // What a route handler returns: its answer once the work is done (server/http/api_router.h).
 using ApiFuture = QFuture<Result<ApiResponse>>;
 

@@ -21,8 +21,7 @@ namespace taskmaster::server {
 
 class Cache;
 
-// ids: the numeric path segments, in order ("/rooms/{id}/members/{id}" -> {roomId, userId}).
-using ApiHandler = std::function<ApiFuture(const Call &call, const QList<qint64> &ids)>;
+using ApiHandler = std::function<ApiFuture(const Call &call, const PathIds &ids)>;
 
 class ApiRouter final : public QObject {
     Q_OBJECT
@@ -33,6 +32,14 @@ public:
 
     // pattern: "/api/v1/rooms/{id}/messages"; every {id} is a positive integer.
     void add(QHttpServerRequest::Method method, const QString &pattern, ApiHandler handler);
+    // A controller's action as the handler.
+    template<typename Controller>
+    void add(QHttpServerRequest::Method method, const QString &pattern, Controller *controller,
+             ApiFuture (Controller::*action)(const Call &, const PathIds &))
+    {
+        add(method, pattern,
+            [controller, action](const Call &call, const PathIds &ids) { return (controller->*action)(call, ids); });
+    }
     // Registers the catch-all routes on the server.
     void install(QHttpServer &server);
 

@@ -119,195 +119,6 @@ Result<CachedRead> taskListRead(QSqlDatabase &db, Id projectId, const TaskListQu
 }
 } // namespace
 
-void ProjectController::addProjectRoutes(ApiRouter &router)
-{
-    router.add(Method::Get, QStringLiteral("/api/v1/projects"), [this](const Call &c, const Ids &) {
-        return m_deps.queries.run(
-            c,
-            [](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                auto projects = store::projectsForUser(db, me.id);
-                if (!projects)
-                    return projects.error();
-                return ApiResponse::json(Page<Project> {*projects, std::nullopt}).withETag();
-            },
-            ReadFrom::Replica);
-    });
-
-    router.add(Method::Post, QStringLiteral("/api/v1/projects"), [this](const Call &c, const Ids &) {
-        auto req = decodeBody<CreateProjectRequest>(c);
-        if (!req)
-            return answerNow(req.error());
-        const qint64 now = m_deps.nowMs();
-        EventSink *sink = &m_deps.events;
-        return m_deps.queries.run(c, [r = *req, now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-            auto created = store::createProject(db, me.id, r.name, r.description, now);
-            if (!created)
-                return created.error();
-            // The owner's membership has no event: the channel starts at seq 0.
-            sink->subscribe(Channel::project(created->id), {me.id}, 0);
-            return ApiResponse::json(*created, 201);
-        });
-    });
-
-    router.add(Method::Get, QStringLiteral("/api/v1/projects/{id}"), [this](const Call &c, const Ids &ids) {
-        const Id projectId = ids[0];
-        return m_deps.cachedReads.get(c, projectKey(projectId), [projectId](QSqlDatabase &db, const User &me) {
-            return projectRead(db, projectId, me.id);
-        });
-    });
-
-    router.add(Method::Patch, QStringLiteral("/api/v1/projects/{id}"), [this](const Call &c, const Ids &ids) {
-        auto req = decodeBody<PatchProjectRequest>(c);
-        if (!req)
-            return answerNow(req.error());
-        auto version = expectedVersion(c);
-        if (!version)
-            return answerNow(version.error());
-        const qint64 now = m_deps.nowMs();
-        return m_deps.queries.run(c,
-                                  [projectId = ids[0], r = *req, version = *version,
-                                   now](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                                      auto updated = store::updateProject(db, projectId, me.id, r.name, r.description,
-                                                                          version, now);
-                                      if (!updated)
-                                          return updated.error();
-                                      return ApiResponse::json(*updated).invalidating({versions::project(projectId)});
-                                  });
-    });
-
-    router.add(Method::Delete, QStringLiteral("/api/v1/projects/{id}"), [this](const Call &c, const Ids &ids) {
-        const qint64 now = m_deps.nowMs();
-        EventSink *sink = &m_deps.events;
-        return m_deps.queries.run(
-            c, [projectId = ids[0], now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                auto deleted = store::deleteProject(db, projectId, me.id, now);
-                if (!deleted)
-                    return deleted.error();
-                sink->closeChannel(Channel::project(projectId), deleted->memberIds);
-                return ApiResponse::noContent().invalidating(
-                    {versions::project(projectId), versions::projectTasks(projectId)});
-            });
-    });
-
-    router.add(Method::Post, QStringLiteral("/api/v1/projects/{id}/members"), [this](const Call &c, const Ids &ids) {
-        auto req = decodeBody<AddMemberRequest>(c);
-        if (!req)
-            return answerNow(req.error());
-        const qint64 now = m_deps.nowMs();
-        EventSink *sink = &m_deps.events;
-        return m_deps.queries.run(c,
-                                  [projectId = ids[0], userId = req->userId, now,
-                                   sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                                      auto added = store::addProjectMember(db, projectId, me.id, userId, now);
-                                      if (!added)
-                                          return added.error();
-                                      sink->publish({events::member(EventType::MemberJoined,
-                                                                    Channel::project(projectId), added->seq, userId)});
-                                      // Like rooms: 200 with the resource the member was added to.
-                                      auto project = store::projectForMember(db, projectId, me.id);
-                                      if (!project)
-                                          return project.error();
-                                      if (!project->has_value())
-                                          return projectNotFound();
-                                      return ApiResponse::json(**project).invalidating({versions::project(projectId)});
-                                  });
-    });
-
-    router.add(
-        Method::Delete, QStringLiteral("/api/v1/projects/{id}/members/{id}"), [this](const Call &c, const Ids &ids) {
-            const qint64 now = m_deps.nowMs();
-            EventSink *sink = &m_deps.events;
-            return m_deps.queries.run(
-                c,
-                [projectId = ids[0], userId = ids[1], now, sink](QSqlDatabase &db,
-                                                                 const User &me) -> Result<ApiResponse> {
-                    auto removed = store::removeProjectMember(db, projectId, me.id, userId, now);
-                    if (!removed)
-                        return removed.error();
-                    sink->publish(
-                        {events::member(EventType::MemberLeft, Channel::project(projectId), removed->seq, userId)});
-                    return ApiResponse::noContent().invalidating({versions::project(projectId)});
-                });
-        });
-}
-
-void ProjectController::addTaskRoutes(ApiRouter &router)
-{
-    router.add(Method::Get, QStringLiteral("/api/v1/projects/{id}/tasks"), [this](const Call &c, const Ids &ids) {
-        auto q = parseTaskListQuery(c.query);
-        if (!q)
-            return answerNow(q.error());
-        const Id projectId = ids[0];
-        return m_deps.cachedReads.get(
-            c, taskListKey(projectId, *q),
-            [projectId, q = *q](QSqlDatabase &db, const User &me) { return taskListRead(db, projectId, q, me.id); });
-    });
-
-    router.add(Method::Post, QStringLiteral("/api/v1/projects/{id}/tasks"), [this](const Call &c, const Ids &ids) {
-        auto req = decodeBody<CreateTaskRequest>(c);
-        if (!req)
-            return answerNow(req.error());
-        const qint64 now = m_deps.nowMs();
-        EventSink *sink = &m_deps.events;
-        return m_deps.queries.run(
-            c,
-            [projectId = ids[0], fields = toNewTask(*req), now, sink](QSqlDatabase &db,
-                                                                      const User &me) -> Result<ApiResponse> {
-                auto created = store::createTask(db, projectId, me.id, fields, now);
-                if (!created)
-                    return created.error();
-                sink->publish({events::task(EventType::TaskCreated, created->seq, created->task)});
-                return ApiResponse::json(created->task, 201).invalidating({versions::projectTasks(projectId)});
-            });
-    });
-
-    router.add(Method::Get, QStringLiteral("/api/v1/tasks/{id}"), [this](const Call &c, const Ids &ids) {
-        return m_deps.queries.run(c, [taskId = ids[0]](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-            auto task = store::taskForMember(db, taskId, me.id);
-            if (!task)
-                return task.error();
-            if (!task->has_value())
-                return taskNotFound();
-            return ApiResponse::json(**task).withETag();
-        });
-    });
-
-    router.add(Method::Patch, QStringLiteral("/api/v1/tasks/{id}"), [this](const Call &c, const Ids &ids) {
-        auto req = decodeBody<PatchTaskRequest>(c);
-        if (!req)
-            return answerNow(req.error());
-        auto version = expectedVersion(c);
-        if (!version)
-            return answerNow(version.error());
-        const qint64 now = m_deps.nowMs();
-        EventSink *sink = &m_deps.events;
-        return m_deps.queries.run(
-            c,
-            [taskId = ids[0], patch = toTaskPatch(*req), version = *version, now,
-             sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                auto updated = store::updateTask(db, taskId, me.id, patch, version, now);
-                if (!updated)
-                    return updated.error();
-                if (updated->seq > 0)
-                    sink->publish({events::task(EventType::TaskUpdated, updated->seq, updated->task)});
-                return ApiResponse::json(updated->task).invalidating({versions::projectTasks(updated->task.projectId)});
-            });
-    });
-
-    router.add(Method::Delete, QStringLiteral("/api/v1/tasks/{id}"), [this](const Call &c, const Ids &ids) {
-        const qint64 now = m_deps.nowMs();
-        EventSink *sink = &m_deps.events;
-        return m_deps.queries.run(
-            c, [taskId = ids[0], now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                auto deleted = store::deleteTask(db, taskId, me.id, now);
-                if (!deleted)
-                    return deleted.error();
-                sink->publish({events::task(EventType::TaskDeleted, deleted->seq, deleted->task)});
-                return ApiResponse::noContent().invalidating({versions::projectTasks(deleted->task.projectId)});
-            });
-    });
-}
-
 void ProjectController::warm(const QList<Id> &projectIds)
 {
     for (Id projectId : projectIds) {
@@ -321,8 +132,203 @@ void ProjectController::warm(const QList<Id> &projectIds)
 
 void ProjectController::addRoutes(ApiRouter &router)
 {
-    addProjectRoutes(router);
-    addTaskRoutes(router);
+    router.add(Method::Get, QStringLiteral("/api/v1/projects"), this, &ProjectController::listAction);
+    router.add(Method::Post, QStringLiteral("/api/v1/projects"), this, &ProjectController::createAction);
+    router.add(Method::Get, QStringLiteral("/api/v1/projects/{id}"), this, &ProjectController::projectAction);
+    router.add(Method::Patch, QStringLiteral("/api/v1/projects/{id}"), this, &ProjectController::patchAction);
+    router.add(Method::Delete, QStringLiteral("/api/v1/projects/{id}"), this, &ProjectController::deleteAction);
+    router.add(Method::Post, QStringLiteral("/api/v1/projects/{id}/members"), this,
+               &ProjectController::addMemberAction);
+    router.add(Method::Delete, QStringLiteral("/api/v1/projects/{id}/members/{id}"), this,
+               &ProjectController::removeMemberAction);
+    router.add(Method::Get, QStringLiteral("/api/v1/projects/{id}/tasks"), this, &ProjectController::tasksAction);
+    router.add(Method::Post, QStringLiteral("/api/v1/projects/{id}/tasks"), this, &ProjectController::createTaskAction);
+    router.add(Method::Get, QStringLiteral("/api/v1/tasks/{id}"), this, &ProjectController::taskAction);
+    router.add(Method::Patch, QStringLiteral("/api/v1/tasks/{id}"), this, &ProjectController::patchTaskAction);
+    router.add(Method::Delete, QStringLiteral("/api/v1/tasks/{id}"), this, &ProjectController::deleteTaskAction);
+}
+
+ApiFuture ProjectController::listAction(const Call &c, const Ids &)
+{
+    return m_deps.queries.run(
+        c,
+        [](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto projects = store::projectsForUser(db, me.id);
+            if (!projects)
+                return projects.error();
+            return ApiResponse::json(Page<Project> {*projects, std::nullopt}).withETag();
+        },
+        ReadFrom::Replica);
+}
+
+ApiFuture ProjectController::createAction(const Call &c, const Ids &)
+{
+    auto req = decodeBody<CreateProjectRequest>(c);
+    if (!req)
+        return answerNow(req.error());
+    return m_deps.queries.run(c,
+                              [r = *req, now = m_deps.nowMs(),
+                               sink = &m_deps.events](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                  auto created = store::createProject(db, me.id, r.name, r.description, now);
+                                  if (!created)
+                                      return created.error();
+                                  // The owner's membership has no event: the channel starts at seq 0.
+                                  sink->subscribe(Channel::project(created->id), {me.id}, 0);
+                                  return ApiResponse::json(*created, 201);
+                              });
+}
+
+ApiFuture ProjectController::projectAction(const Call &c, const Ids &ids)
+{
+    const Id projectId = ids[0];
+    return m_deps.cachedReads.get(c, projectKey(projectId), [projectId](QSqlDatabase &db, const User &me) {
+        return projectRead(db, projectId, me.id);
+    });
+}
+
+ApiFuture ProjectController::patchAction(const Call &c, const Ids &ids)
+{
+    auto req = decodeBody<PatchProjectRequest>(c);
+    if (!req)
+        return answerNow(req.error());
+    auto version = expectedVersion(c);
+    if (!version)
+        return answerNow(version.error());
+    return m_deps.queries.run(c,
+                              [projectId = ids[0], r = *req, version = *version,
+                               now = m_deps.nowMs()](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                  auto updated
+                                      = store::updateProject(db, projectId, me.id, r.name, r.description, version, now);
+                                  if (!updated)
+                                      return updated.error();
+                                  return ApiResponse::json(*updated).invalidating({versions::project(projectId)});
+                              });
+}
+
+ApiFuture ProjectController::deleteAction(const Call &c, const Ids &ids)
+{
+    return m_deps.queries.run(c,
+                              [projectId = ids[0], now = m_deps.nowMs(),
+                               sink = &m_deps.events](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                  auto deleted = store::deleteProject(db, projectId, me.id, now);
+                                  if (!deleted)
+                                      return deleted.error();
+                                  sink->closeChannel(Channel::project(projectId), deleted->memberIds);
+                                  return ApiResponse::noContent().invalidating(
+                                      {versions::project(projectId), versions::projectTasks(projectId)});
+                              });
+}
+
+ApiFuture ProjectController::addMemberAction(const Call &c, const Ids &ids)
+{
+    auto req = decodeBody<AddMemberRequest>(c);
+    if (!req)
+        return answerNow(req.error());
+    return m_deps.queries.run(
+        c,
+        [projectId = ids[0], userId = req->userId, now = m_deps.nowMs(),
+         sink = &m_deps.events](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto added = store::addProjectMember(db, projectId, me.id, userId, now);
+            if (!added)
+                return added.error();
+            sink->publish({events::member(EventType::MemberJoined, Channel::project(projectId), added->seq, userId)});
+            // Like rooms: 200 with the resource the member was added to.
+            auto project = store::projectForMember(db, projectId, me.id);
+            if (!project)
+                return project.error();
+            if (!project->has_value())
+                return projectNotFound();
+            return ApiResponse::json(**project).invalidating({versions::project(projectId)});
+        });
+}
+
+ApiFuture ProjectController::removeMemberAction(const Call &c, const Ids &ids)
+{
+    return m_deps.queries.run(
+        c,
+        [projectId = ids[0], userId = ids[1], now = m_deps.nowMs(),
+         sink = &m_deps.events](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto removed = store::removeProjectMember(db, projectId, me.id, userId, now);
+            if (!removed)
+                return removed.error();
+            sink->publish({events::member(EventType::MemberLeft, Channel::project(projectId), removed->seq, userId)});
+            return ApiResponse::noContent().invalidating({versions::project(projectId)});
+        });
+}
+
+ApiFuture ProjectController::tasksAction(const Call &c, const Ids &ids)
+{
+    auto q = parseTaskListQuery(c.query);
+    if (!q)
+        return answerNow(q.error());
+    const Id projectId = ids[0];
+    return m_deps.cachedReads.get(c, taskListKey(projectId, *q), [projectId, q = *q](QSqlDatabase &db, const User &me) {
+        return taskListRead(db, projectId, q, me.id);
+    });
+}
+
+ApiFuture ProjectController::createTaskAction(const Call &c, const Ids &ids)
+{
+    auto req = decodeBody<CreateTaskRequest>(c);
+    if (!req)
+        return answerNow(req.error());
+    return m_deps.queries.run(
+        c,
+        [projectId = ids[0], fields = toNewTask(*req), now = m_deps.nowMs(),
+         sink = &m_deps.events](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto created = store::createTask(db, projectId, me.id, fields, now);
+            if (!created)
+                return created.error();
+            sink->publish({events::task(EventType::TaskCreated, created->seq, created->task)});
+            return ApiResponse::json(created->task, 201).invalidating({versions::projectTasks(projectId)});
+        });
+}
+
+ApiFuture ProjectController::taskAction(const Call &c, const Ids &ids)
+{
+    return m_deps.queries.run(c, [taskId = ids[0]](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+        auto task = store::taskForMember(db, taskId, me.id);
+        if (!task)
+            return task.error();
+        if (!task->has_value())
+            return taskNotFound();
+        return ApiResponse::json(**task).withETag();
+    });
+}
+
+ApiFuture ProjectController::patchTaskAction(const Call &c, const Ids &ids)
+{
+    auto req = decodeBody<PatchTaskRequest>(c);
+    if (!req)
+        return answerNow(req.error());
+    auto version = expectedVersion(c);
+    if (!version)
+        return answerNow(version.error());
+    return m_deps.queries.run(
+        c,
+        [taskId = ids[0], patch = toTaskPatch(*req), version = *version, now = m_deps.nowMs(),
+         sink = &m_deps.events](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto updated = store::updateTask(db, taskId, me.id, patch, version, now);
+            if (!updated)
+                return updated.error();
+            if (updated->seq > 0)
+                sink->publish({events::task(EventType::TaskUpdated, updated->seq, updated->task)});
+            return ApiResponse::json(updated->task).invalidating({versions::projectTasks(updated->task.projectId)});
+        });
+}
+
+ApiFuture ProjectController::deleteTaskAction(const Call &c, const Ids &ids)
+{
+    return m_deps.queries.run(c,
+                              [taskId = ids[0], now = m_deps.nowMs(),
+                               sink = &m_deps.events](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                                  auto deleted = store::deleteTask(db, taskId, me.id, now);
+                                  if (!deleted)
+                                      return deleted.error();
+                                  sink->publish({events::task(EventType::TaskDeleted, deleted->seq, deleted->task)});
+                                  return ApiResponse::noContent().invalidating(
+                                      {versions::projectTasks(deleted->task.projectId)});
+                              });
 }
 
 } // namespace taskmaster::server

@@ -35,8 +35,18 @@ public:
     void warm(const QList<Id> &projectIds);
 
 private:
-    void addProjectRoutes(ApiRouter &router);
-    void addTaskRoutes(ApiRouter &router);
+    [[nodiscard]] ApiFuture listAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture createAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture projectAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture patchAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture deleteAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture addMemberAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture removeMemberAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture tasksAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture createTaskAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture taskAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture patchTaskAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture deleteTaskAction(const Call &c, const PathIds &ids);
 
     Deps m_deps;
 };

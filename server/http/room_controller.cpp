@@ -55,25 +55,41 @@ void RoomController::warm(const QList<Id> &roomIds)
 
 void RoomController::addRoutes(ApiRouter &router)
 {
-    router.add(Method::Get, QStringLiteral("/api/v1/rooms"), [this](const Call &c, const Ids &) {
-        return m_deps.queries.run(
-            c,
-            [](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                auto rooms = store::roomsForUser(db, me.id);
-                if (!rooms)
-                    return rooms.error();
-                return ApiResponse::json(Page<Room> {*rooms, std::nullopt}).withETag();
-            },
-            ReadFrom::Replica);
-    });
+    router.add(Method::Get, QStringLiteral("/api/v1/rooms"), this, &RoomController::listAction);
+    router.add(Method::Post, QStringLiteral("/api/v1/rooms"), this, &RoomController::createAction);
+    router.add(Method::Get, QStringLiteral("/api/v1/rooms/{id}"), this, &RoomController::roomAction);
+    router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/members"), this, &RoomController::addMemberAction);
+    router.add(Method::Delete, QStringLiteral("/api/v1/rooms/{id}/members/{id}"), this,
+               &RoomController::removeMemberAction);
+    router.add(Method::Get, QStringLiteral("/api/v1/rooms/{id}/messages"), this, &RoomController::historyAction);
+    router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/messages"), this, &RoomController::sendAction);
+    router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/read"), this, &RoomController::markReadAction);
+    router.add(Method::Patch, QStringLiteral("/api/v1/messages/{id}"), this, &RoomController::editMessageAction);
+    router.add(Method::Delete, QStringLiteral("/api/v1/messages/{id}"), this, &RoomController::deleteMessageAction);
+}
 
-    router.add(Method::Post, QStringLiteral("/api/v1/rooms"), [this](const Call &c, const Ids &) {
-        auto req = decodeBody<CreateRoomRequest>(c);
-        if (!req)
-            return answerNow(req.error());
-        const qint64 now = m_deps.nowMs();
-        EventSink *sink = &m_deps.events;
-        return m_deps.queries.run(c, [r = *req, now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+ApiFuture RoomController::listAction(const Call &c, const Ids &)
+{
+    return m_deps.queries.run(
+        c,
+        [](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto rooms = store::roomsForUser(db, me.id);
+            if (!rooms)
+                return rooms.error();
+            return ApiResponse::json(Page<Room> {*rooms, std::nullopt}).withETag();
+        },
+        ReadFrom::Replica);
+}
+
+ApiFuture RoomController::createAction(const Call &c, const Ids &)
+{
+    auto req = decodeBody<CreateRoomRequest>(c);
+    if (!req)
+        return answerNow(req.error());
+    return m_deps.queries.run(
+        c,
+        [r = *req, now = m_deps.nowMs(), sink = &m_deps.events](QSqlDatabase &db,
+                                                                const User &me) -> Result<ApiResponse> {
             auto created = store::createRoom(db, me.id, r.name, r.memberIds, now);
             if (!created)
                 return created.error();
@@ -90,144 +106,143 @@ void RoomController::addRoutes(ApiRouter &router)
             sink->publish(std::move(joined));
             return ApiResponse::json(created->room, 201);
         });
-    });
+}
 
-    router.add(Method::Get, QStringLiteral("/api/v1/rooms/{id}"), [this](const Call &c, const Ids &ids) {
-        return m_deps.queries.run(c, [roomId = ids[0]](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-            auto room = store::roomForMember(db, roomId, me.id);
-            if (!room)
-                return room.error();
-            if (!room->has_value())
-                return roomNotFound();
-            return ApiResponse::json(**room).withETag();
+ApiFuture RoomController::roomAction(const Call &c, const Ids &ids)
+{
+    return m_deps.queries.run(c, [roomId = ids[0]](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+        auto room = store::roomForMember(db, roomId, me.id);
+        if (!room)
+            return room.error();
+        if (!room->has_value())
+            return roomNotFound();
+        return ApiResponse::json(**room).withETag();
+    });
+}
+
+ApiFuture RoomController::addMemberAction(const Call &c, const Ids &ids)
+{
+    auto req = decodeBody<AddMemberRequest>(c);
+    if (!req)
+        return answerNow(req.error());
+    return m_deps.queries.run(
+        c,
+        [roomId = ids[0], userId = req->userId, now = m_deps.nowMs(),
+         sink = &m_deps.events](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto added = store::addRoomMember(db, roomId, me.id, userId, now);
+            if (!added)
+                return added.error();
+            sink->publish({events::member(EventType::MemberJoined, Channel::room(roomId), added->firstSeq, userId)});
+            return ApiResponse::json(added->room).invalidating({versions::room(roomId)});
         });
-    });
+}
 
-    router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/members"), [this](const Call &c, const Ids &ids) {
-        auto req = decodeBody<AddMemberRequest>(c);
-        if (!req)
-            return answerNow(req.error());
-        const qint64 now = m_deps.nowMs();
-        EventSink *sink = &m_deps.events;
-        return m_deps.queries.run(c,
-                                  [roomId = ids[0], userId = req->userId, now,
-                                   sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                                      auto added = store::addRoomMember(db, roomId, me.id, userId, now);
-                                      if (!added)
-                                          return added.error();
-                                      sink->publish({events::member(EventType::MemberJoined, Channel::room(roomId),
-                                                                    added->firstSeq, userId)});
-                                      return ApiResponse::json(added->room).invalidating({versions::room(roomId)});
-                                  });
-    });
-
-    router.add(
-        Method::Delete, QStringLiteral("/api/v1/rooms/{id}/members/{id}"), [this](const Call &c, const Ids &ids) {
-            const qint64 now = m_deps.nowMs();
-            EventSink *sink = &m_deps.events;
-            return m_deps.queries.run(
-                c,
-                [roomId = ids[0], userId = ids[1], now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                    auto removed = store::removeRoomMember(db, roomId, me.id, userId, now);
-                    if (!removed)
-                        return removed.error();
-                    sink->publish(
-                        {events::member(EventType::MemberLeft, Channel::room(roomId), removed->firstSeq, userId)});
-                    return ApiResponse::noContent().invalidating({versions::room(roomId)});
-                });
+ApiFuture RoomController::removeMemberAction(const Call &c, const Ids &ids)
+{
+    return m_deps.queries.run(
+        c,
+        [roomId = ids[0], userId = ids[1], now = m_deps.nowMs(),
+         sink = &m_deps.events](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto removed = store::removeRoomMember(db, roomId, me.id, userId, now);
+            if (!removed)
+                return removed.error();
+            sink->publish({events::member(EventType::MemberLeft, Channel::room(roomId), removed->firstSeq, userId)});
+            return ApiResponse::noContent().invalidating({versions::room(roomId)});
         });
+}
 
-    router.add(Method::Get, QStringLiteral("/api/v1/rooms/{id}/messages"), [this](const Call &c, const Ids &ids) {
-        auto q = parseHistoryQuery(c.query);
-        if (!q)
-            return answerNow(q.error());
-        const Id roomId = ids[0];
-        if (q->before || q->after) {
-            // Older pages: read once while scrolling back, not worth a cache entry.
-            return m_deps.queries.run(
-                c,
-                [roomId, q = *q](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                    auto page = store::history(db, roomId, me.id, q.before, q.after, q.limit);
-                    if (!page)
-                        return page.error();
-                    return ApiResponse::json(HistoryPage {page->items, page->hasMore}).withETag();
-                },
-                ReadFrom::Replica);
-        }
-        // The latest page, what every client opening the room asks for: cached per room and limit.
-        return m_deps.cachedReads.get(
-            c, latestPageKey(roomId, q->limit),
-            [roomId, limit = q->limit](QSqlDatabase &db, const User &me) -> Result<CachedRead> {
-                return latestPage(db, roomId, limit, me.id);
-            });
-    });
-
-    router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/messages"), [this](const Call &c, const Ids &ids) {
-        auto req = decodeBody<SendMessageRequest>(c);
-        if (!req)
-            return answerNow(req.error());
-        const qint64 now = m_deps.nowMs();
-        EventSink *sink = &m_deps.events;
-        return m_deps.queries.run(
-            c, [roomId = ids[0], r = *req, now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                auto stored = store::insertMessages(db, {store::NewMessage {roomId, me.id, r.body, r.clientId}}, now);
-                if (!stored)
-                    return stored.error();
-                const auto &item = stored->constFirst();
-                if (!item)
-                    return item.error();
-                // Also for a repeated clientId: the first attempt may have been committed by an
-                // instance that died before publishing it (receivers drop the repeat by seq).
-                sink->publish({events::message(EventType::MessageCreated, item->message.seq, item->message)});
-                // A repeated clientId answers the first message: 200 instead of 201, nothing new.
-                return ApiResponse::json(item->message, item->duplicate ? 200 : 201)
-                    .invalidating({versions::room(roomId)});
-            });
-    });
-
-    router.add(Method::Post, QStringLiteral("/api/v1/rooms/{id}/read"), [this](const Call &c, const Ids &ids) {
-        auto req = decodeBody<ReadMarkerRequest>(c);
-        if (!req)
-            return answerNow(req.error());
-        return m_deps.queries.run(
-            c, [roomId = ids[0], seq = req->seq](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                auto marker = store::markRead(db, roomId, me.id, seq);
-                if (!marker)
-                    return marker.error();
-                return ApiResponse::noContent();
-            });
-    });
-
-    router.add(Method::Patch, QStringLiteral("/api/v1/messages/{id}"), [this](const Call &c, const Ids &ids) {
-        auto req = decodeBody<EditMessageRequest>(c);
-        if (!req)
-            return answerNow(req.error());
-        const qint64 now = m_deps.nowMs();
-        EventSink *sink = &m_deps.events;
+ApiFuture RoomController::historyAction(const Call &c, const Ids &ids)
+{
+    auto q = parseHistoryQuery(c.query);
+    if (!q)
+        return answerNow(q.error());
+    const Id roomId = ids[0];
+    if (q->before || q->after) {
+        // Older pages: read once while scrolling back, not worth a cache entry.
         return m_deps.queries.run(
             c,
-            [messageId = ids[0], text = req->body, now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                auto edited = store::editMessage(db, messageId, me.id, text, now);
-                if (!edited)
-                    return edited.error();
-                sink->publish({events::message(EventType::MessageUpdated, edited->eventSeq, edited->message)});
-                return ApiResponse::json(edited->message).invalidating({versions::room(edited->message.roomId)});
-            });
-    });
+            [roomId, q = *q](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+                auto page = store::history(db, roomId, me.id, q.before, q.after, q.limit);
+                if (!page)
+                    return page.error();
+                return ApiResponse::json(HistoryPage {page->items, page->hasMore}).withETag();
+            },
+            ReadFrom::Replica);
+    }
+    // The latest page, what every client opening the room asks for: cached per room and limit.
+    return m_deps.cachedReads.get(c, latestPageKey(roomId, q->limit),
+                                  [roomId, limit = q->limit](QSqlDatabase &db, const User &me) -> Result<CachedRead> {
+                                      return latestPage(db, roomId, limit, me.id);
+                                  });
+}
 
-    router.add(Method::Delete, QStringLiteral("/api/v1/messages/{id}"), [this](const Call &c, const Ids &ids) {
-        const qint64 now = m_deps.nowMs();
-        EventSink *sink = &m_deps.events;
-        return m_deps.queries.run(
-            c, [messageId = ids[0], now, sink](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                auto deleted = store::deleteMessage(db, messageId, me.id, now);
-                if (!deleted)
-                    return deleted.error();
-                if (deleted->eventSeq > 0)
-                    sink->publish({events::message(EventType::MessageUpdated, deleted->eventSeq, deleted->message)});
-                return ApiResponse::json(deleted->message).invalidating({versions::room(deleted->message.roomId)});
-            });
-    });
+ApiFuture RoomController::sendAction(const Call &c, const Ids &ids)
+{
+    auto req = decodeBody<SendMessageRequest>(c);
+    if (!req)
+        return answerNow(req.error());
+    return m_deps.queries.run(
+        c,
+        [roomId = ids[0], r = *req, now = m_deps.nowMs(),
+         sink = &m_deps.events](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto stored = store::insertMessages(db, {store::NewMessage {roomId, me.id, r.body, r.clientId}}, now);
+            if (!stored)
+                return stored.error();
+            const auto &item = stored->constFirst();
+            if (!item)
+                return item.error();
+            // Also for a repeated clientId: the first attempt may have been committed by an
+            // instance that died before publishing it (receivers drop the repeat by seq).
+            sink->publish({events::message(EventType::MessageCreated, item->message.seq, item->message)});
+            // A repeated clientId answers the first message: 200 instead of 201, nothing new.
+            return ApiResponse::json(item->message, item->duplicate ? 200 : 201).invalidating({versions::room(roomId)});
+        });
+}
+
+ApiFuture RoomController::markReadAction(const Call &c, const Ids &ids)
+{
+    auto req = decodeBody<ReadMarkerRequest>(c);
+    if (!req)
+        return answerNow(req.error());
+    return m_deps.queries.run(
+        c, [roomId = ids[0], seq = req->seq](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto marker = store::markRead(db, roomId, me.id, seq);
+            if (!marker)
+                return marker.error();
+            return ApiResponse::noContent();
+        });
+}
+
+ApiFuture RoomController::editMessageAction(const Call &c, const Ids &ids)
+{
+    auto req = decodeBody<EditMessageRequest>(c);
+    if (!req)
+        return answerNow(req.error());
+    return m_deps.queries.run(
+        c,
+        [messageId = ids[0], text = req->body, now = m_deps.nowMs(),
+         sink = &m_deps.events](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto edited = store::editMessage(db, messageId, me.id, text, now);
+            if (!edited)
+                return edited.error();
+            sink->publish({events::message(EventType::MessageUpdated, edited->eventSeq, edited->message)});
+            return ApiResponse::json(edited->message).invalidating({versions::room(edited->message.roomId)});
+        });
+}
+
+ApiFuture RoomController::deleteMessageAction(const Call &c, const Ids &ids)
+{
+    return m_deps.queries.run(
+        c,
+        [messageId = ids[0], now = m_deps.nowMs(), sink = &m_deps.events](QSqlDatabase &db,
+                                                                          const User &me) -> Result<ApiResponse> {
+            auto deleted = store::deleteMessage(db, messageId, me.id, now);
+            if (!deleted)
+                return deleted.error();
+            if (deleted->eventSeq > 0)
+                sink->publish({events::message(EventType::MessageUpdated, deleted->eventSeq, deleted->message)});
+            return ApiResponse::json(deleted->message).invalidating({versions::room(deleted->message.roomId)});
+        });
 }
 
 } // namespace taskmaster::server

@@ -33,6 +33,18 @@ public:
     void warm(const QList<Id> &roomIds);
 
 private:
+    [[nodiscard]] ApiFuture listAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture createAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture roomAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture addMemberAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture removeMemberAction(const Call &c, const PathIds &ids);
+    // The latest page is a cached read; older pages (before/after) are read from the replica.
+    [[nodiscard]] ApiFuture historyAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture sendAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture markReadAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture editMessageAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture deleteMessageAction(const Call &c, const PathIds &ids);
+
     Deps m_deps;
 };
 

@@ -57,54 +57,61 @@ void writeJson(JsonWriter &w, const AdminStats &s)
 }
 } // namespace
 
+SearchController::SearchController(Deps deps)
+    : m_deps(std::move(deps)), m_startedMs(QDateTime::currentMSecsSinceEpoch())
+{
+}
+
 void SearchController::addRoutes(ApiRouter &router)
 {
-    router.add(Method::Get, QStringLiteral("/api/v1/search"), [this](const Call &c, const QList<qint64> &) {
-        auto q = parseSearchQuery(c.query);
-        if (!q)
-            return answerNow(q.error());
-        return m_deps.queries.run(
-            c,
-            [q = *q](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                auto hits = store::search(db, me.id, q.q, q.limit);
-                if (!hits)
-                    return hits.error();
-                return ApiResponse::json(SearchResult {hits->messages, hits->tasks}).withETag();
-            },
-            ReadFrom::Replica);
-    });
+    router.add(Method::Get, QStringLiteral("/api/v1/search"), this, &SearchController::searchAction);
+    router.add(Method::Get, QStringLiteral("/api/v1/admin/stats"), this, &SearchController::statsAction);
+}
 
-    const qint64 started = QDateTime::currentMSecsSinceEpoch();
-    router.add(
-        Method::Get, QStringLiteral("/api/v1/admin/stats"), [this, started](const Call &c, const QList<qint64> &) {
-            DbPool *pool = &m_deps.primary;
-            const QString instanceName = m_deps.instanceName;
-            // The hub's figures are read here, on the network thread that owns them.
-            const auto &statsFn = m_deps.realtimeStats;
-            const QByteArray realtime = statsFn ? statsFn() : QByteArray();
-            return m_deps.queries.run(
-                c, [pool, instanceName, started, realtime](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-                    if (me.role != Role::Admin)
-                        return Error {ErrorCode::Forbidden, QStringLiteral("admins only"), {}};
-                    AdminStats s;
-                    s.instance = instanceName;
-                    s.realtime = realtime;
-                    s.uptimeSeconds = (QDateTime::currentMSecsSinceEpoch() - started) / 1000;
-                    s.pool = pool->stats();
-                    auto q = sql::run(
-                        db, "admin.totals",
-                        QStringLiteral(
-                            "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM rooms), "
-                            "(SELECT count(*) FROM messages), (SELECT count(*) FROM projects WHERE deleted = false), "
-                            "(SELECT count(*) FROM tasks WHERE deleted = false), (SELECT count(*) FROM sessions)"));
-                    if (!q)
-                        return q.error();
-                    q->next();
-                    const char *names[] = {"users", "rooms", "messages", "projects", "tasks", "sessions"};
-                    for (int i = 0; i < 6; ++i)
-                        s.totals.append({QString::fromLatin1(names[i]), q->value(i).toLongLong()});
-                    return ApiResponse::json(s);
-                });
+ApiFuture SearchController::searchAction(const Call &c, const PathIds &)
+{
+    auto q = parseSearchQuery(c.query);
+    if (!q)
+        return answerNow(q.error());
+    return m_deps.queries.run(
+        c,
+        [q = *q](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            auto hits = store::search(db, me.id, q.q, q.limit);
+            if (!hits)
+                return hits.error();
+            return ApiResponse::json(SearchResult {hits->messages, hits->tasks}).withETag();
+        },
+        ReadFrom::Replica);
+}
+
+ApiFuture SearchController::statsAction(const Call &c, const PathIds &)
+{
+    // The hub's figures are read here, on the network thread that owns them.
+    const QByteArray realtime = m_deps.realtimeStats ? m_deps.realtimeStats() : QByteArray();
+    return m_deps.queries.run(
+        c,
+        [pool = &m_deps.primary, instanceName = m_deps.instanceName, started = m_startedMs,
+         realtime](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
+            if (me.role != Role::Admin)
+                return Error {ErrorCode::Forbidden, QStringLiteral("admins only"), {}};
+            AdminStats s;
+            s.instance = instanceName;
+            s.realtime = realtime;
+            s.uptimeSeconds = (QDateTime::currentMSecsSinceEpoch() - started) / 1000;
+            s.pool = pool->stats();
+            auto q = sql::run(
+                db, "admin.totals",
+                QStringLiteral(
+                    "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM rooms), "
+                    "(SELECT count(*) FROM messages), (SELECT count(*) FROM projects WHERE deleted = false), "
+                    "(SELECT count(*) FROM tasks WHERE deleted = false), (SELECT count(*) FROM sessions)"));
+            if (!q)
+                return q.error();
+            q->next();
+            const char *names[] = {"users", "rooms", "messages", "projects", "tasks", "sessions"};
+            for (int i = 0; i < 6; ++i)
+                s.totals.append({QString::fromLatin1(names[i]), q->value(i).toLongLong()});
+            return ApiResponse::json(s);
         });
 }
 

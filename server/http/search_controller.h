@@ -23,12 +23,16 @@ public:
         std::function<QByteArray()> realtimeStats; // a JSON object; empty function: none
     };
 
-    explicit SearchController(Deps deps) : m_deps(std::move(deps)) { }
+    explicit SearchController(Deps deps);
 
     void addRoutes(ApiRouter &router);
 
 private:
+    [[nodiscard]] ApiFuture searchAction(const Call &c, const PathIds &ids);
+    [[nodiscard]] ApiFuture statsAction(const Call &c, const PathIds &ids);
+
     Deps m_deps;
+    qint64 m_startedMs; // uptime from here
 };
 
 } // namespace taskmaster::server

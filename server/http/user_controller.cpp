@@ -11,25 +11,22 @@ namespace taskmaster::server {
 
 namespace {
 using Method = QHttpServerRequest::Method;
-using Ids = QList<qint64>;
 } // namespace
 
 void UserController::addRoutes(ApiRouter &router)
 {
-    router.add(Method::Get, QStringLiteral("/api/v1/me"), [this](const Call &c, const Ids &) { return meAction(c); });
-    router.add(Method::Get, QStringLiteral("/api/v1/users"),
-               [this](const Call &c, const Ids &) { return searchAction(c); });
-    router.add(Method::Get, QStringLiteral("/api/v1/users/{id}"),
-               [this](const Call &c, const Ids &ids) { return userAction(c, ids[0]); });
+    router.add(Method::Get, QStringLiteral("/api/v1/me"), this, &UserController::meAction);
+    router.add(Method::Get, QStringLiteral("/api/v1/users"), this, &UserController::searchAction);
+    router.add(Method::Get, QStringLiteral("/api/v1/users/{id}"), this, &UserController::userAction);
 }
 
-ApiFuture UserController::meAction(const Call &call)
+ApiFuture UserController::meAction(const Call &call, const PathIds &)
 {
     return m_deps.queries.run(
         call, [](QSqlDatabase &, const User &me) -> Result<ApiResponse> { return ApiResponse::json(me).withETag(); });
 }
 
-ApiFuture UserController::searchAction(const Call &call)
+ApiFuture UserController::searchAction(const Call &call, const PathIds &)
 {
     auto limit = limitParam(call.query);
     if (!limit)
@@ -48,8 +45,9 @@ ApiFuture UserController::searchAction(const Call &call)
         ReadFrom::Replica);
 }
 
-ApiFuture UserController::userAction(const Call &call, Id id)
+ApiFuture UserController::userAction(const Call &call, const PathIds &ids)
 {
+    const Id id = ids[0];
     const Error notFound {ErrorCode::NotFound, QStringLiteral("user not found"), {}};
     return m_deps.cachedReads.get(call,
                                   CacheKey {"user", "user:" + QByteArray::number(id), {versions::user(id)}, notFound},

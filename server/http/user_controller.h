@@ -23,9 +23,9 @@ public:
     void addRoutes(ApiRouter &router);
 
 private:
-    [[nodiscard]] ApiFuture meAction(const Call &call);
-    [[nodiscard]] ApiFuture searchAction(const Call &call);
-    [[nodiscard]] ApiFuture userAction(const Call &call, Id id);
+    [[nodiscard]] ApiFuture meAction(const Call &call, const PathIds &ids);
+    [[nodiscard]] ApiFuture searchAction(const Call &call, const PathIds &ids);
+    [[nodiscard]] ApiFuture userAction(const Call &call, const PathIds &ids);
 
     Deps m_deps;
 };
