@@ -28,10 +28,9 @@ public:
         m_promise->finish();
     }
     // Answers with what future gives, once it does (on context's thread).
-    void settleFrom(const ApiFuture &future, QObject *context) const
+    void settleFrom(ApiFuture future, QObject *context) const
     {
-        auto self = *this;
-        ApiFuture(future).then(context, [self](const Result<ApiResponse> &r) { self.settle(r); });
+        future.then(context, [self = *this](const Result<ApiResponse> &r) { self.settle(r); });
     }
 
 private:

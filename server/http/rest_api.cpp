@@ -23,8 +23,16 @@ RestApi::RestApi(DbPool &db, Credentials &credentials, Sessions &sessions, Event
     m_queries = std::make_unique<AuthenticatedQueries>(*m_authenticator, db, options.reads);
     m_cachedReads = std::make_unique<CachedReads>(*m_authenticator, db, options.cache, options.metrics);
     m_auth = std::make_unique<AuthController>(AuthController::Deps {
-        db, credentials, sessions, *m_queries, events, RateLimit(options.limiter, "auth", options.authRate),
-        TrustedProxies(options.trustedProxies), options.sessionTtlMs, options.nowMs});
+        .db = db,
+        .credentials = credentials,
+        .sessions = sessions,
+        .queries = *m_queries,
+        .events = events,
+        .addressRate = RateLimit(options.limiter, "auth", options.authRate),
+        .proxies = TrustedProxies(options.trustedProxies),
+        .sessionTtlMs = options.sessionTtlMs,
+        .nowMs = options.nowMs,
+    });
     m_users = std::make_unique<UserController>(UserController::Deps {*m_queries, *m_cachedReads});
     m_rooms
         = std::make_unique<RoomController>(RoomController::Deps {*m_queries, *m_cachedReads, events, options.nowMs});
