@@ -1,5 +1,5 @@
 // The REST edge: what a route handler sees (Call), what it returns (Result<ApiResponse>), and the
-// one function that turns either into an HTTP response (status, JSON error body of PROTOCOL.md,
+// one function that turns either into an HTTP response (status, JSON error body of docs/protocol.md,
 // Retry-After, ETag / If-None-Match -> 304). Handlers never build HTTP errors themselves.
 // Thread: network thread (Call is copied out of the request there; responses are built there).
 #pragma once
@@ -92,7 +92,7 @@ template<typename T> [[nodiscard]] Result<T> decodeBody(const Call &call)
     return fromJson<T>(call.body);
 }
 
-// The HTTP response for a handler's result: errors get PROTOCOL.md's body and status (with
+// The HTTP response for a handler's result: errors get docs/protocol.md's body and status (with
 // Retry-After for 429/503), successes their ETag (304 when If-None-Match matches).
 [[nodiscard]] QHttpServerResponse toHttp(const Result<ApiResponse> &result, const Call &call);
 // The error body alone: {"error":{"code","message","field"?}}.

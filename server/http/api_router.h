@@ -1,6 +1,6 @@
 // ApiRouter: the table of REST routes under /api/v1 (method + path pattern -> handler) and their
 // dispatch. Unknown paths answer 404 and known paths with another method 405, in the error body
-// of PROTOCOL.md; a handler's future becomes the HTTP response on the network thread (toHttp),
+// of docs/protocol.md; a handler's future becomes the HTTP response on the network thread (toHttp),
 // after the cache versions a write changed are bumped (so no later read anywhere sees the old
 // value). Records http_request_duration_seconds{method,route,status} (route: the pattern, or
 // "unmatched"). The controllers add their routes at start; what a handler runs on (caller,

@@ -37,8 +37,8 @@ void HttpFront::addRoutes(ApiRouter *api, Hub *hub, MetricsRegistry *metrics)
                        [metrics] { return QHttpServerResponse(MetricsRegistry::contentType(), metrics->render()); });
     }
     if (hub) {
-        // QtHttpServer 6.4 upgrades only requests a route matches (PITFALLS.md); the socket then
-        // arrives through newWebSocketConnection.
+        // QtHttpServer 6.4 upgrades only a request that a route matches while something is connected
+        // to newWebSocketConnection (otherwise it answers 404); the socket then arrives there.
         m_server.route(QStringLiteral("/ws"), [](const QHttpServerRequest &request, QHttpServerResponder &&responder) {
             if (request.value("Upgrade").compare("websocket", Qt::CaseInsensitive) == 0)
                 return; // the upgrade proceeds

@@ -1,8 +1,8 @@
-// ProjectController: projects, their members and their tasks over REST (PROTOCOL.md).
+// ProjectController: projects, their members and their tasks over REST (docs/protocol.md).
 // A project or task the caller may not see answers 404. Writes answer the resource (201 for a
 // create, 200 for a change and a member added) or 204 (deletes, member removed). PATCH takes
 // If-Match: <version> ("5" or "\"5\"", "*" for any); anything else in it is a 400 naming If-Match.
-// DELETE takes no If-Match (PROTOCOL.md defines it for PATCH only; the stores' deletes have none).
+// DELETE takes no If-Match (docs/protocol.md defines it for PATCH only; the stores' deletes have none).
 // A project and its task lists are cached reads; project lists come from the read replica.
 // Owns: nothing. Thread: network thread (routes), database workers (the work).
 #pragma once

@@ -1,4 +1,4 @@
-// RoomController: rooms, their members, read markers and messages over REST (PROTOCOL.md).
+// RoomController: rooms, their members, read markers and messages over REST (docs/protocol.md).
 // A room the caller does not belong to answers 404. The latest page of a room is a cached read;
 // older pages, room lists and single rooms are read directly (lists from the read replica).
 // Writes report their events to the EventSink and name the cache versions they change.
