@@ -29,14 +29,14 @@ AuthController::AuthController(Deps deps, QObject *parent) : QObject(parent), m_
 
 void AuthController::addRoutes(ApiRouter &router)
 {
-    router.add(Method::Post, QStringLiteral("/api/v1/auth/register"), [this](const Call &c, const QList<qint64> &) {
+    router.add(Method::Post, QStringLiteral("/api/v1/auth/register"), [this](const Call &c, const PathIds &) {
         return limitedByAddress(c, [this, c] { return registerAction(c); });
     });
-    router.add(Method::Post, QStringLiteral("/api/v1/auth/login"), [this](const Call &c, const QList<qint64> &) {
+    router.add(Method::Post, QStringLiteral("/api/v1/auth/login"), [this](const Call &c, const PathIds &) {
         return limitedByAddress(c, [this, c] { return loginAction(c); });
     });
     router.add(Method::Post, QStringLiteral("/api/v1/auth/logout"),
-               [this](const Call &c, const QList<qint64> &) { return logoutAction(c); });
+               [this](const Call &c, const PathIds &) { return logoutAction(c); });
 }
 
 ApiFuture AuthController::limitedByAddress(const Call &call, std::function<ApiFuture()> next)
