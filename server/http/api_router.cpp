@@ -92,7 +92,7 @@ void ApiRouter::dispatch(const Call &call, QHttpServerResponder &&responder)
     for (const Route &route : m_routes) {
         if (route.segments.size() != segments.size())
             continue;
-        QList<qint64> ids;
+        PathIds ids;
         bool match = true;
         for (qsizetype i = 0; i < segments.size() && match; ++i) {
             if (route.segments[i] == QLatin1String("{id}")) {

@@ -15,7 +15,6 @@ namespace taskmaster::server {
 
 namespace {
 using Method = QHttpServerRequest::Method;
-using Ids = QList<qint64>;
 
 Error projectNotFound()
 {
@@ -148,7 +147,7 @@ void ProjectController::addRoutes(ApiRouter &router)
     router.add(Method::Delete, QStringLiteral("/api/v1/tasks/{id}"), this, &ProjectController::deleteTaskAction);
 }
 
-ApiFuture ProjectController::listAction(const Call &c, const Ids &)
+ApiFuture ProjectController::listAction(const Call &c, const PathIds &)
 {
     return m_deps.queries.run(
         c,
@@ -161,7 +160,7 @@ ApiFuture ProjectController::listAction(const Call &c, const Ids &)
         ReadFrom::Replica);
 }
 
-ApiFuture ProjectController::createAction(const Call &c, const Ids &)
+ApiFuture ProjectController::createAction(const Call &c, const PathIds &)
 {
     auto req = decodeBody<CreateProjectRequest>(c);
     if (!req)
@@ -178,7 +177,7 @@ ApiFuture ProjectController::createAction(const Call &c, const Ids &)
                               });
 }
 
-ApiFuture ProjectController::projectAction(const Call &c, const Ids &ids)
+ApiFuture ProjectController::projectAction(const Call &c, const PathIds &ids)
 {
     const Id projectId = ids[0];
     return m_deps.cachedReads.get(c, projectKey(projectId), [projectId](QSqlDatabase &db, const User &me) {
@@ -186,7 +185,7 @@ ApiFuture ProjectController::projectAction(const Call &c, const Ids &ids)
     });
 }
 
-ApiFuture ProjectController::patchAction(const Call &c, const Ids &ids)
+ApiFuture ProjectController::patchAction(const Call &c, const PathIds &ids)
 {
     auto req = decodeBody<PatchProjectRequest>(c);
     if (!req)
@@ -205,7 +204,7 @@ ApiFuture ProjectController::patchAction(const Call &c, const Ids &ids)
                               });
 }
 
-ApiFuture ProjectController::deleteAction(const Call &c, const Ids &ids)
+ApiFuture ProjectController::deleteAction(const Call &c, const PathIds &ids)
 {
     return m_deps.queries.run(c,
                               [projectId = ids[0], now = m_deps.nowMs(),
@@ -219,7 +218,7 @@ ApiFuture ProjectController::deleteAction(const Call &c, const Ids &ids)
                               });
 }
 
-ApiFuture ProjectController::addMemberAction(const Call &c, const Ids &ids)
+ApiFuture ProjectController::addMemberAction(const Call &c, const PathIds &ids)
 {
     auto req = decodeBody<AddMemberRequest>(c);
     if (!req)
@@ -242,7 +241,7 @@ ApiFuture ProjectController::addMemberAction(const Call &c, const Ids &ids)
         });
 }
 
-ApiFuture ProjectController::removeMemberAction(const Call &c, const Ids &ids)
+ApiFuture ProjectController::removeMemberAction(const Call &c, const PathIds &ids)
 {
     return m_deps.queries.run(
         c,
@@ -256,7 +255,7 @@ ApiFuture ProjectController::removeMemberAction(const Call &c, const Ids &ids)
         });
 }
 
-ApiFuture ProjectController::tasksAction(const Call &c, const Ids &ids)
+ApiFuture ProjectController::tasksAction(const Call &c, const PathIds &ids)
 {
     auto q = parseTaskListQuery(c.query);
     if (!q)
@@ -267,7 +266,7 @@ ApiFuture ProjectController::tasksAction(const Call &c, const Ids &ids)
     });
 }
 
-ApiFuture ProjectController::createTaskAction(const Call &c, const Ids &ids)
+ApiFuture ProjectController::createTaskAction(const Call &c, const PathIds &ids)
 {
     auto req = decodeBody<CreateTaskRequest>(c);
     if (!req)
@@ -284,7 +283,7 @@ ApiFuture ProjectController::createTaskAction(const Call &c, const Ids &ids)
         });
 }
 
-ApiFuture ProjectController::taskAction(const Call &c, const Ids &ids)
+ApiFuture ProjectController::taskAction(const Call &c, const PathIds &ids)
 {
     return m_deps.queries.run(c, [taskId = ids[0]](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
         auto task = store::taskForMember(db, taskId, me.id);
@@ -296,7 +295,7 @@ ApiFuture ProjectController::taskAction(const Call &c, const Ids &ids)
     });
 }
 
-ApiFuture ProjectController::patchTaskAction(const Call &c, const Ids &ids)
+ApiFuture ProjectController::patchTaskAction(const Call &c, const PathIds &ids)
 {
     auto req = decodeBody<PatchTaskRequest>(c);
     if (!req)
@@ -317,7 +316,7 @@ ApiFuture ProjectController::patchTaskAction(const Call &c, const Ids &ids)
         });
 }
 
-ApiFuture ProjectController::deleteTaskAction(const Call &c, const Ids &ids)
+ApiFuture ProjectController::deleteTaskAction(const Call &c, const PathIds &ids)
 {
     return m_deps.queries.run(c,
                               [taskId = ids[0], now = m_deps.nowMs(),

@@ -12,7 +12,6 @@ namespace taskmaster::server {
 
 namespace {
 using Method = QHttpServerRequest::Method;
-using Ids = QList<qint64>;
 
 Error roomNotFound()
 {
@@ -68,7 +67,7 @@ void RoomController::addRoutes(ApiRouter &router)
     router.add(Method::Delete, QStringLiteral("/api/v1/messages/{id}"), this, &RoomController::deleteMessageAction);
 }
 
-ApiFuture RoomController::listAction(const Call &c, const Ids &)
+ApiFuture RoomController::listAction(const Call &c, const PathIds &)
 {
     return m_deps.queries.run(
         c,
@@ -81,7 +80,7 @@ ApiFuture RoomController::listAction(const Call &c, const Ids &)
         ReadFrom::Replica);
 }
 
-ApiFuture RoomController::createAction(const Call &c, const Ids &)
+ApiFuture RoomController::createAction(const Call &c, const PathIds &)
 {
     auto req = decodeBody<CreateRoomRequest>(c);
     if (!req)
@@ -108,7 +107,7 @@ ApiFuture RoomController::createAction(const Call &c, const Ids &)
         });
 }
 
-ApiFuture RoomController::roomAction(const Call &c, const Ids &ids)
+ApiFuture RoomController::roomAction(const Call &c, const PathIds &ids)
 {
     return m_deps.queries.run(c, [roomId = ids[0]](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
         auto room = store::roomForMember(db, roomId, me.id);
@@ -120,7 +119,7 @@ ApiFuture RoomController::roomAction(const Call &c, const Ids &ids)
     });
 }
 
-ApiFuture RoomController::addMemberAction(const Call &c, const Ids &ids)
+ApiFuture RoomController::addMemberAction(const Call &c, const PathIds &ids)
 {
     auto req = decodeBody<AddMemberRequest>(c);
     if (!req)
@@ -137,7 +136,7 @@ ApiFuture RoomController::addMemberAction(const Call &c, const Ids &ids)
         });
 }
 
-ApiFuture RoomController::removeMemberAction(const Call &c, const Ids &ids)
+ApiFuture RoomController::removeMemberAction(const Call &c, const PathIds &ids)
 {
     return m_deps.queries.run(
         c,
@@ -151,7 +150,7 @@ ApiFuture RoomController::removeMemberAction(const Call &c, const Ids &ids)
         });
 }
 
-ApiFuture RoomController::historyAction(const Call &c, const Ids &ids)
+ApiFuture RoomController::historyAction(const Call &c, const PathIds &ids)
 {
     auto q = parseHistoryQuery(c.query);
     if (!q)
@@ -176,7 +175,7 @@ ApiFuture RoomController::historyAction(const Call &c, const Ids &ids)
                                   });
 }
 
-ApiFuture RoomController::sendAction(const Call &c, const Ids &ids)
+ApiFuture RoomController::sendAction(const Call &c, const PathIds &ids)
 {
     auto req = decodeBody<SendMessageRequest>(c);
     if (!req)
@@ -199,7 +198,7 @@ ApiFuture RoomController::sendAction(const Call &c, const Ids &ids)
         });
 }
 
-ApiFuture RoomController::markReadAction(const Call &c, const Ids &ids)
+ApiFuture RoomController::markReadAction(const Call &c, const PathIds &ids)
 {
     auto req = decodeBody<ReadMarkerRequest>(c);
     if (!req)
@@ -213,7 +212,7 @@ ApiFuture RoomController::markReadAction(const Call &c, const Ids &ids)
         });
 }
 
-ApiFuture RoomController::editMessageAction(const Call &c, const Ids &ids)
+ApiFuture RoomController::editMessageAction(const Call &c, const PathIds &ids)
 {
     auto req = decodeBody<EditMessageRequest>(c);
     if (!req)
@@ -230,7 +229,7 @@ ApiFuture RoomController::editMessageAction(const Call &c, const Ids &ids)
         });
 }
 
-ApiFuture RoomController::deleteMessageAction(const Call &c, const Ids &ids)
+ApiFuture RoomController::deleteMessageAction(const Call &c, const PathIds &ids)
 {
     return m_deps.queries.run(
         c,
