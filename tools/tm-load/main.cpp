@@ -46,7 +46,7 @@ int main(int argc, char **argv)
     const qint64 files = limit < 0 ? 1024 : limit;
     if (qint64(config->connections()) + 64 > files) {
         err << "tm-load: " << config->connections() << " connections need more open files than the limit of " << files
-            << " (see PITFALLS.md: use several tm-load processes)\n";
+            << " (the hard limit per process: raise it, or use several tm-load processes)\n";
         return 2;
     }
     std::signal(SIGALRM, onAlarm);
