@@ -1,0 +1,322 @@
+#include "server/ws/client_connections.h"
+
+#include "server/auth/credentials.h"
+#include "server/storage/event_store.h"
+#include "server/storage/user_store.h"
+#include "server/ws/hub_metrics.h"
+
+#include <QUrlQuery>
+
+#include <algorithm>
+
+namespace taskmaster::server {
+
+namespace {
+constexpr int kMalformedInRowMax = 10; // PROTOCOL.md: closed with 4000 after 10 in a row
+constexpr int kEarlyFramesMax = 64; // frames accepted between hello and welcome
+constexpr qint64 kCloseGraceMs = 5000; // a peer that does not finish the close handshake is cut
+
+// The token of the upgrade request: "Authorization: Bearer ..." or "?token=".
+QByteArray upgradeToken(const QWebSocket &socket)
+{
+    const QNetworkRequest request = socket.request();
+    const QByteArray auth = request.rawHeader("Authorization");
+    if (auth.startsWith("Bearer "))
+        return auth.mid(7).trimmed();
+    return QUrlQuery(request.url()).queryItemValue(QStringLiteral("token"), QUrl::FullyDecoded).toUtf8();
+}
+} // namespace
+
+ClientConnections::ClientConnections(DbPool *db, const HubOptions &options, const QElapsedTimer &clock, HubStats &stats,
+                                     ConnectionHandlers handlers, QObject *parent)
+    : QObject(parent), m_db(db), m_options(options), m_clock(clock), m_stats(stats), m_handlers(std::move(handlers))
+{
+}
+
+ClientConnections::~ClientConnections()
+{
+    for (auto &[id, c] : m_connections) {
+        c->socket->disconnect(this);
+        c->socket->abort();
+    }
+}
+
+// ---- Lifecycle -----------------------------------------------------------------------------
+
+void ClientConnections::accept(std::unique_ptr<QWebSocket> socket)
+{
+    auto c = std::make_unique<ClientConnection>();
+    c->id = ++m_nextId;
+    c->upgradeToken = upgradeToken(*socket);
+    c->openedMs = c->lastReceivedMs = c->refillMs = m_clock.elapsed();
+    c->tokens = m_options.rateBurst;
+    socket->setMaxAllowedIncomingFrameSize(quint64(limits::kFrameBytesMax));
+    socket->setMaxAllowedIncomingMessageSize(quint64(limits::kFrameBytesMax));
+    const ConnId id = c->id;
+    QWebSocket *s = socket.get();
+    connect(s, &QWebSocket::textMessageReceived, this, [this, id](const QString &text) { onText(id, text); });
+    connect(s, &QWebSocket::binaryMessageReceived, this, [this, id](const QByteArray &) {
+        if (ClientConnection *conn = find(id)) {
+            ++m_stats.malformedFrames;
+            if (conn->state == ClientConnection::State::Open)
+                sendError(*conn, {}, Error::badRequest(QStringLiteral("binary frames are not accepted")));
+            else
+                closeWith(*conn, 4001, QStringLiteral("the first frame must be hello"));
+        }
+    });
+    connect(s, &QWebSocket::pong, this, [this, id](quint64, const QByteArray &) {
+        if (ClientConnection *conn = find(id)) {
+            conn->lastReceivedMs = m_clock.elapsed();
+            conn->pinged = false;
+        }
+    });
+    // Queued: a socket may report its end from inside close() or a write.
+    connect(
+        s, &QWebSocket::disconnected, this, [this, id] { dropConnection(id); }, Qt::QueuedConnection);
+    c->socket = std::move(socket);
+    m_connections.emplace(id, std::move(c));
+    ++m_stats.connectionsAccepted;
+}
+
+void ClientConnections::dropConnection(ConnId id)
+{
+    const auto it = m_connections.find(id);
+    if (it == m_connections.end())
+        return;
+    ClientConnection &c = *it->second;
+    m_handlers.closed(c);
+    c.socket->disconnect(this);
+    c.socket.release()->deleteLater();
+    m_connections.erase(it);
+}
+
+void ClientConnections::closeWith(ClientConnection &c, int code, const QString &reason)
+{
+    if (c.state == ClientConnection::State::Closing)
+        return;
+    c.state = ClientConnection::State::Closing;
+    c.closingSinceMs = m_clock.elapsed();
+    c.socket->close(QWebSocketProtocol::CloseCode(code), reason);
+}
+
+void ClientConnections::sweep(qint64 now)
+{
+    QList<std::pair<ConnId, int>> toClose;
+    QList<ConnId> toAbort;
+    for (auto &[id, c] : m_connections) {
+        switch (c->state) {
+        case ClientConnection::State::AwaitingHello:
+            if (now - c->openedMs > m_options.helloTimeoutMs)
+                toClose.append({id, 4001});
+            break;
+        case ClientConnection::State::Authenticating:
+            break;
+        case ClientConnection::State::Open: {
+            const qint64 idle = now - c->lastReceivedMs;
+            if (c->overLimitSinceMs >= 0) {
+                if (c->socket->bytesToWrite() <= m_options.outboundLimitBytes) {
+                    c->overLimitSinceMs = -1;
+                } else if (now - c->overLimitSinceMs > m_options.slowConsumerGraceMs) {
+                    toClose.append({id, 4008});
+                    break;
+                }
+            }
+            if (idle > m_options.idleTimeoutMs) {
+                toClose.append({id, 1001});
+            } else if (idle > m_options.idleTimeoutMs / 2 && !c->pinged) {
+                c->pinged = true;
+                c->socket->ping();
+            }
+            break;
+        }
+        case ClientConnection::State::Closing:
+            if (now - c->closingSinceMs > kCloseGraceMs)
+                toAbort.append(id);
+            break;
+        }
+    }
+    for (const auto &[id, code] : toClose) {
+        ClientConnection *c = find(id);
+        if (!c)
+            continue;
+        if (code == 4008) {
+            slowConsumer(*c);
+        } else {
+            closeWith(*c, code, code == 4001 ? QStringLiteral("no hello in time") : QStringLiteral("idle timeout"));
+        }
+    }
+    for (ConnId id : toAbort) {
+        if (ClientConnection *c = find(id))
+            c->socket->abort();
+    }
+}
+
+void ClientConnections::drain(const QString &reason, qint64 retryAfterMs)
+{
+    QList<ConnId> ids;
+    for (const auto &[id, c] : m_connections)
+        ids.append(id);
+    for (ConnId id : ids) {
+        ClientConnection *c = find(id);
+        if (!c)
+            continue;
+        if (c->state == ClientConnection::State::Open)
+            c->socket->sendTextMessage(encodedText(ws::Reconnect {reason, retryAfterMs}));
+        closeWith(*c, 1001, reason);
+    }
+}
+
+// ---- Inbound frames ------------------------------------------------------------------------
+
+void ClientConnections::onText(ConnId id, const QString &text)
+{
+    ClientConnection *c = find(id);
+    if (!c || c->state == ClientConnection::State::Closing)
+        return;
+    c->lastReceivedMs = m_clock.elapsed();
+    c->pinged = false;
+    const QByteArray bytes = text.toUtf8();
+    switch (c->state) {
+    case ClientConnection::State::AwaitingHello: {
+        auto frame = ws::decodeClientFrame(bytes);
+        if (frame && std::holds_alternative<ws::Hello>(*frame)) {
+            startHello(*c, std::get<ws::Hello>(*frame));
+        } else {
+            if (!frame)
+                ++m_stats.malformedFrames;
+            closeWith(*c, 4001, QStringLiteral("the first frame must be hello"));
+        }
+        return;
+    }
+    case ClientConnection::State::Authenticating:
+        if (c->early.size() >= kEarlyFramesMax)
+            closeWith(*c, 4029, QStringLiteral("too many frames before welcome"));
+        else
+            c->early.append({bytes, m_clock.nsecsElapsed()});
+        return;
+    case ClientConnection::State::Open:
+        onFrame(*c, bytes, m_clock.nsecsElapsed());
+        return;
+    case ClientConnection::State::Closing:
+        return;
+    }
+}
+
+void ClientConnections::onFrame(ClientConnection &c, const QByteArray &bytes, qint64 arrivalNs)
+{
+    const qint64 now = m_clock.elapsed();
+    c.tokens
+        = std::min(m_options.rateBurst, c.tokens + double(now - c.refillMs) * m_options.rateFramesPerSecond / 1000.0);
+    c.refillMs = now;
+    if (c.tokens < 1) {
+        ++m_stats.rateLimitedFrames;
+        if (c.throttledSinceMs < 0) {
+            c.throttledSinceMs = now;
+        } else if (now - c.throttledSinceMs > m_options.rateGraceMs) {
+            closeWith(c, 4029, QStringLiteral("over the rate limit for too long"));
+            return;
+        }
+        sendError(c, ws::frameId(bytes), Error {ErrorCode::RateLimited, QStringLiteral("too many frames"), {}});
+        return;
+    }
+    // Throttling ends when the client is really below the rate again (tokens saved up), not when
+    // one frame squeezes through a refill.
+    if (c.tokens >= 2)
+        c.throttledSinceMs = -1;
+    c.tokens -= 1;
+    auto frame = ws::decodeClientFrame(bytes);
+    if (!frame) {
+        ++m_stats.malformedFrames;
+        sendError(c, ws::frameId(bytes), frame.error());
+        if (++c.malformedInRow >= kMalformedInRowMax && c.state == ClientConnection::State::Open)
+            closeWith(c, 4000, QStringLiteral("too many malformed frames"));
+        return;
+    }
+    c.malformedInRow = 0;
+    m_handlers.frame(c, *frame, arrivalNs);
+}
+
+void ClientConnections::startHello(ClientConnection &c, const ws::Hello &hello)
+{
+    const QByteArray token = hello.token ? hello.token->toUtf8() : c.upgradeToken;
+    if (token.isEmpty()) {
+        closeWith(c, 4001, QStringLiteral("missing token"));
+        return;
+    }
+    c.state = ClientConnection::State::Authenticating;
+    c.tokenDigest = Credentials::tokenDigest(QString::fromUtf8(token));
+    const qint64 now = m_options.nowMs();
+    const qint64 ttl = m_options.sessionTtlMs;
+    const ConnId id = c.id;
+    m_db->query([digest = c.tokenDigest, now, ttl](QSqlDatabase &db) -> Result<std::pair<User, ws::SeqMap>> {
+            auto user = store::sessionUser(db, digest, now, ttl);
+            if (!user)
+                return user.error();
+            if (!user->has_value())
+                return Error {ErrorCode::Unauthorized, QStringLiteral("unknown or expired token"), {}};
+            auto channels = store::channelsForUser(db, (*user)->id);
+            if (!channels)
+                return channels.error();
+            return std::pair {**user, *channels};
+        })
+        .then(this, [this, id, hello](const Result<std::pair<User, ws::SeqMap>> &r) {
+            ClientConnection *conn = find(id);
+            if (!conn || conn->state != ClientConnection::State::Authenticating)
+                return;
+            if (!r) {
+                const bool auth = r.error().code == ErrorCode::Unauthorized;
+                closeWith(*conn, auth ? 4001 : 1011, r.error().message);
+                return;
+            }
+            welcomed(id, hello, r->first, r->second);
+        });
+}
+
+void ClientConnections::welcomed(ConnId id, const ws::Hello &hello, const User &user, const ws::SeqMap &channels)
+{
+    ClientConnection &c = *find(id);
+    c.userId = user.id;
+    c.state = ClientConnection::State::Open;
+    c.welcomed = true;
+    m_handlers.welcomed(c, hello, user, channels);
+    const auto early = std::exchange(c.early, {});
+    for (const auto &[bytes, arrivalNs] : early) {
+        ClientConnection *conn = find(id);
+        if (!conn || conn->state != ClientConnection::State::Open)
+            break;
+        onFrame(*conn, bytes, arrivalNs);
+    }
+}
+
+// ---- Writing -------------------------------------------------------------------------------
+
+void ClientConnections::slowConsumer(ClientConnection &c)
+{
+    ++m_stats.slowConsumerCloses;
+    closeWith(c, 4008, QStringLiteral("slow consumer: resume later"));
+}
+
+void ClientConnections::writeVolatile(ClientConnection &c, const QString &text)
+{
+    if (c.state != ClientConnection::State::Open)
+        return;
+    if (c.socket->bytesToWrite() + text.size() > m_options.outboundLimitBytes / 2) {
+        ++m_stats.volatileDropped;
+        return;
+    }
+    c.socket->sendTextMessage(text);
+    ++m_stats.volatileSent;
+}
+
+void ClientConnections::writeFrame(ClientConnection &c, const ws::ServerFrame &frame)
+{
+    if (c.state == ClientConnection::State::Open)
+        writeDurable(c, encodedText(frame));
+}
+
+void ClientConnections::sendError(ClientConnection &c, ws::FrameId id, const Error &error)
+{
+    writeFrame(c, ws::ErrorFrame {id, error});
+}
+
+} // namespace taskmaster::server

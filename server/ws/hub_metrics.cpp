@@ -1,0 +1,77 @@
+#include "server/ws/hub_metrics.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace taskmaster::server {
+
+HubMetrics::HubMetrics(MetricsRegistry &registry, const GroupCommit &commit, std::function<qint64()> openConnections)
+    : m_commit(commit), m_openConnections(std::move(openConnections))
+{
+    m_delivery = &registry.histogram("message_delivery_time_ms",
+                                     "Time from a send frame's arrival to the write to its last local recipient.");
+    registry.gaugeCallback("websocket_active_connections", "Open WebSocket connections.",
+                           [this] { return double(m_openConnections()); });
+    const auto counter = [&registry, this](const char *name, const char *help, const qint64 HubStats::*field) {
+        registry.counterCallback(QLatin1String(name), QLatin1String(help),
+                                 [this, field] { return double(m_stats.*field); });
+    };
+    counter("websocket_connections_accepted_total", "WebSocket connections accepted.", &HubStats::connectionsAccepted);
+    counter("websocket_events_fanned_out_total", "Durable event frames written to sockets.",
+            &HubStats::eventsFannedOut);
+    counter("websocket_volatile_sent_total", "Volatile frames (typing, read, presence) written.",
+            &HubStats::volatileSent);
+    counter("websocket_volatile_dropped_total", "Volatile frames dropped for a full outbound queue.",
+            &HubStats::volatileDropped);
+    counter("websocket_slow_consumer_closes_total", "Connections closed with 4008 (outbound queue over its limit).",
+            &HubStats::slowConsumerCloses);
+    counter("websocket_malformed_frames_total", "Client frames answered with an error.", &HubStats::malformedFrames);
+    counter("websocket_rate_limited_frames_total", "Client frames refused by the per-connection rate limit.",
+            &HubStats::rateLimitedFrames);
+    counter("websocket_replayed_events_total", "Durable events replayed from the database (resume, catch-up).",
+            &HubStats::replayedEvents);
+    counter("websocket_resyncs_total", "Resumes answered with resync.", &HubStats::resyncs);
+    counter("channel_gap_fills_total", "Out-of-order gaps filled from the database.", &HubStats::gapFills);
+    registry.counterCallback(QStringLiteral("group_commit_batches_total"), QStringLiteral("Group commit batches."),
+                             [this] { return double(m_commit.stats().batches); });
+    registry.counterCallback(QStringLiteral("messages_written_total"),
+                             QStringLiteral("WebSocket sends, edits and deletes written."),
+                             [this] { return double(m_commit.stats().writes); });
+}
+
+HubStats HubMetrics::stats() const
+{
+    HubStats s = m_stats;
+    s.connectionsActive = m_openConnections();
+    s.groupCommit = m_commit.stats();
+    return s;
+}
+
+QByteArray HubMetrics::statsJson(qint64 users, qint64 channels) const
+{
+    const HubStats s = stats();
+    QJsonObject o {
+        {QStringLiteral("connections"), s.connectionsActive},
+        {QStringLiteral("connectionsAccepted"), s.connectionsAccepted},
+        {QStringLiteral("users"), users},
+        {QStringLiteral("channels"), channels},
+        {QStringLiteral("eventsFannedOut"), s.eventsFannedOut},
+        {QStringLiteral("volatileSent"), s.volatileSent},
+        {QStringLiteral("volatileDropped"), s.volatileDropped},
+        {QStringLiteral("slowConsumerCloses"), s.slowConsumerCloses},
+        {QStringLiteral("malformedFrames"), s.malformedFrames},
+        {QStringLiteral("rateLimitedFrames"), s.rateLimitedFrames},
+        {QStringLiteral("replayedEvents"), s.replayedEvents},
+        {QStringLiteral("resyncs"), s.resyncs},
+        {QStringLiteral("gapFills"), s.gapFills},
+        {QStringLiteral("groupCommit"),
+         QJsonObject {{QStringLiteral("enabled"), m_commit.enabled()},
+                      {QStringLiteral("batches"), s.groupCommit.batches},
+                      {QStringLiteral("writes"), s.groupCommit.writes},
+                      {QStringLiteral("largestBatch"), s.groupCommit.largestBatch}}},
+        {QStringLiteral("deliveryMs"), m_delivery->snapshot().toJson()},
+    };
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+} // namespace taskmaster::server

@@ -1,0 +1,34 @@
+// HubOptions: the settings of the real-time layer (limits, timeouts, grace periods), filled from
+// the configuration by ServerApp and read by the hub's parts.
+// Owns: nothing (plain values). Thread: network thread.
+#pragma once
+
+#include <QString>
+
+#include <functional>
+
+namespace taskmaster::server {
+
+struct HubOptions {
+    QString instance;
+    // Outbound queue per connection: above half of it volatile events are dropped; above it for
+    // longer than slowConsumerGraceMs, or above 8 times it at once, the connection is closed
+    // with 4008 (bursts such as a replay or a group commit's fan-out pass).
+    qint64 outboundLimitBytes = 1 << 20;
+    int slowConsumerGraceMs = 2000;
+    int replayLimit = 1000; // a resume further behind gets resync
+    int helloTimeoutMs = 10000;
+    int idleTimeoutMs = 60000; // nothing received for this long: closed (pinged at half)
+    double rateFramesPerSecond = 100; // per connection, token bucket
+    double rateBurst = 200;
+    int rateGraceMs = 5000; // throttled for longer than this: closed with 4029
+    int presenceGraceMs = 5000; // offline announced only after this long without a connection
+    int typingIntervalMs = 1000; // at most one typing event per user and room in this time
+    int gapWaitMs = 50; // an out-of-order event waits this long before the gap is read from the db
+    bool groupCommit = true;
+    int maxBatch = 1000;
+    qint64 sessionTtlMs = 30LL * 24 * 3600 * 1000;
+    std::function<qint64()> nowMs; // wall clock for stored times
+};
+
+} // namespace taskmaster::server

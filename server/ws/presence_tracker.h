@@ -1,0 +1,67 @@
+// PresenceTracker: who is online, for the `presence` frames. A user is online here from their
+// first connection until presenceGraceMs after their last one closed (a reconnect within the
+// grace announces nothing); the other instances' users arrive from the relay as transitions and
+// as a snapshot every 30 s, and an instance silent for three snapshots is taken as gone. Offline
+// is announced only when no instance has the user any more. A new connection is told who of
+// its rooms' members is online already.
+// Owns: the users within their grace, the remote instances' online users and when each instance
+// was last heard of, the snapshot timer. Thread: network thread.
+#pragma once
+
+#include "server/ws/client_connections.h"
+
+#include <QHash>
+#include <QObject>
+#include <QSet>
+#include <QTimer>
+
+namespace taskmaster::server {
+
+class EventSink;
+class SubscriptionTable;
+
+class PresenceTracker final : public QObject {
+    Q_OBJECT
+public:
+    PresenceTracker(const HubOptions &options, const QElapsedTimer &clock, ClientConnections &connections,
+                    SubscriptionTable &subscriptions, QObject *parent = nullptr);
+
+    // Where local transitions and snapshots go for the other instances; null alone.
+    void setRelay(EventSink *relay) { m_relay = relay; }
+    // Starts the periodic presence snapshot for the relay (cluster mode).
+    void startRelay();
+
+    // A welcomed connection with the rooms it follows: told who is online among their members;
+    // the user comes online when it is their first connection and they were not in their grace.
+    void opened(ClientConnection &c, const QSet<Channel> &rooms, bool firstConnection);
+    // The user's last connection here closed: offline after the grace unless they come back.
+    void lastConnectionClosed(Id userId, const QSet<Channel> &rooms);
+    // Announces offline for the users whose grace ended.
+    void sweep(qint64 nowMs);
+
+    // Presence from another instance, as the bus receives it.
+    void remotePresence(const QString &instance, Id userId, bool online, const QList<Id> &roomIds);
+    void remotePresenceSnapshot(const QString &instance, const QList<Id> &online);
+
+private:
+    // A local transition: told to the other instances, fanned out here (offline only when no
+    // other instance still has the user).
+    void changed(Id userId, const QSet<Channel> &rooms, ws::PresenceStatus status);
+    void announceHere(Id userId, const QSet<Channel> &rooms, ws::PresenceStatus status);
+    [[nodiscard]] bool onlineHere(Id userId) const;
+    [[nodiscard]] bool onlineElsewhere(Id userId) const;
+    void expireRemote();
+
+    const HubOptions &m_options;
+    const QElapsedTimer &m_clock;
+    ClientConnections &m_connections;
+    SubscriptionTable &m_subscriptions;
+    EventSink *m_relay = nullptr;
+    QHash<Id, std::pair<qint64, QSet<Channel>>> m_goingOffline; // user -> (deadline ms, rooms)
+    // Users online on other instances: user -> instance -> the rooms it announced.
+    QHash<Id, QHash<QString, QSet<Channel>>> m_remoteOnline;
+    QHash<QString, qint64> m_remoteSeen; // instance -> last presence message (ms, m_clock)
+    QTimer m_snapshotTimer;
+};
+
+} // namespace taskmaster::server
