@@ -1,7 +1,6 @@
 #include "server/bus/cluster_bus.h"
 
 #include "server/log/json_log.h"
-#include "server/ws/hub.h"
 #include "shared/codec/ws_frames.h"
 
 #include <QJsonArray>
@@ -32,8 +31,8 @@ QList<Id> idList(const QJsonValue &v)
 }
 } // namespace
 
-ClusterBus::ClusterBus(const RedisUrl &url, QString instance, Hub *hub, QObject *parent)
-    : QObject(parent), m_instance(std::move(instance)), m_hub(hub),
+ClusterBus::ClusterBus(const RedisUrl &url, QString instance, RemoteEventSink *receiver, QObject *parent)
+    : QObject(parent), m_instance(std::move(instance)), m_receiver(receiver),
       m_originPrefix(QByteArrayLiteral("{\"o\":")
                      + QJsonDocument(QJsonArray {m_instance}).toJson(QJsonDocument::Compact).mid(1).chopped(1)
                      + QByteArrayLiteral(",\"e\":")),
@@ -56,7 +55,7 @@ ClusterBus::ClusterBus(const RedisUrl &url, QString instance, Hub *hub, QObject 
         ++m_stats.resubscribes;
         logEvent(lcServer(), QtInfoMsg, QStringLiteral("cluster bus subscribed"), {});
         // Whatever was published while we were not listening is read from the database.
-        m_hub->verifyChannels();
+        m_receiver->verifyChannels();
     });
     connect(&m_pub, &RedisConnection::up, this, &ClusterBus::flush);
     connect(&m_sub, &RedisSubscriber::down, this,
@@ -185,7 +184,7 @@ void ClusterBus::onEvent(const QByteArray &payload)
         return;
     }
     ++m_stats.received;
-    m_hub->remoteEvents({std::get<ChannelEvent>(*decoded)});
+    m_receiver->remoteEvents({std::get<ChannelEvent>(*decoded)});
 }
 
 void ClusterBus::onControl(const QByteArray &payload)
@@ -195,32 +194,32 @@ void ClusterBus::onControl(const QByteArray &payload)
         return;
     const QString op = o.value(QLatin1String("op")).toString();
     if (op == QLatin1String("revoke")) {
-        m_hub->remoteRevokeToken(QByteArray::fromHex(o.value(QLatin1String("digest")).toString().toLatin1()));
+        m_receiver->remoteRevokeToken(QByteArray::fromHex(o.value(QLatin1String("digest")).toString().toLatin1()));
         return;
     }
     const QString origin = o.value(QLatin1String("o")).toString();
     if (op == QLatin1String("presence")) {
-        m_hub->remotePresence(origin, o.value(QLatin1String("user")).toInteger(),
-                              o.value(QLatin1String("online")).toBool(), idList(o.value(QLatin1String("rooms"))));
+        m_receiver->remotePresence(origin, o.value(QLatin1String("user")).toInteger(),
+                                   o.value(QLatin1String("online")).toBool(), idList(o.value(QLatin1String("rooms"))));
         return;
     }
     if (op == QLatin1String("online")) {
-        m_hub->remotePresenceSnapshot(origin, idList(o.value(QLatin1String("users"))));
+        m_receiver->remotePresenceSnapshot(origin, idList(o.value(QLatin1String("users"))));
         return;
     }
     const auto channel = Channel::parse(o.value(QLatin1String("channel")).toString());
     if (!channel)
         return;
     if (op == QLatin1String("volatile")) {
-        m_hub->remoteVolatile(*channel, o.value(QLatin1String("frame")).toString(),
-                              o.value(QLatin1String("except")).toInteger());
+        m_receiver->remoteVolatile(*channel, o.value(QLatin1String("frame")).toString(),
+                                   o.value(QLatin1String("except")).toInteger());
         return;
     }
     if (op == QLatin1String("subscribe"))
-        m_hub->remoteSubscribe(*channel, idList(o.value(QLatin1String("users"))),
-                               o.value(QLatin1String("seq")).toInteger());
+        m_receiver->remoteSubscribe(*channel, idList(o.value(QLatin1String("users"))),
+                                    o.value(QLatin1String("seq")).toInteger());
     else if (op == QLatin1String("close"))
-        m_hub->remoteCloseChannel(*channel, idList(o.value(QLatin1String("users"))));
+        m_receiver->remoteCloseChannel(*channel, idList(o.value(QLatin1String("users"))));
 }
 
 } // namespace taskmaster::server

@@ -5,9 +5,10 @@
 // "tm:ctl", as are the volatile frames (typing, read: at most once, dropped while Redis is down)
 // and presence (transitions, and every 30 s who is online on the instance, so a killed instance's
 // users go offline). Every instance PSUBSCRIBEs "tm:ch:*" and SUBSCRIBEs "tm:ctl", ignores its own
-// publications and hands the others' to the hub, whose ChannelOrder drops duplicates and fills
-// gaps from the database. Pub/sub is at-most-once: after every (re)subscription the hub compares
-// its channels with the database (Hub::verifyChannels), so a Redis restart loses nothing.
+// publications and hands the others' to a RemoteEventSink (the hub, whose ChannelOrder drops
+// duplicates and fills gaps from the database). Pub/sub is at-most-once: after every
+// (re)subscription the receiver compares its channels with the database
+// (RemoteEventSink::verifyChannels), so a Redis restart loses nothing.
 // While the publishing connection is down, publications wait in a bounded queue and go out when
 // it is back (the instance keeps serving its own clients meanwhile); past the bound they are
 // dropped and the other instances read them from the database when their bus resubscribes.
@@ -19,16 +20,15 @@
 #include "server/redis/redis_subscriber.h"
 #include "server/redis/redis_url.h"
 #include "server/ws/event_sink.h"
+#include "server/ws/remote_event_sink.h"
 
 #include <QObject>
 
 namespace taskmaster::server {
 
-class Hub;
-
 struct ClusterBusStats {
     qint64 published = 0; // events published
-    qint64 received = 0; // events from other instances handed to the hub
+    qint64 received = 0; // events from other instances handed to the receiver
     qint64 dropped = 0; // publications lost: queue full while Redis was down, or refused
     qint64 queued = 0; // publications that waited for the connection to come back
     qint64 resubscribes = 0;
@@ -37,7 +37,8 @@ struct ClusterBusStats {
 class ClusterBus final : public QObject, public EventSink {
     Q_OBJECT
 public:
-    ClusterBus(const RedisUrl &url, QString instance, Hub *hub, QObject *parent = nullptr);
+    // What the other instances publish goes to `receiver` (which must outlive the bus).
+    ClusterBus(const RedisUrl &url, QString instance, RemoteEventSink *receiver, QObject *parent = nullptr);
 
     void start();
     [[nodiscard]] bool isUp() const;
@@ -58,7 +59,7 @@ private:
     void onControl(const QByteArray &payload);
 
     QString m_instance;
-    Hub *m_hub;
+    RemoteEventSink *m_receiver;
     QByteArray m_originPrefix; // {"o":"<instance>","e":
     RedisConnection m_pub;
     RedisSubscriber m_sub;

@@ -266,7 +266,7 @@ void Hub::history(ClientConnection &c, const ws::HistoryRequest &request)
         });
 }
 
-// ---- Events of this instance (EventSink) and of the others (the bus) ----------------------
+// ---- Events of this instance (EventSink) and of the others (RemoteEventSink) ---------------
 
 void Hub::committed(QList<Outgoing> events)
 {

@@ -9,8 +9,8 @@
 // Here: sends, edits and deletes go to the group commit (ack or error to the sender), typing
 // (at most one per user and room every typingIntervalMs) and read markers (written, then told
 // to the room) to the room, history requests to the database. It is the EventSink REST writes
-// report to (passed on to the relay, the cluster bus); the bus reports the other instances'
-// writes to the remote* functions.
+// report to (passed on to the relay, the cluster bus) and the RemoteEventSink the bus reports
+// the other instances' writes to.
 // Owns: the parts above and the typing throttle. Thread: network thread; EventSink functions
 // may be called from any thread.
 #pragma once
@@ -19,6 +19,7 @@
 #include "server/ws/event_sink.h"
 #include "server/ws/hub_metrics.h"
 #include "server/ws/hub_options.h"
+#include "server/ws/remote_event_sink.h"
 #include "shared/codec/ws_frames.h"
 
 #include <QElapsedTimer>
@@ -38,7 +39,7 @@ class PresenceTracker;
 class SubscriptionTable;
 struct ClientConnection;
 
-class Hub final : public QObject, public EventSink {
+class Hub final : public QObject, public EventSink, public RemoteEventSink {
     Q_OBJECT
 public:
     // Registers the hub's metrics in `metrics` (which must outlive the hub).
@@ -65,18 +66,15 @@ public:
     // Starts the periodic presence snapshot for the relay (cluster mode).
     void startPresenceRelay();
 
-    // What the other instances wrote, as the bus receives it: applied here only. Network thread.
-    void remoteEvents(QList<ChannelEvent> events);
-    void remoteSubscribe(const Channel &channel, const QList<Id> &userIds, Seq seq);
-    void remoteCloseChannel(const Channel &channel, const QList<Id> &userIds);
-    void remoteRevokeToken(const QByteArray &tokenDigest);
-    // Volatile frames and presence from other instances: to this instance's sockets only.
-    void remoteVolatile(const Channel &room, const QString &frame, Id exceptUser);
-    void remotePresence(const QString &instance, Id userId, bool online, const QList<Id> &roomIds);
-    void remotePresenceSnapshot(const QString &instance, const QList<Id> &online);
-    // After the bus missed publications (Redis reconnect): every channel with local subscribers
-    // is compared with the database and what is missing is delivered.
-    void verifyChannels();
+    // RemoteEventSink: what the other instances wrote, applied here only. Network thread.
+    void remoteEvents(QList<ChannelEvent> events) override;
+    void remoteSubscribe(const Channel &channel, const QList<Id> &userIds, Seq seq) override;
+    void remoteCloseChannel(const Channel &channel, const QList<Id> &userIds) override;
+    void remoteRevokeToken(const QByteArray &tokenDigest) override;
+    void remoteVolatile(const Channel &room, const QString &frame, Id exceptUser) override;
+    void remotePresence(const QString &instance, Id userId, bool online, const QList<Id> &roomIds) override;
+    void remotePresenceSnapshot(const QString &instance, const QList<Id> &online) override;
+    void verifyChannels() override;
 
     [[nodiscard]] HubStats stats() const;
     // stats() and the delivery-time summary as a JSON object, for the admin stats route.
