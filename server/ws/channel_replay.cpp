@@ -68,7 +68,8 @@ void ChannelReplay::catchUp(ConnId id, const Channel &channel)
             Cursor &cur = *cit;
             if (!r) {
                 // The client resumes from what it has when it comes back.
-                m_connections.closeWith(*conn, 1011, QStringLiteral("replay failed: ") + r.error().message);
+                m_connections.closeWith(*conn, ws::CloseCode::ServerError,
+                                        QStringLiteral("replay failed: ") + r.error().message);
                 return;
             }
             for (const ChannelEvent &e : *r) {

@@ -7,8 +7,6 @@
 
 #include <QUrlQuery>
 
-#include <algorithm>
-
 namespace taskmaster::server {
 
 namespace {
@@ -29,7 +27,8 @@ QByteArray upgradeToken(const QWebSocket &socket)
 
 ClientConnections::ClientConnections(DbPool *db, const HubOptions &options, const QElapsedTimer &clock, HubStats &stats,
                                      ConnectionHandlers handlers, QObject *parent)
-    : QObject(parent), m_db(db), m_options(options), m_clock(clock), m_stats(stats), m_handlers(std::move(handlers))
+    : QObject(parent), m_db(db), m_options(options), m_clock(clock), m_stats(stats),
+      m_handlers(std::move(handlers)), m_rate {options.rateFramesPerSecond, options.rateBurst}
 {
 }
 
@@ -48,8 +47,8 @@ void ClientConnections::accept(std::unique_ptr<QWebSocket> socket)
     auto c = std::make_unique<ClientConnection>();
     c->id = ++m_nextId;
     c->upgradeToken = upgradeToken(*socket);
-    c->openedMs = c->lastReceivedMs = c->refillMs = m_clock.elapsed();
-    c->tokens = m_options.rateBurst;
+    c->openedMs = c->lastReceivedMs = m_clock.elapsed();
+    c->frames = TokenBucket::full(m_rate, c->openedMs);
     socket->setMaxAllowedIncomingFrameSize(quint64(limits::kFrameBytesMax));
     socket->setMaxAllowedIncomingMessageSize(quint64(limits::kFrameBytesMax));
     const ConnId id = c->id;
@@ -61,7 +60,7 @@ void ClientConnections::accept(std::unique_ptr<QWebSocket> socket)
             if (conn->state == ClientConnection::State::Open)
                 sendError(*conn, {}, Error::badRequest(QStringLiteral("binary frames are not accepted")));
             else
-                closeWith(*conn, 4001, QStringLiteral("the first frame must be hello"));
+                closeWith(*conn, ws::CloseCode::Unauthorized, QStringLiteral("the first frame must be hello"));
         }
     });
     connect(s, &QWebSocket::pong, this, [this, id](quint64, const QByteArray &) {
@@ -90,24 +89,24 @@ void ClientConnections::dropConnection(ConnId id)
     m_connections.erase(it);
 }
 
-void ClientConnections::closeWith(ClientConnection &c, int code, const QString &reason)
+void ClientConnections::closeWith(ClientConnection &c, ws::CloseCode code, const QString &reason)
 {
     if (c.state == ClientConnection::State::Closing)
         return;
     c.state = ClientConnection::State::Closing;
     c.closingSinceMs = m_clock.elapsed();
-    c.socket->close(QWebSocketProtocol::CloseCode(code), reason);
+    c.socket->close(QWebSocketProtocol::CloseCode(ws::closeCodeValue(code)), reason);
 }
 
 void ClientConnections::sweep(qint64 now)
 {
-    QList<std::pair<ConnId, int>> toClose;
+    QList<std::pair<ConnId, ws::CloseCode>> toClose;
     QList<ConnId> toAbort;
     for (auto &[id, c] : m_connections) {
         switch (c->state) {
         case ClientConnection::State::AwaitingHello:
             if (now - c->openedMs > m_options.helloTimeoutMs)
-                toClose.append({id, 4001});
+                toClose.append({id, ws::CloseCode::Unauthorized});
             break;
         case ClientConnection::State::Authenticating:
             break;
@@ -117,12 +116,12 @@ void ClientConnections::sweep(qint64 now)
                 if (c->socket->bytesToWrite() <= m_options.outboundLimitBytes) {
                     c->overLimitSinceMs = -1;
                 } else if (now - c->overLimitSinceMs > m_options.slowConsumerGraceMs) {
-                    toClose.append({id, 4008});
+                    toClose.append({id, ws::CloseCode::SlowConsumer});
                     break;
                 }
             }
             if (idle > m_options.idleTimeoutMs) {
-                toClose.append({id, 1001});
+                toClose.append({id, ws::CloseCode::GoingAway});
             } else if (idle > m_options.idleTimeoutMs / 2 && !c->pinged) {
                 c->pinged = true;
                 c->socket->ping();
@@ -139,10 +138,12 @@ void ClientConnections::sweep(qint64 now)
         ClientConnection *c = find(id);
         if (!c)
             continue;
-        if (code == 4008) {
+        if (code == ws::CloseCode::SlowConsumer) {
             slowConsumer(*c);
         } else {
-            closeWith(*c, code, code == 4001 ? QStringLiteral("no hello in time") : QStringLiteral("idle timeout"));
+            closeWith(*c, code,
+                      code == ws::CloseCode::Unauthorized ? QStringLiteral("no hello in time")
+                                                          : QStringLiteral("idle timeout"));
         }
     }
     for (ConnId id : toAbort) {
@@ -162,7 +163,7 @@ void ClientConnections::drain(const QString &reason, qint64 retryAfterMs)
             continue;
         if (c->state == ClientConnection::State::Open)
             c->socket->sendTextMessage(encodedText(ws::Reconnect {reason, retryAfterMs}));
-        closeWith(*c, 1001, reason);
+        closeWith(*c, ws::CloseCode::GoingAway, reason);
     }
 }
 
@@ -184,13 +185,13 @@ void ClientConnections::onText(ConnId id, const QString &text)
         } else {
             if (!frame)
                 ++m_stats.malformedFrames;
-            closeWith(*c, 4001, QStringLiteral("the first frame must be hello"));
+            closeWith(*c, ws::CloseCode::Unauthorized, QStringLiteral("the first frame must be hello"));
         }
         return;
     }
     case ClientConnection::State::Authenticating:
         if (c->early.size() >= kEarlyFramesMax)
-            closeWith(*c, 4029, QStringLiteral("too many frames before welcome"));
+            closeWith(*c, ws::CloseCode::RateLimited, QStringLiteral("too many frames before welcome"));
         else
             c->early.append({bytes, m_clock.nsecsElapsed()});
         return;
@@ -205,31 +206,29 @@ void ClientConnections::onText(ConnId id, const QString &text)
 void ClientConnections::onFrame(ClientConnection &c, const QByteArray &bytes, qint64 arrivalNs)
 {
     const qint64 now = m_clock.elapsed();
-    c.tokens
-        = std::min(m_options.rateBurst, c.tokens + double(now - c.refillMs) * m_options.rateFramesPerSecond / 1000.0);
-    c.refillMs = now;
-    if (c.tokens < 1) {
+    c.frames.refill(m_rate, now);
+    // Throttling ends when the client is really below the rate again (tokens saved up), not when
+    // one frame squeezes through a refill.
+    const bool belowRate = c.frames.tokens >= 2;
+    if (!c.frames.take()) {
         ++m_stats.rateLimitedFrames;
         if (c.throttledSinceMs < 0) {
             c.throttledSinceMs = now;
         } else if (now - c.throttledSinceMs > m_options.rateGraceMs) {
-            closeWith(c, 4029, QStringLiteral("over the rate limit for too long"));
+            closeWith(c, ws::CloseCode::RateLimited, QStringLiteral("over the rate limit for too long"));
             return;
         }
         sendError(c, ws::frameId(bytes), Error {ErrorCode::RateLimited, QStringLiteral("too many frames"), {}});
         return;
     }
-    // Throttling ends when the client is really below the rate again (tokens saved up), not when
-    // one frame squeezes through a refill.
-    if (c.tokens >= 2)
+    if (belowRate)
         c.throttledSinceMs = -1;
-    c.tokens -= 1;
     auto frame = ws::decodeClientFrame(bytes);
     if (!frame) {
         ++m_stats.malformedFrames;
         sendError(c, ws::frameId(bytes), frame.error());
         if (++c.malformedInRow >= kMalformedInRowMax && c.state == ClientConnection::State::Open)
-            closeWith(c, 4000, QStringLiteral("too many malformed frames"));
+            closeWith(c, ws::CloseCode::Malformed, QStringLiteral("too many malformed frames"));
         return;
     }
     c.malformedInRow = 0;
@@ -240,7 +239,7 @@ void ClientConnections::startHello(ClientConnection &c, const ws::Hello &hello)
 {
     const QByteArray token = hello.token ? hello.token->toUtf8() : c.upgradeToken;
     if (token.isEmpty()) {
-        closeWith(c, 4001, QStringLiteral("missing token"));
+        closeWith(c, ws::CloseCode::Unauthorized, QStringLiteral("missing token"));
         return;
     }
     c.state = ClientConnection::State::Authenticating;
@@ -265,7 +264,7 @@ void ClientConnections::startHello(ClientConnection &c, const ws::Hello &hello)
                 return;
             if (!r) {
                 const bool auth = r.error().code == ErrorCode::Unauthorized;
-                closeWith(*conn, auth ? 4001 : 1011, r.error().message);
+                closeWith(*conn, auth ? ws::CloseCode::Unauthorized : ws::CloseCode::ServerError, r.error().message);
                 return;
             }
             welcomed(id, hello, r->first, r->second);
@@ -293,7 +292,7 @@ void ClientConnections::welcomed(ConnId id, const ws::Hello &hello, const User &
 void ClientConnections::slowConsumer(ClientConnection &c)
 {
     ++m_stats.slowConsumerCloses;
-    closeWith(c, 4008, QStringLiteral("slow consumer: resume later"));
+    closeWith(c, ws::CloseCode::SlowConsumer, QStringLiteral("slow consumer: resume later"));
 }
 
 void ClientConnections::writeVolatile(ClientConnection &c, const QString &text)

@@ -1,7 +1,7 @@
 // ClientConnections: every WebSocket connection of this instance and its protocol state machine
 // (docs: PROTOCOL.md, "WebSocket: GET /ws"): hello within helloTimeoutMs, the token checked
 // through the session lookup, at most 64 early frames between hello and welcome, the
-// per-connection frame rate (a token bucket; closed with 4029 when throttled past rateGraceMs), the
+// per-connection frame rate (TokenBucket; closed with 4029 when throttled past rateGraceMs), the
 // malformed-frame count (4000 after 10 in a row), keepalive (ping at half the idle timeout,
 // closed when idle), the close handshake (a peer that does not finish it is cut after 5 s) and
 // the outbound queue (volatile frames dropped above half its limit; 4008 for a slow consumer).
@@ -9,6 +9,7 @@
 // Owns: the sockets and their ClientConnection state. Thread: network thread.
 #pragma once
 
+#include "server/ratelimit/token_bucket.h"
 #include "server/storage/db_pool.h"
 #include "server/ws/hub_options.h"
 #include "shared/codec/ws_frames.h"
@@ -54,8 +55,7 @@ struct ClientConnection {
     qint64 overLimitSinceMs = -1; // outbound queue over its limit since then
     bool pinged = false;
     int malformedInRow = 0;
-    double tokens = 0;
-    qint64 refillMs = 0;
+    TokenBucket frames; // the frame rate
     qint64 throttledSinceMs = -1;
     QHash<Channel, Cursor> channels; // kept by SubscriptionTable
     QList<std::pair<QByteArray, qint64>> early; // (frame, arrival ns) between hello and welcome
@@ -102,7 +102,7 @@ public:
     }
     [[nodiscard]] qint64 size() const { return qint64(m_connections.size()); }
 
-    void closeWith(ClientConnection &c, int code, const QString &reason);
+    void closeWith(ClientConnection &c, ws::CloseCode code, const QString &reason);
     // A durable frame: false when the connection was closed for a slow consumer instead. Inline:
     // the fan-out calls it once per subscriber.
     bool writeDurable(ClientConnection &c, const QString &text)
@@ -135,6 +135,7 @@ private:
     const QElapsedTimer &m_clock;
     HubStats &m_stats;
     ConnectionHandlers m_handlers;
+    RateRule m_rate;
     std::unordered_map<ConnId, std::unique_ptr<ClientConnection>> m_connections;
     ConnId m_nextId = 0;
 };

@@ -357,7 +357,7 @@ void Hub::revokeTokenHere(const QByteArray &tokenDigest)
     const QSet<ConnId> ids = m_subscriptions->connectionsOfToken(tokenDigest);
     for (ConnId id : ids) {
         if (ClientConnection *c = m_connections->find(id))
-            m_connections->closeWith(*c, 4003, QStringLiteral("token revoked"));
+            m_connections->closeWith(*c, ws::CloseCode::Revoked, QStringLiteral("token revoked"));
     }
 }
 
