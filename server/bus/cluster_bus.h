@@ -26,14 +26,6 @@
 
 namespace taskmaster::server {
 
-struct ClusterBusStats {
-    qint64 published = 0; // events published
-    qint64 received = 0; // events from other instances handed to the receiver
-    qint64 dropped = 0; // publications lost: queue full while Redis was down, or refused
-    qint64 queued = 0; // publications that waited for the connection to come back
-    qint64 resubscribes = 0;
-};
-
 class ClusterBus final : public QObject, public EventSink {
     Q_OBJECT
 public:
@@ -42,7 +34,6 @@ public:
 
     void start();
     [[nodiscard]] bool isUp() const;
-    [[nodiscard]] const ClusterBusStats &stats() const { return m_stats; }
 
     void publish(QList<ChannelEvent> events) override;
     void subscribe(const Channel &channel, const QList<Id> &userIds, Seq seq) override;
@@ -63,7 +54,6 @@ private:
     QByteArray m_originPrefix; // {"o":"<instance>","e":
     RedisConnection m_pub;
     RedisSubscriber m_sub;
-    ClusterBusStats m_stats;
     QList<std::pair<QByteArray, QByteArray>> m_waiting; // (channel, payload) while down
     static constexpr qsizetype kWaitingMax = 100000;
 };

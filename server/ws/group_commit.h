@@ -73,14 +73,12 @@ public:
     void setReadRouting(ReadRouting *reads) { m_reads = reads; }
 
     [[nodiscard]] bool enabled() const { return m_enabled; }
-    [[nodiscard]] int queued() const { return int(m_queue.size()); }
     [[nodiscard]] const GroupCommitStats &stats() const { return m_stats; }
 
-    // The database side of one batch, exposed for tests and the storage benchmark.
+private:
+    // The database side of one batch (on a database worker).
     [[nodiscard]] static QList<Result<WriteOutcome>> writeBatch(QSqlDatabase &db, const QList<WriteOp> &ops,
                                                                 qint64 nowMs);
-
-private:
     struct Item {
         WriteOp op;
         WriteDone done;
