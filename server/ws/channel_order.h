@@ -1,9 +1,10 @@
 // ChannelOrder: puts the durable events that reach this instance back into seq order per
 // channel before they are fanned out. Events arrive out of order when writes on different
 // database workers commit close together (later, also from other instances over Redis); an
-// event ahead of the next expected seq is held back until the missing ones arrive or the hub
-// fills the gap from the database (stalled()). Events at or below the delivered seq are
-// duplicates and are dropped. Only channels with local subscribers are tracked.
+// event ahead of the next expected seq is held back until the missing ones arrive or
+// ChannelReplay fills the gap from the database (stalled()). Events at or below the delivered
+// seq are duplicates and are dropped. Only channels with local subscribers are tracked (the
+// SubscriptionTable owns it).
 // Thread: network thread (plain data, no locking).
 #pragma once
 

@@ -2,7 +2,7 @@
 // (server/bus/cluster_bus.h) receives it. The hub implements it and applies each to this
 // instance's sockets only (nothing is relayed again). It is the bus's way in, as EventSink is
 // the hub's way out: the bus knows this interface, never the hub.
-// Thread: every function is called on the network thread.
+// Owns: nothing (an interface). Thread: every function is called on the network thread.
 #pragma once
 
 #include "shared/domain/types.h"
