@@ -10,7 +10,7 @@
 namespace taskmaster::server {
 
 namespace {
-constexpr int kMalformedInRowMax = 10; // PROTOCOL.md: closed with 4000 after 10 in a row
+constexpr int kMalformedInRowMax = 10; // docs/protocol.md 9.2: closed with 4000 after 10 in a row
 constexpr int kEarlyFramesMax = 64; // frames accepted between hello and welcome
 constexpr qint64 kCloseGraceMs = 5000; // a peer that does not finish the close handshake is cut
 

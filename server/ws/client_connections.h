@@ -1,10 +1,11 @@
 // ClientConnections: every WebSocket connection of this instance and its protocol state machine
-// (docs: PROTOCOL.md, "WebSocket: GET /ws"): hello within helloTimeoutMs, the token checked
-// through the session lookup, at most 64 early frames between hello and welcome, the
-// per-connection frame rate (TokenBucket; closed with 4029 when throttled past rateGraceMs), the
-// malformed-frame count (4000 after 10 in a row), keepalive (ping at half the idle timeout,
-// closed when idle), the close handshake (a peer that does not finish it is cut after 5 s) and
-// the outbound queue (volatile frames dropped above half its limit; 4008 for a slow consumer).
+// (docs/protocol.md 9; the limits in 9.9, the close codes in 9.10): hello within helloTimeoutMs,
+// the token checked through the session lookup, at most 64 early frames between hello and
+// welcome, the per-connection frame rate (TokenBucket; closed with 4029 when throttled past
+// rateGraceMs), the malformed-frame count (4000 after 10 in a row), keepalive (ping at half the
+// idle timeout, closed when idle), the close handshake (a peer that does not finish it is cut
+// after 5 s) and the outbound queue (volatile frames dropped above half its limit; 4008 for a
+// slow consumer).
 // What a welcomed connection sends is handed on, decoded, to the hub (ConnectionHandlers).
 // Owns: the sockets and their ClientConnection state. Thread: network thread.
 #pragma once

@@ -1,5 +1,5 @@
-// Hub: the real-time side of one instance (PROTOCOL.md, "WebSocket: GET /ws"). It builds and
-// wires the parts and handles what a welcomed client sends:
+// Hub: the real-time side of one instance (docs/protocol.md 9, "WebSocket: GET /ws"). It builds
+// and wires the parts and handles what a welcomed client sends:
 //   ClientConnections  every socket and its protocol state machine (hello, auth, limits);
 //   SubscriptionTable  channel -> connections (by user, by token), ChannelOrder, the fan-out;
 //   ChannelReplay      resume and catch-up replays, gap fills, verification after the bus;
