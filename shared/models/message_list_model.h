@@ -19,6 +19,9 @@
 //   REST reload / channel seq   -> setSyncedSeq(seq)
 // Connect fetchOlderRequested and gapDetected with Qt::QueuedConnection (or answer them
 // asynchronously): the model must not be re-entered from inside its own signals.
+// Over 20 public members on purpose: the QAbstractListModel overrides, one feeding function per
+// protocol event (above) and the properties QML binds to; the room's logic is one state (rows,
+// gap tracker, paging, read marker), so splitting it would only pass that state around.
 #pragma once
 
 #include "shared/domain/types.h"

@@ -9,6 +9,8 @@
 //
 // Feeding it: GET .../tasks pages -> reset(all items) (or upsert each); `task_created` /
 // `task_updated` -> upsert(task); `task_deleted` -> remove(id).
+// Over 20 public members on purpose: the QAbstractListModel overrides, the feeding functions
+// above and one property (with its setter) per filter and sort key that QML binds to.
 #pragma once
 
 #include "shared/domain/types.h"
