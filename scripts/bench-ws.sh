@@ -15,8 +15,8 @@
 # TM_BENCH_BACKENDS (default "sqlite postgres"), TM_BENCH_WRAPPER (see start_server), TM_BENCH_NO_BUILD=1 (use the binaries in TM_BUILD_DIR as
 # they are).
 # A/B mode: TM_BENCH_BASELINE=/path/to/an/older/taskmaster-server compares that binary with the
-# one of this tree in one sitting instead of the full run: TM_BENCH_ROUNDS rounds (default 3)
-# alternate the two servers (baseline first), each running the fan-out in rooms of 10 and of 100
+# one of this tree in one sitting instead of the full run: TM_BENCH_ROUNDS rounds (default 4)
+# alternate the two servers (ABBA order), each running the fan-out in rooms of 10 and of 100
 # at TM_BENCH_FANOUT_RATE and sustained sends at TM_BENCH_AB_RATE msg/s (default 400) in rooms of
 # 10, with the same tm-load; prints and writes the medians of the rounds (section bench:ws-ab).
 set -euo pipefail
@@ -146,7 +146,7 @@ val() { # key: a field of $result
 
 # ---- A/B mode ------------------------------------------------------------------------------
 if [[ -n "$baseline_bin" ]]; then
-  rounds=${TM_BENCH_ROUNDS:-3}
+  rounds=${TM_BENCH_ROUNDS:-4}
   ab_rate=${TM_BENCH_AB_RATE:-400}
   current_bin=$server_bin
   load_start=$(cut -d' ' -f1 /proc/loadavg)
@@ -157,7 +157,11 @@ if [[ -n "$baseline_bin" ]]; then
     fi
     echo "bench-ws: A/B on $backend"
     for round in $(seq "$rounds"); do
-      for build_name in baseline current; do
+      # ABBA: odd rounds run the baseline first, even rounds the current build, so neither always
+      # meets a warmer database or page cache.
+      order="baseline current"
+      ((round % 2 == 0)) && order="current baseline"
+      for build_name in $order; do
         server_bin=$baseline_bin
         [[ $build_name == current ]] && server_bin=$current_bin
         start_server "$backend"
@@ -208,8 +212,9 @@ $ab_rows"
 Command: \`TM_BENCH_BASELINE=$baseline_bin TM_BENCH_ROUNDS=$rounds TM_BENCH_USERS=$users TM_BENCH_SECONDS=$seconds TM_BENCH_FANOUT_RATE=$fanout_rate TM_BENCH_AB_RATE=$ab_rate scripts/bench-ws.sh\`
 (baseline: ${TM_BENCH_BASELINE_LABEL:-$baseline_bin}; current: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "this tree")).
 Machine: $(tm_bench_machine); 1-minute load average $load_start at the start, $load_end at the end.
-Date: $(date -u +%Y-%m-%d). The two servers alternate, baseline first, $rounds rounds; each cell is
-the median of the rounds. Same tm-load for both; $users users; fan-out at $fanout_rate msg/s in rooms
+Date: $(date -u +%Y-%m-%d). The two servers alternate in ABBA order over $rounds rounds; each cell is
+the median of the rounds (p99 of a 20 msg/s fan-out run rests on few samples: read it with the
+spread of the rounds, printed by the script). Same tm-load for both; $users users; fan-out at $fanout_rate msg/s in rooms
 of 10 and 100 (every room busy), sustained sends at $ab_rate msg/s in rooms of 10. Latency is send to
 receive (delivery) on tm-load's clock. Durability: SQLite as the server opens it (WAL,
 synchronous=NORMAL); PostgreSQL as scripts/services.sh starts it (fsync, synchronous_commit and
