@@ -195,12 +195,7 @@ void TestReadReplica::writerReadsOwnWritesElsewhere()
     QFETCH(QString, read);
     const Account writer = user(), other = user();
     // Shared room and project (created before the pause, so the replica has them).
-    const qint64 roomId
-        = m_apiA
-              ->post(QStringLiteral("/api/v1/rooms"),
-                     {{QStringLiteral("name"), uniqueName("r")}, {QStringLiteral("memberIds"), QJsonArray {other.id}}},
-                     writer.token)
-              .id();
+    const qint64 roomId = m_apiA->createRoom(writer, {other});
     QVERIFY(roomId > 0);
     const QString word = uniqueName("w").toLower();
     // A write whose result the read must show; the other member's read of the same must not
@@ -280,12 +275,7 @@ void TestReadReplica::cachedReadsNeverFromReplica()
     // would stay stale for everyone. It is computed on the primary, so the other member sees the
     // message at once although the replica is paused.
     const Account writer = user(), other = user();
-    const qint64 roomId
-        = m_apiA
-              ->post(QStringLiteral("/api/v1/rooms"),
-                     {{QStringLiteral("name"), uniqueName("r")}, {QStringLiteral("memberIds"), QJsonArray {other.id}}},
-                     writer.token)
-              .id();
+    const qint64 roomId = m_apiA->createRoom(writer, {other});
     QVERIFY(roomId > 0);
     const QString latest = QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId);
     QCOMPARE(m_apiB->get(latest, other.token).status, 200);
