@@ -58,6 +58,9 @@ constexpr OptionSpec kOptions[] = {
      "postgres://...: a streaming read replica for history pages and lists (needs --database-url)."},
     {"replica-fresh-ms", "TM_REPLICA_FRESH_MS", "MS",
      "After a write, the writer's reads stay on the primary this long (read-your-writes; default 5000)."},
+    {"listen-backlog", "TM_LISTEN_BACKLOG", "N",
+     "Connections the kernel completes and queues while the server is busy, before it accepts them "
+     "(default 4096; the kernel caps it at net.core.somaxconn)."},
 };
 
 // A whole number in [min, max] for option `name`, or a BadRequest naming it.
@@ -234,6 +237,7 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         {kOptions[19], 0, 65536, &c.cacheMib},
         {kOptions[20], 1, 86400, &c.cacheTtlS},
         {kOptions[25], 0, 3600000, &c.replicaFreshMs},
+        {kOptions[26], 1, 65535, &c.listenBacklog},
     };
     for (const IntOption &o : ints) {
         const QString text = value(o.spec);

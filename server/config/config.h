@@ -17,6 +17,10 @@ namespace taskmaster::server {
 struct Config {
     QHostAddress listenHost = QHostAddress::LocalHost;
     quint16 listenPort = 8080; // 0 picks a free port; the server logs which
+    // Completed connections the kernel queues until the server accepts them (listen(2)'s backlog;
+    // capped by net.core.somaxconn). Qt's default of 50 overflows when thousands of clients
+    // reconnect at once: further SYNs are dropped and a balancer's connect times out.
+    int listenBacklog = 4096;
     QString dataDir; // default: ./data
     QString databaseUrl; // empty: embedded SQLite
     QString redisUrl; // empty: in-process cache and bus

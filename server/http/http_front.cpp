@@ -81,6 +81,7 @@ protected:
 quint16 HttpFront::listen()
 {
     auto *tcp = new NoDelayTcpServer(this);
+    tcp->setListenBacklogSize(m_config.listenBacklog);
     if (!tcp->listen(m_config.listenHost, m_config.listenPort)) {
         delete tcp;
         return 0;

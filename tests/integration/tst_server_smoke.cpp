@@ -1,13 +1,20 @@
 // The real taskmaster-server binary starts, answers GET /health, refuses bad options with a
-// message naming the option, and exits cleanly on SIGTERM.
+// message naming the option, exits cleanly on SIGTERM, and completes a storm of connections
+// while it is busy (its listen backlog).
 #include "tests/support/server_process.h"
 
+#include <QDeadlineTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QSignalSpy>
+#include <QTcpSocket>
 #include <QTest>
+
+#include <csignal>
+#include <memory>
+#include <vector>
 
 using taskmaster::test::ServerProcess;
 
@@ -18,6 +25,8 @@ private Q_SLOTS:
     void badOptions_data();
     void badOptions();
     void help();
+    void connectStormWhileBusy_data();
+    void connectStormWhileBusy();
 
 private:
     static QNetworkReply *getAndWait(QNetworkAccessManager &nam, const QUrl &url);
@@ -78,6 +87,55 @@ void TestServerSmoke::help()
     const QString out = QString::fromUtf8(p.readAllStandardOutput());
     QVERIFY2(out.contains(QLatin1String("--database-url")) && out.contains(QLatin1String("TM_REDIS_URL")),
              qPrintable(out));
+}
+
+// A server that is alive but busy (here: stopped with SIGSTOP, so it accepts nothing) still has
+// the kernel complete TCP handshakes up to its listen backlog; a balancer's connect then succeeds
+// and waits for the server instead of timing out and taking the instance out of its pool. Past
+// the backlog the kernel drops the SYNs, and connects wait for retransmissions (1 s, 3 s, ...).
+// 300 connections at once: with the default backlog every one completes; with 16 most wait.
+void TestServerSmoke::connectStormWhileBusy_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<bool>("allComplete");
+    QTest::newRow("default backlog") << QStringList {} << true;
+    QTest::newRow("backlog 16") << QStringList {QStringLiteral("--listen-backlog"), QStringLiteral("16")} << false;
+}
+
+void TestServerSmoke::connectStormWhileBusy()
+{
+    QFETCH(QStringList, args);
+    QFETCH(bool, allComplete);
+    constexpr int kClients = 300;
+    ServerProcess server;
+    QVERIFY2(server.start(args), qPrintable(server.errorText()));
+    const auto pid = pid_t(server.process().processId());
+    QCOMPARE(::kill(pid, SIGSTOP), 0);
+    std::vector<std::unique_ptr<QTcpSocket>> sockets;
+    int connected = 0;
+    for (int i = 0; i < kClients; ++i) {
+        auto socket = std::make_unique<QTcpSocket>();
+        connect(socket.get(), &QTcpSocket::connected, this, [&connected] { ++connected; });
+        socket->connectToHost(QHostAddress(QHostAddress::LocalHost), server.port());
+        sockets.push_back(std::move(socket));
+    }
+    // Poll until every connect completed, or for 2.5 s: long enough for the first SYN
+    // retransmission, which a full backlog drops again.
+    const QDeadlineTimer deadline(2500);
+    while (connected < kClients && !deadline.hasExpired())
+        QTest::qWait(20);
+    const int completed = connected;
+    QCOMPARE(::kill(pid, SIGCONT), 0);
+    if (allComplete)
+        QCOMPARE(completed, kClients);
+    else
+        QVERIFY2(completed < kClients / 2, qPrintable(QString::number(completed)));
+    sockets.clear();
+    // Woken up, the server still serves and stops cleanly.
+    QNetworkAccessManager nam;
+    std::unique_ptr<QNetworkReply> reply(getAndWait(nam, server.url(QStringLiteral("/health"))));
+    QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    QCOMPARE(server.stop(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestServerSmoke)

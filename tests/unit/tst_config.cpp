@@ -30,6 +30,10 @@ void TestConfig::defaults()
     QVERIFY(c->databaseUrl.isEmpty());
     QVERIFY(c->redisUrl.isEmpty());
     QVERIFY(c->instanceName.startsWith(QLatin1String("tm-")));
+    QCOMPARE(c->listenBacklog, 4096);
+    auto e = loadConfig({QStringLiteral("taskmaster-server")}, {QStringLiteral("TM_LISTEN_BACKLOG=128")});
+    QVERIFY(e);
+    QCOMPARE(e->listenBacklog, 128);
 }
 
 void TestConfig::scaleOutOptions()
@@ -125,6 +129,9 @@ void TestConfig::badValues_data()
         "database-replica-url");
     row("replica without primary", {"--database-replica-url", "postgres://a@b/c"}, "database-replica-url");
     row("replica fresh negative", {"--replica-fresh-ms", "-1"}, "replica-fresh-ms");
+    row("listen backlog zero", {"--listen-backlog", "0"}, "listen-backlog");
+    row("listen backlog over 65535", {"--listen-backlog", "70000"}, "listen-backlog");
+    row("listen backlog text", {"--listen-backlog", "many"}, "listen-backlog");
 }
 
 void TestConfig::badValues()
