@@ -339,6 +339,11 @@ void TestClusterFaults::fault()
         // The clients of the killed or restarted instances came back through nginx and resumed.
         QVERIFY2(r.field("connections", "disconnects") > 0, qPrintable(r.describe()));
         QVERIFY2(reconnects > 0, qPrintable(r.describe()));
+        // Each reconnect's time (lost while open to welcome again) is measured once.
+        const QJsonObject back
+            = r.json.value(QLatin1String("latencyMs")).toObject().value(QLatin1String("reconnect")).toObject();
+        QCOMPARE(back.value(QLatin1String("count")).toInteger(-1), reconnects);
+        QVERIFY2(back.value(QLatin1String("max")).toDouble() > 0, qPrintable(r.describe()));
     } else {
         // Redis is not on the clients' path: their sockets stay open.
         QCOMPARE(r.field("connections", "disconnects"), 0);

@@ -77,6 +77,7 @@ private Q_SLOTS:
     void arguments();
     void thresholds_data();
     void thresholds();
+    void reconnectTimesReported();
     void compareStream_data();
     void compareStream();
     void seqHoles_data();
@@ -486,6 +487,34 @@ void TestLoadStats::thresholds()
     QCOMPARE(r.exitStatus(), 1);
     r.setupError = QStringLiteral("no server");
     QCOMPARE(r.exitStatus(), 2);
+}
+
+// The time from losing an open connection to its welcome again, per reconnect (issue 12's "back
+// within 10 s"): in the RESULT line, the JSON report and the latency table.
+void TestLoadStats::reconnectTimesReported()
+{
+    const auto c = parseLoadArguments({QStringLiteral("tm-load"), QStringLiteral("--users"), QStringLiteral("10")});
+    QVERIFY(c.ok());
+    RunReport r;
+    r.config = *c;
+    r.counters.connected = 10;
+    QVERIFY(!r.table().contains(QLatin1String("\nreconnect ")));
+    r.counters.disconnects = 3;
+    r.counters.reconnects = 3;
+    r.reconnect.count = 3;
+    r.reconnect.p50Ms = 120;
+    r.reconnect.p95Ms = 900;
+    r.reconnect.maxMs = 950;
+    const QString line = r.resultLine();
+    QVERIFY2(line.contains(QLatin1String(" reconnectP50=120.00 "))
+                 && line.contains(QLatin1String(" reconnectP95=900.00 "))
+                 && line.contains(QLatin1String(" reconnectMax=950.00 ")),
+             qPrintable(line));
+    const QJsonObject back
+        = r.toJson().value(QLatin1String("latencyMs")).toObject().value(QLatin1String("reconnect")).toObject();
+    QCOMPARE(back.value(QLatin1String("count")).toInteger(), 3);
+    QCOMPARE(back.value(QLatin1String("p95")).toDouble(), 900.0);
+    QVERIFY(r.table().contains(QLatin1String("\nreconnect ")));
 }
 
 void TestLoadStats::compareStream_data()

@@ -303,6 +303,8 @@ QString RunReport::table() const
         }
         t << latencyRow(QStringLiteral("ack"), ack);
         t << latencyRow(QStringLiteral("connect"), connect);
+        if (reconnect.count > 0)
+            t << latencyRow(QStringLiteral("reconnect"), reconnect);
     }
     if (!stages.isEmpty()) {
         t << '\n';
@@ -420,6 +422,9 @@ QString RunReport::resultLine() const
     add("kbPerConn", kb ? num(*kb, 1) : QStringLiteral("-1"));
     add("connectP95", num(connect.p95Ms));
     add("reconnects", QString::number(c.reconnects));
+    add("reconnectP50", num(reconnect.p50Ms));
+    add("reconnectP95", num(reconnect.p95Ms));
+    add("reconnectMax", num(reconnect.maxMs));
     add("dbChecked", verification.ran ? QStringLiteral("1") : QStringLiteral("0"));
     add("dbMissing", QString::number(verification.missing));
     add("dbPhantom", QString::number(verification.phantom));
@@ -572,7 +577,8 @@ QJsonObject RunReport::toJson() const
                       {QStringLiteral("deliverySameInstance"), summaryJson(deliverySame)},
                       {QStringLiteral("deliveryCrossInstance"), summaryJson(deliveryCross)},
                       {QStringLiteral("ack"), summaryJson(ack)},
-                      {QStringLiteral("connect"), summaryJson(connect)}}},
+                      {QStringLiteral("connect"), summaryJson(connect)},
+                      {QStringLiteral("reconnect"), summaryJson(reconnect)}}},
         {QStringLiteral("servers"), serverList},
         {QStringLiteral("self"), seriesJson(self)},
         {QStringLiteral("idle"),

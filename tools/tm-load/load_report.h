@@ -83,6 +83,7 @@ struct RunReport {
     LatencySamples::Summary deliveryCross; // on different instances
     LatencySamples::Summary ack;
     LatencySamples::Summary connect; // first attempt to first welcome
+    LatencySamples::Summary reconnect; // an open connection lost to welcome again, per reconnect
     QList<StageReport> stages;
     FaultReport fault;
     DbVerification verification;
@@ -108,7 +109,8 @@ struct RunReport {
     [[nodiscard]] QString table() const;
     // One line for scripts: "RESULT key=value ..." (connected, sent, rate, ackP50, ackP99, p50, p95,
     // p99, max, lost, dup, ooo, unacked, rateLimited, disconnects, serverRssStart/EndKb,
-    // serverCpu, loadCpu, kbPerConn, exit); -1 where a figure does not apply.
+    // serverCpu, loadCpu, kbPerConn, connectP95, reconnects, reconnectP50/P95/Max, ..., exit); -1
+    // where a figure does not apply.
     [[nodiscard]] QString resultLine() const;
     [[nodiscard]] QJsonObject toJson() const;
 };

@@ -665,6 +665,7 @@ void LoadRun::drainAndFinish()
     LatencySamples deliveryCross;
     LatencySamples ack;
     LatencySamples connect;
+    LatencySamples reconnect;
     std::vector<StageTally> stages(std::size_t(m_report.stages.size()));
     for (Worker &w : m_workers) {
         WorkerResult r;
@@ -680,6 +681,7 @@ void LoadRun::drainAndFinish()
         deliveryCross.merge(r.deliveryCross.take());
         ack.merge(r.ack.take());
         connect.merge(r.connect.take());
+        reconnect.merge(r.reconnect.take());
         for (std::size_t k = 0; k < std::min(stages.size(), r.stages.size()); ++k) {
             stages[k].sent += r.stages[k].sent;
             stages[k].delivery.merge(r.stages[k].delivery.take());
@@ -691,6 +693,7 @@ void LoadRun::drainAndFinish()
     m_report.deliveryCross = deliveryCross.summary();
     m_report.ack = ack.summary();
     m_report.connect = connect.summary();
+    m_report.reconnect = reconnect.summary();
     for (std::size_t k = 0; k < stages.size(); ++k) {
         StageReport &r = m_report.stages[qsizetype(k)];
         r.sent = stages[k].sent;

@@ -182,6 +182,7 @@ WorkerResult LoadWorker::finish(const std::map<Channel, Seq> &finals)
     r.deliveryCross = std::move(m_tally.deliveryCross);
     r.ack = std::move(m_tally.ack);
     r.connect = std::move(m_tally.connect);
+    r.reconnect = std::move(m_tally.reconnect);
     r.stages = std::move(m_tally.stages);
     return r;
 }

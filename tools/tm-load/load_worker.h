@@ -50,6 +50,7 @@ struct WorkerResult {
     LatencySamples deliveryCross;
     LatencySamples ack;
     LatencySamples connect;
+    LatencySamples reconnect;
     std::vector<StageTally> stages;
 };
 

@@ -6,6 +6,8 @@
 #include <QRandomGenerator>
 #include <QTimer>
 
+#include <utility>
+
 namespace taskmaster::load {
 
 namespace {
@@ -130,6 +132,7 @@ void SimClient::onGone()
         break;
     case State::Open:
         ++m_tally.counters.disconnects;
+        m_lostAtNs = nowNs();
         ++m_tally.counters.closeCodes[int(m_socket.closeCode())];
         m_state = State::Backoff;
         break;
@@ -246,8 +249,11 @@ void SimClient::onWelcome(const ws::Welcome &w)
         m_tally.connect.add(took);
         if (StageTally *stage = m_tally.stageAt(m_firstAttemptNs))
             stage->connect.add(took);
-    } else
+    } else {
         ++m_tally.counters.reconnects;
+        if (m_lostAtNs > 0)
+            m_tally.reconnect.add(nowNs() - std::exchange(m_lostAtNs, 0));
+    }
     for (auto it = w.channels.cbegin(); it != w.channels.cend(); ++it) {
         m_accounts.try_emplace(it.key(), it.value());
         // After a resync the server starts the live stream here; history fills up to it.

@@ -62,6 +62,7 @@ struct WorkerTally {
     qint64 measureFromNs = std::numeric_limits<qint64>::max(); // sends in [from, to) are measured
     qint64 measureToNs = std::numeric_limits<qint64>::max();
     LatencySamples connect; // first attempt to first welcome, per connection
+    LatencySamples reconnect; // lost while open to welcome again, per reconnect
     std::vector<StageTally> stages; // scenario steps, by start time
     bool recordAcks = false; // --verify-db: keep every ack
     std::vector<AckRecord> acks;
@@ -149,6 +150,7 @@ private:
     State m_state = State::Idle;
     qint64 m_attemptStartNs = 0;
     qint64 m_firstAttemptNs = 0;
+    qint64 m_lostAtNs = 0; // when an open connection was lost (0: not waiting to be back)
     int m_failuresInRow = 0;
     int m_welcomes = 0;
     qint64 m_nextFrameId = 0;
