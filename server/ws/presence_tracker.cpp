@@ -27,29 +27,35 @@ void PresenceTracker::opened(ClientConnection &c, const QSet<Channel> &rooms, bo
                 online.insert(o->userId);
         }
     }
-    for (auto it = m_goingOffline.cbegin(); it != m_goingOffline.cend(); ++it) {
-        if (it.key() != c.userId && it->second.intersects(rooms))
-            online.insert(it.key());
-    }
-    for (auto it = m_remoteOnline.cbegin(); it != m_remoteOnline.cend(); ++it) {
-        if (it.key() == c.userId || online.contains(it.key()))
-            continue;
-        for (const QSet<Channel> &announced : *it) {
-            if (announced.intersects(rooms)) {
+    for (const Channel &ch : rooms) {
+        if (const auto grace = m_goingOfflineByRoom.constFind(ch); grace != m_goingOfflineByRoom.cend()) {
+            for (Id user : *grace)
+                online.insert(user);
+        }
+        if (const auto remote = m_remoteByRoom.constFind(ch); remote != m_remoteByRoom.cend()) {
+            for (auto it = remote->cbegin(); it != remote->cend(); ++it)
                 online.insert(it.key());
-                break;
-            }
         }
     }
+    online.remove(c.userId);
     for (Id other : std::as_const(online))
         m_connections.writeVolatile(c, encodedText(ws::Presence {other, ws::PresenceStatus::Online}));
-    if (firstConnection && !m_goingOffline.remove(c.userId))
+    if (!firstConnection)
+        return;
+    if (const auto grace = m_goingOffline.find(c.userId); grace != m_goingOffline.end()) {
+        indexGoingOffline(c.userId, grace->second, false);
+        m_goingOffline.erase(grace);
+    } else {
         changed(c.userId, rooms, ws::PresenceStatus::Online);
+    }
 }
 
 void PresenceTracker::lastConnectionClosed(Id userId, const QSet<Channel> &rooms)
 {
+    if (const auto old = m_goingOffline.constFind(userId); old != m_goingOffline.cend())
+        indexGoingOffline(userId, old->second, false);
     m_goingOffline.insert(userId, {m_clock.elapsed() + m_options.presenceGraceMs, rooms});
+    indexGoingOffline(userId, rooms, true);
 }
 
 void PresenceTracker::sweep(qint64 now)
@@ -58,6 +64,7 @@ void PresenceTracker::sweep(qint64 now)
         if (it->first <= now) {
             const Id user = it.key();
             const QSet<Channel> rooms = it->second;
+            indexGoingOffline(user, rooms, false);
             it = m_goingOffline.erase(it);
             changed(user, rooms, ws::PresenceStatus::Offline);
         } else {
@@ -116,7 +123,11 @@ void PresenceTracker::remotePresence(const QString &instance, Id userId, bool on
         rooms.insert(Channel::room(id));
     const bool wasOnline = onlineHere(userId) || onlineElsewhere(userId);
     if (online) {
-        m_remoteOnline[userId].insert(instance, rooms);
+        auto &byInstance = m_remoteOnline[userId];
+        if (const auto old = byInstance.constFind(instance); old != byInstance.cend())
+            indexRemote(userId, *old, -1);
+        byInstance.insert(instance, rooms);
+        indexRemote(userId, rooms, 1);
         if (!wasOnline)
             announceHere(userId, rooms, ws::PresenceStatus::Online);
         return;
@@ -124,7 +135,10 @@ void PresenceTracker::remotePresence(const QString &instance, Id userId, bool on
     auto it = m_remoteOnline.find(userId);
     if (it == m_remoteOnline.end())
         return;
-    it->remove(instance);
+    if (const auto announced = it->constFind(instance); announced != it->cend()) {
+        indexRemote(userId, *announced, -1);
+        it->erase(announced);
+    }
     if (it->isEmpty())
         m_remoteOnline.erase(it);
     if (!onlineHere(userId) && !onlineElsewhere(userId))
@@ -141,6 +155,7 @@ void PresenceTracker::remotePresenceSnapshot(const QString &instance, const QLis
         auto inst = it->find(instance);
         if (inst != it->end() && !now.contains(it.key())) {
             gone.append({it.key(), *inst});
+            indexRemote(it.key(), *inst, -1);
             it->erase(inst);
         }
         it = it->isEmpty() ? m_remoteOnline.erase(it) : std::next(it);
@@ -164,6 +179,38 @@ void PresenceTracker::expireRemote()
     for (const QString &instance : std::as_const(silent)) {
         remotePresenceSnapshot(instance, {});
         m_remoteSeen.remove(instance);
+    }
+}
+
+void PresenceTracker::indexRemote(Id userId, const QSet<Channel> &rooms, int delta)
+{
+    for (const Channel &ch : rooms) {
+        auto users = m_remoteByRoom.find(ch);
+        if (users == m_remoteByRoom.end()) {
+            if (delta <= 0)
+                continue;
+            users = m_remoteByRoom.insert(ch, {});
+        }
+        int &count = (*users)[userId];
+        count += delta;
+        if (count <= 0) {
+            users->remove(userId);
+            if (users->isEmpty())
+                m_remoteByRoom.erase(users);
+        }
+    }
+}
+
+void PresenceTracker::indexGoingOffline(Id userId, const QSet<Channel> &rooms, bool add)
+{
+    for (const Channel &ch : rooms) {
+        if (add) {
+            m_goingOfflineByRoom[ch].insert(userId);
+        } else if (auto users = m_goingOfflineByRoom.find(ch); users != m_goingOfflineByRoom.end()) {
+            users->remove(userId);
+            if (users->isEmpty())
+                m_goingOfflineByRoom.erase(users);
+        }
     }
 }
 

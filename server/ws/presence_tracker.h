@@ -3,9 +3,11 @@
 // grace announces nothing); the other instances' users arrive from the relay as transitions and
 // as a snapshot every 30 s, and an instance silent for three snapshots is taken as gone. Offline
 // is announced only when no instance has the user any more. A new connection is told who of
-// its rooms' members is online already.
+// its rooms' members is online already: both tables are also kept by room, so that costs the
+// members of the connection's rooms, not every user online anywhere (a storm of thousands of
+// reconnects stalled the instance for seconds when each one scanned them all).
 // Owns: the users within their grace, the remote instances' online users and when each instance
-// was last heard of, the snapshot timer. Thread: network thread.
+// was last heard of (each with its index by room), the snapshot timer. Thread: network thread.
 #pragma once
 
 #include "server/ws/client_connections.h"
@@ -51,6 +53,9 @@ private:
     [[nodiscard]] bool onlineHere(Id userId) const;
     [[nodiscard]] bool onlineElsewhere(Id userId) const;
     void expireRemote();
+    // Keep the indexes by room in step with m_remoteOnline and m_goingOffline.
+    void indexRemote(Id userId, const QSet<Channel> &rooms, int delta);
+    void indexGoingOffline(Id userId, const QSet<Channel> &rooms, bool add);
 
     const HubOptions &m_options;
     const QElapsedTimer &m_clock;
@@ -61,6 +66,9 @@ private:
     // Users online on other instances: user -> instance -> the rooms it announced.
     QHash<Id, QHash<QString, QSet<Channel>>> m_remoteOnline;
     QHash<QString, qint64> m_remoteSeen; // instance -> last presence message (ms, m_clock)
+    // room -> user -> how many instances announced the user with that room (entries > 0 only)
+    QHash<Channel, QHash<Id, int>> m_remoteByRoom;
+    QHash<Channel, QSet<Id>> m_goingOfflineByRoom; // room -> users within their grace
     QTimer m_snapshotTimer;
 };
 
