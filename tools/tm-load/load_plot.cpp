@@ -9,13 +9,6 @@
 
 namespace taskmaster::load {
 
-namespace {
-QString num(double v, int decimals = 2)
-{
-    return QString::number(v, 'f', decimals);
-}
-} // namespace
-
 MaybeError writePlot(const RunReport &report, const QString &pngFile)
 {
     const QFileInfo png(pngFile);
@@ -27,10 +20,11 @@ MaybeError writePlot(const RunReport &report, const QString &pngFile)
         QTextStream t(&f);
         t << "# t p50 p95 p99 max sent/s delivered/s connected rest/s restP95\n";
         for (const TimelinePoint &p : report.timeline) {
-            t << num(p.atSeconds, 3) << ' ' << num(p.latency.p50Ms, 3) << ' ' << num(p.latency.p95Ms, 3) << ' '
-              << num(p.latency.p99Ms, 3) << ' ' << num(p.latency.maxMs, 3) << ' ' << num(p.sentPerSecond, 1) << ' '
-              << num(p.deliveredPerSecond, 1) << ' ' << p.connected << ' ' << num(p.restPerSecond, 1) << ' '
-              << num(p.restP95Ms, 3) << '\n';
+            t << fixedPoint(p.atSeconds, 3) << ' ' << fixedPoint(p.latency.p50Ms, 3) << ' '
+              << fixedPoint(p.latency.p95Ms, 3) << ' ' << fixedPoint(p.latency.p99Ms, 3) << ' '
+              << fixedPoint(p.latency.maxMs, 3) << ' ' << fixedPoint(p.sentPerSecond, 1) << ' '
+              << fixedPoint(p.deliveredPerSecond, 1) << ' ' << p.connected << ' ' << fixedPoint(p.restPerSecond, 1)
+              << ' ' << fixedPoint(p.restP95Ms, 3) << '\n';
         }
         t.flush();
         if (!f.commit())

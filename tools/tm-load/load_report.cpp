@@ -14,11 +14,6 @@ QString mb(qint64 bytes)
     return QStringLiteral("%1 MB").arg(double(bytes) / (1024.0 * 1024.0), 0, 'f', 1);
 }
 
-QString num(double v, int decimals = 2)
-{
-    return QString::number(v, 'f', decimals);
-}
-
 QJsonObject summaryJson(const LatencySamples::Summary &s)
 {
     return QJsonObject {{QStringLiteral("count"), s.count}, {QStringLiteral("min"), s.minMs},
@@ -85,7 +80,7 @@ QString processRow(const QString &name, const ProcessSeries &p)
         .arg(p.start ? mb(p.start->rssBytes) : QStringLiteral("-"), 11)
         .arg(p.end ? mb(p.end->rssBytes) : QStringLiteral("-"), 11)
         .arg(mb(p.maxRssBytes()), 11)
-        .arg(cpu ? num(*cpu, 1) : QStringLiteral("-"), 13);
+        .arg(cpu ? fixedPoint(*cpu, 1) : QStringLiteral("-"), 13);
 }
 
 QString latencyRow(const QString &name, const LatencySamples::Summary &s)
@@ -93,15 +88,20 @@ QString latencyRow(const QString &name, const LatencySamples::Summary &s)
     return QStringLiteral("%1 %2 %3 %4 %5 %6 %7 %8\n")
         .arg(name, -10)
         .arg(s.count, 9)
-        .arg(num(s.p50Ms), 8)
-        .arg(num(s.p95Ms), 8)
-        .arg(num(s.p99Ms), 8)
-        .arg(num(s.p999Ms), 8)
-        .arg(num(s.maxMs), 8)
-        .arg(num(s.meanMs), 8);
+        .arg(fixedPoint(s.p50Ms), 8)
+        .arg(fixedPoint(s.p95Ms), 8)
+        .arg(fixedPoint(s.p99Ms), 8)
+        .arg(fixedPoint(s.p999Ms), 8)
+        .arg(fixedPoint(s.maxMs), 8)
+        .arg(fixedPoint(s.meanMs), 8);
 }
 
 } // namespace
+
+QString fixedPoint(double v, int decimals)
+{
+    return QString::number(v, 'f', decimals);
+}
 
 qint64 ProcessSeries::maxRssBytes() const
 {
@@ -189,16 +189,16 @@ QStringList RunReport::failures() const
     if ((config.maxP95Ms || config.maxP99Ms) && expectSamples && delivery.count == 0)
         f << QStringLiteral("no delivery latency was measured");
     if (config.maxP95Ms && delivery.count > 0 && delivery.p95Ms > *config.maxP95Ms)
-        f << QStringLiteral("delivery p95 %1 ms > %2 ms").arg(num(delivery.p95Ms)).arg(*config.maxP95Ms);
+        f << QStringLiteral("delivery p95 %1 ms > %2 ms").arg(fixedPoint(delivery.p95Ms)).arg(*config.maxP95Ms);
     if (config.maxP99Ms && delivery.count > 0 && delivery.p99Ms > *config.maxP99Ms)
-        f << QStringLiteral("delivery p99 %1 ms > %2 ms").arg(num(delivery.p99Ms)).arg(*config.maxP99Ms);
+        f << QStringLiteral("delivery p99 %1 ms > %2 ms").arg(fixedPoint(delivery.p99Ms)).arg(*config.maxP99Ms);
     if (config.maxRssPerConnectionKb) {
         const auto kb = kbPerConnection();
         if (!kb)
             f << QStringLiteral("server RSS per connection unknown (idle mode with --server-pid needed)");
         else if (*kb > *config.maxRssPerConnectionKb)
             f << QStringLiteral("server RSS %1 KB per connection > %2 KB")
-                     .arg(num(*kb, 1))
+                     .arg(fixedPoint(*kb, 1))
                      .arg(*config.maxRssPerConnectionKb);
     }
     return f;
@@ -231,11 +231,11 @@ QString RunReport::table() const
           << config.rate << " msg/s for " << config.durationSeconds << " s after " << config.warmupSeconds
           << " s warm-up, bodies of " << config.bodyBytes << " chars\n";
     }
-    t << "phases       seed " << num(seedSeconds, 1) << " s, connect " << num(connectSeconds, 1) << " s, send "
-      << num(sendSeconds, 1) << " s, drain " << num(drainSeconds, 1) << " s" << (drained ? "" : " (not drained)")
-      << '\n';
+    t << "phases       seed " << fixedPoint(seedSeconds, 1) << " s, connect " << fixedPoint(connectSeconds, 1)
+      << " s, send " << fixedPoint(sendSeconds, 1) << " s, drain " << fixedPoint(drainSeconds, 1) << " s"
+      << (drained ? "" : " (not drained)") << '\n';
     t << '\n';
-    t << "messages     sent " << c.sent << " (" << c.sentMeasured << " measured, " << num(measuredRate(), 1)
+    t << "messages     sent " << c.sent << " (" << c.sentMeasured << " measured, " << fixedPoint(measuredRate(), 1)
       << "/s)  acked " << c.acked << "  errors " << c.sendErrors << " (rate limited " << c.rateLimited << ")  resent "
       << c.resent << "  not sent " << c.notSent << '\n';
     t << "events       expected " << c.expected << "  delivered " << c.delivered << "  lost " << c.lost
@@ -263,9 +263,9 @@ QString RunReport::table() const
           << d.finalSeq << ", missing " << rangesText(d.missing) << '\n';
     }
     if (fault.started) {
-        t << "fault        '" << config.faultCommand << "' at " << num(fault.startedAt, 1) << " s, ";
+        t << "fault        '" << config.faultCommand << "' at " << fixedPoint(fault.startedAt, 1) << " s, ";
         if (fault.endedAt >= 0)
-            t << "ended at " << num(fault.endedAt, 1) << " s with exit status " << fault.exitCode << '\n';
+            t << "ended at " << fixedPoint(fault.endedAt, 1) << " s with exit status " << fault.exitCode << '\n';
         else
             t << "still running at the end\n";
     }
@@ -323,14 +323,14 @@ QString RunReport::table() const
             t << QStringLiteral("%1 %2 %3 %4 %5 %6 %7 %8 %9 %10\n")
                      .arg(st.stage.name, -16)
                      .arg(st.stage.users, 6)
-                     .arg(num(st.stage.rate, 1), 8)
-                     .arg(num(st.fromSeconds, 1), 7)
+                     .arg(fixedPoint(st.stage.rate, 1), 8)
+                     .arg(fixedPoint(st.fromSeconds, 1), 7)
                      .arg(st.sent, 8)
-                     .arg(num(st.delivery.p50Ms), 8)
-                     .arg(num(st.delivery.p95Ms), 8)
-                     .arg(num(st.delivery.p99Ms), 8)
-                     .arg(num(st.delivery.maxMs), 8)
-                     .arg(num(st.connect.p95Ms), 9);
+                     .arg(fixedPoint(st.delivery.p50Ms), 8)
+                     .arg(fixedPoint(st.delivery.p95Ms), 8)
+                     .arg(fixedPoint(st.delivery.p99Ms), 8)
+                     .arg(fixedPoint(st.delivery.maxMs), 8)
+                     .arg(fixedPoint(st.connect.p95Ms), 9);
         }
     }
     if (!rest.isEmpty()) {
@@ -348,10 +348,10 @@ QString RunReport::table() const
                      .arg(r.route, -34)
                      .arg(r.requests, 9)
                      .arg(r.errors, 7)
-                     .arg(num(r.latency.p50Ms), 8)
-                     .arg(num(r.latency.p95Ms), 8)
-                     .arg(num(r.latency.p99Ms), 8)
-                     .arg(num(r.latency.maxMs), 8);
+                     .arg(fixedPoint(r.latency.p50Ms), 8)
+                     .arg(fixedPoint(r.latency.p95Ms), 8)
+                     .arg(fixedPoint(r.latency.p99Ms), 8)
+                     .arg(fixedPoint(r.latency.maxMs), 8);
         }
     }
     t << '\n';
@@ -367,7 +367,7 @@ QString RunReport::table() const
     t << processRow(QStringLiteral("tm-load"), self);
     if (const auto kb = kbPerConnection()) {
         t << "idle         server RSS " << mb(idleRssBeforeBytes) << " -> " << mb(idleRssAfterBytes) << ": "
-          << num(*kb, 1) << " KB per connection\n";
+          << fixedPoint(*kb, 1) << " KB per connection\n";
     }
     t << '\n';
     const QStringList f = failures();
@@ -400,13 +400,13 @@ QString RunReport::resultLine() const
         = [&f](const char *key, const QString &value) { f << QLatin1String(key) + QLatin1Char('=') + value; };
     add("connected", QString::number(c.connected));
     add("sent", QString::number(c.sent));
-    add("rate", num(measuredRate(), 1));
-    add("ackP50", num(ack.p50Ms));
-    add("ackP99", num(ack.p99Ms));
-    add("p50", num(delivery.p50Ms));
-    add("p95", num(delivery.p95Ms));
-    add("p99", num(delivery.p99Ms));
-    add("max", num(delivery.maxMs));
+    add("rate", fixedPoint(measuredRate(), 1));
+    add("ackP50", fixedPoint(ack.p50Ms));
+    add("ackP99", fixedPoint(ack.p99Ms));
+    add("p50", fixedPoint(delivery.p50Ms));
+    add("p95", fixedPoint(delivery.p95Ms));
+    add("p99", fixedPoint(delivery.p99Ms));
+    add("max", fixedPoint(delivery.maxMs));
     add("samples", QString::number(delivery.count));
     add("lost", QString::number(c.lost));
     add("dup", QString::number(c.duplicates));
@@ -417,14 +417,14 @@ QString RunReport::resultLine() const
     add("disconnects", QString::number(c.disconnects));
     add("serverRssStartKb", QString::number(rssStart / 1024));
     add("serverRssEndKb", QString::number(rssEnd / 1024));
-    add("serverCpu", cpuKnown ? num(serverCpu, 1) : QStringLiteral("-1"));
-    add("loadCpu", selfCpu ? num(*selfCpu, 1) : QStringLiteral("-1"));
-    add("kbPerConn", kb ? num(*kb, 1) : QStringLiteral("-1"));
-    add("connectP95", num(connect.p95Ms));
+    add("serverCpu", cpuKnown ? fixedPoint(serverCpu, 1) : QStringLiteral("-1"));
+    add("loadCpu", selfCpu ? fixedPoint(*selfCpu, 1) : QStringLiteral("-1"));
+    add("kbPerConn", kb ? fixedPoint(*kb, 1) : QStringLiteral("-1"));
+    add("connectP95", fixedPoint(connect.p95Ms));
     add("reconnects", QString::number(c.reconnects));
-    add("reconnectP50", num(reconnect.p50Ms));
-    add("reconnectP95", num(reconnect.p95Ms));
-    add("reconnectMax", num(reconnect.maxMs));
+    add("reconnectP50", fixedPoint(reconnect.p50Ms));
+    add("reconnectP95", fixedPoint(reconnect.p95Ms));
+    add("reconnectMax", fixedPoint(reconnect.maxMs));
     add("dbChecked", verification.ran ? QStringLiteral("1") : QStringLiteral("0"));
     add("dbMissing", QString::number(verification.missing));
     add("dbPhantom", QString::number(verification.phantom));

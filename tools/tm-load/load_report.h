@@ -115,6 +115,9 @@ struct RunReport {
     [[nodiscard]] QJsonObject toJson() const;
 };
 
+// v with that many decimals: how the table, the RESULT line and the plot data print figures.
+[[nodiscard]] QString fixedPoint(double v, int decimals = 2);
+
 // Draws the timeline (latency p50/p95/p99 and max, messages sent and delivered per second,
 // connections, REST requests per second) into a PNG with gnuplot; the data file sits beside it.
 [[nodiscard]] MaybeError writePlot(const RunReport &report, const QString &pngFile);
