@@ -130,11 +130,13 @@ void RealtimeSession::onSocketState(QAbstractSocket::SocketState state)
     scheduleReconnect();
 }
 
-void RealtimeSession::scheduleReconnect(qint64 minDelayMs)
+void RealtimeSession::scheduleReconnect(qint64 hintMs)
 {
     if (!m_wanted || m_reconnectTimer.isActive())
         return;
-    const qint64 delay = std::max(m_backoff.next(), minDelayMs);
+    // A server's hint (a draining or busy instance) is spread over [hint, 2 hint]; otherwise the
+    // backoff, whose first attempt is anywhere in [0, base] (shared/core/backoff.h).
+    const qint64 delay = hintMs > 0 ? m_backoff.afterHint(hintMs) : m_backoff.next();
     qCDebug(lcRealtime) << "reconnect in" << delay << "ms";
     setState(Offline);
     m_reconnectTimer.start(int(std::min<qint64>(delay, std::numeric_limits<int>::max())));

@@ -2,8 +2,9 @@
 // the socket with the session's token, says hello with the seq up to which every channel was
 // seen (resume), keeps each channel's seqs in a SeqGapTracker (a gap asks for history), pings
 // every 15 s (no frame for a whole period: the socket is dropped), and reconnects after a loss
-// with taskmaster::Backoff (equal jitter: attempt n waits a random time in [d/2, d],
-// d = min(max, base * 2^(n-1))), or when the server asks to (`reconnect`, draining). Closed with
+// with taskmaster::Backoff (d = min(max, base * 2^(n-1)); the first attempt anywhere in [0, d],
+// later ones in [d/2, d]), or when the server asks to (`reconnect`: draining or busy; after
+// [retryAfterMs, 2 retryAfterMs]). Closed with
 // ws::CloseCode::Unauthorized or Revoked, it does not reconnect: sessionRejected().
 // It does not interpret what the frames mean for the user: durable events go out through
 // channelEvent(), the other application frames (ack, error, typing, read, presence) through
@@ -100,7 +101,7 @@ private:
     void open();
     void onConnected();
     void onSocketState(QAbstractSocket::SocketState state);
-    void scheduleReconnect(qint64 minDelayMs = 0);
+    void scheduleReconnect(qint64 hintMs = 0); // hintMs: a `reconnect` frame's retryAfterMs
     void heartbeat();
     void onText(const QString &text);
     void onWelcome(const ws::Welcome &welcome);

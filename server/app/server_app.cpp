@@ -112,6 +112,8 @@ Result<quint16> ServerApp::start()
     hub.outboundLimitBytes = qint64(m_config.wsOutboundKib) * 1024;
     hub.replayLimit = m_config.wsReplayLimit;
     hub.helloTimeoutMs = m_config.wsHelloTimeoutMs;
+    hub.helloConcurrency = m_config.wsHelloConcurrency;
+    hub.helloQueueMax = m_config.wsHelloQueue;
     hub.idleTimeoutMs = m_config.wsIdleTimeoutMs;
     hub.rateFramesPerSecond = m_config.wsRate;
     hub.rateBurst = 2.0 * m_config.wsRate;

@@ -52,13 +52,34 @@ void ChannelReplay::catchUp(ConnId id, const Channel &channel)
     const auto it = c->channels.find(channel);
     if (it == c->channels.end() || it->catchingUp)
         return;
-    it->catchingUp = true;
-    const Seq after = it->sent;
+    it->catchingUp = true; // live events wait in the cursor from now on
+    m_queued.push_back({id, channel});
+    readQueued();
+}
+
+void ChannelReplay::readQueued()
+{
+    while (m_reading < std::max(1, m_options.replayConcurrency) && !m_queued.empty()) {
+        const auto [id, channel] = m_queued.front();
+        m_queued.pop_front();
+        ClientConnection *c = m_connections.find(id);
+        const auto it = c ? c->channels.find(channel) : QHash<Channel, Cursor>::iterator();
+        if (!c || it == c->channels.end())
+            continue; // closed or unsubscribed while it waited
+        ++m_reading;
+        read(id, channel, it->sent);
+    }
+}
+
+void ChannelReplay::read(ConnId id, const Channel &channel, Seq after)
+{
     const int limit = m_options.replayLimit;
     m_db->query([channel, after, limit](QSqlDatabase &db) -> Result<QList<ChannelEvent>> {
             return store::eventsAfter(db, channel, after, limit);
         })
         .then(this, [this, id, channel, limit](const Result<QList<ChannelEvent>> &r) {
+            --m_reading;
+            readQueued();
             ClientConnection *conn = m_connections.find(id);
             if (!conn || conn->state != ClientConnection::State::Open)
                 return;

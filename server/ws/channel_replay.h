@@ -4,6 +4,9 @@
 // behind its live events is caught up, ChannelOrder's gaps (an event held for gapWaitMs) are
 // filled, and after the cluster bus resubscribed every followed channel is compared with the
 // database (verifyChannels). What it reads goes out through the SubscriptionTable like any event.
+// Catch-up reads run at most replayConcurrency at once, the others wait in a FIFO: after an
+// instance died, thousands of resumes would otherwise queue their reads in the database pool
+// ahead of the sends of the clients already here (their cursors hold live events meanwhile).
 // Owns: the gap timer and the gap fills in flight. Thread: network thread; reads run on the
 // database pool.
 #pragma once
@@ -14,6 +17,8 @@
 #include <QObject>
 #include <QSet>
 #include <QTimer>
+
+#include <deque>
 
 namespace taskmaster::server {
 
@@ -37,6 +42,9 @@ public:
     void verifyChannels();
 
 private:
+    // Starts queued catch-up reads while fewer than replayConcurrency are in flight.
+    void readQueued();
+    void read(ConnId id, const Channel &channel, Seq after);
     void fillGaps();
 
     DbPool *m_db;
@@ -46,6 +54,8 @@ private:
     SubscriptionTable &m_subscriptions;
     HubStats &m_stats;
     QSet<Channel> m_filling; // gap fills in flight
+    std::deque<std::pair<ConnId, Channel>> m_queued; // catch-ups waiting for a read
+    int m_reading = 0; // catch-up reads in flight
     QTimer m_gapTimer;
 };
 

@@ -28,7 +28,8 @@ QByteArray upgradeToken(const QWebSocket &socket)
 ClientConnections::ClientConnections(DbPool *db, const HubOptions &options, const QElapsedTimer &clock, HubStats &stats,
                                      ConnectionHandlers handlers, QObject *parent)
     : QObject(parent), m_db(db), m_options(options), m_clock(clock), m_stats(stats),
-      m_handlers(std::move(handlers)), m_rate {options.rateFramesPerSecond, options.rateBurst}
+      m_handlers(std::move(handlers)), m_rate {options.rateFramesPerSecond, options.rateBurst},
+      m_gate(options.helloConcurrency, options.helloQueueMax)
 {
 }
 
@@ -108,6 +109,7 @@ void ClientConnections::sweep(qint64 now)
             if (now - c->openedMs > m_options.helloTimeoutMs)
                 toClose.append({id, ws::CloseCode::Unauthorized});
             break;
+        case ClientConnection::State::Queued: // the client's hello came in time; the wait is ours
         case ClientConnection::State::Authenticating:
             break;
         case ClientConnection::State::Open: {
@@ -181,7 +183,7 @@ void ClientConnections::onText(ConnId id, const QString &text)
     case ClientConnection::State::AwaitingHello: {
         auto frame = ws::decodeClientFrame(bytes);
         if (frame && std::holds_alternative<ws::Hello>(*frame)) {
-            startHello(*c, std::get<ws::Hello>(*frame));
+            admit(*c, std::move(std::get<ws::Hello>(*frame)));
         } else {
             if (!frame)
                 ++m_stats.malformedFrames;
@@ -189,6 +191,7 @@ void ClientConnections::onText(ConnId id, const QString &text)
         }
         return;
     }
+    case ClientConnection::State::Queued:
     case ClientConnection::State::Authenticating:
         if (c->early.size() >= kEarlyFramesMax)
             closeWith(*c, ws::CloseCode::RateLimited, QStringLiteral("too many frames before welcome"));
@@ -235,14 +238,49 @@ void ClientConnections::onFrame(ClientConnection &c, const QByteArray &bytes, qi
     m_handlers.frame(c, *frame, arrivalNs);
 }
 
-void ClientConnections::startHello(ClientConnection &c, const ws::Hello &hello)
+void ClientConnections::admit(ClientConnection &c, ws::Hello hello)
 {
-    const QByteArray token = hello.token ? hello.token->toUtf8() : c.upgradeToken;
-    if (token.isEmpty()) {
+    const bool hasToken = hello.token ? !hello.token->isEmpty() : !c.upgradeToken.isEmpty();
+    if (!hasToken) {
         closeWith(c, ws::CloseCode::Unauthorized, QStringLiteral("missing token"));
         return;
     }
+    switch (m_gate.arrive(c.id)) {
+    case AdmissionGate::Decision::Start:
+        startHello(c, hello);
+        return;
+    case AdmissionGate::Decision::Queue:
+        ++m_stats.hellosQueued;
+        m_stats.hellosWaiting = m_gate.queued();
+        c.state = ClientConnection::State::Queued;
+        c.queuedHello = std::move(hello);
+        return;
+    case AdmissionGate::Decision::Refuse:
+        ++m_stats.hellosRefused;
+        c.socket->sendTextMessage(encodedText(ws::Reconnect {QStringLiteral("server busy"), m_gate.retryAfterMs()}));
+        closeWith(c, ws::CloseCode::Busy, QStringLiteral("server busy"));
+        return;
+    }
+}
+
+void ClientConnections::admitQueued()
+{
+    while (const auto id = m_gate.pop()) {
+        ClientConnection *c = find(*id);
+        if (!c || c->state != ClientConnection::State::Queued) {
+            m_gate.cancelled(); // closed while it waited
+            continue;
+        }
+        startHello(*c, std::exchange(c->queuedHello, {}));
+    }
+    m_stats.hellosWaiting = m_gate.queued();
+}
+
+void ClientConnections::startHello(ClientConnection &c, const ws::Hello &hello)
+{
+    const QByteArray token = hello.token ? hello.token->toUtf8() : c.upgradeToken;
     c.state = ClientConnection::State::Authenticating;
+    c.admissionStartMs = m_clock.elapsed();
     c.tokenDigest = Credentials::tokenDigest(QString::fromUtf8(token));
     const qint64 now = m_options.nowMs();
     const qint64 ttl = m_options.sessionTtlMs;
@@ -260,6 +298,14 @@ void ClientConnections::startHello(ClientConnection &c, const ws::Hello &hello)
         })
         .then(this, [this, id, hello](const Result<std::pair<User, ws::SeqMap>> &r) {
             ClientConnection *conn = find(id);
+            if (!conn || conn->state != ClientConnection::State::Authenticating) {
+                m_gate.cancelled();
+                admitQueued();
+                return;
+            }
+            m_gate.finished(m_clock.elapsed() - conn->admissionStartMs);
+            admitQueued();
+            conn = find(id); // admitQueued() only starts lookups; still, look again
             if (!conn || conn->state != ClientConnection::State::Authenticating)
                 return;
             if (!r) {

@@ -1,17 +1,19 @@
 // ClientConnections: every WebSocket connection of this instance and its protocol state machine
-// (docs/protocol.md 9; the limits in 9.9, the close codes in 9.10): hello within helloTimeoutMs,
-// the token checked through the session lookup, at most 64 early frames between hello and
-// welcome, the per-connection frame rate (TokenBucket; closed with 4029 when throttled past
-// rateGraceMs), the malformed-frame count (4000 after 10 in a row), keepalive (ping at half the
-// idle timeout, closed when idle), the close handshake (a peer that does not finish it is cut
-// after 5 s) and the outbound queue (volatile frames dropped above half its limit; 4008 for a
-// slow consumer).
+// (docs/protocol.md 9; the limits in 9.9, the close codes in 9.10): hello within helloTimeoutMs;
+// the token checked through the session lookup, at most helloConcurrency at once (the others
+// queued by the AdmissionGate, refused with `reconnect` + 4013 when its queue is full); at most
+// 64 early frames between hello and welcome; the per-connection frame rate (TokenBucket; closed
+// with 4029 when throttled past rateGraceMs); the malformed-frame count (4000 after 10 in a row);
+// keepalive (ping at half the idle timeout, closed when idle); the close handshake (a peer that
+// does not finish it is cut after 5 s) and the outbound queue (volatile frames dropped above half
+// its limit; 4008 for a slow consumer).
 // What a welcomed connection sends is handed on, decoded, to the hub (ConnectionHandlers).
 // Owns: the sockets and their ClientConnection state. Thread: network thread.
 #pragma once
 
 #include "server/ratelimit/token_bucket.h"
 #include "server/storage/db_pool.h"
+#include "server/ws/admission_gate.h"
 #include "server/ws/hub_options.h"
 #include "shared/codec/ws_frames.h"
 
@@ -42,13 +44,15 @@ struct Cursor {
 
 // One client socket and its protocol state.
 struct ClientConnection {
-    enum class State { AwaitingHello, Authenticating, Open, Closing };
+    enum class State { AwaitingHello, Queued, Authenticating, Open, Closing };
     ConnId id = 0;
     std::unique_ptr<QWebSocket> socket;
     State state = State::AwaitingHello;
     bool welcomed = false;
     QByteArray upgradeToken;
     QByteArray tokenDigest;
+    ws::Hello queuedHello; // State::Queued: the hello waiting for its turn
+    qint64 admissionStartMs = 0; // when its session lookup started
     Id userId = 0;
     qint64 openedMs = 0;
     qint64 lastReceivedMs = 0;
@@ -127,7 +131,11 @@ private:
     void slowConsumer(ClientConnection &c);
     void onText(ConnId id, const QString &text);
     void onFrame(ClientConnection &c, const QByteArray &bytes, qint64 arrivalNs);
+    // A hello with a token: started, queued or refused by the gate.
+    void admit(ClientConnection &c, ws::Hello hello);
     void startHello(ClientConnection &c, const ws::Hello &hello);
+    // Starts queued hellos while the gate has room.
+    void admitQueued();
     void welcomed(ConnId id, const ws::Hello &hello, const User &user, const ws::SeqMap &channels);
     void dropConnection(ConnId id);
 
@@ -137,6 +145,7 @@ private:
     HubStats &m_stats;
     ConnectionHandlers m_handlers;
     RateRule m_rate;
+    AdmissionGate m_gate;
     std::unordered_map<ConnId, std::unique_ptr<ClientConnection>> m_connections;
     ConnId m_nextId = 0;
 };

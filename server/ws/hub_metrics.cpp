@@ -32,6 +32,12 @@ HubMetrics::HubMetrics(MetricsRegistry &registry, const GroupCommit &commit, std
             &HubStats::replayedEvents);
     counter("websocket_resyncs_total", "Resumes answered with resync.", &HubStats::resyncs);
     counter("channel_gap_fills_total", "Out-of-order gaps filled from the database.", &HubStats::gapFills);
+    counter("websocket_hellos_queued_total", "Hellos that waited for a turn (more arrived than are worked on at once).",
+            &HubStats::hellosQueued);
+    counter("websocket_hellos_refused_total", "Hellos refused with a reconnect frame and 4013: the queue was full.",
+            &HubStats::hellosRefused);
+    registry.gaugeCallback("websocket_hellos_waiting", "Hellos waiting for a turn now.",
+                           [this] { return double(m_stats.hellosWaiting); });
     registry.counterCallback(QStringLiteral("group_commit_batches_total"), QStringLiteral("Group commit batches."),
                              [this] { return double(m_commit.stats().batches); });
     registry.counterCallback(QStringLiteral("messages_written_total"),
@@ -64,6 +70,10 @@ QByteArray HubMetrics::statsJson(qint64 users, qint64 channels) const
         {QStringLiteral("replayedEvents"), s.replayedEvents},
         {QStringLiteral("resyncs"), s.resyncs},
         {QStringLiteral("gapFills"), s.gapFills},
+        {QStringLiteral("hellos"),
+         QJsonObject {{QStringLiteral("waiting"), s.hellosWaiting},
+                      {QStringLiteral("queued"), s.hellosQueued},
+                      {QStringLiteral("refused"), s.hellosRefused}}},
         {QStringLiteral("groupCommit"),
          QJsonObject {{QStringLiteral("enabled"), m_commit.enabled()},
                       {QStringLiteral("batches"), s.groupCommit.batches},

@@ -27,6 +27,9 @@ struct HubStats {
     qint64 replayedEvents = 0;
     qint64 resyncs = 0;
     qint64 gapFills = 0;
+    qint64 hellosWaiting = 0; // now, in the AdmissionGate's queue
+    qint64 hellosQueued = 0; // hellos that had to wait for a turn
+    qint64 hellosRefused = 0; // hellos answered with `reconnect` + 4013 (the queue was full)
     GroupCommitStats groupCommit;
 };
 

@@ -17,7 +17,10 @@ struct HubOptions {
     qint64 outboundLimitBytes = 1 << 20;
     int slowConsumerGraceMs = 2000;
     int replayLimit = 1000; // a resume further behind gets resync
+    int replayConcurrency = 8; // catch-up reads in flight at once (ChannelReplay); the rest wait
     int helloTimeoutMs = 10000;
+    int helloConcurrency = 8; // hellos worked on at once (AdmissionGate); the others wait their turn
+    int helloQueueMax = 2000; // hellos waiting; more are refused with `reconnect` + 4013
     int idleTimeoutMs = 60000; // nothing received for this long: closed (pinged at half)
     double rateFramesPerSecond = 100; // per connection, token bucket
     double rateBurst = 200;

@@ -35,6 +35,9 @@ enum class CloseCode : quint16 {
     GoingAway = 1001, // server draining (after a `reconnect` frame) or the socket idle too long
     TooBig = 1009, // a frame larger than the size limit
     ServerError = 1011, // the database failed during hello or a replay: reconnect and resume
+    // Too many hellos waiting: reconnect after the `reconnect` frame's retryAfterMs. (Not 1013
+    // "try again later": Qt 6.4's QWebSocket takes 1012-1014 for a protocol error, 1002.)
+    Busy = 4013,
     Malformed = 4000, // too many malformed frames in a row
     Unauthorized = 4001, // no valid hello in time, or a bad token
     Revoked = 4003, // the session ended while connected (logout elsewhere)

@@ -1,8 +1,13 @@
 // Backoff: the delay before the next reconnect attempt of a supervised connection (the server's
-// Redis links, the client's realtime session). Exponential with equal jitter: attempt n waits a
-// random time in [d/2, d], d = min(max, base * 2^(n-1)). Equal jitter (not full jitter, which
-// draws from [0, d]) keeps at least half of the delay, so a peer that is down is not hammered by
-// near-zero delays, while the random half spreads clients that lost it at the same moment.
+// Redis links, the client's realtime session, tm-load's simulated users). Exponential: attempt n
+// waits a random time drawn below d = min(max, base * 2^(n-1)).
+// - The first attempt draws from the whole of [0, d] (full jitter): when a server dies, all its
+//   clients lose it in the same millisecond, and the whole window spreads their first attempts
+//   evenly instead of landing them at once on the servers that are left (docs/cluster.md,
+//   "Reconnect storms").
+// - Later attempts draw from [d/2, d] (equal jitter): the peer is evidently down or overloaded,
+//   and keeping at least half of the delay stops near-zero delays from hammering it, while the
+//   random half keeps the clients apart.
 // Owns: the attempt count. Thread: the owner's (no locking).
 #pragma once
 
@@ -26,12 +31,22 @@ public:
     [[nodiscard]] qint64 baseMs() const { return m_baseMs; }
     [[nodiscard]] qint64 maxMs() const { return m_maxMs; }
 
-    // Counts an attempt and returns its delay (ms).
+    // Counts an attempt and returns its delay (ms): in [0, d] for the first, [d/2, d] later.
     [[nodiscard]] qint64 next()
     {
         ++m_attempts;
         const qint64 ceiling = ceilingMs(m_attempts);
-        return ceiling / 2 + qint64(QRandomGenerator::global()->bounded(quint64(ceiling / 2 + 1)));
+        const qint64 floor = m_attempts == 1 ? 0 : ceiling / 2;
+        return floor + qint64(QRandomGenerator::global()->bounded(quint64(ceiling - floor + 1)));
+    }
+    // The delay after a server's hint (`reconnect` frame, Retry-After): never before the hint,
+    // spread over [hint, 2 * hint] so that all the clients told the same thing at the same moment
+    // come back apart. Counts as an attempt.
+    [[nodiscard]] qint64 afterHint(qint64 hintMs)
+    {
+        ++m_attempts;
+        const auto hint = quint64(std::max<qint64>(0, hintMs));
+        return qint64(hint + QRandomGenerator::global()->bounded(hint + 1));
     }
     // d for attempt n (>= 1), before the jitter.
     [[nodiscard]] qint64 ceilingMs(int attempt) const

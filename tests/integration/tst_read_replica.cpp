@@ -29,20 +29,6 @@ using taskmaster::test::ApiReply;
 using taskmaster::test::ServerProcess;
 
 namespace {
-// A QPSQL connection of its own to url (postgres://user[:pw]@host:port/db).
-QSqlDatabase openPsql(const QString &url, const QString &name)
-{
-    const QUrl u(url);
-    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), name);
-    db.setHostName(u.host());
-    db.setPort(u.port(5432));
-    db.setUserName(u.userName());
-    db.setPassword(u.password());
-    db.setDatabaseName(u.path().mid(1));
-    db.open();
-    return db;
-}
-
 bool exec(QSqlDatabase &db, const QString &sql)
 {
     QSqlQuery q(db);
@@ -92,7 +78,7 @@ void TestReadReplica::initTestCase()
         [&] {
             bool open = false;
             {
-                QSqlDatabase c = openPsql(m_replicaUrl, QStringLiteral("probe"));
+                QSqlDatabase c = test::openPostgres(m_replicaUrl, QStringLiteral("probe"));
                 open = c.isOpen();
             }
             QSqlDatabase::removeDatabase(QStringLiteral("probe"));
@@ -147,14 +133,14 @@ bool TestReadReplica::caughtUp()
     // be behind them), then the replica's replay position until it got there.
     QSqlDatabase primary = QSqlDatabase::contains(QStringLiteral("primary-control"))
         ? QSqlDatabase::database(QStringLiteral("primary-control"))
-        : openPsql(m_primaryUrl, QStringLiteral("primary-control"));
+        : test::openPostgres(m_primaryUrl, QStringLiteral("primary-control"));
     QSqlQuery lsn(primary);
     if (!lsn.exec(QStringLiteral("SELECT pg_current_wal_insert_lsn()::text")) || !lsn.next())
         return false;
     const QString target = lsn.value(0).toString();
     QSqlDatabase replica = QSqlDatabase::contains(QStringLiteral("replica-control"))
         ? QSqlDatabase::database(QStringLiteral("replica-control"))
-        : openPsql(m_replicaUrl, QStringLiteral("replica-control"));
+        : test::openPostgres(m_replicaUrl, QStringLiteral("replica-control"));
     return QTest::qWaitFor(
         [&] {
             QSqlQuery q(replica);
@@ -174,7 +160,7 @@ bool TestReadReplica::pauseReplay(bool pause)
 {
     QSqlDatabase c = QSqlDatabase::contains(QStringLiteral("replica-control"))
         ? QSqlDatabase::database(QStringLiteral("replica-control"))
-        : openPsql(m_replicaUrl, QStringLiteral("replica-control"));
+        : test::openPostgres(m_replicaUrl, QStringLiteral("replica-control"));
     if (!c.isOpen())
         return false;
     return exec(

@@ -6,7 +6,9 @@
 // the `history` frame, REST writes reaching sockets (messages, members, tasks), membership
 // followed live, logout closing sockets with 4003, volatile events (typing, read, presence), a
 // table of malformed frames with their errors and close codes, and a slow reader closed with
-// 4008 while another client keeps receiving, that resumes afterwards without a loss.
+// 4008 while another client keeps receiving, that resumes afterwards without a loss; hellos
+// beyond --ws-hello-concurrency wait their turn, and beyond --ws-hello-queue are refused with
+// `reconnect` (retryAfterMs) and 4013 while the session lookups are held up in PostgreSQL.
 #include "tests/support/api_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_database.h"
@@ -16,6 +18,8 @@
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QJsonArray>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QTcpSocket>
 #include <QTest>
 #include <QUuid>
@@ -87,6 +91,7 @@ private Q_SLOTS:
     void metricsAndAdminStats();
     void silentPeerClosedAfterIdleTimeout();
     void gracefulShutdown();
+    void hellosQueuedThenRefusedWhenBusy();
 
 private:
     ServerProcess &server();
@@ -941,6 +946,77 @@ void TestWsHub::gracefulShutdown()
     QVERIFY2(clock.elapsed() < 6000, qPrintable(QString::number(clock.elapsed()))); // did not wait for the timeout
     // Nothing listens any more.
     QCOMPARE(ownApi.get(QStringLiteral("/health"), {}).status, 0);
+}
+
+// The AdmissionGate for real: the session lookups of a PostgreSQL server are held up by a lock
+// on the sessions table (a busy database), so 2 hellos are in flight, 3 wait and the other 3 are
+// refused at once with `reconnect` {retryAfterMs} and 4013; once the lock goes, the 5 that were
+// kept get their welcome, in no more time than the lookups take.
+void TestWsHub::hellosQueuedThenRefusedWhenBusy()
+{
+    const QString dbUrl = test::freshPostgresUrl(m_pgUrl);
+    ServerProcess own;
+    QVERIFY2(own.start({QStringLiteral("--database-url"), dbUrl, QStringLiteral("--ws-hello-concurrency"),
+                        QStringLiteral("2"), QStringLiteral("--ws-hello-queue"), QStringLiteral("3")}),
+             qPrintable(own.errorText()));
+    ApiClient ownApi(own.url());
+    const QByteArray token = ownApi.signUp("busy").token;
+    const QUrl url = own.wsUrl();
+
+    constexpr int kClients = 8;
+    std::vector<std::unique_ptr<WsClient>> clients;
+    for (int i = 0; i < kClients; ++i) {
+        clients.push_back(std::make_unique<WsClient>());
+        QVERIFY(clients.back()->open(url));
+    }
+    const QString lockName = QStringLiteral("sessions-lock");
+    {
+        QSqlDatabase lock = test::openPostgres(dbUrl, lockName);
+        QVERIFY2(lock.isOpen(), qPrintable(lock.lastError().text()));
+        QSqlQuery q(lock);
+        QVERIFY(q.exec(QStringLiteral("BEGIN")));
+        QVERIFY(q.exec(QStringLiteral("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")));
+        for (auto &c : clients)
+            c->send(ws::Hello {QString::fromUtf8(token), {}});
+
+        // Refused at once: a reconnect frame with a hint, then 4013.
+        const auto refused = [&] {
+            int n = 0;
+            for (auto &c : clients)
+                n += c->closeCode() == 4013 ? 1 : 0;
+            return n;
+        };
+        QVERIFY(clients.front()->waitUntil([&] { return refused() == 3; }, 10000));
+        for (auto &c : clients) {
+            if (c->closeCode() != 4013)
+                continue;
+            const auto r = c->take<ws::Reconnect>({}, 0);
+            QVERIFY(r);
+            QCOMPARE(r->reason, QStringLiteral("server busy"));
+            QVERIFY2(r->retryAfterMs >= 1000 && r->retryAfterMs <= 30000, qPrintable(QString::number(r->retryAfterMs)));
+        }
+        const auto metrics = ownApi.get(QStringLiteral("/metrics"), {});
+        QVERIFY(metrics.body.contains("websocket_hellos_waiting 3\n"));
+        QVERIFY(metrics.body.contains("websocket_hellos_queued_total 3\n"));
+        QVERIFY(metrics.body.contains("websocket_hellos_refused_total 3\n"));
+        // Nobody was welcomed while the lookups could not run.
+        for (auto &c : clients)
+            QVERIFY(!c->take<ws::Welcome>({}, 0));
+        QVERIFY(q.exec(QStringLiteral("COMMIT")));
+    }
+    QSqlDatabase::removeDatabase(lockName);
+
+    int welcomed = 0;
+    for (auto &c : clients) {
+        if (c->closeCode() == 4013)
+            continue;
+        QVERIFY(c->take<ws::Welcome>());
+        ++welcomed;
+    }
+    QCOMPARE(welcomed, 5);
+    const auto after = ownApi.get(QStringLiteral("/metrics"), {});
+    QVERIFY(after.body.contains("websocket_hellos_waiting 0\n"));
+    QCOMPARE(own.stop(), 0);
 }
 
 QTEST_MAIN(TestWsHub)

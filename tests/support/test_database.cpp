@@ -55,4 +55,19 @@ QString freshPostgresUrl(const QString &adminUrl)
     return url.toString();
 }
 
+QSqlDatabase openPostgres(const QString &url, const QString &name)
+{
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), name);
+    const auto parsed = server::parseDatabaseUrl(url);
+    if (!parsed)
+        return db;
+    db.setHostName(parsed->host);
+    db.setPort(parsed->port);
+    db.setUserName(parsed->user);
+    db.setPassword(parsed->password);
+    db.setDatabaseName(parsed->database);
+    db.open();
+    return db;
+}
+
 } // namespace taskmaster::test

@@ -4,6 +4,7 @@
 
 #include "server/storage/db_pool.h"
 
+#include <QSqlDatabase>
 #include <QString>
 #include <QTemporaryDir>
 
@@ -17,5 +18,9 @@ namespace taskmaster::test {
 // The URL of a new, empty PostgreSQL database on the server of adminUrl (for a server process
 // under test, which migrates it itself).
 [[nodiscard]] QString freshPostgresUrl(const QString &adminUrl);
+
+// A QPSQL connection of the test's own to url (postgres://user[:pw]@host:port/db), registered
+// as `name` (QSqlDatabase::removeDatabase(name) when done); isOpen() says whether it connected.
+[[nodiscard]] QSqlDatabase openPostgres(const QString &url, const QString &name);
 
 } // namespace taskmaster::test

@@ -1,11 +1,16 @@
-// The small shared primitives: Backoff (shared/core/backoff.h: exponential, equal jitter, capped,
-// reset), TokenBucket (server/ratelimit/token_bucket.h: refill, take, full, time to the next
-// token) and sql::joined / placeholders (server/storage/sql.h). Tables of inputs and outcomes.
+// The small shared primitives: Backoff (shared/core/backoff.h: exponential, full jitter on the
+// first attempt then equal jitter, capped, reset, a server's hint), TokenBucket
+// (server/ratelimit/token_bucket.h: refill, take, full, time to the next token), AdmissionGate
+// (server/ws/admission_gate.h: start, queue, refuse, hand out, the retry hint) and sql::joined /
+// placeholders (server/storage/sql.h). Tables of inputs and outcomes.
 #include "server/ratelimit/token_bucket.h"
 #include "server/storage/sql.h"
+#include "server/ws/admission_gate.h"
 #include "shared/core/backoff.h"
 
 #include <QTest>
+
+#include <array>
 
 using namespace taskmaster;
 using namespace taskmaster::server;
@@ -17,6 +22,11 @@ private Q_SLOTS:
     void backoffCeiling();
     void backoffJitterWithinBounds();
     void backoffReset();
+    void backoffFirstAttemptSpreadsOverTheWindow();
+    void admissionGate_data();
+    void admissionGate();
+    void admissionGateRetryAfter_data();
+    void admissionGateRetryAfter();
     void tokenBucket_data();
     void tokenBucket();
     void tokenBucketFullAndWait();
@@ -59,7 +69,8 @@ void TestPrimitives::backoffJitterWithinBounds()
         for (int attempt = 1; attempt <= 8; ++attempt) {
             const qint64 d = b.next();
             const qint64 ceiling = b.ceilingMs(attempt);
-            QVERIFY2(d >= ceiling / 2 && d <= ceiling, qPrintable(QString::number(d)));
+            const qint64 floor = attempt == 1 ? 0 : ceiling / 2; // the first: full jitter
+            QVERIFY2(d >= floor && d <= ceiling, qPrintable(QString::number(d)));
             if (attempt == 8) {
                 lowest = std::min(lowest, d);
                 highest = std::max(highest, d);
@@ -80,7 +91,115 @@ void TestPrimitives::backoffReset()
     b.reset();
     QCOMPARE(b.attempts(), 0);
     const qint64 d = b.next();
-    QVERIFY(d >= 5 && d <= 10);
+    QVERIFY(d >= 0 && d <= 10);
+}
+
+void TestPrimitives::backoffFirstAttemptSpreadsOverTheWindow()
+{
+    // 2,000 clients that lost one server at once: their first delays cover all of [0, 1000]
+    // (each tenth of the window gets a share; equal jitter would leave [0, 500) empty).
+    std::array<int, 10> tenths {};
+    for (int client = 0; client < 2000; ++client) {
+        Backoff b(1000, 30000);
+        const qint64 d = b.next();
+        QVERIFY2(d >= 0 && d <= 1000, qPrintable(QString::number(d)));
+        ++tenths[std::size_t(std::min<qint64>(d / 100, 9))];
+    }
+    for (int n : tenths)
+        QVERIFY2(n > 100 && n < 300, qPrintable(QString::number(n))); // 200 expected in each
+}
+
+namespace {
+QStringList words(const char *text)
+{
+    return QString::fromLatin1(text).split(QLatin1Char(' '));
+}
+} // namespace
+
+void TestPrimitives::admissionGate_data()
+{
+    // A script of steps on a gate: "a<id>" arrive (-> S start, Q queue, R refuse), "f" an
+    // admission finished, "c" one cancelled (-> .), "p" pop (-> the id handed out, or -).
+    QTest::addColumn<int>("concurrency");
+    QTest::addColumn<int>("queueMax");
+    QTest::addColumn<QStringList>("steps");
+    QTest::addColumn<QStringList>("results");
+    QTest::newRow("starts up to the concurrency, then queues, then refuses")
+        << 2 << 2 << words("a1 a2 a3 a4 a5") << words("S S Q Q R");
+    QTest::newRow("a finished admission hands out the oldest waiting")
+        << 1 << 5 << words("a1 a2 a3 p f p p") << words("S Q Q - . 2 -");
+    QTest::newRow("cancelled frees a turn too") << 1 << 5 << words("a1 a2 c p") << words("S Q . 2");
+    QTest::newRow("a queue keeps its order: newcomers wait behind it even with room")
+        << 2 << 5 << words("a1 a2 a3 f a4 p p") << words("S S Q . Q 3 -");
+    QTest::newRow("queue 0 refuses what cannot start") << 1 << 0 << words("a1 a2 f a3") << words("S R . S");
+    QTest::newRow("concurrency below 1 counts as 1") << 0 << 1 << words("a1 a2 a3") << words("S Q R");
+}
+
+void TestPrimitives::admissionGate()
+{
+    QFETCH(int, concurrency);
+    QFETCH(int, queueMax);
+    QFETCH(QStringList, steps);
+    QFETCH(QStringList, results);
+    server::AdmissionGate gate(concurrency, queueMax);
+    QStringList got;
+    for (const QString &step : steps) {
+        if (step.startsWith(QLatin1Char('a'))) {
+            switch (gate.arrive(step.mid(1).toULongLong())) {
+            case server::AdmissionGate::Decision::Start:
+                got << QStringLiteral("S");
+                break;
+            case server::AdmissionGate::Decision::Queue:
+                got << QStringLiteral("Q");
+                break;
+            case server::AdmissionGate::Decision::Refuse:
+                got << QStringLiteral("R");
+                break;
+            }
+        } else if (step == QLatin1String("f")) {
+            gate.finished(5);
+            got << QStringLiteral(".");
+        } else if (step == QLatin1String("c")) {
+            gate.cancelled();
+            got << QStringLiteral(".");
+        } else {
+            const auto id = gate.pop();
+            got << (id ? QString::number(*id) : QStringLiteral("-"));
+        }
+    }
+    QCOMPARE(got, results);
+}
+
+void TestPrimitives::admissionGateRetryAfter_data()
+{
+    // The queue's drain time at the mean admission time, clamped to [1 s, 30 s].
+    QTest::addColumn<int>("concurrency");
+    QTest::addColumn<qint64>("tookMs"); // every finished admission took this long
+    QTest::addColumn<int>("waiting"); // hellos queued behind `concurrency` in flight
+    QTest::addColumn<qint64>("retryAfterMs");
+    QTest::newRow("fast lookups: the floor") << 4 << qint64(2) << 100 << qint64(1000);
+    QTest::newRow("100 ms each, 4 at once, 200 waiting + 4: 5.1 s") << 4 << qint64(100) << 200 << qint64(5100);
+    QTest::newRow("slow database: the ceiling") << 2 << qint64(1000) << 500 << qint64(30000);
+}
+
+void TestPrimitives::admissionGateRetryAfter()
+{
+    QFETCH(int, concurrency);
+    QFETCH(qint64, tookMs);
+    QFETCH(int, waiting);
+    QFETCH(qint64, retryAfterMs);
+    server::AdmissionGate gate(concurrency, 100000);
+    quint64 id = 0;
+    for (int i = 0; i < 50; ++i) { // settle the mean
+        QVERIFY(gate.arrive(++id) == server::AdmissionGate::Decision::Start);
+        gate.finished(tookMs);
+    }
+    QCOMPARE(gate.meanMs(), double(tookMs));
+    for (int i = 0; i < concurrency + waiting; ++i)
+        (void)gate.arrive(++id);
+    QCOMPARE(gate.inFlight(), concurrency);
+    QCOMPARE(gate.queued(), qsizetype(waiting));
+    QCOMPARE(gate.retryAfterMs(), retryAfterMs);
 }
 
 void TestPrimitives::tokenBucket_data()

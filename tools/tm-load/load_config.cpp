@@ -152,6 +152,10 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
     opt("warmup", "S", "Seconds of sending before the measurement (default 2).");
     opt("drain", "S", "Most seconds to wait for acks and deliveries after sending (default 5).");
     opt("connect-timeout", "S", "Most seconds for all users to connect (default 60).");
+    opt("reconnect-base-ms", "MS",
+        "Reconnect backoff as the QML client's: first attempt anywhere in [0, MS], then doubling with "
+        "equal jitter (default 500).");
+    opt("reconnect-max-ms", "MS", "Longest reconnect backoff (default 30000).");
     opt("idle", "N",
         "Idle mode: N connections that only say hello, for --duration; reports server RSS per "
         "connection. Users are reused round-robin when N > --users.");
@@ -226,6 +230,8 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
     check(readNumber(p, QStringLiteral("warmup"), 0, 600, c.warmupSeconds));
     check(readNumber(p, QStringLiteral("drain"), 0, 300, c.drainSeconds));
     check(readNumber(p, QStringLiteral("connect-timeout"), 1, 3600, c.connectTimeoutSeconds));
+    check(readInt(p, QStringLiteral("reconnect-base-ms"), 1, 600000, c.reconnectBaseMs));
+    check(readInt(p, QStringLiteral("reconnect-max-ms"), 1, 600000, c.reconnectMaxMs));
     check(readInt(p, QStringLiteral("idle"), 1, kMaxConnections, c.idleConnections));
     check(readInt(p, QStringLiteral("body-bytes"), 48, 8192, c.bodyBytes));
     check(readInt(p, QStringLiteral("seed-concurrency"), 1, 256, c.seedConcurrency));

@@ -42,6 +42,8 @@ struct LoadConfig {
     double durationSeconds = 10; // measured sending
     double warmupSeconds = 2; // sending before the measurement starts (not in the latency figures)
     double drainSeconds = 5; // after sending: wait this long at most for acks and deliveries
+    qint64 reconnectBaseMs = 500; // the reconnect Backoff: the QML client's defaults
+    qint64 reconnectMaxMs = 30000;
     double connectTimeoutSeconds = 60; // every user connected within this, or the run goes on without
     int idleConnections = 0; // > 0: idle mode, this many connections that only say hello
     int bodyBytes = 64; // message body length (at least what the timestamp needs)

@@ -301,6 +301,12 @@ QString RunReport::table() const
             t << latencyRow(QStringLiteral(" same inst"), deliverySame);
             t << latencyRow(QStringLiteral(" cross inst"), deliveryCross);
         }
+        if (deliveryResumed.count > 0) { // some receivers lost their connection: apart from the rest
+            t << latencyRow(QStringLiteral(" kept conn"), deliveryKept);
+            if (deliveryKeptFault.count > 0)
+                t << latencyRow(QStringLiteral("  from fault"), deliveryKeptFault);
+            t << latencyRow(QStringLiteral(" resumed"), deliveryResumed);
+        }
         t << latencyRow(QStringLiteral("ack"), ack);
         t << latencyRow(QStringLiteral("connect"), connect);
         if (reconnect.count > 0)
@@ -407,6 +413,9 @@ QString RunReport::resultLine() const
     add("p95", fixedPoint(delivery.p95Ms));
     add("p99", fixedPoint(delivery.p99Ms));
     add("max", fixedPoint(delivery.maxMs));
+    add("keptP99", fixedPoint(deliveryKept.p99Ms));
+    add("keptFaultP99", fixedPoint(deliveryKeptFault.p99Ms));
+    add("resumedP99", fixedPoint(deliveryResumed.p99Ms));
     add("samples", QString::number(delivery.count));
     add("lost", QString::number(c.lost));
     add("dup", QString::number(c.duplicates));
@@ -576,6 +585,9 @@ QJsonObject RunReport::toJson() const
          QJsonObject {{QStringLiteral("delivery"), summaryJson(delivery)},
                       {QStringLiteral("deliverySameInstance"), summaryJson(deliverySame)},
                       {QStringLiteral("deliveryCrossInstance"), summaryJson(deliveryCross)},
+                      {QStringLiteral("deliveryKept"), summaryJson(deliveryKept)},
+                      {QStringLiteral("deliveryKeptFromFault"), summaryJson(deliveryKeptFault)},
+                      {QStringLiteral("deliveryResumed"), summaryJson(deliveryResumed)},
                       {QStringLiteral("ack"), summaryJson(ack)},
                       {QStringLiteral("connect"), summaryJson(connect)},
                       {QStringLiteral("reconnect"), summaryJson(reconnect)}}},

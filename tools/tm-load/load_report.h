@@ -81,6 +81,9 @@ struct RunReport {
     LatencySamples::Summary delivery;
     LatencySamples::Summary deliverySame; // sender and receiver on one instance
     LatencySamples::Summary deliveryCross; // on different instances
+    LatencySamples::Summary deliveryKept; // received on a connection never lost
+    LatencySamples::Summary deliveryKeptFault; // of which sent after the fault started
+    LatencySamples::Summary deliveryResumed; // received after the receiver's reconnect
     LatencySamples::Summary ack;
     LatencySamples::Summary connect; // first attempt to first welcome
     LatencySamples::Summary reconnect; // an open connection lost to welcome again, per reconnect

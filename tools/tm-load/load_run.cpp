@@ -163,6 +163,7 @@ void LoadRun::startWorkers()
             = new LoadWorker(m_config.wsUrl(), std::move(specs[std::size_t(t)]), perThreadHandshakes, m_report.runId);
         if (m_db)
             w.worker->recordAcks();
+        w.worker->setReconnectLimits(m_config.reconnectBaseMs, m_config.reconnectMaxMs);
         w.thread = new QThread;
         w.thread->setObjectName(QStringLiteral("tm-load-%1").arg(t));
         // Thousands of sockets per thread: epoll, as the server (unless TM_EVENT_DISPATCHER=poll).
@@ -489,6 +490,9 @@ void LoadRun::sendPhase()
         at += qint64(st.seconds * 1e9);
     }
     plan.stageStartsNs = stageStarts;
+    m_faultAtNs = plan.startNs + qint64(m_config.faultAtSeconds * 1e9);
+    if (m_config.hasFault())
+        plan.faultAtNs = m_faultAtNs;
     const int connections = m_config.connections();
     for (std::size_t i = 0; i < m_workers.size(); ++i) {
         SendPlan mine = plan;
@@ -497,7 +501,6 @@ void LoadRun::sendPhase()
         LoadWorker *worker = m_workers[i].worker;
         QMetaObject::invokeMethod(worker, [worker, mine] { worker->startSending(mine); });
     }
-    m_faultAtNs = plan.startNs + qint64(m_config.faultAtSeconds * 1e9);
     const double sendStart = elapsedSeconds();
     m_lastTickAt = sendStart;
     m_lastTickCounters = snapshot().counters;
@@ -663,6 +666,9 @@ void LoadRun::drainAndFinish()
     LatencySamples delivery;
     LatencySamples deliverySame;
     LatencySamples deliveryCross;
+    LatencySamples deliveryKept;
+    LatencySamples deliveryKeptFault;
+    LatencySamples deliveryResumed;
     LatencySamples ack;
     LatencySamples connect;
     LatencySamples reconnect;
@@ -679,6 +685,9 @@ void LoadRun::drainAndFinish()
         delivery.merge(r.delivery.take());
         deliverySame.merge(r.deliverySame.take());
         deliveryCross.merge(r.deliveryCross.take());
+        deliveryKept.merge(r.deliveryKept.take());
+        deliveryKeptFault.merge(r.deliveryKeptFault.take());
+        deliveryResumed.merge(r.deliveryResumed.take());
         ack.merge(r.ack.take());
         connect.merge(r.connect.take());
         reconnect.merge(r.reconnect.take());
@@ -691,6 +700,9 @@ void LoadRun::drainAndFinish()
     m_report.delivery = delivery.summary();
     m_report.deliverySame = deliverySame.summary();
     m_report.deliveryCross = deliveryCross.summary();
+    m_report.deliveryKept = deliveryKept.summary();
+    m_report.deliveryKeptFault = deliveryKeptFault.summary();
+    m_report.deliveryResumed = deliveryResumed.summary();
     m_report.ack = ack.summary();
     m_report.connect = connect.summary();
     m_report.reconnect = reconnect.summary();

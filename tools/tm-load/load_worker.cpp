@@ -72,6 +72,7 @@ void LoadWorker::startSending(const SendPlan &plan)
     m_scheduled = 0;
     m_tally.measureFromNs = plan.measureFromNs;
     m_tally.measureToNs = plan.measureToNs;
+    m_tally.faultAtNs = plan.faultAtNs;
     m_tally.stages.clear();
     for (qint64 from : plan.stageStartsNs)
         m_tally.stages.push_back(StageTally {from, 0, {}, {}});
@@ -180,6 +181,9 @@ WorkerResult LoadWorker::finish(const std::map<Channel, Seq> &finals)
     r.delivery = std::move(m_tally.delivery);
     r.deliverySame = std::move(m_tally.deliverySame);
     r.deliveryCross = std::move(m_tally.deliveryCross);
+    r.deliveryKept = std::move(m_tally.deliveryKept);
+    r.deliveryKeptFault = std::move(m_tally.deliveryKeptFault);
+    r.deliveryResumed = std::move(m_tally.deliveryResumed);
     r.ack = std::move(m_tally.ack);
     r.connect = std::move(m_tally.connect);
     r.reconnect = std::move(m_tally.reconnect);

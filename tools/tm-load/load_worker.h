@@ -33,6 +33,7 @@ struct SendPlan {
     qint64 measureToNs = 0;
     int bodyBytes = 64;
     std::vector<qint64> stageStartsNs; // scenario steps (their figures are kept apart)
+    qint64 faultAtNs = std::numeric_limits<qint64>::max(); // the fault command's start (if any)
 };
 
 struct WorkerSnapshot {
@@ -48,6 +49,9 @@ struct WorkerResult {
     LatencySamples delivery;
     LatencySamples deliverySame;
     LatencySamples deliveryCross;
+    LatencySamples deliveryKept;
+    LatencySamples deliveryKeptFault;
+    LatencySamples deliveryResumed;
     LatencySamples ack;
     LatencySamples connect;
     LatencySamples reconnect;
@@ -68,6 +72,12 @@ public:
     // A new rate from now on (the schedule restarts at the current time).
     void setRate(double rate);
     void stopSending();
+    // The clients' reconnect Backoff (before startConnecting()).
+    void setReconnectLimits(qint64 baseMs, qint64 maxMs)
+    {
+        m_tally.reconnectBaseMs = baseMs;
+        m_tally.reconnectMaxMs = maxMs;
+    }
     // --verify-db: keep every ack for the comparison with the stored messages.
     void recordAcks() { m_tally.recordAcks = true; }
     [[nodiscard]] std::vector<AckRecord> takeAcks() { return std::exchange(m_tally.acks, {}); }

@@ -56,7 +56,7 @@ QString parseSendInstance(const QString &tag, const QString &body)
 
 SimClient::SimClient(int index, SeededUser user, Id roomId, QUrl wsUrl, WorkerTally &tally, QObject *parent)
     : QObject(parent), m_index(index), m_user(std::move(user)), m_roomId(roomId), m_url(std::move(wsUrl)),
-      m_tally(tally)
+      m_tally(tally), m_backoff(tally.reconnectBaseMs, tally.reconnectMaxMs)
 {
     m_socket.setProxy(QNetworkProxy::NoProxy);
     connect(&m_socket, &QWebSocket::connected, this, &SimClient::onConnected);
@@ -132,6 +132,7 @@ void SimClient::onGone()
         break;
     case State::Open:
         ++m_tally.counters.disconnects;
+        ++m_disconnects;
         m_lostAtNs = nowNs();
         ++m_tally.counters.closeCodes[int(m_socket.closeCode())];
         m_state = State::Backoff;
@@ -142,19 +143,11 @@ void SimClient::onGone()
 
 void SimClient::scheduleReconnect()
 {
-    ++m_failuresInRow;
-    int delay = 0;
-    if (m_retryAfterMs > 0) {
-        // A draining instance said when to come back: spread the reconnects of all its clients
-        // over [retryAfterMs / 2, 3 * retryAfterMs / 2) instead of a storm at the same moment.
-        const auto window = quint32(std::min<qint64>(m_retryAfterMs, 60000));
-        delay = int(window / 2 + QRandomGenerator::global()->bounded(std::max<quint32>(1, window)));
-        m_retryAfterMs = 0;
-    } else {
-        const int base = std::min(2000, 100 << std::min(m_failuresInRow, 5));
-        delay = base + int(QRandomGenerator::global()->bounded(100));
-    }
-    QTimer::singleShot(delay, this, [this] {
+    // The shared policy of the QML client (shared/core/backoff.h): the first attempt anywhere in
+    // [0, base], then exponential with equal jitter; a server's hint spread over [hint, 2 hint].
+    const qint64 delay = m_retryAfterMs > 0 ? m_backoff.afterHint(m_retryAfterMs) : m_backoff.next();
+    m_retryAfterMs = 0;
+    QTimer::singleShot(std::chrono::milliseconds(delay), this, [this] {
         if (m_state == State::Backoff)
             open();
     });
@@ -239,7 +232,7 @@ void SimClient::onWelcome(const ws::Welcome &w)
     if (m_state != State::Hello)
         return;
     m_state = State::Open;
-    m_failuresInRow = 0;
+    m_backoff.reset();
     const bool first = m_welcomes++ == 0;
     ++m_tally.counters.welcomesByInstance[w.instance];
     m_instance = w.instance;
@@ -291,6 +284,13 @@ void SimClient::onEvent(const ChannelEvent &e, qint64 receivedNs)
         const QString from = parseSendInstance(m_tally.tag, e.message->body);
         if (!from.isEmpty() && !m_instance.isEmpty())
             (from == m_instance ? m_tally.deliverySame : m_tally.deliveryCross).add(latency);
+        if (m_disconnects == 0) {
+            m_tally.deliveryKept.add(latency);
+            if (*sent >= m_tally.faultAtNs)
+                m_tally.deliveryKeptFault.add(latency);
+        } else {
+            m_tally.deliveryResumed.add(latency);
+        }
     }
     if (StageTally *stage = m_tally.stageAt(*sent))
         stage->delivery.add(latency);

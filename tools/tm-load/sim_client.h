@@ -8,6 +8,7 @@
 #pragma once
 
 #include "shared/codec/ws_frames.h"
+#include "shared/core/backoff.h"
 #include "tools/tm-load/db_verify.h"
 #include "tools/tm-load/load_stats.h"
 #include "tools/tm-load/seeder.h"
@@ -54,6 +55,15 @@ struct WorkerTally {
     LatencySamples delivery; // receive - send of other connections' messages sent in the window
     LatencySamples deliverySame; // the part of it where sender and receiver were on one instance
     LatencySamples deliveryCross; // ... on different instances (through the bus)
+    // The same samples split by the receiving client: on a connection it never lost (kept), and
+    // on one that was lost and came back (resumed: catch-up after the outage included). During a
+    // fault, kept from the fault's start on is what the clients the fault did not touch saw.
+    LatencySamples deliveryKept;
+    LatencySamples deliveryKeptFault; // kept, sent at or after faultAtNs
+    LatencySamples deliveryResumed;
+    qint64 faultAtNs = std::numeric_limits<qint64>::max(); // when the fault command starts
+    qint64 reconnectBaseMs = 500; // Backoff limits (the QML client's)
+    qint64 reconnectMaxMs = 30000;
     LatencySamples ack; // ack - send of own messages sent in the window
     std::vector<qint64> recent; // delivery latencies since the last progress snapshot (any phase)
     std::map<Channel, Seq> ackedSeq; // highest seq an ack reported, per room channel
@@ -151,8 +161,9 @@ private:
     qint64 m_attemptStartNs = 0;
     qint64 m_firstAttemptNs = 0;
     qint64 m_lostAtNs = 0; // when an open connection was lost (0: not waiting to be back)
-    int m_failuresInRow = 0;
+    Backoff m_backoff;
     int m_welcomes = 0;
+    int m_disconnects = 0; // open connections lost
     qint64 m_nextFrameId = 0;
     qint64 m_nextClientId = 0;
     std::map<qint64, PendingSend> m_pending; // by frame id, in send order
