@@ -14,6 +14,8 @@
 #                                  503, `reconnect` to its sockets, exit), start it on its port,
 #                                  wait for /health/ready 200 and for nginx to route to it, next
 #   cluster.sh restart-redis       stop Redis and start it again on the same port (fault drills)
+#   cluster.sh restart-nginx       stop nginx at once (every connection through it drops) and start
+#                                  it again on the same port (fault drills: all clients reconnect)
 #
 # Environment:
 #   TM_CLUSTER_DIR          the cluster's directory: start creates it (default: a new
@@ -621,6 +623,29 @@ cmd_kill_instance() {
   say "tm-$1 killed (pid $pid)"
 }
 
+# Stops nginx (fast shutdown: every client connection drops at once) and starts it again with the
+# same configuration and port; waits until it answers /health through an instance.
+cmd_restart_nginx() {
+  local nginx pid deadline
+  load_cluster
+  lock_cluster
+  nginx=$(find_nginx)
+  stop_nginx
+  "$nginx" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" </dev/null >>"$dir/nginx/nginx.out" 2>&1 ||
+    die "nginx did not start again on port $nginx_port (see $dir/nginx/nginx.out)"
+  deadline=$((SECONDS + start_timeout))
+  while ((SECONDS < deadline)); do
+    pid=$(nginx_pid)
+    if [[ -n "$pid" ]] && http_ok "http://127.0.0.1:$nginx_port/health"; then
+      write_env
+      say "nginx      http://127.0.0.1:$nginx_port (pid $pid) started again"
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "nginx on port $nginx_port does not answer /health after its restart (see $dir/nginx/error.log)"
+}
+
 case ${1:-} in
 start) cmd_start ;;
 stop) cmd_stop ;;
@@ -630,6 +655,7 @@ start-instance) cmd_start_instance "${2:-}" ;;
 kill-instance) cmd_kill_instance "${2:-}" ;;
 rolling-restart) cmd_rolling_restart ;;
 restart-redis) cmd_restart_redis ;;
+restart-nginx) cmd_restart_nginx ;;
 -h | --help | help) usage ;;
 *) usage ;;
 esac
