@@ -34,6 +34,14 @@ void TestConfig::defaults()
     auto e = loadConfig({QStringLiteral("taskmaster-server")}, {QStringLiteral("TM_LISTEN_BACKLOG=128")});
     QVERIFY(e);
     QCOMPARE(e->listenBacklog, 128);
+    QCOMPARE(c->wsHelloConcurrency, 8);
+    QCOMPARE(c->wsHelloQueue, 2000);
+    auto h = loadConfig(
+        {QStringLiteral("taskmaster-server"), QStringLiteral("--ws-hello-concurrency"), QStringLiteral("3")},
+        {QStringLiteral("TM_WS_HELLO_CONCURRENCY=5"), QStringLiteral("TM_WS_HELLO_QUEUE=0")});
+    QVERIFY(h);
+    QCOMPARE(h->wsHelloConcurrency, 3); // the option wins over the environment
+    QCOMPARE(h->wsHelloQueue, 0); // 0: refuse whatever cannot start at once
 }
 
 void TestConfig::scaleOutOptions()
@@ -132,6 +140,10 @@ void TestConfig::badValues_data()
     row("listen backlog zero", {"--listen-backlog", "0"}, "listen-backlog");
     row("listen backlog over 65535", {"--listen-backlog", "70000"}, "listen-backlog");
     row("listen backlog text", {"--listen-backlog", "many"}, "listen-backlog");
+    row("hello concurrency zero", {"--ws-hello-concurrency", "0"}, "ws-hello-concurrency");
+    row("hello concurrency over 10000", {"--ws-hello-concurrency", "10001"}, "ws-hello-concurrency");
+    row("hello queue negative", {"--ws-hello-queue", "-1"}, "ws-hello-queue");
+    row("hello queue text", {"--ws-hello-queue", "lots"}, "ws-hello-queue");
 }
 
 void TestConfig::badValues()
