@@ -16,11 +16,17 @@
 #   cluster.sh restart-redis       stop Redis and start it again on the same port (fault drills)
 #   cluster.sh restart-nginx       stop nginx at once (every connection through it drops) and start
 #                                  it again on the same port (fault drills: all clients reconnect)
+#   cluster.sh add-instance        scale out: start a new instance tm-<next> on a free port, wait until
+#                                  it is ready, add it to nginx's upstream (re-rendered, `nginx -s
+#                                  reload`: no connection dropped) and wait until nginx routes to it
+#   cluster.sh remove-instance I   scale in: take instance I out of nginx's upstream (reload), then
+#                                  SIGTERM it (it drains: `reconnect` to its sockets, which come back
+#                                  through nginx to the others) and forget it
 #
 # Environment:
 #   TM_CLUSTER_DIR          the cluster's directory: start creates it (default: a new
 #                           /tmp/tm-cluster.XXXXXX); the other commands need it (cluster.env sets it)
-#   TM_CLUSTER_INSTANCES    number of instances (default 3)
+#   TM_CLUSTER_INSTANCES    number of instances start starts (default 3)
 #   TM_CLUSTER_SERVER_ARGS  extra arguments for every instance, split on whitespace
 #   TM_CLUSTER_REPLICA=1    start also a PostgreSQL hot-standby streaming replica of the database
 #                           (DIR/pg-replica) and give every instance --database-replica-url
@@ -34,11 +40,19 @@
 #                           proxied WebSocket takes two)
 #   TM_CLUSTER_ROUTE_TIMEOUT  rolling-restart: seconds nginx may take to send a restarted instance
 #                           requests again (default 20; its fail_timeout is 5 s)
+#   TM_CLUSTER_MONITORING=1 start also prometheus-nginx-exporter (reading nginx's stub_status) and
+#                           a Prometheus with monitoring/prometheus/ (its config and alert rules)
+#                           scraping every instance and the exporter (DIR/prometheus)
+#   TM_CLUSTER_SCRAPE_INTERVAL  that Prometheus' scrape and evaluation interval (default 5s)
 #
+# Instances are numbered from 1 in the order they were added; a removed instance's number is not
+# used again. TM_CLUSTER_MEMBERS in cluster.env lists the numbers in the pool ("1 3 4").
 # DIR holds: cluster.env (KEY=value lines, shell-quoted: TM_CLUSTER_URL, TM_INSTANCE_<i>_URL,
 # TM_INSTANCE_<i>_PID, TM_DATABASE_URL, TM_REDIS_URL, TM_NGINX_PID, ...; with the replica
 # TM_DATABASE_REPLICA_URL and TM_PG_REPLICA_PID), tm-<i>/ (data dir), tm-<i>.log, pg/,
-# pg-replica/ (with the replica), redis/, nginx/ (nginx.conf, taskmaster.conf, access.log, error.log).
+# pg-replica/ (with the replica), redis/, nginx/ (nginx.conf, taskmaster.conf, access.log, error.log),
+# prometheus/ (targets/taskmaster.json and nginx.json: Prometheus file_sd lists of the instances
+# and the exporter, rewritten whenever they change; with monitoring also the config, rules, data).
 # See docs/cluster.md.
 
 # shellcheck source-path=SCRIPTDIR
@@ -137,22 +151,34 @@ load_cluster() {
   source "$dir/cluster.env"
   dir=$TM_CLUSTER_DIR
   n=$TM_CLUSTER_INSTANCES
+  # Written by older scripts without it: instances 1..n.
+  read -r -a members <<<"${TM_CLUSTER_MEMBERS:-$(seq -s ' ' 1 "$n")}"
   bin=$TM_SERVER_BIN
   db_url=$TM_DATABASE_URL
   replica_url=${TM_DATABASE_REPLICA_URL:-}
   redis_url=$TM_REDIS_URL
   nginx_port=$TM_NGINX_PORT
+  monitoring=${TM_CLUSTER_MONITORING:-0}
   read -r -a extra_args <<<"$TM_CLUSTER_SERVER_ARGS"
 }
 
+# True when instance i is in the pool.
+is_member() {
+  local m
+  for m in "${members[@]}"; do [[ "$m" == "$1" ]] && return 0; done
+  return 1
+}
+
 check_index() {
-  if ! [[ "${1:-}" =~ ^[1-9][0-9]*$ ]] || (($1 > n)); then die "instance must be 1..$n, got '${1:-}'"; fi
+  if ! [[ "${1:-}" =~ ^[1-9][0-9]*$ ]] || ! is_member "$1"; then die "instance must be one of ${members[*]}, got '${1:-}'"; fi
 }
 
 instance_pid() { cat "$dir/tm-$1.pid" 2>/dev/null || true; }
 instance_port() { cat "$dir/tm-$1.port" 2>/dev/null || true; }
 nginx_pid() { cat "$dir/nginx/nginx.pid" 2>/dev/null || true; }
 replica_pid() { head -n 1 "$dir/pg-replica/data/postmaster.pid" 2>/dev/null || true; }
+prometheus_pid() { cat "$dir/prometheus/prometheus.pid" 2>/dev/null || true; }
+exporter_pid() { cat "$dir/prometheus/nginx-exporter.pid" 2>/dev/null || true; }
 # An instance's pid is ours when its command line carries its data directory.
 instance_runs() { pid_has_arg "$(instance_pid "$1")" "$dir/tm-$1"; }
 
@@ -165,8 +191,9 @@ write_env() {
     kv TM_CLUSTER_DIR "$dir"
     kv TM_CLUSTER_URL "http://127.0.0.1:$nginx_port"
     kv TM_CLUSTER_WS_URL "ws://127.0.0.1:$nginx_port/ws"
-    kv TM_CLUSTER_INSTANCES "$n"
-    for ((i = 1; i <= n; i++)); do
+    kv TM_CLUSTER_INSTANCES "${#members[@]}"
+    kv TM_CLUSTER_MEMBERS "${members[*]}"
+    for i in "${members[@]}"; do
       kv "TM_INSTANCE_${i}_NAME" "tm-$i"
       kv "TM_INSTANCE_${i}_URL" "http://127.0.0.1:$(instance_port "$i")"
       kv "TM_INSTANCE_${i}_PID" "$(instance_pid "$i")"
@@ -185,8 +212,40 @@ write_env() {
     kv TM_NGINX_ACCESS_LOG "$dir/nginx/access.log"
     kv TM_SERVER_BIN "$bin"
     kv TM_CLUSTER_SERVER_ARGS "${extra_args[*]}"
+    kv TM_CLUSTER_MONITORING "$monitoring"
+    if [[ "$monitoring" == 1 ]]; then
+      kv TM_PROMETHEUS_URL "http://127.0.0.1:$(cat "$dir/prometheus/prometheus.port" 2>/dev/null || true)"
+      kv TM_PROMETHEUS_PID "$(prometheus_pid)"
+      kv TM_NGINX_EXPORTER_URL "http://127.0.0.1:$(cat "$dir/prometheus/nginx-exporter.port" 2>/dev/null || true)"
+      kv TM_NGINX_EXPORTER_PID "$(exporter_pid)"
+    fi
   } >"$tmp"
   mv "$tmp" "$dir/cluster.env"
+  write_targets
+}
+
+# Prometheus file_sd lists (JSON): every instance of the pool with its name, and nginx's exporter
+# when it runs. Written whole and renamed, so Prometheus never reads half a file; it notices the
+# change by itself (no reload).
+write_targets() {
+  local i sep="" tmp=$dir/prometheus/targets/.taskmaster.json.tmp
+  mkdir -p "$dir/prometheus/targets"
+  {
+    echo "["
+    for i in "${members[@]}"; do
+      printf '%s  {"targets": ["127.0.0.1:%s"], "labels": {"tm_instance": "tm-%s"}}' "$sep" "$(instance_port "$i")" "$i"
+      sep=$',\n'
+    done
+    printf '\n]\n'
+  } >"$tmp"
+  mv "$tmp" "$dir/prometheus/targets/taskmaster.json"
+  tmp=$dir/prometheus/targets/.nginx.json.tmp
+  if [[ -f "$dir/prometheus/nginx-exporter.port" ]]; then
+    printf '[\n  {"targets": ["127.0.0.1:%s"]}\n]\n' "$(cat "$dir/prometheus/nginx-exporter.port")" >"$tmp"
+  else
+    echo "[]" >"$tmp"
+  fi
+  mv "$tmp" "$dir/prometheus/targets/nginx.json"
 }
 
 # One command at a time changes a cluster (cluster.env, pid files). The instances it starts must
@@ -299,7 +358,7 @@ cmd_rolling_restart() {
   local i rc started=$SECONDS t0 port
   load_cluster
   lock_cluster
-  for ((i = 1; i <= n; i++)); do
+  for i in "${members[@]}"; do
     t0=$SECONDS
     port=$(instance_port "$i")
     [[ -n "$port" ]] || die "tm-$i has no recorded port"
@@ -314,7 +373,7 @@ cmd_rolling_restart() {
     if ((rc != 0)); then
       write_env
       instance_failed "$i" "$([[ $rc == 1 ]] && echo exited || echo "was not ready (/health/ready) within ${start_timeout}s")"
-      die "rolling restart stopped at tm-$i; tm-$((i + 1))..tm-$n were not restarted"
+      die "rolling restart stopped at tm-$i; the instances after it were not restarted"
     fi
     write_env
     if ! await_routed "$i"; then
@@ -322,7 +381,7 @@ cmd_rolling_restart() {
     fi
     say "tm-$i restarted http://127.0.0.1:$port (pid $(instance_pid "$i")) in $((SECONDS - t0)) s"
   done
-  say "rolling restart of $n instances done in $((SECONDS - started)) s"
+  say "rolling restart of ${#members[@]} instances done in $((SECONDS - started)) s"
 }
 
 # True when Redis on port answers PING within timeout seconds.
@@ -404,6 +463,7 @@ stop_all() {
     fi
   done
   stop_nginx
+  stop_monitoring
   tm_redis_stop "$dir/redis" || true
   tm_pg_stop "$dir/pg-replica" || true # before its primary
   tm_pg_stop "$dir/pg" || true
@@ -416,15 +476,21 @@ stop_all() {
   fi
 }
 
+# Writes nginx's configuration for the instances in the pool (DIR/nginx: nginx.conf, taskmaster.conf).
+render_nginx() {
+  local upstreams=() i
+  for i in "${members[@]}"; do upstreams+=(--upstream "127.0.0.1:$(instance_port "$i")"); done
+  "$root/packaging/nginx/render-conf.sh" --standalone "$dir/nginx" --listen "127.0.0.1:$nginx_port" \
+    --workers "${TM_CLUSTER_NGINX_WORKERS:-2}" --worker-connections "${TM_CLUSTER_NGINX_CONNECTIONS:-10240}" \
+    "${upstreams[@]}"
+}
+
 start_nginx() {
-  local nginx upstreams=() i deadline pid
+  local nginx deadline pid
   nginx=$(find_nginx)
-  for ((i = 1; i <= n; i++)); do upstreams+=(--upstream "127.0.0.1:$(instance_port "$i")"); done
   for _ in 1 2 3 4 5; do
     nginx_port=$(tm_free_port)
-    "$root/packaging/nginx/render-conf.sh" --standalone "$dir/nginx" --listen "127.0.0.1:$nginx_port" \
-      --workers "${TM_CLUSTER_NGINX_WORKERS:-2}" --worker-connections "${TM_CLUSTER_NGINX_CONNECTIONS:-10240}" \
-      "${upstreams[@]}"
+    render_nginx
     # nginx binds before it turns into a daemon: a taken port fails here, and we try another.
     if "$nginx" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" \
       </dev/null >>"$dir/nginx/nginx.out" 2>&1; then
@@ -450,6 +516,79 @@ start_nginx() {
   return 1
 }
 
+# --- monitoring (TM_CLUSTER_MONITORING=1) -----------------------------------------------------------
+
+# Starts a background process that listens on a free loopback port: the command line is built by
+# the function named in $1 from the port; waits for url_path on it. Records DIR/prometheus/NAME.pid
+# and .port. 0: up; 1: failed (the end of its log printed).
+start_listener() {
+  local name=$1 build=$2 path=$3 port pid deadline cmd=()
+  for _ in 1 2 3 4 5; do
+    port=$(tm_free_port)
+    "$build" "$port"
+    nohup "${cmd[@]}" </dev/null >>"$dir/prometheus/$name.log" 2>&1 9>&- &
+    pid=$!
+    echo "$pid" >"$dir/prometheus/$name.pid"
+    echo "$port" >"$dir/prometheus/$name.port"
+    deadline=$((SECONDS + start_timeout))
+    while ((SECONDS < deadline)) && alive "$pid"; do
+      http_ok "http://127.0.0.1:$port$path" && return 0
+      sleep 0.1
+    done
+    alive "$pid" || continue # the port was taken meanwhile: another one
+    break
+  done
+  echo "cluster: $name did not answer on 127.0.0.1:$port$path; end of its log:" >&2
+  tail -n 20 "$dir/prometheus/$name.log" >&2 || true
+  return 1
+}
+
+exporter_command() {
+  cmd=(prometheus-nginx-exporter -nginx.scrape-uri "http://127.0.0.1:$nginx_port/nginx_status"
+    -web.listen-address "127.0.0.1:$1")
+}
+
+prometheus_command() {
+  cmd=(prometheus --config.file "$dir/prometheus/prometheus.yml" --storage.tsdb.path "$dir/prometheus/data"
+    --storage.tsdb.retention.time 1d --web.listen-address "127.0.0.1:$1" --log.level warn)
+}
+
+# The exporter and a Prometheus running monitoring/prometheus/ against this cluster: its config and
+# rules copied to DIR/prometheus (the file_sd lists there are the cluster's), the intervals
+# shortened to TM_CLUSTER_SCRAPE_INTERVAL.
+start_monitoring() {
+  local interval=${TM_CLUSTER_SCRAPE_INTERVAL:-5s} src=$root/monitoring/prometheus
+  if ! command -v prometheus >/dev/null || ! command -v prometheus-nginx-exporter >/dev/null; then
+    die "TM_CLUSTER_MONITORING=1 needs prometheus and prometheus-nginx-exporter (scripts/setup.sh installs them)"
+  fi
+  [[ "$interval" =~ ^[0-9]+s$ ]] || die "TM_CLUSTER_SCRAPE_INTERVAL must be like 5s, got '$interval'"
+  mkdir -p "$dir/prometheus/rules"
+  cp "$src/rules/taskmaster-alerts.yml" "$dir/prometheus/rules/"
+  sed -E -e "s/^(  scrape_interval|  evaluation_interval|  scrape_timeout): .*/\1: $interval/" \
+    "$src/prometheus.yml" >"$dir/prometheus/prometheus.yml"
+  grep -q "^  scrape_interval: $interval\$" "$dir/prometheus/prometheus.yml" ||
+    die "could not set the scrape interval in $dir/prometheus/prometheus.yml"
+  start_listener nginx-exporter exporter_command /metrics || return 1
+  write_targets
+  start_listener prometheus prometheus_command /-/ready || return 1
+  say "nginx exporter http://127.0.0.1:$(cat "$dir/prometheus/nginx-exporter.port") (pid $(exporter_pid))"
+  say "Prometheus http://127.0.0.1:$(cat "$dir/prometheus/prometheus.port") (pid $(prometheus_pid)), scraping every $interval"
+}
+
+stop_monitoring() {
+  local name pid
+  for name in prometheus nginx-exporter; do
+    pid=$(cat "$dir/prometheus/$name.pid" 2>/dev/null || true)
+    # Ours: its command line names the port we gave it.
+    pid_has_text "$pid" "127.0.0.1:$(cat "$dir/prometheus/$name.port" 2>/dev/null)" || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_gone "$pid" 10; then
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_gone "$pid" 5 || true
+    fi
+  done
+}
+
 cmd_start() {
   local i rc started=$SECONDS
   n=${TM_CLUSTER_INSTANCES:-3}
@@ -460,6 +599,11 @@ cmd_start() {
   case ${TM_CLUSTER_REPLICA:-0} in
   0 | 1) ;;
   *) die "TM_CLUSTER_REPLICA must be 0 or 1, got '$TM_CLUSTER_REPLICA'" ;;
+  esac
+  monitoring=${TM_CLUSTER_MONITORING:-0}
+  case $monitoring in
+  0 | 1) ;;
+  *) die "TM_CLUSTER_MONITORING must be 0 or 1, got '$monitoring'" ;;
   esac
   # The instances get the replica as an argument (below), never from an environment we inherited.
   unset TM_DATABASE_REPLICA_URL
@@ -496,8 +640,10 @@ cmd_start() {
   say "Redis      $redis_url (pid $(cat "$dir/redis/redis.pid"))"
 
   # All instances at once (migrations take a PostgreSQL advisory lock, so only one runs them).
-  for ((i = 1; i <= n; i++)); do launch_instance "$i" "$(tm_free_port)"; done
-  for ((i = 1; i <= n; i++)); do
+  members=()
+  for ((i = 1; i <= n; i++)); do members+=("$i"); done
+  for i in "${members[@]}"; do launch_instance "$i" "$(tm_free_port)"; done
+  for i in "${members[@]}"; do
     rc=0
     await_instance "$i" || rc=$?
     # Another process may have taken the port between tm_free_port and the bind: try other ports.
@@ -516,6 +662,7 @@ cmd_start() {
 
   start_nginx
   say "nginx      http://127.0.0.1:$nginx_port (pid $(nginx_pid)), ws://127.0.0.1:$nginx_port/ws"
+  if [[ "$monitoring" == 1 ]]; then start_monitoring; fi
   write_env
   # shellcheck disable=SC2034 # read by the trap
   start_ok=1
@@ -557,7 +704,7 @@ cmd_status() {
   pid=$(cat "$dir/redis/redis.pid" 2>/dev/null || true)
   if alive "$pid"; then state=up; else state=DOWN all=1; fi
   say "Redis      $redis_url pid ${pid:--} $state"
-  for ((i = 1; i <= n; i++)); do
+  for i in "${members[@]}"; do
     pid=$(instance_pid "$i")
     port=$(instance_port "$i")
     if ! instance_runs "$i"; then
@@ -578,6 +725,14 @@ cmd_status() {
     state="running, /health not answering" all=1
   fi
   say "nginx      http://127.0.0.1:$nginx_port pid ${pid:--} $state"
+  if [[ "$monitoring" == 1 ]]; then
+    pid=$(exporter_pid)
+    if ! alive "$pid"; then state=DOWN all=1; elif http_ok "$TM_NGINX_EXPORTER_URL/metrics"; then state=up; else state="running, not answering" all=1; fi
+    say "nginx exporter $TM_NGINX_EXPORTER_URL pid ${pid:--} $state"
+    pid=$(prometheus_pid)
+    if ! alive "$pid"; then state=DOWN all=1; elif http_ok "$TM_PROMETHEUS_URL/-/ready"; then state=up; else state="running, not ready" all=1; fi
+    say "Prometheus $TM_PROMETHEUS_URL pid ${pid:--} $state"
+  fi
   return $all
 }
 
@@ -623,6 +778,123 @@ cmd_kill_instance() {
   say "tm-$1 killed (pid $pid)"
 }
 
+# --- scaling out and in ------------------------------------------------------------------------------
+
+# nginx worker processes of the running master (children), as "pid state" lines: state is "new"
+# for a worker serving the current configuration, "old" for one finishing its connections after
+# a reload ("nginx: worker process is shutting down").
+nginx_workers() {
+  local master=$1 pid title
+  for pid in $(pgrep -P "$master" 2>/dev/null || true); do
+    title=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+    case $title in
+    *"worker process is shutting down"*) echo "$pid old" ;;
+    *"worker process"*) echo "$pid new" ;;
+    esac
+  done
+}
+
+# Renders nginx's configuration for the current pool and reloads nginx: the master starts workers
+# with the new configuration and lets the old ones finish what they hold (a proxied WebSocket stays
+# open until one side closes it), so no connection is dropped. Returns once every worker that takes
+# new connections runs the new configuration. A configuration nginx refuses is put back.
+reload_nginx() {
+  local nginx master before deadline conf=$dir/nginx/taskmaster.conf
+  nginx=$(find_nginx)
+  master=$(nginx_pid)
+  pid_has_text "$master" "$dir/nginx/nginx.conf" || die "nginx does not run"
+  cp "$conf" "$conf.prev"
+  render_nginx
+  if ! "$nginx" -t -q -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" >>"$dir/nginx/nginx.out" 2>&1; then
+    mv "$conf.prev" "$conf"
+    tail -n 5 "$dir/nginx/nginx.out" >&2 || true
+    die "nginx refused the new configuration; the old one is back in place"
+  fi
+  before=$(nginx_workers "$master" | awk '$2 == "new" { print $1 }')
+  kill -HUP "$master"
+  # Done when no worker of before still takes connections and new ones run.
+  deadline=$((SECONDS + start_timeout))
+  while ((SECONDS < deadline)); do
+    local current fresh=0 stale=0 pid state
+    current=$(nginx_workers "$master")
+    while read -r pid state; do
+      [[ -n "$pid" ]] || continue
+      if grep -qxF "$pid" <<<"$before"; then
+        [[ "$state" == old ]] || stale=$((stale + 1))
+      elif [[ "$state" == new ]]; then
+        fresh=$((fresh + 1))
+      fi
+    done <<<"$current"
+    if ((fresh > 0 && stale == 0)); then
+      rm -f "$conf.prev"
+      return 0
+    fi
+    sleep 0.1
+  done
+  tail -n 10 "$dir/nginx/error.log" >&2 || true
+  die "nginx did not reload within ${start_timeout}s"
+}
+
+# The next instance number: one above every number used so far in this cluster (removed ones too,
+# so that a number always names one instance and its log).
+next_index() {
+  local f i max=0
+  for f in "$dir"/tm-*.log; do
+    [[ -e "$f" ]] || continue
+    i=${f##*/tm-}
+    i=${i%.log}
+    [[ "$i" =~ ^[0-9]+$ ]] && ((i > max)) && max=$i
+  done
+  echo $((max + 1))
+}
+
+cmd_add_instance() {
+  local i rc started=$SECONDS
+  load_cluster
+  lock_cluster
+  ((${#members[@]} < 64)) || die "the cluster has 64 instances already"
+  i=$(next_index)
+  launch_instance "$i" "$(tm_free_port)"
+  rc=0
+  await_ready "$i" || rc=$?
+  # Another process may have taken the port between tm_free_port and the bind: try other ports.
+  for _ in 1 2 3 4; do
+    if ((rc != 1)) || ! tail -n 5 "$dir/tm-$i.log" | grep -q 'cannot listen'; then break; fi
+    launch_instance "$i" "$(tm_free_port)"
+    rc=0
+    await_ready "$i" || rc=$?
+  done
+  if ((rc != 0)); then
+    instance_failed "$i" "$([[ $rc == 1 ]] && echo exited || echo "was not ready (/health/ready) within ${start_timeout}s")"
+    stop_instance "$i"
+    rm -f "$dir/tm-$i.pid" "$dir/tm-$i.port"
+    die "tm-$i was not added"
+  fi
+  members+=("$i")
+  reload_nginx
+  write_env
+  await_routed "$i" || die "nginx did not route to tm-$i within ${route_timeout}s (see $dir/nginx/error.log)"
+  say "tm-$i added http://127.0.0.1:$(instance_port "$i") (pid $(instance_pid "$i")) in $((SECONDS - started)) s; pool: ${members[*]}"
+}
+
+cmd_remove_instance() {
+  local i=$1 m kept=() started=$SECONDS pid
+  load_cluster
+  check_index "$i"
+  lock_cluster
+  ((${#members[@]} > 1)) || die "tm-$i is the last instance"
+  for m in "${members[@]}"; do [[ "$m" == "$i" ]] || kept+=("$m"); done
+  members=("${kept[@]}")
+  # Out of the upstream first: from here on nginx sends nothing new to it...
+  reload_nginx
+  write_env
+  # ...then it drains: its sockets get `reconnect` and come back through nginx to the others.
+  pid=$(instance_pid "$i")
+  stop_instance "$i"
+  rm -f "$dir/tm-$i.pid" "$dir/tm-$i.port"
+  say "tm-$i removed (pid ${pid:--}, drained) in $((SECONDS - started)) s; pool: ${members[*]}"
+}
+
 # Stops nginx (fast shutdown: every client connection drops at once) and starts it again with the
 # same configuration and port; waits until it answers /health through an instance.
 cmd_restart_nginx() {
@@ -656,6 +928,8 @@ kill-instance) cmd_kill_instance "${2:-}" ;;
 rolling-restart) cmd_rolling_restart ;;
 restart-redis) cmd_restart_redis ;;
 restart-nginx) cmd_restart_nginx ;;
+add-instance) cmd_add_instance ;;
+remove-instance) cmd_remove_instance "${2:-}" ;;
 -h | --help | help) usage ;;
 *) usage ;;
 esac

@@ -95,6 +95,10 @@ Result<quint16> ServerApp::start()
         m_metrics->gaugeCallback(QLatin1StringView(name), QLatin1StringView(help),
                                  [pool = m_db.get(), pick = pick] { return double(pool->stats().*pick); });
     }
+    // The ceiling the pool grows to: busy at it with jobs waiting is a saturated pool (the alert
+    // TaskMasterDatabasePoolSaturated compares the two).
+    m_metrics->gauge("db_pool_max_connections", "Most database worker threads the pool may run (--db-pool-max).")
+        .set(double(db.maxThreads));
     const auto version = m_db->run([backend = db.backend](QSqlDatabase &conn) {
                                  return Migrator::migrate(conn, backend, Migrator::bundled(backend));
                              })

@@ -51,16 +51,39 @@ QByteArray Cache::etag(const QByteArray &key, const QByteArray &tag)
     return "W/\"v" + h.result().toHex().left(24) + '"';
 }
 
+namespace {
+CounterFamily &counterOf(MetricsRegistry &metrics, bool hit)
+{
+    const char *name = hit ? "cache_hits_total" : "cache_misses_total";
+    const char *help = hit ? "REST reads answered from the cache" : "REST reads computed (not in the cache)";
+    return metrics.counterFamily(QLatin1StringView(name), QLatin1StringView(help), {QStringLiteral("cache")});
+}
+} // namespace
+
+Cache::Cache(MetricsRegistry *metrics, QObject *parent) : QObject(parent), m_metrics(metrics)
+{
+    if (!m_metrics)
+        return;
+    // Every series at 0 from the start: hits / (hits + misses) is then defined as soon as either moves.
+    for (const bool hit : {true, false}) {
+        CounterFamily &family = counterOf(*m_metrics, hit);
+        for (const QByteArray &kind : metricKinds())
+            family.labels({QAnyStringView(kind)});
+    }
+}
+
+QList<QByteArray> Cache::metricKinds()
+{
+    return {QByteArrayLiteral("user"), QByteArrayLiteral("project"), QByteArrayLiteral("tasks"),
+            QByteArrayLiteral("messages"), QByteArrayLiteral("warm")};
+}
+
 void Cache::count(const QByteArray &kind, bool hit)
 {
     ++(hit ? m_hits : m_misses);
     if (!m_metrics)
         return;
-    const char *name = hit ? "cache_hits_total" : "cache_misses_total";
-    const char *help = hit ? "REST reads answered from the cache" : "REST reads computed (not in the cache)";
-    m_metrics->counterFamily(QLatin1StringView(name), QLatin1StringView(help), {QStringLiteral("cache")})
-        .labels({QAnyStringView(kind)})
-        .inc();
+    counterOf(*m_metrics, hit).labels({QAnyStringView(kind)}).inc();
 }
 
 // --- LocalCache ----------------------------------------------------------------------------------

@@ -10,7 +10,9 @@
 //               TTL, versions without (use a volatile-* maxmemory-policy so Redis never evicts
 //               them). A bump that fails (Redis down) marks the cache unusable until it can bump
 //               the global generation, which retires every value at once.
-// Hits and misses are counted in cache_hits_total / cache_misses_total{cache=<kind>}.
+// Hits and misses are counted in cache_hits_total / cache_misses_total{cache=<kind>}; every
+// kind's two series exist from the start at 0 (metricKinds()), so a hit rate is defined (and an
+// alert on it can fire) before the first hit.
 // Owns: the local tables (LocalCache). Thread: network thread; callbacks run on it.
 #pragma once
 
@@ -61,11 +63,14 @@ public:
     [[nodiscard]] virtual bool usable() const = 0;
 
     [[nodiscard]] static QByteArray etag(const QByteArray &key, const QByteArray &tag);
+    // The kinds of cached reads (the label of the hit and miss counters): "user", "project",
+    // "tasks", "messages", and "warm" for the lookups of cache warming.
+    [[nodiscard]] static QList<QByteArray> metricKinds();
     [[nodiscard]] qint64 hits() const { return m_hits; }
     [[nodiscard]] qint64 misses() const { return m_misses; }
 
 protected:
-    Cache(MetricsRegistry *metrics, QObject *parent) : QObject(parent), m_metrics(metrics) { }
+    Cache(MetricsRegistry *metrics, QObject *parent);
     void count(const QByteArray &kind, bool hit);
 
 private:

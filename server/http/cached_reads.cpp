@@ -56,6 +56,14 @@ CachedReads::CachedReads(Authenticator &authenticator, DbPool &primary, Optional
                          OptionalRef<MetricsRegistry> metrics, QObject *parent)
     : QObject(parent), m_authenticator(authenticator), m_primary(primary), m_cache(cache), m_metrics(metrics)
 {
+    // At 0 from the start (with a cache), not only once warming found something to put.
+    if (m_metrics && m_cache)
+        static_cast<void>(warmedCounter());
+}
+
+Counter &CachedReads::warmedCounter()
+{
+    return m_metrics->counter("cache_warmed_total", "Values put in the cache by warming");
 }
 
 ApiFuture CachedReads::get(const Call &call, CacheKey key,
@@ -124,7 +132,7 @@ void CachedReads::warm(CacheKey key, std::function<Result<CachedRead>(QSqlDataba
                     return;
                 self->m_cache->put(key.key, tag, storedValue(*read));
                 if (self->m_metrics)
-                    self->m_metrics->counter("cache_warmed_total", "Values put in the cache by warming").inc();
+                    self->warmedCounter().inc();
             });
     });
 }

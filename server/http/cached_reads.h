@@ -22,6 +22,7 @@ namespace taskmaster::server {
 
 class Authenticator;
 class Cache;
+class Counter;
 class DbPool;
 class MetricsRegistry;
 
@@ -54,6 +55,7 @@ public:
     void warm(CacheKey key, std::function<Result<CachedRead>(QSqlDatabase &)> fn);
 
 private:
+    [[nodiscard]] Counter &warmedCounter(); // cache_warmed_total
     Authenticator &m_authenticator;
     DbPool &m_primary;
     OptionalRef<Cache> m_cache;

@@ -84,22 +84,36 @@ QString formatRateRule(const RateRule &rule)
     return QStringLiteral("%1/%2").arg(rule.perSecond).arg(rule.burst);
 }
 
+namespace {
+CounterFamily &refusedFamily(MetricsRegistry &metrics)
+{
+    return metrics.counterFamily("rate_limited_requests_total", "Requests refused with 429 by a rate limit",
+                                 {QStringLiteral("scope")});
+}
+} // namespace
+
 RateLimiter::RateLimiter(RedisConnection *redis, MetricsRegistry *metrics, QObject *parent)
     : QObject(parent), m_redis(redis), m_metrics(metrics)
 {
     m_clock.start();
     m_nowMs = [this] { return m_clock.elapsed(); };
+    // The series of both scopes exist from the start at 0, so a rate of refusals is 0 (not absent)
+    // before the first 429.
+    if (m_metrics) {
+        for (const QByteArray &scope : scopes())
+            refusedFamily(*m_metrics).labels({QAnyStringView(scope)});
+    }
+}
+
+QList<QByteArray> RateLimiter::scopes()
+{
+    return {QByteArrayLiteral("api"), QByteArrayLiteral("auth")};
 }
 
 void RateLimiter::refused(const QByteArray &scope)
 {
-    if (m_metrics) {
-        m_metrics
-            ->counterFamily("rate_limited_requests_total", "Requests refused with 429 by a rate limit",
-                            {QStringLiteral("scope")})
-            .labels({QAnyStringView(scope)})
-            .inc();
-    }
+    if (m_metrics)
+        refusedFamily(*m_metrics).labels({QAnyStringView(scope)}).inc();
 }
 
 RateDecision RateLimiter::takeLocal(const QByteArray &scope, const QByteArray &key, const RateRule &rule)

@@ -13,6 +13,7 @@
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QHash>
+#include <QList>
 #include <QObject>
 #include <QPointer>
 
@@ -45,6 +46,9 @@ public:
               std::function<void(RateDecision)> done);
     // The in-process bucket alone (what take falls back to).
     [[nodiscard]] RateDecision takeLocal(const QByteArray &scope, const QByteArray &key, const RateRule &rule);
+    // The scopes the REST layer uses ("api": per user, "auth": per client address); their
+    // rate_limited_requests_total series exist from the start.
+    [[nodiscard]] static QList<QByteArray> scopes();
     // The in-process clock, replaceable in tests (monotonic milliseconds).
     void setClock(std::function<qint64()> nowMs) { m_nowMs = std::move(nowMs); }
 

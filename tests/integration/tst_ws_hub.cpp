@@ -840,12 +840,19 @@ void TestWsHub::metricsAndAdminStats()
         "\ndb_pool_busy ",
         "\ndb_pool_idle ",
         "\ndb_pool_waiting ",
+        "\ndb_pool_max_connections ",
+        // Every cache kind's hit and miss series exist from the start (at 0 before any lookup).
+        "cache_hits_total{cache=\"tasks\"} ",
+        "cache_misses_total{cache=\"warm\"} ",
+        "\ncache_warmed_total ",
+        "rate_limited_requests_total{scope=\"auth\"} ",
         "\nprocess_resident_memory_bytes ",
         "\nprocess_cpu_seconds_total ",
     };
     for (const QByteArray &line : present)
         QVERIFY2(metrics.body.contains(line), line.constData());
     QVERIFY(metricValue(api(), "db_pool_connections") >= 1);
+    QVERIFY(metricValue(api(), "db_pool_max_connections") >= metricValue(api(), "db_pool_connections"));
     QVERIFY(metricValue(api(), "process_resident_memory_bytes") > 1e6);
 }
 

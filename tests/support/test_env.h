@@ -5,6 +5,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QStandardPaths>
 #include <QString>
 #include <QTest>
 #include <QtGlobal>
@@ -36,4 +37,16 @@ inline void backendRows()
         if (qEnvironmentVariableIntValue("TM_TEST_REQUIRE_SERVICES") == 1)                                             \
             QFAIL(envName " is not set although TM_TEST_REQUIRE_SERVICES=1");                                          \
         QSKIP(envName " is not set: run through scripts/with-services.sh");                                            \
+    }
+
+// TM_REQUIRE_PROGRAM(var, "promtool") sets var to the program's path (found on PATH); a missing
+// program skips the test, or fails it under the test command (TM_TEST_REQUIRE_SERVICES=1) or in
+// CI (CI=true): scripts/packages.txt lists every program the tests run, so CI has them.
+#define TM_REQUIRE_PROGRAM(var, program)                                                                               \
+    const QString var = QStandardPaths::findExecutable(QStringLiteral(program));                                       \
+    if (var.isEmpty()) {                                                                                               \
+        if (qEnvironmentVariableIntValue("TM_TEST_REQUIRE_SERVICES") == 1                                              \
+            || qEnvironmentVariable("CI") == QLatin1String("true"))                                                    \
+            QFAIL(program " is not installed (scripts/setup.sh installs it)");                                         \
+        QSKIP(program " is not installed (scripts/setup.sh installs it)");                                             \
     }

@@ -1,9 +1,12 @@
 // Metrics: counters, gauges, histogram buckets and quantiles, the Prometheus text exposition
 // (golden text, escaping, number format, promtool), registration errors, child lookup across
 // string encodings and table growth, concurrent recording, and process statistics from /proc.
+#include "server/cache/cache.h"
 #include "server/metrics/metrics.h"
 #include "server/metrics/process_metrics.h"
 #include "server/metrics/process_stats.h"
+#include "server/ratelimit/rate_limiter.h"
+#include "tests/support/test_env.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
@@ -92,6 +95,10 @@ private Q_SLOTS:
     void processFds();
     void processThreadsAndCpu();
     void processMetricsRendered();
+    void cacheSeriesFromStart_data();
+    void cacheSeriesFromStart();
+    void rateLimitSeriesFromStart_data();
+    void rateLimitSeriesFromStart();
 };
 
 // ---- counters and gauges ----
@@ -815,9 +822,8 @@ void TestMetrics::promtool()
     QFETCH(QByteArray, text);
     QFETCH(int, exitCode);
     QFETCH(QString, mentions);
-    const QString promtool = QStandardPaths::findExecutable(QStringLiteral("promtool"));
-    if (promtool.isEmpty())
-        QSKIP("promtool not found (Debian package prometheus): the exposition text is not checked by promtool");
+    // Debian package prometheus (scripts/packages.txt): required under the test command and in CI.
+    TM_REQUIRE_PROGRAM(promtool, "promtool");
     QProcess p;
     p.start(promtool, {QStringLiteral("check"), QStringLiteral("metrics")});
     QVERIFY(p.waitForStarted());
@@ -937,6 +943,62 @@ void TestMetrics::processMetricsRendered()
     const double now = double(QDateTime::currentMSecsSinceEpoch()) / 1000;
     QVERIFY(number("process_start_time_seconds") > now - 600);
     QCOMPARE(values.size(), std::size_t(7));
+}
+
+// ---- series that exist before their first event ----
+
+// A hit rate (hits / (hits + misses)) and the alert on it need both series of every kind from the
+// start: a family that appeared only with its first hit would leave the rate undefined for a cache
+// that never hits.
+void TestMetrics::cacheSeriesFromStart_data()
+{
+    QTest::addColumn<QByteArray>("series");
+    for (const QByteArray &kind : Cache::metricKinds()) {
+        for (const char *name : {"cache_hits_total", "cache_misses_total"}) {
+            const QByteArray series = QByteArray(name) + "{cache=\"" + kind + "\"}";
+            QTest::newRow(series.constData()) << series;
+        }
+    }
+}
+
+void TestMetrics::cacheSeriesFromStart()
+{
+    QFETCH(QByteArray, series);
+    MetricsRegistry registry;
+    LocalCache cache(1024 * 1024, &registry);
+    const auto values = samples(registry.render());
+    const auto it = values.find(series);
+    QVERIFY2(it != values.end(), series.constData());
+    QCOMPARE(it->second, QByteArray("0"));
+    // One lookup counts where it belongs.
+    cache.get(QByteArrayLiteral("tasks"), QByteArrayLiteral("tasks:1"), {}, [](CacheLookup) {});
+    const auto after = samples(registry.render());
+    QCOMPARE(after.at(series), QByteArray(series == "cache_misses_total{cache=\"tasks\"}" ? "1" : "0"));
+}
+
+void TestMetrics::rateLimitSeriesFromStart_data()
+{
+    QTest::addColumn<QByteArray>("scope");
+    for (const QByteArray &scope : RateLimiter::scopes())
+        QTest::newRow(scope.constData()) << scope;
+}
+
+void TestMetrics::rateLimitSeriesFromStart()
+{
+    QFETCH(QByteArray, scope);
+    MetricsRegistry registry;
+    RateLimiter limiter(nullptr, &registry);
+    const QByteArray series = "rate_limited_requests_total{scope=\"" + scope + "\"}";
+    QCOMPARE(samples(registry.render())[series], QByteArray("0"));
+    // A refusal counts in its scope only.
+    const RateRule rule = *parseRateRule(QStringLiteral("1/1"), QStringLiteral("rate"));
+    QVERIFY(limiter.takeLocal(scope, QByteArrayLiteral("k"), rule).allowed);
+    QVERIFY(!limiter.takeLocal(scope, QByteArrayLiteral("k"), rule).allowed);
+    const auto after = samples(registry.render());
+    for (const QByteArray &other : RateLimiter::scopes()) {
+        const QByteArray name = "rate_limited_requests_total{scope=\"" + other + "\"}";
+        QCOMPARE(after.at(name), QByteArray(other == scope ? "1" : "0"));
+    }
 }
 
 QTEST_APPLESS_MAIN(TestMetrics)
