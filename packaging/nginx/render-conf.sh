@@ -14,6 +14,9 @@
 #   --max-fails N           failed attempts (within the fail timeout) that take an instance out of
 #                           rotation (default 3)
 #   --fail-timeout T        for how long (default 5s)
+#   --tls-listen ADDR:PORT  also serve HTTPS with HTTP/2 there (and wss:// over HTTP/1.1), with
+#   --tls-cert FILE         the certificate chain (PEM) and
+#   --tls-key FILE          its private key (PEM); all three or none
 #   --workers N             worker processes, standalone only (default 2)
 #   --worker-connections N  per worker, standalone only (default 10240)
 set -euo pipefail
@@ -25,6 +28,7 @@ usage() {
 }
 
 listen="" standalone="" access_log="" max_fails=3 fail_timeout=5s workers=2 worker_connections=10240
+tls_listen="" tls_cert="" tls_key=""
 upstreams=()
 while (($#)); do
   case $1 in
@@ -34,6 +38,9 @@ while (($#)); do
   --access-log) access_log=${2:?}; shift 2 ;;
   --max-fails) max_fails=${2:?}; shift 2 ;;
   --fail-timeout) fail_timeout=${2:?}; shift 2 ;;
+  --tls-listen) tls_listen=${2:?}; shift 2 ;;
+  --tls-cert) tls_cert=${2:?}; shift 2 ;;
+  --tls-key) tls_key=${2:?}; shift 2 ;;
   --workers) workers=${2:?}; shift 2 ;;
   --worker-connections) worker_connections=${2:?}; shift 2 ;;
   -h | --help) usage ;;
@@ -48,6 +55,32 @@ for u in "${upstreams[@]}"; do
 done
 listen_re='^[][A-Za-z0-9.:_*-]+$'
 [[ "$listen" =~ $listen_re ]] || { echo "render-conf: bad --listen '$listen'" >&2; exit 2; }
+if [[ -n "$tls_listen$tls_cert$tls_key" ]]; then
+  [[ -n "$tls_listen" && -n "$tls_cert" && -n "$tls_key" ]] ||
+    { echo "render-conf: --tls-listen, --tls-cert and --tls-key go together" >&2; exit 2; }
+  [[ "$tls_listen" =~ $listen_re ]] || { echo "render-conf: bad --tls-listen '$tls_listen'" >&2; exit 2; }
+  for f in "$tls_cert" "$tls_key"; do
+    [[ -r "$f" ]] || { echo "render-conf: cannot read '$f'" >&2; exit 2; }
+    [[ "$f" != *[[:space:]\;\{\}\'\"]* ]] || { echo "render-conf: unusable characters in '$f'" >&2; exit 2; }
+  done
+  tls_cert=$(cd "$(dirname "$tls_cert")" && pwd)/$(basename "$tls_cert")
+  tls_key=$(cd "$(dirname "$tls_key")" && pwd)/$(basename "$tls_key")
+  # HTTP/2 for REST over TLS (multiplexed requests on one connection). A WebSocket still upgrades
+  # over HTTP/1.1: nginx 1.22 does not do WebSockets over HTTP/2 (RFC 8441), so clients negotiate
+  # HTTP/1.1 for them (ALPN offers both). Modern protocols only; session cache shared by workers.
+  tls_lines="    # TLS (render-conf.sh --tls-listen, --tls-cert, --tls-key): HTTPS with HTTP/2; wss:// upgrades
+    # over HTTP/1.1 (nginx 1.22 has no WebSocket over HTTP/2, RFC 8441; clients fall back by ALPN).
+    listen $tls_listen ssl http2;
+    ssl_certificate $tls_cert;
+    ssl_certificate_key $tls_key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_prefer_server_ciphers off;
+    ssl_session_cache shared:taskmaster_tls:10m;
+    ssl_session_timeout 1d;
+    ssl_session_tickets off;"
+else
+  tls_lines="    # TLS: none (render-conf.sh --tls-listen ADDR:PORT --tls-cert FILE --tls-key FILE adds it)."
+fi
 
 if [[ -n "$standalone" ]]; then
   mkdir -p "$standalone"
@@ -73,6 +106,7 @@ conf=$(<"$here/taskmaster.conf.template")
 conf=${conf//@@LISTEN@@/$listen}
 conf=${conf//@@ACCESS_LOG@@/$access_line}
 conf=${conf//@@UPSTREAM_SERVERS@@/$servers}
+conf=${conf//@@TLS@@/$tls_lines}
 
 if [[ -z "$standalone" ]]; then
   printf '%s\n' "$conf"

@@ -44,6 +44,9 @@
 #                           a Prometheus with monitoring/prometheus/ (its config and alert rules)
 #                           scraping every instance and the exporter (DIR/prometheus)
 #   TM_CLUSTER_SCRAPE_INTERVAL  that Prometheus' scrape and evaluation interval (default 5s)
+#   TM_CLUSTER_TLS=1        nginx also serves HTTPS with HTTP/2 (and wss://) on a second port, with
+#                           a self-signed certificate for 127.0.0.1 and localhost made at start
+#                           (DIR/nginx/tls/cert.pem, key.pem; openssl)
 #
 # Instances are numbered from 1 in the order they were added; a removed instance's number is not
 # used again. TM_CLUSTER_MEMBERS in cluster.env lists the numbers in the pool ("1 3 4").
@@ -159,6 +162,7 @@ load_cluster() {
   redis_url=$TM_REDIS_URL
   nginx_port=$TM_NGINX_PORT
   monitoring=${TM_CLUSTER_MONITORING:-0}
+  tls_port=${TM_NGINX_TLS_PORT:-}
   read -r -a extra_args <<<"$TM_CLUSTER_SERVER_ARGS"
 }
 
@@ -210,6 +214,12 @@ write_env() {
     kv TM_NGINX_PORT "$nginx_port"
     kv TM_NGINX_PID "$(nginx_pid)"
     kv TM_NGINX_ACCESS_LOG "$dir/nginx/access.log"
+    if [[ -n "$tls_port" ]]; then
+      kv TM_CLUSTER_HTTPS_URL "https://127.0.0.1:$tls_port"
+      kv TM_CLUSTER_WSS_URL "wss://127.0.0.1:$tls_port/ws"
+      kv TM_NGINX_TLS_PORT "$tls_port"
+      kv TM_CLUSTER_TLS_CERT "$dir/nginx/tls/cert.pem"
+    fi
     kv TM_SERVER_BIN "$bin"
     kv TM_CLUSTER_SERVER_ARGS "${extra_args[*]}"
     kv TM_CLUSTER_MONITORING "$monitoring"
@@ -479,10 +489,26 @@ stop_all() {
 # Writes nginx's configuration for the instances in the pool (DIR/nginx: nginx.conf, taskmaster.conf).
 render_nginx() {
   local upstreams=() i
+  local tls=()
   for i in "${members[@]}"; do upstreams+=(--upstream "127.0.0.1:$(instance_port "$i")"); done
+  [[ -z "$tls_port" ]] || tls=(--tls-listen "127.0.0.1:$tls_port" --tls-cert "$dir/nginx/tls/cert.pem"
+    --tls-key "$dir/nginx/tls/key.pem")
   "$root/packaging/nginx/render-conf.sh" --standalone "$dir/nginx" --listen "127.0.0.1:$nginx_port" \
     --workers "${TM_CLUSTER_NGINX_WORKERS:-2}" --worker-connections "${TM_CLUSTER_NGINX_CONNECTIONS:-10240}" \
-    "${upstreams[@]}"
+    "${tls[@]}" "${upstreams[@]}"
+}
+
+# A self-signed certificate for 127.0.0.1 and localhost (P-256, a week), for the TLS listener.
+make_tls_pair() {
+  mkdir -p "$dir/nginx/tls"
+  command -v openssl >/dev/null || die "TM_CLUSTER_TLS=1 needs openssl (scripts/setup.sh installs it)"
+  if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
+    -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$dir/nginx/tls/key.pem" -out "$dir/nginx/tls/cert.pem" >"$dir/nginx/tls/openssl.log" 2>&1; then
+    cat "$dir/nginx/tls/openssl.log" >&2
+    die "openssl could not make a certificate"
+  fi
+  chmod 600 "$dir/nginx/tls/key.pem"
 }
 
 start_nginx() {
@@ -490,6 +516,7 @@ start_nginx() {
   nginx=$(find_nginx)
   for _ in 1 2 3 4 5; do
     nginx_port=$(tm_free_port)
+    if [[ "$want_tls" == 1 ]]; then tls_port=$(tm_free_port); fi
     render_nginx
     # nginx binds before it turns into a daemon: a taken port fails here, and we try another.
     if "$nginx" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" \
@@ -605,6 +632,11 @@ cmd_start() {
   0 | 1) ;;
   *) die "TM_CLUSTER_MONITORING must be 0 or 1, got '$monitoring'" ;;
   esac
+  want_tls=${TM_CLUSTER_TLS:-0} tls_port=""
+  case $want_tls in
+  0 | 1) ;;
+  *) die "TM_CLUSTER_TLS must be 0 or 1, got '$want_tls'" ;;
+  esac
   # The instances get the replica as an argument (below), never from an environment we inherited.
   unset TM_DATABASE_REPLICA_URL
   replica_url=""
@@ -660,8 +692,10 @@ cmd_start() {
     say "tm-$i       http://127.0.0.1:$(instance_port "$i") (pid $(instance_pid "$i"))"
   done
 
+  if [[ "$want_tls" == 1 ]]; then make_tls_pair; fi
   start_nginx
   say "nginx      http://127.0.0.1:$nginx_port (pid $(nginx_pid)), ws://127.0.0.1:$nginx_port/ws"
+  [[ -z "$tls_port" ]] || say "nginx TLS  https://127.0.0.1:$tls_port (HTTP/2), wss://127.0.0.1:$tls_port/ws; self-signed: $dir/nginx/tls/cert.pem"
   if [[ "$monitoring" == 1 ]]; then start_monitoring; fi
   write_env
   # shellcheck disable=SC2034 # read by the trap

@@ -6,6 +6,10 @@
 // in order, every acknowledged message stored as acknowledged, no stored message unacknowledged or
 // stored twice for one clientId, and the clients having reconnected and resumed where the fault
 // closed their sockets. The users are seeded once (tokens file) and reused by every run.
+// Then scaling out and in under the same traffic: cluster.sh add-instance (a fourth instance joins
+// nginx's upstream through a reload) and remove-instance 2 (out of the upstream, then drained): the
+// same exact checks, no socket of the other instances dropped by the reloads, and new connections
+// reaching the new instance. It runs last (the pool is 1, 3, 4 afterwards).
 // And one fault made deterministic: an instance that committed a send and died before publishing
 // it; the client resends the same clientId elsewhere, and every subscriber must get the event.
 // Thread: the test's thread (tm-load and cluster.sh run as child processes).
@@ -24,6 +28,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QTemporaryDir>
@@ -65,9 +70,12 @@ private Q_SLOTS:
     void resendAfterLostPublication();
     void fault_data();
     void fault();
+    void scaleOutAndIn();
 
 private:
     ToolRun runLoad(const QStringList &extra, int timeoutMs);
+    // The instance numbers in the pool (cluster.env's TM_CLUSTER_MEMBERS).
+    QList<int> members() const;
     bool clusterCommand(const QStringList &args);
     // Every instance answers /health/ready with 200.
     bool allReady();
@@ -121,7 +129,7 @@ ToolRun TestClusterFaults::runLoad(const QStringList &extra, int timeoutMs)
                       QStringLiteral("--quiet")};
     // The instances' processes, for RSS and CPU (they change with restarts: read the file now).
     const auto env = readClusterEnv(m_dir);
-    for (int i = 1; i <= 3; ++i) {
+    for (const int i : members()) {
         const QString pid = env.value(QStringLiteral("TM_INSTANCE_%1_PID").arg(i));
         if (!pid.isEmpty())
             args << QStringLiteral("--server-pid") << pid;
@@ -144,10 +152,24 @@ bool TestClusterFaults::clusterCommand(const QStringList &args)
     return p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
 }
 
+QList<int> TestClusterFaults::members() const
+{
+    // "1 2 3", shell-quoted in the file (1\ 2\ 3): the numbers are what counts.
+    QList<int> out;
+    static const QRegularExpression number(QStringLiteral("[0-9]+"));
+    const QString list = readClusterEnv(m_dir).value(QStringLiteral("TM_CLUSTER_MEMBERS"));
+    for (auto it = number.globalMatch(list); it.hasNext();)
+        out << it.next().captured().toInt();
+    return out;
+}
+
 bool TestClusterFaults::allReady()
 {
     const auto env = readClusterEnv(m_dir);
-    for (int i = 1; i <= 3; ++i) {
+    const QList<int> pool = members();
+    if (pool.isEmpty())
+        return false;
+    for (const int i : pool) {
         const QUrl url(env.value(QStringLiteral("TM_INSTANCE_%1_URL").arg(i)) + QStringLiteral("/health/ready"));
         if (httpStatus(url) != 200)
             return false;
@@ -349,6 +371,61 @@ void TestClusterFaults::fault()
         QCOMPARE(r.field("connections", "disconnects"), 0);
         QCOMPARE(reconnects, 0);
     }
+}
+
+// Scaling out and in during steady traffic: a new instance (tm-4) is started and added to nginx's
+// upstream, then tm-2 is taken out of it and drained. Zero lost, duplicated or reordered events
+// (the exact checks), only tm-2's sockets closed and those with 1001 (the reloads dropped none),
+// and the clients that came back reached the new instance.
+void TestClusterFaults::scaleOutAndIn()
+{
+    QVERIFY(allReady());
+    QCOMPARE(members(), (QList<int> {1, 2, 3}));
+    const QString script = QStringLiteral("bash '%1'").arg(QStringLiteral(TM_CLUSTER_SCRIPT));
+    const ToolRun r
+        = runLoad({QStringLiteral("--rate"), QStringLiteral("150"), QStringLiteral("--duration"), QStringLiteral("5"),
+                   QStringLiteral("--warmup"), QStringLiteral("0.5"), QStringLiteral("--drain"), QStringLiteral("30"),
+                   QStringLiteral("--fault-command"),
+                   script + QStringLiteral(" add-instance && ") + script + QStringLiteral(" remove-instance 2"),
+                   QStringLiteral("--fault-at"), QStringLiteral("1.5"), QStringLiteral("--fault-tail"),
+                   QStringLiteral("3"), QStringLiteral("--max-run"), QStringLiteral("200")},
+                  240000);
+    const QJsonObject fault = r.json.value(QLatin1String("fault")).toObject();
+    if (fault.value(QLatin1String("exitCode")).toInt(-1) != 0)
+        std::fprintf(stderr, "scale command output:\n%s\n%s\n",
+                     qPrintable(fault.value(QLatin1String("output")).toString()), qPrintable(r.describe()));
+    QVERIFY2(fault.value(QLatin1String("exitCode")).toInt(-1) == 0,
+             qPrintable(QStringLiteral("add/remove failed: ") + fault.value(QLatin1String("output")).toString()));
+    QVERIFY2(fault.value(QLatin1String("endedAt")).toDouble(-1) >= 1.5, qPrintable(r.describe()));
+    checkExact(r);
+
+    // The pool is 1, 3, 4; nginx names exactly those; tm-2 is gone, everyone ready.
+    QCOMPARE(members(), (QList<int> {1, 3, 4}));
+    QVERIFY(allReady());
+    const auto env = readClusterEnv(m_dir);
+    QFile conf(m_dir + QStringLiteral("/nginx/taskmaster.conf"));
+    QVERIFY(conf.open(QIODevice::ReadOnly));
+    const QByteArray text = conf.readAll();
+    QCOMPARE(text.count("    server 127.0.0.1:"), 3);
+    for (const int i : {1, 3, 4}) {
+        const QByteArray address = QUrl(env.value(QStringLiteral("TM_INSTANCE_%1_URL").arg(i))).authority().toUtf8();
+        QVERIFY2(!address.isEmpty() && text.contains(QByteArray("server " + address + ' ')), text.constData());
+    }
+    QVERIFY(!env.contains(QStringLiteral("TM_INSTANCE_2_URL")));
+
+    // Only tm-2's sockets were closed, each with 1001 after its reconnect frame: the two reloads
+    // of nginx dropped no tunnel to tm-1 or tm-3 (that would show as more closes, or as 1006).
+    const QJsonObject connections = r.json.value(QLatin1String("connections")).toObject();
+    const QJsonObject welcomes = connections.value(QLatin1String("welcomesByInstance")).toObject();
+    const qint64 disconnects = r.field("connections", "disconnects");
+    QVERIFY2(disconnects > 0, qPrintable(r.describe()));
+    QVERIFY2(disconnects <= welcomes.value(QLatin1String("tm-2")).toInteger(), qPrintable(r.describe()));
+    const QJsonObject codes = connections.value(QLatin1String("closeCodes")).toObject();
+    QCOMPARE(codes.keys(), QStringList {QStringLiteral("1001")});
+    QCOMPARE(codes.value(QLatin1String("1001")).toInteger(), disconnects);
+    QCOMPARE(r.field("connections", "reconnects"), disconnects);
+    // The new instance took connections: tm-2's clients came back through nginx, some to tm-4.
+    QVERIFY2(welcomes.value(QLatin1String("tm-4")).toInteger() > 0, qPrintable(r.describe()));
 }
 
 QTEST_GUILESS_MAIN(TestClusterFaults)

@@ -1,7 +1,8 @@
 // The loopback cluster of scripts/cluster/cluster.sh, through its nginx: health and request ids,
 // REST register and login, requests spread over every instance (least_conn), gzip with ETags and
 // 304, a WebSocket upgrade per instance answered by `welcome` and `pong`, the 1 MiB body limit
-// (413 from nginx above it, the server's own answer at it), /metrics for loopback only, failover
+// (413 from nginx above it, the server's own answer at it), /metrics and nginx's /nginx_status for
+// loopback only, HTTPS with HTTP/2 and wss:// on nginx's TLS listener (TM_CLUSTER_TLS=1), failover
 // when an instance is killed (REST and WebSocket reconnect; the instance back in rotation after
 // start-instance) and restart-instance on the same port. Shared state: a token from one
 // instance works on every other and dies on all at logout; a cached task list is fresh on every
@@ -19,6 +20,8 @@
 #include <QJsonArray>
 #include <QProcess>
 #include <QSet>
+#include <QSslCertificate>
+#include <QSslConfiguration>
 #include <QTcpSocket>
 #include <QTest>
 #include <QUuid>
@@ -120,6 +123,8 @@ private Q_SLOTS:
     void apiRateSharedAcrossInstances();
     void killedInstanceFailsOver();
     void restartInstanceKeepsPort();
+    void httpsWithHttp2();
+    void websocketOverTls();
 
 private:
     // Runs cluster.sh with arguments; true when it exited 0 (its output goes to the test log).
@@ -422,25 +427,36 @@ void TestClusterSmoke::bodyLimit()
 
 void TestClusterSmoke::metricsLoopbackOnly_data()
 {
+    QTest::addColumn<QByteArray>("path");
     QTest::addColumn<QString>("source");
     QTest::addColumn<int>("status");
-    QTest::newRow("127.0.0.1: allowed") << QStringLiteral("127.0.0.1") << 200;
+    QTest::addColumn<QByteArray>("content"); // in the body when allowed
+    QTest::newRow("/metrics from 127.0.0.1: allowed")
+        << QByteArray("/metrics") << QStringLiteral("127.0.0.1") << 200 << QByteArray("websocket_active_connections");
     // Any other address is "the public" to nginx's allow list (127.0.0.2 is loopback too, which
     // lets the test be that other address).
-    QTest::newRow("127.0.0.2: denied") << QStringLiteral("127.0.0.2") << 403;
+    QTest::newRow("/metrics from 127.0.0.2: denied")
+        << QByteArray("/metrics") << QStringLiteral("127.0.0.2") << 403 << QByteArray("websocket_active_connections");
+    // nginx's own stub_status (what prometheus-nginx-exporter reads), the same rule.
+    QTest::newRow("/nginx_status from 127.0.0.1: allowed")
+        << QByteArray("/nginx_status") << QStringLiteral("127.0.0.1") << 200 << QByteArray("Active connections:");
+    QTest::newRow("/nginx_status from 127.0.0.2: denied")
+        << QByteArray("/nginx_status") << QStringLiteral("127.0.0.2") << 403 << QByteArray("Active connections:");
 }
 
 void TestClusterSmoke::metricsLoopbackOnly()
 {
+    QFETCH(QByteArray, path);
     QFETCH(QString, source);
     QFETCH(int, status);
-    const RawReply r = rawRequest(m_port, "/metrics", {}, QHostAddress(source));
+    QFETCH(QByteArray, content);
+    const RawReply r = rawRequest(m_port, path, {}, QHostAddress(source));
     QCOMPARE(r.status, status);
     if (status == 200) {
-        QVERIFY2(r.body.contains("websocket_active_connections"), r.body.left(300).constData());
+        QVERIFY2(r.body.contains(content), r.body.left(300).constData());
     } else {
         QVERIFY2(r.body.contains("\"forbidden\""), r.body.constData());
-        QVERIFY(!r.body.contains("websocket_active_connections"));
+        QVERIFY(!r.body.contains(content));
     }
     // The rest of the API does not care about the source address.
     QCOMPARE(rawRequest(m_port, "/health", {}, QHostAddress(source)).status, 200);
@@ -608,6 +624,77 @@ void TestClusterSmoke::restartInstanceKeepsPort()
     QVERIFY(clusterCommand({QStringLiteral("status")}));
     // And the sessions survived the restart (they live in shared storage).
     QCOMPARE(m_api->get(QStringLiteral("/api/v1/me"), m_adminToken).status, 200);
+}
+
+// TM_CLUSTER_TLS=1 (the test's environment): nginx serves HTTPS on a second port with a
+// self-signed certificate made at start. A request there negotiates HTTP/2 (curl reports the
+// version), the certificate verifies against itself as the CA for 127.0.0.1 (and nothing else
+// trusts it), and the plain port keeps answering HTTP/1.1.
+void TestClusterSmoke::httpsWithHttp2()
+{
+    const auto env = readClusterEnv(m_dir);
+    const QString https = env.value(QStringLiteral("TM_CLUSTER_HTTPS_URL"));
+    const QString cert = env.value(QStringLiteral("TM_CLUSTER_TLS_CERT"));
+    QVERIFY2(https.startsWith(QLatin1String("https://127.0.0.1:")) && QFile::exists(cert),
+             "cluster.env has no TLS listener: the test runs with TM_CLUSTER_TLS=1");
+    const auto curl = [](const QStringList &args) {
+        QProcess p;
+        p.start(QStringLiteral("curl"),
+                QStringList {QStringLiteral("-sS"), QStringLiteral("--max-time"), QStringLiteral("10"),
+                             QStringLiteral("-o"), QStringLiteral("/dev/null"), QStringLiteral("-w"),
+                             QStringLiteral("%{http_version} %{http_code} %{scheme}")}
+                    + args);
+        if (!p.waitForFinished(20000))
+            p.kill();
+        return std::make_pair(p.exitCode(), QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError()));
+    };
+    // HTTP/2 over TLS, the certificate taken as it is (-k) and verified against itself.
+    for (const QStringList &trust :
+         {QStringList {QStringLiteral("-k")}, QStringList {QStringLiteral("--cacert"), cert}}) {
+        const auto [code, out]
+            = curl(trust + QStringList {QStringLiteral("--http2"), https + QStringLiteral("/health")});
+        QVERIFY2(code == 0, qPrintable(out));
+        QCOMPARE(out, QStringLiteral("2 200 HTTPS"));
+    }
+    // A REST route through it, by the instances behind.
+    {
+        const auto [code, out]
+            = curl({QStringLiteral("-k"), QStringLiteral("--http2"), https + QStringLiteral("/api/v1/nothing-here")});
+        QVERIFY2(code == 0, qPrintable(out));
+        QCOMPARE(out, QStringLiteral("2 404 HTTPS"));
+    }
+    // Self-signed: nothing trusts it by default (curl: 60, certificate problem).
+    QCOMPARE(curl({https + QStringLiteral("/health")}).first, 60);
+    // The plain listener still answers, over HTTP/1.1.
+    const auto [code, out] = curl({m_url.toString() + QStringLiteral("/health")});
+    QVERIFY2(code == 0, qPrintable(out));
+    QCOMPARE(out, QStringLiteral("1.1 200 HTTP"));
+}
+
+// wss:// through nginx's TLS listener: the WebSocket upgrade over HTTP/1.1 inside TLS, the
+// certificate verified with itself as the only CA; hello, welcome and a ping answered.
+void TestClusterSmoke::websocketOverTls()
+{
+    const auto env = readClusterEnv(m_dir);
+    const QUrl wss(env.value(QStringLiteral("TM_CLUSTER_WSS_URL")));
+    QCOMPARE(wss.scheme(), QStringLiteral("wss"));
+    const QList<QSslCertificate> certs
+        = QSslCertificate::fromPath(env.value(QStringLiteral("TM_CLUSTER_TLS_CERT")), QSsl::Pem);
+    QCOMPARE(certs.size(), 1);
+    const QByteArray token = m_api->registerUser(uniqueName("wss")).second;
+    WsClient c;
+    QSslConfiguration tls = QSslConfiguration::defaultConfiguration();
+    tls.setCaCertificates(certs);
+    tls.setPeerVerifyMode(QSslSocket::VerifyPeer);
+    c.socket().setSslConfiguration(tls);
+    const auto welcome = c.connectAs(wss, token);
+    QVERIFY2(welcome.has_value(), qPrintable(c.socket().errorString()));
+    QVERIFY(!welcome->instance.isEmpty());
+    c.send(ws::Ping {7, std::nullopt});
+    QVERIFY(c.take<ws::Pong>([](const ws::Pong &p) { return p.id == 7; }).has_value());
+    // Without the certificate as a CA the handshake fails.
+    WsClient untrusted;
+    QVERIFY(!untrusted.connectAs(wss, token, {}, 5000).has_value());
 }
 
 QTEST_GUILESS_MAIN(TestClusterSmoke)

@@ -4,7 +4,8 @@
 // check means something); every alert has a firing and a quiet unit test case, a summary, a
 // description and a runbook link to a section of docs/operations.md that exists; the Grafana
 // dashboard is well-formed JSON whose panels all query the provisioned datasource; nginx accepts
-// the rendered configuration with its loopback-only stub_status. What the expressions return from
+// the rendered configuration with its loopback-only stub_status, with and without TLS, and
+// render-conf.sh refuses bad options (a table). What the expressions return from
 // real metrics is tst_cluster_monitoring's part.
 // Thread: the test's thread (promtool, render-conf.sh and nginx -t run as child processes).
 #include "tests/support/test_env.h"
@@ -111,7 +112,10 @@ private Q_SLOTS:
     void everyAlertTested();
     void everyAlertDocumented();
     void dashboard();
-    void nginxStubStatus();
+    void nginxConfig_data();
+    void nginxConfig();
+    void renderRefuses_data();
+    void renderRefuses();
 };
 
 void TestMonitoringFiles::promtool_data()
@@ -288,17 +292,50 @@ void TestMonitoringFiles::dashboard()
     QCOMPARE(vars.at(0).toObject().value(QLatin1String("name")).toString(), QStringLiteral("instance"));
 }
 
-// nginx accepts the rendered configuration, and its stub_status is for loopback only.
-void TestMonitoringFiles::nginxStubStatus()
+// A self-signed certificate and key for 127.0.0.1 in dir (cert.pem, key.pem), as cluster.sh makes.
+bool makeCertificate(const QString &dir)
 {
+    const Run r = run(QStringLiteral("openssl"),
+                      {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"), QStringLiteral("ec"),
+                       QStringLiteral("-pkeyopt"), QStringLiteral("ec_paramgen_curve:prime256v1"),
+                       QStringLiteral("-nodes"), QStringLiteral("-days"), QStringLiteral("1"), QStringLiteral("-subj"),
+                       QStringLiteral("/CN=localhost"), QStringLiteral("-keyout"), dir + QStringLiteral("/key.pem"),
+                       QStringLiteral("-out"), dir + QStringLiteral("/cert.pem")});
+    if (r.exitCode != 0)
+        qWarning("openssl: %s", qPrintable(r.output));
+    return r.exitCode == 0;
+}
+
+// nginx accepts the rendered configuration, plain and with TLS; stub_status is for loopback only;
+// the TLS listener speaks HTTP/2 with the given pair.
+void TestMonitoringFiles::nginxConfig_data()
+{
+    QTest::addColumn<bool>("tls");
+    QTest::newRow("plain") << false;
+    QTest::newRow("tls") << true;
+}
+
+void TestMonitoringFiles::nginxConfig()
+{
+    QFETCH(bool, tls);
     TM_REQUIRE_PROGRAM(nginx, "nginx");
     QTemporaryDir tmp;
     QVERIFY(tmp.isValid());
-    const Run render
-        = run(QStringLiteral("bash"),
-              {sourcePath(QStringLiteral("packaging/nginx/render-conf.sh")), QStringLiteral("--standalone"), tmp.path(),
-               QStringLiteral("--listen"), QStringLiteral("127.0.0.1:1"), QStringLiteral("--upstream"),
-               QStringLiteral("127.0.0.1:2")});
+    QStringList args {sourcePath(QStringLiteral("packaging/nginx/render-conf.sh")),
+                      QStringLiteral("--standalone"),
+                      tmp.path(),
+                      QStringLiteral("--listen"),
+                      QStringLiteral("127.0.0.1:1"),
+                      QStringLiteral("--upstream"),
+                      QStringLiteral("127.0.0.1:2")};
+    if (tls) {
+        TM_REQUIRE_PROGRAM(openssl, "openssl");
+        QVERIFY(makeCertificate(tmp.path()));
+        args << QStringLiteral("--tls-listen") << QStringLiteral("127.0.0.1:3") << QStringLiteral("--tls-cert")
+             << tmp.filePath(QStringLiteral("cert.pem")) << QStringLiteral("--tls-key")
+             << tmp.filePath(QStringLiteral("key.pem"));
+    }
+    const Run render = run(QStringLiteral("bash"), args);
     QVERIFY2(render.exitCode == 0, qPrintable(render.output));
     const Run check = run(nginx,
                           {QStringLiteral("-t"), QStringLiteral("-p"), tmp.path(), QStringLiteral("-c"),
@@ -311,6 +348,50 @@ void TestMonitoringFiles::nginxStubStatus()
     static const QRegularExpression location(
         QStringLiteral(R"(location = /nginx_status \{\s*stub_status;\s*allow 127\.0\.0\.1;\s*allow ::1;\s*deny all;)"));
     QVERIFY2(location.match(text).hasMatch(), qPrintable(text));
+    QVERIFY(text.contains(QLatin1String("listen 127.0.0.1:1;")));
+    QCOMPARE(text.contains(QLatin1String("listen 127.0.0.1:3 ssl http2;")), tls);
+    QCOMPARE(
+        text.contains(QStringLiteral("ssl_certificate ") + tmp.filePath(QStringLiteral("cert.pem")) + QLatin1Char(';')),
+        tls);
+    // Every placeholder filled (the header comment names them).
+    for (const QString &line : text.split(QLatin1Char('\n')))
+        QVERIFY2(line.trimmed().startsWith(QLatin1Char('#')) || !line.contains(QLatin1String("@@")), qPrintable(line));
+}
+
+// render-conf.sh refuses what would make a broken or surprising configuration (exit status 2).
+void TestMonitoringFiles::renderRefuses_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("mentions");
+    const QStringList base {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:1"), QStringLiteral("--upstream"),
+                            QStringLiteral("127.0.0.1:2")};
+    QTest::newRow("no upstream") << QStringList {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:1")}
+                                 << QStringLiteral("at least one --upstream");
+    QTest::newRow("no listen") << QStringList {QStringLiteral("--upstream"), QStringLiteral("127.0.0.1:2")}
+                               << QStringLiteral("--listen is required");
+    QTest::newRow("upstream without port") << QStringList {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:1"),
+                                                           QStringLiteral("--upstream"), QStringLiteral("10.0.0.1")}
+                                           << QStringLiteral("must be HOST:PORT");
+    QTest::newRow("tls listen alone") << base
+            + QStringList {QStringLiteral("--tls-listen"), QStringLiteral("127.0.0.1:3")}
+                                      << QStringLiteral("go together");
+    QTest::newRow("tls cert missing") << base
+            + QStringList {QStringLiteral("--tls-listen"), QStringLiteral("127.0.0.1:3"),
+                           QStringLiteral("--tls-cert"),   QStringLiteral("/nonexistent/c.pem"),
+                           QStringLiteral("--tls-key"),    QStringLiteral("/nonexistent/k.pem")}
+                                      << QStringLiteral("cannot read");
+    QTest::newRow("unknown option") << base + QStringList {QStringLiteral("--tls")}
+                                    << QStringLiteral("unknown argument");
+}
+
+void TestMonitoringFiles::renderRefuses()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, mentions);
+    const Run r = run(QStringLiteral("bash"),
+                      QStringList {sourcePath(QStringLiteral("packaging/nginx/render-conf.sh"))} + args);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.output.contains(mentions), qPrintable(r.output));
 }
 
 QTEST_GUILESS_MAIN(TestMonitoringFiles)
