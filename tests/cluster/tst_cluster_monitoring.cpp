@@ -5,7 +5,9 @@
 // every target is up; every query of every Grafana panel is valid and returns a series with a
 // number; every alert rule evaluates without error, names only metrics Prometheus has, and none is
 // pending or firing on the healthy cluster; a killed instance turns TaskMasterInstanceDown pending
-// for exactly that instance. So no panel or alert names a metric that does not exist.
+// for exactly that instance; an instance added by cluster.sh add-instance is scraped without a
+// Prometheus reload (file_sd) and one removed is no longer a target. So no panel or alert names a
+// metric that does not exist.
 // Thread: the test's thread (tm-load and cluster.sh run as child processes).
 #include "tests/support/api_client.h"
 #include "tests/support/tool_process.h"
@@ -77,6 +79,7 @@ private Q_SLOTS:
     void dashboardQueries();
     void alertRules();
     void instanceDownSeen();
+    void scaledInstancesFollowed();
 
 private:
     // POST /api/v1/query; the "data" object of a successful answer, or a failure message.
@@ -330,6 +333,34 @@ void TestClusterMonitoring::instanceDownSeen()
     QCOMPARE(metric.value(QLatin1String("alertstate")).toString(), QStringLiteral("pending"));
     QCOMPARE(metric.value(QLatin1String("tm_instance")).toString(), QStringLiteral("tm-2"));
     QVERIFY(restarted);
+}
+
+// cluster.sh add-instance rewrites the file_sd list: Prometheus scrapes the new instance (up 1,
+// its tm_instance label) without a reload; remove-instance takes it off the targets again, so
+// TaskMasterInstanceDown does not fire for an instance removed on purpose.
+void TestClusterMonitoring::scaledInstancesFollowed()
+{
+    QVERIFY(clusterCommand({QStringLiteral("add-instance")}));
+    const QString up = QStringLiteral("up{job=\"taskmaster\", tm_instance=\"tm-3\"} == 1");
+    QVERIFY2(QTest::qWaitFor([&] { return query(up).value(QLatin1String("result")).toArray().size() == 1; }, 30000),
+             "Prometheus did not scrape the added tm-3");
+    QVERIFY(clusterCommand({QStringLiteral("remove-instance"), QStringLiteral("3")}));
+    const auto targets = [this] {
+        QStringList names;
+        const auto reply = test::ApiClient(QUrl(m_prometheus)).get(QStringLiteral("/api/v1/targets?state=active"), {});
+        for (const QJsonValue &t :
+             reply.json().value(QLatin1String("data")).toObject().value(QLatin1String("activeTargets")).toArray())
+            names << t.toObject()
+                         .value(QLatin1String("labels"))
+                         .toObject()
+                         .value(QLatin1String("tm_instance"))
+                         .toString();
+        return names;
+    };
+    QVERIFY2(
+        QTest::qWaitFor([&] { return targets().size() == 3 && !targets().contains(QStringLiteral("tm-3")); }, 30000),
+        qPrintable(targets().join(QLatin1Char(','))));
+    QVERIFY(targets().contains(QStringLiteral("tm-1")) && targets().contains(QStringLiteral("tm-2")));
 }
 
 QTEST_GUILESS_MAIN(TestClusterMonitoring)
