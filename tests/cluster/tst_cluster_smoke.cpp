@@ -124,6 +124,8 @@ private Q_SLOTS:
     void killedInstanceFailsOver();
     void restartInstanceKeepsPort();
     void httpsWithHttp2();
+    void clusterScriptRefuses_data();
+    void clusterScriptRefuses();
     void websocketOverTls();
 
 private:
@@ -695,6 +697,54 @@ void TestClusterSmoke::websocketOverTls()
     // Without the certificate as a CA the handshake fails.
     WsClient untrusted;
     QVERIFY(!untrusted.connectAs(wss, token, {}, 5000).has_value());
+}
+
+// cluster.sh refuses what it cannot do, with a message and exit status 1, and changes nothing:
+// instances outside the pool, settings out of range (start refuses those before it creates
+// anything).
+void TestClusterSmoke::clusterScriptRefuses_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QStringList>("env"); // extra environment (start: its own, empty TM_CLUSTER_DIR)
+    QTest::addColumn<QString>("mentions");
+    QTest::newRow("remove-instance outside the pool")
+        << QStringList {QStringLiteral("remove-instance"), QStringLiteral("99")} << QStringList {}
+        << QStringLiteral("instance must be one of");
+    QTest::newRow("remove-instance not a number")
+        << QStringList {QStringLiteral("remove-instance"), QStringLiteral("two")} << QStringList {}
+        << QStringLiteral("instance must be one of");
+    QTest::newRow("remove-instance without a number") << QStringList {QStringLiteral("remove-instance")}
+                                                      << QStringList {} << QStringLiteral("instance must be one of");
+    QTest::newRow("kill-instance 0") << QStringList {QStringLiteral("kill-instance"), QStringLiteral("0")}
+                                     << QStringList {} << QStringLiteral("instance must be one of");
+    QTest::newRow("start with TM_CLUSTER_TLS=yes")
+        << QStringList {QStringLiteral("start")}
+        << QStringList {QStringLiteral("TM_CLUSTER_DIR="), QStringLiteral("TM_CLUSTER_TLS=yes")}
+        << QStringLiteral("TM_CLUSTER_TLS must be 0 or 1");
+    QTest::newRow("start with TM_CLUSTER_MONITORING=2")
+        << QStringList {QStringLiteral("start")}
+        << QStringList {QStringLiteral("TM_CLUSTER_DIR="), QStringLiteral("TM_CLUSTER_MONITORING=2")}
+        << QStringLiteral("TM_CLUSTER_MONITORING must be 0 or 1");
+}
+
+void TestClusterSmoke::clusterScriptRefuses()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QStringList, env);
+    QFETCH(QString, mentions);
+    const QByteArray before = readClusterEnv(m_dir).value(QStringLiteral("TM_CLUSTER_MEMBERS")).toUtf8();
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    for (const QString &kv : std::as_const(env))
+        e.insert(kv.section(QLatin1Char('='), 0, 0), kv.section(QLatin1Char('='), 1));
+    p.setProcessEnvironment(e);
+    p.start(QStringLiteral(TM_CLUSTER_SCRIPT), args);
+    QVERIFY(p.waitForFinished(30000));
+    const QString out = QString::fromUtf8(p.readAll());
+    QCOMPARE(p.exitCode(), 1);
+    QVERIFY2(out.contains(mentions), qPrintable(out));
+    QCOMPARE(readClusterEnv(m_dir).value(QStringLiteral("TM_CLUSTER_MEMBERS")).toUtf8(), before);
 }
 
 QTEST_GUILESS_MAIN(TestClusterSmoke)
