@@ -3,6 +3,7 @@
 // --theme light|dark|system forces a palette; --server URL presets the server address.
 #include "client-qml/app/qml_plugins.h"
 #include "client-qml/net/client_setup.h"
+#include "shared/core/version.h"
 
 #include <QCommandLineParser>
 #include <QGuiApplication>
@@ -18,10 +19,12 @@ int main(int argc, char *argv[])
     QGuiApplication app(argc, argv);
     QGuiApplication::setApplicationName(QStringLiteral("TaskMaster"));
     QGuiApplication::setOrganizationName(QStringLiteral("TaskMaster"));
+    QGuiApplication::setApplicationVersion(QLatin1String(taskmaster::kVersion));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("TaskMaster desktop and mobile client."));
     parser.addHelpOption();
+    parser.addVersionOption();
     const QCommandLineOption screenshot(QStringLiteral("screenshot"),
                                         QStringLiteral("Render the first frame to FILE (PNG) and exit."),
                                         QStringLiteral("FILE"));

@@ -1,10 +1,12 @@
 // taskmaster-server entry point: reads the configuration, starts the subsystems, runs the loop.
 #include "server/app/epoll_dispatcher.h"
 #include "server/app/server_app.h"
+#include "server/app/systemd_notify.h"
 #include "server/app/unix_signals.h"
 #include "server/config/config.h"
 #include "server/log/json_log.h"
 #include "server/metrics/process_stats.h"
+#include "shared/core/version.h"
 
 #include <QCoreApplication>
 #include <QJsonObject>
@@ -24,11 +26,11 @@ int main(int argc, char *argv[])
     const char *dispatcher = installMainEventDispatcher();
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("taskmaster-server"));
-    QCoreApplication::setApplicationVersion(QStringLiteral(TM_VERSION));
+    QCoreApplication::setApplicationVersion(QLatin1String(taskmaster::kVersion));
 
     auto config = loadConfig(QCoreApplication::arguments(), QProcessEnvironment::systemEnvironment().toStringList());
     if (!config) {
-        if (config.error().code == taskmaster::ErrorCode::Unavailable) { // --help
+        if (config.error().code == taskmaster::ErrorCode::Unavailable) { // --help, --version
             std::fputs(qPrintable(config.error().message), stdout);
             return 0;
         }
@@ -41,6 +43,7 @@ int main(int argc, char *argv[])
         lcServer(), QtInfoMsg, QStringLiteral("event loop"),
         {{QStringLiteral("dispatcher"), QString::fromLatin1(dispatcher)}, {QStringLiteral("openFilesLimit"), files}});
 
+    SystemdNotifier systemd; // Type=notify under systemd; nothing otherwise
     ServerApp server(*config);
     const auto port = server.start();
     if (!port) {
@@ -51,18 +54,22 @@ int main(int argc, char *argv[])
     logEvent(lcServer(), QtInfoMsg, QStringLiteral("listening"),
              {{QStringLiteral("host"), config->listenHost.toString()},
               {QStringLiteral("port"), int(*port)},
-              {QStringLiteral("instance"), config->instanceName}});
+              {QStringLiteral("instance"), config->instanceName},
+              {QStringLiteral("version"), QLatin1String(taskmaster::kVersion)}});
+    // Migrated and listening: systemd may start the units ordered after this one.
+    systemd.ready(QStringLiteral("serving on %1:%2").arg(config->listenHost.toString()).arg(*port));
 
     // SIGTERM / SIGINT: a graceful drain (readiness 503, `reconnect` to every socket, in-flight
     // work finished, at most --drain-timeout-ms), then exit 0. A second signal exits at once.
     UnixSignals signals;
     int received = 0;
-    QObject::connect(&signals, &UnixSignals::terminateRequested, &app, [&server, &received](int number) {
+    QObject::connect(&signals, &UnixSignals::terminateRequested, &app, [&server, &systemd, &received](int number) {
         logEvent(lcServer(), QtInfoMsg, QStringLiteral("stopping"), {{QStringLiteral("signal"), number}});
         if (++received > 1) {
             QCoreApplication::quit();
             return;
         }
+        systemd.stopping(QStringLiteral("draining"));
         server.drain([] { QCoreApplication::quit(); });
     });
     return QCoreApplication::exec();

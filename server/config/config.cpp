@@ -1,5 +1,7 @@
 #include "server/config/config.h"
 
+#include "shared/core/version.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
@@ -150,6 +152,8 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
     const QCommandLineOption help(QStringList {QStringLiteral("h"), QStringLiteral("help")},
                                   QStringLiteral("Show this help."));
     parser.addOption(help);
+    const QCommandLineOption version(QStringLiteral("version"), QStringLiteral("Show the version and exit."));
+    parser.addOption(version);
     for (const auto &o : kOptions) {
         parser.addOption(QCommandLineOption(QString::fromLatin1(o.name),
                                             QString::fromLatin1(o.help) + QStringLiteral(" [")
@@ -163,6 +167,9 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
             QStringLiteral("unexpected argument '%1'").arg(parser.positionalArguments().constFirst()));
     if (parser.isSet(help))
         return Error {ErrorCode::Unavailable, parser.helpText(), {}};
+    if (parser.isSet(version))
+        return Error {
+            ErrorCode::Unavailable, QStringLiteral("taskmaster-server %1\n").arg(QLatin1String(kVersion)), {}};
 
     // The config file (--config or TM_CONFIG) is read before the other options, since it sits
     // between the environment and the defaults.

@@ -50,8 +50,9 @@ struct Config {
     QList<std::pair<QHostAddress, int>> trustedProxies; // X-Forwarded-For is believed from these
 };
 
-// Parses arguments (argv as a list, program name first) and the environment. On --help it
-// returns an Error whose message is the help text and whose code is Unavailable (nothing wrong);
+// Parses arguments (argv as a list, program name first) and the environment. On --help (--version)
+// it returns an Error whose message is the help text ("taskmaster-server <version>") and whose
+// code is Unavailable (nothing wrong: print it and exit 0);
 // a bad value gives a BadRequest naming the option.
 [[nodiscard]] Result<Config> loadConfig(const QStringList &arguments, const QStringList &environment);
 

@@ -25,6 +25,7 @@ private Q_SLOTS:
     void badOptions_data();
     void badOptions();
     void help();
+    void version();
     void connectStormWhileBusy_data();
     void connectStormWhileBusy();
 
@@ -87,6 +88,16 @@ void TestServerSmoke::help()
     const QString out = QString::fromUtf8(p.readAllStandardOutput());
     QVERIFY2(out.contains(QLatin1String("--database-url")) && out.contains(QLatin1String("TM_REDIS_URL")),
              qPrintable(out));
+}
+
+// The binary prints project(VERSION) of the top CMakeLists.txt (given to this test by CMake).
+void TestServerSmoke::version()
+{
+    QProcess p;
+    p.start(ServerProcess::binary(), {QStringLiteral("--version")});
+    QVERIFY(p.waitForFinished(10000));
+    QCOMPARE(p.exitCode(), 0);
+    QCOMPARE(p.readAllStandardOutput(), QByteArray("taskmaster-server " TM_PROJECT_VERSION "\n"));
 }
 
 // A server that is alive but busy (here: stopped with SIGSTOP, so it accepts nothing) still has

@@ -3,6 +3,7 @@
 // layouts, the tokens file, the command line's bounds and the thresholds of a report; the
 // comparisons of --verify-db (a stream against the database's seqs, acks against stored
 // messages, holes in a channel's seqs) and the steps of the scenarios.
+#include "shared/core/version.h"
 #include "tools/tm-load/db_verify.h"
 #include "tools/tm-load/load_config.h"
 #include "tools/tm-load/load_report.h"
@@ -59,6 +60,7 @@ std::vector<qint64> ms(std::initializer_list<double> values)
 class TestLoadStats final : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void versionOption();
     void percentile_data();
     void percentile();
     void summary();
@@ -487,6 +489,15 @@ void TestLoadStats::thresholds()
     QCOMPARE(r.exitStatus(), 1);
     r.setupError = QStringLiteral("no server");
     QCOMPARE(r.exitStatus(), 2);
+}
+
+// --version prints the version of project(VERSION) (shared/core/version.h) and exits 0.
+void TestLoadStats::versionOption()
+{
+    const auto c = parseLoadArguments({QStringLiteral("tm-load"), QStringLiteral("--version")});
+    QVERIFY(!c.ok());
+    QCOMPARE(c.error().code, ErrorCode::Unavailable);
+    QCOMPARE(c.error().message, QStringLiteral("tm-load %1\n").arg(QLatin1String(kVersion)));
 }
 
 // The time from losing an open connection to its welcome again, per reconnect (issue 12's "back

@@ -1,6 +1,8 @@
 // Server configuration: precedence (command line > environment > default) and bad values.
 #include "server/config/config.h"
+#include "shared/core/version.h"
 
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -15,6 +17,7 @@ private Q_SLOTS:
     void badValues_data();
     void badValues();
     void help();
+    void version();
     void configFile();
     void badConfigFile_data();
     void badConfigFile();
@@ -164,6 +167,18 @@ void TestConfig::help()
     for (const char *opt :
          {"--listen", "--data-dir", "--database-url", "--redis-url", "--instance-name", "--config", "TM_LISTEN"})
         QVERIFY2(c.error().message.contains(QLatin1String(opt)), opt);
+}
+
+// --version: the version of project(VERSION) (a dotted number), as a message to print, code
+// Unavailable like --help (exit 0, nothing started).
+void TestConfig::version()
+{
+    QVERIFY2(QRegularExpression(QStringLiteral("^\\d+\\.\\d+\\.\\d+$")).match(QLatin1String(kVersion)).hasMatch(),
+             kVersion);
+    auto c = loadConfig({QStringLiteral("s"), QStringLiteral("--version")}, {});
+    QVERIFY(!c);
+    QCOMPARE(c.error().code, ErrorCode::Unavailable);
+    QCOMPARE(c.error().message, QStringLiteral("taskmaster-server %1\n").arg(QLatin1String(kVersion)));
 }
 
 namespace {

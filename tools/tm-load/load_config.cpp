@@ -1,5 +1,7 @@
 #include "tools/tm-load/load_config.h"
 
+#include "shared/core/version.h"
+
 #include <QCommandLineParser>
 #include <QHostAddress>
 
@@ -139,6 +141,7 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
         "measures end-to-end delivery latency, loss, duplicates and order. Exit status: 0 all thresholds met,\n"
         "1 a threshold missed, 2 bad arguments or setup failure, 3 stopped by the hard cap."));
     p.addHelpOption();
+    p.addOption(QCommandLineOption(QStringLiteral("version"), QStringLiteral("Show the version and exit.")));
     const auto opt = [&p](const char *name, const char *valueName, const char *help) {
         p.addOption(
             QCommandLineOption(QString::fromLatin1(name), QString::fromLatin1(help), QString::fromLatin1(valueName)));
@@ -201,6 +204,8 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
         return Error::badRequest(p.errorText());
     if (p.isSet(QStringLiteral("help")))
         return Error {ErrorCode::Unavailable, p.helpText(), {}};
+    if (p.isSet(QStringLiteral("version")))
+        return Error {ErrorCode::Unavailable, QStringLiteral("tm-load %1\n").arg(QLatin1String(kVersion)), {}};
     if (!p.positionalArguments().isEmpty())
         return Error::badRequest(QStringLiteral("unexpected argument '%1'").arg(p.positionalArguments().constFirst()));
 

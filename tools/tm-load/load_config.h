@@ -107,8 +107,9 @@ inline constexpr int kMaxThreads = 64;
 // True for http://127.x.y.z, http://[::1] and http://localhost: the only targets tm-load loads.
 [[nodiscard]] bool isLoopbackTarget(const QUrl &url);
 
-// Parses the arguments (program name first). --help answers an Error with code Unavailable
-// whose message is the help text; a bad value answers BadRequest naming the option.
+// Parses the arguments (program name first). --help (--version) answers an Error with code
+// Unavailable whose message is the help text ("tm-load <version>"); a bad value answers
+// BadRequest naming the option.
 [[nodiscard]] Result<LoadConfig> parseLoadArguments(const QStringList &arguments);
 
 } // namespace taskmaster::load
