@@ -114,6 +114,7 @@ private Q_SLOTS:
     void clientStartsFromPackage();
     void removeKeepsConfigDataAndUser();
     void purgeLeavesMachineClean();
+    void containerImageSteps();
     void cleanupTestCase();
 
 private:
@@ -130,6 +131,7 @@ private:
     QTemporaryDir m_out;
     std::unique_ptr<QLockFile> m_lock;
     bool m_installedByUs = false;
+    bool m_imageUserMade = false; // containerImageSteps' user, removed by the test itself
 };
 
 void TestPackage::initTestCase()
@@ -237,7 +239,8 @@ void TestPackage::install()
     QVERIFY2(desktop.exitCode == 0 && desktop.out.isEmpty(), qPrintable(desktop.describe()));
 }
 
-// systemd-analyze verify on the installed units (the template through an instance name).
+// systemd-analyze verify on the installed units (the template through an instance name), and
+// their sandbox's exposure score (`security --offline`) at most 2.0 ("OK"; 1.6 when written).
 void TestPackage::unitsVerify()
 {
     if (QStandardPaths::findExecutable(QStringLiteral("systemd-analyze")).isEmpty())
@@ -255,6 +258,10 @@ void TestPackage::unitsVerify()
         }
         QVERIFY2(verify.exitCode == 0 && ours.isEmpty(),
                  qPrintable(unit + QLatin1Char('\n') + ours.join(QLatin1Char('\n'))));
+        const ToolRun security = run(
+            QStringLiteral("systemd-analyze"),
+            {QStringLiteral("security"), QStringLiteral("--offline=true"), QStringLiteral("--threshold=20"), unit});
+        QVERIFY2(security.exitCode == 0, security.out.right(600).constData());
     }
 }
 
@@ -430,6 +437,94 @@ void TestPackage::purgeLeavesMachineClean()
     QVERIFY(!groupExists("taskmaster"));
 }
 
+// What packaging/container/Containerfile does, minus the image: its RUN that makes the user with
+// a fixed uid, then the package: postinst keeps that user, the data directory is its, and the
+// server runs as that uid with the image's environment (but a free loopback port).
+void TestPackage::containerImageSteps()
+{
+    QFile f(QStringLiteral(TM_SOURCE_DIR "/packaging/container/Containerfile"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(f.readAll()).replace(QLatin1String("\\\n"), QLatin1String(" "));
+    const auto runUser
+        = QRegularExpression(QStringLiteral("^RUN (groupadd .+)$"), QRegularExpression::MultilineOption).match(text);
+    const auto user
+        = QRegularExpression(QStringLiteral("^USER (\\d+):(\\d+)$"), QRegularExpression::MultilineOption).match(text);
+    const auto dataDir = QRegularExpression(QStringLiteral("TM_DATA_DIR=(\\S+)")).match(text);
+    QVERIFY(runUser.hasMatch() && user.hasMatch() && dataDir.hasMatch());
+    const uid_t uid = user.captured(1).toUInt();
+    const gid_t gid = user.captured(2).toUInt();
+    if (::getpwuid(uid) || ::getgrgid(gid))
+        QSKIP("uid or gid of the image's user is taken on this machine");
+
+    const ToolRun made = run(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), runUser.captured(1)});
+    m_imageUserMade = true;
+    QVERIFY2(made.exitCode == 0, qPrintable(made.describe()));
+    const ToolRun apt = run(QStringLiteral("apt-get"),
+                            {QStringLiteral("install"), QStringLiteral("-y"), QStringLiteral("-q"),
+                             QStringLiteral("--no-install-recommends"), QStringLiteral("-o"),
+                             QStringLiteral("DPkg::Lock::Timeout=120"), deb("taskmaster-server")},
+                            300000);
+    m_installedByUs = true;
+    QVERIFY2(apt.exitCode == 0, qPrintable(apt.describe()));
+    const passwd *pw = ::getpwnam("taskmaster");
+    QVERIFY(pw);
+    QCOMPARE(pw->pw_uid, uid);
+    QCOMPARE(pw->pw_gid, gid);
+    struct stat st { };
+    QCOMPARE(::stat(QFile::encodeName(dataDir.captured(1)).constData(), &st), 0);
+    QCOMPARE(st.st_uid, uid);
+
+    QProcess server;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("TM_DATA_DIR"), dataDir.captured(1));
+    env.insert(QStringLiteral("TM_LISTEN"), QStringLiteral("127.0.0.1:0"));
+    server.setProcessEnvironment(env);
+    server.setWorkingDirectory(dataDir.captured(1));
+    server.setChildProcessModifier([uid, gid] {
+        if (::setgroups(1, &gid) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0)
+            ::_exit(127);
+    });
+    server.start(QStringLiteral("/usr/bin/taskmaster-server"), {});
+    QVERIFY(server.waitForStarted());
+    quint16 port = 0;
+    QByteArray out;
+    for (QDeadlineTimer deadline(30000); port == 0 && !deadline.hasExpired();) {
+        if (!server.canReadLine() && !server.waitForReadyRead(500) && server.state() == QProcess::NotRunning)
+            break;
+        while (port == 0 && server.canReadLine()) {
+            const QByteArray line = server.readLine();
+            out += line;
+            const QJsonObject o = QJsonDocument::fromJson(line).object();
+            if (o.value(QLatin1String("msg")).toString() == QLatin1String("listening"))
+                port = quint16(o.value(QLatin1String("port")).toInt());
+        }
+    }
+    QVERIFY2(port != 0, QByteArray(out + server.readAllStandardError()).constData());
+    QNetworkAccessManager nam;
+    std::unique_ptr<QNetworkReply> reply(
+        nam.get(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/health/ready").arg(port)))));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    server.terminate();
+    QVERIFY(server.waitForFinished(20000));
+    QCOMPARE(server.exitCode(), 0);
+
+    const ToolRun purge = run(
+        QStringLiteral("apt-get"),
+        {QStringLiteral("purge"), QStringLiteral("-y"), QStringLiteral("-q"), QStringLiteral("taskmaster-server")});
+    QVERIFY2(purge.exitCode == 0, qPrintable(purge.describe()));
+    m_installedByUs = false;
+    QVERIFY(!QFileInfo::exists(dataDir.captured(1)));
+    // Purge removes only a system user (uid < 1000, what postinst makes); one made beforehand
+    // with another uid, as the image's, is the administrator's and stays.
+    QVERIFY(userExists("taskmaster"));
+    QCOMPARE(run(QStringLiteral("userdel"), {QStringLiteral("taskmaster")}).exitCode, 0);
+    m_imageUserMade = false;
+    QVERIFY(!userExists("taskmaster"));
+    QVERIFY(!groupExists("taskmaster"));
+}
+
 void TestPackage::cleanupTestCase()
 {
     // A failure half-way leaves the machine as it found it all the same.
@@ -437,6 +532,10 @@ void TestPackage::cleanupTestCase()
         (void)run(QStringLiteral("apt-get"),
                   {QStringLiteral("purge"), QStringLiteral("-y"), QStringLiteral("-q"),
                    QStringLiteral("taskmaster-server"), QStringLiteral("taskmaster"), QStringLiteral("tm-load")});
+    if (m_imageUserMade) {
+        (void)run(QStringLiteral("userdel"), {QStringLiteral("taskmaster")});
+        (void)run(QStringLiteral("groupdel"), {QStringLiteral("taskmaster")});
+    }
 }
 
 QTEST_GUILESS_MAIN(TestPackage)
