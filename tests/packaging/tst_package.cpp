@@ -112,6 +112,7 @@ private Q_SLOTS:
     void unitsVerify();
     void serverUnderUnitCommandLine();
     void clientStartsFromPackage();
+    void upgradeKeepsConfigAndData();
     void removeKeepsConfigDataAndUser();
     void purgeLeavesMachineClean();
     void containerImageSteps();
@@ -393,6 +394,49 @@ void TestPackage::clientStartsFromPackage()
                  qPrintable(plugin + QStringLiteral(" belongs to ") + package
                             + QStringLiteral(", which is not in Depends")));
     }
+}
+
+// An upgrade (the same build as release 2): the administrator's edit of the conffile, the data,
+// the user and the config file's group and mode stay.
+void TestPackage::upgradeKeepsConfigAndData()
+{
+    const QString next = m_out.filePath(QStringLiteral("next"));
+    const ToolRun cpack = run(QStringLiteral("cpack"),
+                              {QStringLiteral("-G"), QStringLiteral("DEB"), QStringLiteral("--config"),
+                               kBuildDir + QStringLiteral("/CPackConfig.cmake"), QStringLiteral("-B"), next,
+                               QStringLiteral("-D"), QStringLiteral("CPACK_DEBIAN_PACKAGE_RELEASE=2"),
+                               QStringLiteral("-D"), QStringLiteral("CPACK_COMPONENTS_ALL=server")},
+                              300000);
+    const QString deb2 = next + QStringLiteral("/taskmaster-server_%1-2_amd64.deb").arg(kVersion);
+    QVERIFY2(cpack.exitCode == 0 && QFile::exists(deb2), qPrintable(cpack.describe()));
+
+    QFile conf(QStringLiteral("/etc/taskmaster/taskmaster.conf"));
+    QVERIFY(conf.open(QIODevice::Append));
+    conf.write("instance-name = edited-by-the-admin\n");
+    conf.close();
+    QFile data(QStringLiteral("/var/lib/taskmaster/kept-by-upgrade"));
+    QVERIFY(data.open(QIODevice::WriteOnly));
+    data.close();
+    const uid_t uid = ::getpwnam("taskmaster")->pw_uid;
+
+    const ToolRun apt = run(QStringLiteral("apt-get"),
+                            {QStringLiteral("install"), QStringLiteral("-y"), QStringLiteral("-q"),
+                             QStringLiteral("-o"), QStringLiteral("DPkg::Lock::Timeout=120"), deb2},
+                            300000);
+    QVERIFY2(apt.exitCode == 0, qPrintable(apt.describe()));
+    const ToolRun version
+        = run(QStringLiteral("dpkg-query"),
+              {QStringLiteral("-W"), QStringLiteral("-f=${Version}"), QStringLiteral("taskmaster-server")});
+    QCOMPARE(QString::fromUtf8(version.out), kVersion + QStringLiteral("-2"));
+    QVERIFY(conf.open(QIODevice::ReadOnly));
+    QVERIFY(conf.readAll().contains("instance-name = edited-by-the-admin\n"));
+    QVERIFY(data.exists());
+    QCOMPARE(::getpwnam("taskmaster")->pw_uid, uid);
+    struct stat st { };
+    QCOMPARE(::stat("/etc/taskmaster/taskmaster.conf", &st), 0);
+    QCOMPARE(st.st_gid, ::getpwnam("taskmaster")->pw_gid);
+    QCOMPARE(st.st_mode & 07777, mode_t(0640));
+    QCOMPARE(run(QStringLiteral("/usr/bin/taskmaster-server"), {QStringLiteral("--version")}).exitCode, 0);
 }
 
 // remove: the programs and units go; the configuration, the data and the user stay.
