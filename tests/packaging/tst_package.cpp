@@ -101,6 +101,49 @@ QString owner(const QString &file)
     return {};
 }
 
+// Starts command (program first) as uid:gid, the way systemd starts a unit with User=, with env
+// added to this process's environment, and waits for the "listening" line. Returns that line
+// (empty when the server did not get there; `log` then holds its output).
+QJsonObject startAs(QProcess &server, QStringList command, uid_t uid, gid_t gid, const QHash<QString, QString> &env,
+                    QByteArray &log)
+{
+    QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+    for (auto it = env.cbegin(); it != env.cend(); ++it)
+        e.insert(it.key(), it.value());
+    server.setProcessEnvironment(e);
+    server.setChildProcessModifier([uid, gid] {
+        if (::setgroups(1, &gid) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0)
+            ::_exit(127);
+    });
+    server.start(command.takeFirst(), command);
+    if (!server.waitForStarted())
+        return {};
+    for (QDeadlineTimer deadline(30000); !deadline.hasExpired();) {
+        if (!server.canReadLine() && !server.waitForReadyRead(500) && server.state() == QProcess::NotRunning)
+            break;
+        while (server.canReadLine()) {
+            const QByteArray line = server.readLine();
+            log += line;
+            const QJsonObject o = QJsonDocument::fromJson(line).object();
+            if (o.value(QLatin1String("msg")).toString() == QLatin1String("listening"))
+                return o;
+        }
+    }
+    return {};
+}
+
+// The status of GET http://127.0.0.1:port/path (0: no answer within 10 s).
+int statusOf(quint16 port, const QString &path)
+{
+    QNetworkAccessManager nam;
+    std::unique_ptr<QNetworkReply> reply(
+        nam.get(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(port).arg(path)))));
+    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
+    if (!reply->isFinished() && !finished.wait(10000))
+        return 0;
+    return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+}
+
 } // namespace
 
 class TestPackage final : public QObject {
@@ -111,6 +154,7 @@ private Q_SLOTS:
     void install();
     void unitsVerify();
     void serverUnderUnitCommandLine();
+    void instanceUnitCommandLine();
     void clientStartsFromPackage();
     void upgradeKeepsConfigAndData();
     void removeKeepsConfigDataAndUser();
@@ -143,7 +187,7 @@ void TestPackage::initTestCase()
         || QStandardPaths::findExecutable(QStringLiteral("dpkg-shlibdeps")).isEmpty())
         QSKIP("needs apt-get and dpkg-shlibdeps (dpkg-dev, scripts/packages.txt)");
     // One package test at a time on this machine (several checkouts may run their suites).
-    m_lock = std::make_unique<QLockFile>(QDir::temp().filePath(QStringLiteral("taskmaster-package-test.lock")));
+    m_lock = std::make_unique<QLockFile>(QStringLiteral("/tmp/taskmaster-package-test.lock"));
     m_lock->setStaleLockTime(0);
     QVERIFY2(m_lock->tryLock(600000), "another package test holds the lock for 10 minutes");
     const bool require = qEnvironmentVariableIntValue("TM_TEST_REQUIRE_SERVICES") == 1;
@@ -299,44 +343,20 @@ void TestPackage::serverUnderUnitCommandLine()
     QVERIFY(::chmod(QFile::encodeName(socketPath).constData(), 0777) == 0);
 
     QProcess server;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("TM_LISTEN"), QStringLiteral("127.0.0.1:0"));
-    env.insert(QStringLiteral("TM_DATA_DIR"), dataDir);
-    env.insert(QStringLiteral("NOTIFY_SOCKET"), socketPath);
-    env.insert(QStringLiteral("LD_DEBUG"), QStringLiteral("files"));
-    server.setProcessEnvironment(env);
-    server.setChildProcessModifier([uid, gid] {
-        if (::setgroups(1, &gid) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0)
-            ::_exit(127);
-    });
-    server.start(command.takeFirst(), command);
-    QVERIFY(server.waitForStarted());
     QByteArray out;
-    quint16 port = 0;
-    for (QDeadlineTimer deadline(30000); port == 0 && !deadline.hasExpired();) {
-        if (!server.canReadLine() && !server.waitForReadyRead(500) && server.state() == QProcess::NotRunning)
-            break;
-        while (port == 0 && server.canReadLine()) {
-            const QByteArray line = server.readLine();
-            out += line;
-            const QJsonObject o = QJsonDocument::fromJson(line).object();
-            if (o.value(QLatin1String("msg")).toString() == QLatin1String("listening"))
-                port = quint16(o.value(QLatin1String("port")).toInt());
-        }
-    }
+    const QJsonObject listening = startAs(server, command, uid, gid,
+                                          {{QStringLiteral("TM_LISTEN"), QStringLiteral("127.0.0.1:0")},
+                                           {QStringLiteral("TM_DATA_DIR"), dataDir},
+                                           {QStringLiteral("NOTIFY_SOCKET"), socketPath},
+                                           {QStringLiteral("LD_DEBUG"), QStringLiteral("files")}},
+                                          out);
+    const auto port = quint16(listening.value(QLatin1String("port")).toInt());
     QByteArray err = server.readAllStandardError(); // LD_DEBUG's lines, kept for the end
     QVERIFY2(port != 0, QByteArray(out + err.right(3000)).constData());
     const QByteArray ready = manager.next(QDeadlineTimer(10000));
     QVERIFY2(ready.split('\n').contains("READY=1"), ready.constData());
-
-    QNetworkAccessManager nam;
-    for (const char *path : {"/health", "/health/ready"}) {
-        std::unique_ptr<QNetworkReply> reply(
-            nam.get(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(port).arg(QLatin1String(path))))));
-        QSignalSpy finished(reply.get(), &QNetworkReply::finished);
-        QVERIFY(finished.wait(10000));
-        QVERIFY2(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() == 200, path);
-    }
+    QCOMPARE(statusOf(port, QStringLiteral("/health")), 200);
+    QCOMPARE(statusOf(port, QStringLiteral("/health/ready")), 200);
     struct stat st { };
     QCOMPARE(::stat(QFile::encodeName(dataDir + QStringLiteral("/taskmaster.sqlite")).constData(), &st), 0);
     QCOMPARE(st.st_uid, uid);
@@ -361,6 +381,47 @@ void TestPackage::serverUnderUnitCommandLine()
                  qPrintable(plugin + QStringLiteral(" belongs to ") + package
                             + QStringLiteral(", which is not in Depends")));
     }
+}
+
+// taskmaster-server@tm-check.service's ExecStart (%i substituted) with the packaged example
+// instance config as /etc/taskmaster/tm-check.conf: the instance's name and data directory come
+// from the command line (the directory made as StateDirectory= would make it).
+void TestPackage::instanceUnitCommandLine()
+{
+    QFile unitFile(QStringLiteral("/lib/systemd/system/taskmaster-server@.service"));
+    QVERIFY(unitFile.open(QIODevice::ReadOnly));
+    const QString unit = QString::fromUtf8(unitFile.readAll());
+    const auto execStart
+        = QRegularExpression(QStringLiteral("^ExecStart=(.+)$"), QRegularExpression::MultilineOption).match(unit);
+    QVERIFY(execStart.hasMatch());
+    const QString name = QStringLiteral("tm-check");
+    const QStringList command
+        = execStart.captured(1).replace(QLatin1String("%i"), name).split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    QVERIFY(unit.contains(QLatin1String("\nStateDirectory=taskmaster/%i\n")));
+    const QString conf = QStringLiteral("/etc/taskmaster/%1.conf").arg(name);
+    QVERIFY(QFile::copy(QStringLiteral("/usr/share/doc/taskmaster-server/examples/instance.conf"), conf));
+    const QString dataDir = QStringLiteral("/var/lib/taskmaster/") + name;
+    const passwd *user = ::getpwnam("taskmaster");
+    QVERIFY(user);
+    const uid_t uid = user->pw_uid;
+    const gid_t gid = user->pw_gid;
+    QVERIFY(QDir().mkdir(dataDir));
+    QVERIFY(::chown(QFile::encodeName(dataDir).constData(), uid, gid) == 0);
+
+    QProcess server;
+    QByteArray out;
+    // The example listens on 8081: a free port instead, through the environment (below the command line).
+    const QJsonObject listening
+        = startAs(server, command, uid, gid, {{QStringLiteral("TM_LISTEN"), QStringLiteral("127.0.0.1:0")}}, out);
+    const auto port = quint16(listening.value(QLatin1String("port")).toInt());
+    QVERIFY2(port != 0, QByteArray(out + server.readAllStandardError()).constData());
+    QCOMPARE(listening.value(QLatin1String("instance")).toString(), name);
+    QCOMPARE(statusOf(port, QStringLiteral("/health/ready")), 200);
+    QVERIFY(QFile::exists(dataDir + QStringLiteral("/taskmaster.sqlite")));
+    server.terminate();
+    QVERIFY(server.waitForFinished(20000));
+    QCOMPARE(server.exitCode(), 0);
+    QVERIFY(QFile::remove(conf)); // an administrator's file: purge would leave it
 }
 
 // The installed client renders its first frame (offscreen), and every plugin and QML module it
@@ -519,37 +580,15 @@ void TestPackage::containerImageSteps()
     QCOMPARE(st.st_uid, uid);
 
     QProcess server;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("TM_DATA_DIR"), dataDir.captured(1));
-    env.insert(QStringLiteral("TM_LISTEN"), QStringLiteral("127.0.0.1:0"));
-    server.setProcessEnvironment(env);
     server.setWorkingDirectory(dataDir.captured(1));
-    server.setChildProcessModifier([uid, gid] {
-        if (::setgroups(1, &gid) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0)
-            ::_exit(127);
-    });
-    server.start(QStringLiteral("/usr/bin/taskmaster-server"), {});
-    QVERIFY(server.waitForStarted());
-    quint16 port = 0;
     QByteArray out;
-    for (QDeadlineTimer deadline(30000); port == 0 && !deadline.hasExpired();) {
-        if (!server.canReadLine() && !server.waitForReadyRead(500) && server.state() == QProcess::NotRunning)
-            break;
-        while (port == 0 && server.canReadLine()) {
-            const QByteArray line = server.readLine();
-            out += line;
-            const QJsonObject o = QJsonDocument::fromJson(line).object();
-            if (o.value(QLatin1String("msg")).toString() == QLatin1String("listening"))
-                port = quint16(o.value(QLatin1String("port")).toInt());
-        }
-    }
+    const QJsonObject listening = startAs(server, {QStringLiteral("/usr/bin/taskmaster-server")}, uid, gid,
+                                          {{QStringLiteral("TM_DATA_DIR"), dataDir.captured(1)},
+                                           {QStringLiteral("TM_LISTEN"), QStringLiteral("127.0.0.1:0")}},
+                                          out);
+    const auto port = quint16(listening.value(QLatin1String("port")).toInt());
     QVERIFY2(port != 0, QByteArray(out + server.readAllStandardError()).constData());
-    QNetworkAccessManager nam;
-    std::unique_ptr<QNetworkReply> reply(
-        nam.get(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/health/ready").arg(port)))));
-    QSignalSpy finished(reply.get(), &QNetworkReply::finished);
-    QVERIFY(finished.wait(10000));
-    QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+    QCOMPARE(statusOf(port, QStringLiteral("/health/ready")), 200);
     server.terminate();
     QVERIFY(server.waitForFinished(20000));
     QCOMPARE(server.exitCode(), 0);
