@@ -116,7 +116,12 @@ Result<quint16> ServerApp::start()
     hub.outboundLimitBytes = qint64(m_config.wsOutboundKib) * 1024;
     hub.replayLimit = m_config.wsReplayLimit;
     hub.helloTimeoutMs = m_config.wsHelloTimeoutMs;
-    hub.helloConcurrency = m_config.wsHelloConcurrency;
+    // Hellos and catch-up reads take at most a quarter of the database pool each (0: that
+    // default): the sends of the connected clients always find half of the workers free, however
+    // many clients arrive at once.
+    hub.helloConcurrency
+        = m_config.wsHelloConcurrency > 0 ? m_config.wsHelloConcurrency : std::max(1, db.maxThreads / 4);
+    hub.replayConcurrency = std::max(1, db.maxThreads / 4);
     hub.helloQueueMax = m_config.wsHelloQueue;
     hub.idleTimeoutMs = m_config.wsIdleTimeoutMs;
     hub.rateFramesPerSecond = m_config.wsRate;

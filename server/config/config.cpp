@@ -64,9 +64,10 @@ constexpr OptionSpec kOptions[] = {
      "Connections the kernel completes and queues while the server is busy, before it accepts them "
      "(default 4096; the kernel caps it at net.core.somaxconn)."},
     {"ws-hello-concurrency", "TM_WS_HELLO_CONCURRENCY", "N",
-     "Hellos (session lookups) worked on at once; the others wait their turn (default 8)."},
+     "Hellos (session lookups) worked on at once; the others wait their turn (default 0: a quarter of "
+     "--db-pool-max)."},
     {"ws-hello-queue", "TM_WS_HELLO_QUEUE", "N",
-     "Hellos that may wait; more are answered `reconnect` with retryAfterMs and closed 4013 (default 2000)."},
+     "Hellos that may wait; more are answered `reconnect` with retryAfterMs and closed 4013 (default 10000)."},
 };
 
 // A whole number in [min, max] for option `name`, or a BadRequest naming it.
@@ -249,7 +250,7 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         {kOptions[20], 1, 86400, &c.cacheTtlS},
         {kOptions[25], 0, 3600000, &c.replicaFreshMs},
         {kOptions[26], 1, 65535, &c.listenBacklog},
-        {kOptions[27], 1, 10000, &c.wsHelloConcurrency},
+        {kOptions[27], 0, 10000, &c.wsHelloConcurrency},
         {kOptions[28], 0, 1000000, &c.wsHelloQueue},
     };
     for (const IntOption &o : ints) {

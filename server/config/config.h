@@ -36,8 +36,8 @@ struct Config {
     int wsOutboundKib = 1024;
     int wsReplayLimit = 1000;
     int wsHelloTimeoutMs = 10000;
-    int wsHelloConcurrency = 8;
-    int wsHelloQueue = 2000;
+    int wsHelloConcurrency = 0; // 0: a quarter of the database pool's maximum
+    int wsHelloQueue = 10000;
     int wsIdleTimeoutMs = 60000;
     int wsRate = 100;
     int groupCommit = 1;

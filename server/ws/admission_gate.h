@@ -23,7 +23,7 @@ namespace taskmaster::server {
 class AdmissionGate final {
 public:
     static constexpr qint64 kMinRetryMs = 1000;
-    static constexpr qint64 kMaxRetryMs = 30000;
+    static constexpr qint64 kMaxRetryMs = 10000; // clients spread it over [N, 2N]
 
     enum class Decision {
         Start, // work on it now (counted as in flight)

@@ -18,9 +18,10 @@ struct HubOptions {
     int slowConsumerGraceMs = 2000;
     int replayLimit = 1000; // a resume further behind gets resync
     int replayConcurrency = 8; // catch-up reads in flight at once (ChannelReplay); the rest wait
+                               // (ServerApp: a quarter of the database pool)
     int helloTimeoutMs = 10000;
     int helloConcurrency = 8; // hellos worked on at once (AdmissionGate); the others wait their turn
-    int helloQueueMax = 2000; // hellos waiting; more are refused with `reconnect` + 4013
+    int helloQueueMax = 10000; // hellos waiting; more are refused with `reconnect` + 4013
     int idleTimeoutMs = 60000; // nothing received for this long: closed (pinged at half)
     double rateFramesPerSecond = 100; // per connection, token bucket
     double rateBurst = 200;

@@ -37,8 +37,8 @@ void TestConfig::defaults()
     auto e = loadConfig({QStringLiteral("taskmaster-server")}, {QStringLiteral("TM_LISTEN_BACKLOG=128")});
     QVERIFY(e);
     QCOMPARE(e->listenBacklog, 128);
-    QCOMPARE(c->wsHelloConcurrency, 8);
-    QCOMPARE(c->wsHelloQueue, 2000);
+    QCOMPARE(c->wsHelloConcurrency, 0); // a quarter of the database pool
+    QCOMPARE(c->wsHelloQueue, 10000);
     auto h = loadConfig(
         {QStringLiteral("taskmaster-server"), QStringLiteral("--ws-hello-concurrency"), QStringLiteral("3")},
         {QStringLiteral("TM_WS_HELLO_CONCURRENCY=5"), QStringLiteral("TM_WS_HELLO_QUEUE=0")});
@@ -143,7 +143,7 @@ void TestConfig::badValues_data()
     row("listen backlog zero", {"--listen-backlog", "0"}, "listen-backlog");
     row("listen backlog over 65535", {"--listen-backlog", "70000"}, "listen-backlog");
     row("listen backlog text", {"--listen-backlog", "many"}, "listen-backlog");
-    row("hello concurrency zero", {"--ws-hello-concurrency", "0"}, "ws-hello-concurrency");
+    row("hello concurrency negative", {"--ws-hello-concurrency", "-1"}, "ws-hello-concurrency");
     row("hello concurrency over 10000", {"--ws-hello-concurrency", "10001"}, "ws-hello-concurrency");
     row("hello queue negative", {"--ws-hello-queue", "-1"}, "ws-hello-queue");
     row("hello queue text", {"--ws-hello-queue", "lots"}, "ws-hello-queue");
