@@ -20,15 +20,10 @@
 #include "tests/support/ws_client.h"
 
 #include <QDateTime>
-#include <QDeadlineTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
-#include <QProcess>
-#include <QRegularExpression>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QTemporaryDir>
@@ -46,20 +41,6 @@ namespace {
 constexpr int kUsers = 300;
 constexpr int kRoomSize = 10;
 
-int httpStatus(const QUrl &url)
-{
-    QNetworkAccessManager nam;
-    QNetworkRequest request(url);
-    request.setTransferTimeout(3000);
-    QNetworkReply *reply = nam.get(request);
-    QDeadlineTimer deadline(5000);
-    while (!reply->isFinished() && !deadline.hasExpired())
-        QTest::qWait(10);
-    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    delete reply;
-    return status;
-}
-
 } // namespace
 
 class TestClusterFaults final : public QObject {
@@ -75,10 +56,13 @@ private Q_SLOTS:
 private:
     ToolRun runLoad(const QStringList &extra, int timeoutMs);
     // The instance numbers in the pool (cluster.env's TM_CLUSTER_MEMBERS).
-    QList<int> members() const;
-    bool clusterCommand(const QStringList &args);
-    // Every instance answers /health/ready with 200.
-    bool allReady();
+    [[nodiscard]] QList<int> members() const { return test::clusterMembers(m_dir); }
+    bool clusterCommand(const QStringList &args)
+    {
+        return test::runClusterCommand(QStringLiteral(TM_CLUSTER_SCRIPT), args);
+    }
+    // Every instance of the pool answers /health/ready with 200.
+    bool allReady() { return test::clusterReady(m_dir); }
     // The checks every run must pass, with the run's figures in the message when one fails.
     void checkExact(const ToolRun &r);
 
@@ -136,45 +120,6 @@ ToolRun TestClusterFaults::runLoad(const QStringList &extra, int timeoutMs)
     }
     args += extra;
     return test::runTool(QStringLiteral(TM_LOAD_BINARY), args, json, timeoutMs);
-}
-
-bool TestClusterFaults::clusterCommand(const QStringList &args)
-{
-    QProcess p;
-    p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(QStringLiteral("bash"), QStringList {QStringLiteral(TM_CLUSTER_SCRIPT)} + args);
-    if (!p.waitForFinished(120000)) {
-        p.kill();
-        p.waitForFinished(5000);
-        return false;
-    }
-    qInfo("cluster.sh %s: %s", qPrintable(args.join(QLatin1Char(' '))), p.readAll().trimmed().constData());
-    return p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
-}
-
-QList<int> TestClusterFaults::members() const
-{
-    // "1 2 3", shell-quoted in the file (1\ 2\ 3): the numbers are what counts.
-    QList<int> out;
-    static const QRegularExpression number(QStringLiteral("[0-9]+"));
-    const QString list = readClusterEnv(m_dir).value(QStringLiteral("TM_CLUSTER_MEMBERS"));
-    for (auto it = number.globalMatch(list); it.hasNext();)
-        out << it.next().captured().toInt();
-    return out;
-}
-
-bool TestClusterFaults::allReady()
-{
-    const auto env = readClusterEnv(m_dir);
-    const QList<int> pool = members();
-    if (pool.isEmpty())
-        return false;
-    for (const int i : pool) {
-        const QUrl url(env.value(QStringLiteral("TM_INSTANCE_%1_URL").arg(i)) + QStringLiteral("/health/ready"));
-        if (httpStatus(url) != 200)
-            return false;
-    }
-    return true;
 }
 
 void TestClusterFaults::checkExact(const ToolRun &r)

@@ -10,12 +10,8 @@
 // Thread: the test's thread (tm-load and cluster.sh run as child processes).
 #include "tests/support/tool_process.h"
 
-#include <QDeadlineTimer>
 #include <QFile>
 #include <QJsonObject>
-#include <QNetworkAccessManager>
-#include <QNetworkReply>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -27,20 +23,6 @@ namespace {
 
 constexpr int kUsers = 5000;
 constexpr int kRoomSize = 10;
-
-int httpStatus(const QUrl &url)
-{
-    QNetworkAccessManager nam;
-    QNetworkRequest request(url);
-    request.setTransferTimeout(3000);
-    QNetworkReply *reply = nam.get(request);
-    QDeadlineTimer deadline(5000);
-    while (!reply->isFinished() && !deadline.hasExpired())
-        QTest::qWait(10);
-    const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    delete reply;
-    return status;
-}
 
 double latency(const ToolRun &r, const char *name, const char *figure)
 {
@@ -62,8 +44,7 @@ private Q_SLOTS:
     void storm();
 
 private:
-    bool allReady();
-    bool clusterCommand(const QStringList &args);
+    bool allReady() { return test::clusterReady(m_dir); }
 
     QString m_url;
     QString m_dir;
@@ -84,31 +65,6 @@ void TestClusterStorm::initTestCase()
     }
     QVERIFY(m_tmp.isValid());
     QVERIFY(allReady());
-}
-
-bool TestClusterStorm::allReady()
-{
-    const auto env = readClusterEnv(m_dir);
-    for (int i = 1; i <= 3; ++i) {
-        const QUrl url(env.value(QStringLiteral("TM_INSTANCE_%1_URL").arg(i)) + QStringLiteral("/health/ready"));
-        if (httpStatus(url) != 200)
-            return false;
-    }
-    return true;
-}
-
-bool TestClusterStorm::clusterCommand(const QStringList &args)
-{
-    QProcess p;
-    p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(QStringLiteral("bash"), QStringList {QStringLiteral(TM_CLUSTER_SCRIPT)} + args);
-    if (!p.waitForFinished(120000)) {
-        p.kill();
-        p.waitForFinished(5000);
-        return false;
-    }
-    qInfo("cluster.sh %s: %s", qPrintable(args.join(QLatin1Char(' '))), p.readAll().trimmed().constData());
-    return p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
 }
 
 void TestClusterStorm::storm_data()
@@ -169,7 +125,8 @@ void TestClusterStorm::storm()
                                      QStringLiteral("--quiet")},
                                     json, 450000);
     if (command.constFirst() == QLatin1String("kill-instance"))
-        QVERIFY(clusterCommand({QStringLiteral("start-instance"), command.at(1)}));
+        QVERIFY(test::runClusterCommand(QStringLiteral(TM_CLUSTER_SCRIPT),
+                                        {QStringLiteral("start-instance"), command.at(1)}));
     QVERIFY(QTest::qWaitFor([this] { return allReady(); }, 60000));
 
     const QJsonObject fault = r.json.value(QLatin1String("fault")).toObject();
