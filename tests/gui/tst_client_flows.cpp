@@ -39,6 +39,10 @@ using taskmaster::test::ServerProcess;
 namespace {
 
 constexpr int kWaitMs = 15000;
+// Reconnect limits for "stays offline until reconnectNow()": the first automatic attempt is drawn
+// from [0, base] (full jitter), so the base must make an attempt within a test's minutes
+// practically impossible (about 1 in 10^7 per minute).
+constexpr qint64 kNoAutoReconnectMs = qint64(1) << 40;
 
 // Bodies of the confirmed rows, oldest first.
 QStringList bodies(const MessageListModel &m)
@@ -484,7 +488,7 @@ void TestClientFlows::reconnectAfterServerRestart()
     QVERIFY(a.loggedIn()); // the token survived the restart
 
     // 2. Away long enough to miss messages: they come back through resume, in order, once.
-    a.realtime()->setReconnectLimits(600000, 600000);
+    a.realtime()->setReconnectLimits(kNoAutoReconnectMs, kNoAutoReconnectMs);
     QVERIFY(stopServer());
     QTRY_COMPARE_WITH_TIMEOUT(a.realtime()->state(), RealtimeSession::Offline, kWaitMs);
     const QString queued = a.chat()->sendMessage(QStringLiteral("written while offline"));
@@ -540,7 +544,7 @@ void TestClientFlows::failedSendAndRetry()
     Connection &a = *m_alice;
     a.chat()->openRoom(m_roomId);
     a.outbox()->setSendTimeoutMs(300);
-    a.realtime()->setReconnectLimits(600000, 600000);
+    a.realtime()->setReconnectLimits(kNoAutoReconnectMs, kNoAutoReconnectMs);
     const QString listen = QStringLiteral("127.0.0.1:%1").arg(m_server.port());
     QVERIFY(stopServer());
     QTRY_COMPARE_WITH_TIMEOUT(a.realtime()->state(), RealtimeSession::Offline, kWaitMs);
@@ -588,7 +592,7 @@ void TestClientFlows::taskMoveFailsAndGoesBack()
     // the task goes back. Offline: no answer at all. After a change by someone else the client
     // has not seen (its socket is still away): 412 on If-Match, then the server's version.
     Connection &a = *m_alice;
-    a.realtime()->setReconnectLimits(600000, 600000);
+    a.realtime()->setReconnectLimits(kNoAutoReconnectMs, kNoAutoReconnectMs);
     QSignalSpy created(a.projects(), &ProjectsController::projectCreated);
     a.projects()->createProject(QStringLiteral("Moves"), QString());
     QTRY_COMPARE_WITH_TIMEOUT(created.size(), 1, kWaitMs);
