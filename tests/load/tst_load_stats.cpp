@@ -434,16 +434,26 @@ void TestLoadStats::thresholds_data()
     QTest::addColumn<qint64>("duplicates");
     QTest::addColumn<qint64>("unacked");
     QTest::addColumn<double>("p99Ms");
+    QTest::addColumn<qint64>("lateDropped"); // of 100 sent + these + 10 without a sender
     QTest::addColumn<int>("exitStatus");
     QTest::addColumn<QString>("mentions");
 
-    QTest::newRow("clean") << QStringList {} << 0LL << 0LL << 0LL << 5.0 << 0 << QString();
-    QTest::newRow("one lost") << QStringList {} << 1LL << 0LL << 0LL << 5.0 << 1 << "lost";
-    QTest::newRow("lost within allowance") << argv({"--max-lost", "2"}) << 2LL << 0LL << 0LL << 5.0 << 0 << QString();
-    QTest::newRow("duplicate") << QStringList {} << 0LL << 1LL << 0LL << 5.0 << 1 << "duplicated";
-    QTest::newRow("unacknowledged") << QStringList {} << 0LL << 0LL << 3LL << 5.0 << 1 << "never acknowledged";
-    QTest::newRow("p99 over") << argv({"--max-p99-ms", "4"}) << 0LL << 0LL << 0LL << 5.0 << 1 << "p99";
-    QTest::newRow("p99 at the limit") << argv({"--max-p99-ms", "5"}) << 0LL << 0LL << 0LL << 5.0 << 0 << QString();
+    QTest::newRow("clean") << QStringList {} << 0LL << 0LL << 0LL << 5.0 << 0LL << 0 << QString();
+    QTest::newRow("one lost") << QStringList {} << 1LL << 0LL << 0LL << 5.0 << 0LL << 1 << "lost";
+    QTest::newRow("lost within allowance")
+        << argv({"--max-lost", "2"}) << 2LL << 0LL << 0LL << 5.0 << 0LL << 0 << QString();
+    QTest::newRow("duplicate") << QStringList {} << 0LL << 1LL << 0LL << 5.0 << 0LL << 1 << "duplicated";
+    QTest::newRow("unacknowledged") << QStringList {} << 0LL << 0LL << 3LL << 5.0 << 0LL << 1 << "never acknowledged";
+    QTest::newRow("p99 over") << argv({"--max-p99-ms", "4"}) << 0LL << 0LL << 0LL << 5.0 << 0LL << 1 << "p99";
+    QTest::newRow("p99 at the limit") << argv({"--max-p99-ms", "5"}) << 0LL << 0LL << 0LL << 5.0 << 0LL << 0
+                                      << QString();
+    // Sends the tool dropped for falling behind count against it: 1 of 111 is 0.9 % (the default
+    // allows 1 %), 2 of 112 is 1.8 %.
+    QTest::newRow("late drops within 1 %") << QStringList {} << 0LL << 0LL << 0LL << 5.0 << 1LL << 0 << QString();
+    QTest::newRow("late drops over 1 %") << QStringList {} << 0LL << 0LL << 0LL << 5.0 << 2LL << 1
+                                         << "tm-load fell over 250 ms behind";
+    QTest::newRow("late drops allowed") << argv({"--max-late-pct", "2"}) << 0LL << 0LL << 0LL << 5.0 << 2LL << 0
+                                        << QString();
 }
 
 void TestLoadStats::thresholds()
@@ -453,6 +463,7 @@ void TestLoadStats::thresholds()
     QFETCH(qint64, duplicates);
     QFETCH(qint64, unacked);
     QFETCH(double, p99Ms);
+    QFETCH(qint64, lateDropped);
     QFETCH(QString, mentions);
     args.prepend(QStringLiteral("tm-load"));
     args << QStringLiteral("--users") << QStringLiteral("10");
@@ -465,6 +476,8 @@ void TestLoadStats::thresholds()
     r.counters.acked = 100 - unacked;
     r.counters.lost = lost;
     r.counters.duplicates = duplicates;
+    r.counters.notSent = 10; // no sender connected: reported, not a failure
+    r.counters.lateDropped = lateDropped;
     r.delivery.count = 900;
     r.delivery.p95Ms = p99Ms / 2;
     r.delivery.p99Ms = p99Ms;

@@ -172,6 +172,9 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
     opt("max-p95-ms", "MS", "Fail when the delivery latency p95 is above MS.");
     opt("max-p99-ms", "MS", "Fail when the delivery latency p99 is above MS.");
     opt("max-lost", "N", "Fail when more than N expected events were lost (default 0).");
+    opt("max-late-pct", "P",
+        "Fail when more than P % of the scheduled sends were dropped because tm-load fell over 250 ms behind "
+        "(default 1).");
     opt("max-dup", "N", "Fail when more than N events arrived twice (default 0).");
     opt("max-out-of-order", "N", "Fail when more than N events arrived after a later one (default 0).");
     opt("max-rss-per-conn-kb", "KB", "Idle mode: fail when the server grew by more than KB per connection.");
@@ -244,6 +247,7 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
     check(readOptional(p, QStringLiteral("max-p95-ms"), 0, 1e9, c.maxP95Ms));
     check(readOptional(p, QStringLiteral("max-p99-ms"), 0, 1e9, c.maxP99Ms));
     check(readInt(p, QStringLiteral("max-lost"), 0, std::numeric_limits<qint64>::max(), c.maxLost));
+    check(readNumber(p, QStringLiteral("max-late-pct"), 0, 100, c.maxLatePct));
     check(readInt(p, QStringLiteral("max-dup"), 0, std::numeric_limits<qint64>::max(), c.maxDuplicates));
     check(readInt(p, QStringLiteral("max-out-of-order"), 0, std::numeric_limits<qint64>::max(), c.maxOutOfOrder));
     check(readOptional(p, QStringLiteral("max-rss-per-conn-kb"), 0, 1e9, c.maxRssPerConnectionKb));

@@ -59,6 +59,7 @@ struct LoadConfig {
     std::optional<double> maxP95Ms;
     std::optional<double> maxP99Ms;
     qint64 maxLost = 0;
+    double maxLatePct = 1; // sends dropped for the tool falling behind, % of the scheduled
     qint64 maxDuplicates = 0;
     qint64 maxOutOfOrder = 0;
     std::optional<double> maxRssPerConnectionKb; // idle mode

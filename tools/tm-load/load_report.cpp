@@ -153,6 +153,12 @@ QStringList RunReport::failures() const
         f << QStringLiteral("%1 events out of order (allowed %2)").arg(counters.outOfOrder).arg(config.maxOutOfOrder);
     if (counters.undecodable > 0)
         f << QStringLiteral("%1 frames could not be decoded").arg(counters.undecodable);
+    const qint64 scheduled = counters.sent + counters.notSent + counters.lateDropped;
+    if (scheduled > 0 && double(counters.lateDropped) * 100.0 / double(scheduled) > config.maxLatePct)
+        f << QStringLiteral("%1 of %2 scheduled sends dropped: tm-load fell over 250 ms behind (allowed %3 %)")
+                 .arg(counters.lateDropped)
+                 .arg(scheduled)
+                 .arg(config.maxLatePct);
     if (config.hasFault()) {
         if (!fault.started)
             f << QStringLiteral("the fault command did not run");
@@ -237,7 +243,8 @@ QString RunReport::table() const
     t << '\n';
     t << "messages     sent " << c.sent << " (" << c.sentMeasured << " measured, " << fixedPoint(measuredRate(), 1)
       << "/s)  acked " << c.acked << "  errors " << c.sendErrors << " (rate limited " << c.rateLimited << ")  resent "
-      << c.resent << "  not sent " << c.notSent << '\n';
+      << c.resent << "  not sent " << c.notSent << " (no sender connected), " << c.lateDropped << " (tm-load behind)"
+      << '\n';
     t << "events       expected " << c.expected << "  delivered " << c.delivered << "  lost " << c.lost
       << "  duplicated " << c.duplicates << "  out of order " << c.outOfOrder << "  (fan-out " << c.fanoutDelivered
       << ", volatile " << c.volatileEvents << ", other errors " << c.errorFrames << ")\n";
@@ -421,6 +428,8 @@ QString RunReport::resultLine() const
     add("dup", QString::number(c.duplicates));
     add("ooo", QString::number(c.outOfOrder));
     add("unacked", QString::number(c.sent - c.acked - c.sendErrors));
+    add("notSent", QString::number(c.notSent));
+    add("lateDropped", QString::number(c.lateDropped));
     add("undecodable", QString::number(c.undecodable));
     add("rateLimited", QString::number(c.rateLimited));
     add("disconnects", QString::number(c.disconnects));
@@ -559,7 +568,8 @@ QJsonObject RunReport::toJson() const
                       {QStringLiteral("acked"), c.acked},
                       {QStringLiteral("sendErrors"), c.sendErrors},
                       {QStringLiteral("rateLimited"), c.rateLimited},
-                      {QStringLiteral("notSent"), c.notSent}}},
+                      {QStringLiteral("notSent"), c.notSent},
+                      {QStringLiteral("lateDropped"), c.lateDropped}}},
         {QStringLiteral("events"),
          QJsonObject {{QStringLiteral("expected"), c.expected},
                       {QStringLiteral("delivered"), c.delivered},

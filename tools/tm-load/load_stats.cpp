@@ -129,6 +129,7 @@ Counters &Counters::operator+=(const Counters &o)
     sentMeasured += o.sentMeasured;
     resent += o.resent;
     notSent += o.notSent;
+    lateDropped += o.lateDropped;
     acked += o.acked;
     sendErrors += o.sendErrors;
     rateLimited += o.rateLimited;

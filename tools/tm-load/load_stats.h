@@ -106,7 +106,8 @@ struct Counters {
     qint64 sent = 0; // send frames written (first attempts)
     qint64 sentMeasured = 0; // of which sent inside the measurement window
     qint64 resent = 0; // unacknowledged sends written again after a reconnect (same clientId)
-    qint64 notSent = 0; // sends the schedule asked for but no connected sender could make, or the tool fell behind
+    qint64 notSent = 0; // sends the schedule asked for when no connected sender could make them (a fault)
+    qint64 lateDropped = 0; // sends dropped because the tool fell more than 250 ms behind its schedule
     qint64 acked = 0;
     qint64 sendErrors = 0; // error frames answering a send
     qint64 rateLimited = 0; // of which rate_limited

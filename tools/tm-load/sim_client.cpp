@@ -153,9 +153,9 @@ void SimClient::scheduleReconnect()
     });
 }
 
-void SimClient::sendMessage(int bodyBytes)
+void SimClient::sendMessage(int bodyBytes, qint64 dueNs)
 {
-    const qint64 sent = nowNs();
+    const qint64 sent = dueNs;
     PendingSend p;
     p.sendNs = sent;
     p.frame.id = ++m_nextFrameId;

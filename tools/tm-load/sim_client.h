@@ -115,7 +115,8 @@ public:
     [[nodiscard]] bool everWelcomed() const { return m_welcomes > 0; }
     [[nodiscard]] int index() const { return m_index; }
     // Writes one send frame to its room, stamped with the current time.
-    void sendMessage(int bodyBytes);
+    // One message, its latency counted from dueNs (the schedule's time for it; nowNs() or before).
+    void sendMessage(int bodyBytes, qint64 dueNs);
 
     [[nodiscard]] qsizetype pendingAcks() const { return qsizetype(m_pending.size()); }
     // Highest seq seen per channel (the welcome's seq counts as seen).
