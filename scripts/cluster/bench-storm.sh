@@ -77,7 +77,7 @@ run() {
       done >"$0/$1.pg"
       exec "$2" --url "$TM_CLUSTER_URL" --seed-db "$TM_DATABASE_URL" --verify-db "$TM_DATABASE_URL" \
         --json "$0/$1.json" --users "$3" --room-size 10 --rate "$4" --duration "$5" --warmup 5 \
-        --threads 2 --connect-timeout 300 --drain 60 --max-run 1200 --quiet \
+        --threads 2 --connect-timeout 300 --drain 60 --max-run 1200 --max-late-pct 5 --quiet \
         --fault-command "$6" --fault-at 10 --fault-tail 10' \
     "$out" "$name" "$load" "$users" "$rate" "$seconds" "$cmd" >"$out/$name.txt" 2>"$out/$name.err" || rc=$?
   echo "$rc" >"$out/$name.rc"
@@ -90,7 +90,7 @@ done
 
 pg=$(cat "$out/${faults[0]}-candidate.pg" 2>/dev/null || true)
 table=$(
-  echo "| fault | server | connections lost | back | reconnect p50 s | p95 | max | untouched clients from the fault: delivery p50 ms | p95 | p99 | max | reconnected clients: delivery p99 ms | ack p99 ms | sent / acked | lost/dup/ooo | db check | exit |"
+  echo "| fault | server | connections lost | back | reconnect p50 s | p95 | max | untouched clients from the fault: delivery p50 ms | p95 | p99 | max | reconnected clients: delivery p99 ms | ack p99 ms | sent / acked / dropped late | lost/dup/ooo | db check | exit |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for f in "${faults[@]}"; do
     for v in "${variants[@]}"; do
@@ -102,7 +102,7 @@ table=$(
         . as $r
         | ($r.verification | if .ran then (if .problems == 0 then "exact: \(.streams) streams, \(.expected) events, 0 missing" else "\(.problems) problems" end) else "not run" end) as $db
         | $r.latencyMs as $l
-        | "| \($f) | \($v) | \($r.connections.disconnects) | \($r.connections.reconnects) | \($l.reconnect.p50 | s) | \($l.reconnect.p95 | s) | \($l.reconnect.max | s) | \($l.deliveryKeptFromFault.p50 | ms) | \($l.deliveryKeptFromFault.p95 | ms) | \($l.deliveryKeptFromFault.p99 | ms) | \($l.deliveryKeptFromFault.max | ms) | \($l.deliveryResumed.p99 | ms) | \($l.ack.p99 | ms) | \($r.messages.sent) / \($r.messages.acked) | \($r.events.lost)/\($r.events.duplicated)/\($r.events.outOfOrder) | \($db) | \($rc) |"
+        | "| \($f) | \($v) | \($r.connections.disconnects) | \($r.connections.reconnects) | \($l.reconnect.p50 | s) | \($l.reconnect.p95 | s) | \($l.reconnect.max | s) | \($l.deliveryKeptFromFault.p50 | ms) | \($l.deliveryKeptFromFault.p95 | ms) | \($l.deliveryKeptFromFault.p99 | ms) | \($l.deliveryKeptFromFault.max | ms) | \($l.deliveryResumed.p99 | ms) | \($l.ack.p99 | ms) | \($r.messages.sent) / \($r.messages.acked) / \($r.messages.lateDropped // 0) | \($r.events.lost)/\($r.events.duplicated)/\($r.events.outOfOrder) | \($db) | \($rc) |"
       ' "$j"
     done
   done

@@ -89,41 +89,21 @@ void TestClusterStorm::storm()
     const QString json = m_tmp.filePath(QStringLiteral("report.json"));
     QFile::remove(json);
     // Seeded straight into PostgreSQL (new users each row: a fresh run, not a resume).
-    const ToolRun r = test::runTool(QStringLiteral(TM_LOAD_BINARY),
-                                    {QStringLiteral("--url"),
-                                     m_url,
-                                     QStringLiteral("--seed-db"),
-                                     m_dbUrl,
-                                     QStringLiteral("--verify-db"),
-                                     m_dbUrl,
-                                     QStringLiteral("--json"),
-                                     json,
-                                     QStringLiteral("--users"),
-                                     QString::number(kUsers),
-                                     QStringLiteral("--room-size"),
-                                     QString::number(kRoomSize),
-                                     QStringLiteral("--threads"),
-                                     QStringLiteral("2"),
-                                     QStringLiteral("--rate"),
-                                     QStringLiteral("500"),
-                                     QStringLiteral("--warmup"),
-                                     QStringLiteral("2"),
-                                     QStringLiteral("--duration"),
-                                     QStringLiteral("15"),
-                                     QStringLiteral("--drain"),
-                                     QStringLiteral("60"),
-                                     QStringLiteral("--connect-timeout"),
-                                     QStringLiteral("120"),
-                                     QStringLiteral("--fault-command"),
-                                     shell,
-                                     QStringLiteral("--fault-at"),
-                                     QStringLiteral("5"),
-                                     QStringLiteral("--fault-tail"),
-                                     QStringLiteral("8"),
-                                     QStringLiteral("--max-run"),
-                                     QStringLiteral("400"),
-                                     QStringLiteral("--quiet")},
-                                    json, 450000);
+    const ToolRun r = test::runTool(
+        QStringLiteral(TM_LOAD_BINARY),
+        {QStringLiteral("--url"), m_url, QStringLiteral("--seed-db"), m_dbUrl, QStringLiteral("--verify-db"), m_dbUrl,
+         QStringLiteral("--json"), json, QStringLiteral("--users"), QString::number(kUsers),
+         QStringLiteral("--room-size"), QString::number(kRoomSize), QStringLiteral("--threads"), QStringLiteral("2"),
+         QStringLiteral("--rate"), QStringLiteral("500"), QStringLiteral("--warmup"), QStringLiteral("2"),
+         QStringLiteral("--duration"), QStringLiteral("15"), QStringLiteral("--drain"), QStringLiteral("60"),
+         QStringLiteral("--connect-timeout"), QStringLiteral("120"), QStringLiteral("--fault-command"), shell,
+         QStringLiteral("--fault-at"), QStringLiteral("5"), QStringLiteral("--fault-tail"), QStringLiteral("8"),
+         QStringLiteral("--max-run"), QStringLiteral("400"),
+         // tm-load makes every reconnect itself on the same 2 cores:
+         // during the nginx restart it falls behind its schedule for
+         // a moment (what it drops is counted, not hidden).
+         QStringLiteral("--max-late-pct"), QStringLiteral("5"), QStringLiteral("--quiet")},
+        json, 450000);
     if (command.constFirst() == QLatin1String("kill-instance"))
         QVERIFY(test::runClusterCommand(QStringLiteral(TM_CLUSTER_SCRIPT),
                                         {QStringLiteral("start-instance"), command.at(1)}));
