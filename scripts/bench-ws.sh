@@ -84,7 +84,9 @@ start_server() { # backend [server options...]; sets server_pid, base
     port=$(tm_free_port)
     # TM_BENCH_WRAPPER runs the server under a tool, e.g. "gdb -q -batch -ex run -ex bt --args" (the
     # RSS and CPU columns then show the tool's process).
-    ${TM_BENCH_WRAPPER:-} "$server_bin" --listen "127.0.0.1:$port" --data-dir "$work/data-$backend" --rate-auth 0 --rate-api 0 "${extra[@]}" "$@" \
+    # tm-load opens every connection from 127.0.0.1: no per-address cap (an environment variable,
+    # which an older baseline binary ignores, rather than an option it would refuse).
+    TM_MAX_CONNECTIONS_PER_ADDRESS=0 ${TM_BENCH_WRAPPER:-} "$server_bin" --listen "127.0.0.1:$port" --data-dir "$work/data-$backend" --rate-auth 0 --rate-api 0 "${extra[@]}" "$@" \
       >>"$work/server-$backend.log" 2>&1 &
     server_pid=$!
     base="http://127.0.0.1:$port"

@@ -273,7 +273,10 @@ launch_instance() {
   [[ -z "$replica_url" ]] || replica_args=(--database-replica-url "$replica_url")
   mkdir -p "$dir/tm-$i"
   echo "--- cluster.sh: starting tm-$i on 127.0.0.1:$port at $(date -u +%FT%TZ)" >>"$dir/tm-$i.log"
-  nohup "$bin" --listen "127.0.0.1:$port" --database-url "$db_url" --redis-url "$redis_url" \
+  # The load generators reach every instance from one address (127.0.0.1 through nginx): no
+  # per-address connection cap unless the caller sets one (TM_CLUSTER_SERVER_ARGS or the variable).
+  TM_MAX_CONNECTIONS_PER_ADDRESS=${TM_MAX_CONNECTIONS_PER_ADDRESS:-0} \
+    nohup "$bin" --listen "127.0.0.1:$port" --database-url "$db_url" --redis-url "$redis_url" \
     --instance-name "tm-$i" --data-dir "$dir/tm-$i" --trusted-proxies 127.0.0.1 "${replica_args[@]}" "${extra_args[@]}" \
     </dev/null >>"$dir/tm-$i.log" 2>&1 9>&- &
   pid=$!

@@ -68,6 +68,24 @@ constexpr OptionSpec kOptions[] = {
      "--db-pool-max)."},
     {"ws-hello-queue", "TM_WS_HELLO_QUEUE", "N",
      "Hellos that may wait; more are answered `reconnect` with retryAfterMs and closed 4013 (default 10000)."},
+    {"http-max-body-kib", "TM_HTTP_MAX_BODY_KIB", "KIB",
+     "Largest request body; a larger Content-Length is answered 413 before the body is read (default 1024)."},
+    {"http-max-header-kib", "TM_HTTP_MAX_HEADER_KIB", "KIB",
+     "Largest request head (request line and header fields); over it 431 (default 16)."},
+    {"http-max-headers", "TM_HTTP_MAX_HEADERS", "N", "Most header fields in a request; over it 431 (default 100)."},
+    {"http-head-timeout-ms", "TM_HTTP_HEAD_TIMEOUT_MS", "MS",
+     "Time to send a whole request head, from the connection's start or the head's first byte; then 408 "
+     "(default 10000)."},
+    {"http-body-timeout-ms", "TM_HTTP_BODY_TIMEOUT_MS", "MS",
+     "Time to send a whole request body after its head; then 408 (default 30000)."},
+    {"http-idle-timeout-ms", "TM_HTTP_IDLE_TIMEOUT_MS", "MS",
+     "A keep-alive connection with no request for this long after the last answer is closed (default 60000)."},
+    {"max-connections", "TM_MAX_CONNECTIONS", "N",
+     "Open connections (HTTP and WebSocket) in total; a new one over it is answered 503 and closed "
+     "(default 10000)."},
+    {"max-connections-per-address", "TM_MAX_CONNECTIONS_PER_ADDRESS", "N",
+     "Open connections per client address (behind --trusted-proxies: per X-Forwarded-For client, from its "
+     "request head); over it 503 and closed; 0 = no cap (default 1000)."},
 };
 
 // A whole number in [min, max] for option `name`, or a BadRequest naming it.
@@ -252,6 +270,14 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         {kOptions[26], 1, 65535, &c.listenBacklog},
         {kOptions[27], 0, 10000, &c.wsHelloConcurrency},
         {kOptions[28], 0, 1000000, &c.wsHelloQueue},
+        {kOptions[29], 1, 1 << 20, &c.httpMaxBodyKib},
+        {kOptions[30], 1, 1024, &c.httpMaxHeaderKib},
+        {kOptions[31], 1, 10000, &c.httpMaxHeaders},
+        {kOptions[32], 100, 3600000, &c.httpHeadTimeoutMs},
+        {kOptions[33], 100, 3600000, &c.httpBodyTimeoutMs},
+        {kOptions[34], 100, 86400000, &c.httpIdleTimeoutMs},
+        {kOptions[35], 1, 1000000, &c.maxConnections},
+        {kOptions[36], 0, 1000000, &c.maxConnectionsPerAddress},
     };
     for (const IntOption &o : ints) {
         const QString text = value(o.spec);

@@ -48,6 +48,15 @@ struct Config {
     RateRule rateApi {100, 200}; // per user
     RateRule rateAuth {2, 30}; // per client address on register/login
     QList<std::pair<QHostAddress, int>> trustedProxies; // X-Forwarded-For is believed from these
+    // The limits at the HTTP front (FrontGuard; docs/operations.md, "Limits").
+    int httpMaxBodyKib = 1024; // a larger Content-Length: 413 before the body is read
+    int httpMaxHeaderKib = 16; // request line and header fields: 431 over it
+    int httpMaxHeaders = 100; // header fields: 431 over it
+    int httpHeadTimeoutMs = 10000; // the request head must be complete this soon: 408
+    int httpBodyTimeoutMs = 30000; // the body must be complete this soon after the head: 408
+    int httpIdleTimeoutMs = 60000; // a keep-alive connection idle this long is closed
+    int maxConnections = 10000; // open sockets in total; over it 503 and closed
+    int maxConnectionsPerAddress = 1000; // per client address; 0: no cap
 };
 
 // Parses arguments (argv as a list, program name first) and the environment. On --help (--version)

@@ -7,6 +7,7 @@
 #include "shared/codec/rest_json.h"
 
 #include <QTcpServer>
+#include <QTcpSocket>
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -15,8 +16,16 @@
 namespace taskmaster::server {
 
 HttpFront::HttpFront(const Config &config, ApiRouter *api, Hub *hub, MetricsRegistry *metrics, QObject *parent)
-    : QObject(parent), m_config(config)
+    : QObject(parent), m_config(config), m_proxies(config.trustedProxies)
 {
+    m_limits.framing.maxBodyBytes = qint64(config.httpMaxBodyKib) * 1024;
+    m_limits.framing.maxHeaderBytes = qint64(config.httpMaxHeaderKib) * 1024;
+    m_limits.framing.maxHeaders = config.httpMaxHeaders;
+    m_limits.headTimeoutMs = config.httpHeadTimeoutMs;
+    m_limits.bodyTimeoutMs = config.httpBodyTimeoutMs;
+    m_limits.idleTimeoutMs = config.httpIdleTimeoutMs;
+    m_limits.maxConnections = config.maxConnections;
+    m_limits.maxConnectionsPerAddress = config.maxConnectionsPerAddress;
     addRoutes(api, hub, metrics);
 }
 
@@ -62,25 +71,46 @@ void HttpFront::addRoutes(ApiRouter *api, Hub *hub, MetricsRegistry *metrics)
 }
 
 namespace {
-// A listening socket whose accepted connections have Nagle's algorithm off: small frames
-// (acks, events) go out at once instead of waiting up to the peer's delayed ACK (~40 ms).
-class NoDelayTcpServer final : public QTcpServer {
+// The listening socket. Accepted connections have Nagle's algorithm off (small frames such as
+// acks and events go out at once instead of waiting up to the peer's delayed ACK, ~40 ms) and
+// pass FrontGuard::admit before QtHttpServer gets them; the guard is connected to the socket's
+// readyRead before QtHttpServer (which takes the socket inside addPendingConnection, from the
+// pendingConnectionAvailable signal), and once more after it.
+class GuardedTcpServer final : public QTcpServer {
 public:
-    using QTcpServer::QTcpServer;
+    GuardedTcpServer(const FrontLimits &limits, ConnectionCounts &counts, const TrustedProxies &proxies,
+                     QObject *parent)
+        : QTcpServer(parent), m_limits(limits), m_counts(counts), m_proxies(proxies)
+    {
+    }
 
 protected:
     void incomingConnection(qintptr descriptor) override
     {
         const int on = 1;
         ::setsockopt(int(descriptor), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-        QTcpServer::incomingConnection(descriptor);
+        auto *socket = new QTcpSocket(this);
+        if (!socket->setSocketDescriptor(descriptor)) {
+            delete socket;
+            return;
+        }
+        FrontGuard *guard = FrontGuard::admit(socket, m_limits, m_counts, m_proxies);
+        if (!guard)
+            return; // refused: answered 503 and closing
+        addPendingConnection(socket);
+        guard->watchAfterServer();
     }
+
+private:
+    const FrontLimits &m_limits;
+    ConnectionCounts &m_counts;
+    const TrustedProxies &m_proxies;
 };
 } // namespace
 
 quint16 HttpFront::listen()
 {
-    auto *tcp = new NoDelayTcpServer(this);
+    auto *tcp = new GuardedTcpServer(m_limits, m_counts, m_proxies, this);
     tcp->setListenBacklogSize(m_config.listenBacklog);
     if (!tcp->listen(m_config.listenHost, m_config.listenPort)) {
         delete tcp;

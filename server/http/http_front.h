@@ -1,10 +1,12 @@
 // HttpFront: owns the QHttpServer and the listening socket, the operational routes (/health,
 // /metrics), the WebSocket upgrade on /ws (sockets go to the Hub) and the JSON 404 for unknown
-// paths; the REST routes come from ApiRouter.
+// paths; the REST routes come from ApiRouter. Every accepted socket passes the front's limits
+// first (FrontGuard: connection caps, head and body sizes, deadlines; docs/operations.md, "Limits").
 // Thread: network (main event loop); it never blocks.
 #pragma once
 
 #include "server/config/config.h"
+#include "server/http/front_guard.h"
 #include "shared/codec/rest_json.h"
 
 #include <QHttpServer>
@@ -27,6 +29,8 @@ public:
     [[nodiscard]] quint16 listen();
     // Closes the listening sockets (draining): connections already open keep being served.
     void stopListening();
+    // Open sockets (HTTP and WebSocket) as the front counts them.
+    [[nodiscard]] int openConnections() const { return m_counts.total(); }
     // What /health/ready answers: 200 for "ok" and "degraded", 503 otherwise.
     void setReadiness(std::function<HealthBody()> readiness) { m_readiness = std::move(readiness); }
 
@@ -34,6 +38,9 @@ private:
     void addRoutes(ApiRouter *api, Hub *hub, MetricsRegistry *metrics);
 
     Config m_config;
+    FrontLimits m_limits;
+    TrustedProxies m_proxies;
+    ConnectionCounts m_counts {m_limits};
     QHttpServer m_server;
     std::function<HealthBody()> m_readiness;
 };

@@ -22,11 +22,16 @@ bool TrustedProxies::trusted(const QHostAddress &address) const
 
 QHostAddress TrustedProxies::clientAddress(const Call &call) const
 {
-    QHostAddress client = plain(call.peer);
-    if (call.forwardedFor.isEmpty() || !trusted(client))
+    return clientAddress(call.peer, call.forwardedFor);
+}
+
+QHostAddress TrustedProxies::clientAddress(const QHostAddress &peer, const QByteArray &forwardedFor) const
+{
+    QHostAddress client = plain(peer);
+    if (forwardedFor.isEmpty() || !trusted(client))
         return client;
     // Right to left: the hops our proxies added, until the first address none of them is.
-    const QList<QByteArray> hops = call.forwardedFor.split(',');
+    const QList<QByteArray> hops = forwardedFor.split(',');
     for (qsizetype i = hops.size() - 1; i >= 0; --i) {
         const QHostAddress hop(QString::fromLatin1(hops.at(i).trimmed()));
         if (hop.isNull())

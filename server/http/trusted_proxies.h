@@ -23,6 +23,10 @@ public:
     // The peer, or from X-Forwarded-For when the peer is a trusted proxy (IPv4-mapped addresses
     // as plain IPv4).
     [[nodiscard]] QHostAddress clientAddress(const Call &call) const;
+    // The same from a peer and its X-Forwarded-For value.
+    [[nodiscard]] QHostAddress clientAddress(const QHostAddress &peer, const QByteArray &forwardedFor) const;
+    // Whether `address` is one of the trusted proxies.
+    [[nodiscard]] bool isTrusted(const QHostAddress &address) const { return trusted(address); }
 
 private:
     [[nodiscard]] bool trusted(const QHostAddress &address) const;

@@ -22,6 +22,7 @@ private Q_SLOTS:
     void badConfigFile_data();
     void badConfigFile();
     void scaleOutOptions();
+    void frontLimits();
 };
 
 void TestConfig::defaults()
@@ -72,6 +73,42 @@ void TestConfig::scaleOutOptions()
     QCOMPARE(c->trustedProxies.at(2).second, 128);
     QCOMPARE(c->databaseReplicaUrl, QStringLiteral("postgres://u@h:5433/db"));
     QCOMPARE(c->replicaFreshMs, 250);
+}
+
+// The HTTP front's limits: defaults, and option > environment > file for each.
+void TestConfig::frontLimits()
+{
+    auto d = loadConfig({QStringLiteral("s")}, {});
+    QVERIFY(d);
+    QCOMPARE(d->httpMaxBodyKib, 1024);
+    QCOMPARE(d->httpMaxHeaderKib, 16);
+    QCOMPARE(d->httpMaxHeaders, 100);
+    QCOMPARE(d->httpHeadTimeoutMs, 10000);
+    QCOMPARE(d->httpBodyTimeoutMs, 30000);
+    QCOMPARE(d->httpIdleTimeoutMs, 60000);
+    QCOMPARE(d->maxConnections, 10000);
+    QCOMPARE(d->maxConnectionsPerAddress, 1000);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("tm.conf"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("http-max-body-kib = 64\nhttp-max-header-kib = 4\nhttp-max-headers = 20\n"
+            "http-head-timeout-ms = 700\nhttp-body-timeout-ms = 800\nhttp-idle-timeout-ms = 900\n"
+            "max-connections = 50\nmax-connections-per-address = 5\n");
+    f.close();
+    auto c = loadConfig({QStringLiteral("s"), QStringLiteral("--config"), path, QStringLiteral("--max-connections"),
+                         QStringLiteral("60"), QStringLiteral("--http-head-timeout-ms"), QStringLiteral("600")},
+                        {QStringLiteral("TM_MAX_CONNECTIONS=70"), QStringLiteral("TM_MAX_CONNECTIONS_PER_ADDRESS=0"),
+                         QStringLiteral("TM_HTTP_IDLE_TIMEOUT_MS=1000")});
+    QVERIFY2(c, c ? "" : qPrintable(c.error().message));
+    QCOMPARE(c->maxConnections, 60); // option over environment over file
+    QCOMPARE(c->httpHeadTimeoutMs, 600); // option over file
+    QCOMPARE(c->maxConnectionsPerAddress, 0); // environment over file; 0 turns the cap off
+    QCOMPARE(c->httpIdleTimeoutMs, 1000);
+    QCOMPARE(c->httpMaxBodyKib, 64); // file over default
+    QCOMPARE(c->httpMaxHeaderKib, 4);
+    QCOMPARE(c->httpMaxHeaders, 20);
+    QCOMPARE(c->httpBodyTimeoutMs, 800);
 }
 
 void TestConfig::precedence()
@@ -147,6 +184,16 @@ void TestConfig::badValues_data()
     row("hello concurrency over 10000", {"--ws-hello-concurrency", "10001"}, "ws-hello-concurrency");
     row("hello queue negative", {"--ws-hello-queue", "-1"}, "ws-hello-queue");
     row("hello queue text", {"--ws-hello-queue", "lots"}, "ws-hello-queue");
+    row("max body zero", {"--http-max-body-kib", "0"}, "http-max-body-kib");
+    row("max body over 1 GiB", {"--http-max-body-kib", "1048577"}, "http-max-body-kib");
+    row("max header zero", {"--http-max-header-kib", "0"}, "http-max-header-kib");
+    row("max header over 1 MiB", {"--http-max-header-kib", "1025"}, "http-max-header-kib");
+    row("max headers zero", {"--http-max-headers", "0"}, "http-max-headers");
+    row("head timeout below 100 ms", {"--http-head-timeout-ms", "99"}, "http-head-timeout-ms");
+    row("body timeout text", {"--http-body-timeout-ms", "soon"}, "http-body-timeout-ms");
+    row("idle timeout negative", {"--http-idle-timeout-ms", "-1"}, "http-idle-timeout-ms");
+    row("max connections zero", {"--max-connections", "0"}, "max-connections");
+    row("per-address cap negative", {"--max-connections-per-address", "-1"}, "max-connections-per-address");
 }
 
 void TestConfig::badValues()

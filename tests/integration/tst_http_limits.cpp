@@ -1,0 +1,403 @@
+// The limits at the HTTP front against the real taskmaster-server binary, without nginx
+// (docs/operations.md, "Limits"): a table of hostile clients (huge Content-Length, chunked body
+// over the limit, slow head, slow body, too many / too large header fields, idle keep-alive,
+// one connection over the per-address cap, plain and WebSocket). Each case checks the answer
+// (status, JSON error code, the connection closed within its deadline), that the server's peak
+// RSS (VmHWM) stays under a bound, and that another client (from 127.0.0.2) is served during the
+// attack. The timeouts are set short so each case takes about a second or two.
+#include "tests/support/server_process.h"
+
+#include <QDeadlineTimer>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTcpSocket>
+#include <QTest>
+
+#include <memory>
+#include <vector>
+
+using taskmaster::test::ServerProcess;
+
+namespace {
+constexpr int kHeadTimeoutMs = 1000;
+constexpr int kBodyTimeoutMs = 1000;
+constexpr int kIdleTimeoutMs = 1000;
+constexpr int kPerAddress = 20;
+
+const QStringList kLimits {
+    QStringLiteral("--http-max-body-kib"),
+    QStringLiteral("64"),
+    QStringLiteral("--http-max-header-kib"),
+    QStringLiteral("4"),
+    QStringLiteral("--http-max-headers"),
+    QStringLiteral("20"),
+    QStringLiteral("--http-head-timeout-ms"),
+    QString::number(kHeadTimeoutMs),
+    QStringLiteral("--http-body-timeout-ms"),
+    QString::number(kBodyTimeoutMs),
+    QStringLiteral("--http-idle-timeout-ms"),
+    QString::number(kIdleTimeoutMs),
+    QStringLiteral("--max-connections-per-address"),
+    QString::number(kPerAddress),
+};
+
+enum class Attack {
+    HugeContentLength, // 300 MB declared and sent
+    ChunkedOverLimit, // chunks until cut off
+    SlowHead, // a header byte every 100 ms, never ending
+    SlowBody, // a body byte every 100 ms
+    ManyHeaders,
+    HugeHeader,
+    IdleKeepAlive, // one answered request, then nothing
+    OverPerAddressCap, // kPerAddress open connections, then one more
+    OverPerAddressCapWebSocket, // the same with upgraded WebSockets held open
+};
+
+struct Response {
+    int status = 0; // 0: no answer
+    QByteArray head;
+    QByteArray body;
+    [[nodiscard]] QString code() const
+    {
+        return QJsonDocument::fromJson(body)
+            .object()
+            .value(QLatin1String("error"))
+            .toObject()
+            .value(QLatin1String("code"))
+            .toString();
+    }
+};
+
+// Parses the first HTTP response in `bytes` (complete or not).
+Response parse(const QByteArray &bytes)
+{
+    Response r;
+    const qsizetype end = bytes.indexOf("\r\n\r\n");
+    if (!bytes.startsWith("HTTP/1.1 ") || end < 0)
+        return r;
+    r.status = bytes.mid(9, 3).toInt();
+    r.head = bytes.left(end);
+    r.body = bytes.mid(end + 4);
+    return r;
+}
+
+std::unique_ptr<QTcpSocket> connectFrom(const QString &source, quint16 port)
+{
+    auto s = std::make_unique<QTcpSocket>();
+    s->bind(QHostAddress(source));
+    s->connectToHost(QHostAddress::LocalHost, port);
+    if (!s->waitForConnected(5000))
+        return nullptr;
+    return s;
+}
+
+// One GET on a fresh connection from `source`; the status (0 when none came).
+int getStatus(const QString &source, quint16 port, const QByteArray &path = "/health")
+{
+    auto s = connectFrom(source, port);
+    if (!s)
+        return 0;
+    s->write("GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n");
+    QByteArray got;
+    const QDeadlineTimer deadline(5000);
+    while (!deadline.hasExpired()) {
+        if (const int status = parse(got).status)
+            return status;
+        if (s->state() != QAbstractSocket::ConnectedState)
+            return parse(got + s->readAll()).status;
+        s->waitForReadyRead(100);
+        got += s->readAll();
+    }
+    return parse(got).status;
+}
+
+qint64 peakRssKib(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.startsWith("VmHWM:"))
+            return line.mid(6).trimmed().split(' ').first().toLongLong();
+    }
+    return -1;
+}
+
+const QByteArray kUpgrade = "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+} // namespace
+
+Q_DECLARE_METATYPE(Attack)
+
+class TestHttpLimits final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void hostile_data();
+    void hostile();
+    void perAddressBehindTrustedProxy();
+    void totalCap();
+
+private:
+    ServerProcess m_server;
+};
+
+void TestHttpLimits::initTestCase()
+{
+    QVERIFY2(m_server.start(kLimits), qPrintable(m_server.errorText()));
+}
+
+void TestHttpLimits::cleanupTestCase()
+{
+    QCOMPARE(m_server.stop(), 0);
+}
+
+void TestHttpLimits::hostile_data()
+{
+    QTest::addColumn<Attack>("attack");
+    QTest::addColumn<int>("status"); // 0: closed without an answer
+    QTest::addColumn<QString>("code"); // the JSON error code
+    QTest::addColumn<int>("closedWithinMs"); // from the attack's start
+    QTest::newRow("300 MB Content-Length")
+        << Attack::HugeContentLength << 413 << QStringLiteral("payload_too_large") << 5000;
+    QTest::newRow("chunked body over the limit")
+        << Attack::ChunkedOverLimit << 413 << QStringLiteral("payload_too_large") << 5000;
+    QTest::newRow("slow head (slowloris)")
+        << Attack::SlowHead << 408 << QStringLiteral("request_timeout") << kHeadTimeoutMs + 1500;
+    QTest::newRow("slow body") << Attack::SlowBody << 408 << QStringLiteral("request_timeout") << kBodyTimeoutMs + 1500;
+    QTest::newRow("too many header fields")
+        << Attack::ManyHeaders << 431 << QStringLiteral("headers_too_large") << 3000;
+    QTest::newRow("huge header field") << Attack::HugeHeader << 431 << QStringLiteral("headers_too_large") << 3000;
+    QTest::newRow("idle keep-alive") << Attack::IdleKeepAlive << 200 << QString() << kIdleTimeoutMs + 1500;
+    QTest::newRow("one connection over the per-address cap")
+        << Attack::OverPerAddressCap << 503 << QStringLiteral("unavailable") << 3000;
+    QTest::newRow("one WebSocket over the per-address cap")
+        << Attack::OverPerAddressCapWebSocket << 503 << QStringLiteral("unavailable") << 3000;
+}
+
+void TestHttpLimits::hostile()
+{
+    QFETCH(Attack, attack);
+    QFETCH(int, status);
+    QFETCH(QString, code);
+    QFETCH(int, closedWithinMs);
+    // The cap cases hold their connections longer than the short timeouts: a server of their own.
+    const bool capCase = attack == Attack::OverPerAddressCap || attack == Attack::OverPerAddressCapWebSocket;
+    ServerProcess capServer;
+    if (capCase) {
+        QVERIFY2(capServer.start({QStringLiteral("--max-connections-per-address"), QString::number(kPerAddress)}),
+                 qPrintable(capServer.errorText()));
+    }
+    ServerProcess &server = capCase ? capServer : m_server;
+    const quint16 port = server.port();
+    const QString attacker = QStringLiteral("127.0.0.1");
+    const QString bystander = QStringLiteral("127.0.0.2");
+    QCOMPARE(getStatus(bystander, port), 200);
+
+    std::vector<std::unique_ptr<QTcpSocket>> held; // the cap cases' connections
+    if (capCase) {
+        for (int i = 0; i < kPerAddress; ++i) {
+            auto s = connectFrom(attacker, port);
+            QVERIFY(s);
+            if (attack == Attack::OverPerAddressCapWebSocket) {
+                s->write(kUpgrade);
+                QByteArray got;
+                const QDeadlineTimer deadline(5000);
+                while (!got.contains("\r\n\r\n") && !deadline.hasExpired() && s->waitForReadyRead(100))
+                    got += s->readAll();
+                QVERIFY2(got.startsWith("HTTP/1.1 101"), got.constData());
+            } else {
+                // A request answered proves the server holds this connection.
+                s->write("GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+                QByteArray got;
+                const QDeadlineTimer deadline(5000);
+                while (!got.contains("\"ok\"") && !deadline.hasExpired() && s->waitForReadyRead(100))
+                    got += s->readAll();
+                QVERIFY2(got.startsWith("HTTP/1.1 200"), got.constData());
+            }
+            held.push_back(std::move(s));
+        }
+    }
+
+    QElapsedTimer clock;
+    clock.start();
+    auto s = connectFrom(attacker, port);
+    QVERIFY(s);
+    QByteArray got;
+    bool bystanderServed = false;
+    const QDeadlineTimer deadline(closedWithinMs + 2000);
+    qint64 sent = 0;
+    qint64 nextTrickle = 0;
+    int trickles = 0;
+    switch (attack) {
+    case Attack::HugeContentLength:
+        s->write("POST /api/v1/auth/register HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 314572800\r\n\r\n");
+        break;
+    case Attack::ChunkedOverLimit:
+        s->write("POST /api/v1/auth/register HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n");
+        break;
+    case Attack::SlowHead:
+        s->write("GET /health HTTP/1.1\r\nHost: t\r\nX-Slow: ");
+        break;
+    case Attack::SlowBody:
+        s->write("POST /api/v1/auth/register HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 1000\r\n\r\n{");
+        break;
+    case Attack::ManyHeaders: {
+        QByteArray head = "GET /health HTTP/1.1\r\nHost: t\r\n";
+        for (int i = 0; i < 30; ++i)
+            head += "X-H" + QByteArray::number(i) + ": v\r\n";
+        s->write(head + "\r\n");
+        break;
+    }
+    case Attack::HugeHeader:
+        s->write("GET /health HTTP/1.1\r\nHost: t\r\nX-Big: " + QByteArray(8192, 'a') + "\r\n\r\n");
+        break;
+    case Attack::IdleKeepAlive:
+    case Attack::OverPerAddressCap:
+        s->write("GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+        break;
+    case Attack::OverPerAddressCapWebSocket:
+        s->write(kUpgrade);
+        break;
+    }
+    const QByteArray mib(1 << 20, 'x');
+    const QByteArray chunk = QByteArray::number(16 * 1024, 16) + "\r\n" + QByteArray(16 * 1024, 'x') + "\r\n";
+    while (s->state() == QAbstractSocket::ConnectedState && !deadline.hasExpired()) {
+        switch (attack) {
+        case Attack::HugeContentLength:
+            if (sent < 314572800 && s->bytesToWrite() < 4 * mib.size()) {
+                s->write(mib);
+                sent += mib.size();
+            }
+            break;
+        case Attack::ChunkedOverLimit:
+            if (s->bytesToWrite() < 256 * 1024)
+                s->write(chunk);
+            break;
+        case Attack::SlowHead:
+        case Attack::SlowBody:
+            if (clock.elapsed() >= nextTrickle) {
+                s->write(attack == Attack::SlowHead ? "a" : " ");
+                nextTrickle += 100;
+                ++trickles;
+            }
+            break;
+        default:
+            break;
+        }
+        s->waitForBytesWritten(10);
+        s->waitForReadyRead(10);
+        got += s->readAll();
+        // The other client, while the attack is under way (the 300 MB body: after its first 8 MB).
+        if (!bystanderServed && (attack != Attack::HugeContentLength || sent >= 8 * mib.size())) {
+            QCOMPARE(getStatus(bystander, port), 200);
+            bystanderServed = true;
+        }
+    }
+    got += s->readAll();
+    const qint64 closedAfter = clock.elapsed();
+    QVERIFY2(s->state() != QAbstractSocket::ConnectedState,
+             qPrintable(QStringLiteral("still open after %1 ms; got: %2")
+                            .arg(closedAfter)
+                            .arg(QString::fromLatin1(got.left(300)))));
+    QVERIFY2(closedAfter <= closedWithinMs, qPrintable(QString::number(closedAfter)));
+    const Response r = parse(got);
+    QCOMPARE(r.status, status);
+    if (!code.isEmpty()) {
+        QCOMPARE(r.code(), code);
+        QVERIFY(r.head.contains("Connection: close"));
+    }
+    if (status == 503)
+        QVERIFY(r.head.contains("Retry-After: 1"));
+    if (attack == Attack::IdleKeepAlive) {
+        // Closed after the idle time, not before, and nothing more was sent.
+        QVERIFY2(closedAfter >= kIdleTimeoutMs - 100, qPrintable(QString::number(closedAfter)));
+        QCOMPARE(got.count("HTTP/1.1"), 1);
+    }
+    if (attack == Attack::SlowHead || attack == Attack::SlowBody)
+        QVERIFY2(closedAfter >= kHeadTimeoutMs - 100, qPrintable(QString::number(closedAfter)));
+    if (attack == Attack::HugeContentLength)
+        QVERIFY2(sent < 314572800, "the whole body went through before the answer");
+    if (!bystanderServed)
+        QCOMPARE(getStatus(bystander, port), 200);
+
+    // The cap frees with the connections it counted.
+    held.clear();
+    if (capCase)
+        QTRY_COMPARE_WITH_TIMEOUT(getStatus(attacker, port), 200, 5000);
+
+    const qint64 hwm = peakRssKib(server.process().processId());
+    QVERIFY(hwm > 0);
+    QVERIFY2(hwm < 200 * 1024, qPrintable(QStringLiteral("VmHWM %1 KiB").arg(hwm)));
+    if (capCase)
+        QCOMPARE(capServer.stop(), 0);
+}
+
+// Behind a trusted proxy every connection comes from the proxy's address: the cap applies to the
+// client named by X-Forwarded-For, from each request head on.
+void TestHttpLimits::perAddressBehindTrustedProxy()
+{
+    ServerProcess server;
+    QVERIFY2(server.start({QStringLiteral("--trusted-proxies"), QStringLiteral("127.0.0.1"),
+                           QStringLiteral("--max-connections-per-address"), QStringLiteral("2")}),
+             qPrintable(server.errorText()));
+    auto request = [&](QTcpSocket &s, const QByteArray &client) {
+        s.write("GET /health HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: " + client + "\r\n\r\n");
+        QByteArray got;
+        const QDeadlineTimer deadline(5000);
+        while (!got.contains("\r\n\r\n{") && s.state() == QAbstractSocket::ConnectedState && !deadline.hasExpired()) {
+            s.waitForReadyRead(100);
+            got += s.readAll();
+        }
+        return parse(got + s.readAll()).status;
+    };
+    std::vector<std::unique_ptr<QTcpSocket>> held;
+    for (int i = 0; i < 2; ++i) {
+        held.push_back(connectFrom(QStringLiteral("127.0.0.1"), server.port()));
+        QVERIFY(held.back());
+        QCOMPARE(request(*held.back(), "10.9.9.9"), 200);
+    }
+    auto third = connectFrom(QStringLiteral("127.0.0.1"), server.port());
+    QVERIFY(third);
+    QCOMPARE(request(*third, "10.9.9.9"), 503);
+    auto other = connectFrom(QStringLiteral("127.0.0.1"), server.port());
+    QVERIFY(other);
+    QCOMPARE(request(*other, "10.9.9.8"), 200); // another client behind the same proxy
+    // A connection that names another client moves to it.
+    QCOMPARE(request(*held.front(), "10.9.9.7"), 200);
+    auto fourth = connectFrom(QStringLiteral("127.0.0.1"), server.port());
+    QVERIFY(fourth);
+    QCOMPARE(request(*fourth, "10.9.9.9"), 200);
+    QCOMPARE(server.stop(), 0);
+}
+
+// Over --max-connections in total, a new connection from anywhere is answered 503 and closed.
+void TestHttpLimits::totalCap()
+{
+    ServerProcess server;
+    QVERIFY2(server.start({QStringLiteral("--max-connections"), QStringLiteral("5")}), qPrintable(server.errorText()));
+    std::vector<std::unique_ptr<QTcpSocket>> held;
+    for (int i = 0; i < 5; ++i) {
+        held.push_back(connectFrom(QStringLiteral("127.0.0.%1").arg(i + 3), server.port()));
+        QVERIFY(held.back());
+        held.back()->write("GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+        QByteArray got;
+        const QDeadlineTimer deadline(5000);
+        while (!got.contains("\"ok\"") && !deadline.hasExpired() && held.back()->waitForReadyRead(100))
+            got += held.back()->readAll();
+        QVERIFY2(got.startsWith("HTTP/1.1 200"), got.constData());
+    }
+    QCOMPARE(getStatus(QStringLiteral("127.0.0.2"), server.port()), 503);
+    held.pop_back();
+    QTRY_COMPARE_WITH_TIMEOUT(getStatus(QStringLiteral("127.0.0.2"), server.port()), 200, 5000);
+    QCOMPARE(server.stop(), 0);
+}
+
+QTEST_GUILESS_MAIN(TestHttpLimits)
+#include "tst_http_limits.moc"
