@@ -77,6 +77,7 @@ bool RequestFraming::feed(QByteArrayView bytes)
             }
             m_phase = Phase::Head;
             m_head.clear();
+            m_headLines = 0;
             continue;
         case Phase::Head:
             at = feedHead(bytes, at);
@@ -107,6 +108,12 @@ qsizetype RequestFraming::feedHead(QByteArrayView bytes, qsizetype at)
     m_head.append(bytes.sliced(at, take));
     const qsizetype end = headEnd(m_head, before - 2);
     if (end < 0) {
+        // A head that does not end yet: its lines so far (request line and fields) count too.
+        m_headLines += qsizetype(QByteArrayView(m_head).sliced(before).count('\n'));
+        if (m_headLines > qsizetype(m_limits.maxHeaders) + 1) {
+            return failAt(FrontError {431, "headers_too_large",
+                                      QStringLiteral("more than %1 header fields").arg(m_limits.maxHeaders)});
+        }
         if (m_head.size() >= m_limits.maxHeaderBytes) {
             return failAt(FrontError {431, "headers_too_large",
                                       QStringLiteral("request head over %1 bytes").arg(m_limits.maxHeaderBytes)});

@@ -71,6 +71,7 @@ private:
     Phase m_phase = Phase::BetweenRequests;
     std::optional<FrontError> m_error;
     QByteArray m_head; // the current head (or chunk-size / trailer line), bounded
+    qsizetype m_headLines = 0; // line ends in the current head so far, while it has not ended
     qint64 m_bodyLeft = 0; // Content-Length body bytes still to come
     bool m_chunked = false;
     Chunk m_chunk = Chunk::Size;

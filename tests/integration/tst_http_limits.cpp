@@ -49,6 +49,7 @@ enum class Attack {
     SlowHead, // a header byte every 100 ms, never ending
     SlowBody, // a body byte every 100 ms
     ManyHeaders,
+    ManyHeadersTrickled, // after an answered request on the same connection, one field every 20 ms
     HugeHeader,
     IdleKeepAlive, // one answered request, then nothing
     OverPerAddressCap, // kPerAddress open connections, then one more
@@ -170,6 +171,8 @@ void TestHttpLimits::hostile_data()
     QTest::newRow("slow body") << Attack::SlowBody << 408 << QStringLiteral("request_timeout") << kBodyTimeoutMs + 1500;
     QTest::newRow("too many header fields")
         << Attack::ManyHeaders << 431 << QStringLiteral("headers_too_large") << 3000;
+    QTest::newRow("too many header fields, one by one on a kept-alive connection")
+        << Attack::ManyHeadersTrickled << 431 << QStringLiteral("headers_too_large") << 3000;
     QTest::newRow("huge header field") << Attack::HugeHeader << 431 << QStringLiteral("headers_too_large") << 3000;
     QTest::newRow("idle keep-alive") << Attack::IdleKeepAlive << 200 << QString() << kIdleTimeoutMs + 1500;
     QTest::newRow("one connection over the per-address cap")
@@ -255,6 +258,16 @@ void TestHttpLimits::hostile()
         s->write(head + "\r\n");
         break;
     }
+    case Attack::ManyHeadersTrickled: {
+        s->write("GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+        const QDeadlineTimer answered(5000);
+        while (!got.contains("\"ok\"") && !answered.hasExpired() && s->waitForReadyRead(100))
+            got += s->readAll();
+        QVERIFY2(got.startsWith("HTTP/1.1 200"), got.constData());
+        got.clear();
+        s->write("GET /health HTTP/1.1\r\nHost: t\r\n");
+        break;
+    }
     case Attack::HugeHeader:
         s->write("GET /health HTTP/1.1\r\nHost: t\r\nX-Big: " + QByteArray(8192, 'a') + "\r\n\r\n");
         break;
@@ -279,6 +292,13 @@ void TestHttpLimits::hostile()
         case Attack::ChunkedOverLimit:
             if (s->bytesToWrite() < 256 * 1024)
                 s->write(chunk);
+            break;
+        case Attack::ManyHeadersTrickled:
+            if (clock.elapsed() >= nextTrickle) {
+                s->write("X-H" + QByteArray::number(trickles) + ": v\r\n");
+                nextTrickle += 20;
+                ++trickles;
+            }
             break;
         case Attack::SlowHead:
         case Attack::SlowBody:
