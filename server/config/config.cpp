@@ -82,7 +82,7 @@ constexpr OptionSpec kOptions[] = {
      "A keep-alive connection with no request for this long after the last answer is closed (default 60000)."},
     {"max-connections", "TM_MAX_CONNECTIONS", "N",
      "Open connections (HTTP and WebSocket) in total; a new one over it is answered 503 and closed "
-     "(default 10000)."},
+     "(default 0: the open-files limit less 512 for the database, Redis and files)."},
     {"max-connections-per-address", "TM_MAX_CONNECTIONS_PER_ADDRESS", "N",
      "Open connections per client address (behind --trusted-proxies: per X-Forwarded-For client, from its "
      "request head); over it 503 and closed; 0 = no cap (default 1000)."},
@@ -276,7 +276,7 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         {kOptions[32], 100, 3600000, &c.httpHeadTimeoutMs},
         {kOptions[33], 100, 3600000, &c.httpBodyTimeoutMs},
         {kOptions[34], 100, 86400000, &c.httpIdleTimeoutMs},
-        {kOptions[35], 1, 1000000, &c.maxConnections},
+        {kOptions[35], 0, 1000000, &c.maxConnections},
         {kOptions[36], 0, 1000000, &c.maxConnectionsPerAddress},
     };
     for (const IntOption &o : ints) {

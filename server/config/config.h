@@ -55,7 +55,7 @@ struct Config {
     int httpHeadTimeoutMs = 10000; // the request head must be complete this soon: 408
     int httpBodyTimeoutMs = 30000; // the body must be complete this soon after the head: 408
     int httpIdleTimeoutMs = 60000; // a keep-alive connection idle this long is closed
-    int maxConnections = 10000; // open sockets in total; over it 503 and closed
+    int maxConnections = 0; // open sockets in total; over it 503 and closed (0: open-files limit - 512)
     int maxConnectionsPerAddress = 1000; // per client address; 0: no cap
 };
 

@@ -9,11 +9,25 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 
+#include <algorithm>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 namespace taskmaster::server {
+
+namespace {
+// The open-files limit (main() raised it to the hard limit) less 512 descriptors for the database
+// pool, Redis, logs and files, at least 64: the cap keeps accept() from failing with EMFILE.
+int defaultMaxConnections()
+{
+    rlimit lim {};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY)
+        return 100000;
+    return int(std::clamp<rlim_t>(lim.rlim_cur, 576, 1000512) - 512);
+}
+} // namespace
 
 HttpFront::HttpFront(const Config &config, ApiRouter *api, Hub *hub, MetricsRegistry *metrics, QObject *parent)
     : QObject(parent), m_config(config), m_proxies(config.trustedProxies)
@@ -24,7 +38,7 @@ HttpFront::HttpFront(const Config &config, ApiRouter *api, Hub *hub, MetricsRegi
     m_limits.headTimeoutMs = config.httpHeadTimeoutMs;
     m_limits.bodyTimeoutMs = config.httpBodyTimeoutMs;
     m_limits.idleTimeoutMs = config.httpIdleTimeoutMs;
-    m_limits.maxConnections = config.maxConnections;
+    m_limits.maxConnections = config.maxConnections > 0 ? config.maxConnections : defaultMaxConnections();
     m_limits.maxConnectionsPerAddress = config.maxConnectionsPerAddress;
     addRoutes(api, hub, metrics);
 }

@@ -86,7 +86,7 @@ void TestConfig::frontLimits()
     QCOMPARE(d->httpHeadTimeoutMs, 10000);
     QCOMPARE(d->httpBodyTimeoutMs, 30000);
     QCOMPARE(d->httpIdleTimeoutMs, 60000);
-    QCOMPARE(d->maxConnections, 10000);
+    QCOMPARE(d->maxConnections, 0); // the open-files limit less 512 (HttpFront)
     QCOMPARE(d->maxConnectionsPerAddress, 1000);
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("tm.conf"));
@@ -192,7 +192,7 @@ void TestConfig::badValues_data()
     row("head timeout below 100 ms", {"--http-head-timeout-ms", "99"}, "http-head-timeout-ms");
     row("body timeout text", {"--http-body-timeout-ms", "soon"}, "http-body-timeout-ms");
     row("idle timeout negative", {"--http-idle-timeout-ms", "-1"}, "http-idle-timeout-ms");
-    row("max connections zero", {"--max-connections", "0"}, "max-connections");
+    row("max connections negative", {"--max-connections", "-1"}, "max-connections");
     row("per-address cap negative", {"--max-connections-per-address", "-1"}, "max-connections-per-address");
 }
 
