@@ -1,7 +1,12 @@
 # shellcheck shell=bash
 # Functions to start and stop real PostgreSQL and Redis servers on loopback, each in its own
 # temporary directory on a free port. Sourced by with-services.sh and the cluster script.
-#   tm_pg_start DIR      -> sets TM_PG_PORT, TM_PG_URL (superuser "tm", database "taskmaster")
+#   tm_pg_start DIR      -> sets TM_PG_PORT, TM_PG_URL (superuser "tm", database "taskmaster").
+#                           Fast and not crash-safe (fsync, synchronous_commit, full_page_writes
+#                           off) unless TM_PG_DURABLE=1: then as in production (all three on), for
+#                           drills that kill PostgreSQL and check what was acknowledged
+#   tm_pg_restart DIR    -> stops that PostgreSQL at once (immediate: a crash, recovery from WAL
+#                           at the start) and starts it again on its port with its options
 #   tm_pg_stop DIR
 #   tm_pg_replica_start PRIMARY_DIR REPLICA_DIR
 #                        -> a hot-standby streaming replica of the PostgreSQL that tm_pg_start
@@ -38,7 +43,10 @@ tm_as_pg() {
 }
 
 tm_pg_start() {
-  local dir=$1 attempt
+  local dir=$1 attempt durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  if [[ "${TM_PG_DURABLE:-0}" == 1 ]]; then
+    durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+  fi
   mkdir -p "$dir"
   if [[ $(id -u) -eq 0 ]]; then chown postgres: "$dir"; fi
   tm_as_pg "$TM_PG_BIN/initdb" -D "$dir/data" -U tm -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 || {
@@ -48,8 +56,10 @@ tm_pg_start() {
   for attempt in 1 2 3 4 5; do
     TM_PG_PORT=$(tm_free_port)
     if tm_as_pg "$TM_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start \
-      -o "-p $TM_PG_PORT -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+      -o "-p $TM_PG_PORT -k $dir -c listen_addresses=127.0.0.1 $durability -c max_connections=300" \
       >/dev/null 2>&1; then
+      # What tm_pg_restart starts it with again.
+      echo "-p $TM_PG_PORT -k $dir -c listen_addresses=127.0.0.1 $durability -c max_connections=300" >"$dir/start-options"
       break
     fi
     TM_PG_PORT=""
@@ -62,6 +72,22 @@ tm_pg_start() {
   tm_as_pg "$TM_PG_BIN/createdb" -h 127.0.0.1 -p "$TM_PG_PORT" -U tm taskmaster
   TM_PG_URL="postgres://tm@127.0.0.1:$TM_PG_PORT/taskmaster"
   export TM_PG_PORT TM_PG_URL
+}
+
+tm_pg_restart() {
+  local dir=$1 opts
+  opts=$(cat "$dir/start-options") || return 1
+  tm_pg_stop "$dir"
+  # A port still held by the old postmaster's last moments fails the bind: try a few times.
+  for _ in 1 2 3 4 5; do
+    if tm_as_pg "$TM_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 start -o "$opts" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.2
+  done
+  echo "services: PostgreSQL did not start again; log:" >&2
+  tail -n 20 "$dir/postgres.log" >&2
+  return 1
 }
 
 tm_pg_stop() {

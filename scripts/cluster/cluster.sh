@@ -13,7 +13,12 @@
 #   cluster.sh rolling-restart     restart every instance in turn: SIGTERM (it drains: readiness
 #                                  503, `reconnect` to its sockets, exit), start it on its port,
 #                                  wait for /health/ready 200 and for nginx to route to it, next
-#   cluster.sh restart-redis       stop Redis and start it again on the same port (fault drills)
+#   cluster.sh restart-redis [S]   stop Redis and start it again on the same port (fault drills);
+#                                  with S, keep it down for S seconds first
+#   cluster.sh restart-postgres    stop PostgreSQL at once (immediate: like a crash; it recovers from
+#                                  its WAL) and start it again on its port with its data (fault
+#                                  drills; start the cluster with TM_PG_DURABLE=1 to keep what it
+#                                  acknowledged, as in production)
 #   cluster.sh restart-nginx       stop nginx at once (every connection through it drops) and start
 #                                  it again on the same port (fault drills: all clients reconnect)
 #   cluster.sh add-instance        scale out: start a new instance tm-<next> on a free port, wait until
@@ -28,6 +33,10 @@
 #                           /tmp/tm-cluster.XXXXXX); the other commands need it (cluster.env sets it)
 #   TM_CLUSTER_INSTANCES    number of instances start starts (default 3)
 #   TM_CLUSTER_SERVER_ARGS  extra arguments for every instance, split on whitespace
+#   TM_CLUSTER_SERVER_ARGS_<i>  extra arguments for instance i only, after those (a later option
+#                           wins: e.g. a --redis-url through a proxy that a drill can cut)
+#   TM_PG_DURABLE=1         PostgreSQL with fsync, synchronous_commit and full_page_writes on
+#                           (scripts/services.sh; default off: faster, not crash-safe)
 #   TM_CLUSTER_REPLICA=1    start also a PostgreSQL hot-standby streaming replica of the database
 #                           (DIR/pg-replica) and give every instance --database-replica-url
 #   TM_SERVER_BIN           the server binary (default: build/server/taskmaster-server, or the
@@ -269,16 +278,19 @@ lock_cluster() {
 
 # Launches instance i on port (in the background, detached from our output) and records its pid.
 launch_instance() {
-  local i=$1 port=$2 pid replica_args=()
+  local i=$1 port=$2 pid replica_args=() own_args=() own_var="TM_CLUSTER_SERVER_ARGS_$1"
   [[ -z "$replica_url" ]] || replica_args=(--database-replica-url "$replica_url")
   mkdir -p "$dir/tm-$i"
+  # The instance's own arguments: from the environment at its first start, kept for its restarts.
+  if [[ -n "${!own_var:-}" ]]; then echo "${!own_var}" >"$dir/tm-$i.args"; fi
+  if [[ -f "$dir/tm-$i.args" ]]; then read -r -a own_args <"$dir/tm-$i.args"; fi
   echo "--- cluster.sh: starting tm-$i on 127.0.0.1:$port at $(date -u +%FT%TZ)" >>"$dir/tm-$i.log"
   # The load generators reach every instance from one address (127.0.0.1 through nginx): no
   # per-address connection cap unless the caller sets one (TM_CLUSTER_SERVER_ARGS or the variable).
   TM_MAX_CONNECTIONS_PER_ADDRESS=${TM_MAX_CONNECTIONS_PER_ADDRESS:-0} \
     nohup "$bin" --listen "127.0.0.1:$port" --database-url "$db_url" --redis-url "$redis_url" \
     --instance-name "tm-$i" --data-dir "$dir/tm-$i" --trusted-proxies 127.0.0.1 "${replica_args[@]}" "${extra_args[@]}" \
-    </dev/null >>"$dir/tm-$i.log" 2>&1 9>&- &
+    "${own_args[@]}" </dev/null >>"$dir/tm-$i.log" 2>&1 9>&- &
   pid=$!
   echo "$pid" >"$dir/tm-$i.pid"
   echo "$port" >"$dir/tm-$i.port"
@@ -409,7 +421,8 @@ redis_answers() {
 
 # Stops Redis and starts it again on the same port (an empty Redis: no persistence, as at start).
 cmd_restart_redis() {
-  local port pid deadline
+  local port pid deadline down=${1:-0}
+  [[ "$down" =~ ^[0-9]+$ ]] || die "restart-redis: seconds must be a whole number, not '$down'"
   load_cluster
   lock_cluster
   port=${redis_url##*:}
@@ -419,6 +432,9 @@ cmd_restart_redis() {
   tm_redis_stop "$dir/redis"
   [[ -z "$pid" ]] || wait_gone "$pid" 10 || die "Redis (pid $pid) did not stop"
   say "Redis stopped (pid ${pid:--})"
+  if ((down > 0)); then
+    sleep "$down" # the drill's outage: Redis stays down this long
+  fi
   # Each attempt gets 5 s to answer PING (a port still held by the old process fails the bind).
   deadline=$((SECONDS + start_timeout))
   while true; do
@@ -434,6 +450,14 @@ cmd_restart_redis() {
   done
   write_env
   say "Redis      redis://127.0.0.1:$port (pid $(cat "$dir/redis/redis.pid")) started again"
+}
+
+cmd_restart_postgres() {
+  load_cluster
+  lock_cluster
+  tm_pg_restart "$dir/pg" || die "PostgreSQL did not start again (see $dir/pg/postgres.log)"
+  write_env
+  say "PostgreSQL stopped at once and started again on its port"
 }
 
 # --- everything ------------------------------------------------------------------------------------
@@ -963,7 +987,8 @@ restart-instance) cmd_restart_instance "${2:-}" ;;
 start-instance) cmd_start_instance "${2:-}" ;;
 kill-instance) cmd_kill_instance "${2:-}" ;;
 rolling-restart) cmd_rolling_restart ;;
-restart-redis) cmd_restart_redis ;;
+restart-redis) cmd_restart_redis "${2:-0}" ;;
+restart-postgres) cmd_restart_postgres ;;
 restart-nginx) cmd_restart_nginx ;;
 add-instance) cmd_add_instance ;;
 remove-instance) cmd_remove_instance "${2:-}" ;;

@@ -8,6 +8,7 @@
 #include "server/http/http_front.h"
 #include "server/http/rest_api.h"
 #include "server/log/json_log.h"
+#include "server/metrics/breaker_metrics.h"
 #include "server/metrics/metrics.h"
 #include "server/metrics/process_metrics.h"
 #include "server/ratelimit/rate_limiter.h"
@@ -87,6 +88,7 @@ Result<quint16> ServerApp::start()
         });
     }
     m_db = std::make_unique<DbPool>(db);
+    m_db->setBreakerObserver(breakerObserver(*m_metrics, QStringLiteral("postgres")));
     for (auto [name, help, pick] : std::initializer_list<std::tuple<const char *, const char *, int DbPoolStats::*>> {
              {"db_pool_connections", "Database worker threads, each with its own connection.", &DbPoolStats::threads},
              {"db_pool_busy", "Database workers running a job.", &DbPoolStats::busy},
@@ -142,6 +144,7 @@ Result<quint16> ServerApp::start()
         RedisOptions options;
         options.clientName = m_config.instanceName.toUtf8().replace(' ', '_') + "-cmd";
         m_redis = std::make_unique<RedisConnection>(*redis, options);
+        m_redis->setBreakerObserver(breakerObserver(*m_metrics, QStringLiteral("redis")));
         m_redis->start();
         logEvent(lcServer(), QtInfoMsg, QStringLiteral("cluster bus starting"),
                  {{QStringLiteral("redis"), redis->display()}});
@@ -155,6 +158,7 @@ Result<quint16> ServerApp::start()
         r.postgres = *url;
         r.minThreads = std::min(2, r.maxThreads);
         replica = std::make_unique<DbPool>(r);
+        replica->setBreakerObserver(breakerObserver(*m_metrics, QStringLiteral("replica")));
         logEvent(lcServer(), QtInfoMsg, QStringLiteral("read replica"),
                  {{QStringLiteral("host"), url->host}, {QStringLiteral("port"), int(url->port)}});
     }
@@ -225,20 +229,11 @@ Result<quint16> ServerApp::start()
         if (m_probeInFlight)
             return; // the last probe has not come back: the database is slow or the pool busy
         m_probeInFlight = true;
-        m_db->run([](QSqlDatabase &conn) {
-                if (!conn.isOpen())
-                    return false;
+        m_db->query([](QSqlDatabase &conn) -> Result<bool> {
                 QSqlQuery q(conn);
                 return q.exec(QStringLiteral("SELECT 1"));
             })
-            .then(this, [this](bool up) {
-                m_probeInFlight = false;
-                if (up != m_dbUp)
-                    logEvent(lcServer(), up ? QtInfoMsg : QtWarningMsg,
-                             up ? QStringLiteral("database reachable again") : QStringLiteral("database unreachable"),
-                             {});
-                m_dbUp = up;
-            });
+            .then(this, [this](const Result<bool> &) { m_probeInFlight = false; });
     });
     m_dbProbe.start();
     const quint16 port = m_http->listen();
@@ -273,7 +268,8 @@ void ServerApp::warmCache()
 HealthBody ServerApp::readiness() const
 {
     HealthBody body;
-    body.checks.insert(QStringLiteral("database"), m_dbUp ? QStringLiteral("ok") : QStringLiteral("down"));
+    const bool dbUp = m_db && m_db->breakerState() == CircuitBreaker::State::Closed;
+    body.checks.insert(QStringLiteral("database"), dbUp ? QStringLiteral("ok") : QStringLiteral("down"));
     body.checks.insert(QStringLiteral("migrations"), QStringLiteral("ok")); // start() fails without them
     body.checks.insert(QStringLiteral("draining"), m_draining ? QStringLiteral("yes") : QStringLiteral("no"));
     const bool redisUp = m_bus && m_bus->isUp() && m_redis && m_redis->isUp();
@@ -284,7 +280,7 @@ HealthBody ServerApp::readiness() const
         body.checks.insert(QStringLiteral("replica"), replicaDown ? QStringLiteral("down") : QStringLiteral("ok"));
     if (m_draining)
         body.status = QStringLiteral("draining");
-    else if (!m_dbUp)
+    else if (!dbUp)
         body.status = QStringLiteral("unavailable");
     else if ((m_bus && !redisUp) || replicaDown)
         body.status = QStringLiteral("degraded");

@@ -65,8 +65,10 @@ private:
     // fails at shutdown still find everything they call.
     std::unique_ptr<RedisConnection> m_redis;
     std::unique_ptr<HttpFront> m_http;
-    QTimer m_dbProbe; // SELECT 1 every second: the database check of readiness
-    bool m_dbUp = true;
+    // SELECT 1 every second through the pool's breaker: it opens the breaker of an idle server
+    // whose database went away, and is its half-open probe while it is open. Readiness reads the
+    // breaker.
+    QTimer m_dbProbe;
     bool m_probeInFlight = false;
     bool m_draining = false;
 };

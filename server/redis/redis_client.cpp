@@ -207,6 +207,7 @@ RedisClientBase::RedisClientBase(RedisUrl url, RedisOptions options, QObject *pa
       m_backoff(m_options.backoffMin.count(), m_options.backoffMax.count())
 {
     m_reconnectTimer.setSingleShot(true);
+    m_reconnectTimer.setTimerType(Qt::PreciseTimer); // fires when the breaker lets its probe through
     connect(&m_reconnectTimer, &QTimer::timeout, this, &RedisClientBase::attempt);
     m_connectTimer.setSingleShot(true);
     connect(&m_connectTimer, &QTimer::timeout, this, &RedisClientBase::connectTimedOut);
@@ -256,6 +257,7 @@ void RedisClientBase::attempt()
 {
     if (m_destroying || m_link)
         return;
+    (void)m_breaker.allow(nowMs()); // after a failure this attempt is the breaker's probe
     m_state = State::Connecting;
     ++m_attemptId;
     m_connectTimer.start(m_options.connectTimeout);
@@ -323,7 +325,9 @@ void RedisClientBase::scheduleReconnect()
         return;
     m_state = State::Down;
     // Equal jitter (shared/core/backoff.h), so instances that lost Redis together spread out.
-    m_reconnectTimer.start(std::chrono::milliseconds(m_backoff.next()));
+    const qint64 delay = m_backoff.next();
+    m_breaker.open(nowMs(), delay);
+    m_reconnectTimer.start(std::chrono::milliseconds(delay));
 }
 
 void RedisClientBase::linkConnected()
@@ -399,6 +403,7 @@ void RedisClientBase::markUp()
     m_state = State::Up;
     m_linkWasUp = true;
     m_backoff.reset();
+    m_breaker.succeeded();
     m_connectTimer.stop();
     ++m_upCount;
     qCInfo(lcRedis).noquote() << "connected to" << m_url.display();
@@ -536,6 +541,11 @@ void RedisClientBase::connectTimedOut()
     }
     ++m_attemptId; // ignore the host lookup still under way
     attemptFailed(reason);
+}
+
+qint64 RedisClientBase::retryAfterMs() const
+{
+    return m_breaker.retryAfterMs(nowMs());
 }
 
 } // namespace taskmaster::server

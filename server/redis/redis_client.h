@@ -7,6 +7,9 @@
 // Commands are pipelined: any number in flight, replies in order. A command whose reply has not
 // come within commandTimeout fails with a timeout error and the connection is dropped (every
 // other command in flight fails with Unavailable) and re-established.
+// Circuit breaker (shared/core/circuit_breaker.h): a lost connection or failed attempt opens it
+// for the reconnect delay, the reconnect attempt is its half-open probe, Up closes it. While it is
+// not closed commands fail at once (RedisConnection::command, with retryAfterMs).
 // Owns: the hiredis context, its adapter and the callbacks of the commands in flight.
 // Thread: network thread (everything; not thread-safe).
 #pragma once
@@ -14,6 +17,7 @@
 #include "server/redis/redis_reply.h"
 #include "server/redis/redis_url.h"
 #include "shared/core/backoff.h"
+#include "shared/core/circuit_breaker.h"
 #include "shared/core/error.h"
 
 #include <QByteArray>
@@ -73,6 +77,11 @@ public:
     [[nodiscard]] qint64 upCount() const { return m_upCount; }
     // Why the connection went down or the last attempt failed (empty while none did).
     [[nodiscard]] QString lastError() const { return m_lastError; }
+    // The breaker (see above) and its observer (metrics, logs; set it before start()).
+    [[nodiscard]] CircuitBreaker::State breakerState() const { return m_breaker.state(); }
+    void setBreakerObserver(CircuitBreaker::Observer observer) { m_breaker.setObserver(std::move(observer)); }
+    // Until the next reconnect attempt (0 while Up or connecting): a refused command's Retry-After.
+    [[nodiscard]] qint64 retryAfterMs() const;
 
 Q_SIGNALS:
     void up(); // the connection came up (after its handshake); also after each reconnect
@@ -129,6 +138,7 @@ private:
     bool m_destroying = false;
     bool m_linkWasUp = false;
     Backoff m_backoff; // consecutive failed attempts and their delays
+    CircuitBreaker m_breaker {CircuitBreakerOptions {1, 1}}; // open for each reconnect delay
     quint64 m_attemptId = 0; // tells stale host lookups apart
     qint64 m_upCount = 0;
     QString m_lastError;

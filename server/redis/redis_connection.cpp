@@ -37,7 +37,7 @@ void RedisConnection::command(QList<QByteArray> args, RedisCallback callback)
     if (isUp() && sendCommand(args, callback))
         return;
     const QString why = lastError().isEmpty() ? QStringLiteral("not connected") : lastError();
-    callback(Error {ErrorCode::Unavailable, QStringLiteral("redis unavailable: ") + why, {}});
+    callback(Error {ErrorCode::Unavailable, QStringLiteral("redis unavailable: ") + why, {}, retryAfterMs()});
 }
 
 void RedisConnection::evalSha(const RedisScript &script, const QList<QByteArray> &keys, const QList<QByteArray> &args,

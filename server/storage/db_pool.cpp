@@ -2,6 +2,7 @@
 
 #include "server/storage/sql.h"
 
+#include <QDeadlineTimer>
 #include <QLoggingCategory>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -16,9 +17,15 @@ Q_LOGGING_CATEGORY(lcDb, "tm.db")
 namespace {
 // Qt Sql connection names are global to the process: each pool gets its own prefix.
 std::atomic<int> g_poolSerial = 0;
+
+qint64 monotonicMs()
+{
+    return QDeadlineTimer::current().deadline();
+}
 } // namespace
 
-DbPool::DbPool(DbPoolOptions options) : m_options(std::move(options)), m_serial(++g_poolSerial)
+DbPool::DbPool(DbPoolOptions options)
+    : m_options(std::move(options)), m_serial(++g_poolSerial), m_breaker(m_options.breaker)
 {
     m_options.minThreads = std::max(1, m_options.minThreads);
     m_options.maxThreads = std::max(m_options.minThreads, m_options.maxThreads);
@@ -103,6 +110,36 @@ void DbPool::ensureOpen(QSqlDatabase &db) const
     }
 }
 
+qint64 DbPool::refusedFor()
+{
+    std::lock_guard lock(m_breakerMutex);
+    const qint64 now = monotonicMs();
+    if (m_breaker.allow(now))
+        return -1;
+    return m_breaker.retryAfterMs(now);
+}
+
+void DbPool::recordOutcome(bool dependencyFailed)
+{
+    std::lock_guard lock(m_breakerMutex);
+    if (dependencyFailed)
+        m_breaker.failed(monotonicMs());
+    else
+        m_breaker.succeeded();
+}
+
+CircuitBreaker::State DbPool::breakerState() const
+{
+    std::lock_guard lock(m_breakerMutex);
+    return m_breaker.state();
+}
+
+void DbPool::setBreakerObserver(CircuitBreaker::Observer observer)
+{
+    std::lock_guard lock(m_breakerMutex);
+    m_breaker.setObserver(std::move(observer));
+}
+
 void DbPool::workerLoop(int workerId)
 {
     const QString name = QStringLiteral("tm-db-%1-%2").arg(m_serial).arg(workerId);
@@ -125,15 +162,29 @@ void DbPool::workerLoop(int workerId)
             m_jobs.pop_front();
             ++m_busy;
             lock.unlock();
-            ensureOpen(db);
+            // While the breaker is open nobody waits for a connect attempt: the job sees the
+            // connection closed (and answers Unavailable). Half-open, the probe tries.
+            const bool attempt = db.isOpen() || breakerState() != CircuitBreaker::State::Open;
+            if (attempt)
+                ensureOpen(db);
+            const bool opened = db.isOpen();
+            // A successful open() leaves the error of an earlier failed one in lastError(): only
+            // a connection error that appears during the job means the connection broke.
+            const QSqlError before = db.lastError();
             job(db);
             statements.finishAll(); // no statement keeps rows, locks or a snapshot between jobs
             // A broken connection (server restarted, network cut) is reopened for the next job,
             // with its prepared statements forgotten.
-            if (db.isOpen() && db.lastError().type() == QSqlError::ConnectionError) {
+            bool broken = false;
+            const QSqlError after = db.lastError();
+            if (db.isOpen() && after.type() == QSqlError::ConnectionError
+                && (before.type() != QSqlError::ConnectionError || before.text() != after.text())) {
                 statements.clear();
                 db.close();
+                broken = true;
             }
+            if (attempt)
+                recordOutcome(!opened || broken);
             lock.lock();
             --m_busy;
             ++m_completed;

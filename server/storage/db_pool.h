@@ -8,12 +8,19 @@
 // finishes on another thread while then() attaches it (setContinuation() runs it on a finished
 // future and keeps it; the finishing thread's runContinuation() runs it again with a moved-from
 // promise: SIGSEGV in QPromise::start()). Attaching and finishing on one thread cannot overlap.
-// Owns: the worker threads, their connections and the job queue. Thread: created and destroyed
-// on the network thread; run() is thread-safe; jobs run on the workers; futures finish on the
-// network thread.
+// Circuit breaker (shared/core/circuit_breaker.h): every job's outcome feeds the pool's breaker (a
+// connection that cannot be opened or breaks is a failure, any other outcome a success). While
+// it is open, query() answers Unavailable at once (with retryAfterMs) instead of queueing, and
+// workers do not try to open a connection for jobs already queued (they see it closed); after
+// openFor one query() is let through as the probe.
+// Owns: the worker threads, their connections, the job queue and the breaker. Thread: created and
+// destroyed on the network thread; run(), query() and breakerState() are thread-safe; jobs run on
+// the workers; futures finish on the network thread; the breaker's observer runs on any of them
+// (under the breaker's lock: record metrics, log, nothing that calls back into the pool).
 #pragma once
 
 #include "server/storage/database_url.h"
+#include "shared/core/circuit_breaker.h"
 #include "shared/core/error.h"
 
 #include <QFuture>
@@ -48,6 +55,7 @@ struct DbPoolOptions {
     int maxThreads = 4;
     std::chrono::milliseconds idleTimeout {60000};
     std::chrono::milliseconds statementTimeout {10000}; // per statement, enforced by the server
+    CircuitBreakerOptions breaker; // failures in a row that open it; how long it stays open
 };
 
 struct DbPoolStats {
@@ -97,9 +105,22 @@ public:
 
     // run() for a job that returns a Result: while the database is unreachable (the worker's
     // connection is closed) fn does not run and the result is Unavailable, "database unavailable".
+    // While the breaker is open fn is not even queued: the result is Unavailable at once, with
+    // retryAfterMs set to the time until the breaker lets a probe through.
     template<typename F> auto query(F &&fn) -> QFuture<std::invoke_result_t<F, QSqlDatabase &>>
     {
         using R = std::invoke_result_t<F, QSqlDatabase &>;
+        if (const qint64 retryAfterMs = refusedFor(); retryAfterMs >= 0) {
+            auto promise = std::make_shared<QPromise<R>>();
+            QFuture<R> future = promise->future();
+            promise->start();
+            Error e = unavailable();
+            e.retryAfterMs = retryAfterMs;
+            promise->addResult(R(std::move(e)));
+            QMetaObject::invokeMethod(
+                &m_home, [promise] { promise->finish(); }, Qt::QueuedConnection);
+            return future;
+        }
         return run([fn = std::forward<F>(fn)](QSqlDatabase &db) mutable -> R {
             if (!db.isOpen())
                 return unavailable();
@@ -112,6 +133,9 @@ public:
     }
 
     [[nodiscard]] DbPoolStats stats() const;
+    // The breaker's state now, and its observer (set before the first job; see above).
+    [[nodiscard]] CircuitBreaker::State breakerState() const;
+    void setBreakerObserver(CircuitBreaker::Observer observer);
     [[nodiscard]] const DbPoolOptions &options() const { return m_options; }
 
 private:
@@ -121,6 +145,9 @@ private:
     void workerLoop(int workerId);
     [[nodiscard]] QSqlDatabase openConnection(const QString &name) const;
     void ensureOpen(QSqlDatabase &db) const;
+    // -1 when a query may go now (possibly as the breaker's probe), else its Retry-After in ms.
+    [[nodiscard]] qint64 refusedFor();
+    void recordOutcome(bool dependencyFailed);
 
     QObject m_home; // lives on the pool's thread: futures finish there (see above)
     DbPoolOptions m_options;
@@ -134,6 +161,8 @@ private:
     int m_nextWorkerId = 0;
     qint64 m_completed = 0;
     bool m_stopping = false;
+    mutable std::mutex m_breakerMutex;
+    CircuitBreaker m_breaker;
 };
 
 } // namespace taskmaster::server

@@ -1,6 +1,5 @@
 #include "server/storage/read_routing.h"
 
-#include "server/log/json_log.h"
 #include "server/redis/redis_connection.h"
 #include "server/storage/db_pool.h"
 
@@ -33,28 +32,23 @@ ReadRouting::ReadRouting(DbPool *primary, std::unique_ptr<DbPool> replica, Redis
         if (m_probeInFlight)
             return;
         m_probeInFlight = true;
+        // Through the replica pool's breaker: opens it while no read goes there, probes it while open.
         m_replica
-            ->run([](QSqlDatabase &conn) {
-                if (!conn.isOpen())
-                    return false;
+            ->query([](QSqlDatabase &conn) -> Result<bool> {
                 QSqlQuery q(conn);
                 return q.exec(QStringLiteral("SELECT 1"));
             })
-            .then(this, [this](bool up) {
-                m_probeInFlight = false;
-                if (up != m_replicaUp) {
-                    logEvent(lcServer(), up ? QtInfoMsg : QtWarningMsg,
-                             up ? QStringLiteral("read replica reachable again")
-                                : QStringLiteral("read replica unreachable: reads go to the primary"),
-                             {});
-                }
-                m_replicaUp = up;
-            });
+            .then(this, [this](const Result<bool> &) { m_probeInFlight = false; });
     });
     m_probe.start();
 }
 
 ReadRouting::~ReadRouting() = default;
+
+bool ReadRouting::replicaUp() const
+{
+    return m_replica && m_replica->breakerState() == CircuitBreaker::State::Closed;
+}
 
 void ReadRouting::wrote(const QList<Id> &userIds, std::function<void()> done)
 {
@@ -95,7 +89,7 @@ void ReadRouting::poolFor(Id userId, std::function<void(DbPool *)> done)
         ++m_primaryReads;
         done(m_primary);
     };
-    if (!m_replica || !m_replicaUp) {
+    if (!replicaUp()) {
         primary();
         return;
     }
@@ -123,7 +117,7 @@ void ReadRouting::poolFor(Id userId, std::function<void(DbPool *)> done)
                 done(nullptr); // shutting down: the caller answers 503
                 return;
             }
-            const bool replica = reply && reply->isInteger() && reply->toInteger() == 0 && self->m_replicaUp;
+            const bool replica = reply && reply->isInteger() && reply->toInteger() == 0 && self->replicaUp();
             ++(replica ? self->m_replicaReads : self->m_primaryReads);
             done(replica ? self->m_replica.get() : self->m_primary);
         });

@@ -3,8 +3,9 @@
 // wrote within the last --replica-fresh-ms: their reads stay on the primary, so a caller always
 // reads their own writes (read-your-writes), on every instance. A write marks its author before
 // it is acknowledged: "tm:ryw:<user id>" in Redis with that lifetime (every instance sees it), or
-// in this process without Redis. While the replica is unreachable (a SELECT 1 probe every
-// second) or Redis cannot tell, reads go to the primary. Without a replica everything is primary.
+// in this process without Redis. While the replica pool's circuit breaker is not closed (reads
+// failed on it, or the SELECT 1 probe every second did; the probe is also its half-open probe) or
+// Redis cannot tell, reads go to the primary. Without a replica everything is primary.
 // Owns: the replica's pool and its probe, the local marks. Thread: network thread.
 #pragma once
 
@@ -32,7 +33,8 @@ public:
     ~ReadRouting() override;
 
     [[nodiscard]] bool hasReplica() const { return m_replica != nullptr; }
-    [[nodiscard]] bool replicaUp() const { return m_replica && m_replicaUp; }
+    // The replica's breaker is closed.
+    [[nodiscard]] bool replicaUp() const;
     [[nodiscard]] DbPool *replica() const { return m_replica.get(); }
     // Marks these users as fresh writers; done runs when every instance will see the mark (at once
     // without a replica).
@@ -52,7 +54,6 @@ private:
     qint64 m_freshMs;
     QHash<Id, qint64> m_local; // user -> fresh until (monotonic ms), without Redis
     QTimer m_probe;
-    bool m_replicaUp = true;
     bool m_probeInFlight = false;
     qint64 m_replicaReads = 0;
     qint64 m_primaryReads = 0;

@@ -2,8 +2,11 @@
 // own connections, the pool grows to its maximum under load and shrinks back when idle, queued
 // jobs finish before destruction, the statement timeout holds, an unreachable database is
 // reported to the job rather than crashing, futures finish on the pool's thread (continuations
-// run once).
+// run once), and the pool's circuit breaker: cut off from PostgreSQL (through a TcpProxy) it
+// opens after its threshold, answers at once while open without running the job, lets one probe
+// through after its open time and closes when the database is back.
 #include "server/storage/db_pool.h"
+#include "tests/support/tcp_proxy.h"
 #include "tests/support/test_env.h"
 
 #include <QDeadlineTimer>
@@ -16,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <mutex>
 #include <vector>
 
 using taskmaster::test::backendRows;
@@ -37,6 +41,7 @@ private Q_SLOTS:
     void statementTimeout();
     void unreachable_data();
     void unreachable();
+    void breakerFailsFastAndRecovers();
 
 private:
     DbPoolOptions options(const QString &backend) const;
@@ -231,6 +236,62 @@ void TestDbPool::unreachable()
     o.minThreads = o.maxThreads = 1;
     DbPool pool(o);
     QVERIFY(!pool.run([](QSqlDatabase &db) { return db.isOpen(); }).result());
+}
+
+void TestDbPool::breakerFailsFastAndRecovers()
+{
+    using State = taskmaster::CircuitBreaker::State;
+    const DatabaseUrl target = *parseDatabaseUrl(m_pgUrl);
+    taskmaster::test::TcpProxy proxy(
+        target.host == QLatin1String("localhost") ? QStringLiteral("127.0.0.1") : target.host, target.port);
+    QVERIFY(proxy.ok());
+    DbPoolOptions o = options(QStringLiteral("postgres"));
+    o.postgres.port = quint16(proxy.port());
+    o.minThreads = o.maxThreads = 2;
+    o.breaker = {2, 300};
+    QStringList transitions; // before the pool: its workers may report until it is destroyed
+    std::mutex transitionsMutex;
+    DbPool pool(o);
+    pool.setBreakerObserver([&](State, State to) {
+        std::lock_guard lock(transitionsMutex);
+        transitions << QLatin1String(taskmaster::CircuitBreaker::name(to));
+    });
+    auto select1 = [](std::atomic<int> *ran) {
+        return [ran](QSqlDatabase &db) -> taskmaster::Result<bool> {
+            ++*ran;
+            return QSqlQuery(db).exec(QStringLiteral("SELECT 1"));
+        };
+    };
+    auto answered = [](const taskmaster::Result<bool> &r) { return r && *r; };
+    std::atomic<int> ran = 0;
+    QVERIFY(answered(pool.query(select1(&ran)).result()));
+    QCOMPARE(pool.breakerState(), State::Closed);
+
+    proxy.setLinkUp(false);
+    // Broken connections and refused reconnects are failures: two in a row open the breaker.
+    QDeadlineTimer deadline(10s);
+    while (pool.breakerState() != State::Open && !deadline.hasExpired())
+        QVERIFY(!answered(pool.query(select1(&ran)).result()));
+    QCOMPARE(pool.breakerState(), State::Open);
+    // Open: the answer is there when query() returns, the job never ran, Retry-After is set.
+    ran = 0;
+    auto refused = pool.query(select1(&ran));
+    QVERIFY(refused.isResultReadyAt(0));
+    const auto r = refused.result();
+    QVERIFY(!r);
+    QCOMPARE(r.error().code, taskmaster::ErrorCode::Unavailable);
+    QVERIFY(r.error().retryAfterMs > 0 && r.error().retryAfterMs <= 300);
+    QCOMPARE(ran.load(), 0);
+
+    proxy.setLinkUp(true);
+    // After the open time one query is the probe; it succeeds and closes the breaker (the worker
+    // reports the outcome right after the result).
+    QVERIFY(QTest::qWaitFor([&] { return answered(pool.query(select1(&ran)).result()); }, 10000));
+    QTRY_COMPARE(pool.breakerState(), State::Closed);
+    std::lock_guard lock(transitionsMutex);
+    const QString seen = transitions.join(QLatin1Char(' '));
+    QVERIFY2(seen.startsWith(QLatin1String("open half_open")) && seen.endsWith(QLatin1String("closed")),
+             qPrintable(seen));
 }
 
 QTEST_GUILESS_MAIN(TestDbPool)

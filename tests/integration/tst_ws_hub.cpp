@@ -846,6 +846,10 @@ void TestWsHub::metricsAndAdminStats()
         "cache_misses_total{cache=\"warm\"} ",
         "\ncache_warmed_total ",
         "rate_limited_requests_total{scope=\"auth\"} ",
+        // The database's circuit breaker: closed, every transition series at 0 until one happens.
+        "circuit_breaker_state{dependency=\"postgres\"} 0\n",
+        "circuit_breaker_transitions_total{dependency=\"postgres\",to=\"open\"} 0\n",
+        "circuit_breaker_transitions_total{dependency=\"postgres\",to=\"half_open\"} 0\n",
         "\nprocess_resident_memory_bytes ",
         "\nprocess_cpu_seconds_total ",
     };

@@ -2,11 +2,14 @@
 // first attempt then equal jitter, capped, reset, a server's hint), TokenBucket
 // (server/ratelimit/token_bucket.h: refill, take, full, time to the next token), AdmissionGate
 // (server/ws/admission_gate.h: start, queue, refuse, hand out, the retry hint) and sql::joined /
-// placeholders (server/storage/sql.h). Tables of inputs and outcomes.
+// placeholders (server/storage/sql.h), CircuitBreaker (shared/core/circuit_breaker.h: threshold,
+// open time, half-open probe, lost probe, forced open, Retry-After, transitions). Tables of inputs
+// and outcomes.
 #include "server/ratelimit/token_bucket.h"
 #include "server/storage/sql.h"
 #include "server/ws/admission_gate.h"
 #include "shared/core/backoff.h"
+#include "shared/core/circuit_breaker.h"
 
 #include <QTest>
 
@@ -32,6 +35,9 @@ private Q_SLOTS:
     void tokenBucketFullAndWait();
     void joined_data();
     void joined();
+    void circuitBreaker_data();
+    void circuitBreaker();
+    void circuitBreakerRetryAfterAndTransitions();
 };
 
 void TestPrimitives::backoffCeiling_data()
@@ -270,6 +276,97 @@ void TestPrimitives::joined()
     QCOMPARE(sql::joined(n, item), expected);
     if (item == QLatin1String("?"))
         QCOMPARE(sql::placeholders(n), expected);
+}
+
+void TestPrimitives::circuitBreaker_data()
+{
+    // Steps on a breaker of (threshold, openFor): "allow T", "fail T", "ok", "open T FOR" (separated by "; "); after
+    // each, the expected state, with "+" or "-" for what an allow step answered.
+    QTest::addColumn<int>("threshold");
+    QTest::addColumn<qint64>("openFor");
+    QTest::addColumn<QString>("stepText");
+    QTest::addColumn<QString>("expectedText");
+    QTest::newRow("threshold opens, probe closes")
+        << 3 << qint64(1000)
+        << QStringLiteral(
+               "allow 0; fail 0; fail 1; fail 2; allow 3; allow 1001; allow 1002; allow 1003; ok; allow 1004")
+        << QStringLiteral("closed +; closed; closed; open; open -; open -; half_open +; half_open -; closed; closed +");
+    QTest::newRow("a success resets the count")
+        << 3 << qint64(1000) << QStringLiteral("fail 0; fail 1; ok; fail 2; fail 3; fail 4")
+        << QStringLiteral("closed; closed; closed; closed; closed; open");
+    QTest::newRow("a failed probe opens again")
+        << 1 << qint64(500) << QStringLiteral("fail 0; allow 500; fail 600; allow 1000; allow 1100")
+        << QStringLiteral("open; half_open +; open; open -; half_open +");
+    QTest::newRow("a lost probe is replaced after openFor")
+        << 1 << qint64(100) << QStringLiteral("fail 0; allow 100; allow 150; allow 200; ok")
+        << QStringLiteral("open; half_open +; half_open -; half_open +; closed");
+    QTest::newRow("failures while open keep the open time")
+        << 1 << qint64(100) << QStringLiteral("fail 0; fail 50; fail 90; allow 100")
+        << QStringLiteral("open; open; open; half_open +");
+    QTest::newRow("forced open for a given time")
+        << 3 << qint64(1000) << QStringLiteral("open 0 300; allow 299; allow 300; ok")
+        << QStringLiteral("open; open -; half_open +; closed");
+    QTest::newRow("a success closes an open breaker")
+        << 1 << qint64(1000) << QStringLiteral("fail 0; ok; allow 1") << QStringLiteral("open; closed; closed +");
+    QTest::newRow("threshold below 1 counts as 1")
+        << 0 << qint64(1000) << QStringLiteral("fail 0") << QStringLiteral("open");
+}
+
+void TestPrimitives::circuitBreaker()
+{
+    QFETCH(int, threshold);
+    QFETCH(qint64, openFor);
+    QFETCH(QString, stepText);
+    QFETCH(QString, expectedText);
+    const QStringList steps = stepText.split(QStringLiteral("; "));
+    const QStringList expected = expectedText.split(QStringLiteral("; "));
+    QCOMPARE(steps.size(), expected.size());
+    CircuitBreaker b(CircuitBreakerOptions {threshold, openFor});
+    for (qsizetype i = 0; i < steps.size(); ++i) {
+        const QStringList w = steps[i].split(QLatin1Char(' '));
+        QString got;
+        if (w[0] == QLatin1String("allow"))
+            got = b.allow(w[1].toLongLong()) ? QStringLiteral(" +") : QStringLiteral(" -");
+        else if (w[0] == QLatin1String("fail"))
+            b.failed(w[1].toLongLong());
+        else if (w[0] == QLatin1String("ok"))
+            b.succeeded();
+        else if (w[0] == QLatin1String("open"))
+            b.open(w[1].toLongLong(), w[2].toLongLong());
+        else
+            QFAIL(qPrintable(steps[i]));
+        got.prepend(QLatin1String(CircuitBreaker::name(b.state())));
+        QVERIFY2(got == expected[i],
+                 qPrintable(QStringLiteral("step %1 (%2): %3, expected %4").arg(i).arg(steps[i], got, expected[i])));
+    }
+}
+
+void TestPrimitives::circuitBreakerRetryAfterAndTransitions()
+{
+    CircuitBreaker b(CircuitBreakerOptions {2, 1000});
+    QStringList seen;
+    b.setObserver([&seen](CircuitBreaker::State from, CircuitBreaker::State to) {
+        seen << QLatin1String(CircuitBreaker::name(from)) + QLatin1String("->")
+                + QLatin1String(CircuitBreaker::name(to));
+    });
+    QCOMPARE(b.retryAfterMs(0), 0);
+    b.failed(100);
+    QCOMPARE(b.retryAfterMs(100), 0); // still closed
+    b.failed(200);
+    QCOMPARE(int(b.state()), 1); // the gauge's value for open
+    QCOMPARE(b.retryAfterMs(200), 1000);
+    QCOMPARE(b.retryAfterMs(1150), 50);
+    QCOMPARE(b.retryAfterMs(5000), 0);
+    QVERIFY(b.allow(1200));
+    QCOMPARE(int(b.state()), 2);
+    QCOMPARE(b.retryAfterMs(1300), 900); // until the probe is given up
+    b.failed(1300);
+    QCOMPARE(b.retryAfterMs(1300), 1000);
+    QVERIFY(b.allow(2300));
+    b.succeeded();
+    QCOMPARE(int(b.state()), 0);
+    QCOMPARE(seen.join(QLatin1String(", ")),
+             QStringLiteral("closed->open, open->half_open, half_open->open, open->half_open, half_open->closed"));
 }
 
 QTEST_APPLESS_MAIN(TestPrimitives)
