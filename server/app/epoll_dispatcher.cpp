@@ -124,6 +124,7 @@ void EpollEventDispatcher::registerTimer(int timerId, qint64 interval, Qt::Timer
     t.type = timerType;
     t.object = object;
     t.running = false;
+    t.serial = ++m_nextSerial;
     t.queued = m_queue.end();
     schedule(t, nowMs() + t.intervalMs);
 }
@@ -202,13 +203,20 @@ int EpollEventDispatcher::timeoutMs() const
 int EpollEventDispatcher::activateTimers()
 {
     const qint64 now = nowMs();
-    QList<int> due;
+    struct Due {
+        int id;
+        quint64 serial;
+    };
+    QList<Due> due;
     for (auto it = m_queue.begin(); it != m_queue.end() && it->first <= now; ++it)
-        due.append(it->second);
+        due.append({it->second, m_timers.value(it->second).serial});
     int fired = 0;
-    for (int id : std::as_const(due)) {
-        auto it = m_timers.find(id);
-        if (it == m_timers.end() || it->running)
+    for (const Due &d : std::as_const(due)) {
+        auto it = m_timers.find(d.id);
+        // An earlier handler of this pass may have stopped it, restarted it (a new serial), let a
+        // nested loop fire it (due again later), or stopped it and started a new timer that got
+        // the same id: each of those waits for its own due time.
+        if (it == m_timers.end() || it->serial != d.serial || it->running || it->dueMs > now)
             continue;
         // Next due time keeps the phase, without a catch-up burst after a stall.
         qint64 next = it->dueMs + it->intervalMs;
@@ -217,11 +225,11 @@ int EpollEventDispatcher::activateTimers()
         schedule(*it, next);
         it->running = true;
         QObject *object = it->object;
-        QTimerEvent event(id);
+        QTimerEvent event(d.id);
         QCoreApplication::sendEvent(object, &event);
         ++fired;
-        auto again = m_timers.find(id); // the handler may have stopped or restarted it
-        if (again != m_timers.end())
+        auto again = m_timers.find(d.id); // the handler may have stopped or restarted it
+        if (again != m_timers.end() && again->serial == d.serial)
             again->running = false;
     }
     return fired;
@@ -268,7 +276,7 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
             ready.append({it->read});
         if (it->write && (e & EPOLLOUT || broken))
             ready.append({it->write});
-        if (it->exception && (e & EPOLLPRI))
+        if (it->exception && (e & EPOLLPRI || broken))
             ready.append({it->exception});
     }
     for (const Ready &r : std::as_const(ready)) {

@@ -3,10 +3,15 @@
 // so each iteration costs O(open sockets): with 3,300 WebSockets per instance, 65 % of the
 // server's CPU went into the kernel's poll of idle sockets (perf, docs/BENCHMARKS.md). Here
 // sockets stay registered with the kernel and an iteration costs O(ready sockets).
-// Level-triggered like poll; hang-up and error wake the read and write notifiers as poll does.
+// Level-triggered like poll; hang-up and error wake the read, write and exception notifiers as
+// poll does. One wait takes up to 512 ready descriptors; the rest stay ready for the next one (the
+// kernel moves reported descriptors to the end of its ready list, so none starves).
 // Timers: a queue ordered by due time (precise to the millisecond for every timer type); a timer
-// whose handler is running is not fired again by a nested event loop. Posted events are sent at
-// the start of every iteration; wakeUp() writes an eventfd.
+// whose handler is running is not fired again by a nested event loop. The timers of one pass are
+// collected first and each is re-checked just before it fires: a timer stopped, restarted or
+// fired by a nested loop in an earlier handler of the pass, or a new timer that reuses a stopped
+// one's id, waits for its own due time. Posted events are sent at the start of every iteration;
+// wakeUp() writes an eventfd.
 // Owns: the epoll and eventfd descriptors, the notifier and timer tables. Thread: the thread it
 // is installed on (wakeUp() and interrupt() from any thread).
 #pragma once
@@ -56,6 +61,7 @@ private:
         QObject *object = nullptr;
         qint64 dueMs = 0;
         bool running = false; // its handler is on the stack
+        quint64 serial = 0; // which registration of this id (ids are reused after killTimer)
         std::multimap<qint64, int>::iterator queued;
     };
     void updateFd(int fd, Fd &entry);
@@ -70,6 +76,7 @@ private:
     QHash<int, Fd> m_fds;
     QHash<int, Timer> m_timers;
     std::multimap<qint64, int> m_queue; // due time -> timer id
+    quint64 m_nextSerial = 0;
 };
 
 // Installs an EpollEventDispatcher for the main thread unless TM_EVENT_DISPATCHER=poll; call
