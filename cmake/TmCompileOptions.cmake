@@ -21,4 +21,11 @@ if(TM_SANITIZE)
   list(JOIN TM_SANITIZE "," tm_sanitize_list)
   target_compile_options(tm_strict INTERFACE -fsanitize=${tm_sanitize_list} -fno-omit-frame-pointer)
   target_link_options(tm_strict INTERFACE -fsanitize=${tm_sanitize_list})
+  # A finding stops the run (and fails the test) instead of printing and going on.
+  target_compile_options(tm_strict INTERFACE -fno-sanitize-recover=all)
+endif()
+# TM_FUZZ (clang): libFuzzer's coverage instrumentation in every TaskMaster target, so the fuzz
+# targets (fuzz/) see which branches of the parsers an input reached.
+if(TM_FUZZ)
+  target_compile_options(tm_strict INTERFACE -fsanitize=fuzzer-no-link)
 endif()

@@ -1,5 +1,6 @@
 #include "server/redis/redis_client.h"
 
+#include "server/redis/hiredis_reply.h"
 #include "server/redis/redis_qt_adapter.h"
 
 #include <QElapsedTimer>
@@ -28,30 +29,6 @@ qint64 nowMs()
         return t;
     }();
     return clock.elapsed();
-}
-
-RedisReply fromHiredis(const redisReply *r)
-{
-    const auto bytes = [r] { return QByteArray(r->str, qsizetype(r->len)); };
-    switch (r->type) {
-    case REDIS_REPLY_INTEGER:
-        return RedisReply::integer(r->integer);
-    case REDIS_REPLY_STATUS:
-        return RedisReply::status(bytes());
-    case REDIS_REPLY_ERROR:
-        return RedisReply::error(bytes());
-    case REDIS_REPLY_STRING:
-        return RedisReply::string(bytes());
-    case REDIS_REPLY_ARRAY: {
-        QList<RedisReply> elements;
-        elements.reserve(qsizetype(r->elements));
-        for (size_t i = 0; i < r->elements; ++i)
-            elements.append(fromHiredis(r->element[i]));
-        return RedisReply::array(std::move(elements));
-    }
-    default:
-        return RedisReply::nil();
-    }
 }
 
 QString contextError(const redisAsyncContext *ac, const QString &fallback)

@@ -15,6 +15,8 @@ Result<DatabaseUrl> parseDatabaseUrl(const QString &text)
     if (!url.host().isEmpty())
         d.host = url.host();
     d.port = url.port(5432);
+    if (d.port <= 0)
+        return Error::badRequest(QStringLiteral("database URL's port must be 1..65535"), field);
     d.user = url.userName();
     d.password = url.password();
     d.database = url.path().mid(1);
@@ -23,8 +25,15 @@ Result<DatabaseUrl> parseDatabaseUrl(const QString &text)
                                  field);
     QStringList opts;
     const auto items = QUrlQuery(url).queryItems(QUrl::FullyDecoded);
-    for (const auto &[key, value] : items)
+    for (const auto &[key, value] : items) {
+        // QSqlDatabase::setConnectOptions splits on ';' (and QPSQL hands the rest to libpq):
+        // a ';' would smuggle in another connection parameter.
+        if (key.isEmpty() || key.contains(QLatin1Char(';')) || key.contains(QLatin1Char('='))
+            || value.contains(QLatin1Char(';')))
+            return Error::badRequest(
+                QStringLiteral("database URL options must be name=value pairs without ';': '%1'").arg(key), field);
         opts << key + QLatin1Char('=') + value;
+    }
     d.options = opts.join(QLatin1Char(';'));
     return d;
 }

@@ -96,6 +96,20 @@ void TestServices::databaseUrl_data()
     QTest::newRow("wrong scheme") << QStringLiteral("mysql://u@h/x") << false << QString() << 0 << QString()
                                   << QString();
     QTest::newRow("garbage") << QStringLiteral("not a url") << false << QString() << 0 << QString() << QString();
+    // Found by fuzz_urls: QPSQL's connect options are "key=value;key=value", so a ';' in a query
+    // item smuggled in another libpq parameter (fuzz/corpus/fuzz_urls/regress-option-semicolon).
+    QTest::newRow("';' in an option's value") << QStringLiteral("postgres://u@h/x?application_name=a;password=b")
+                                              << false << QString() << 0 << QString() << QString();
+    QTest::newRow("';' in an option's name")
+        << QStringLiteral("postgres://u@h/x?sslm;ode=disable") << false << QString() << 0 << QString() << QString();
+    QTest::newRow("option without a name")
+        << QStringLiteral("postgres://u@h/x?=disable") << false << QString() << 0 << QString() << QString();
+    QTest::newRow("option encoded ';'") << QStringLiteral("postgres://u@h/x?application_name=a%3Bb") << false
+                                        << QString() << 0 << QString() << QString();
+    QTest::newRow("options") << QStringLiteral("postgres://u@h/x?sslmode=disable&connect_timeout=5") << true
+                             << QStringLiteral("h") << 5432 << QStringLiteral("u") << QStringLiteral("x");
+    QTest::newRow("port 0") << QStringLiteral("postgres://u@h:0/x") << false << QString() << 0 << QString()
+                            << QString();
 }
 
 void TestServices::databaseUrl()
