@@ -295,7 +295,10 @@ void TestClusterMonitoring::alertRules()
                     QString error;
                     if (query(expr, &error).isEmpty())
                         failures << name + QStringLiteral(": ") + error;
-                    if (rule.value(QLatin1String("state")).toString() != QLatin1String("inactive"))
+                    // Firing is wrong on a healthy cluster; pending is not (a 2-core machine running the
+                    // cluster, tm-load and Prometheus can hold delivery p95 over 100 ms for a few
+                    // seconds, which the rule's `for` exists to ignore).
+                    if (rule.value(QLatin1String("state")).toString() == QLatin1String("firing"))
                         failures << name + QStringLiteral(" is ") + rule.value(QLatin1String("state")).toString()
                                 + QStringLiteral(" on a healthy cluster");
                 }
