@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TM_FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${TM_FUZZ_SECONDS:-20}
 timeout=${TM_FUZZ_TIMEOUT:-10}
-all=(fuzz_rest_json fuzz_ws_frames fuzz_query fuzz_config fuzz_urls fuzz_redis_reply)
+all=(fuzz_rest_json fuzz_ws_frames fuzz_query fuzz_config fuzz_urls fuzz_redis_reply fuzz_request_framing)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all[@]}")
 

@@ -135,6 +135,13 @@ bool RequestFraming::endHead()
         if (line.endsWith('\r'))
             line.chop(1);
     }
+    // The field count first, as feedHead() counts the lines of a head that has not ended yet:
+    // the answer must not depend on whether the head came in one read or several.
+    if (std::count_if(lines.cbegin() + 1, lines.cend(), [](const QByteArray &l) { return !l.isEmpty(); })
+        > m_limits.maxHeaders) {
+        return fail(FrontError {431, "headers_too_large",
+                                QStringLiteral("more than %1 header fields").arg(m_limits.maxHeaders)});
+    }
     // The request line: METHOD SP target SP HTTP/x.y
     const QList<QByteArray> parts = lines.value(0).split(' ');
     if (parts.size() != 3 || parts.at(0).isEmpty() || parts.at(1).isEmpty() || !parts.at(2).startsWith("HTTP/1."))
