@@ -538,25 +538,16 @@ make_tls_pair() {
   chmod 600 "$dir/nginx/tls/key.pem"
 }
 
-start_nginx() {
-  local nginx deadline pid
-  nginx=$(find_nginx)
-  for _ in 1 2 3 4 5; do
-    nginx_port=$(tm_free_port)
-    if [[ "$want_tls" == 1 ]]; then tls_port=$(tm_free_port); fi
-    render_nginx
-    # nginx binds before it turns into a daemon: a taken port fails here, and we try another.
-    if "$nginx" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" \
-      </dev/null >>"$dir/nginx/nginx.out" 2>&1; then
-      break
-    fi
-    nginx_port=""
-  done
-  if [[ -z "$nginx_port" ]]; then
-    echo "cluster: nginx did not start; end of its output and error log:" >&2
-    tail -n 10 "$dir/nginx/nginx.out" "$dir/nginx/error.log" >&2 || true
-    return 1
-  fi
+# Runs nginx with the rendered configuration of dir (it binds, then turns into a daemon).
+launch_nginx() {
+  "$(find_nginx)" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" \
+    </dev/null >>"$dir/nginx/nginx.out" 2>&1
+}
+
+# Waits until nginx answers /health through an instance (start_timeout); 1 with its error log's
+# end when it died or did not answer in time.
+await_nginx() {
+  local deadline pid
   deadline=$((SECONDS + start_timeout))
   while ((SECONDS < deadline)); do
     pid=$(nginx_pid)
@@ -568,6 +559,25 @@ start_nginx() {
   echo "cluster: nginx on port $nginx_port does not answer /health; end of its error log:" >&2
   tail -n 20 "$dir/nginx/error.log" >&2 || true
   return 1
+}
+
+start_nginx() {
+  for _ in 1 2 3 4 5; do
+    nginx_port=$(tm_free_port)
+    if [[ "$want_tls" == 1 ]]; then tls_port=$(tm_free_port); fi
+    render_nginx
+    # nginx binds before it turns into a daemon: a taken port fails here, and we try another.
+    if launch_nginx; then
+      break
+    fi
+    nginx_port=""
+  done
+  if [[ -z "$nginx_port" ]]; then
+    echo "cluster: nginx did not start; end of its output and error log:" >&2
+    tail -n 10 "$dir/nginx/nginx.out" "$dir/nginx/error.log" >&2 || true
+    return 1
+  fi
+  await_nginx
 }
 
 # --- monitoring (TM_CLUSTER_MONITORING=1) -----------------------------------------------------------
@@ -959,24 +969,13 @@ cmd_remove_instance() {
 # Stops nginx (fast shutdown: every client connection drops at once) and starts it again with the
 # same configuration and port; waits until it answers /health through an instance.
 cmd_restart_nginx() {
-  local nginx pid deadline
   load_cluster
   lock_cluster
-  nginx=$(find_nginx)
   stop_nginx
-  "$nginx" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" </dev/null >>"$dir/nginx/nginx.out" 2>&1 ||
-    die "nginx did not start again on port $nginx_port (see $dir/nginx/nginx.out)"
-  deadline=$((SECONDS + start_timeout))
-  while ((SECONDS < deadline)); do
-    pid=$(nginx_pid)
-    if [[ -n "$pid" ]] && http_ok "http://127.0.0.1:$nginx_port/health"; then
-      write_env
-      say "nginx      http://127.0.0.1:$nginx_port (pid $pid) started again"
-      return 0
-    fi
-    sleep 0.1
-  done
-  die "nginx on port $nginx_port does not answer /health after its restart (see $dir/nginx/error.log)"
+  launch_nginx || die "nginx did not start again on port $nginx_port (see $dir/nginx/nginx.out)"
+  await_nginx || die "nginx on port $nginx_port does not answer /health after its restart"
+  write_env
+  say "nginx      http://127.0.0.1:$nginx_port (pid $(nginx_pid)) started again"
 }
 
 case ${1:-} in

@@ -12,12 +12,6 @@
 namespace taskmaster::server {
 
 namespace {
-QHostAddress plain(const QHostAddress &a)
-{
-    bool v4 = false;
-    const quint32 ip = a.toIPv4Address(&v4);
-    return v4 ? QHostAddress(ip) : a;
-}
 
 QByteArray reasonPhrase(int status)
 {
@@ -135,7 +129,7 @@ FrontGuard *FrontGuard::admit(QTcpSocket *socket, const FrontLimits &limits, Con
                               const TrustedProxies &proxies)
 {
     auto *guard = new FrontGuard(socket, limits, counts, proxies);
-    const QHostAddress peer = plain(socket->peerAddress());
+    const QHostAddress peer = plainAddress(socket->peerAddress());
     guard->m_viaProxy = proxies.isTrusted(peer);
     // QtHttpServer keeps a request's bytes until it is complete: its buffer never needs more than
     // one head and one body, and the guard sees what arrives before it piles up further.
@@ -190,7 +184,8 @@ void FrontGuard::beforeServerRead()
     const bool ok = m_framing.feed(fresh);
     if (m_viaProxy && m_framing.headsSeen() > heads) {
         // Behind nginx: the request names its client; the connection counts for it from now on.
-        const QHostAddress client = m_proxies.clientAddress(plain(m_socket->peerAddress()), m_framing.forwardedFor());
+        const QHostAddress client
+            = m_proxies.clientAddress(plainAddress(m_socket->peerAddress()), m_framing.forwardedFor());
         if (client != m_address) {
             m_counts.removeAddress(m_address);
             m_address = QHostAddress();

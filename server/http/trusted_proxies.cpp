@@ -2,14 +2,12 @@
 
 namespace taskmaster::server {
 
-namespace {
-QHostAddress plain(const QHostAddress &a)
+QHostAddress plainAddress(const QHostAddress &address)
 {
     bool v4 = false;
-    const quint32 ip = a.toIPv4Address(&v4);
-    return v4 ? QHostAddress(ip) : a;
+    const quint32 ip = address.toIPv4Address(&v4);
+    return v4 ? QHostAddress(ip) : address;
 }
-} // namespace
 
 bool TrustedProxies::trusted(const QHostAddress &address) const
 {
@@ -27,7 +25,7 @@ QHostAddress TrustedProxies::clientAddress(const Call &call) const
 
 QHostAddress TrustedProxies::clientAddress(const QHostAddress &peer, const QByteArray &forwardedFor) const
 {
-    QHostAddress client = plain(peer);
+    QHostAddress client = plainAddress(peer);
     if (forwardedFor.isEmpty() || !trusted(client))
         return client;
     // Right to left: the hops our proxies added, until the first address none of them is.
@@ -36,7 +34,7 @@ QHostAddress TrustedProxies::clientAddress(const QHostAddress &peer, const QByte
         const QHostAddress hop(QString::fromLatin1(hops.at(i).trimmed()));
         if (hop.isNull())
             return client; // garbage from the client: the last address we could trust
-        client = plain(hop);
+        client = plainAddress(hop);
         if (!trusted(client))
             return client;
     }

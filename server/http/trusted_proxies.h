@@ -14,6 +14,9 @@
 
 namespace taskmaster::server {
 
+// An IPv4-mapped IPv6 address (::ffff:a.b.c.d) as plain IPv4; any other address unchanged.
+[[nodiscard]] QHostAddress plainAddress(const QHostAddress &address);
+
 class TrustedProxies final {
 public:
     using Subnet = std::pair<QHostAddress, int>;

@@ -304,10 +304,7 @@ void ClientConnections::startHello(ClientConnection &c, const ws::Hello &hello)
                 return;
             }
             m_gate.finished(m_clock.elapsed() - conn->admissionStartMs);
-            admitQueued();
-            conn = find(id); // admitQueued() only starts lookups; still, look again
-            if (!conn || conn->state != ClientConnection::State::Authenticating)
-                return;
+            admitQueued(); // starts other lookups; removes no connection (drops are queued)
             if (!r) {
                 const bool auth = r.error().code == ErrorCode::Unauthorized;
                 closeWith(*conn, auth ? ws::CloseCode::Unauthorized : ws::CloseCode::ServerError, r.error().message);

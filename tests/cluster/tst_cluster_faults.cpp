@@ -16,6 +16,7 @@
 #include "server/storage/database_url.h"
 #include "server/storage/room_store.h"
 #include "tests/support/api_client.h"
+#include "tests/support/test_env.h"
 #include "tests/support/tool_process.h"
 #include "tests/support/ws_client.h"
 
@@ -75,15 +76,12 @@ private:
 
 void TestClusterFaults::initTestCase()
 {
-    m_url = qEnvironmentVariable("TM_CLUSTER_URL");
-    m_dir = qEnvironmentVariable("TM_CLUSTER_DIR");
-    m_dbUrl = qEnvironmentVariable("TM_DATABASE_URL");
-    if (m_url.isEmpty() || m_dir.isEmpty() || m_dbUrl.isEmpty()) {
-        if (qEnvironmentVariableIntValue("TM_TEST_REQUIRE_SERVICES") == 1)
-            QFAIL("TM_CLUSTER_URL / TM_CLUSTER_DIR / TM_DATABASE_URL are not set: run through "
-                  "scripts/cluster/with-cluster.sh");
-        QSKIP("TM_CLUSTER_URL is not set: run through scripts/cluster/with-cluster.sh");
-    }
+    TM_REQUIRE_CLUSTER(url, "TM_CLUSTER_URL");
+    TM_REQUIRE_CLUSTER(dir, "TM_CLUSTER_DIR");
+    TM_REQUIRE_CLUSTER(dbUrl, "TM_DATABASE_URL");
+    m_url = url;
+    m_dir = dir;
+    m_dbUrl = dbUrl;
     QVERIFY2(qEnvironmentVariableIntValue("TM_CLUSTER_INSTANCES") == 3, "the fault tests expect 3 instances");
     QVERIFY(m_tmp.isValid());
     m_tokens = m_tmp.filePath(QStringLiteral("tokens.json"));

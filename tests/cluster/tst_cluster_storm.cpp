@@ -8,6 +8,7 @@
 // themselves are benchmark figures: bench-scale.sh's storm scenarios at 10,000 users). With
 // Qt's default listen backlog of 50 (before issue 12) the kill -9 row lost clients for good.
 // Thread: the test's thread (tm-load and cluster.sh run as child processes).
+#include "tests/support/test_env.h"
 #include "tests/support/tool_process.h"
 
 #include <QFile>
@@ -54,15 +55,12 @@ private:
 
 void TestClusterStorm::initTestCase()
 {
-    m_url = qEnvironmentVariable("TM_CLUSTER_URL");
-    m_dir = qEnvironmentVariable("TM_CLUSTER_DIR");
-    m_dbUrl = qEnvironmentVariable("TM_DATABASE_URL");
-    if (m_url.isEmpty() || m_dir.isEmpty() || m_dbUrl.isEmpty()) {
-        if (qEnvironmentVariableIntValue("TM_TEST_REQUIRE_SERVICES") == 1)
-            QFAIL("TM_CLUSTER_URL / TM_CLUSTER_DIR / TM_DATABASE_URL are not set: run through "
-                  "scripts/cluster/with-cluster.sh");
-        QSKIP("TM_CLUSTER_URL is not set: run through scripts/cluster/with-cluster.sh");
-    }
+    TM_REQUIRE_CLUSTER(url, "TM_CLUSTER_URL");
+    TM_REQUIRE_CLUSTER(dir, "TM_CLUSTER_DIR");
+    TM_REQUIRE_CLUSTER(dbUrl, "TM_DATABASE_URL");
+    m_url = url;
+    m_dir = dir;
+    m_dbUrl = dbUrl;
     QVERIFY(m_tmp.isValid());
     QVERIFY(allReady());
 }

@@ -31,12 +31,15 @@ inline void backendRows()
 
 } // namespace taskmaster::test
 
-#define TM_REQUIRE_SERVICE(var, envName)                                                                               \
+#define TM_REQUIRE_SERVICE(var, envName) TM_REQUIRE_ENV(var, envName, "scripts/with-services.sh")
+// The same for what scripts/cluster/with-cluster.sh exports (TM_CLUSTER_URL, TM_CLUSTER_DIR, ...).
+#define TM_REQUIRE_CLUSTER(var, envName) TM_REQUIRE_ENV(var, envName, "scripts/cluster/with-cluster.sh")
+#define TM_REQUIRE_ENV(var, envName, runner)                                                                           \
     const QString var = qEnvironmentVariable(envName);                                                                 \
     if (var.isEmpty()) {                                                                                               \
         if (qEnvironmentVariableIntValue("TM_TEST_REQUIRE_SERVICES") == 1)                                             \
             QFAIL(envName " is not set although TM_TEST_REQUIRE_SERVICES=1");                                          \
-        QSKIP(envName " is not set: run through scripts/with-services.sh");                                            \
+        QSKIP(envName " is not set: run through " runner);                                                             \
     }
 
 // TM_REQUIRE_PROGRAM(var, "promtool") sets var to the program's path (found on PATH); a missing
