@@ -5,12 +5,18 @@
 # TM_FUZZ_SECONDS (default 20) seconds. A crash, a sanitizer report, a broken property, a leak, a
 # slow input (TM_FUZZ_TIMEOUT s, default 10) or more than 2 GB fails the run; the input is kept as
 # build-fuzz/artifacts/<target>/crash-... and the command that replays it is printed.
+# TM_FUZZ_SEED and TM_FUZZ_RUNS make a run repeatable (libFuzzer's -seed and -runs; the time
+# limit stays a ceiling): the test command uses them, so a CI run does not fail at random on a
+# finding that the previous run missed; without them every run explores anew.
 # Usage: scripts/fuzz.sh [target...]   (default: every target). docs/development.md, "Fuzzing".
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TM_FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${TM_FUZZ_SECONDS:-20}
 timeout=${TM_FUZZ_TIMEOUT:-10}
+repeatable=()
+[[ -z "${TM_FUZZ_SEED:-}" ]] || repeatable+=(-seed="$TM_FUZZ_SEED")
+[[ -z "${TM_FUZZ_RUNS:-}" ]] || repeatable+=(-runs="$TM_FUZZ_RUNS")
 all=(fuzz_rest_json fuzz_ws_frames fuzz_query fuzz_config fuzz_urls fuzz_redis_reply fuzz_request_framing)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all[@]}")
@@ -40,7 +46,7 @@ for target in "${targets[@]}"; do
   mkdir -p "$work" "$artifacts"
   echo "== $target: ${seconds}s over $(find "$seeds" -type f | wc -l) seeds"
   if ! "$build/fuzz/$target" "$work" "$seeds" -max_total_time="$seconds" -timeout="$timeout" \
-      -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix="$artifacts/" \
+      -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix="$artifacts/" "${repeatable[@]}" \
       >"$build/$target.log" 2>&1; then
     tail -n 60 "$build/$target.log"
     echo "fuzz.sh: $target FAILED; replay: $build/fuzz/$target $artifacts/<file>" >&2
@@ -55,4 +61,4 @@ if [[ ${#failed[@]} -gt 0 ]]; then
   echo "fuzz.sh: failed: ${failed[*]}" >&2
   exit 1
 fi
-echo "fuzz.sh: ${#targets[@]} targets ran ${seconds}s each without a finding"
+echo "fuzz.sh: ${#targets[@]} targets ran (at most ${seconds}s${TM_FUZZ_RUNS:+ or $TM_FUZZ_RUNS runs} each${TM_FUZZ_SEED:+, seed $TM_FUZZ_SEED}) without a finding"

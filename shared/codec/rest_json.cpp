@@ -546,8 +546,10 @@ Result<SearchQuery> parseSearchQuery(const QUrlQuery &query)
 QUrlQuery toQuery(const SearchQuery &q)
 {
     QUrlQuery query;
+    // addQueryItem() takes '%' as the start of an escape: a search for "50%25" must arrive as
+    // typed, not as "50%" (found by fuzz_query).
     if (!q.q.isEmpty())
-        query.addQueryItem(kQ, q.q);
+        query.addQueryItem(kQ, QString(q.q).replace(QLatin1Char('%'), QLatin1String("%25")));
     query.addQueryItem(kLimit, QString::number(q.limit));
     return query;
 }

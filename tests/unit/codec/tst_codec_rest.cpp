@@ -411,6 +411,12 @@ void TestRestJson::queryRoundTrip()
     const auto decoded = parseSearchQuery(wire(toQuery(search)));
     QVERIFY(decoded.ok());
     QCOMPARE(decoded->q, search.q);
+    // Text that looks like escapes stays text (fuzz_query found "%00" arriving as a NUL).
+    const SearchQuery escapes {QStringLiteral("50%25 off %41 hlo%00-229"), 3};
+    const auto kept = parseSearchQuery(wire(toQuery(escapes)));
+    QVERIFY(kept.ok());
+    QCOMPARE(kept->q, escapes.q);
+    QCOMPARE(parseSearchQuery(toQuery(escapes))->q, escapes.q); // and without the wire form
 }
 
 void TestRestJson::cursor()
