@@ -135,7 +135,8 @@ void RealtimeSession::scheduleReconnect(qint64 hintMs)
     if (!m_wanted || m_reconnectTimer.isActive())
         return;
     // A server's hint (a draining or busy instance) is spread over [hint, 2 hint]; otherwise the
-    // backoff, whose first attempt is anywhere in [0, base] (shared/core/backoff.h).
+    // backoff, whose first attempt is anywhere in [0, max(base, the reconnectWindowMs of the last
+    // welcome or pong)] (shared/core/backoff.h).
     const qint64 delay = hintMs > 0 ? m_backoff.afterHint(hintMs) : m_backoff.next();
     qCDebug(lcRealtime) << "reconnect in" << delay << "ms";
     setState(Offline);
@@ -209,7 +210,10 @@ void RealtimeSession::onText(const QString &text)
                        for (const ChannelEvent &e : h.events)
                            onEvent(e);
                    },
-                   [](const ws::Pong &) {},
+                   [this](const ws::Pong &p) {
+                       if (p.reconnectWindowMs)
+                           m_backoff.setFirstWindow(*p.reconnectWindowMs);
+                   },
                    [this, &frame](const auto &) { Q_EMIT frameReceived(*frame); },
                },
                *frame);
@@ -219,6 +223,8 @@ void RealtimeSession::onWelcome(const ws::Welcome &w)
 {
     m_welcomed = true;
     m_backoff.reset();
+    // Should this instance die, its clients come back over the window it asks for (docs/cluster.md).
+    m_backoff.setFirstWindow(w.reconnectWindowMs.value_or(0));
     qCDebug(lcRealtime) << "welcomed by" << w.instance;
     m_welcomeSeqs.clear();
     m_awaitingResume.clear();

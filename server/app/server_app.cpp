@@ -125,6 +125,7 @@ Result<quint16> ServerApp::start()
         = m_config.wsHelloConcurrency > 0 ? m_config.wsHelloConcurrency : std::max(1, db.maxThreads / 4);
     hub.replayConcurrency = std::max(1, db.maxThreads / 4);
     hub.helloQueueMax = m_config.wsHelloQueue;
+    hub.reconnectRate = m_config.wsReconnectRate;
     hub.idleTimeoutMs = m_config.wsIdleTimeoutMs;
     hub.rateFramesPerSecond = m_config.wsRate;
     hub.rateBurst = 2.0 * m_config.wsRate;

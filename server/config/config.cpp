@@ -86,6 +86,10 @@ constexpr OptionSpec kOptions[] = {
     {"max-connections-per-address", "TM_MAX_CONNECTIONS_PER_ADDRESS", "N",
      "Open connections per client address (behind --trusted-proxies: per X-Forwarded-For client, from its "
      "request head); over it 503 and closed; 0 = no cap (default 1000)."},
+    {"ws-reconnect-rate", "TM_WS_RECONNECT_RATE", "N",
+     "Reconnects a second the other instances can take this one's clients back at: welcome and pong tell "
+     "each client to spread its first reconnect over connections / N seconds should this instance die "
+     "(reconnectWindowMs); 0 = no hint (default 600)."},
 };
 
 // A whole number in [min, max] for option `name`, or a BadRequest naming it.
@@ -278,6 +282,7 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         {kOptions[34], 100, 86400000, &c.httpIdleTimeoutMs},
         {kOptions[35], 0, 1000000, &c.maxConnections},
         {kOptions[36], 0, 1000000, &c.maxConnectionsPerAddress},
+        {kOptions[37], 0, 1000000, &c.wsReconnectRate},
     };
     for (const IntOption &o : ints) {
         const QString text = value(o.spec);

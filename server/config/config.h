@@ -38,6 +38,7 @@ struct Config {
     int wsHelloTimeoutMs = 10000;
     int wsHelloConcurrency = 0; // 0: a quarter of the database pool's maximum
     int wsHelloQueue = 10000;
+    int wsReconnectRate = 600; // reconnectWindowMs = connections / this (0: no hint)
     int wsIdleTimeoutMs = 60000;
     int wsRate = 100;
     int groupCommit = 1;

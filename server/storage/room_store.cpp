@@ -34,12 +34,6 @@ Message messageFromRow(const QSqlQuery &q)
 
 namespace {
 
-QString forUpdate(QSqlDatabase &db)
-{
-    // SQLite has no row locks; BEGIN IMMEDIATE already serialises its writers.
-    return sql::dialectOf(db) == sql::Dialect::Postgres ? QStringLiteral(" FOR UPDATE") : QString();
-}
-
 Error roomNotFound()
 {
     return Error {ErrorCode::NotFound, QStringLiteral("room not found"), {}};
@@ -313,23 +307,38 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
     results.reserve(batch.size());
     if (batch.isEmpty())
         return results;
+    // On PostgreSQL every step is one statement whatever the batch holds (array parameters), so a
+    // batch costs the same eight round trips for one message or for hundreds in as many rooms, and
+    // holds its room locks only that long: the instances' batches wait for each other's locks,
+    // and a batch that took longer made the next one bigger and longer still (one statement per
+    // room and per chunk of rows) when a reconnect storm slowed the database. SQLite runs in the
+    // process: its steps stay per room and per chunk.
+    const bool pg = sql::dialectOf(db) == sql::Dialect::Postgres;
 
     sql::Transaction tx(db);
     if (!tx.began())
         return tx.beginError();
 
-    // 1. Lock the rooms in id order (no deadlock between two batches).
+    // 1. Lock the rooms in id order (no deadlock between two batches). SQLite has no row locks:
+    //    BEGIN IMMEDIATE already serialises its writers.
     std::map<Id, Seq> lastSeq; // ordered by room id
     for (const NewMessage &m : batch)
         lastSeq.emplace(m.roomId, 0);
     QVariantList roomBinds;
-    for (const auto &[roomId, _] : lastSeq)
+    QList<qint64> roomIds;
+    for (const auto &[roomId, _] : lastSeq) {
         roomBinds << roomId;
-    auto locked = sql::run(db, "messages.lock_rooms",
-                           QStringLiteral("SELECT id, last_seq FROM rooms WHERE id IN (%1) ORDER BY id")
-                                   .arg(sql::placeholders(roomBinds.size()))
-                               + forUpdate(db),
-                           roomBinds);
+        roomIds << roomId;
+    }
+    auto locked = pg
+        ? sql::run(db, "messages.lock_rooms",
+                   QStringLiteral("SELECT id, last_seq FROM rooms WHERE id = ANY (?::bigint[]) ORDER BY id "
+                                  "FOR UPDATE"),
+                   {sql::pgArray(roomIds)})
+        : sql::run(db, "messages.lock_rooms",
+                   QStringLiteral("SELECT id, last_seq FROM rooms WHERE id IN (%1) ORDER BY id")
+                       .arg(sql::placeholders(roomBinds.size())),
+                   roomBinds);
     if (!locked)
         return locked.error();
     QSet<Id> existingRooms;
@@ -341,14 +350,19 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
     QSet<Id> authors;
     for (const NewMessage &m : batch)
         authors.insert(m.authorId);
+    QList<qint64> authorIds(authors.cbegin(), authors.cend());
     QVariantList memberBinds = roomBinds;
-    for (Id a : authors)
+    for (Id a : authorIds)
         memberBinds << a;
-    auto members
-        = sql::run(db, "messages.members",
-                   QStringLiteral("SELECT room_id, user_id FROM room_members WHERE room_id IN (%1) AND user_id IN (%2)")
-                       .arg(sql::placeholders(roomBinds.size()), sql::placeholders(authors.size())),
-                   memberBinds);
+    auto members = pg ? sql::run(db, "messages.members",
+                                 QStringLiteral("SELECT room_id, user_id FROM room_members WHERE room_id = ANY "
+                                                "(?::bigint[]) AND user_id = ANY (?::bigint[])"),
+                                 {sql::pgArray(roomIds), sql::pgArray(authorIds)})
+                      : sql::run(db, "messages.members",
+                                 QStringLiteral("SELECT room_id, user_id FROM room_members WHERE room_id IN (%1) AND "
+                                                "user_id IN (%2)")
+                                     .arg(sql::placeholders(roomBinds.size()), sql::placeholders(authorIds.size())),
+                                 memberBinds);
     if (!members)
         return members.error();
     QSet<std::pair<Id, Id>> membership;
@@ -357,8 +371,8 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
     members->finish();
 
     // 3. Messages already stored under the same (author, clientId): authors IN (...) and clientIds
-    //    IN (...), in chunks, then exact pairs matched here (an OR chain of pairs is too deep for
-    //    SQLite's expression limit).
+    //    IN (...) (SQLite: in chunks), then exact pairs matched here (an OR chain of pairs is too
+    //    deep for SQLite's expression limit).
     QHash<std::pair<Id, QString>, Message> seen;
     QSet<QString> clientIdSet;
     QSet<Id> clientAuthors;
@@ -369,8 +383,28 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
         }
     }
     const QStringList clientIds(clientIdSet.cbegin(), clientIdSet.cend());
+    const auto readDups = [&](Result<QSqlQuery> dups) -> MaybeError {
+        if (!dups)
+            return dups.error();
+        while (dups->next()) {
+            Message m = messageFromRow(*dups);
+            seen.insert({m.authorId, *m.clientId}, m);
+        }
+        dups->finish();
+        return std::nullopt;
+    };
+    if (pg && !clientIds.isEmpty()) {
+        QList<std::optional<QString>> texts(clientIds.cbegin(), clientIds.cend());
+        if (auto e = readDups(sql::run(
+                db, "messages.by_client_id",
+                QStringLiteral("SELECT ") + kMessageColumns
+                    + QStringLiteral(" FROM messages WHERE author_id = ANY (?::bigint[]) AND "
+                                     "client_id = ANY (?::text[])"),
+                {sql::pgArray(QList<qint64>(clientAuthors.cbegin(), clientAuthors.cend())), sql::pgTextArray(texts)})))
+            return *e;
+    }
     qsizetype from = 0;
-    for (const int n : sql::rowChunks(clientIds.size())) {
+    for (const int n : pg ? QList<int>() : sql::rowChunks(clientIds.size())) {
         const qsizetype start = from;
         from += n;
         QVariantList binds;
@@ -378,17 +412,13 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
             binds << a;
         for (qsizetype i = start; i < start + n; ++i)
             binds << clientIds[i];
-        auto dups = sql::run(db, "messages.by_client_id",
-                             QStringLiteral("SELECT ") + kMessageColumns
-                                 + QStringLiteral(" FROM messages WHERE author_id IN (%1) AND client_id IN (%2)")
-                                       .arg(sql::placeholders(clientAuthors.size()), sql::placeholders(n)),
-                             binds);
-        if (!dups)
-            return dups.error();
-        while (dups->next()) {
-            Message m = messageFromRow(*dups);
-            seen.insert({m.authorId, *m.clientId}, m);
-        }
+        if (auto e
+            = readDups(sql::run(db, "messages.by_client_id",
+                                QStringLiteral("SELECT ") + kMessageColumns
+                                    + QStringLiteral(" FROM messages WHERE author_id IN (%1) AND client_id IN (%2)")
+                                          .arg(sql::placeholders(clientAuthors.size()), sql::placeholders(n)),
+                                binds)))
+            return *e;
     }
 
     // 4. Decide each item; count the new messages per room.
@@ -418,13 +448,33 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
         ++newPerRoom[m.roomId];
     }
 
-    // 5. Seqs: one statement per room; the rows and events: one multi-row statement each.
+    // 5. Seqs (PostgreSQL: one statement; SQLite: one per room), then the rows and the events.
     std::map<Id, Seq> nextSeq;
-    for (const auto &[roomId, n] : newPerRoom) {
-        auto first = reserveSeqs(db, Channel::room(roomId), n);
-        if (!first)
-            return first.error();
-        nextSeq[roomId] = *first;
+    if (pg && !newPerRoom.empty()) {
+        QList<qint64> ids, counts;
+        for (const auto &[roomId, n] : newPerRoom) {
+            ids << roomId;
+            counts << n;
+        }
+        auto q = sql::run(db, "events.reserve_rooms",
+                          QStringLiteral("UPDATE rooms SET last_seq = rooms.last_seq + v.n FROM unnest(?::bigint[], "
+                                         "?::bigint[]) AS v(id, n) WHERE rooms.id = v.id "
+                                         "RETURNING rooms.id, rooms.last_seq, v.n"),
+                          {sql::pgArray(ids), sql::pgArray(counts)});
+        if (!q)
+            return q.error();
+        while (q->next())
+            nextSeq[q->value(0).toLongLong()] = q->value(1).toLongLong() - q->value(2).toLongLong() + 1;
+        q->finish();
+        if (nextSeq.size() != newPerRoom.size())
+            return Error {ErrorCode::Internal, QStringLiteral("room vanished while locked"), {}};
+    } else {
+        for (const auto &[roomId, n] : newPerRoom) {
+            auto first = reserveSeqs(db, Channel::room(roomId), n);
+            if (!first)
+                return first.error();
+            nextSeq[roomId] = *first;
+        }
     }
     QList<Seq> seqOf(batch.size(), 0);
     for (qsizetype i = 0; i < batch.size(); ++i) {
@@ -437,8 +487,39 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
         if (fate[i] == Fate::New)
             fresh << i;
     }
+    const auto readInserted = [&](Result<QSqlQuery> q) -> MaybeError {
+        if (!q)
+            return q.error();
+        while (q->next()) {
+            Message m = messageFromRow(*q);
+            inserted.insert({m.roomId, m.seq}, m);
+        }
+        q->finish();
+        return std::nullopt;
+    };
+    if (pg && !fresh.isEmpty()) {
+        QList<qint64> rooms, seqs, authorsOf;
+        QList<std::optional<QString>> bodies, clients;
+        for (qsizetype i : fresh) {
+            const NewMessage &m = batch[i];
+            rooms << m.roomId;
+            seqs << seqOf[i];
+            authorsOf << m.authorId;
+            bodies << m.body;
+            clients << m.clientId;
+        }
+        if (auto e = readInserted(sql::run(
+                db, "messages.insert_batch",
+                QStringLiteral("INSERT INTO messages (room_id, seq, author_id, body, client_id, created_at, deleted) "
+                               "SELECT r, s, a, b, c, ?, false FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], "
+                               "?::text[], ?::text[]) AS v(r, s, a, b, c) RETURNING ")
+                    + kMessageColumns,
+                {nowMs, sql::pgArray(rooms), sql::pgArray(seqs), sql::pgArray(authorsOf), sql::pgTextArray(bodies),
+                 sql::pgTextArray(clients)})))
+            return *e;
+    }
     qsizetype start = 0;
-    for (const int n : sql::rowChunks(fresh.size())) {
+    for (const int n : pg ? QList<int>() : sql::rowChunks(fresh.size())) {
         QString text = QStringLiteral(
             "INSERT INTO messages (room_id, seq, author_id, body, client_id, created_at, deleted) VALUES ");
         QVariantList binds;
@@ -450,27 +531,41 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
                   << (m.clientId ? QVariant(*m.clientId) : QVariant(QMetaType::fromType<QString>())) << nowMs;
         }
         text += QStringLiteral(" RETURNING ") + kMessageColumns;
-        auto q = sql::run(db, "messages.insert_batch", text, binds);
-        if (!q)
-            return q.error();
-        while (q->next()) {
-            Message m = messageFromRow(*q);
-            inserted.insert({m.roomId, m.seq}, m);
-        }
+        if (auto e = readInserted(sql::run(db, "messages.insert_batch", text, binds)))
+            return *e;
         start += n;
     }
-    std::map<Id, QList<EventRow>> eventsPerRoom;
-    std::map<Id, Seq> firstSeqPerRoom;
-    for (qsizetype i : fresh) {
-        const Id roomId = batch[i].roomId;
-        const Message &m = inserted.value({roomId, seqOf[i]});
-        if (!firstSeqPerRoom.count(roomId))
-            firstSeqPerRoom[roomId] = seqOf[i];
-        eventsPerRoom[roomId].append(EventRow {EventType::MessageCreated, m.id});
-    }
-    for (const auto &[roomId, events] : eventsPerRoom) {
-        if (auto e = recordEvents(db, Channel::room(roomId), firstSeqPerRoom[roomId], events, nowMs))
-            return *e;
+    if (inserted.size() != fresh.size())
+        return Error {ErrorCode::Internal, QStringLiteral("inserted messages do not match the batch"), {}};
+    if (pg && !fresh.isEmpty()) {
+        QList<qint64> channels, seqs, entities;
+        for (qsizetype i : fresh) {
+            channels << batch[i].roomId;
+            seqs << seqOf[i];
+            entities << inserted.value({batch[i].roomId, seqOf[i]}).id;
+        }
+        auto q = sql::run(db, "events.insert_batch",
+                          QStringLiteral("INSERT INTO channel_events (channel_kind, channel_id, seq, type, entity_id, "
+                                         "created_at) SELECT ?, c, s, ?, e, ? FROM unnest(?::bigint[], ?::bigint[], "
+                                         "?::bigint[]) AS v(c, s, e)"),
+                          {channelKindCode(ChannelKind::Room), eventTypeCode(EventType::MessageCreated), nowMs,
+                           sql::pgArray(channels), sql::pgArray(seqs), sql::pgArray(entities)});
+        if (!q)
+            return q.error();
+    } else {
+        std::map<Id, QList<EventRow>> eventsPerRoom;
+        std::map<Id, Seq> firstSeqPerRoom;
+        for (qsizetype i : fresh) {
+            const Id roomId = batch[i].roomId;
+            const Message &m = inserted.value({roomId, seqOf[i]});
+            if (!firstSeqPerRoom.count(roomId))
+                firstSeqPerRoom[roomId] = seqOf[i];
+            eventsPerRoom[roomId].append(EventRow {EventType::MessageCreated, m.id});
+        }
+        for (const auto &[roomId, events] : eventsPerRoom) {
+            if (auto e = recordEvents(db, Channel::room(roomId), firstSeqPerRoom[roomId], events, nowMs))
+                return *e;
+        }
     }
     if (auto e = tx.commit())
         return *e;

@@ -81,6 +81,38 @@ QString joined(qsizetype n, QStringView item)
     return s;
 }
 
+QString pgArray(const QList<qint64> &values)
+{
+    QString s = QStringLiteral("{");
+    for (qsizetype i = 0; i < values.size(); ++i) {
+        if (i > 0)
+            s += QLatin1Char(',');
+        s += QString::number(values[i]);
+    }
+    return s + QLatin1Char('}');
+}
+
+QString pgTextArray(const QList<std::optional<QString>> &values)
+{
+    QString s = QStringLiteral("{");
+    for (qsizetype i = 0; i < values.size(); ++i) {
+        if (i > 0)
+            s += QLatin1Char(',');
+        if (!values[i]) {
+            s += QLatin1String("NULL");
+            continue;
+        }
+        s += QLatin1Char('"');
+        for (const QChar c : *values[i]) {
+            if (c == QLatin1Char('"') || c == QLatin1Char('\\'))
+                s += QLatin1Char('\\');
+            s += c;
+        }
+        s += QLatin1Char('"');
+    }
+    return s + QLatin1Char('}');
+}
+
 QList<int> rowChunks(qsizetype n)
 {
     QList<int> chunks;

@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <initializer_list>
+#include <optional>
 
 namespace taskmaster::server::sql {
 
@@ -68,6 +69,13 @@ void finishCachedStatements();
 {
     return joined(n, u"?");
 }
+
+// PostgreSQL array literals, each bound as one parameter (`= ANY(?::bigint[])`, `unnest(?::text[])`):
+// the statement's text, and so its prepared plan, stays the same whatever the number of values,
+// and a batch of any size is one statement. Text elements are double-quoted with `"` and `\`
+// escaped, so any text PostgreSQL can store round-trips; nullopt is NULL.
+[[nodiscard]] QString pgArray(const QList<qint64> &values);
+[[nodiscard]] QString pgTextArray(const QList<std::optional<QString>> &values);
 
 // The first column of every row of a run() as integers (ids), or run()'s error.
 [[nodiscard]] Result<QList<qint64>> idColumn(Result<QSqlQuery> query);

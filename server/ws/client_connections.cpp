@@ -154,17 +154,24 @@ void ClientConnections::sweep(qint64 now)
     }
 }
 
-void ClientConnections::drain(const QString &reason, qint64 retryAfterMs)
+void ClientConnections::drain(const QString &reason, qint64 retryAfterMs, qint64 spreadToMs)
 {
     QList<ConnId> ids;
-    for (const auto &[id, c] : m_connections)
+    qint64 open = 0;
+    for (const auto &[id, c] : m_connections) {
         ids.append(id);
+        open += c->state == ClientConnection::State::Open ? 1 : 0;
+    }
+    const qint64 spread = std::max<qint64>(0, spreadToMs - retryAfterMs);
+    qint64 k = 0;
     for (ConnId id : ids) {
         ClientConnection *c = find(id);
         if (!c)
             continue;
-        if (c->state == ClientConnection::State::Open)
-            c->socket->sendTextMessage(encodedText(ws::Reconnect {reason, retryAfterMs}));
+        if (c->state == ClientConnection::State::Open) {
+            const qint64 hint = retryAfterMs + spread * k++ / std::max<qint64>(1, open);
+            c->socket->sendTextMessage(encodedText(ws::Reconnect {reason, hint}));
+        }
         closeWith(*c, ws::CloseCode::GoingAway, reason);
     }
 }

@@ -95,8 +95,10 @@ public:
 
     // Takes a socket that completed the WebSocket upgrade on /ws.
     void accept(std::unique_ptr<QWebSocket> socket);
-    // Every connection gets a `reconnect` frame (when open) and is closed with 1001.
-    void drain(const QString &reason, qint64 retryAfterMs);
+    // Every connection gets a `reconnect` frame (when open) and is closed with 1001; the k-th of
+    // n open ones is told retryAfterMs + (spreadToMs - retryAfterMs) * k / n (no spread when
+    // spreadToMs is not above retryAfterMs).
+    void drain(const QString &reason, qint64 retryAfterMs, qint64 spreadToMs = 0);
     // Timeouts: hello, idle (ping at half), slow consumer, close handshake.
     void sweep(qint64 nowMs);
 

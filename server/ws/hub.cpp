@@ -91,7 +91,7 @@ void Hub::accept(std::unique_ptr<QWebSocket> socket)
 
 void Hub::drain(const QString &reason, qint64 retryAfterMs)
 {
-    m_connections->drain(reason, retryAfterMs);
+    m_connections->drain(reason, retryAfterMs, reconnectWindowMs().value_or(0) / 2);
 }
 
 void Hub::sweep()
@@ -112,7 +112,7 @@ void Hub::sweep()
 void Hub::welcomed(ClientConnection &c, const ws::Hello &hello, const User &user, const ws::SeqMap &channels)
 {
     const bool firstConnection = m_subscriptions->opened(c);
-    m_connections->writeFrame(c, ws::Welcome {user.id, m_options.instance, channels});
+    m_connections->writeFrame(c, ws::Welcome {user.id, m_options.instance, channels, reconnectWindowMs()});
     m_replay->resume(c, hello.resume, channels);
     QSet<Channel> rooms;
     for (auto it = channels.cbegin(); it != channels.cend(); ++it) {
@@ -120,6 +120,17 @@ void Hub::welcomed(ClientConnection &c, const ws::Hello &hello, const User &user
             rooms.insert(it.key());
     }
     m_presence->opened(c, rooms, firstConnection);
+}
+
+std::optional<qint64> Hub::reconnectWindowMs() const
+{
+    // Should this instance die, its clients come back to the others over this window, at about
+    // reconnectRate a second: spread wider, a storm's hellos, resumes and handshakes (nginx's,
+    // PostgreSQL's and the clients' own) stay within what the machines have spare, and the clients
+    // that were not cut off keep their latency (docs/cluster.md, "Reconnect storms").
+    if (m_options.reconnectRate <= 0)
+        return std::nullopt;
+    return std::min<qint64>(kMaxReconnectWindowMs, m_connections->size() * 1000 / m_options.reconnectRate);
 }
 
 void Hub::closed(ClientConnection &c)
@@ -161,7 +172,7 @@ void Hub::handle(ClientConnection &c, const ws::ClientFrame &frame, qint64 arriv
                    [&](const ws::Read &f) { markRead(c, f.roomId, f.seq); },
                    [&](const ws::HistoryRequest &f) { history(c, f); },
                    [&](const ws::Ping &f) {
-                       m_connections->writeFrame(c, ws::Pong {f.id, f.t});
+                       m_connections->writeFrame(c, ws::Pong {f.id, f.t, reconnectWindowMs()});
                    },
                },
                frame);

@@ -48,7 +48,10 @@ public:
 
     // Takes a socket that completed the WebSocket upgrade on /ws.
     void accept(std::unique_ptr<QWebSocket> socket);
-    // Draining: every connection gets a `reconnect` frame and is closed with 1001.
+    // Draining: every connection gets a `reconnect` frame and is closed with 1001. Their
+    // retryAfterMs go from `retryAfterMs` up to half of reconnectWindowMs, one step per
+    // connection: the clients spread each over [N, 2N], so the whole instance comes back to the
+    // others over about the window, as it would after a crash, instead of within 2 x 500 ms.
     void drain(const QString &reason, qint64 retryAfterMs);
 
     // EventSink: writes of this instance (REST). Passed on to the relay as well.
@@ -81,6 +84,9 @@ public:
     [[nodiscard]] QByteArray statsJson() const;
 
 private:
+    static constexpr qint64 kMaxReconnectWindowMs = 60000;
+    // The hint of welcome and pong: this instance's connections over HubOptions::reconnectRate.
+    [[nodiscard]] std::optional<qint64> reconnectWindowMs() const;
     void welcomed(ClientConnection &c, const ws::Hello &hello, const User &user, const ws::SeqMap &channels);
     void closed(ClientConnection &c);
     void handle(ClientConnection &c, const ws::ClientFrame &frame, qint64 arrivalNs);

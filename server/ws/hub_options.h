@@ -22,6 +22,10 @@ struct HubOptions {
     int helloTimeoutMs = 10000;
     int helloConcurrency = 8; // hellos worked on at once (AdmissionGate); the others wait their turn
     int helloQueueMax = 10000; // hellos waiting; more are refused with `reconnect` + 4013
+    // Reconnects per second the other instances are expected to take this one's clients back at,
+    // should it die: welcome and pong tell each client to spread its first attempt over
+    // connections / reconnectRate seconds (reconnectWindowMs). 0: no hint.
+    int reconnectRate = 600;
     int idleTimeoutMs = 60000; // nothing received for this long: closed (pinged at half)
     double rateFramesPerSecond = 100; // per connection, token bucket
     double rateBurst = 200;

@@ -237,6 +237,8 @@ void writeFrame(JsonWriter &w, const Welcome &f)
     w.key("userId").integer(f.userId);
     w.key("instance").string(f.instance);
     writeSeqMap(w, "channels", f.channels);
+    if (f.reconnectWindowMs)
+        w.key("reconnectWindowMs").integer(*f.reconnectWindowMs);
     w.endObject();
 }
 
@@ -245,6 +247,7 @@ void readFrame(JsonReader &r, Welcome &f)
     f.userId = r.required<json::Id>("userId");
     f.instance = r.required<json::String>("instance");
     readSeqMap(r, "channels", f.channels);
+    f.reconnectWindowMs = r.optional<json::NonNegative>("reconnectWindowMs");
 }
 
 void writeFrame(JsonWriter &w, const Ack &f)
@@ -395,6 +398,8 @@ void writeFrame(JsonWriter &w, const Pong &f)
 {
     beginFrame(w, kType<Pong>, f.id);
     writeTime(w, f.t);
+    if (f.reconnectWindowMs)
+        w.key("reconnectWindowMs").integer(*f.reconnectWindowMs);
     w.endObject();
 }
 
@@ -402,6 +407,7 @@ void readFrame(JsonReader &r, Pong &f)
 {
     f.id = readId(r);
     f.t = r.optional<json::Number>("t");
+    f.reconnectWindowMs = r.optional<json::NonNegative>("reconnectWindowMs");
 }
 
 // ---- Dispatch by "type" ----

@@ -108,6 +108,10 @@ struct Welcome {
     Id userId = 0;
     QString instance;
     SeqMap channels;
+    // Should this connection drop without a `reconnect` frame (the instance died), the client
+    // spreads its first attempt over [0, this] (at least its own base): the instance's size over
+    // the rate the others can take its clients back at. Absent: the client's own backoff.
+    std::optional<qint64> reconnectWindowMs;
     friend bool operator==(const Welcome &, const Welcome &) = default;
 };
 // Reply to send, edit and delete.
@@ -169,6 +173,7 @@ struct HistoryReply {
 struct Pong {
     FrameId id;
     std::optional<double> t;
+    std::optional<qint64> reconnectWindowMs; // as in Welcome, as of now
     friend bool operator==(const Pong &, const Pong &) = default;
 };
 

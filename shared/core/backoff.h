@@ -4,7 +4,8 @@
 // - The first attempt draws from the whole of [0, d] (full jitter): when a server dies, all its
 //   clients lose it in the same millisecond, and the whole window spreads their first attempts
 //   evenly instead of landing them at once on the servers that are left (docs/cluster.md,
-//   "Reconnect storms").
+//   "Reconnect storms"). The server widens that window with its size (setFirstWindow(): the
+//   reconnectWindowMs of welcome and pong), so thousands spread over seconds, a few over base.
 // - Later attempts draw from [d/2, d] (equal jitter): the peer is evidently down or overloaded,
 //   and keeping at least half of the delay stops near-zero delays from hammering it, while the
 //   random half keeps the clients apart.
@@ -31,11 +32,19 @@ public:
     [[nodiscard]] qint64 baseMs() const { return m_baseMs; }
     [[nodiscard]] qint64 maxMs() const { return m_maxMs; }
 
-    // Counts an attempt and returns its delay (ms): in [0, d] for the first, [d/2, d] later.
+    // The server's reconnectWindowMs (welcome, pong): the first attempt after the connection
+    // dropped draws from [0, max(base, window)], so that an instance's thousands of clients come
+    // back to the others over the window it asked for. Capped at max; 0 or less: none. Kept
+    // across reset() until the server says otherwise.
+    void setFirstWindow(qint64 windowMs) { m_firstWindowMs = std::clamp<qint64>(windowMs, 0, m_maxMs); }
+    [[nodiscard]] qint64 firstWindowMs() const { return m_firstWindowMs; }
+
+    // Counts an attempt and returns its delay (ms): in [0, d] for the first (d at least the first
+    // window), [d/2, d] later.
     [[nodiscard]] qint64 next()
     {
         ++m_attempts;
-        const qint64 ceiling = ceilingMs(m_attempts);
+        const qint64 ceiling = m_attempts == 1 ? std::max(ceilingMs(1), m_firstWindowMs) : ceilingMs(m_attempts);
         const qint64 floor = m_attempts == 1 ? 0 : ceiling / 2;
         return floor + qint64(QRandomGenerator::global()->bounded(quint64(ceiling - floor + 1)));
     }
@@ -64,6 +73,7 @@ public:
 private:
     qint64 m_baseMs = 1;
     qint64 m_maxMs = 1;
+    qint64 m_firstWindowMs = 0;
     int m_attempts = 0;
 };
 

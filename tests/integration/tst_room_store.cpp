@@ -27,6 +27,10 @@ private Q_SLOTS:
     void membership();
     void batchInsert_data() { backendRows(); }
     void batchInsert();
+    void batchTextVerbatim_data();
+    void batchTextVerbatim();
+    void batchStatementsFixed_data() { backendRows(); }
+    void batchStatementsFixed();
     void concurrentBatches_data() { backendRows(); }
     void concurrentBatches();
     void unreadAndReadMarker_data() { backendRows(); }
@@ -200,6 +204,86 @@ void TestRoomStore::batchInsert()
     for (int i = 0; i < 1000; ++i)
         QCOMPARE(stored[i]->message.seq, qint64(6 + i));
     QCOMPARE(events(r1).size(), 1005);
+}
+
+void TestRoomStore::batchTextVerbatim_data()
+{
+    // PostgreSQL binds a batch's bodies and clientIds as one text[] literal: every character that
+    // means something in an array literal must come back as it went in, next to other rows.
+    QTest::addColumn<QString>("backend");
+    QTest::addColumn<QString>("text");
+    const QList<std::pair<const char *, QString>> texts {
+        {"double quote", QStringLiteral("say \"hi\"")},
+        {"backslash before quote", QStringLiteral("\\\"")},
+        {"trailing backslash", QStringLiteral("ends with \\")},
+        {"braces and commas", QStringLiteral("{a,b},{}")},
+        {"the word NULL", QStringLiteral("NULL")},
+        {"empty", QStringLiteral("")},
+        {"spaces around", QStringLiteral("  padded  ")},
+        {"tab and newlines", QStringLiteral("a\tb\r\nc")},
+        {"non-BMP and combining", QStringLiteral("\U0001F600 e\u0301")},
+        {"single quote and semicolon", QStringLiteral("'); DROP TABLE messages;--")},
+    };
+    for (const char *b : {"sqlite", "postgres"}) {
+        for (const auto &[name, text] : texts)
+            QTest::addRow("%s %s", b, name) << QString::fromLatin1(b) << text;
+    }
+}
+
+void TestRoomStore::batchTextVerbatim()
+{
+    QFETCH(QString, text);
+    const Id r1 = addRoom(m_alice, {m_bob});
+    const QString clientId = QStringLiteral("id ") + text;
+    const auto stored = send({NewMessage {r1, m_alice, QStringLiteral("before"), QStringLiteral("x")},
+                              NewMessage {r1, m_bob, text, clientId}, NewMessage {r1, m_alice, text, std::nullopt},
+                              NewMessage {r1, m_alice, QStringLiteral("after"), QStringLiteral("y")}});
+    QCOMPARE(stored.size(), 4);
+    for (const auto &r : stored)
+        QVERIFY(r && !r->duplicate);
+    QCOMPARE(stored[0]->message.body, QStringLiteral("before"));
+    QCOMPARE(stored[1]->message.body, text);
+    QCOMPARE(stored[1]->message.clientId, std::optional<QString>(clientId));
+    QCOMPARE(stored[2]->message.body, text);
+    QVERIFY(!stored[2]->message.clientId);
+    QCOMPARE(stored[3]->message.body, QStringLiteral("after"));
+    // The clientId is found again as the same text (a retry is a duplicate, not a new message).
+    const auto again = send({NewMessage {r1, m_bob, QStringLiteral("retry"), clientId}});
+    QVERIFY(again[0] && again[0]->duplicate);
+    QCOMPARE(again[0]->message.id, stored[1]->message.id);
+    const auto page = onDb([&](QSqlDatabase &db) { return store::history(db, r1, m_alice, {}, {}, 10); });
+    QVERIFY(page);
+    QCOMPARE(page->items.size(), 4);
+}
+
+void TestRoomStore::batchStatementsFixed()
+{
+    // A batch's statements on PostgreSQL do not grow with its rooms or rows (each step binds arrays):
+    // a batch holds its room locks for a fixed number of round trips. SQLite (in the process) runs
+    // per room and per chunk.
+    QFETCH(QString, backend);
+    const auto cost = [&](int rooms) {
+        QList<Id> ids;
+        for (int i = 0; i < rooms; ++i)
+            ids << addRoom(m_alice, {m_bob});
+        QList<NewMessage> batch;
+        for (int i = 0; i < 3 * rooms; ++i)
+            batch.append(NewMessage {ids[i % rooms], i % 2 ? m_alice : m_bob, QStringLiteral("m%1").arg(i),
+                                     QStringLiteral("fixed-%1-%2").arg(rooms).arg(i)});
+        return onDb([&](QSqlDatabase &db) {
+            const qint64 before = sql::queriesOnThisThread();
+            const auto r = store::insertMessages(db, batch, 100);
+            if (!r || r->size() != batch.size() || !r->constLast())
+                qFatal("insertMessages failed");
+            return sql::queriesOnThisThread() - before;
+        });
+    };
+    const qint64 few = cost(2);
+    const qint64 many = cost(40);
+    if (backend == QLatin1String("postgres"))
+        QCOMPARE(many, few);
+    else
+        QVERIFY2(many > few, "SQLite's statements grow with the rooms (the check above is not vacuous)");
 }
 
 void TestRoomStore::concurrentBatches()

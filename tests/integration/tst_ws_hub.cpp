@@ -92,6 +92,8 @@ private Q_SLOTS:
     void silentPeerClosedAfterIdleTimeout();
     void gracefulShutdown();
     void hellosQueuedThenRefusedWhenBusy();
+    void reconnectWindowFollowsConnections();
+    void drainSpreadsReconnectsOverTheWindow();
 
 private:
     ServerProcess &server();
@@ -1028,6 +1030,80 @@ void TestWsHub::hellosQueuedThenRefusedWhenBusy()
     const auto after = ownApi.get(QStringLiteral("/metrics"), {});
     QVERIFY(after.body.contains("websocket_hellos_waiting 0\n"));
     QCOMPARE(own.stop(), 0);
+}
+
+// welcome and pong carry reconnectWindowMs: the instance's connections over --ws-reconnect-rate
+// (here 1 a second: a second per connection), as of the frame; with the rate 0 there is no hint.
+void TestWsHub::reconnectWindowFollowsConnections()
+{
+    ServerProcess own;
+    QVERIFY2(own.start({QStringLiteral("--ws-reconnect-rate"), QStringLiteral("1")}), qPrintable(own.errorText()));
+    ApiClient ownApi(own.url());
+    const QByteArray token = ownApi.signUp("window").token;
+    std::vector<std::unique_ptr<WsClient>> clients;
+    for (int i = 1; i <= 3; ++i) {
+        clients.push_back(std::make_unique<WsClient>());
+        QVERIFY(clients.back()->open(own.wsUrl()));
+        clients.back()->send(ws::Hello {QString::fromUtf8(token), {}});
+        const auto welcome = clients.back()->take<ws::Welcome>();
+        QVERIFY(welcome);
+        QCOMPARE(welcome->reconnectWindowMs, std::optional<qint64>(i * 1000));
+    }
+    WsClient &first = *clients.front();
+    first.send(ws::Ping {1, {}});
+    const auto pong = first.take<ws::Pong>();
+    QVERIFY(pong);
+    QCOMPARE(pong->reconnectWindowMs, std::optional<qint64>(3000)); // it knows of the later two now
+    clients.back()->close();
+    QVERIFY(clients.back()->waitForClosed());
+    std::optional<qint64> window;
+    QVERIFY(first.waitUntil(
+        [&] {
+            first.send(ws::Ping {2, {}});
+            const auto p = first.take<ws::Pong>();
+            window = p ? p->reconnectWindowMs : std::nullopt;
+            return window == 2000;
+        },
+        10000));
+
+    ServerProcess quiet;
+    QVERIFY2(quiet.start({QStringLiteral("--ws-reconnect-rate"), QStringLiteral("0")}), qPrintable(quiet.errorText()));
+    ApiClient quietApi(quiet.url());
+    WsClient c;
+    QVERIFY(c.open(quiet.wsUrl()));
+    c.send(ws::Hello {QString::fromUtf8(quietApi.signUp("nowindow").token), {}});
+    const auto welcome = c.take<ws::Welcome>();
+    QVERIFY(welcome);
+    QVERIFY(!welcome->reconnectWindowMs);
+}
+
+// SIGTERM with 4 connections and --ws-reconnect-rate 1 (a 4 s window): the reconnect frames'
+// retryAfterMs go from 500 ms to half the window in equal steps, so the clients (each waiting
+// [N, 2N]) come back over about the window, not all within a second.
+void TestWsHub::drainSpreadsReconnectsOverTheWindow()
+{
+    ServerProcess own;
+    QVERIFY2(own.start({QStringLiteral("--ws-reconnect-rate"), QStringLiteral("1")}), qPrintable(own.errorText()));
+    ApiClient ownApi(own.url());
+    const QByteArray token = ownApi.signUp("drain").token;
+    std::vector<std::unique_ptr<WsClient>> clients;
+    for (int i = 0; i < 4; ++i) {
+        clients.push_back(std::make_unique<WsClient>());
+        QVERIFY(clients.back()->open(own.wsUrl()));
+        clients.back()->send(ws::Hello {QString::fromUtf8(token), {}});
+        QVERIFY(clients.back()->take<ws::Welcome>());
+    }
+    own.process().terminate(); // SIGTERM
+    QList<qint64> hints;
+    for (auto &c : clients) {
+        const auto r = c->take<ws::Reconnect>();
+        QVERIFY(r);
+        hints << r->retryAfterMs;
+        QVERIFY(c->waitForClosed());
+        QCOMPARE(c->closeCode(), 1001);
+    }
+    std::sort(hints.begin(), hints.end());
+    QCOMPARE(hints, (QList<qint64> {500, 875, 1250, 1625}));
 }
 
 QTEST_MAIN(TestWsHub)

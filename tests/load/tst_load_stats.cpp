@@ -288,6 +288,15 @@ void TestLoadStats::messageBody()
     QCOMPARE(parseSendInstance(tag, tagged), QStringLiteral("tm-2"));
     QCOMPARE(parseSendInstance(QStringLiteral("tmload zzz999 "), tagged), QString());
     QCOMPARE(parseSendInstance(tag, tag + QStringLiteral("12 x@y")), QString()); // '@' after the send time only
+    // A resend after the sender's reconnect is marked once; time and instance still read back.
+    QVERIFY(!isResent(tag, tagged));
+    const QString resent = markResent(tag, tagged);
+    QVERIFY(isResent(tag, resent));
+    QCOMPARE(markResent(tag, resent), resent);
+    QCOMPARE(parseSendNs(tag, resent), std::optional<qint64>(sendNs));
+    QCOMPARE(parseSendInstance(tag, resent), QStringLiteral("tm-2"));
+    QVERIFY(!isResent(QStringLiteral("tmload zzz999 "), resent));
+    QCOMPARE(markResent(tag, QStringLiteral("hello")), QStringLiteral("hello")); // not this run's: untouched
 }
 
 void TestLoadStats::roomLayout_data()

@@ -46,6 +46,10 @@ void TestConfig::defaults()
     QVERIFY(h);
     QCOMPARE(h->wsHelloConcurrency, 3); // the option wins over the environment
     QCOMPARE(h->wsHelloQueue, 0); // 0: refuse whatever cannot start at once
+    QCOMPARE(c->wsReconnectRate, 600);
+    auto r = loadConfig({QStringLiteral("taskmaster-server")}, {QStringLiteral("TM_WS_RECONNECT_RATE=0")});
+    QVERIFY(r);
+    QCOMPARE(r->wsReconnectRate, 0); // 0: no reconnectWindowMs hint
 }
 
 void TestConfig::scaleOutOptions()
@@ -184,6 +188,8 @@ void TestConfig::badValues_data()
     row("hello concurrency over 10000", {"--ws-hello-concurrency", "10001"}, "ws-hello-concurrency");
     row("hello queue negative", {"--ws-hello-queue", "-1"}, "ws-hello-queue");
     row("hello queue text", {"--ws-hello-queue", "lots"}, "ws-hello-queue");
+    row("reconnect rate negative", {"--ws-reconnect-rate", "-1"}, "ws-reconnect-rate");
+    row("reconnect rate too high", {"--ws-reconnect-rate", "1000001"}, "ws-reconnect-rate");
     row("max body zero", {"--http-max-body-kib", "0"}, "http-max-body-kib");
     row("max body over 1 GiB", {"--http-max-body-kib", "1048577"}, "http-max-body-kib");
     row("max header zero", {"--http-max-header-kib", "0"}, "http-max-header-kib");

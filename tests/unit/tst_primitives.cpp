@@ -26,6 +26,7 @@ private Q_SLOTS:
     void backoffJitterWithinBounds();
     void backoffReset();
     void backoffFirstAttemptSpreadsOverTheWindow();
+    void backoffFirstWindowFromTheServer();
     void admissionGate_data();
     void admissionGate();
     void admissionGateRetryAfter_data();
@@ -113,6 +114,39 @@ void TestPrimitives::backoffFirstAttemptSpreadsOverTheWindow()
     }
     for (int n : tenths)
         QVERIFY2(n > 100 && n < 300, qPrintable(QString::number(n))); // 200 expected in each
+}
+
+void TestPrimitives::backoffFirstWindowFromTheServer()
+{
+    // The server's reconnectWindowMs widens the first attempt's window (never narrows it below
+    // base), is capped at max, leaves later attempts alone and outlives reset().
+    std::array<int, 10> tenths {};
+    for (int client = 0; client < 2000; ++client) {
+        Backoff b(500, 30000);
+        b.setFirstWindow(5000);
+        const qint64 d = b.next();
+        QVERIFY2(d >= 0 && d <= 5000, qPrintable(QString::number(d)));
+        ++tenths[std::size_t(std::min<qint64>(d / 500, 9))];
+        const qint64 second = b.next();
+        QVERIFY2(second >= 500 && second <= 1000, qPrintable(QString::number(second)));
+        b.reset();
+        QCOMPARE(b.firstWindowMs(), qint64(5000));
+    }
+    for (int n : tenths)
+        QVERIFY2(n > 100 && n < 300, qPrintable(QString::number(n))); // 200 expected in each
+    Backoff small(500, 30000);
+    small.setFirstWindow(10); // below base: base stays the window
+    bool aboveTen = false;
+    for (int i = 0; i < 200 && !aboveTen; ++i) {
+        small.reset();
+        aboveTen = small.next() > 10;
+    }
+    QVERIFY(aboveTen);
+    Backoff capped(500, 2000);
+    capped.setFirstWindow(60000);
+    QCOMPARE(capped.firstWindowMs(), qint64(2000));
+    capped.setFirstWindow(-5);
+    QCOMPARE(capped.firstWindowMs(), qint64(0));
 }
 
 namespace {

@@ -256,6 +256,14 @@ Result<QList<std::pair<Id, QString>>> DbReader::insertUsers(const QStringList &u
     return out;
 }
 
+MaybeError DbReader::analyze()
+{
+    QSqlQuery q(QSqlDatabase::database(m_name, false));
+    if (!q.exec(QStringLiteral("ANALYZE")))
+        return Error {ErrorCode::Unavailable, QStringLiteral("--seed-db: ANALYZE: %1").arg(q.lastError().text()), {}};
+    return std::nullopt;
+}
+
 Result<std::map<Channel, Seq>> DbReader::lastSeqs(const std::vector<Channel> &channels)
 {
     std::map<Channel, Seq> out;

@@ -111,6 +111,11 @@ public:
     // and one session each, in one transaction; returns them with their new tokens, in order.
     [[nodiscard]] Result<QList<std::pair<Id, QString>>> insertUsers(const QStringList &usernames, Id templateUserId,
                                                                     qint64 nowMs, qint64 sessionTtlMs);
+    // ANALYZE of the whole database: after a bulk load (the seeding), as PostgreSQL's docs advise.
+    // Without it the planner knows nothing of the new rows (autovacuum analyzes a minute or more
+    // later) and plans the hello and write queries with hash joins over sequential scans, which a
+    // production database that has run for a while never does.
+    [[nodiscard]] MaybeError analyze();
 
 private:
     QString m_name; // the QSqlDatabase connection name

@@ -312,6 +312,8 @@ QString RunReport::table() const
             t << latencyRow(QStringLiteral(" kept conn"), deliveryKept);
             if (deliveryKeptFault.count > 0)
                 t << latencyRow(QStringLiteral("  from fault"), deliveryKeptFault);
+            if (deliveryResent.count > 0)
+                t << latencyRow(QStringLiteral("  resent"), deliveryResent);
             t << latencyRow(QStringLiteral(" resumed"), deliveryResumed);
         }
         t << latencyRow(QStringLiteral("ack"), ack);
@@ -597,6 +599,7 @@ QJsonObject RunReport::toJson() const
                       {QStringLiteral("deliveryCrossInstance"), summaryJson(deliveryCross)},
                       {QStringLiteral("deliveryKept"), summaryJson(deliveryKept)},
                       {QStringLiteral("deliveryKeptFromFault"), summaryJson(deliveryKeptFault)},
+                      {QStringLiteral("deliveryResent"), summaryJson(deliveryResent)},
                       {QStringLiteral("deliveryResumed"), summaryJson(deliveryResumed)},
                       {QStringLiteral("ack"), summaryJson(ack)},
                       {QStringLiteral("connect"), summaryJson(connect)},

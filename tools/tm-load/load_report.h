@@ -83,6 +83,9 @@ struct RunReport {
     LatencySamples::Summary deliveryCross; // on different instances
     LatencySamples::Summary deliveryKept; // received on a connection never lost
     LatencySamples::Summary deliveryKeptFault; // of which sent after the fault started
+    // Received on a kept connection, sent again after the sender's own reconnect (not in the two
+    // above: their latency is the sender's outage)
+    LatencySamples::Summary deliveryResent;
     LatencySamples::Summary deliveryResumed; // received after the receiver's reconnect
     LatencySamples::Summary ack;
     LatencySamples::Summary connect; // first attempt to first welcome

@@ -137,6 +137,13 @@ MaybeError LoadRun::seed()
                 return e;
         }
     }
+    if (!m_config.seedDbUrl.isEmpty() && m_seed.users.size() > had) {
+        DbReader db;
+        if (const MaybeError e = db.open(m_config.seedDbUrl, QStringLiteral("seed-db")))
+            return e;
+        if (const MaybeError e = db.analyze())
+            return e;
+    }
     return std::nullopt;
 }
 
@@ -668,6 +675,7 @@ void LoadRun::drainAndFinish()
     LatencySamples deliveryCross;
     LatencySamples deliveryKept;
     LatencySamples deliveryKeptFault;
+    LatencySamples deliveryResent;
     LatencySamples deliveryResumed;
     LatencySamples ack;
     LatencySamples connect;
@@ -687,6 +695,7 @@ void LoadRun::drainAndFinish()
         deliveryCross.merge(r.deliveryCross.take());
         deliveryKept.merge(r.deliveryKept.take());
         deliveryKeptFault.merge(r.deliveryKeptFault.take());
+        deliveryResent.merge(r.deliveryResent.take());
         deliveryResumed.merge(r.deliveryResumed.take());
         ack.merge(r.ack.take());
         connect.merge(r.connect.take());
@@ -702,6 +711,7 @@ void LoadRun::drainAndFinish()
     m_report.deliveryCross = deliveryCross.summary();
     m_report.deliveryKept = deliveryKept.summary();
     m_report.deliveryKeptFault = deliveryKeptFault.summary();
+    m_report.deliveryResent = deliveryResent.summary();
     m_report.deliveryResumed = deliveryResumed.summary();
     m_report.ack = ack.summary();
     m_report.connect = connect.summary();

@@ -18,8 +18,14 @@ LoadWorker::LoadWorker(QUrl wsUrl, QList<ClientSpec> clients, int connectConcurr
     m_sweepTimer.setInterval(250);
     connect(&m_sweepTimer, &QTimer::timeout, this, [this] {
         const qint64 now = nowNs();
-        for (SimClient *c : m_clients)
-            c->checkAttempt(now, m_attemptTimeoutNs);
+        // Every client pings every kHeartbeatSweeps sweeps (15 s, as the QML client), a slice of
+        // them on each sweep: the pong's reconnectWindowMs keeps the reconnect spread current.
+        const std::size_t slice = m_sweeps++ % kHeartbeatSweeps;
+        for (std::size_t i = 0; i < m_clients.size(); ++i) {
+            m_clients[i]->checkAttempt(now, m_attemptTimeoutNs);
+            if (i % kHeartbeatSweeps == slice)
+                m_clients[i]->heartbeat();
+        }
     });
     m_sendTimer.setTimerType(Qt::PreciseTimer);
     m_sendTimer.setInterval(2);
@@ -186,6 +192,7 @@ WorkerResult LoadWorker::finish(const std::map<Channel, Seq> &finals)
     r.deliveryCross = std::move(m_tally.deliveryCross);
     r.deliveryKept = std::move(m_tally.deliveryKept);
     r.deliveryKeptFault = std::move(m_tally.deliveryKeptFault);
+    r.deliveryResent = std::move(m_tally.deliveryResent);
     r.deliveryResumed = std::move(m_tally.deliveryResumed);
     r.ack = std::move(m_tally.ack);
     r.connect = std::move(m_tally.connect);

@@ -51,6 +51,7 @@ struct WorkerResult {
     LatencySamples deliveryCross;
     LatencySamples deliveryKept;
     LatencySamples deliveryKeptFault;
+    LatencySamples deliveryResent;
     LatencySamples deliveryResumed;
     LatencySamples ack;
     LatencySamples connect;
@@ -104,6 +105,8 @@ private:
     QSet<SimClient *> m_holdingSlot; // first attempts in flight
     int m_opening = 0;
     qint64 m_attemptTimeoutNs = 0;
+    static constexpr std::size_t kHeartbeatSweeps = 60; // sweeps of 250 ms: a ping every 15 s
+    std::size_t m_sweeps = 0;
     QTimer m_sweepTimer {this};
     QTimer m_sendTimer {this};
     SendPlan m_plan;

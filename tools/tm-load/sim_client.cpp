@@ -27,6 +27,24 @@ QString messageBody(const QString &tag, qint64 sendNs, int bytes, const QString 
     return body;
 }
 
+QString markResent(const QString &tag, const QString &body)
+{
+    if (!body.startsWith(tag) || isResent(tag, body))
+        return body;
+    const qsizetype space = body.indexOf(QLatin1Char(' '), tag.size());
+    if (space < 0)
+        return body;
+    return body.left(space + 1) + kResentMark + body.mid(space + 1);
+}
+
+bool isResent(const QString &tag, const QString &body)
+{
+    if (!body.startsWith(tag))
+        return false;
+    const qsizetype space = body.indexOf(QLatin1Char(' '), tag.size());
+    return space >= 0 && QStringView(body).mid(space + 1).startsWith(kResentMark);
+}
+
 std::optional<qint64> parseSendNs(const QString &tag, const QString &body)
 {
     if (!body.startsWith(tag))
@@ -144,7 +162,8 @@ void SimClient::onGone()
 void SimClient::scheduleReconnect()
 {
     // The shared policy of the QML client (shared/core/backoff.h): the first attempt anywhere in
-    // [0, base], then exponential with equal jitter; a server's hint spread over [hint, 2 hint].
+    // [0, max(base, the server's reconnectWindowMs)], then exponential with equal jitter; a
+    // server's retryAfterMs spread over [hint, 2 hint].
     const qint64 delay = m_retryAfterMs > 0 ? m_backoff.afterHint(m_retryAfterMs) : m_backoff.next();
     m_retryAfterMs = 0;
     QTimer::singleShot(std::chrono::milliseconds(delay), this, [this] {
@@ -222,9 +241,18 @@ void SimClient::onText(const QString &text)
                            requestHistory(r.channel, it->second.contiguousSeq());
                    },
                    [&](const ws::HistoryReply &h) { onHistory(h); },
-                   [&](const ws::Pong &) {},
+                   [&](const ws::Pong &p) {
+                       if (p.reconnectWindowMs)
+                           m_backoff.setFirstWindow(*p.reconnectWindowMs);
+                   },
                },
                *frame);
+}
+
+void SimClient::heartbeat()
+{
+    if (m_state == State::Open)
+        write(ws::Ping {++m_nextFrameId, std::nullopt});
 }
 
 void SimClient::onWelcome(const ws::Welcome &w)
@@ -233,6 +261,7 @@ void SimClient::onWelcome(const ws::Welcome &w)
         return;
     m_state = State::Open;
     m_backoff.reset();
+    m_backoff.setFirstWindow(w.reconnectWindowMs.value_or(0));
     const bool first = m_welcomes++ == 0;
     ++m_tally.counters.welcomesByInstance[w.instance];
     m_instance = w.instance;
@@ -255,8 +284,11 @@ void SimClient::onWelcome(const ws::Welcome &w)
         else
             m_historyTarget.emplace(it.key(), it.value());
     }
-    // Sends that were never acknowledged go again with the same clientId (idempotent).
+    // Sends that were never acknowledged go again with the same clientId (idempotent), marked as
+    // resent: if the first one was not stored, the receivers know its latency holds this
+    // client's outage (if it was, the server answers with the stored one, unmarked).
     for (auto &[id, p] : m_pending) {
+        p.frame.body = markResent(m_tally.tag, p.frame.body);
         write(p.frame);
         ++m_tally.counters.resent;
     }
@@ -284,7 +316,9 @@ void SimClient::onEvent(const ChannelEvent &e, qint64 receivedNs)
         const QString from = parseSendInstance(m_tally.tag, e.message->body);
         if (!from.isEmpty() && !m_instance.isEmpty())
             (from == m_instance ? m_tally.deliverySame : m_tally.deliveryCross).add(latency);
-        if (m_disconnects == 0) {
+        if (m_disconnects == 0 && isResent(m_tally.tag, e.message->body)) {
+            m_tally.deliveryResent.add(latency);
+        } else if (m_disconnects == 0) {
             m_tally.deliveryKept.add(latency);
             if (*sent >= m_tally.faultAtNs)
                 m_tally.deliveryKeptFault.add(latency);

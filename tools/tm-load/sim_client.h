@@ -41,6 +41,11 @@ inline qint64 nowNs()
 [[nodiscard]] QString messageBody(const QString &tag, qint64 sendNs, int bytes, const QString &instance = {});
 [[nodiscard]] std::optional<qint64> parseSendNs(const QString &tag, const QString &body);
 [[nodiscard]] QString parseSendInstance(const QString &tag, const QString &body);
+// A send that goes out again after its sender's reconnect carries kResentMark after the first
+// space: receivers keep its latency (the sender's outage) apart from the delivery latency.
+inline constexpr QLatin1StringView kResentMark {"resent "};
+[[nodiscard]] QString markResent(const QString &tag, const QString &body);
+[[nodiscard]] bool isResent(const QString &tag, const QString &body);
 
 // The figures of one step of a scenario (sends whose send time falls into it).
 struct StageTally {
@@ -60,6 +65,9 @@ struct WorkerTally {
     // fault, kept from the fault's start on is what the clients the fault did not touch saw.
     LatencySamples deliveryKept;
     LatencySamples deliveryKeptFault; // kept, sent at or after faultAtNs
+    // Received on a kept connection, but sent again by a sender that lost its own connection
+    // before the ack: the latency holds the sender's outage (its reconnect time), not delivery.
+    LatencySamples deliveryResent;
     LatencySamples deliveryResumed;
     qint64 faultAtNs = std::numeric_limits<qint64>::max(); // when the fault command starts
     qint64 reconnectBaseMs = 500; // Backoff limits (the QML client's)
@@ -117,6 +125,8 @@ public:
     // Writes one send frame to its room, stamped with the current time.
     // One message, its latency counted from dueNs (the schedule's time for it; nowNs() or before).
     void sendMessage(int bodyBytes, qint64 dueNs);
+    // A `ping` when open (the QML client's heartbeat; its pong carries reconnectWindowMs).
+    void heartbeat();
 
     [[nodiscard]] qsizetype pendingAcks() const { return qsizetype(m_pending.size()); }
     // Highest seq seen per channel (the welcome's seq counts as seen).

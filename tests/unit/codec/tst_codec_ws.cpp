@@ -112,8 +112,10 @@ void TestWsFrames::serverRoundTrips_data()
     ws::SeqMap channels;
     channels.insert(Channel::room(12), 345);
     channels.insert(Channel::project(3), 17);
-    QTest::newRow("welcome") << serverRoundTrip(ws::Welcome {5, QStringLiteral("tm-2"), channels});
-    QTest::newRow("welcome, no channels") << serverRoundTrip(ws::Welcome {5, QStringLiteral("tm-1"), {}});
+    QTest::newRow("welcome") << serverRoundTrip(ws::Welcome {5, QStringLiteral("tm-2"), channels, {}});
+    QTest::newRow("welcome, no channels") << serverRoundTrip(ws::Welcome {5, QStringLiteral("tm-1"), {}, {}});
+    QTest::newRow("welcome, reconnect window")
+        << serverRoundTrip(ws::Welcome {5, QStringLiteral("tm-1"), channels, 5555});
     QTest::newRow("ack") << serverRoundTrip(ws::Ack {7, message()});
     QTest::newRow("ack of a delete, no id") << serverRoundTrip(ws::Ack {std::nullopt, tombstone()});
     QTest::newRow("event message") << serverRoundTrip(messageEvent());
@@ -141,8 +143,9 @@ void TestWsFrames::serverRoundTrips_data()
                           {messageEvent(), messageEvent(EventType::MessageUpdated, tombstone()),
                            memberEvent(EventType::MemberJoined, Channel::room(12), 9)}});
     QTest::newRow("history reply, empty") << serverRoundTrip(ws::HistoryReply {std::nullopt, Channel::project(3), {}});
-    QTest::newRow("pong") << serverRoundTrip(ws::Pong {11, -42.25});
+    QTest::newRow("pong") << serverRoundTrip(ws::Pong {11, -42.25, {}});
     QTest::newRow("pong, bare") << serverRoundTrip(ws::Pong {});
+    QTest::newRow("pong, reconnect window") << serverRoundTrip(ws::Pong {11, {}, 0});
 }
 
 void TestWsFrames::serverRoundTrips()
@@ -166,7 +169,7 @@ void TestWsFrames::protocolExamples_data()
     channels.insert(Channel::room(12), 345);
     channels.insert(Channel::project(3), 17);
     QTest::newRow("welcome")
-        << ws::encodeServerFrame(ws::Welcome {5, QStringLiteral("tm-2"), channels})
+        << ws::encodeServerFrame(ws::Welcome {5, QStringLiteral("tm-2"), channels, {}})
         << QByteArray(R"({"type":"welcome","userId":5,"instance":"tm-2","channels":{"room:12":345,"project:3":17}})");
     QTest::newRow("resumed") << ws::encodeServerFrame(ws::Resumed {Channel::room(12), 341, 345})
                              << QByteArray(R"({"type":"resumed","channel":"room:12","from":341,"to":345})");
@@ -181,8 +184,14 @@ void TestWsFrames::protocolExamples_data()
     QTest::newRow("error") << ws::encodeServerFrame(
         ws::ErrorFrame {1, Error {ErrorCode::NotFound, QStringLiteral("no such room"), QString()}})
                            << QByteArray(R"({"type":"error","id":1,"code":"not_found","message":"no such room"})");
-    QTest::newRow("pong") << ws::encodeServerFrame(ws::Pong {3, 1.5})
+    QTest::newRow("pong") << ws::encodeServerFrame(ws::Pong {3, 1.5, {}})
                           << QByteArray(R"({"type":"pong","id":3,"t":1.5})");
+    QTest::newRow("welcome with a reconnect window")
+        << ws::encodeServerFrame(ws::Welcome {5, QStringLiteral("tm-2"), {}, 5555})
+        << QByteArray(R"({"type":"welcome","userId":5,"instance":"tm-2","channels":{},"reconnectWindowMs":5555})");
+    QTest::newRow("pong with a reconnect window")
+        << ws::encodeServerFrame(ws::Pong {3, 1.5, 4000})
+        << QByteArray(R"({"type":"pong","id":3,"t":1.5,"reconnectWindowMs":4000})");
 }
 
 void TestWsFrames::protocolExamples()
@@ -353,6 +362,14 @@ void TestWsFrames::malformedServerFrames_data()
     row("welcome: channels bad key", R"({"type":"welcome","userId":5,"instance":"i","channels":{"x":1}})", invalid(),
         "channels");
     row("welcome: channels missing", R"({"type":"welcome","userId":5,"instance":"i"})", invalid(), "channels");
+    row("welcome: negative reconnect window",
+        R"({"type":"welcome","userId":5,"instance":"i","channels":{},"reconnectWindowMs":-1})", invalid(),
+        "reconnectWindowMs");
+    row("welcome: reconnect window not a number",
+        R"({"type":"welcome","userId":5,"instance":"i","channels":{},"reconnectWindowMs":"5s"})", invalid(),
+        "reconnectWindowMs");
+    row("pong: fractional reconnect window", R"({"type":"pong","reconnectWindowMs":1.5})", invalid(),
+        "reconnectWindowMs");
     row("presence: away", R"({"type":"presence","userId":5,"status":"away"})", invalid(), "status");
     row("error: unknown code", R"({"type":"error","code":"oops","message":"m"})", invalid(), "code");
     row("reconnect: negative delay", R"({"type":"reconnect","reason":"r","retryAfterMs":-1})", invalid(),
