@@ -162,6 +162,14 @@ void DbPool::workerLoop(int workerId)
             m_jobs.pop_front();
             ++m_busy;
             lock.unlock();
+            // A connection the server dropped between jobs (PostgreSQL restarted: the driver
+            // reports it closed) takes its prepared statements with it; the next open() gets a
+            // new session where they do not exist ("prepared statement ... does not exist",
+            // forever, since that is no connection error). Forget them and free it first.
+            if (!db.isOpen()) {
+                statements.clear();
+                db.close();
+            }
             // While the breaker is open nobody waits for a connect attempt: the job sees the
             // connection closed (and answers Unavailable). Half-open, the probe tries.
             const bool attempt = db.isOpen() || breakerState() != CircuitBreaker::State::Open;
@@ -174,11 +182,13 @@ void DbPool::workerLoop(int workerId)
             job(db);
             statements.finishAll(); // no statement keeps rows, locks or a snapshot between jobs
             // A broken connection (server restarted, network cut) is reopened for the next job,
-            // with its prepared statements forgotten.
+            // with its prepared statements forgotten: a new connection error, or the driver
+            // reporting closed a connection that was open when the job began.
             bool broken = false;
             const QSqlError after = db.lastError();
-            if (db.isOpen() && after.type() == QSqlError::ConnectionError
-                && (before.type() != QSqlError::ConnectionError || before.text() != after.text())) {
+            const bool newError = after.type() == QSqlError::ConnectionError
+                && (before.type() != QSqlError::ConnectionError || before.text() != after.text());
+            if (opened && (!db.isOpen() || newError)) {
                 statements.clear();
                 db.close();
                 broken = true;

@@ -6,6 +6,7 @@
 // opens after its threshold, answers at once while open without running the job, lets one probe
 // through after its open time and closes when the database is back.
 #include "server/storage/db_pool.h"
+#include "server/storage/sql.h"
 #include "tests/support/tcp_proxy.h"
 #include "tests/support/test_env.h"
 
@@ -42,6 +43,7 @@ private Q_SLOTS:
     void unreachable_data();
     void unreachable();
     void breakerFailsFastAndRecovers();
+    void preparedStatementsAfterReconnect();
 
 private:
     DbPoolOptions options(const QString &backend) const;
@@ -292,6 +294,55 @@ void TestDbPool::breakerFailsFastAndRecovers()
     const QString seen = transitions.join(QLatin1Char(' '));
     QVERIFY2(seen.startsWith(QLatin1String("open half_open")) && seen.endsWith(QLatin1String("closed")),
              qPrintable(seen));
+}
+
+// The connection dropped by the server (PostgreSQL restarted: here the proxy cuts the link) and
+// opened again for a later job: the statements prepared on the old one must be prepared anew.
+// Before, the worker kept them, and every later run of a cached statement failed with
+// "prepared statement qpsqlpstmt_N does not exist" (26000) for as long as the process lived.
+void TestDbPool::preparedStatementsAfterReconnect()
+{
+    const DatabaseUrl target = *parseDatabaseUrl(m_pgUrl);
+    taskmaster::test::TcpProxy proxy(
+        target.host == QLatin1String("localhost") ? QStringLiteral("127.0.0.1") : target.host, target.port);
+    QVERIFY(proxy.ok());
+    DbPoolOptions o = options(QStringLiteral("postgres"));
+    o.postgres.port = quint16(proxy.port());
+    o.minThreads = o.maxThreads = 1; // one worker: one connection, one statement cache
+    o.breaker = {100, 100}; // the breaker stays out of the way
+    DbPool pool(o);
+    // A statement with a bind: prepared once, then taken from the worker's cache.
+    auto plusOne = [](int v) {
+        return [v](QSqlDatabase &db) -> taskmaster::Result<int> {
+            auto q = sql::run(db, "test.plus_one", QStringLiteral("SELECT ?::int + 1"), {v});
+            if (!q)
+                return q.error();
+            if (!q->next())
+                return taskmaster::Error {taskmaster::ErrorCode::Internal, QStringLiteral("no row"), {}};
+            return q->value(0).toInt();
+        };
+    };
+    for (int i = 0; i < 3; ++i) {
+        const auto r = pool.query(plusOne(i)).result();
+        QVERIFY(r);
+        QCOMPARE(*r, i + 1);
+    }
+    proxy.setLinkUp(false);
+    QVERIFY(!pool.query(plusOne(7)).result()); // the connection breaks under it
+    proxy.setLinkUp(true);
+    // A new connection: the cached statement works again (after at most a refused attempt or two
+    // while the link comes back), and keeps working.
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            const auto r = pool.query(plusOne(41)).result();
+            return r && *r == 42;
+        },
+        10000));
+    for (int i = 0; i < 3; ++i) {
+        const auto r = pool.query(plusOne(i)).result();
+        QVERIFY2(r, r ? "" : qPrintable(r.error().message));
+        QCOMPARE(*r, i + 1);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestDbPool)
