@@ -196,6 +196,11 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
         "After the drain, check every connection's received seqs and every ack against this PostgreSQL "
         "database (postgres://..., loopback): zero missing, phantom, unacknowledged-but-stored or "
         "duplicated messages, no seq holes.");
+    p.addOption(QCommandLineOption(
+        QStringLiteral("unacked-may-be-stored"),
+        QStringLiteral("With --verify-db: a send that was never acknowledged (error frame, or no answer before its "
+                       "connection or the database went away) may be stored; such rows are counted, not failures, "
+                       "up to the number of sends without an ack. Their events must still reach every connection.")));
     opt("rest-rate", "REQ/S", "REST requests per second over the route mix (rooms, history, tasks); default 0.");
     opt("plot", "FILE", "Write a PNG of latency percentiles and throughput over time (needs gnuplot).");
     p.addOption(QCommandLineOption(QStringLiteral("quiet"), QStringLiteral("No progress lines.")));
@@ -293,6 +298,9 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
     c.seedDbUrl = p.value(QStringLiteral("seed-db"));
     if (!c.verifyDbUrl.isEmpty() && c.idleMode())
         return badOption(QStringLiteral("verify-db"), QStringLiteral("not with --idle"));
+    c.unackedMayBeStored = p.isSet(QStringLiteral("unacked-may-be-stored"));
+    if (c.unackedMayBeStored && c.verifyDbUrl.isEmpty())
+        return badOption(QStringLiteral("unacked-may-be-stored"), QStringLiteral("only with --verify-db"));
     c.plotFile = p.value(QStringLiteral("plot"));
     // Idle mode without --users: one user per connection.
     if (c.idleMode() && !p.isSet(QStringLiteral("users")))

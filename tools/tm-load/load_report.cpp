@@ -285,6 +285,9 @@ QString RunReport::table() const
         t << "             messages of the run: acknowledged " << m.acked << ", stored " << m.stored
           << ", acknowledged but not stored " << m.ackedMissing << ", stored differently " << m.ackMismatch
           << ", stored but not acknowledged " << m.storedNotAcked << ", stored twice " << m.storedTwice << '\n';
+        if (config.unackedMayBeStored)
+            t << "             stored without an ack (allowed: --unacked-may-be-stored) " << m.storedUnackedAllowed
+              << '\n';
         for (const QString &e : v.examples.mid(0, 5))
             t << "             " << e << '\n';
         for (const QString &e : m.examples.mid(0, 5))
@@ -532,6 +535,7 @@ QJsonObject RunReport::toJson() const
         {QStringLiteral("ackedTwiceDifferently"), v.messages.ackedTwiceDifferently},
         {QStringLiteral("storedNotAcked"), v.messages.storedNotAcked},
         {QStringLiteral("storedTwice"), v.messages.storedTwice},
+        {QStringLiteral("storedUnackedAllowed"), v.messages.storedUnackedAllowed},
         {QStringLiteral("problems"), v.problems()},
         {QStringLiteral("examples"), QJsonArray::fromStringList(v.examples + v.messages.examples)}};
     return QJsonObject {

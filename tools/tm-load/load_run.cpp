@@ -706,6 +706,10 @@ void LoadRun::drainAndFinish()
             stages[k].connect.merge(r.stages[k].connect.take());
         }
     }
+    if (m_config.unackedMayBeStored && m_report.verification.ran) {
+        const Counters &c = m_report.counters;
+        allowUnackedStored(m_report.verification.messages, c.sent - c.acked);
+    }
     m_report.delivery = delivery.summary();
     m_report.deliverySame = deliverySame.summary();
     m_report.deliveryCross = deliveryCross.summary();
