@@ -19,6 +19,13 @@
 #                                  its WAL) and start it again on its port with its data (fault
 #                                  drills; start the cluster with TM_PG_DURABLE=1 to keep what it
 #                                  acknowledged, as in production)
+#   cluster.sh proxy-redis I       route instance I's Redis link through a tm-tcp-proxy of its own
+#                                  (tests/support) and restart I with that --redis-url (kept for its
+#                                  restarts), so that a drill can cut I alone off Redis
+#   cluster.sh cut-redis I [S]     cut instance I's Redis link (after proxy-redis): every connection
+#                                  of I to Redis closed, new ones refused, while the other instances
+#                                  keep Redis; with S, restore it after S seconds
+#   cluster.sh restore-redis I     restore instance I's Redis link
 #   cluster.sh restart-nginx       stop nginx at once (every connection through it drops) and start
 #                                  it again on the same port (fault drills: all clients reconnect)
 #   cluster.sh add-instance        scale out: start a new instance tm-<next> on a free port, wait until
@@ -41,6 +48,7 @@
 #                           (DIR/pg-replica) and give every instance --database-replica-url
 #   TM_SERVER_BIN           the server binary (default: build/server/taskmaster-server, or the
 #                           first taskmaster-server under build/)
+#   TM_TCP_PROXY_BIN        tm-tcp-proxy for proxy-redis (default: the first one under build/)
 #   TM_CLUSTER_KEEP=1       stop leaves the directory (logs) in place
 #   TM_CLUSTER_START_TIMEOUT  seconds each part may take to answer (default 60)
 #   TM_CLUSTER_STOP_TIMEOUT   seconds an instance gets after SIGTERM before SIGKILL (default 15)
@@ -455,9 +463,104 @@ cmd_restart_redis() {
 cmd_restart_postgres() {
   load_cluster
   lock_cluster
-  tm_pg_restart "$dir/pg" || die "PostgreSQL did not start again (see $dir/pg/postgres.log)"
+  # Not with our lock on fd 9: the new postmaster would hold it as long as it lives, and every
+  # later command would wait for it.
+  tm_pg_restart "$dir/pg" 9>&- || die "PostgreSQL did not start again (see $dir/pg/postgres.log)"
   write_env
   say "PostgreSQL stopped at once and started again on its port"
+}
+
+# --- one instance's Redis link through a proxy (drills) -----------------------------------------------
+
+proxy_pid() { cat "$dir/redis-proxy-$1.pid" 2>/dev/null || true; }
+proxy_runs() { pid_has_text "$(proxy_pid "$1")" "tm-tcp-proxy --target"; }
+
+find_proxy_bin() {
+  local b=${TM_TCP_PROXY_BIN:-}
+  if [[ -z "$b" ]]; then
+    b=$root/build/tests/support/tm-tcp-proxy
+    [[ -x "$b" ]] || b=$(find "$root/build" -type f -name tm-tcp-proxy -perm -u+x 2>/dev/null | head -n 1 || true)
+  fi
+  [[ -n "$b" && -x "$b" ]] || die "no tm-tcp-proxy (build the target tm-tcp-proxy or set TM_TCP_PROXY_BIN)"
+  echo "$b"
+}
+
+# Waits until the proxy of instance i logged its n-th "link ..." line (it logs one per signal
+# handled), up to 10 s.
+await_link_lines() {
+  local i=$1 n=$2 deadline=$((SECONDS + 10))
+  while (($(grep -c '^link ' "$dir/redis-proxy-$i.log" 2>/dev/null || true) < n)); do
+    ((SECONDS < deadline)) || die "the Redis proxy of tm-$i did not answer its signal"
+    sleep 0.05
+  done
+}
+
+cmd_proxy_redis() {
+  # Not "bin": launch_instance (called below) reads the server binary from that name.
+  local i=$1 proxy_bin rport pport pid deadline
+  load_cluster
+  check_index "$i"
+  lock_cluster
+  proxy_runs "$i" && die "tm-$i already reaches Redis through a proxy (pid $(proxy_pid "$i"))"
+  proxy_bin=$(find_proxy_bin)
+  rport=${redis_url##*:}
+  rport=${rport%%/*}
+  : >"$dir/redis-proxy-$i.log"
+  nohup "$proxy_bin" --target "127.0.0.1:$rport" </dev/null >>"$dir/redis-proxy-$i.log" 2>&1 9>&- &
+  pid=$!
+  echo "$pid" >"$dir/redis-proxy-$i.pid"
+  deadline=$((SECONDS + 10))
+  until pport=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$dir/redis-proxy-$i.log") && [[ -n "$pport" ]]; do
+    alive "$pid" || die "tm-tcp-proxy exited: $(cat "$dir/redis-proxy-$i.log")"
+    ((SECONDS < deadline)) || die "tm-tcp-proxy did not listen within 10 s"
+    sleep 0.05
+  done
+  # The instance's own arguments, with the proxy's Redis after them (the last --redis-url wins).
+  echo "$(cat "$dir/tm-$i.args" 2>/dev/null || true) --redis-url redis://127.0.0.1:$pport" >"$dir/tm-$i.args"
+  stop_instance "$i"
+  restart_on_port "$i"
+  routed_again "$i"
+  say "tm-$i reaches Redis through tm-tcp-proxy 127.0.0.1:$pport (pid $pid)"
+}
+
+cmd_cut_redis() {
+  local i=$1 down=${2:-0} n
+  [[ "$down" =~ ^[0-9]+$ ]] || die "cut-redis: seconds must be a whole number, not '$down'"
+  load_cluster
+  check_index "$i"
+  proxy_runs "$i" || die "tm-$i has no Redis proxy (cluster.sh proxy-redis $i first)"
+  n=$(grep -c '^link ' "$dir/redis-proxy-$i.log" || true)
+  kill -USR1 "$(proxy_pid "$i")"
+  await_link_lines "$i" $((n + 1))
+  say "tm-$i cut off Redis"
+  if ((down > 0)); then
+    sleep "$down" # the drill's outage: the link stays cut this long
+    kill -USR2 "$(proxy_pid "$i")"
+    await_link_lines "$i" $((n + 2))
+    say "tm-$i reaches Redis again"
+  fi
+}
+
+cmd_restore_redis() {
+  local i=$1 n
+  load_cluster
+  check_index "$i"
+  proxy_runs "$i" || die "tm-$i has no Redis proxy"
+  n=$(grep -c '^link ' "$dir/redis-proxy-$i.log" || true)
+  kill -USR2 "$(proxy_pid "$i")"
+  await_link_lines "$i" $((n + 1))
+  say "tm-$i reaches Redis again"
+}
+
+stop_proxies() {
+  local f pid
+  for f in "$dir"/redis-proxy-*.pid; do
+    [[ -e "$f" ]] || continue
+    pid=$(cat "$f")
+    pid_has_text "$pid" "tm-tcp-proxy --target" || continue
+    kill -TERM "$pid" 2>/dev/null || true
+    wait_gone "$pid" 5 || kill -KILL "$pid" 2>/dev/null || true
+  done
 }
 
 # --- everything ------------------------------------------------------------------------------------
@@ -501,6 +604,7 @@ stop_all() {
   done
   stop_nginx
   stop_monitoring
+  stop_proxies
   tm_redis_stop "$dir/redis" || true
   tm_pg_stop "$dir/pg-replica" || true # before its primary
   tm_pg_stop "$dir/pg" || true
@@ -540,8 +644,9 @@ make_tls_pair() {
 
 # Runs nginx with the rendered configuration of dir (it binds, then turns into a daemon).
 launch_nginx() {
+  # Without fd 9 (restart-nginx holds the cluster's lock on it): the daemon would keep it.
   "$(find_nginx)" -p "$dir/nginx" -c "$dir/nginx/nginx.conf" -e "$dir/nginx/error.log" \
-    </dev/null >>"$dir/nginx/nginx.out" 2>&1
+    </dev/null >>"$dir/nginx/nginx.out" 2>&1 9>&-
 }
 
 # Waits until nginx answers /health through an instance (start_timeout); 1 with its error log's
@@ -989,6 +1094,9 @@ rolling-restart) cmd_rolling_restart ;;
 restart-redis) cmd_restart_redis "${2:-0}" ;;
 restart-postgres) cmd_restart_postgres ;;
 restart-nginx) cmd_restart_nginx ;;
+proxy-redis) cmd_proxy_redis "${2:-}" ;;
+cut-redis) cmd_cut_redis "${2:-}" "${3:-0}" ;;
+restore-redis) cmd_restore_redis "${2:-}" ;;
 add-instance) cmd_add_instance ;;
 remove-instance) cmd_remove_instance "${2:-}" ;;
 -h | --help | help) usage ;;
