@@ -220,7 +220,7 @@ spread of the rounds, printed by the script). Same tm-load for both; $users user
 of 10 and 100 (every room busy), sustained sends at $ab_rate msg/s in rooms of 10. Latency is send to
 receive (delivery) on tm-load's clock. Durability: SQLite as the server opens it (WAL,
 synchronous=NORMAL); PostgreSQL as scripts/services.sh starts it (fsync, synchronous_commit and
-full_page_writes off), the same for both builds.
+full_page_writes $([[ "${TM_PG_DURABLE:-1}" == 0 ]] && echo off || echo on)), the same for both builds.
 
 $ab_table
 <!-- /bench:ws-ab -->"

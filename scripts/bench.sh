@@ -21,6 +21,9 @@ if ((${#names[@]} == 0)); then
   mapfile -t names < <(cd "$build/tests/bench" && ls bench_* 2>/dev/null | grep -v '\.' || true)
 fi
 export TM_BENCH_ROWS=${TM_BENCH_ROWS:-10000000}
+# Durable PostgreSQL as production runs it (with-services.sh alone would start the test suite's
+# fast one); TM_PG_DURABLE=0 for the fast settings.
+export TM_PG_DURABLE=${TM_PG_DURABLE:-1}
 # Filling a 10M-row table takes minutes: QtTest aborts a test function after 300 s by default.
 export QTEST_FUNCTION_TIMEOUT=${QTEST_FUNCTION_TIMEOUT:-7200000}
 min_total=${TM_BENCH_MIN_TOTAL_MS:-1000}

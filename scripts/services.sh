@@ -2,9 +2,10 @@
 # Functions to start and stop real PostgreSQL and Redis servers on loopback, each in its own
 # temporary directory on a free port. Sourced by with-services.sh and the cluster script.
 #   tm_pg_start DIR      -> sets TM_PG_PORT, TM_PG_URL (superuser "tm", database "taskmaster").
-#                           Fast and not crash-safe (fsync, synchronous_commit, full_page_writes
-#                           off) unless TM_PG_DURABLE=1: then as in production (all three on), for
-#                           drills that kill PostgreSQL and check what was acknowledged
+#                           Durable as in production (fsync, synchronous_commit, full_page_writes
+#                           on), so benchmarks and drills measure what production runs, unless
+#                           TM_PG_DURABLE=0: then fast and not crash-safe (all three off), the
+#                           switch the test suite uses (with-services.sh)
 #   tm_pg_restart DIR    -> stops that PostgreSQL at once (immediate: a crash, recovery from WAL
 #                           at the start) and starts it again on its port with its options
 #   tm_pg_stop DIR
@@ -43,9 +44,9 @@ tm_as_pg() {
 }
 
 tm_pg_start() {
-  local dir=$1 attempt durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-  if [[ "${TM_PG_DURABLE:-0}" == 1 ]]; then
-    durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+  local dir=$1 attempt durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+  if [[ "${TM_PG_DURABLE:-1}" == 0 ]]; then
+    durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   fi
   mkdir -p "$dir"
   if [[ $(id -u) -eq 0 ]]; then chown postgres: "$dir"; fi

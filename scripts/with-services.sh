@@ -6,6 +6,11 @@
 # directories, also when COMMAND fails or the script is interrupted. Exits with COMMAND's status.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# The test suite runs PostgreSQL with the fast settings (fsync, synchronous_commit and
+# full_page_writes off: correctness does not depend on them, and the suite's time does); the
+# clusters its tests start inherit them. A test that needs durability (the PostgreSQL crash
+# drill) sets TM_PG_DURABLE=1 itself. Benchmarks keep the durable default (scripts/bench.sh).
+export TM_PG_DURABLE=${TM_PG_DURABLE:-0}
 # shellcheck source=services.sh
 source "$here/services.sh"
 

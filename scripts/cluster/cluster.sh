@@ -17,7 +17,7 @@
 #                                  with S, keep it down for S seconds first
 #   cluster.sh restart-postgres    stop PostgreSQL at once (immediate: like a crash; it recovers from
 #                                  its WAL) and start it again on its port with its data (fault
-#                                  drills; start the cluster with TM_PG_DURABLE=1 to keep what it
+#                                  drills; a durable PostgreSQL, the default, keeps what it
 #                                  acknowledged, as in production)
 #   cluster.sh proxy-redis I       route instance I's Redis link through a tm-tcp-proxy of its own
 #                                  (tests/support) and restart I with that --redis-url (kept for its
@@ -42,8 +42,9 @@
 #   TM_CLUSTER_SERVER_ARGS  extra arguments for every instance, split on whitespace
 #   TM_CLUSTER_SERVER_ARGS_<i>  extra arguments for instance i only, after those (a later option
 #                           wins: e.g. a --redis-url through a proxy that a drill can cut)
-#   TM_PG_DURABLE=1         PostgreSQL with fsync, synchronous_commit and full_page_writes on
-#                           (scripts/services.sh; default off: faster, not crash-safe)
+#   TM_PG_DURABLE=0         PostgreSQL with fsync, synchronous_commit and full_page_writes off
+#                           (scripts/services.sh: faster, not crash-safe; the test suite's
+#                           with-services.sh sets it); by default all three on, as in production
 #   TM_CLUSTER_REPLICA=1    start also a PostgreSQL hot-standby streaming replica of the database
 #                           (DIR/pg-replica) and give every instance --database-replica-url
 #   TM_SERVER_BIN           the server binary (default: build/server/taskmaster-server, or the
