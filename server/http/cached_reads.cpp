@@ -122,19 +122,43 @@ void CachedReads::warm(CacheKey key, std::function<Result<CachedRead>(QSqlDataba
 {
     if (!m_cache)
         return;
-    QPointer<CachedReads> self(this);
-    m_cache->get("warm", key.key, key.versions, [self, key, fn = std::move(fn)](CacheLookup lookup) {
-        if (!self || !lookup.usable || lookup.value)
-            return;
-        self->m_primary.query([fn](QSqlDatabase &db) -> Result<CachedRead> { return fn(db); })
-            .then(self.data(), [self, key, tag = lookup.tag](const Result<CachedRead> &read) {
-                if (!self || !read || read->response.status != 200 || !self->m_cache)
-                    return;
-                self->m_cache->put(key.key, tag, storedValue(*read));
-                if (self->m_metrics)
-                    self->warmedCounter().inc();
-            });
-    });
+    m_warmQueue.emplace_back(std::move(key), std::move(fn));
+    warmNext();
+}
+
+void CachedReads::warmNext()
+{
+    while (m_warming < kWarmConcurrency && !m_warmQueue.empty()) {
+        auto [key, fn] = std::move(m_warmQueue.front());
+        m_warmQueue.pop_front();
+        ++m_warming;
+        QPointer<CachedReads> self(this);
+        m_cache->get("warm", key.key, key.versions, [self, key, fn = std::move(fn)](CacheLookup lookup) {
+            if (!self)
+                return;
+            if (!lookup.usable || lookup.value) {
+                self->warmDone();
+                return;
+            }
+            self->m_primary.query([fn](QSqlDatabase &db) -> Result<CachedRead> { return fn(db); })
+                .then(self.data(), [self, key, tag = lookup.tag](const Result<CachedRead> &read) {
+                    if (!self)
+                        return;
+                    if (read && read->response.status == 200 && self->m_cache) {
+                        self->m_cache->put(key.key, tag, storedValue(*read));
+                        if (self->m_metrics)
+                            self->warmedCounter().inc();
+                    }
+                    self->warmDone();
+                });
+        });
+    }
+}
+
+void CachedReads::warmDone()
+{
+    m_warming = std::max(0, m_warming - 1);
+    warmNext();
 }
 
 } // namespace taskmaster::server

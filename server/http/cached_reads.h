@@ -3,7 +3,10 @@
 // database (X-Cache: HIT, one Redis MGET in cluster mode), a miss computes on the primary and
 // stores the 200 under the versions read before it ran. Values carry their audience (everyone,
 // or the members who may read them; anyone else gets the key's notFound). The ETag comes from
-// the key and the versions, so it changes with every write. warm() fills the cache at start.
+// the key and the versions, so it changes with every write. warm() fills the cache at start, in
+// the background: at most kWarmConcurrency lookups and reads at a time, the rest in a FIFO. An
+// instance that starts into a busy cluster (a rolling restart) must not put hundreds of reads
+// into the database at once, ahead of the sends of every client.
 // Without a cache every read is computed (X-Cache: MISS, ETag still from the versions: none).
 // Owns: nothing (uses the authenticator, the primary pool, the optional cache and metrics).
 // Thread: network thread; fn runs on a database worker.
@@ -16,7 +19,9 @@
 #include <QObject>
 #include <QSqlDatabase>
 
+#include <deque>
 #include <functional>
+#include <utility>
 
 namespace taskmaster::server {
 
@@ -55,11 +60,18 @@ public:
     void warm(CacheKey key, std::function<Result<CachedRead>(QSqlDatabase &)> fn);
 
 private:
+    static constexpr int kWarmConcurrency = 2;
+    using WarmJob = std::pair<CacheKey, std::function<Result<CachedRead>(QSqlDatabase &)>>;
+    // Starts queued warm jobs while fewer than kWarmConcurrency run; warmDone() ends one.
+    void warmNext();
+    void warmDone();
     [[nodiscard]] Counter &warmedCounter(); // cache_warmed_total
     Authenticator &m_authenticator;
     DbPool &m_primary;
     OptionalRef<Cache> m_cache;
     OptionalRef<MetricsRegistry> m_metrics;
+    std::deque<WarmJob> m_warmQueue;
+    int m_warming = 0;
 };
 
 } // namespace taskmaster::server

@@ -45,9 +45,13 @@ void PresenceTracker::opened(ClientConnection &c, const QSet<Channel> &rooms, bo
     if (const auto grace = m_goingOffline.find(c.userId); grace != m_goingOffline.end()) {
         indexGoingOffline(c.userId, grace->second, false);
         m_goingOffline.erase(grace);
-    } else {
-        changed(c.userId, rooms, ws::PresenceStatus::Online);
+        return;
     }
+    // Online for everyone already (another instance has the user, or had them a moment ago: a
+    // reconnect after that instance died or restarted): the others learn that this instance has
+    // them too, nobody is told anything new.
+    const bool alreadyOnline = onlineElsewhere(c.userId) || m_remoteGoingOffline.remove(c.userId) > 0;
+    changed(c.userId, rooms, ws::PresenceStatus::Online, !alreadyOnline);
 }
 
 void PresenceTracker::lastConnectionClosed(Id userId, const QSet<Channel> &rooms)
@@ -60,6 +64,17 @@ void PresenceTracker::lastConnectionClosed(Id userId, const QSet<Channel> &rooms
 
 void PresenceTracker::sweep(qint64 now)
 {
+    for (auto it = m_remoteGoingOffline.begin(); it != m_remoteGoingOffline.end();) {
+        if (it->first <= now) {
+            const Id user = it.key();
+            const QSet<Channel> rooms = it->second;
+            it = m_remoteGoingOffline.erase(it);
+            if (!onlineHere(user) && !onlineElsewhere(user))
+                announceHere(user, rooms, ws::PresenceStatus::Offline);
+        } else {
+            ++it;
+        }
+    }
     for (auto it = m_goingOffline.begin(); it != m_goingOffline.end();) {
         if (it->first <= now) {
             const Id user = it.key();
@@ -73,7 +88,7 @@ void PresenceTracker::sweep(qint64 now)
     }
 }
 
-void PresenceTracker::changed(Id userId, const QSet<Channel> &rooms, ws::PresenceStatus status)
+void PresenceTracker::changed(Id userId, const QSet<Channel> &rooms, ws::PresenceStatus status, bool announce)
 {
     const bool online = status == ws::PresenceStatus::Online;
     if (m_relay) {
@@ -82,7 +97,7 @@ void PresenceTracker::changed(Id userId, const QSet<Channel> &rooms, ws::Presenc
             roomIds.append(ch.id);
         m_relay->relayPresence(userId, online, roomIds);
     }
-    if (!online && onlineElsewhere(userId))
+    if (!announce || (!online && onlineElsewhere(userId)))
         return; // still online for everyone through another instance
     announceHere(userId, rooms, status);
 }
@@ -121,7 +136,8 @@ void PresenceTracker::remotePresence(const QString &instance, Id userId, bool on
     QSet<Channel> rooms;
     for (Id id : roomIds)
         rooms.insert(Channel::room(id));
-    const bool wasOnline = onlineHere(userId) || onlineElsewhere(userId);
+    const bool wasOnline
+        = onlineHere(userId) || onlineElsewhere(userId) || (online && m_remoteGoingOffline.remove(userId) > 0);
     if (online) {
         auto &byInstance = m_remoteOnline[userId];
         if (const auto old = byInstance.constFind(instance); old != byInstance.cend())
@@ -160,9 +176,14 @@ void PresenceTracker::remotePresenceSnapshot(const QString &instance, const QLis
         }
         it = it->isEmpty() ? m_remoteOnline.erase(it) : std::next(it);
     }
+    // Not announced at once: an instance that restarted (rolling restart, deploy) sends its first
+    // snapshot while its clients are still coming back through the others, and each of them
+    // would go offline and online again for every member of their rooms: thousands of frames in
+    // the middle of the reconnects. Offline only if they are still gone after the grace.
+    const qint64 deadline = m_clock.elapsed() + m_options.presenceGraceMs;
     for (const auto &[user, rooms] : std::as_const(gone)) {
         if (!onlineHere(user) && !onlineElsewhere(user))
-            announceHere(user, rooms, ws::PresenceStatus::Offline);
+            m_remoteGoingOffline.insert(user, {deadline, rooms});
     }
 }
 

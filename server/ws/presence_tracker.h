@@ -2,7 +2,12 @@
 // first connection until presenceGraceMs after their last one closed (a reconnect within the
 // grace announces nothing); the other instances' users arrive from the relay as transitions and
 // as a snapshot every 30 s, and an instance silent for three snapshots is taken as gone. Offline
-// is announced only when no instance has the user any more. A new connection is told who of
+// is announced only when no instance has the user any more, and for users a snapshot no longer
+// lists (their instance restarted) only after the grace: they are usually reconnecting through
+// another instance. A user who connects here while another instance has them (or had them within
+// that grace) is announced to the other instances only: for the members nothing changed, and a
+// reconnect storm does not fan out thousands of presence frames. (New connections are not told
+// about users within that remote grace.) A new connection is told who of
 // its rooms' members is online already: both tables are also kept by room, so that costs the
 // members of the connection's rooms, not every user online anywhere (a storm of thousands of
 // reconnects stalled the instance for seconds when each one scanned them all).
@@ -48,7 +53,8 @@ public:
 private:
     // A local transition: told to the other instances, fanned out here (offline only when no
     // other instance still has the user).
-    void changed(Id userId, const QSet<Channel> &rooms, ws::PresenceStatus status);
+    // announce false: told to the other instances only (the user was online for everyone already).
+    void changed(Id userId, const QSet<Channel> &rooms, ws::PresenceStatus status, bool announce = true);
     void announceHere(Id userId, const QSet<Channel> &rooms, ws::PresenceStatus status);
     [[nodiscard]] bool onlineHere(Id userId) const;
     [[nodiscard]] bool onlineElsewhere(Id userId) const;
@@ -69,6 +75,9 @@ private:
     // room -> user -> how many instances announced the user with that room (entries > 0 only)
     QHash<Channel, QHash<Id, int>> m_remoteByRoom;
     QHash<Channel, QSet<Id>> m_goingOfflineByRoom; // room -> users within their grace
+    // Users another instance's snapshot no longer lists (it restarted): offline after the grace
+    // unless they come back anywhere first. user -> (deadline ms, rooms)
+    QHash<Id, std::pair<qint64, QSet<Channel>>> m_remoteGoingOffline;
     QTimer m_snapshotTimer;
 };
 
