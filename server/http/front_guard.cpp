@@ -38,9 +38,16 @@ QByteArray reasonPhrase(int status)
 // the client saw 1006). A duplicate of the descriptor keeps the connection alive past Qt's
 // close: once Qt has written everything it half-closes, reads and drops the client's frames
 // until the client closes too (it does right after the close frame) or lingerMs pass.
+// Owned by the server socket that accepted the connection (the socket itself may be gone long
+// before): the ones still lingering when the server is torn down close with it.
 class LingeringClose final : public QObject {
 public:
-    LingeringClose(int fd, int lingerMs) : m_fd(fd), m_lingerMs(lingerMs) { }
+    LingeringClose(int fd, int lingerMs, QObject *owner) : QObject(owner), m_fd(fd), m_lingerMs(lingerMs) { }
+    ~LingeringClose() override
+    {
+        if (m_fd >= 0)
+            ::close(m_fd);
+    }
 
     void begin()
     {
@@ -118,8 +125,8 @@ void ConnectionCounts::removeAddress(const QHostAddress &address)
 
 FrontGuard::FrontGuard(QTcpSocket *socket, const FrontLimits &limits, ConnectionCounts &counts,
                        const TrustedProxies &proxies)
-    : QObject(socket), m_socket(socket), m_limits(limits), m_counts(counts), m_proxies(proxies),
-      m_framing(limits.framing)
+    : QObject(socket), m_socket(socket), m_acceptedBy(socket->parent()), m_limits(limits), m_counts(counts),
+      m_proxies(proxies), m_framing(limits.framing)
 {
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &FrontGuard::onDeadline);
@@ -233,7 +240,7 @@ void FrontGuard::watchWebSocketClose()
         const int fd = m_socket->socketDescriptor() >= 0 ? ::dup(int(m_socket->socketDescriptor())) : -1;
         if (fd < 0)
             return;
-        auto *linger = new LingeringClose(fd, m_limits.lingerMs);
+        auto *linger = new LingeringClose(fd, m_limits.lingerMs, m_acceptedBy);
         // Qt closes its descriptor once its output is written, then reports disconnected.
         connect(m_socket, &QAbstractSocket::disconnected, linger, &LingeringClose::begin);
         connect(m_socket, &QObject::destroyed, linger, &LingeringClose::begin);

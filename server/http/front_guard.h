@@ -25,6 +25,7 @@
 #include <QHash>
 #include <QHostAddress>
 #include <QObject>
+#include <QPointer>
 #include <QTimer>
 
 class QTcpSocket;
@@ -90,6 +91,9 @@ private:
     void finishClose();
 
     QTcpSocket *m_socket;
+    // The socket's parent when accepted (the QTcpServer): owns the lingering end of a WebSocket's
+    // connection, which outlives the socket (LingeringClose).
+    QPointer<QObject> m_acceptedBy;
     const FrontLimits &m_limits;
     ConnectionCounts &m_counts;
     const TrustedProxies &m_proxies;
