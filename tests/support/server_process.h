@@ -39,6 +39,8 @@ public:
     [[nodiscard]] static QString binary();
 
 private:
+    void forwardSanitizerReport();
+
     QProcess m_process;
     QTemporaryDir m_dataDir;
     QByteArray m_output;
