@@ -50,8 +50,6 @@ seconds=${TM_BENCH_SECONDS:-30}
 out=${TM_BENCH_OUT:-$(mktemp -d /tmp/tm-bench-storm.XXXXXX)}
 doc=${TM_BENCH_DOC:-$root/docs/BENCHMARKS.md}
 mkdir -p "$out"
-# Durable PostgreSQL unless told otherwise: an acknowledged message is on disk, as in production.
-export TM_PG_DURABLE=${TM_PG_DURABLE:-1}
 # tm-load holds one socket per user, nginx two per WebSocket.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 

@@ -496,6 +496,15 @@ await_link_lines() {
   done
 }
 
+# signal_proxy I SIGNAL: USR1 cuts tm-I's Redis link, USR2 restores it; returns once the proxy
+# logged that it did (one more `link` line).
+signal_proxy() {
+  local i=$1 n
+  n=$(grep -c '^link ' "$dir/redis-proxy-$i.log" || true)
+  kill "-$2" "$(proxy_pid "$i")"
+  await_link_lines "$i" $((n + 1))
+}
+
 cmd_proxy_redis() {
   # Not "bin": launch_instance (called below) reads the server binary from that name.
   local i=$1 proxy_bin rport pport pid deadline
@@ -525,31 +534,26 @@ cmd_proxy_redis() {
 }
 
 cmd_cut_redis() {
-  local i=$1 down=${2:-0} n
+  local i=$1 down=${2:-0}
   [[ "$down" =~ ^[0-9]+$ ]] || die "cut-redis: seconds must be a whole number, not '$down'"
   load_cluster
   check_index "$i"
   proxy_runs "$i" || die "tm-$i has no Redis proxy (cluster.sh proxy-redis $i first)"
-  n=$(grep -c '^link ' "$dir/redis-proxy-$i.log" || true)
-  kill -USR1 "$(proxy_pid "$i")"
-  await_link_lines "$i" $((n + 1))
+  signal_proxy "$i" USR1
   say "tm-$i cut off Redis"
   if ((down > 0)); then
     sleep "$down" # the drill's outage: the link stays cut this long
-    kill -USR2 "$(proxy_pid "$i")"
-    await_link_lines "$i" $((n + 2))
+    signal_proxy "$i" USR2
     say "tm-$i reaches Redis again"
   fi
 }
 
 cmd_restore_redis() {
-  local i=$1 n
+  local i=$1
   load_cluster
   check_index "$i"
   proxy_runs "$i" || die "tm-$i has no Redis proxy"
-  n=$(grep -c '^link ' "$dir/redis-proxy-$i.log" || true)
-  kill -USR2 "$(proxy_pid "$i")"
-  await_link_lines "$i" $((n + 1))
+  signal_proxy "$i" USR2
   say "tm-$i reaches Redis again"
 }
 
