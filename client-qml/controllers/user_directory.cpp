@@ -62,12 +62,22 @@ bool UserDirectory::isOnline(qint64 userId) const
 void UserDirectory::onPresence(const ws::Presence &p)
 {
     const bool online = p.status == ws::PresenceStatus::Online;
-    if (online == m_online.contains(p.userId))
+    bool anyChange = false;
+    const auto apply = [&](Id user) {
+        if (online == m_online.contains(user))
+            return;
+        if (online)
+            m_online.insert(user);
+        else
+            m_online.remove(user);
+        anyChange = true;
+    };
+    if (p.userIds.isEmpty())
+        apply(p.userId);
+    for (Id user : p.userIds) // the list form: the snapshot after welcome
+        apply(user);
+    if (!anyChange)
         return;
-    if (online)
-        m_online.insert(p.userId);
-    else
-        m_online.remove(p.userId);
     ++m_revision;
     Q_EMIT changed();
 }

@@ -100,6 +100,7 @@ void RealtimeSession::onConnected()
 {
     ws::Hello hello;
     hello.token = QString::fromUtf8(m_token);
+    hello.presenceList = true;
     for (auto it = m_channels.cbegin(); it != m_channels.cend(); ++it) {
         if (it->started())
             hello.resume.insert(it.key(), it->contiguousSeq());

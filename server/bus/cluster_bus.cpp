@@ -7,6 +7,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
+
 namespace taskmaster::server {
 
 namespace {
@@ -156,13 +158,14 @@ void ClusterBus::relayPresence(Id userId, bool online, const QList<Id> &roomIds)
              .toJson(QJsonDocument::Compact));
 }
 
-void ClusterBus::relayPresenceSnapshot(const QList<Id> &online)
+void ClusterBus::relayPresenceSnapshot(const QList<Id> &online, qint64 graceMs)
 {
-    send(kControl,
-         QJsonDocument(QJsonObject {{QStringLiteral("o"), m_instance},
-                                    {QStringLiteral("op"), QStringLiteral("online")},
-                                    {QStringLiteral("users"), idArray(online)}})
-             .toJson(QJsonDocument::Compact));
+    QJsonObject o {{QStringLiteral("o"), m_instance},
+                   {QStringLiteral("op"), QStringLiteral("online")},
+                   {QStringLiteral("users"), idArray(online)}};
+    if (graceMs > 0)
+        o.insert(QStringLiteral("graceMs"), graceMs); // an older instance ignores it: its own grace
+    send(kControl, QJsonDocument(o).toJson(QJsonDocument::Compact));
 }
 
 void ClusterBus::onEvent(const QByteArray &payload)
@@ -196,7 +199,9 @@ void ClusterBus::onControl(const QByteArray &payload)
         return;
     }
     if (op == QLatin1String("online")) {
-        m_receiver->remotePresenceSnapshot(origin, idList(o.value(QLatin1String("users"))));
+        m_receiver->remotePresenceSnapshot(
+            origin, idList(o.value(QLatin1String("users"))),
+            std::clamp<qint64>(o.value(QLatin1String("graceMs")).toInteger(), 0, 600000));
         return;
     }
     const auto channel = Channel::parse(o.value(QLatin1String("channel")).toString());

@@ -41,7 +41,7 @@ public:
     void revokeToken(const QByteArray &tokenDigest) override;
     void relayVolatile(const Channel &room, const QByteArray &frame, Id exceptUser) override;
     void relayPresence(Id userId, bool online, const QList<Id> &roomIds) override;
-    void relayPresenceSnapshot(const QList<Id> &online) override;
+    void relayPresenceSnapshot(const QList<Id> &online, qint64 graceMs) override;
 
 private:
     void send(const QByteArray &redisChannel, const QByteArray &payload);

@@ -44,8 +44,13 @@ public:
         Q_UNUSED(roomIds)
     }
     // who is online here now (every 30 s, and at start empty: forget what this instance said
-    // before a restart).
-    virtual void relayPresenceSnapshot(const QList<Id> &online) { Q_UNUSED(online) }
+    // before a restart); graceMs > 0: the users not listed stay online that long on the other
+    // instances (a draining instance handing its users over).
+    virtual void relayPresenceSnapshot(const QList<Id> &online, qint64 graceMs = 0)
+    {
+        Q_UNUSED(online)
+        Q_UNUSED(graceMs)
+    }
 
     // A sink that drops everything (no real-time layer: tools and tests of the REST layer alone).
     [[nodiscard]] static EventSink &none();

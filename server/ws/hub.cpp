@@ -91,7 +91,11 @@ void Hub::accept(std::unique_ptr<QWebSocket> socket)
 
 void Hub::drain(const QString &reason, qint64 retryAfterMs)
 {
-    m_connections->drain(reason, retryAfterMs, reconnectWindowMs().value_or(0) / 2);
+    const qint64 window = reconnectWindowMs().value_or(0);
+    // The clients come back through the other instances over about the window (their retry
+    // delays reach half of it, then the others' hello queues): keep them online meanwhile.
+    m_presence->handOff(window + m_options.presenceGraceMs);
+    m_connections->drain(reason, retryAfterMs, window / 2);
 }
 
 void Hub::sweep()
@@ -119,7 +123,7 @@ void Hub::welcomed(ClientConnection &c, const ws::Hello &hello, const User &user
         if (it.key().kind == ChannelKind::Room)
             rooms.insert(it.key());
     }
-    m_presence->opened(c, rooms, firstConnection);
+    m_presence->opened(c, rooms, firstConnection, hello.presenceList);
 }
 
 std::optional<qint64> Hub::reconnectWindowMs() const
@@ -382,9 +386,9 @@ void Hub::remotePresence(const QString &instance, Id userId, bool online, const 
     m_presence->remotePresence(instance, userId, online, roomIds);
 }
 
-void Hub::remotePresenceSnapshot(const QString &instance, const QList<Id> &online)
+void Hub::remotePresenceSnapshot(const QString &instance, const QList<Id> &online, qint64 graceMs)
 {
-    m_presence->remotePresenceSnapshot(instance, online);
+    m_presence->remotePresenceSnapshot(instance, online, graceMs);
 }
 
 void Hub::verifyChannels()

@@ -76,7 +76,7 @@ public:
     void remoteRevokeToken(const QByteArray &tokenDigest) override;
     void remoteVolatile(const Channel &room, const QString &frame, Id exceptUser) override;
     void remotePresence(const QString &instance, Id userId, bool online, const QList<Id> &roomIds) override;
-    void remotePresenceSnapshot(const QString &instance, const QList<Id> &online) override;
+    void remotePresenceSnapshot(const QString &instance, const QList<Id> &online, qint64 graceMs) override;
     void verifyChannels() override;
 
     [[nodiscard]] HubStats stats() const;

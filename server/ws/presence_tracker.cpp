@@ -3,6 +3,8 @@
 #include "server/ws/event_sink.h"
 #include "server/ws/subscription_table.h"
 
+#include <algorithm>
+
 namespace taskmaster::server {
 
 namespace {
@@ -15,9 +17,10 @@ PresenceTracker::PresenceTracker(const HubOptions &options, const QElapsedTimer 
 {
 }
 
-void PresenceTracker::opened(ClientConnection &c, const QSet<Channel> &rooms, bool firstConnection)
+void PresenceTracker::opened(ClientConnection &c, const QSet<Channel> &rooms, bool firstConnection, bool asList)
 {
-    // Who is online already, among the members of the user's rooms (on any instance).
+    // Who is online already, among the members of the user's rooms (on any instance, or within a
+    // grace: they are usually reconnecting).
     QSet<Id> online;
     for (const Channel &ch : rooms) {
         const QSet<ConnId> subs = m_subscriptions.subscribers(ch);
@@ -28,18 +31,28 @@ void PresenceTracker::opened(ClientConnection &c, const QSet<Channel> &rooms, bo
         }
     }
     for (const Channel &ch : rooms) {
-        if (const auto grace = m_goingOfflineByRoom.constFind(ch); grace != m_goingOfflineByRoom.cend()) {
-            for (Id user : *grace)
-                online.insert(user);
-        }
+        if (const auto grace = m_goingOfflineByRoom.constFind(ch); grace != m_goingOfflineByRoom.cend())
+            online.unite(*grace);
+        if (const auto grace = m_remoteGoingOfflineByRoom.constFind(ch); grace != m_remoteGoingOfflineByRoom.cend())
+            online.unite(*grace);
         if (const auto remote = m_remoteByRoom.constFind(ch); remote != m_remoteByRoom.cend()) {
             for (auto it = remote->cbegin(); it != remote->cend(); ++it)
                 online.insert(it.key());
         }
     }
     online.remove(c.userId);
-    for (Id other : std::as_const(online))
-        m_connections.writeVolatile(c, encodedText(ws::Presence {other, ws::PresenceStatus::Online}));
+    if (asList) {
+        // One frame: a storm of reconnects otherwise writes (and every proxy and client reads) a
+        // frame per online member for every hello.
+        if (!online.isEmpty()) {
+            QList<Id> ids(online.cbegin(), online.cend());
+            std::sort(ids.begin(), ids.end());
+            m_connections.writeVolatile(c, encodedText(ws::Presence {0, ws::PresenceStatus::Online, std::move(ids)}));
+        }
+    } else {
+        for (Id other : std::as_const(online))
+            m_connections.writeVolatile(c, encodedText(ws::Presence {other, ws::PresenceStatus::Online, {}}));
+    }
     if (!firstConnection)
         return;
     if (const auto grace = m_goingOffline.find(c.userId); grace != m_goingOffline.end()) {
@@ -50,7 +63,7 @@ void PresenceTracker::opened(ClientConnection &c, const QSet<Channel> &rooms, bo
     // Online for everyone already (another instance has the user, or had them a moment ago: a
     // reconnect after that instance died or restarted): the others learn that this instance has
     // them too, nobody is told anything new.
-    const bool alreadyOnline = onlineElsewhere(c.userId) || m_remoteGoingOffline.remove(c.userId) > 0;
+    const bool alreadyOnline = onlineElsewhere(c.userId) || takeRemoteGrace(c.userId);
     changed(c.userId, rooms, ws::PresenceStatus::Online, !alreadyOnline);
 }
 
@@ -68,6 +81,7 @@ void PresenceTracker::sweep(qint64 now)
         if (it->first <= now) {
             const Id user = it.key();
             const QSet<Channel> rooms = it->second;
+            indexRemoteGoingOffline(user, rooms, false);
             it = m_remoteGoingOffline.erase(it);
             if (!onlineHere(user) && !onlineElsewhere(user))
                 announceHere(user, rooms, ws::PresenceStatus::Offline);
@@ -75,6 +89,8 @@ void PresenceTracker::sweep(qint64 now)
             ++it;
         }
     }
+    if (m_handedOff)
+        return; // the other instances hold this instance's users in their grace now
     for (auto it = m_goingOffline.begin(); it != m_goingOffline.end();) {
         if (it->first <= now) {
             const Id user = it.key();
@@ -109,7 +125,7 @@ void PresenceTracker::announceHere(Id userId, const QSet<Channel> &rooms, ws::Pr
         targets.unite(m_subscriptions.subscribers(ch));
     if (targets.isEmpty())
         return;
-    const QString text = encodedText(ws::Presence {userId, status});
+    const QString text = encodedText(ws::Presence {userId, status, {}});
     for (ConnId id : std::as_const(targets)) {
         ClientConnection *c = m_connections.find(id);
         if (c && c->userId != userId && c->state == ClientConnection::State::Open)
@@ -136,8 +152,7 @@ void PresenceTracker::remotePresence(const QString &instance, Id userId, bool on
     QSet<Channel> rooms;
     for (Id id : roomIds)
         rooms.insert(Channel::room(id));
-    const bool wasOnline
-        = onlineHere(userId) || onlineElsewhere(userId) || (online && m_remoteGoingOffline.remove(userId) > 0);
+    const bool wasOnline = onlineHere(userId) || onlineElsewhere(userId) || (online && takeRemoteGrace(userId));
     if (online) {
         auto &byInstance = m_remoteOnline[userId];
         if (const auto old = byInstance.constFind(instance); old != byInstance.cend())
@@ -161,7 +176,7 @@ void PresenceTracker::remotePresence(const QString &instance, Id userId, bool on
         announceHere(userId, rooms, ws::PresenceStatus::Offline);
 }
 
-void PresenceTracker::remotePresenceSnapshot(const QString &instance, const QList<Id> &online)
+void PresenceTracker::remotePresenceSnapshot(const QString &instance, const QList<Id> &online, qint64 graceMs)
 {
     m_remoteSeen.insert(instance, m_clock.elapsed());
     const QSet<Id> now(online.cbegin(), online.cend());
@@ -180,11 +195,45 @@ void PresenceTracker::remotePresenceSnapshot(const QString &instance, const QLis
     // snapshot while its clients are still coming back through the others, and each of them
     // would go offline and online again for every member of their rooms: thousands of frames in
     // the middle of the reconnects. Offline only if they are still gone after the grace.
-    const qint64 deadline = m_clock.elapsed() + m_options.presenceGraceMs;
+    // A draining instance hands its users over with a longer grace: its reconnect window.
+    const qint64 deadline = m_clock.elapsed() + std::max<qint64>(graceMs, m_options.presenceGraceMs);
     for (const auto &[user, rooms] : std::as_const(gone)) {
-        if (!onlineHere(user) && !onlineElsewhere(user))
-            m_remoteGoingOffline.insert(user, {deadline, rooms});
+        if (onlineHere(user) || onlineElsewhere(user))
+            continue;
+        auto old = m_remoteGoingOffline.find(user);
+        if (old != m_remoteGoingOffline.end()) {
+            indexRemoteGoingOffline(user, old->second, false);
+            old->first = std::max(old->first, deadline);
+            old->second.unite(rooms);
+        } else {
+            old = m_remoteGoingOffline.insert(user, {deadline, rooms});
+        }
+        indexRemoteGoingOffline(user, old->second, true);
     }
+}
+
+bool PresenceTracker::takeRemoteGrace(Id userId)
+{
+    const auto it = m_remoteGoingOffline.find(userId);
+    if (it == m_remoteGoingOffline.end())
+        return false;
+    indexRemoteGoingOffline(userId, it->second, false);
+    m_remoteGoingOffline.erase(it);
+    return true;
+}
+
+void PresenceTracker::handOff(qint64 graceMs)
+{
+    // Draining: every user here is about to reconnect through another instance. The others keep
+    // them online for graceMs (the window this instance spreads its reconnects over, plus the
+    // usual grace) instead of hearing each one go offline here and online there: thousands of
+    // presence frames to the clients that were not moved, in the middle of the reconnects.
+    if (m_handedOff)
+        return;
+    m_handedOff = true;
+    m_snapshotTimer.stop();
+    if (m_relay)
+        m_relay->relayPresenceSnapshot({}, graceMs);
 }
 
 void PresenceTracker::expireRemote()
@@ -222,17 +271,29 @@ void PresenceTracker::indexRemote(Id userId, const QSet<Channel> &rooms, int del
     }
 }
 
-void PresenceTracker::indexGoingOffline(Id userId, const QSet<Channel> &rooms, bool add)
+namespace {
+void indexByRoom(QHash<Channel, QSet<Id>> &index, Id userId, const QSet<Channel> &rooms, bool add)
 {
     for (const Channel &ch : rooms) {
         if (add) {
-            m_goingOfflineByRoom[ch].insert(userId);
-        } else if (auto users = m_goingOfflineByRoom.find(ch); users != m_goingOfflineByRoom.end()) {
+            index[ch].insert(userId);
+        } else if (auto users = index.find(ch); users != index.end()) {
             users->remove(userId);
             if (users->isEmpty())
-                m_goingOfflineByRoom.erase(users);
+                index.erase(users);
         }
     }
+}
+} // namespace
+
+void PresenceTracker::indexGoingOffline(Id userId, const QSet<Channel> &rooms, bool add)
+{
+    indexByRoom(m_goingOfflineByRoom, userId, rooms, add);
+}
+
+void PresenceTracker::indexRemoteGoingOffline(Id userId, const QSet<Channel> &rooms, bool add)
+{
+    indexByRoom(m_remoteGoingOfflineByRoom, userId, rooms, add);
 }
 
 void PresenceTracker::startRelay()

@@ -6,11 +6,13 @@
 // lists (their instance restarted) only after the grace: they are usually reconnecting through
 // another instance. A user who connects here while another instance has them (or had them within
 // that grace) is announced to the other instances only: for the members nothing changed, and a
-// reconnect storm does not fan out thousands of presence frames. (New connections are not told
-// about users within that remote grace.) A new connection is told who of
-// its rooms' members is online already: both tables are also kept by room, so that costs the
-// members of the connection's rooms, not every user online anywhere (a storm of thousands of
-// reconnects stalled the instance for seconds when each one scanned them all).
+// reconnect storm does not fan out thousands of presence frames. A draining instance hands its
+// users off: one message tells the others to keep them online for its reconnect window plus the
+// grace, and it announces no offline of its own any more. A new connection is told who of
+// its rooms' members is online already (within a grace too), as one list frame when its hello
+// asked for it: the tables are also kept by room, so that costs the members of the connection's
+// rooms, not every user online anywhere (a storm of thousands of reconnects stalled the instance
+// for seconds when each one scanned them all).
 // Owns: the users within their grace, the remote instances' online users and when each instance
 // was last heard of (each with its index by room), the snapshot timer. Thread: network thread.
 #pragma once
@@ -38,9 +40,10 @@ public:
     // Starts the periodic presence snapshot for the relay (cluster mode).
     void startRelay();
 
-    // A welcomed connection with the rooms it follows: told who is online among their members;
-    // the user comes online when it is their first connection and they were not in their grace.
-    void opened(ClientConnection &c, const QSet<Channel> &rooms, bool firstConnection);
+    // A welcomed connection with the rooms it follows: told who is online among their members
+    // (asList: in one frame); the user comes online when it is their first connection and they
+    // were not in their grace.
+    void opened(ClientConnection &c, const QSet<Channel> &rooms, bool firstConnection, bool asList);
     // The user's last connection here closed: offline after the grace unless they come back.
     void lastConnectionClosed(Id userId, const QSet<Channel> &rooms);
     // Announces offline for the users whose grace ended.
@@ -48,7 +51,11 @@ public:
 
     // Presence from another instance, as the bus receives it.
     void remotePresence(const QString &instance, Id userId, bool online, const QList<Id> &roomIds);
-    void remotePresenceSnapshot(const QString &instance, const QList<Id> &online);
+    // graceMs: how long the users it no longer lists stay online here (at least the grace).
+    void remotePresenceSnapshot(const QString &instance, const QList<Id> &online, qint64 graceMs = 0);
+
+    // This instance drains: its users move to the others, which keep them online for graceMs.
+    void handOff(qint64 graceMs);
 
 private:
     // A local transition: told to the other instances, fanned out here (offline only when no
@@ -62,6 +69,9 @@ private:
     // Keep the indexes by room in step with m_remoteOnline and m_goingOffline.
     void indexRemote(Id userId, const QSet<Channel> &rooms, int delta);
     void indexGoingOffline(Id userId, const QSet<Channel> &rooms, bool add);
+    void indexRemoteGoingOffline(Id userId, const QSet<Channel> &rooms, bool add);
+    // Ends the user's remote grace; true when they were in it.
+    bool takeRemoteGrace(Id userId);
 
     const HubOptions &m_options;
     const QElapsedTimer &m_clock;
@@ -78,6 +88,8 @@ private:
     // Users another instance's snapshot no longer lists (it restarted): offline after the grace
     // unless they come back anywhere first. user -> (deadline ms, rooms)
     QHash<Id, std::pair<qint64, QSet<Channel>>> m_remoteGoingOffline;
+    QHash<Channel, QSet<Id>> m_remoteGoingOfflineByRoom; // room -> users within that grace
+    bool m_handedOff = false; // draining: no offline announced from here any more
     QTimer m_snapshotTimer;
 };
 

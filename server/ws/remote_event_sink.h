@@ -27,8 +27,9 @@ public:
     virtual void remoteVolatile(const Channel &room, const QString &frame, Id exceptUser) = 0;
     // A user came online on `instance`, or went offline there.
     virtual void remotePresence(const QString &instance, Id userId, bool online, const QList<Id> &roomIds) = 0;
-    // Who is online on `instance` now (empty after its restart).
-    virtual void remotePresenceSnapshot(const QString &instance, const QList<Id> &online) = 0;
+    // Who is online on `instance` now (empty after its restart, or when it drains: then graceMs is
+    // how long the users it no longer lists stay online).
+    virtual void remotePresenceSnapshot(const QString &instance, const QList<Id> &online, qint64 graceMs) = 0;
     // The bus (re)subscribed and may have missed publications: every channel with local
     // subscribers is compared with the database and what is missing is delivered.
     virtual void verifyChannels() = 0;

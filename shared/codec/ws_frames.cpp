@@ -110,6 +110,8 @@ void writeFrame(JsonWriter &w, const Hello &f)
         w.key("token").string(*f.token);
     if (!f.resume.isEmpty())
         writeSeqMap(w, "resume", f.resume);
+    if (f.presenceList)
+        w.key("presenceList").boolean(true);
     w.endObject();
 }
 
@@ -118,6 +120,7 @@ void readFrame(JsonReader &r, Hello &f)
     f.token = r.optional<json::String>("token");
     if (r.has("resume"))
         readSeqMap(r, "resume", f.resume);
+    f.presenceList = r.optional<json::Bool>("presenceList").value_or(false);
 }
 
 void writeFrame(JsonWriter &w, const Send &f)
@@ -302,14 +305,24 @@ void readFrame(JsonReader &r, ReadEvent &f)
 void writeFrame(JsonWriter &w, const Presence &f)
 {
     beginFrame(w, kType<Presence>);
-    w.key("userId").integer(f.userId);
+    if (f.userIds.isEmpty()) {
+        w.key("userId").integer(f.userId);
+    } else {
+        w.key("userIds").beginArray();
+        for (Id id : f.userIds)
+            w.integer(id);
+        w.endArray();
+    }
     w.key("status").string(toWire(f.status));
     w.endObject();
 }
 
 void readFrame(JsonReader &r, Presence &f)
 {
-    f.userId = r.required<json::Id>("userId");
+    if (r.has("userIds"))
+        f.userIds = r.required<json::IdArray>("userIds");
+    else
+        f.userId = r.required<json::Id>("userId");
     f.status = r.required<PresenceEnum>("status");
 }
 

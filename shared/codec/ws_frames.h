@@ -55,6 +55,9 @@ enum class CloseCode : quint16 {
 struct Hello {
     std::optional<QString> token;
     SeqMap resume;
+    // The client reads the list form of `presence` (userIds): the snapshot after `welcome` comes
+    // as one frame instead of one per online member (docs/protocol.md 9.1, an addition).
+    bool presenceList = false;
     friend bool operator==(const Hello &, const Hello &) = default;
 };
 struct Send {
@@ -135,9 +138,12 @@ struct ReadEvent {
 enum class PresenceStatus { Online, Offline };
 [[nodiscard]] QString toWire(PresenceStatus v); // "online", "offline"
 [[nodiscard]] std::optional<PresenceStatus> presenceStatusFromWire(const QString &s);
+// One user's status, or (list form, userIds not empty, userId 0) the same status for every user
+// of userIds: the snapshot after `welcome` for a client whose hello asked for it.
 struct Presence {
     Id userId = 0;
     PresenceStatus status = PresenceStatus::Online;
+    QList<Id> userIds;
     friend bool operator==(const Presence &, const Presence &) = default;
 };
 // {"type":"error","id"?,"code","message","field"?}: "field" is an addition to docs/protocol.md's

@@ -6,7 +6,9 @@
 // when its bus is back. Volatile frames cross too: typing and read from A reach B's sockets, and
 // presence is one for the cluster (online when the first socket anywhere opens, offline only when
 // the user's last socket on any instance closed, after the grace; a new socket is told who is
-// online already).
+// online already). A draining instance hands its users over: the others keep them online over its
+// reconnect window (no offline and online again for each one that moves), and offline comes after
+// it for those who do not come back.
 #include "tests/support/api_client.h"
 #include "tests/support/redis_process.h"
 #include "tests/support/server_process.h"
@@ -41,6 +43,7 @@ private Q_SLOTS:
     void projectFollowedAcrossInstances();
     void logoutClosesSocketsEverywhere();
     void volatileAndPresenceAcrossInstances();
+    void drainHandsPresenceOver();
     void redisRestartLosesNothing();
 
 private:
@@ -52,6 +55,7 @@ private:
     std::unique_ptr<ServerProcess> m_b;
     std::unique_ptr<ApiClient> m_apiA;
     std::unique_ptr<ApiClient> m_apiB;
+    QString m_db;
 };
 
 void TestClusterBus::initTestCase()
@@ -60,6 +64,7 @@ void TestClusterBus::initTestCase()
     const QString started = m_redis.start();
     QVERIFY2(started.isEmpty(), qPrintable(started));
     const QString db = test::freshPostgresUrl(pg);
+    m_db = db;
     const auto args = [&](const char *name) {
         return QStringList {QStringLiteral("--database-url"),      db,
                             QStringLiteral("--redis-url"),         m_redis.url(),
@@ -218,6 +223,55 @@ void TestClusterBus::volatileAndPresenceAcrossInstances()
     onB.close();
     QVERIFY(onB.waitForClosed());
     QVERIFY(cb.take<ws::Presence>(isA(ws::PresenceStatus::Offline), 5000));
+}
+
+void TestClusterBus::drainHandsPresenceOver()
+{
+    // A third instance whose reconnect window is wide: 1 connection a second, so its two sockets
+    // make a window of 2 s, well over the 300 ms grace.
+    ServerProcess c;
+    QVERIFY2(c.start({QStringLiteral("--database-url"), m_db, QStringLiteral("--redis-url"), m_redis.url(),
+                      QStringLiteral("--instance-name"), QStringLiteral("tm-c"), QStringLiteral("--presence-grace-ms"),
+                      QStringLiteral("300"), QStringLiteral("--ws-reconnect-rate"), QStringLiteral("1")}),
+             qPrintable(c.errorText()));
+    const Account watcher = user(), mover = user(), leaver = user(), late = user();
+    room(watcher, {mover, leaver, late});
+    WsClient onA;
+    QVERIFY(onA.connectAs(m_a->wsUrl(), watcher.token));
+    WsClient moverOnC, leaverOnC;
+    QVERIFY(moverOnC.connectAs(c.wsUrl(), mover.token));
+    QVERIFY(leaverOnC.connectAs(c.wsUrl(), leaver.token));
+    const auto is = [](const Account &who, ws::PresenceStatus status) {
+        return [id = who.id, status](const ws::Presence &p) { return p.userId == id && p.status == status; };
+    };
+    QVERIFY(onA.take<ws::Presence>(is(mover, ws::PresenceStatus::Online)));
+    QVERIFY(onA.take<ws::Presence>(is(leaver, ws::PresenceStatus::Online)));
+    // Drain tm-c (SIGTERM): both sockets are told to reconnect and the instance exits.
+    QElapsedTimer sinceDrain;
+    sinceDrain.start();
+    QCOMPARE(c.stop(), 0);
+    QVERIFY(moverOnC.waitForClosed());
+    QVERIFY(leaverOnC.waitForClosed());
+    // The mover comes back through tm-a: the watcher hears nothing (they were online throughout).
+    WsClient moverOnA;
+    QVERIFY(moverOnA.connectAs(m_a->wsUrl(), mover.token));
+    // A socket opened meanwhile is told that both are online, the one still on its way included.
+    WsClient lateOnA;
+    QVERIFY(lateOnA.open(m_a->wsUrl()));
+    lateOnA.send(ws::Hello {QString::fromUtf8(late.token), {}, true});
+    QVERIFY(lateOnA.take<ws::Welcome>());
+    const auto snapshot = lateOnA.take<ws::Presence>();
+    QVERIFY(snapshot);
+    QVERIFY2(snapshot->userIds.contains(leaver.id) && snapshot->userIds.contains(mover.id),
+             qPrintable(QStringLiteral("snapshot without the moving users: %1 of %2")
+                            .arg(snapshot->userIds.size())
+                            .arg(snapshot->userId)));
+    // The leaver does not come back: offline once the window and the grace are over, not before.
+    const auto offline = onA.take<ws::Presence>(is(leaver, ws::PresenceStatus::Offline), 10000);
+    QVERIFY(offline);
+    QVERIFY2(sinceDrain.elapsed() >= 2000, qPrintable(QString::number(sinceDrain.elapsed())));
+    QVERIFY(!onA.take<ws::Presence>(is(mover, ws::PresenceStatus::Offline), 500));
+    QVERIFY(!onA.take<ws::Presence>(is(mover, ws::PresenceStatus::Online), 0));
 }
 
 void TestClusterBus::redisRestartLosesNothing()

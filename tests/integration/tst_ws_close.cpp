@@ -217,7 +217,7 @@ void TestWsClose::closeCodeReachesSendingClient()
             break;
         case Trigger::EarlyFrames:
             QVERIFY(c.open(m_server.wsUrl()));
-            c.send(ws::Hello {QString::fromUtf8(account.token), {}});
+            c.send(ws::Hello {QString::fromUtf8(account.token), {}, false});
             codes << floodUntilClosed(c, QString::fromUtf8(ws::encodeClientFrame(ws::Ping {1, std::nullopt})));
             break;
         case Trigger::Logout: {
@@ -288,12 +288,12 @@ void TestWsClose::busy4013ReachesSendingClient()
         QVERIFY(q.exec(QStringLiteral("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")));
         WsClient holder; // its lookup waits for the lock and holds the only slot
         QVERIFY(holder.open(own.wsUrl()));
-        holder.send(ws::Hello {QString::fromUtf8(token), {}});
+        holder.send(ws::Hello {QString::fromUtf8(token), {}, false});
         QList<int> codes;
         for (int run = 0; run < kRepetitions; ++run) {
             WsClient c;
             QVERIFY(c.open(own.wsUrl()));
-            c.send(ws::Hello {QString::fromUtf8(token), {}});
+            c.send(ws::Hello {QString::fromUtf8(token), {}, false});
             codes << floodUntilClosed(c, pingText());
         }
         QCOMPARE(codes, QList<int>(kRepetitions, 4013));

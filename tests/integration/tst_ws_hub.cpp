@@ -24,6 +24,7 @@
 #include <QTest>
 #include <QUuid>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -80,6 +81,7 @@ private Q_SLOTS:
     void logoutClosesSockets();
     void volatileEvents_data() { backendRows(); }
     void volatileEvents();
+    void presenceSnapshotAsList();
     void malformedFrames_data();
     void malformedFrames();
     void tooManyMalformedCloses4000();
@@ -176,7 +178,7 @@ void TestWsHub::handshake()
     WsClient c;
     if (how == QLatin1String("hello")) {
         QVERIFY(c.open(wsUrl()));
-        c.send(ws::Hello {QString::fromUtf8(a.token), {}});
+        c.send(ws::Hello {QString::fromUtf8(a.token), {}, false});
     } else if (how == QLatin1String("header")) {
         QVERIFY(c.open(wsUrl(), a.token));
         c.send(ws::Hello {});
@@ -516,7 +518,7 @@ void TestWsHub::logoutClosesSockets()
     // The revoked token cannot come back.
     WsClient again;
     QVERIFY(again.open(wsUrl()));
-    again.send(ws::Hello {QString::fromUtf8(a.token), {}});
+    again.send(ws::Hello {QString::fromUtf8(a.token), {}, false});
     QVERIFY(again.waitForClosed());
     QCOMPARE(again.closeCode(), 4001);
 }
@@ -560,6 +562,50 @@ void TestWsHub::volatileEvents()
     }
     QVERIFY(cb.take<ws::Presence>(
         [&](const ws::Presence &p) { return p.userId == a.id && p.status == ws::PresenceStatus::Offline; }));
+}
+
+void TestWsHub::presenceSnapshotAsList()
+{
+    // b and c are online in a's room; d shares no room with a.
+    const Account a = user(), b = user(), c = user(), d = user();
+    room(a, {b, c});
+    room(d, {});
+    WsClient cb, cc, cd;
+    QVERIFY(cb.connectAs(wsUrl(), b.token));
+    QVERIFY(cc.connectAs(wsUrl(), c.token));
+    QVERIFY(cd.connectAs(wsUrl(), d.token));
+    QList<Id> expected {b.id, c.id};
+    std::sort(expected.begin(), expected.end());
+    // A hello asking for the list form: one frame with both, nothing per user.
+    WsClient listed;
+    QVERIFY(listed.open(wsUrl()));
+    listed.send(ws::Hello {QString::fromUtf8(a.token), {}, true});
+    QVERIFY(listed.take<ws::Welcome>());
+    const auto snapshot = listed.take<ws::Presence>();
+    QVERIFY(snapshot);
+    QCOMPARE(snapshot->status, ws::PresenceStatus::Online);
+    QCOMPARE(snapshot->userIds, expected);
+    QVERIFY(!listed.take<ws::Presence>({}, 500));
+    // Without it (every client written against the contract before the addition): one frame each.
+    WsClient single;
+    QVERIFY(single.connectAs(wsUrl(), a.token));
+    QList<Id> seen;
+    for (int i = 0; i < 2; ++i) {
+        const auto p = single.take<ws::Presence>();
+        QVERIFY(p);
+        QVERIFY(p->userIds.isEmpty());
+        QCOMPARE(p->status, ws::PresenceStatus::Online);
+        seen.append(p->userId);
+    }
+    std::sort(seen.begin(), seen.end());
+    QCOMPARE(seen, expected);
+    QVERIFY(!single.take<ws::Presence>({}, 500));
+    // Nobody online in d's rooms: no frame at all, listed or not.
+    WsClient alone;
+    QVERIFY(alone.open(wsUrl()));
+    alone.send(ws::Hello {QString::fromUtf8(d.token), {}, true});
+    QVERIFY(alone.take<ws::Welcome>());
+    QVERIFY(!alone.take<ws::Presence>({}, 500));
 }
 
 // ---- Bad input -----------------------------------------------------------------------------
@@ -990,7 +1036,7 @@ void TestWsHub::hellosQueuedThenRefusedWhenBusy()
         QVERIFY(q.exec(QStringLiteral("BEGIN")));
         QVERIFY(q.exec(QStringLiteral("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE")));
         for (auto &c : clients)
-            c->send(ws::Hello {QString::fromUtf8(token), {}});
+            c->send(ws::Hello {QString::fromUtf8(token), {}, false});
 
         // Refused at once: a reconnect frame with a hint, then 4013.
         const auto refused = [&] {
@@ -1044,7 +1090,7 @@ void TestWsHub::reconnectWindowFollowsConnections()
     for (int i = 1; i <= 3; ++i) {
         clients.push_back(std::make_unique<WsClient>());
         QVERIFY(clients.back()->open(own.wsUrl()));
-        clients.back()->send(ws::Hello {QString::fromUtf8(token), {}});
+        clients.back()->send(ws::Hello {QString::fromUtf8(token), {}, false});
         const auto welcome = clients.back()->take<ws::Welcome>();
         QVERIFY(welcome);
         QCOMPARE(welcome->reconnectWindowMs, std::optional<qint64>(i * 1000));
@@ -1071,7 +1117,7 @@ void TestWsHub::reconnectWindowFollowsConnections()
     ApiClient quietApi(quiet.url());
     WsClient c;
     QVERIFY(c.open(quiet.wsUrl()));
-    c.send(ws::Hello {QString::fromUtf8(quietApi.signUp("nowindow").token), {}});
+    c.send(ws::Hello {QString::fromUtf8(quietApi.signUp("nowindow").token), {}, false});
     const auto welcome = c.take<ws::Welcome>();
     QVERIFY(welcome);
     QVERIFY(!welcome->reconnectWindowMs);
@@ -1090,7 +1136,7 @@ void TestWsHub::drainSpreadsReconnectsOverTheWindow()
     for (int i = 0; i < 4; ++i) {
         clients.push_back(std::make_unique<WsClient>());
         QVERIFY(clients.back()->open(own.wsUrl()));
-        clients.back()->send(ws::Hello {QString::fromUtf8(token), {}});
+        clients.back()->send(ws::Hello {QString::fromUtf8(token), {}, false});
         QVERIFY(clients.back()->take<ws::Welcome>());
     }
     own.process().terminate(); // SIGTERM

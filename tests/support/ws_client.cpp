@@ -46,7 +46,7 @@ std::optional<ws::Welcome> WsClient::connectAs(const QUrl &url, const QByteArray
 {
     if (!open(url, {}, timeoutMs))
         return std::nullopt;
-    send(ws::Hello {QString::fromUtf8(token), resume});
+    send(ws::Hello {QString::fromUtf8(token), resume, false});
     return take<ws::Welcome>({}, timeoutMs);
 }
 

@@ -128,6 +128,7 @@ void SimClient::onConnected()
     m_state = State::Hello;
     ws::Hello hello;
     hello.token = m_user.token;
+    hello.presenceList = true; // like the QML client
     for (const auto &[channel, account] : m_accounts)
         hello.resume.insert(channel, account.lastSeq());
     write(hello);

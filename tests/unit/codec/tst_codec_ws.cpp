@@ -84,8 +84,10 @@ void TestWsFrames::clientRoundTrips_data()
     resume.insert(Channel::room(12), 340);
     resume.insert(Channel::project(3), 17);
     resume.insert(Channel::room(9223372036854775807), 0);
-    QTest::newRow("hello") << clientRoundTrip(ws::Hello {QStringLiteral("tok"), resume});
+    QTest::newRow("hello") << clientRoundTrip(ws::Hello {QStringLiteral("tok"), resume, false});
     QTest::newRow("hello, no token, no resume") << clientRoundTrip(ws::Hello {});
+    QTest::newRow("hello asking for the presence list")
+        << clientRoundTrip(ws::Hello {QStringLiteral("tok"), resume, true});
     QTest::newRow("send") << clientRoundTrip(ws::Send {7, 12, message().body, QStringLiteral("c-1")});
     QTest::newRow("send, no id, no clientId") << clientRoundTrip(ws::Send {std::nullopt, 12, QStringLiteral("x"), {}});
     QTest::newRow("send, negative id") << clientRoundTrip(ws::Send {-5, 12, QStringLiteral("x"), {}});
@@ -128,8 +130,9 @@ void TestWsFrames::serverRoundTrips_data()
     QTest::newRow("event member_left") << serverRoundTrip(memberEvent(EventType::MemberLeft, Channel::room(12), 8));
     QTest::newRow("typing") << serverRoundTrip(ws::TypingEvent {12, 5});
     QTest::newRow("read") << serverRoundTrip(ws::ReadEvent {12, 5, 345});
-    QTest::newRow("presence online") << serverRoundTrip(ws::Presence {5, ws::PresenceStatus::Online});
-    QTest::newRow("presence offline") << serverRoundTrip(ws::Presence {5, ws::PresenceStatus::Offline});
+    QTest::newRow("presence online") << serverRoundTrip(ws::Presence {5, ws::PresenceStatus::Online, {}});
+    QTest::newRow("presence offline") << serverRoundTrip(ws::Presence {5, ws::PresenceStatus::Offline, {}});
+    QTest::newRow("presence list") << serverRoundTrip(ws::Presence {0, ws::PresenceStatus::Online, {3, 7, 9}});
     QTest::newRow("error with id and field") << serverRoundTrip(
         ws::ErrorFrame {3, Error::validation(QStringLiteral("roomId"), QStringLiteral("roomId must be ..."))});
     QTest::newRow("error, no id") << serverRoundTrip(
@@ -163,7 +166,7 @@ void TestWsFrames::protocolExamples_data()
     ws::SeqMap resume;
     resume.insert(Channel::room(12), 340);
     resume.insert(Channel::project(3), 17);
-    QTest::newRow("hello") << ws::encodeClientFrame(ws::Hello {QStringLiteral("..."), resume})
+    QTest::newRow("hello") << ws::encodeClientFrame(ws::Hello {QStringLiteral("..."), resume, false})
                            << QByteArray(R"({"type":"hello","token":"...","resume":{"room:12":340,"project:3":17}})");
     ws::SeqMap channels;
     channels.insert(Channel::room(12), 345);
@@ -179,8 +182,13 @@ void TestWsFrames::protocolExamples_data()
                           << QByteArray(R"({"type":"send","id":1,"roomId":12,"body":"hi","clientId":"c1"})");
     QTest::newRow("typing") << ws::encodeServerFrame(ws::TypingEvent {12, 5})
                             << QByteArray(R"({"type":"typing","roomId":12,"userId":5})");
-    QTest::newRow("presence") << ws::encodeServerFrame(ws::Presence {5, ws::PresenceStatus::Offline})
+    QTest::newRow("presence") << ws::encodeServerFrame(ws::Presence {5, ws::PresenceStatus::Offline, {}})
                               << QByteArray(R"({"type":"presence","userId":5,"status":"offline"})");
+    QTest::newRow("presence list") << ws::encodeServerFrame(ws::Presence {0, ws::PresenceStatus::Online, {3, 7}})
+                                   << QByteArray(R"({"type":"presence","userIds":[3,7],"status":"online"})");
+    QTest::newRow("hello asking for the presence list")
+        << ws::encodeClientFrame(ws::Hello {QStringLiteral("..."), {}, true})
+        << QByteArray(R"({"type":"hello","token":"...","presenceList":true})");
     QTest::newRow("error") << ws::encodeServerFrame(
         ws::ErrorFrame {1, Error {ErrorCode::NotFound, QStringLiteral("no such room"), QString()}})
                            << QByteArray(R"({"type":"error","id":1,"code":"not_found","message":"no such room"})");
@@ -286,6 +294,7 @@ void TestWsFrames::malformedClientFrames_data()
     row("hello: resume array", hello(R"([["room:12",340]])"), invalid(), "resume");
     row("hello: resume null", hello("null"), invalid(), "resume");
     row("hello: token number", R"({"type":"hello","token":12345})", invalid(), "token");
+    row("hello: presenceList a string", R"({"type":"hello","presenceList":"yes"})", invalid(), "presenceList");
     row("ping: t string", R"({"type":"ping","id":1,"t":"now"})", invalid(), "t");
     row("ping: t null", R"({"type":"ping","id":1,"t":null})", invalid(), "t");
 }
@@ -322,7 +331,8 @@ void TestWsFrames::acceptedClientFrames_data()
     QTest::newRow("history limit clamped") << history("\"room:1\"", "5", ",\"limit\":100000")
                                            << ws::ClientFrame(ws::HistoryRequest {2, Channel::room(1), 5, 200});
     QTest::newRow("hello without resume") << QByteArray(R"({"type":"hello"})") << ws::ClientFrame(ws::Hello {});
-    QTest::newRow("hello with empty resume") << hello("{}") << ws::ClientFrame(ws::Hello {QStringLiteral("t"), {}});
+    QTest::newRow("hello with empty resume")
+        << hello("{}") << ws::ClientFrame(ws::Hello {QStringLiteral("t"), {}, false});
     QTest::newRow("ping with a huge t") << QByteArray(R"({"type":"ping","t":1e300})")
                                         << ws::ClientFrame(ws::Ping {std::nullopt, 1e300});
     QTest::newRow("whitespace and BOM") << QByteArray("\xef\xbb\xbf \n{ \"type\" : \"typing\" , \"roomId\" : 4 }\n")
@@ -371,6 +381,10 @@ void TestWsFrames::malformedServerFrames_data()
     row("pong: fractional reconnect window", R"({"type":"pong","reconnectWindowMs":1.5})", invalid(),
         "reconnectWindowMs");
     row("presence: away", R"({"type":"presence","userId":5,"status":"away"})", invalid(), "status");
+    row("presence: userIds not an array", R"({"type":"presence","userIds":5,"status":"online"})", invalid(), "userIds");
+    row("presence: userIds with a zero", R"({"type":"presence","userIds":[3,0],"status":"online"})", invalid(),
+        "userIds");
+    row("presence: neither userId nor userIds", R"({"type":"presence","status":"online"})", invalid(), "userId");
     row("error: unknown code", R"({"type":"error","code":"oops","message":"m"})", invalid(), "code");
     row("reconnect: negative delay", R"({"type":"reconnect","reason":"r","retryAfterMs":-1})", invalid(),
         "retryAfterMs");
