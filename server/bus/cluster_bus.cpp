@@ -57,6 +57,10 @@ ClusterBus::ClusterBus(const RedisUrl &url, QString instance, RemoteEventSink *r
         logEvent(lcServer(), QtInfoMsg, QStringLiteral("cluster bus subscribed"), {});
         // Whatever was published while we were not listening is read from the database.
         m_receiver->verifyChannels();
+        // And who is online elsewhere is asked for now, not learnt from the next 30 s exchange:
+        // a started instance knows nobody, and the users of the next instance of a rolling
+        // restart, reconnecting here, would each be announced to their rooms' members as news.
+        requestPresenceSnapshots();
     });
     connect(&m_pub, &RedisConnection::up, this, &ClusterBus::flush);
     connect(&m_sub, &RedisSubscriber::down, this,
@@ -168,6 +172,26 @@ void ClusterBus::relayPresenceSnapshot(const QList<Id> &online, qint64 graceMs)
     send(kControl, QJsonDocument(o).toJson(QJsonDocument::Compact));
 }
 
+void ClusterBus::relayPresenceRooms(const QHash<Id, QList<Id>> &roomsByUser)
+{
+    QJsonObject users;
+    for (auto it = roomsByUser.cbegin(); it != roomsByUser.cend(); ++it)
+        users.insert(QString::number(it.key()), idArray(it.value()));
+    send(kControl,
+         QJsonDocument(QJsonObject {{QStringLiteral("o"), m_instance},
+                                    {QStringLiteral("op"), QStringLiteral("online-rooms")},
+                                    {QStringLiteral("users"), users}})
+             .toJson(QJsonDocument::Compact));
+}
+
+void ClusterBus::requestPresenceSnapshots()
+{
+    send(kControl,
+         QJsonDocument(
+             QJsonObject {{QStringLiteral("o"), m_instance}, {QStringLiteral("op"), QStringLiteral("online?")}})
+             .toJson(QJsonDocument::Compact));
+}
+
 void ClusterBus::onEvent(const QByteArray &payload)
 {
     const QJsonObject o = QJsonDocument::fromJson(payload).object();
@@ -196,6 +220,22 @@ void ClusterBus::onControl(const QByteArray &payload)
     if (op == QLatin1String("presence")) {
         m_receiver->remotePresence(origin, o.value(QLatin1String("user")).toInteger(),
                                    o.value(QLatin1String("online")).toBool(), idList(o.value(QLatin1String("rooms"))));
+        return;
+    }
+    if (op == QLatin1String("online?")) { // an older instance ignores it: the 30 s snapshots
+        m_receiver->remotePresenceSnapshotRequested();
+        return;
+    }
+    if (op == QLatin1String("online-rooms")) {
+        QHash<Id, QList<Id>> roomsByUser;
+        const QJsonObject users = o.value(QLatin1String("users")).toObject();
+        for (auto it = users.constBegin(); it != users.constEnd(); ++it) {
+            bool ok = false;
+            const Id user = it.key().toLongLong(&ok);
+            if (ok && user > 0)
+                roomsByUser.insert(user, idList(it.value()));
+        }
+        m_receiver->remotePresenceRooms(origin, roomsByUser);
         return;
     }
     if (op == QLatin1String("online")) {

@@ -42,10 +42,13 @@ public:
     void relayVolatile(const Channel &room, const QByteArray &frame, Id exceptUser) override;
     void relayPresence(Id userId, bool online, const QList<Id> &roomIds) override;
     void relayPresenceSnapshot(const QList<Id> &online, qint64 graceMs) override;
+    void relayPresenceRooms(const QHash<Id, QList<Id>> &roomsByUser) override;
 
 private:
     void send(const QByteArray &redisChannel, const QByteArray &payload);
     void flush();
+    // Asks the other instances for their presence snapshots (after each (re)subscription).
+    void requestPresenceSnapshots();
     void onEvent(const QByteArray &payload);
     void onControl(const QByteArray &payload);
 

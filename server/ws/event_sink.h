@@ -51,6 +51,8 @@ public:
         Q_UNUSED(online)
         Q_UNUSED(graceMs)
     }
+    // Who is online here with their rooms: the answer to a started instance's question.
+    virtual void relayPresenceRooms(const QHash<Id, QList<Id>> &roomsByUser) { Q_UNUSED(roomsByUser) }
 
     // A sink that drops everything (no real-time layer: tools and tests of the REST layer alone).
     [[nodiscard]] static EventSink &none();

@@ -391,6 +391,17 @@ void Hub::remotePresenceSnapshot(const QString &instance, const QList<Id> &onlin
     m_presence->remotePresenceSnapshot(instance, online, graceMs);
 }
 
+void Hub::remotePresenceSnapshotRequested()
+{
+    m_presence->relayRooms();
+}
+
+void Hub::remotePresenceRooms(const QString &instance, const QHash<Id, QList<Id>> &roomsByUser)
+{
+    for (auto it = roomsByUser.cbegin(); it != roomsByUser.cend(); ++it)
+        m_presence->remotePresence(instance, it.key(), true, it.value());
+}
+
 void Hub::verifyChannels()
 {
     m_replay->verifyChannels();

@@ -77,6 +77,8 @@ public:
     void remoteVolatile(const Channel &room, const QString &frame, Id exceptUser) override;
     void remotePresence(const QString &instance, Id userId, bool online, const QList<Id> &roomIds) override;
     void remotePresenceSnapshot(const QString &instance, const QList<Id> &online, qint64 graceMs) override;
+    void remotePresenceSnapshotRequested() override;
+    void remotePresenceRooms(const QString &instance, const QHash<Id, QList<Id>> &roomsByUser) override;
     void verifyChannels() override;
 
     [[nodiscard]] HubStats stats() const;

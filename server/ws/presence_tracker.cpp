@@ -303,7 +303,7 @@ void PresenceTracker::startRelay()
     m_relay->relayPresenceSnapshot({}); // a restart under the same name: forget the old one
     m_snapshotTimer.setInterval(kSnapshotMs);
     connect(&m_snapshotTimer, &QTimer::timeout, this, [this] {
-        if (!m_relay)
+        if (!m_relay || m_handedOff)
             return;
         QList<Id> online = m_subscriptions.users();
         online.reserve(online.size() + m_goingOffline.size());
@@ -313,6 +313,34 @@ void PresenceTracker::startRelay()
         expireRemote();
     });
     m_snapshotTimer.start();
+}
+
+void PresenceTracker::relayRooms()
+{
+    if (!m_relay || m_handedOff)
+        return;
+    QHash<Id, QList<Id>> roomsByUser;
+    const auto add = [&roomsByUser](Id user, const Channel &ch) {
+        if (ch.kind != ChannelKind::Room)
+            return;
+        QList<Id> &rooms = roomsByUser[user];
+        if (!rooms.contains(ch.id))
+            rooms.append(ch.id);
+    };
+    for (Id user : m_subscriptions.users()) {
+        for (ConnId id : m_subscriptions.connectionsOfUser(user)) {
+            if (const ClientConnection *c = m_connections.find(id)) {
+                for (auto it = c->channels.cbegin(); it != c->channels.cend(); ++it)
+                    add(user, it.key());
+            }
+        }
+    }
+    for (auto it = m_goingOffline.cbegin(); it != m_goingOffline.cend(); ++it) {
+        for (const Channel &ch : it->second)
+            add(it.key(), ch);
+    }
+    if (!roomsByUser.isEmpty())
+        m_relay->relayPresenceRooms(roomsByUser);
 }
 
 } // namespace taskmaster::server

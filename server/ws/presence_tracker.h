@@ -56,6 +56,8 @@ public:
 
     // This instance drains: its users move to the others, which keep them online for graceMs.
     void handOff(qint64 graceMs);
+    // Tells the other instances who is online here with their rooms (one started and asked).
+    void relayRooms();
 
 private:
     // A local transition: told to the other instances, fanned out here (offline only when no

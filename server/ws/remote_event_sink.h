@@ -30,6 +30,10 @@ public:
     // Who is online on `instance` now (empty after its restart, or when it drains: then graceMs is
     // how long the users it no longer lists stay online).
     virtual void remotePresenceSnapshot(const QString &instance, const QList<Id> &online, qint64 graceMs) = 0;
+    // Another instance started and asks who is online here (answered with relayPresenceRooms).
+    virtual void remotePresenceSnapshotRequested() = 0;
+    // Who is online on `instance`, with their rooms (its answer to that question).
+    virtual void remotePresenceRooms(const QString &instance, const QHash<Id, QList<Id>> &roomsByUser) = 0;
     // The bus (re)subscribed and may have missed publications: every channel with local
     // subscribers is compared with the database and what is missing is delivered.
     virtual void verifyChannels() = 0;

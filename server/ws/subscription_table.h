@@ -55,6 +55,7 @@ public:
     }
     [[nodiscard]] bool hasUser(Id userId) const { return m_byUser.contains(userId); }
     [[nodiscard]] QList<Id> users() const { return m_byUser.keys(); }
+    [[nodiscard]] QSet<ConnId> connectionsOfUser(Id userId) const { return m_byUser.value(userId); }
     [[nodiscard]] qint64 userCount() const { return qint64(m_byUser.size()); }
     [[nodiscard]] qint64 channelCount() const { return qint64(m_subscribers.size()); }
     // Every followed channel with the last seq released for it.

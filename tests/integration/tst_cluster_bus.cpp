@@ -16,6 +16,8 @@
 #include "tests/support/test_env.h"
 #include "tests/support/ws_client.h"
 
+#include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QTest>
 #include <QUuid>
@@ -227,6 +229,10 @@ void TestClusterBus::volatileAndPresenceAcrossInstances()
 
 void TestClusterBus::drainHandsPresenceOver()
 {
+    const Account watcher = user(), mover = user(), leaver = user(), late = user();
+    room(watcher, {mover, leaver, late});
+    WsClient onA;
+    QVERIFY(onA.connectAs(m_a->wsUrl(), watcher.token));
     // A third instance whose reconnect window is wide: 1 connection a second, so its two sockets
     // make a window of 2 s, well over the 300 ms grace.
     ServerProcess c;
@@ -234,10 +240,20 @@ void TestClusterBus::drainHandsPresenceOver()
                       QStringLiteral("--instance-name"), QStringLiteral("tm-c"), QStringLiteral("--presence-grace-ms"),
                       QStringLiteral("300"), QStringLiteral("--ws-reconnect-rate"), QStringLiteral("1")}),
              qPrintable(c.errorText()));
-    const Account watcher = user(), mover = user(), leaver = user(), late = user();
-    room(watcher, {mover, leaver, late});
-    WsClient onA;
-    QVERIFY(onA.connectAs(m_a->wsUrl(), watcher.token));
+    // The started instance asked the others who they have: the watcher, online on tm-a since
+    // before tm-c started, is in the snapshots of tm-c's sockets at once, not after the next
+    // periodic exchange (30 s).
+    const QDeadlineTimer known(5000);
+    bool watcherKnown = false;
+    while (!watcherKnown && !known.hasExpired()) {
+        WsClient probe;
+        QVERIFY(probe.open(c.wsUrl()));
+        probe.send(ws::Hello {QString::fromUtf8(late.token), {}, true});
+        QVERIFY(probe.take<ws::Welcome>());
+        const auto snapshot = probe.take<ws::Presence>({}, 300);
+        watcherKnown = snapshot && snapshot->userIds == QList<Id> {watcher.id};
+    }
+    QVERIFY(watcherKnown);
     WsClient moverOnC, leaverOnC;
     QVERIFY(moverOnC.connectAs(c.wsUrl(), mover.token));
     QVERIFY(leaverOnC.connectAs(c.wsUrl(), leaver.token));

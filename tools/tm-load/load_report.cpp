@@ -248,6 +248,8 @@ QString RunReport::table() const
     t << "events       expected " << c.expected << "  delivered " << c.delivered << "  lost " << c.lost
       << "  duplicated " << c.duplicates << "  out of order " << c.outOfOrder << "  (fan-out " << c.fanoutDelivered
       << ", volatile " << c.volatileEvents << ", other errors " << c.errorFrames << ")\n";
+    t << "presence     online " << c.presenceOnline << "  offline " << c.presenceOffline << "  snapshot lists "
+      << c.presenceLists << '\n';
     t << "connections  " << c.connected << "/" << config.connections() << " connected  failures " << c.connectFailures
       << "  disconnects " << c.disconnects << "  reconnects " << c.reconnects << "  resumed events " << c.resumedEvents
       << "  resyncs " << c.resyncs << "  history filled " << c.historyFilled;
@@ -584,6 +586,9 @@ QJsonObject RunReport::toJson() const
                       {QStringLiteral("outOfOrder"), c.outOfOrder},
                       {QStringLiteral("fanoutDelivered"), c.fanoutDelivered},
                       {QStringLiteral("volatile"), c.volatileEvents},
+                      {QStringLiteral("presenceOnline"), c.presenceOnline},
+                      {QStringLiteral("presenceOffline"), c.presenceOffline},
+                      {QStringLiteral("presenceLists"), c.presenceLists},
                       {QStringLiteral("historyFilled"), c.historyFilled},
                       {QStringLiteral("errorFrames"), c.errorFrames},
                       {QStringLiteral("undecodable"), c.undecodable}}},

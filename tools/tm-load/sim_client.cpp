@@ -220,7 +220,15 @@ void SimClient::onText(const QString &text)
                    [&](const ChannelEvent &e) { onEvent(e, received); },
                    [&](const ws::TypingEvent &) { ++c.volatileEvents; },
                    [&](const ws::ReadEvent &) { ++c.volatileEvents; },
-                   [&](const ws::Presence &) { ++c.volatileEvents; },
+                   [&](const ws::Presence &p) {
+                       ++c.volatileEvents;
+                       if (!p.userIds.isEmpty())
+                           ++c.presenceLists;
+                       else if (p.status == ws::PresenceStatus::Online)
+                           ++c.presenceOnline;
+                       else
+                           ++c.presenceOffline;
+                   },
                    [&](const ws::ErrorFrame &f) {
                        const auto it = f.id ? m_pending.find(*f.id) : m_pending.end();
                        if (it == m_pending.end()) {
