@@ -308,7 +308,7 @@ void ServerApp::drain(std::function<void()> done)
     connect(poll, &QTimer::timeout, this, [this, poll, started, done = std::move(done)] {
         const bool socketsGone = !m_hub || m_hub->stats().connectionsActive == 0;
         const DbPoolStats pool = m_db ? m_db->stats() : DbPoolStats {};
-        const bool idle = pool.busy == 0 && pool.waiting == 0;
+        const bool idle = pool.busy == 0 && pool.waiting == 0 && (!m_bus || m_bus->publishing() == 0);
         const bool late = started->elapsed() >= m_config.drainTimeoutMs;
         if ((socketsGone && idle) || late) {
             poll->stop();

@@ -92,6 +92,11 @@ void ClusterBus::send(const QByteArray &redisChannel, const QByteArray &payload)
     m_pub.command({QByteArrayLiteral("PUBLISH"), redisChannel, payload}, [](const Result<RedisReply> &) {});
 }
 
+qsizetype ClusterBus::publishing() const
+{
+    return m_pub.isUp() ? m_pub.inFlight() + m_waiting.size() : 0;
+}
+
 void ClusterBus::flush()
 {
     const auto waiting = std::exchange(m_waiting, {});

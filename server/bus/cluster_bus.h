@@ -44,6 +44,10 @@ public:
     void relayPresenceSnapshot(const QList<Id> &online, qint64 graceMs) override;
     void relayPresenceRooms(const QHash<Id, QList<Id>> &roomsByUser) override;
 
+    // Publications written to Redis and not yet answered (a draining instance waits for them:
+    // its presence hand-off must reach the others before it exits); 0 while Redis is down.
+    [[nodiscard]] qsizetype publishing() const;
+
 private:
     void send(const QByteArray &redisChannel, const QByteArray &payload);
     void flush();

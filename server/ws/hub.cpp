@@ -93,8 +93,9 @@ void Hub::drain(const QString &reason, qint64 retryAfterMs)
 {
     const qint64 window = reconnectWindowMs().value_or(0);
     // The clients come back through the other instances over about the window (their retry
-    // delays reach half of it, then the others' hello queues): keep them online meanwhile.
-    m_presence->handOff(window + m_options.presenceGraceMs);
+    // delays reach half of it, then the others' hello queues, slower on a loaded machine): keep
+    // them online meanwhile, with room to spare; a user who really left shows offline later.
+    m_presence->handOff(2 * window + m_options.presenceGraceMs);
     m_connections->drain(reason, retryAfterMs, window / 2);
 }
 

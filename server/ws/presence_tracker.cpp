@@ -3,7 +3,11 @@
 #include "server/ws/event_sink.h"
 #include "server/ws/subscription_table.h"
 
+#include <QLoggingCategory>
+
 #include <algorithm>
+
+Q_LOGGING_CATEGORY(lcPresence, "tm.presence", QtWarningMsg)
 
 namespace taskmaster::server {
 
@@ -84,7 +88,8 @@ void PresenceTracker::sweep(qint64 now)
             indexRemoteGoingOffline(user, rooms, false);
             it = m_remoteGoingOffline.erase(it);
             if (!onlineHere(user) && !onlineElsewhere(user))
-                announceHere(user, rooms, ws::PresenceStatus::Offline);
+                qCDebug(lcPresence) << "offline: remote grace over" << user;
+            announceHere(user, rooms, ws::PresenceStatus::Offline);
         } else {
             ++it;
         }
@@ -115,6 +120,7 @@ void PresenceTracker::changed(Id userId, const QSet<Channel> &rooms, ws::Presenc
     }
     if (!announce || (!online && onlineElsewhere(userId)))
         return; // still online for everyone through another instance
+    qCDebug(lcPresence) << (online ? "online: first connection here" : "offline: grace over here") << userId;
     announceHere(userId, rooms, status);
 }
 
@@ -159,8 +165,10 @@ void PresenceTracker::remotePresence(const QString &instance, Id userId, bool on
             indexRemote(userId, *old, -1);
         byInstance.insert(instance, rooms);
         indexRemote(userId, rooms, 1);
-        if (!wasOnline)
+        if (!wasOnline) {
+            qCDebug(lcPresence) << "online: from" << instance << userId;
             announceHere(userId, rooms, ws::PresenceStatus::Online);
+        }
         return;
     }
     auto it = m_remoteOnline.find(userId);
@@ -172,8 +180,10 @@ void PresenceTracker::remotePresence(const QString &instance, Id userId, bool on
     }
     if (it->isEmpty())
         m_remoteOnline.erase(it);
-    if (!onlineHere(userId) && !onlineElsewhere(userId))
+    if (!onlineHere(userId) && !onlineElsewhere(userId)) {
+        qCDebug(lcPresence) << "offline: from" << instance << userId;
         announceHere(userId, rooms, ws::PresenceStatus::Offline);
+    }
 }
 
 void PresenceTracker::remotePresenceSnapshot(const QString &instance, const QList<Id> &online, qint64 graceMs)
@@ -196,6 +206,8 @@ void PresenceTracker::remotePresenceSnapshot(const QString &instance, const QLis
     // would go offline and online again for every member of their rooms: thousands of frames in
     // the middle of the reconnects. Offline only if they are still gone after the grace.
     // A draining instance hands its users over with a longer grace: its reconnect window.
+    qCDebug(lcPresence) << "snapshot from" << instance << online.size() << "online," << gone.size()
+                        << "no longer there, grace" << graceMs;
     const qint64 deadline = m_clock.elapsed() + std::max<qint64>(graceMs, m_options.presenceGraceMs);
     for (const auto &[user, rooms] : std::as_const(gone)) {
         if (onlineHere(user) || onlineElsewhere(user))
