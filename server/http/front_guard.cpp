@@ -22,6 +22,8 @@ QByteArray reasonPhrase(int status)
         return QByteArrayLiteral("Request Timeout");
     case 413:
         return QByteArrayLiteral("Payload Too Large");
+    case 429:
+        return QByteArrayLiteral("Too Many Requests");
     case 431:
         return QByteArrayLiteral("Request Header Fields Too Large");
     case 503:
@@ -29,6 +31,15 @@ QByteArray reasonPhrase(int status)
     default:
         return QByteArrayLiteral("Error");
     }
+}
+
+// One client over its connection cap: 429, not 503. The instance is not unavailable, this client
+// has its share: behind nginx a 503 would be tried on the next instance and counted as the
+// instance failing (proxy_next_upstream http_503, max_fails), so one client retrying over its cap
+// took every instance out of nginx's rotation for everyone (tst_cluster_hostile).
+FrontError overAddressCap()
+{
+    return FrontError {429, "rate_limited", QStringLiteral("too many connections from this address")};
 }
 } // namespace
 
@@ -144,17 +155,17 @@ FrontGuard *FrontGuard::admit(QTcpSocket *socket, const FrontLimits &limits, Con
     connect(socket, &QIODevice::readyRead, guard, &FrontGuard::beforeServerRead);
     connect(socket, &QIODevice::bytesWritten, guard, &FrontGuard::onWritten);
     // A refused socket never reaches QtHttpServer: it goes when its close is done.
-    auto refuseAtAccept = [socket, guard](const QString &why) -> FrontGuard * {
+    auto refuseAtAccept = [socket, guard](const FrontError &error) -> FrontGuard * {
         connect(socket, &QAbstractSocket::disconnected, socket, &QObject::deleteLater);
-        guard->refuse(FrontError {503, "unavailable", why});
+        guard->refuse(error);
         return nullptr;
     };
     guard->m_counted = counts.addConnection();
     if (!guard->m_counted)
-        return refuseAtAccept(QStringLiteral("too many connections"));
+        return refuseAtAccept(FrontError {503, "unavailable", QStringLiteral("too many connections")});
     if (!guard->m_viaProxy) {
         if (!counts.addAddress(peer))
-            return refuseAtAccept(QStringLiteral("too many connections from this address"));
+            return refuseAtAccept(overAddressCap());
         guard->m_address = peer;
     }
     guard->arm(Deadline::Head);
@@ -197,7 +208,7 @@ void FrontGuard::beforeServerRead()
             m_counts.removeAddress(m_address);
             m_address = QHostAddress();
             if (!m_counts.addAddress(client)) {
-                refuse(FrontError {503, "unavailable", QStringLiteral("too many connections from this address")});
+                refuse(overAddressCap());
                 return;
             }
             m_address = client;
@@ -328,7 +339,7 @@ void FrontGuard::refuse(const FrontError &error)
     QByteArray response = "HTTP/1.1 " + QByteArray::number(error.status) + ' ' + reasonPhrase(error.status)
         + "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size())
         + "\r\nConnection: close\r\n";
-    if (error.status == 503)
+    if (error.status == 503 || error.status == 429)
         response += "Retry-After: 1\r\n";
     response += "\r\n" + body;
     m_deadline = Deadline::None;

@@ -55,15 +55,7 @@ void ClientConnections::accept(std::unique_ptr<QWebSocket> socket)
     const ConnId id = c->id;
     QWebSocket *s = socket.get();
     connect(s, &QWebSocket::textMessageReceived, this, [this, id](const QString &text) { onText(id, text); });
-    connect(s, &QWebSocket::binaryMessageReceived, this, [this, id](const QByteArray &) {
-        if (ClientConnection *conn = find(id)) {
-            ++m_stats.malformedFrames;
-            if (conn->state == ClientConnection::State::Open)
-                sendError(*conn, {}, Error::badRequest(QStringLiteral("binary frames are not accepted")));
-            else
-                closeWith(*conn, ws::CloseCode::Unauthorized, QStringLiteral("the first frame must be hello"));
-        }
-    });
+    connect(s, &QWebSocket::binaryMessageReceived, this, [this, id](const QByteArray &) { onBinary(id); });
     connect(s, &QWebSocket::pong, this, [this, id](quint64, const QByteArray &) {
         if (ClientConnection *conn = find(id)) {
             conn->lastReceivedMs = m_clock.elapsed();
@@ -213,7 +205,26 @@ void ClientConnections::onText(ConnId id, const QString &text)
     }
 }
 
-void ClientConnections::onFrame(ClientConnection &c, const QByteArray &bytes, qint64 arrivalNs)
+// A binary frame is a malformed frame like any other (docs/protocol.md 9.2): before welcome it
+// ends the connection (4001), after it it takes its turn in the frame rate and counts towards
+// the 10 in a row (4000). Before, it was answered outside both, so a client sending only binary
+// frames was never closed nor throttled (tst_cluster_hostile).
+void ClientConnections::onBinary(ConnId id)
+{
+    ClientConnection *c = find(id);
+    if (!c || c->state == ClientConnection::State::Closing)
+        return;
+    c->lastReceivedMs = m_clock.elapsed();
+    c->pinged = false;
+    if (c->state != ClientConnection::State::Open) {
+        ++m_stats.malformedFrames;
+        closeWith(*c, ws::CloseCode::Unauthorized, QStringLiteral("the first frame must be hello"));
+        return;
+    }
+    onFrame(*c, {}, m_clock.nsecsElapsed(), FrameKind::Binary);
+}
+
+void ClientConnections::onFrame(ClientConnection &c, const QByteArray &bytes, qint64 arrivalNs, FrameKind kind)
 {
     const qint64 now = m_clock.elapsed();
     c.frames.refill(m_rate, now);
@@ -233,7 +244,9 @@ void ClientConnections::onFrame(ClientConnection &c, const QByteArray &bytes, qi
     }
     if (belowRate)
         c.throttledSinceMs = -1;
-    auto frame = ws::decodeClientFrame(bytes);
+    Result<ws::ClientFrame> frame = kind == FrameKind::Binary
+        ? Result<ws::ClientFrame>(Error::badRequest(QStringLiteral("binary frames are not accepted")))
+        : ws::decodeClientFrame(bytes);
     if (!frame) {
         ++m_stats.malformedFrames;
         sendError(c, ws::frameId(bytes), frame.error());

@@ -132,7 +132,9 @@ public:
 private:
     void slowConsumer(ClientConnection &c);
     void onText(ConnId id, const QString &text);
-    void onFrame(ClientConnection &c, const QByteArray &bytes, qint64 arrivalNs);
+    enum class FrameKind { Text, Binary };
+    void onBinary(ConnId id);
+    void onFrame(ClientConnection &c, const QByteArray &bytes, qint64 arrivalNs, FrameKind kind = FrameKind::Text);
     // A hello with a token: started, queued or refused by the gate.
     void admit(ClientConnection &c, ws::Hello hello);
     void startHello(ClientConnection &c, const ws::Hello &hello);

@@ -176,9 +176,9 @@ void TestHttpLimits::hostile_data()
     QTest::newRow("huge header field") << Attack::HugeHeader << 431 << QStringLiteral("headers_too_large") << 3000;
     QTest::newRow("idle keep-alive") << Attack::IdleKeepAlive << 200 << QString() << kIdleTimeoutMs + 1500;
     QTest::newRow("one connection over the per-address cap")
-        << Attack::OverPerAddressCap << 503 << QStringLiteral("unavailable") << 3000;
+        << Attack::OverPerAddressCap << 429 << QStringLiteral("rate_limited") << 3000;
     QTest::newRow("one WebSocket over the per-address cap")
-        << Attack::OverPerAddressCapWebSocket << 503 << QStringLiteral("unavailable") << 3000;
+        << Attack::OverPerAddressCapWebSocket << 429 << QStringLiteral("rate_limited") << 3000;
 }
 
 void TestHttpLimits::hostile()
@@ -333,7 +333,7 @@ void TestHttpLimits::hostile()
         QCOMPARE(r.code(), code);
         QVERIFY(r.head.contains("Connection: close"));
     }
-    if (status == 503)
+    if (status == 429)
         QVERIFY(r.head.contains("Retry-After: 1"));
     if (attack == Attack::IdleKeepAlive) {
         // Closed after the idle time, not before, and nothing more was sent.
@@ -385,7 +385,7 @@ void TestHttpLimits::perAddressBehindTrustedProxy()
     }
     auto third = connectFrom(QStringLiteral("127.0.0.1"), server.port());
     QVERIFY(third);
-    QCOMPARE(request(*third, "10.9.9.9"), 503);
+    QCOMPARE(request(*third, "10.9.9.9"), 429);
     auto other = connectFrom(QStringLiteral("127.0.0.1"), server.port());
     QVERIFY(other);
     QCOMPARE(request(*other, "10.9.9.8"), 200); // another client behind the same proxy
