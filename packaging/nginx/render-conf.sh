@@ -19,6 +19,9 @@
 #   --tls-key FILE          its private key (PEM); all three or none
 #   --workers N             worker processes, standalone only (default 2)
 #   --worker-connections N  per worker, standalone only (default 10240)
+#   --client-header-timeout T  time for a client's whole request head (default 10s)
+#   --client-body-timeout T    longest gap between two reads of a request body (default 10s)
+#   --keepalive-timeout T      an idle client keep-alive connection is closed after it (default 65s)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -29,6 +32,7 @@ usage() {
 
 listen="" standalone="" access_log="" max_fails=3 fail_timeout=5s workers=2 worker_connections=10240
 tls_listen="" tls_cert="" tls_key=""
+header_timeout=10s body_timeout=10s keepalive_timeout=65s
 upstreams=()
 while (($#)); do
   case $1 in
@@ -43,6 +47,9 @@ while (($#)); do
   --tls-key) tls_key=${2:?}; shift 2 ;;
   --workers) workers=${2:?}; shift 2 ;;
   --worker-connections) worker_connections=${2:?}; shift 2 ;;
+  --client-header-timeout) header_timeout=${2:?}; shift 2 ;;
+  --client-body-timeout) body_timeout=${2:?}; shift 2 ;;
+  --keepalive-timeout) keepalive_timeout=${2:?}; shift 2 ;;
   -h | --help) usage ;;
   *) echo "render-conf: unknown argument '$1'" >&2; usage ;;
   esac
@@ -52,6 +59,10 @@ done
 host_port='^[][A-Za-z0-9.:_-]+:[0-9]+$'
 for u in "${upstreams[@]}"; do
   [[ "$u" =~ $host_port ]] || { echo "render-conf: --upstream must be HOST:PORT, got '$u'" >&2; exit 2; }
+done
+time_re='^[0-9]+(ms|s|m)?$'
+for t in "$header_timeout" "$body_timeout" "$keepalive_timeout"; do
+  [[ "$t" =~ $time_re ]] || { echo "render-conf: bad time '$t' (like 10s, 500ms)" >&2; exit 2; }
 done
 listen_re='^[][A-Za-z0-9.:_*-]+$'
 [[ "$listen" =~ $listen_re ]] || { echo "render-conf: bad --listen '$listen'" >&2; exit 2; }
@@ -107,6 +118,9 @@ conf=${conf//@@LISTEN@@/$listen}
 conf=${conf//@@ACCESS_LOG@@/$access_line}
 conf=${conf//@@UPSTREAM_SERVERS@@/$servers}
 conf=${conf//@@TLS@@/$tls_lines}
+conf=${conf//@@CLIENT_HEADER_TIMEOUT@@/$header_timeout}
+conf=${conf//@@CLIENT_BODY_TIMEOUT@@/$body_timeout}
+conf=${conf//@@KEEPALIVE_TIMEOUT@@/$keepalive_timeout}
 
 if [[ -z "$standalone" ]]; then
   printf '%s\n' "$conf"

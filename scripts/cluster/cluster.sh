@@ -56,6 +56,8 @@
 #   TM_CLUSTER_NGINX_WORKERS  nginx worker processes (default 2)
 #   TM_CLUSTER_NGINX_CONNECTIONS  worker_connections of each nginx worker (default 10240; a
 #                           proxied WebSocket takes two)
+#   TM_CLUSTER_NGINX_ARGS   extra arguments for packaging/nginx/render-conf.sh, split on
+#                           whitespace (e.g. "--client-header-timeout 2s"); kept for reloads
 #   TM_CLUSTER_ROUTE_TIMEOUT  rolling-restart: seconds nginx may take to send a restarted instance
 #                           requests again (default 20; its fail_timeout is 5 s)
 #   TM_CLUSTER_MONITORING=1 start also prometheus-nginx-exporter (reading nginx's stub_status) and
@@ -629,9 +631,14 @@ render_nginx() {
   for i in "${members[@]}"; do upstreams+=(--upstream "127.0.0.1:$(instance_port "$i")"); done
   [[ -z "$tls_port" ]] || tls=(--tls-listen "127.0.0.1:$tls_port" --tls-cert "$dir/nginx/tls/cert.pem"
     --tls-key "$dir/nginx/tls/key.pem")
+  local own=()
+  # The extra arguments of start, kept for the re-renders of later commands (reloads).
+  mkdir -p "$dir/nginx"
+  if [[ ! -f "$dir/nginx/render.args" ]]; then echo "${TM_CLUSTER_NGINX_ARGS:-}" >"$dir/nginx/render.args"; fi
+  read -r -a own <"$dir/nginx/render.args" || true
   "$root/packaging/nginx/render-conf.sh" --standalone "$dir/nginx" --listen "127.0.0.1:$nginx_port" \
     --workers "${TM_CLUSTER_NGINX_WORKERS:-2}" --worker-connections "${TM_CLUSTER_NGINX_CONNECTIONS:-10240}" \
-    "${tls[@]}" "${upstreams[@]}"
+    "${tls[@]}" "${upstreams[@]}" "${own[@]}"
 }
 
 # A self-signed certificate for 127.0.0.1 and localhost (P-256, a week), for the TLS listener.
