@@ -1,6 +1,7 @@
 // The server's side of the WebSocket close handshake against the real taskmaster-server binary,
-// for each close code the server sends (4000, 4001, 4003, 4029, 1009, 4013, 1001 on drain), with
-// clients that keep sending while the server closes, kRepetitions runs each:
+// for each close code the server sends (4000 for malformed text or binary frames, 4001, 4003, 4029,
+// 1009, 4013, 1001 on drain), with clients that keep sending while the server closes,
+// kRepetitions runs each:
 // - a QWebSocket client (WsClient) must receive that code every time;
 // - a plain-socket client that only writes must never see a reset: no failed write, no
 //   ECONNRESET on its read, and the close frame with its code before a clean end of stream.
@@ -38,19 +39,22 @@ namespace {
 constexpr int kRepetitions = 12;
 constexpr int kBurst = 300; // frames sent right after the one that makes the server close
 
-enum class Trigger { Malformed, NotHello, TooLarge, EarlyFrames, Logout };
+enum class Trigger { Malformed, Binary, NotHello, TooLarge, EarlyFrames, Logout };
 
 // Sends frames until the socket is closed: kBurst at once, then more on every turn of the event
 // loop (a zero timer, no pause), so that the server always has unread frames when it closes;
 // the close code the client received (-1: not closed in time).
+// An empty frame: binary frames of 4 KiB instead.
 int floodUntilClosed(WsClient &c, const QString &frame)
 {
+    const QByteArray binary(4096, 'b');
+    const auto one = [&] { frame.isEmpty() ? c.sendBinary(binary) : c.sendText(frame); };
     for (int i = 0; i < kBurst && c.isOpen(); ++i)
-        c.sendText(frame);
+        one();
     QTimer more;
     QObject::connect(&more, &QTimer::timeout, [&] {
         for (int i = 0; i < 20 && c.isOpen(); ++i)
-            c.sendText(frame);
+            one();
     });
     more.start(0);
     c.waitUntil([&] { return c.closeCode() != -1; }, 10000);
@@ -186,6 +190,7 @@ void TestWsClose::closeCodeReachesSendingClient_data()
     QTest::addColumn<Trigger>("trigger");
     QTest::addColumn<int>("code");
     QTest::newRow("4000 malformed frames") << Trigger::Malformed << 4000;
+    QTest::newRow("4000 binary frames") << Trigger::Binary << 4000;
     QTest::newRow("4001 first frame not hello") << Trigger::NotHello << 4001;
     QTest::newRow("1009 frame too large") << Trigger::TooLarge << 1009;
     QTest::newRow("4029 frames before welcome") << Trigger::EarlyFrames << 4029;
@@ -205,6 +210,10 @@ void TestWsClose::closeCodeReachesSendingClient()
         case Trigger::Malformed:
             QVERIFY(c.connectAs(m_server.wsUrl(), account.token));
             codes << floodUntilClosed(c, garbageText());
+            break;
+        case Trigger::Binary:
+            QVERIFY(c.connectAs(m_server.wsUrl(), account.token));
+            codes << floodUntilClosed(c, QString());
             break;
         case Trigger::NotHello:
             QVERIFY(c.open(m_server.wsUrl()));
