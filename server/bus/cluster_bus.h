@@ -47,6 +47,7 @@ public:
     // Publications written to Redis and not yet answered (a draining instance waits for them:
     // its presence hand-off must reach the others before it exits); 0 while Redis is down.
     [[nodiscard]] qsizetype publishing() const;
+    [[nodiscard]] qsizetype relaying() const override { return publishing(); }
 
 private:
     void send(const QByteArray &redisChannel, const QByteArray &payload);

@@ -51,6 +51,9 @@ public:
         Q_UNUSED(online)
         Q_UNUSED(graceMs)
     }
+    // Publications handed over and not yet confirmed as sent (a drain waits for its presence
+    // hand-off before it closes thousands of sockets in one go).
+    [[nodiscard]] virtual qsizetype relaying() const { return 0; }
     // Who is online here with their rooms: the answer to a started instance's question.
     virtual void relayPresenceRooms(const QHash<Id, QList<Id>> &roomsByUser) { Q_UNUSED(roomsByUser) }
 

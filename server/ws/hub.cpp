@@ -9,8 +9,12 @@
 #include "server/ws/subscription_table.h"
 #include "shared/core/overloaded.h"
 
+#include <QElapsedTimer>
 #include <QThread>
+#include <QTimer>
 #include <QWebSocket>
+
+#include <memory>
 
 namespace taskmaster::server {
 
@@ -96,7 +100,20 @@ void Hub::drain(const QString &reason, qint64 retryAfterMs)
     // delays reach half of it, then the others' hello queues, slower on a loaded machine): keep
     // them online meanwhile, with room to spare; a user who really left shows offline later.
     m_presence->handOff(2 * window + m_options.presenceGraceMs);
-    m_connections->drain(reason, retryAfterMs, window / 2);
+    // Closing thousands of sockets holds this thread for seconds: the hand-off goes out first
+    // (it was lost when the Redis command timed out behind the closes), for at most 1 s.
+    auto *wait = new QTimer(this);
+    auto waited = std::make_shared<QElapsedTimer>();
+    waited->start();
+    wait->setInterval(5);
+    connect(wait, &QTimer::timeout, this, [this, wait, waited, reason, retryAfterMs, window] {
+        if (m_relay && m_relay->relaying() > 0 && waited->elapsed() < 1000)
+            return;
+        wait->stop();
+        wait->deleteLater();
+        m_connections->drain(reason, retryAfterMs, window / 2);
+    });
+    wait->start();
 }
 
 void Hub::sweep()
