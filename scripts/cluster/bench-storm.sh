@@ -18,7 +18,8 @@
 # TM_BENCH_BASELINE_BIN (none), TM_BENCH_OUT (reports; default a new /tmp/tm-bench-storm.XXXXXX),
 # TM_BENCH_DOC (docs/BENCHMARKS.md; "-" prints only), TM_PG_DURABLE (default 1: PostgreSQL with
 # fsync, full_page_writes and synchronous_commit on, as production runs; 0: the test suite's
-# fast settings).
+# fast settings), TM_BENCH_REPORT_ONLY=1 (no runs: the table and section from the reports already
+# in TM_BENCH_OUT, e.g. after adding a column).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -86,14 +87,16 @@ run() {
   echo "bench-storm: $name: exit $rc" >&2
 }
 
-for f in "${faults[@]}"; do
-  for v in "${variants[@]}"; do run "$f" "$v"; done
-done
+if [[ "${TM_BENCH_REPORT_ONLY:-0}" != 1 ]]; then
+  for f in "${faults[@]}"; do
+    for v in "${variants[@]}"; do run "$f" "$v"; done
+  done
+fi
 
 pg=$(cat "$out/${faults[0]}-candidate.pg" 2>/dev/null || true)
 table=$(
-  echo "| fault | server | connections lost | back | reconnect p50 s | p95 | max | untouched clients from the fault: delivery p50 ms | p95 | p99 | max | resent to them: count | p99 ms | reconnected clients: delivery p99 ms | ack p99 ms | sent / acked / dropped late | lost/dup/ooo | db check | exit |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| fault | server | connections lost | back | reconnect p50 s | p95 | max | untouched clients from the fault: delivery p50 ms | p95 | p99 | max | resent to them: count | p99 ms | reconnected clients: delivery p99 ms | ack p99 ms | sent / acked / dropped late | presence frames: online / offline / lists | lost/dup/ooo | db check | exit |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for f in "${faults[@]}"; do
     for v in "${variants[@]}"; do
       j=$out/$f-$v.json
@@ -104,7 +107,7 @@ table=$(
         . as $r
         | ($r.verification | if .ran then (if .problems == 0 then "exact: \(.streams) streams, \(.expected) events, 0 missing" else "\(.problems) problems" end) else "not run" end) as $db
         | $r.latencyMs as $l
-        | "| \($f) | \($v) | \($r.connections.disconnects) | \($r.connections.reconnects) | \($l.reconnect.p50 | s) | \($l.reconnect.p95 | s) | \($l.reconnect.max | s) | \($l.deliveryKeptFromFault.p50 | ms) | \($l.deliveryKeptFromFault.p95 | ms) | \($l.deliveryKeptFromFault.p99 | ms) | \($l.deliveryKeptFromFault.max | ms) | \($l.deliveryResent.count // 0) | \(if ($l.deliveryResent.count // 0) > 0 then ($l.deliveryResent.p99 | ms) else "-" end) | \($l.deliveryResumed.p99 | ms) | \($l.ack.p99 | ms) | \($r.messages.sent) / \($r.messages.acked) / \($r.messages.lateDropped // 0) | \($r.events.lost)/\($r.events.duplicated)/\($r.events.outOfOrder) | \($db) | \($rc) |"
+        | "| \($f) | \($v) | \($r.connections.disconnects) | \($r.connections.reconnects) | \($l.reconnect.p50 | s) | \($l.reconnect.p95 | s) | \($l.reconnect.max | s) | \($l.deliveryKeptFromFault.p50 | ms) | \($l.deliveryKeptFromFault.p95 | ms) | \($l.deliveryKeptFromFault.p99 | ms) | \($l.deliveryKeptFromFault.max | ms) | \($l.deliveryResent.count // 0) | \(if ($l.deliveryResent.count // 0) > 0 then ($l.deliveryResent.p99 | ms) else "-" end) | \($l.deliveryResumed.p99 | ms) | \($l.ack.p99 | ms) | \($r.messages.sent) / \($r.messages.acked) / \($r.messages.lateDropped // 0) | \($r.events.presenceOnline // "-") / \($r.events.presenceOffline // "-") / \($r.events.presenceLists // "-") | \($r.events.lost)/\($r.events.duplicated)/\($r.events.outOfOrder) | \($db) | \($rc) |"
       ' "$j"
     done
   done
@@ -123,7 +126,8 @@ section=$(
   echo "restart: every connection is lost), not counting \"resent to them\": the messages whose sender"
   echo "lost its own connection before the ack and sent them again after its reconnect (their latency is"
   echo "that sender's outage); \"reconnected clients\" counts what arrived after a reconnect, catch-up"
-  echo "included.${baseline:+ \`baseline\`: \`$(basename "$baseline")\` from TM_BENCH_BASELINE_BIN, alternating with the candidate in the same sitting.}"
+  echo "included. Presence frames: what the clients received over the whole run (the first connects"
+  echo "included), one user each or the snapshot after \`welcome\` as one list.${baseline:+ \`baseline\`: \`$(basename "$baseline")\` from TM_BENCH_BASELINE_BIN, alternating with the candidate in the same sitting.}"
   echo
   echo '```'
   echo "${baseline:+TM_BENCH_BASELINE_BIN=$baseline }TM_BENCH_FAULTS=\"${faults[*]}\" scripts/cluster/bench-storm.sh"
