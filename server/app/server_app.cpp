@@ -1,5 +1,6 @@
 #include "server/app/server_app.h"
 
+#include "server/attachments/attachment_service.h"
 #include "server/auth/credentials.h"
 #include "server/auth/sessions.h"
 #include "server/bus/cluster_bus.h"
@@ -37,6 +38,7 @@ ServerApp::~ServerApp()
     // Reverse order: no new requests, then the pools drain.
     m_http.reset();
     m_redis.reset(); // fails its callbacks in flight into the objects below
+    m_attachments.reset();
     m_api.reset();
     m_limiter.reset();
     m_sessions.reset();
@@ -223,7 +225,23 @@ Result<quint16> ServerApp::start()
             warmCache();
         }
     }
+    {
+        // Attachments: files under the data dir when embedded, chunks in PostgreSQL otherwise.
+        AttachmentOptions attachments;
+        attachments.maxUploadBytes = qint64(m_config.maxUploadMib) << 20;
+        attachments.denyTypes = m_config.uploadDenyTypes;
+        attachments.quotaBytesPerDay = qint64(m_config.uploadQuotaMib) << 20;
+        auto blobs = db.backend == DbPoolOptions::Backend::Sqlite
+            ? makeFileBlobStore(QDir(m_config.dataDir).filePath(QStringLiteral("attachments")))
+            : makePostgresBlobStore();
+        m_attachments = std::make_unique<AttachmentService>(*m_db, std::move(blobs), m_api->authenticator(),
+                                                            RateLimit(m_limiter.get(), "upload", m_config.rateUpload),
+                                                            std::move(attachments));
+    }
     m_http = std::make_unique<HttpFront>(m_config, &m_api->router(), m_hub.get(), m_metrics.get());
+    m_http->divert(&AttachmentService::isRoute, [attachments = m_attachments.get()](DivertedRequest request) {
+        attachments->accept(std::move(request));
+    });
     m_http->setReadiness([this] { return readiness(); });
     m_dbProbe.setInterval(1000);
     connect(&m_dbProbe, &QTimer::timeout, this, [this] {

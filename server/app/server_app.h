@@ -16,6 +16,7 @@
 
 namespace taskmaster::server {
 
+class AttachmentService;
 class Cache;
 class Credentials;
 class RateLimiter;
@@ -61,6 +62,7 @@ private:
     std::unique_ptr<Sessions> m_sessions;
     std::unique_ptr<RateLimiter> m_limiter;
     std::unique_ptr<RestApi> m_api;
+    std::unique_ptr<AttachmentService> m_attachments;
     // Cache, sessions and rate limits in cluster mode; destroyed first so that the callbacks it
     // fails at shutdown still find everything they call.
     std::unique_ptr<RedisConnection> m_redis;

@@ -90,6 +90,15 @@ constexpr OptionSpec kOptions[] = {
      "Reconnects a second the other instances can take this one's clients back at: welcome and pong tell "
      "each client to spread its first reconnect over connections / N seconds should this instance die "
      "(reconnectWindowMs); 0 = no hint (default 600)."},
+    {"max-upload-mib", "TM_MAX_UPLOAD_MIB", "MIB",
+     "Largest attachment upload; a larger Content-Length is answered 413 before the body is read (default 25)."},
+    {"upload-deny-types", "TM_UPLOAD_DENY_TYPES", "LIST",
+     "Comma-separated media types refused for uploads with 415 (default text/html,application/xhtml+xml,"
+     "image/svg+xml,application/x-msdownload; an empty value refuses none)."},
+    {"rate-upload", "TM_RATE_UPLOAD", "RATE/BURST",
+     "Uploads per second per user, and the burst; 0 = no limit (default 1/30)."},
+    {"upload-quota-mib", "TM_UPLOAD_QUOTA_MIB", "MIB",
+     "Bytes a user may upload in 24 hours; over it 429 (default 1024)."},
 };
 
 // A whole number in [min, max] for option `name`, or a BadRequest naming it.
@@ -283,6 +292,8 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         {kOptions[35], 0, 1000000, &c.maxConnections},
         {kOptions[36], 0, 1000000, &c.maxConnectionsPerAddress},
         {kOptions[37], 0, 1000000, &c.wsReconnectRate},
+        {kOptions[38], 1, 1 << 20, &c.maxUploadMib},
+        {kOptions[41], 1, 1 << 24, &c.uploadQuotaMib},
     };
     for (const IntOption &o : ints) {
         const QString text = value(o.spec);
@@ -293,7 +304,8 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
             return v.error();
         *o.target = *v;
     }
-    const std::pair<const OptionSpec &, RateRule *> rates[] = {{kOptions[21], &c.rateApi}, {kOptions[22], &c.rateAuth}};
+    const std::pair<const OptionSpec &, RateRule *> rates[]
+        = {{kOptions[21], &c.rateApi}, {kOptions[22], &c.rateAuth}, {kOptions[40], &c.rateUpload}};
     for (const auto &[spec, target] : rates) {
         const QString text = value(spec);
         if (text.isEmpty())
@@ -316,6 +328,25 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         if (subnet.second < 0)
             subnet.second = subnet.first.protocol() == QAbstractSocket::IPv6Protocol ? 128 : 32;
         c.trustedProxies.append(subnet);
+    }
+    // The deny list: set (even to nothing) replaces the default.
+    const QString denied = value(kOptions[39]);
+    const QString deniedName = QString::fromLatin1(kOptions[39].name);
+    const bool denySet
+        = parser.isSet(deniedName) || env.contains(QString::fromLatin1(kOptions[39].env)) || file.contains(deniedName);
+    if (denySet) {
+        c.uploadDenyTypes.clear();
+        for (const QString &item : denied.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            const QString t = item.trimmed().toLower();
+            if (t.isEmpty())
+                continue;
+            if (t.count(QLatin1Char('/')) != 1 || t.startsWith(QLatin1Char('/')) || t.endsWith(QLatin1Char('/'))) {
+                return Error::badRequest(
+                    QStringLiteral("--upload-deny-types must list media types (type/subtype), got '%1'").arg(t),
+                    deniedName);
+            }
+            c.uploadDenyTypes.append(t);
+        }
     }
     c.databaseReplicaUrl = value(kOptions[24]);
     if (!c.databaseReplicaUrl.isEmpty()) {

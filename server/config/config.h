@@ -58,6 +58,12 @@ struct Config {
     int httpIdleTimeoutMs = 60000; // a keep-alive connection idle this long is closed
     int maxConnections = 0; // open sockets in total; over it 503 and closed (0: open-files limit - 512)
     int maxConnectionsPerAddress = 1000; // per client address; 0: no cap
+    // Attachments (server/attachments; docs/protocol.md section 6.8).
+    int maxUploadMib = 25; // a larger upload: 413 too_large before the body is read
+    QStringList uploadDenyTypes {QStringLiteral("text/html"), QStringLiteral("application/xhtml+xml"),
+                                 QStringLiteral("image/svg+xml"), QStringLiteral("application/x-msdownload")};
+    RateRule rateUpload {1, 30}; // uploads per user
+    int uploadQuotaMib = 1024; // bytes a user may upload in 24 h; over it 429
 };
 
 // Parses arguments (argv as a list, program name first) and the environment. On --help (--version)

@@ -18,6 +18,8 @@ QByteArray reasonPhrase(int status)
     switch (status) {
     case 400:
         return QByteArrayLiteral("Bad Request");
+    case 404:
+        return QByteArrayLiteral("Not Found");
     case 408:
         return QByteArrayLiteral("Request Timeout");
     case 413:
@@ -196,6 +198,7 @@ void FrontGuard::beforeServerRead()
         return;
     }
     const QByteArray fresh = m_socket->peek(unread).mid(m_unreadSeen);
+    const qint64 seenBefore = m_unreadSeen;
     m_unreadSeen = unread;
     const qint64 heads = m_framing.headsSeen();
     const qint64 requests = m_framing.requestsSeen();
@@ -225,6 +228,15 @@ void FrontGuard::beforeServerRead()
         // returns): watch for the WebSocket's close from the event loop on.
         QMetaObject::invokeMethod(this, &FrontGuard::watchWebSocketClose, Qt::QueuedConnection);
         break;
+    case RequestFraming::Phase::Diverted:
+        if (m_framing.requestsSeen() > requests) {
+            // QtHttpServer has not read the request before it yet, and would never answer it.
+            refuse(FrontError {400, "bad_request",
+                               QStringLiteral("an attachment transfer must not be pipelined behind another request")});
+            return;
+        }
+        divert(seenBefore + m_framing.divertedBodyOffset());
+        break;
     case RequestFraming::Phase::Head:
         if (m_deadline != Deadline::Head)
             arm(Deadline::Head);
@@ -240,6 +252,59 @@ void FrontGuard::beforeServerRead()
     case RequestFraming::Phase::Failed:
         break;
     }
+}
+
+void FrontGuard::divert(qint64 bodyStart)
+{
+    if (!m_limits.onDiverted) {
+        refuse(FrontError {404, "not_found", QStringLiteral("no such resource")});
+        return;
+    }
+    m_diverted = true;
+    // QtHttpServer reads nothing more of this connection (what it kept of this head is dropped);
+    // the handler reads the body from its first byte.
+    disconnect(m_socket, &QIODevice::readyRead, nullptr, nullptr);
+    if (m_socket->isTransactionStarted())
+        m_socket->commitTransaction();
+    m_socket->skip(bodyStart);
+    m_unreadSeen = 0;
+    arm(Deadline::Body);
+    m_limits.onDiverted(
+        DivertedRequest {m_socket, this, m_framing.divertedHead(), plainAddress(m_socket->peerAddress())});
+}
+
+void FrontGuard::bodyProgress()
+{
+    if (!m_closing)
+        arm(Deadline::Body);
+}
+
+void FrontGuard::bodyDone()
+{
+    if (!m_closing)
+        arm(Deadline::None);
+}
+
+void FrontGuard::answerAndClose(const QByteArray &response)
+{
+    if (m_closing)
+        return;
+    closeWith(response);
+}
+
+void FrontGuard::closeWhenWritten()
+{
+    if (m_closing)
+        return;
+    m_closing = true;
+    Q_EMIT closing();
+    disconnect(m_socket, &QIODevice::readyRead, nullptr, nullptr);
+    m_socket->skip(m_socket->bytesAvailable());
+    connect(m_socket, &QIODevice::readyRead, this, [this] { m_socket->skip(m_socket->bytesAvailable()); });
+    m_deadline = Deadline::None;
+    // A client that stops reading the rest of the answer is dropped after the idle timeout.
+    m_timer.start(m_limits.idleTimeoutMs);
+    onWritten();
 }
 
 void FrontGuard::watchWebSocketClose()
@@ -273,6 +338,7 @@ void FrontGuard::onWritten()
         // closes too or the linger time is over.
         if (m_socket->state() == QAbstractSocket::ConnectedState)
             ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
+        m_timer.start(m_limits.lingerMs);
         return;
     }
     if (m_framing.phase() == RequestFraming::Phase::BetweenRequests && m_framing.requestsSeen() > 0)
@@ -304,6 +370,11 @@ void FrontGuard::onDeadline()
         finishClose();
         return;
     }
+    if (m_diverted) {
+        if (m_deadline == Deadline::Body)
+            refuse(FrontError {408, "request_timeout", QStringLiteral("request body too slow")});
+        return;
+    }
     const bool midRequest
         = m_framing.phase() == RequestFraming::Phase::Head || m_framing.phase() == RequestFraming::Phase::Body;
     if (midRequest) {
@@ -322,13 +393,6 @@ void FrontGuard::refuse(const FrontError &error)
 {
     if (m_closing)
         return;
-    m_closing = true;
-    // QtHttpServer reads no more of this socket; what it kept of the request is dropped.
-    disconnect(m_socket, &QIODevice::readyRead, nullptr, nullptr);
-    if (m_socket->isTransactionStarted())
-        m_socket->commitTransaction();
-    m_socket->skip(m_socket->bytesAvailable());
-    connect(m_socket, &QIODevice::readyRead, this, [this] { m_socket->skip(m_socket->bytesAvailable()); });
 
     // The error body of docs/protocol.md, section 2.
     const QByteArray body
@@ -342,6 +406,20 @@ void FrontGuard::refuse(const FrontError &error)
     if (error.status == 503 || error.status == 429)
         response += "Retry-After: 1\r\n";
     response += "\r\n" + body;
+    closeWith(response);
+}
+
+void FrontGuard::closeWith(const QByteArray &response)
+{
+    m_closing = true;
+    Q_EMIT closing();
+    // QtHttpServer (or the diverted request's handler) reads no more of this socket; what it kept
+    // of the request is dropped.
+    disconnect(m_socket, &QIODevice::readyRead, nullptr, nullptr);
+    if (m_socket->isTransactionStarted())
+        m_socket->commitTransaction();
+    m_socket->skip(m_socket->bytesAvailable());
+    connect(m_socket, &QIODevice::readyRead, this, [this] { m_socket->skip(m_socket->bytesAvailable()); });
     m_deadline = Deadline::None;
     m_timer.start(m_limits.lingerMs);
     m_socket->write(response);

@@ -15,6 +15,11 @@
 // After a WebSocket upgrade the guard holds the socket's place in the counts and ends its TCP
 // connection gently when the WebSocket layer closes it (LingeringClose): the client reads the
 // close frame and its code instead of a reset (1006).
+// A diverted request (FramingLimits::divert: the attachment routes, which stream bodies of any
+// size) is taken from QtHttpServer at the end of its head: the guard stops following the
+// connection, hands the socket, positioned at the body, to FrontLimits::onDiverted, keeps the
+// body deadline (re-armed by the handler on every piece of progress) and closes the connection
+// after the handler's answer (answerAndClose, closeWhenWritten).
 // Owns: one socket's limits (FrontGuard, a child of the socket); the counts (ConnectionCounts,
 // owned by HttpFront). Thread: network (main event loop).
 #pragma once
@@ -28,9 +33,22 @@
 #include <QPointer>
 #include <QTimer>
 
+#include <functional>
+
 class QTcpSocket;
 
 namespace taskmaster::server {
+
+class FrontGuard;
+
+// A request taken from QtHttpServer: its socket (positioned at the first byte of the body), the
+// guard that still watches it, the head, and the peer.
+struct DivertedRequest {
+    QTcpSocket *socket = nullptr;
+    FrontGuard *guard = nullptr;
+    DivertedHead head;
+    QHostAddress peer;
+};
 
 struct FrontLimits {
     FramingLimits framing;
@@ -40,6 +58,8 @@ struct FrontLimits {
     int maxConnections = 10000; // open sockets in total (HTTP and WebSocket)
     int maxConnectionsPerAddress = 1000; // per client address; 0: no cap
     int lingerMs = 2000; // after an error answer: how long the client's input is drained
+    // Takes the requests framing.divert picks (set both or neither).
+    std::function<void(DivertedRequest)> onDiverted;
 };
 
 class ConnectionCounts final {
@@ -76,6 +96,21 @@ public:
     // each readyRead how much QtHttpServer left unread.
     void watchAfterServer();
 
+    // For the handler of a diverted request. bodyProgress: bytes arrived, the body deadline starts
+    // again; bodyDone: no more deadline. answerAndClose: writes a whole answer (which must carry
+    // `Connection: close`), then closes gently. closeWhenWritten: the handler has written its
+    // whole answer itself; close gently once it is out.
+    void bodyProgress();
+    void bodyDone();
+    void answerAndClose(const QByteArray &response);
+    void closeWhenWritten();
+    [[nodiscard]] bool isClosing() const { return m_closing; }
+
+Q_SIGNALS:
+    // The guard answered and closes the connection (a deadline, or the handler's own answer): a
+    // diverted request's handler stops there.
+    void closing();
+
 private:
     enum class Deadline { None, Head, Body, Idle };
 
@@ -88,6 +123,9 @@ private:
     void arm(Deadline deadline);
     // Answers with `error` (Retry-After: 1 on 503), Connection: close, and closes gently.
     void refuse(const FrontError &error);
+    // Stops reading (the input is thrown away from now on), writes response, closes gently.
+    void closeWith(const QByteArray &response);
+    void divert(qint64 bodyStart);
     void finishClose();
 
     QTcpSocket *m_socket;
@@ -106,6 +144,7 @@ private:
     QHostAddress m_address; // the address it counts for (null: none)
     bool m_viaProxy = false;
     bool m_closing = false;
+    bool m_diverted = false;
 };
 
 } // namespace taskmaster::server

@@ -31,6 +31,15 @@ public:
     void stopListening();
     // Open sockets (HTTP and WebSocket) as the front counts them.
     [[nodiscard]] int openConnections() const { return m_counts.total(); }
+    // Requests `routes` picks are taken from QtHttpServer at the end of their head and handed to
+    // `handler` (FrontGuard, DivertedRequest): the attachment routes, which stream their bodies.
+    // Set before listen().
+    void divert(bool (*routes)(QByteArrayView method, QByteArrayView path),
+                std::function<void(DivertedRequest)> handler)
+    {
+        m_limits.framing.divert = routes;
+        m_limits.onDiverted = std::move(handler);
+    }
     // What /health/ready answers: 200 for "ok" and "degraded", 503 otherwise.
     void setReadiness(std::function<HealthBody()> readiness) { m_readiness = std::move(readiness); }
 

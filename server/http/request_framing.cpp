@@ -46,6 +46,15 @@ FrontError badRequest(QString message)
 constexpr qsizetype kChunkLineMax = 1024; // a chunk-size line with its extensions
 } // namespace
 
+QByteArray DivertedHead::field(QByteArrayView name) const
+{
+    for (const auto &[n, v] : fields) {
+        if (n == name)
+            return v;
+    }
+    return {};
+}
+
 bool RequestFraming::fail(FrontError error)
 {
     m_phase = Phase::Failed;
@@ -68,6 +77,7 @@ bool RequestFraming::feed(QByteArrayView bytes)
         case Phase::Failed:
             return false;
         case Phase::Upgraded:
+        case Phase::Diverted:
             return true;
         case Phase::BetweenRequests:
             // QtHttpServer skips whitespace left over from the previous request.
@@ -124,6 +134,8 @@ qsizetype RequestFraming::feedHead(QByteArrayView bytes, qsizetype at)
     m_head.truncate(end);
     if (!endHead())
         return -1;
+    if (m_phase == Phase::Diverted)
+        m_divertedBodyOffset = at + used;
     return at + used;
 }
 
@@ -152,6 +164,11 @@ bool RequestFraming::endHead()
     bool upgradeWebSocket = false;
     int fields = 0;
     m_forwardedFor.clear();
+    const QByteArray &target = parts.at(1);
+    const qsizetype query = target.indexOf('?');
+    const bool divert = m_limits.divert
+        && m_limits.divert(parts.at(0), QByteArrayView(target).first(query < 0 ? target.size() : query));
+    m_diverted = DivertedHead {};
     for (qsizetype i = 1; i < lines.size(); ++i) {
         const QByteArray &line = lines.at(i);
         if (line.isEmpty())
@@ -165,6 +182,8 @@ bool RequestFraming::endHead()
             return fail(badRequest(QStringLiteral("malformed header field")));
         const QByteArray name = line.left(colon).trimmed().toLower();
         const QByteArray value = line.mid(colon + 1).trimmed();
+        if (divert)
+            m_diverted.fields.append({name, value});
         if (name == "content-length") {
             bool ok = false;
             const qint64 n = value.toLongLong(&ok);
@@ -190,6 +209,15 @@ bool RequestFraming::endHead()
     if (chunked && contentLength >= 0)
         return fail(badRequest(QStringLiteral("both Content-Length and chunked")));
     ++m_heads;
+    if (divert && !(connectionUpgrade && upgradeWebSocket)) {
+        // The route answers the body's size itself (its own limit, 411 without a length).
+        m_diverted.method = parts.at(0);
+        m_diverted.target = target;
+        m_diverted.contentLength = contentLength;
+        m_diverted.chunked = chunked;
+        m_phase = Phase::Diverted;
+        return true;
+    }
     if (contentLength > m_limits.maxBodyBytes) {
         return fail(FrontError {413, "payload_too_large",
                                 QStringLiteral("request body over %1 bytes").arg(m_limits.maxBodyBytes)});

@@ -5,15 +5,20 @@
 // a head over maxHeaderBytes or with more than maxHeaders fields -> 431; a Content-Length over
 // maxBodyBytes -> 413 as soon as the head ends (before any of the body is read); a chunked body
 // whose encoded size passes maxBodyBytes -> 413 at that byte; a malformed head or framing -> 400.
-// After a WebSocket upgrade head it stops (the bytes are WebSocket frames from there on).
+// After a WebSocket upgrade head it stops (the bytes are WebSocket frames from there on). So it
+// does after the head of a diverted request (FramingLimits::divert: the attachment routes, which
+// stream their bodies themselves): the head is kept (DivertedHead), its body limit is the
+// route's own, and the bytes after the head belong to whoever the request was diverted to.
 // Owns: the parse state of one connection. Thread: the connection's (network) thread.
 #pragma once
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <QList>
 #include <QString>
 
 #include <optional>
+#include <utility>
 
 namespace taskmaster::server {
 
@@ -26,10 +31,24 @@ struct FrontError {
     QString message;
 };
 
+// The head of a request taken from QtHttpServer (FramingLimits::divert).
+struct DivertedHead {
+    QByteArray method; // "POST"
+    QByteArray target; // "/api/v1/uploads?filename=a.png"
+    QList<std::pair<QByteArray, QByteArray>> fields; // names lower-cased, values trimmed
+    qint64 contentLength = -1; // -1: none given
+    bool chunked = false;
+
+    // The first field of that (lower-case) name; empty when absent.
+    [[nodiscard]] QByteArray field(QByteArrayView name) const;
+};
+
 struct FramingLimits {
     qint64 maxBodyBytes = 1024 * 1024;
     qint64 maxHeaderBytes = 16 * 1024; // request line and header fields together
     int maxHeaders = 100;
+    // Requests (method, path without the query) that bypass QtHttpServer; null: none.
+    bool (*divert)(QByteArrayView method, QByteArrayView path) = nullptr;
 };
 
 class RequestFraming final {
@@ -39,6 +58,7 @@ public:
         Head, // inside a request line or header fields
         Body, // inside a body (Content-Length or chunked)
         Upgraded, // a WebSocket upgrade head was seen: no more HTTP on this connection
+        Diverted, // a diverted head was seen: divertedHead() and the bytes after it are someone else's
         Failed, // a limit or the framing was broken: error() says which
     };
 
@@ -55,6 +75,9 @@ public:
     [[nodiscard]] qint64 requestsSeen() const { return m_requests; }
     // X-Forwarded-For of the last complete head (empty when absent).
     [[nodiscard]] const QByteArray &forwardedFor() const { return m_forwardedFor; }
+    // In phase Diverted: the head, and where its body starts in the bytes of the last feed().
+    [[nodiscard]] const DivertedHead &divertedHead() const { return m_diverted; }
+    [[nodiscard]] qsizetype divertedBodyOffset() const { return m_divertedBodyOffset; }
 
 private:
     enum class Chunk { Size, Data, DataEnd, Trailer };
@@ -82,6 +105,8 @@ private:
     qint64 m_heads = 0;
     qint64 m_requests = 0;
     QByteArray m_forwardedFor;
+    DivertedHead m_diverted;
+    qsizetype m_divertedBodyOffset = 0;
 };
 
 } // namespace taskmaster::server

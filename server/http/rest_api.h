@@ -59,6 +59,8 @@ public:
     ~RestApi();
 
     [[nodiscard]] ApiRouter &router() { return *m_router; }
+    // Token -> user and the per-user API rate, for routes outside the router (attachments).
+    [[nodiscard]] Authenticator &authenticator() { return *m_authenticator; }
     // Puts the latest pages of these rooms and these projects with their task lists in the cache.
     void warm(const QList<Id> &roomIds, const QList<Id> &projectIds);
 

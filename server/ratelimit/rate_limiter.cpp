@@ -74,7 +74,7 @@ RateLimiter::RateLimiter(RedisConnection *redis, MetricsRegistry *metrics, QObje
 
 QList<QByteArray> RateLimiter::scopes()
 {
-    return {QByteArrayLiteral("api"), QByteArrayLiteral("auth")};
+    return {QByteArrayLiteral("api"), QByteArrayLiteral("auth"), QByteArrayLiteral("upload")};
 }
 
 void RateLimiter::refused(const QByteArray &scope)

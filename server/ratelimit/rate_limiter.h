@@ -46,7 +46,8 @@ public:
               std::function<void(RateDecision)> done);
     // The in-process bucket alone (what take falls back to).
     [[nodiscard]] RateDecision takeLocal(const QByteArray &scope, const QByteArray &key, const RateRule &rule);
-    // The scopes the REST layer uses ("api": per user, "auth": per client address); their
+    // The scopes the REST layer uses ("api": per user, "auth": per client address, "upload": per
+    // user on attachment uploads); their
     // rate_limited_requests_total series exist from the start.
     [[nodiscard]] static QList<QByteArray> scopes();
     // The in-process clock, replaceable in tests (monotonic milliseconds).

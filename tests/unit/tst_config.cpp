@@ -23,6 +23,7 @@ private Q_SLOTS:
     void badConfigFile();
     void scaleOutOptions();
     void frontLimits();
+    void uploadOptions();
 };
 
 void TestConfig::defaults()
@@ -113,6 +114,36 @@ void TestConfig::frontLimits()
     QCOMPARE(c->httpMaxHeaderKib, 4);
     QCOMPARE(c->httpMaxHeaders, 20);
     QCOMPARE(c->httpBodyTimeoutMs, 800);
+}
+
+void TestConfig::uploadOptions()
+{
+    auto d = loadConfig({QStringLiteral("s")}, {});
+    QVERIFY(d);
+    QCOMPARE(d->maxUploadMib, 25);
+    QCOMPARE(d->uploadQuotaMib, 1024);
+    QCOMPARE(d->rateUpload.perSecond, 1.0);
+    QVERIFY(d->uploadDenyTypes.contains(QStringLiteral("text/html")));
+    QVERIFY(d->uploadDenyTypes.contains(QStringLiteral("image/svg+xml")));
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("tm.conf"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("max-upload-mib = 5\nupload-quota-mib = 50\nupload-deny-types = application/x-sh\n");
+    f.close();
+    auto c = loadConfig({QStringLiteral("s"), QStringLiteral("--config"), path, QStringLiteral("--max-upload-mib"),
+                         QStringLiteral("7")},
+                        {QStringLiteral("TM_MAX_UPLOAD_MIB=6"), QStringLiteral("TM_RATE_UPLOAD=0")});
+    QVERIFY2(c, c ? "" : qPrintable(c.error().message));
+    QCOMPARE(c->maxUploadMib, 7); // option over environment over file
+    QCOMPARE(c->uploadQuotaMib, 50); // file over default
+    QCOMPARE(c->uploadDenyTypes, QStringList {QStringLiteral("application/x-sh")}); // replaces the default
+    QVERIFY(!c->rateUpload.enabled());
+    auto e = loadConfig({QStringLiteral("s"), QStringLiteral("--upload-deny-types"), QString()}, {});
+    QVERIFY(e);
+    QVERIFY(e->uploadDenyTypes.isEmpty()); // set to nothing: nothing is refused
+    QVERIFY(!loadConfig({QStringLiteral("s"), QStringLiteral("--upload-deny-types"), QStringLiteral("html")}, {}));
+    QVERIFY(!loadConfig({QStringLiteral("s"), QStringLiteral("--max-upload-mib"), QStringLiteral("0")}, {}));
 }
 
 void TestConfig::precedence()

@@ -16,6 +16,7 @@ private Q_SLOTS:
     void table();
     void contentLengthRefusedBeforeBody();
     void forwardedFor();
+    void divertedHead();
 };
 
 namespace {
@@ -153,6 +154,39 @@ void TestRequestFraming::forwardedFor()
     QCOMPARE(f.forwardedFor(), QByteArray("10.0.0.1, 10.0.0.2"));
     QVERIFY(f.feed("GET / HTTP/1.1\r\n\r\n"));
     QVERIFY(f.forwardedFor().isEmpty());
+}
+
+// A diverted request (the attachment routes): its head is kept, its own body limit applies (not
+// maxBodyBytes), and where its body starts in the bytes fed is known.
+void TestRequestFraming::divertedHead()
+{
+    FramingLimits limits = small();
+    limits.divert = [](QByteArrayView, QByteArrayView path) { return path == QByteArrayView("/api/v1/uploads"); };
+    RequestFraming f(limits);
+    QVERIFY(f.feed("GET /a HTTP/1.1\r\n\r\n"));
+    QCOMPARE(f.phase(), RequestFraming::Phase::BetweenRequests);
+    const QByteArray head = "POST /api/v1/uploads?filename=a.bin HTTP/1.1\r\nContent-Length: 1000000\r\n"
+                            "Authorization: Bearer t\r\n\r\n";
+    QVERIFY(f.feed(QByteArray(head + "BODY")));
+    QCOMPARE(f.phase(), RequestFraming::Phase::Diverted);
+    QCOMPARE(f.divertedBodyOffset(), head.size());
+    QCOMPARE(f.divertedHead().method, QByteArray("POST"));
+    QCOMPARE(f.divertedHead().target, QByteArray("/api/v1/uploads?filename=a.bin"));
+    QCOMPARE(f.divertedHead().contentLength, qint64(1000000));
+    QCOMPARE(f.divertedHead().field("authorization"), QByteArray("Bearer t"));
+    QVERIFY(f.feed("more body")); // someone else's bytes now
+    QCOMPARE(f.phase(), RequestFraming::Phase::Diverted);
+
+    // A head split over two feeds: the offset is in the second.
+    RequestFraming g(limits);
+    QVERIFY(g.feed("POST /api/v1/uploads HTTP/1.1\r\nContent-"));
+    QVERIFY(g.feed("Length: 5\r\n\r\nabcde"));
+    QCOMPARE(g.phase(), RequestFraming::Phase::Diverted);
+    QCOMPARE(g.divertedBodyOffset(), qsizetype(13));
+    // Other paths keep the ordinary limit.
+    RequestFraming h(limits);
+    QVERIFY(!h.feed("POST /api/v1/rooms HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n"));
+    QCOMPARE(h.error()->status, 413);
 }
 
 QTEST_APPLESS_MAIN(TestRequestFraming)

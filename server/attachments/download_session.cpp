@@ -1,0 +1,194 @@
+#include "server/attachments/download_session.h"
+
+#include "server/attachments/attachment_service.h"
+#include "server/attachments/attachment_store.h"
+#include "server/http/authenticator.h"
+#include "server/log/json_log.h"
+#include "server/storage/db_pool.h"
+
+#include <QTcpSocket>
+
+namespace taskmaster::server {
+
+namespace {
+// An id in a path: decimal digits without sign or leading zero (docs/protocol.md section 1).
+Id pathId(QByteArrayView s)
+{
+    if (s.isEmpty() || s.size() > 18 || s.front() == '0')
+        return 0;
+    Id v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9')
+            return 0;
+        v = v * 10 + (c - '0');
+    }
+    return v;
+}
+} // namespace
+
+DownloadSession::DownloadSession(AttachmentService &service, DivertedRequest request)
+    : QObject(request.socket), m_service(service), m_request(std::move(request)), m_guard(m_request.guard)
+{
+    connect(m_request.guard, &FrontGuard::closing, this, [this] { m_streaming = false; });
+}
+
+void DownloadSession::answer(const QByteArray &response)
+{
+    m_streaming = false;
+    if (m_guard)
+        m_guard->answerAndClose(response);
+}
+
+void DownloadSession::fail(const Error &error)
+{
+    if (error.code == ErrorCode::Internal || error.code == ErrorCode::Unavailable) {
+        logEvent(lcServer(), QtWarningMsg, QStringLiteral("download failed"),
+                 {{QStringLiteral("error"), error.message}, {QStringLiteral("attachment"), m_id}});
+    }
+    answer(raw::error(error));
+}
+
+void DownloadSession::start()
+{
+    const DivertedHead &head = m_request.head;
+    if (m_guard)
+        m_guard->bodyDone(); // nothing of a body is read
+    const qsizetype q = head.target.indexOf('?');
+    QByteArrayView path = QByteArrayView(head.target).first(q < 0 ? head.target.size() : q);
+    path = path.sliced(qsizetype(sizeof "/api/v1/attachments/" - 1));
+    if (path.endsWith(QByteArrayView("/thumbnail"))) {
+        m_thumbnail = true;
+        path.chop(qsizetype(sizeof "/thumbnail" - 1));
+    }
+    m_id = pathId(path);
+    if (m_id == 0) {
+        fail(Error {ErrorCode::NotFound, QStringLiteral("no such resource"), {}});
+        return;
+    }
+    if (head.method != "GET" && head.method != "HEAD") {
+        fail(Error {ErrorCode::MethodNotAllowed, QStringLiteral("attachments are read with GET"), {}});
+        return;
+    }
+    QPointer<DownloadSession> self(this);
+    m_service.authenticator().authenticate(raw::callOf(m_request), [self](Result<User> user) {
+        if (!self)
+            return;
+        if (!user) {
+            self->fail(user.error());
+            return;
+        }
+        self->m_service.db()
+            .query([id = self->m_id, userId = user->id](QSqlDatabase &db) {
+                return store::readableAttachment(db, id, userId);
+            })
+            .then([self](const Result<std::optional<Attachment>> &found) {
+                if (!self)
+                    return;
+                if (!found) {
+                    self->fail(found.error());
+                } else if (!found->has_value()) {
+                    self->fail(Error {ErrorCode::NotFound, QStringLiteral("no such attachment"), {}});
+                } else if (self->m_thumbnail) {
+                    // Thumbnails are not made yet (docs/protocol.md section 6.8).
+                    self->fail(Error {ErrorCode::NotFound, QStringLiteral("no thumbnail for this file"), {}});
+                } else {
+                    self->authorized(**found);
+                }
+            });
+    });
+}
+
+void DownloadSession::authorized(const Attachment &attachment)
+{
+    m_attachment = attachment;
+    const DivertedHead &head = m_request.head;
+    const QByteArray etag = '"' + attachment.sha256 + '"';
+    raw::Headers headers {
+        {"ETag", etag},
+        {"Cache-Control", "private, max-age=31536000, immutable"},
+        {"X-Content-Type-Options", "nosniff"},
+    };
+    const QByteArray ifNoneMatch = head.field("if-none-match");
+    if (!ifNoneMatch.isEmpty() && etagListMatches(ifNoneMatch, attachment.sha256)) {
+        answer(raw::head(304, headers));
+        return;
+    }
+    // If-Range with another validator: the whole file, as if no Range had been sent.
+    const QByteArray ifRange = head.field("if-range");
+    ByteRange range;
+    if (ifRange.isEmpty() || ifRange == etag)
+        range = parseRange(head.field("range"), attachment.size);
+    if (range.kind == ByteRange::Kind::Unsatisfiable) {
+        answer(raw::error(416, "range_not_satisfiable",
+                          QStringLiteral("the range is outside the file's %1 bytes").arg(attachment.size),
+                          {{"Content-Range", "bytes */" + QByteArray::number(attachment.size)}}));
+        return;
+    }
+    int status = 200;
+    m_pos = 0;
+    m_end = attachment.size;
+    if (range.kind == ByteRange::Kind::Part) {
+        status = 206;
+        m_pos = range.first;
+        m_end = range.last + 1;
+        headers.append({"Content-Range",
+                        "bytes " + QByteArray::number(range.first) + '-' + QByteArray::number(range.last) + '/'
+                            + QByteArray::number(attachment.size)});
+    }
+    headers.prepend({"Accept-Ranges", "bytes"});
+    headers.prepend({"Content-Disposition", contentDisposition(attachment)});
+    headers.prepend({"Content-Length", QByteArray::number(m_end - m_pos)});
+    headers.prepend({"Content-Type", attachment.contentType.toLatin1()});
+    if (!m_guard || m_guard->isClosing())
+        return;
+    m_request.socket->write(raw::head(status, headers));
+    if (head.method == "HEAD")
+        m_end = m_pos;
+    m_streaming = true;
+    connect(m_request.socket, &QIODevice::bytesWritten, this, &DownloadSession::pump);
+    pump();
+}
+
+void DownloadSession::pump()
+{
+    if (!m_streaming || m_jobInFlight)
+        return;
+    if (m_pos >= m_end) {
+        m_streaming = false;
+        if (m_guard)
+            m_guard->closeWhenWritten();
+        return;
+    }
+    // The next chunk only once the output is down to less than one.
+    if (m_request.socket->bytesToWrite() >= BlobStore::kChunkBytes)
+        return;
+    const qint64 length = std::min(m_end - m_pos, BlobStore::kChunkBytes - m_pos % BlobStore::kChunkBytes);
+    m_jobInFlight = true;
+    BlobStore *blobs = &m_service.blobs();
+    QPointer<DownloadSession> self(this);
+    m_service.db()
+        .query([blobs, sha = m_attachment.sha256, pos = m_pos, length](QSqlDatabase &db) {
+            return blobs->read(db, sha, pos, length);
+        })
+        .then([self](const Result<QByteArray> &bytes) {
+            if (!self)
+                return;
+            self->m_jobInFlight = false;
+            if (!self->m_streaming)
+                return;
+            if (!bytes || bytes->isEmpty()) {
+                // The head is out: all that is left is to cut the connection short.
+                logEvent(lcServer(), QtWarningMsg, QStringLiteral("download failed"),
+                         {{QStringLiteral("attachment"), self->m_id},
+                          {QStringLiteral("error"), bytes ? QStringLiteral("empty read") : bytes.error().message}});
+                self->m_streaming = false;
+                self->m_request.socket->abort();
+                return;
+            }
+            self->m_pos += bytes->size();
+            self->m_request.socket->write(*bytes);
+            self->pump();
+        });
+}
+
+} // namespace taskmaster::server
