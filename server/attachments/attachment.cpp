@@ -9,23 +9,6 @@
 
 namespace taskmaster::server {
 
-QJsonObject toJsonObject(const Attachment &a)
-{
-    const QString url = QStringLiteral("/api/v1/attachments/%1").arg(a.id);
-    return QJsonObject {
-        {QStringLiteral("id"), a.id},
-        {QStringLiteral("name"), a.name},
-        {QStringLiteral("size"), a.size},
-        {QStringLiteral("contentType"), a.contentType},
-        {QStringLiteral("sha256"), QString::fromLatin1(a.sha256)},
-        {QStringLiteral("createdAt"), formatTimestamp(QDateTime::fromMSecsSinceEpoch(a.createdAtMs, Qt::UTC))},
-        {QStringLiteral("uploaderId"), a.uploaderId},
-        {QStringLiteral("url"), url},
-        {QStringLiteral("thumbnailUrl"),
-         isInlineImage(a.contentType) ? QJsonValue(QString(url + QStringLiteral("/thumbnail"))) : QJsonValue()},
-    };
-}
-
 QList<QString> queryValues(const QByteArray &query, QByteArrayView key)
 {
     QList<QString> out;
@@ -98,14 +81,6 @@ std::optional<QString> mediaType(const QByteArray &header)
     if (slash <= 0 || !isToken(QByteArrayView(type).first(slash)) || !isToken(QByteArrayView(type).sliced(slash + 1)))
         return std::nullopt;
     return QString::fromLatin1(type);
-}
-
-bool isInlineImage(const QString &contentType)
-{
-    static const QStringList kInline {QStringLiteral("image/png"), QStringLiteral("image/jpeg"),
-                                      QStringLiteral("image/gif"), QStringLiteral("image/webp"),
-                                      QStringLiteral("image/bmp")};
-    return kInline.contains(contentType);
 }
 
 QByteArray contentDisposition(const Attachment &a)

@@ -16,19 +16,9 @@
 
 namespace taskmaster::server {
 
-struct Attachment {
-    Id id = 0;
-    QString name;
-    qint64 size = 0;
-    QString contentType; // "type/subtype", lower case, without parameters
-    QByteArray sha256; // lower-case hex: the blob's key and the download's ETag
-    qint64 createdAtMs = 0;
-    Id uploaderId = 0;
-};
-
-// {"id","name","size","contentType","sha256","createdAt","uploaderId","url","thumbnailUrl"}
-// (thumbnailUrl null unless the type is an image the server makes thumbnails of).
-[[nodiscard]] QJsonObject toJsonObject(const Attachment &attachment);
+// The Attachment itself is a domain type (shared/domain/types.h: taskmaster::Attachment; its JSON
+// in shared/codec/resource_json.h), carried by messages and tasks. Its sha256 is the blob's key
+// and the download's ETag.
 
 // The values of query parameter `key` in a URL's query (without '?'), percent-decoded as UTF-8
 // ('+' is a plus sign); a value that is not UTF-8 becomes U+FFFD (which checkFilename refuses).
@@ -42,10 +32,6 @@ struct Attachment {
 // The Content-Type header of an upload as stored: "type/subtype" lower-cased, parameters dropped;
 // absent: application/octet-stream. nullopt when it is not a media type.
 [[nodiscard]] std::optional<QString> mediaType(const QByteArray &header);
-
-// Images shown inline and given thumbnails: raster formats only (an SVG is a document that can
-// carry scripts, served as an attachment).
-[[nodiscard]] bool isInlineImage(const QString &contentType);
 
 // RFC 6266: `inline` (images) or `attachment`, with an ASCII fallback filename="..." and the
 // exact name as filename*=UTF-8''<percent-encoded>.

@@ -2,6 +2,7 @@
 
 #include "server/storage/sql.h"
 
+#include <QDateTime>
 #include <QSqlQuery>
 #include <QVariant>
 
@@ -17,19 +18,206 @@ Attachment attachmentFrom(const QSqlQuery &q)
     a.name = q.value(1).toString();
     a.size = q.value(2).toLongLong();
     a.contentType = q.value(3).toString();
-    a.sha256 = q.value(4).toString().toLatin1();
-    a.createdAtMs = q.value(5).toLongLong();
+    a.sha256 = q.value(4).toString();
+    a.createdAt = QDateTime::fromMSecsSinceEpoch(q.value(5).toLongLong(), Qt::UTC);
     a.uploaderId = q.value(6).toLongLong();
     return a;
 }
 } // namespace
+
+namespace {
+// One bind for a list of ids, and the SQL that expands it.
+QVariant idListBind(QSqlDatabase &db, const QList<Id> &ids)
+{
+    if (sql::dialectOf(db) == sql::Dialect::Postgres)
+        return sql::pgArray(ids);
+    QByteArray json = "[";
+    for (qsizetype i = 0; i < ids.size(); ++i)
+        json += (i ? "," : "") + QByteArray::number(ids[i]);
+    return QString::fromLatin1(json + ']');
+}
+
+QString inIdList(QSqlDatabase &db, const QString &column)
+{
+    return sql::dialectOf(db) == sql::Dialect::Postgres
+        ? column + QStringLiteral(" = ANY (?::bigint[])")
+        : column + QStringLiteral(" IN (SELECT value FROM json_each(?))");
+}
+
+Result<QHash<Id, QList<Attachment>>> attachmentsOf(QSqlDatabase &db, const char *what, const QString &table,
+                                                   const QString &owner, const QList<Id> &ids)
+{
+    QHash<Id, QList<Attachment>> out;
+    if (ids.isEmpty())
+        return out;
+    auto q = sql::run(db, what,
+                      QStringLiteral("SELECT ") + kColumns + QStringLiteral(", u.") + owner + QStringLiteral(" FROM ")
+                          + table + QStringLiteral(" u JOIN attachments a ON a.id = u.attachment_id WHERE ")
+                          + inIdList(db, QStringLiteral("u.") + owner) + QStringLiteral(" ORDER BY u.") + owner
+                          + QStringLiteral(", u.position"),
+                      {idListBind(db, ids)});
+    if (!q)
+        return q.error();
+    while (q->next())
+        out[q->value(7).toLongLong()].append(attachmentFrom(*q));
+    q->finish();
+    return out;
+}
+
+MaybeError link(QSqlDatabase &db, const char *what, const QString &table, const QString &owner, Id ownerId,
+                const QList<Id> &ids)
+{
+    if (ids.isEmpty())
+        return std::nullopt;
+    QVariantList binds;
+    for (qsizetype i = 0; i < ids.size(); ++i)
+        binds << ownerId << ids[i] << int(i);
+    auto q
+        = sql::run(db, what,
+                   QStringLiteral("INSERT INTO ") + table + QStringLiteral(" (") + owner
+                       + QStringLiteral(", attachment_id, position) VALUES ") + sql::joined(ids.size(), u"(?, ?, ?)"),
+                   binds);
+    if (!q)
+        return q.error();
+    return std::nullopt;
+}
+} // namespace
+
+Result<QHash<Id, Attachment>> attachmentsByIds(QSqlDatabase &db, const QList<Id> &ids)
+{
+    QHash<Id, Attachment> out;
+    if (ids.isEmpty())
+        return out;
+    auto q = sql::run(db, "attachments.by_ids",
+                      QStringLiteral("SELECT ") + kColumns + QStringLiteral(" FROM attachments a WHERE ")
+                          + inIdList(db, QStringLiteral("a.id")),
+                      {idListBind(db, ids)});
+    if (!q)
+        return q.error();
+    while (q->next()) {
+        Attachment a = attachmentFrom(*q);
+        out.insert(a.id, std::move(a));
+    }
+    q->finish();
+    return out;
+}
+
+MaybeError checkOwnUploads(const QHash<Id, Attachment> &known, const QList<Id> &ids, Id uploaderId)
+{
+    for (Id id : ids) {
+        const auto it = known.constFind(id);
+        if (it == known.cend() || it->uploaderId != uploaderId) {
+            return Error::validation(
+                QStringLiteral("attachmentIds"),
+                QStringLiteral("attachmentIds must name your own uploads (%1 is not one)").arg(id));
+        }
+    }
+    return std::nullopt;
+}
+
+Result<QHash<Id, QList<Attachment>>> attachmentsOfMessages(QSqlDatabase &db, const QList<Id> &messageIds)
+{
+    return attachmentsOf(db, "attachments.of_messages", QStringLiteral("message_attachments"),
+                         QStringLiteral("message_id"), messageIds);
+}
+
+Result<QHash<Id, QList<Attachment>>> attachmentsOfTasks(QSqlDatabase &db, const QList<Id> &taskIds)
+{
+    return attachmentsOf(db, "attachments.of_tasks", QStringLiteral("task_attachments"), QStringLiteral("task_id"),
+                         taskIds);
+}
+
+MaybeError fillAttachments(QSqlDatabase &db, QList<Message> &messages)
+{
+    QList<Id> ids;
+    for (const Message &m : messages)
+        ids.append(m.id);
+    auto found = attachmentsOfMessages(db, ids);
+    if (!found)
+        return found.error();
+    for (Message &m : messages)
+        m.attachments = found->value(m.id);
+    return std::nullopt;
+}
+
+MaybeError fillAttachments(QSqlDatabase &db, QList<Task> &tasks)
+{
+    QList<Id> ids;
+    for (const Task &t : tasks)
+        ids.append(t.id);
+    auto found = attachmentsOfTasks(db, ids);
+    if (!found)
+        return found.error();
+    for (Task &t : tasks)
+        t.attachments = found->value(t.id);
+    return std::nullopt;
+}
+
+MaybeError fillAttachments(QSqlDatabase &db, QList<Message> &messages, QList<Task> &tasks)
+{
+    if (messages.isEmpty())
+        return fillAttachments(db, tasks);
+    if (tasks.isEmpty())
+        return fillAttachments(db, messages);
+    QList<Id> messageIds, taskIds;
+    for (const Message &m : messages)
+        messageIds.append(m.id);
+    for (const Task &t : tasks)
+        taskIds.append(t.id);
+    auto q = sql::run(
+        db, "attachments.of_search",
+        QStringLiteral("SELECT ") + kColumns
+            + QStringLiteral(", u.message_id, 0, u.position FROM message_attachments u JOIN attachments a ON a.id = "
+                             "u.attachment_id WHERE ")
+            + inIdList(db, QStringLiteral("u.message_id")) + QStringLiteral(" UNION ALL SELECT ") + kColumns
+            + QStringLiteral(", u.task_id, 1, u.position FROM task_attachments u JOIN attachments a ON a.id = "
+                             "u.attachment_id WHERE ")
+            + inIdList(db, QStringLiteral("u.task_id")) + QStringLiteral(" ORDER BY 9, 8, 10"),
+        {idListBind(db, messageIds), idListBind(db, taskIds)});
+    if (!q)
+        return q.error();
+    QHash<Id, QList<Attachment>> ofMessages, ofTasks;
+    while (q->next())
+        (q->value(8).toInt() == 0 ? ofMessages : ofTasks)[q->value(7).toLongLong()].append(attachmentFrom(*q));
+    q->finish();
+    for (Message &m : messages)
+        m.attachments = ofMessages.value(m.id);
+    for (Task &t : tasks)
+        t.attachments = ofTasks.value(t.id);
+    return std::nullopt;
+}
+
+MaybeError linkMessage(QSqlDatabase &db, Id messageId, const QList<Id> &attachmentIds)
+{
+    return link(db, "attachments.link_message", QStringLiteral("message_attachments"), QStringLiteral("message_id"),
+                messageId, attachmentIds);
+}
+
+MaybeError unlinkMessage(QSqlDatabase &db, Id messageId)
+{
+    auto q = sql::run(db, "attachments.unlink_message",
+                      QStringLiteral("DELETE FROM message_attachments WHERE message_id = ?"), {messageId});
+    if (!q)
+        return q.error();
+    return std::nullopt;
+}
+
+MaybeError setTaskAttachments(QSqlDatabase &db, Id taskId, const QList<Id> &attachmentIds)
+{
+    auto q = sql::run(db, "attachments.unlink_task", QStringLiteral("DELETE FROM task_attachments WHERE task_id = ?"),
+                      {taskId});
+    if (!q)
+        return q.error();
+    return link(db, "attachments.link_task", QStringLiteral("task_attachments"), QStringLiteral("task_id"), taskId,
+                attachmentIds);
+}
 
 Result<Attachment> insertAttachment(QSqlDatabase &db, const Attachment &a)
 {
     auto q = sql::run(db, "attachment_insert",
                       QStringLiteral("INSERT INTO attachments (name, size, content_type, sha256, created_at, "
                                      "uploader_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING id"),
-                      {a.name, a.size, a.contentType, QString::fromLatin1(a.sha256), a.createdAtMs, a.uploaderId});
+                      {a.name, a.size, a.contentType, a.sha256, a.createdAt.toMSecsSinceEpoch(), a.uploaderId});
     if (!q)
         return q.error();
     if (!q->next())

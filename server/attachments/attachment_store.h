@@ -7,6 +7,7 @@
 
 #include "server/attachments/attachment.h"
 
+#include <QHash>
 #include <QList>
 #include <QSqlDatabase>
 
@@ -25,6 +26,26 @@ struct UploadUsage {
     qint64 oldestMs = 0;
 };
 [[nodiscard]] Result<UploadUsage> uploadUsage(QSqlDatabase &db, Id userId, qint64 sinceMs);
+
+// Where attachments are used. Each function is one statement whatever the number of ids (the
+// id list is bound as one parameter: a PostgreSQL array, a JSON array on SQLite).
+// The attachments with these ids (unknown ids are left out).
+[[nodiscard]] Result<QHash<Id, Attachment>> attachmentsByIds(QSqlDatabase &db, const QList<Id> &ids);
+// ValidationFailed (field attachmentIds) unless every id is in `known` and uploaded by uploaderId.
+[[nodiscard]] MaybeError checkOwnUploads(const QHash<Id, Attachment> &known, const QList<Id> &ids, Id uploaderId);
+// The attachments of these messages (tasks), each list in the order they were given.
+[[nodiscard]] Result<QHash<Id, QList<Attachment>>> attachmentsOfMessages(QSqlDatabase &db, const QList<Id> &messageIds);
+[[nodiscard]] Result<QHash<Id, QList<Attachment>>> attachmentsOfTasks(QSqlDatabase &db, const QList<Id> &taskIds);
+// Sets `attachments` of every message (task) of the list: one statement.
+[[nodiscard]] MaybeError fillAttachments(QSqlDatabase &db, QList<Message> &messages);
+[[nodiscard]] MaybeError fillAttachments(QSqlDatabase &db, QList<Task> &tasks);
+// Both at once (search results), in one statement.
+[[nodiscard]] MaybeError fillAttachments(QSqlDatabase &db, QList<Message> &messages, QList<Task> &tasks);
+// Records that the message (task) uses these attachments, in this order (a task's earlier list
+// is replaced); unlinkMessage: a deleted message uses none any more.
+[[nodiscard]] MaybeError linkMessage(QSqlDatabase &db, Id messageId, const QList<Id> &attachmentIds);
+[[nodiscard]] MaybeError unlinkMessage(QSqlDatabase &db, Id messageId);
+[[nodiscard]] MaybeError setTaskAttachments(QSqlDatabase &db, Id taskId, const QList<Id> &attachmentIds);
 
 // Garbage collection: deletes attachments created before olderThanMs that nothing uses; returns
 // the sha256 of the blobs no attachment refers to any more (to delete from the BlobStore).

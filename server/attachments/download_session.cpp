@@ -102,14 +102,15 @@ void DownloadSession::authorized(const Attachment &attachment)
 {
     m_attachment = attachment;
     const DivertedHead &head = m_request.head;
-    const QByteArray etag = '"' + attachment.sha256 + '"';
+    const QByteArray sha256 = attachment.sha256.toLatin1();
+    const QByteArray etag = '"' + sha256 + '"';
     raw::Headers headers {
         {"ETag", etag},
         {"Cache-Control", "private, max-age=31536000, immutable"},
         {"X-Content-Type-Options", "nosniff"},
     };
     const QByteArray ifNoneMatch = head.field("if-none-match");
-    if (!ifNoneMatch.isEmpty() && etagListMatches(ifNoneMatch, attachment.sha256)) {
+    if (!ifNoneMatch.isEmpty() && etagListMatches(ifNoneMatch, sha256)) {
         answer(raw::head(304, headers));
         return;
     }
@@ -167,7 +168,7 @@ void DownloadSession::pump()
     BlobStore *blobs = &m_service.blobs();
     QPointer<DownloadSession> self(this);
     m_service.db()
-        .query([blobs, sha = m_attachment.sha256, pos = m_pos, length](QSqlDatabase &db) {
+        .query([blobs, sha = m_attachment.sha256.toLatin1(), pos = m_pos, length](QSqlDatabase &db) {
             return blobs->read(db, sha, pos, length);
         })
         .then([self](const Result<QByteArray> &bytes) {

@@ -5,9 +5,9 @@
 #include "server/http/authenticator.h"
 #include "server/log/json_log.h"
 #include "server/storage/db_pool.h"
+#include "shared/codec/resource_json.h"
 
-#include <QJsonDocument>
-#include <QJsonObject>
+#include <QDateTime>
 #include <QTcpSocket>
 
 #include <utility>
@@ -248,14 +248,14 @@ void UploadSession::finish()
     if (m_guard)
         m_guard->bodyDone();
     disconnect(m_request.socket, &QIODevice::readyRead, this, nullptr);
-    m_attachment.sha256 = m_hash.result().toHex();
-    m_attachment.createdAtMs = m_service.nowMs();
+    m_attachment.sha256 = QString::fromLatin1(m_hash.result().toHex());
+    m_attachment.createdAt = QDateTime::fromMSecsSinceEpoch(m_service.nowMs(), Qt::UTC);
     m_jobInFlight = true;
     BlobStore *blobs = &m_service.blobs();
     QPointer<UploadSession> self(this);
     m_service.db()
         .query([blobs, key = m_staging, a = m_attachment](QSqlDatabase &db) -> Result<Attachment> {
-            if (auto e = blobs->commit(db, key, a.sha256, a.size))
+            if (auto e = blobs->commit(db, key, a.sha256.toLatin1(), a.size))
                 return *e;
             return store::insertAttachment(db, a);
         })
@@ -271,9 +271,12 @@ void UploadSession::finish()
             }
             self->m_staging.clear(); // committed: nothing to discard
             self->m_attachment = *stored;
-            self->answer(raw::json(201,
-                                   QJsonDocument(QJsonObject {{QStringLiteral("attachment"), toJsonObject(*stored)}})
-                                       .toJson(QJsonDocument::Compact)));
+            JsonWriter w;
+            w.beginObject();
+            w.key("attachment");
+            writeJson(w, *stored);
+            w.endObject();
+            self->answer(raw::json(201, w.take()));
         });
 }
 

@@ -46,12 +46,12 @@ Result<std::optional<qint64>> expectedVersion(const Call &call)
 
 store::NewTask toNewTask(const CreateTaskRequest &r)
 {
-    return store::NewTask {r.title, r.description, r.status, r.priority, r.assigneeId, r.dueDate};
+    return store::NewTask {r.title, r.description, r.status, r.priority, r.assigneeId, r.dueDate, r.attachmentIds};
 }
 
 store::TaskPatch toTaskPatch(const PatchTaskRequest &r)
 {
-    return store::TaskPatch {r.title, r.description, r.status, r.priority, r.assigneeId, r.dueDate};
+    return store::TaskPatch {r.title, r.description, r.status, r.priority, r.assigneeId, r.dueDate, r.attachmentIds};
 }
 
 store::TaskListFilter toFilter(const TaskListQuery &q)

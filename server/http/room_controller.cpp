@@ -184,7 +184,8 @@ ApiFuture RoomController::sendAction(const Call &c, const PathIds &ids)
         c,
         [roomId = ids[0], r = *req, now = m_deps.nowMs(),
          sink = &m_deps.events](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
-            auto stored = store::insertMessages(db, {store::NewMessage {roomId, me.id, r.body, r.clientId}}, now);
+            auto stored = store::insertMessages(
+                db, {store::NewMessage {roomId, me.id, r.body, r.clientId, r.attachmentIds}}, now);
             if (!stored)
                 return stored.error();
             const auto &item = stored->constFirst();

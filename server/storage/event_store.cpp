@@ -1,5 +1,6 @@
 #include "server/storage/event_store.h"
 
+#include "server/attachments/attachment_store.h"
 #include "server/log/json_log.h"
 #include "server/storage/project_store.h"
 #include "server/storage/room_store.h"
@@ -213,6 +214,22 @@ Result<QList<ChannelEvent>> eventsAfter(QSqlDatabase &db, const Channel &channel
             Task t = taskFromRow(*q);
             tasks.insert(t.id, std::move(t));
         }
+    }
+
+    // Their attachments, as they are now (a deleted message has none).
+    if (!messages.isEmpty()) {
+        auto found = attachmentsOfMessages(db, messages.keys());
+        if (!found)
+            return found.error();
+        for (auto it = found->cbegin(); it != found->cend(); ++it)
+            messages[it.key()].attachments = it.value();
+    }
+    if (!tasks.isEmpty()) {
+        auto found = attachmentsOfTasks(db, tasks.keys());
+        if (!found)
+            return found.error();
+        for (auto it = found->cbegin(); it != found->cend(); ++it)
+            tasks[it.key()].attachments = it.value();
     }
 
     out.reserve(rows.size());

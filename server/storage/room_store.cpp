@@ -1,5 +1,6 @@
 #include "server/storage/room_store.h"
 
+#include "server/attachments/attachment_store.h"
 #include "server/storage/event_store.h"
 #include "server/storage/sql.h"
 #include "server/storage/user_store.h"
@@ -421,8 +422,28 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
             return *e;
     }
 
+    // 3b. The attachments the batch names (none: no statement), and those of repeated messages.
+    QList<Id> attachmentIds;
+    for (const NewMessage &m : batch)
+        attachmentIds += m.attachmentIds;
+    QHash<Id, Attachment> attachments;
+    if (!attachmentIds.isEmpty()) {
+        auto found = attachmentsByIds(db, attachmentIds);
+        if (!found)
+            return found.error();
+        attachments = std::move(*found);
+    }
+    if (!seen.isEmpty()) {
+        QList<Message> repeated = seen.values();
+        if (auto e = fillAttachments(db, repeated))
+            return *e;
+        for (const Message &m : repeated)
+            seen.insert({m.authorId, *m.clientId}, m);
+    }
+
     // 4. Decide each item; count the new messages per room.
-    enum class Fate { New, Duplicate, DuplicateInBatch, NotMember };
+    enum class Fate { New, Duplicate, DuplicateInBatch, NotMember, BadAttachments };
+    QHash<qsizetype, Error> attachmentErrors;
     QList<Fate> fate;
     QHash<std::pair<Id, QString>, qsizetype> firstInBatch;
     std::map<Id, int> newPerRoom;
@@ -442,8 +463,14 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
                 fate << Fate::DuplicateInBatch;
                 continue;
             }
-            firstInBatch.insert(key, i);
         }
+        if (auto e = checkOwnUploads(attachments, m.attachmentIds, m.authorId)) {
+            attachmentErrors.insert(i, *e);
+            fate << Fate::BadAttachments;
+            continue;
+        }
+        if (m.clientId)
+            firstInBatch.insert({m.authorId, *m.clientId}, i);
         fate << Fate::New;
         ++newPerRoom[m.roomId];
     }
@@ -537,6 +564,16 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
     }
     if (inserted.size() != fresh.size())
         return Error {ErrorCode::Internal, QStringLiteral("inserted messages do not match the batch"), {}};
+    for (qsizetype i : fresh) {
+        const NewMessage &m = batch[i];
+        if (m.attachmentIds.isEmpty())
+            continue;
+        Message &stored = inserted[{m.roomId, seqOf[i]}];
+        if (auto e = linkMessage(db, stored.id, m.attachmentIds))
+            return *e;
+        for (Id id : m.attachmentIds)
+            stored.attachments.append(attachments.value(id));
+    }
     if (pg && !fresh.isEmpty()) {
         QList<qint64> channels, seqs, entities;
         for (qsizetype i : fresh) {
@@ -587,6 +624,9 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
         case Fate::NotMember:
             results.append(roomNotFound());
             break;
+        case Fate::BadAttachments:
+            results.append(attachmentErrors.value(i));
+            break;
         }
     }
     return results;
@@ -606,9 +646,13 @@ Result<Message> messageForAuthor(QSqlDatabase &db, Id messageId, Id callerId)
     if (!q->next() || q->value(9).isNull())
         return Error {ErrorCode::NotFound, QStringLiteral("message not found"), {}};
     Message m = messageFromRow(*q);
+    q->finish();
     if (m.authorId != callerId)
         return Error {ErrorCode::Forbidden, QStringLiteral("only the author may change a message"), {}};
-    return m;
+    QList<Message> one {m};
+    if (auto e = fillAttachments(db, one))
+        return *e;
+    return one.constFirst();
 }
 
 Result<MessageWrite> updateMessage(QSqlDatabase &db, Id messageId, Id callerId, const std::optional<QString> &body,
@@ -643,6 +687,13 @@ Result<MessageWrite> updateMessage(QSqlDatabase &db, Id messageId, Id callerId, 
     q->next();
     Message updated = messageFromRow(*q);
     q->finish();
+    if (body) {
+        updated.attachments = current->attachments;
+    } else if (!current->attachments.isEmpty()) {
+        // A deleted message uses its attachments no more: they stay while something else uses them.
+        if (auto e = unlinkMessage(db, messageId))
+            return *e;
+    }
     if (auto e = recordEvents(db, Channel::room(updated.roomId), *seq,
                               {EventRow {EventType::MessageUpdated, messageId}}, nowMs))
         return *e;
@@ -695,6 +746,8 @@ Result<HistoryPage> history(QSqlDatabase &db, Id roomId, Id callerId, std::optio
     }
     if (!ascending)
         std::reverse(page.items.begin(), page.items.end());
+    if (auto e = fillAttachments(db, page.items))
+        return *e;
     return page;
 }
 

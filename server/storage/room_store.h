@@ -52,6 +52,7 @@ struct NewMessage {
     Id authorId = 0;
     QString body;
     std::optional<QString> clientId;
+    QList<Id> attachmentIds {}; // the author's own uploads, at most 10 (checked: ValidationFailed)
 };
 
 struct StoredMessage {
@@ -61,7 +62,8 @@ struct StoredMessage {
 
 // Stores a batch of messages in one transaction: rooms locked in id order, seqs allocated per
 // room in one statement each, rows and their events inserted with multi-row statements. Each
-// item succeeds or fails on its own (NotFound when the author is not a member of the room);
+// item succeeds or fails on its own (NotFound when the author is not a member of the room,
+// ValidationFailed on attachmentIds when one is not the author's upload);
 // a repeated (author, clientId) answers the stored message with duplicate = true and takes no
 // seq. Results are in input order. The whole batch fails only when the database does.
 [[nodiscard]] Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QList<NewMessage> &batch,

@@ -1,5 +1,6 @@
 #include "server/storage/search_store.h"
 
+#include "server/attachments/attachment_store.h"
 #include "server/storage/room_store.h"
 #include "server/storage/sql.h"
 #include "server/storage/task_store.h"
@@ -65,6 +66,9 @@ Result<SearchHits> search(QSqlDatabase &db, Id userId, const QString &text, int 
         return t.error();
     while (t->next())
         hits.tasks.append(taskFromRow(*t));
+    t->finish();
+    if (auto e = fillAttachments(db, hits.messages, hits.tasks))
+        return *e;
     return hits;
 }
 

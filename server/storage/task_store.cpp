@@ -1,5 +1,6 @@
 #include "server/storage/task_store.h"
 
+#include "server/attachments/attachment_store.h"
 #include "server/storage/event_store.h"
 #include "server/storage/project_store.h"
 #include "server/storage/sql.h"
@@ -105,15 +106,49 @@ Result<Task> lockTaskForMember(QSqlDatabase &db, Id taskId, Id callerId)
     return taskFromRow(*q);
 }
 
+// The attachments a write names, checked (the caller's own uploads) and in the given order.
+Result<QList<Attachment>> ownAttachments(QSqlDatabase &db, const QList<Id> &ids, Id callerId)
+{
+    if (ids.isEmpty())
+        return QList<Attachment>();
+    auto known = attachmentsByIds(db, ids);
+    if (!known)
+        return known.error();
+    if (auto e = checkOwnUploads(*known, ids, callerId))
+        return *e;
+    QList<Attachment> out;
+    for (Id id : ids)
+        out.append(known->value(id));
+    return out;
+}
+
+// setAttachments: the task's new list (linked here); absent: the list stays (read here), and a
+// deleted task's list goes (a deleted task uses its attachments no more).
 Result<TaskWrite> finishWrite(QSqlDatabase &db, sql::Transaction &tx, Result<QSqlQuery> &written, EventType type,
-                              qint64 nowMs)
+                              qint64 nowMs, const std::optional<QList<Attachment>> &setAttachments = std::nullopt)
 {
     if (!written)
         return written.error();
     if (!written->next())
         return taskNotFound();
-    const Task task = taskFromRow(*written);
+    Task task = taskFromRow(*written);
     written->finish();
+    if (setAttachments) {
+        QList<Id> ids;
+        for (const Attachment &a : *setAttachments)
+            ids.append(a.id);
+        if (auto e = setTaskAttachments(db, task.id, ids))
+            return *e;
+        task.attachments = *setAttachments;
+    } else if (type == EventType::TaskDeleted) {
+        if (auto e = setTaskAttachments(db, task.id, {}))
+            return *e;
+    } else {
+        QList<Task> one {task};
+        if (auto e = fillAttachments(db, one))
+            return *e;
+        task = one.constFirst();
+    }
     auto seq = appendEvents(db, Channel::project(task.projectId), {EventRow {type, task.id}}, nowMs);
     if (!seq)
         return seq.error();
@@ -191,6 +226,9 @@ Result<TaskWrite> createTask(QSqlDatabase &db, Id projectId, Id callerId, const 
         if (!*member)
             return assigneeNotMember();
     }
+    auto attachments = ownAttachments(db, fields.attachmentIds, callerId);
+    if (!attachments)
+        return attachments.error();
     auto q = sql::run(db, "tasks.insert",
                       QStringLiteral("INSERT INTO tasks (project_id, title, description, status, priority, "
                                      "assignee_id, due_date, created_by, created_at, updated_at) "
@@ -199,7 +237,7 @@ Result<TaskWrite> createTask(QSqlDatabase &db, Id projectId, Id callerId, const 
                       {projectId, textBind(fields.title), textBind(fields.description), statusCode(fields.status),
                        priorityCode(fields.priority), assigneeBind(fields.assigneeId), dueDateBind(fields.dueDate),
                        callerId, nowMs, nowMs});
-    return finishWrite(db, tx, q, EventType::TaskCreated, nowMs);
+    return finishWrite(db, tx, q, EventType::TaskCreated, nowMs, *attachments);
 }
 
 Result<std::optional<Task>> taskForMember(QSqlDatabase &db, Id taskId, Id userId)
@@ -214,7 +252,11 @@ Result<std::optional<Task>> taskForMember(QSqlDatabase &db, Id taskId, Id userId
         return q.error();
     if (!q->next())
         return std::optional<Task>();
-    return std::optional<Task>(taskFromRow(*q));
+    QList<Task> one {taskFromRow(*q)};
+    q->finish();
+    if (auto e = fillAttachments(db, one))
+        return *e;
+    return std::optional<Task>(one.constFirst());
 }
 
 Result<TaskWrite> updateTask(QSqlDatabase &db, Id taskId, Id callerId, const TaskPatch &patch,
@@ -265,15 +307,31 @@ Result<TaskWrite> updateTask(QSqlDatabase &db, Id taskId, Id callerId, const Tas
         sets << QStringLiteral("due_date = ?");
         binds << dueDateBind(*patch.dueDate);
     }
-    if (sets.isEmpty())
-        return TaskWrite {*current, 0}; // nothing changes: no version, no event
+    std::optional<QList<Attachment>> attachments;
+    if (patch.attachmentIds) {
+        auto own = ownAttachments(db, *patch.attachmentIds, callerId);
+        if (!own)
+            return own.error();
+        QList<Task> one {*current};
+        if (auto e = fillAttachments(db, one))
+            return *e;
+        current = one.constFirst();
+        if (*own != current->attachments)
+            attachments = *own;
+    }
+    if (sets.isEmpty() && !attachments) {
+        QList<Task> one {*current};
+        if (auto e = fillAttachments(db, one))
+            return *e;
+        return TaskWrite {one.constFirst(), 0}; // nothing changes: no version, no event
+    }
     sets << QStringLiteral("updated_at = ?") << QStringLiteral("version = version + 1");
     binds << nowMs << taskId;
     auto q = sql::run(db, "tasks.update",
                       QStringLiteral("UPDATE tasks SET ") + sets.join(QStringLiteral(", "))
                           + QStringLiteral(" WHERE id = ?") + kTaskReturning,
                       binds);
-    return finishWrite(db, tx, q, EventType::TaskUpdated, nowMs);
+    return finishWrite(db, tx, q, EventType::TaskUpdated, nowMs, attachments);
 }
 
 Result<TaskWrite> deleteTask(QSqlDatabase &db, Id taskId, Id callerId, qint64 nowMs)
@@ -319,6 +377,9 @@ Result<TaskPage> listTasks(QSqlDatabase &db, Id projectId, Id callerId, const Ta
         const Task &last = page.items.constLast();
         page.nextCursor = TaskCursor {last.createdAt.toMSecsSinceEpoch(), last.id};
     }
+    q->finish();
+    if (auto e = fillAttachments(db, page.items))
+        return *e;
     return page;
 }
 
@@ -344,7 +405,10 @@ Result<QList<Task>> tasksByIds(QSqlDatabase &db, const QList<Id> &ids)
             return q.error();
         while (q->next())
             tasks.append(taskFromRow(*q));
+        q->finish();
     }
+    if (auto e = fillAttachments(db, tasks))
+        return *e;
     return tasks;
 }
 

@@ -34,6 +34,7 @@ struct NewTask {
     TaskPriority priority = TaskPriority::Medium;
     std::optional<Id> assigneeId;
     std::optional<QDate> dueDate;
+    QList<Id> attachmentIds {}; // the caller's own uploads (ValidationFailed, field attachmentIds)
 };
 
 // Fields to change. assigneeId and dueDate are tri-state: nullopt leaves them unchanged, an
@@ -45,6 +46,7 @@ struct TaskPatch {
     std::optional<TaskPriority> priority;
     std::optional<std::optional<Id>> assigneeId;
     std::optional<std::optional<QDate>> dueDate;
+    std::optional<QList<Id>> attachmentIds {}; // given: replaces the list (the caller's own uploads)
 };
 
 // A task as written and the seq of its durable event in channel project:<task.projectId>.

@@ -119,7 +119,7 @@ QList<Result<WriteOutcome>> GroupCommit::writeBatch(QSqlDatabase &db, const QLis
             qsizetype j = i;
             for (; j < ops.size() && ops.at(j).kind == WriteOp::Kind::Send; ++j) {
                 const WriteOp &s = ops.at(j);
-                sends.append(store::NewMessage {s.roomId, s.userId, s.body, s.clientId});
+                sends.append(store::NewMessage {s.roomId, s.userId, s.body, s.clientId, s.attachmentIds});
             }
             auto stored = store::insertMessages(db, sends, nowMs);
             for (qsizetype k = 0; k < sends.size(); ++k) {

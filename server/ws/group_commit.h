@@ -37,6 +37,7 @@ struct WriteOp {
     Id messageId = 0; // Edit, Delete
     QString body; // Send, Edit
     std::optional<QString> clientId; // Send
+    QList<Id> attachmentIds {}; // Send: the author's uploads
     qint64 arrivalNs = 0; // monotonic time the frame arrived, for the delivery-time metric
 };
 

@@ -175,6 +175,7 @@ void Hub::handle(ClientConnection &c, const ws::ClientFrame &frame, qint64 arriv
                        op.roomId = f.roomId;
                        op.body = f.body;
                        op.clientId = f.clientId;
+                       op.attachmentIds = f.attachmentIds;
                        submitWrite(c, std::move(op), f.id, arrivalNs);
                    },
                    [&](const ws::Edit &f) {

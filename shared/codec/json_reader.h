@@ -220,6 +220,14 @@ public:
         return out;
     }
 
+    // list() of an array that may be absent (then empty).
+    template<typename T> QList<T> optionalList(const char *key)
+    {
+        if (!ok() || value(key).isUndefined())
+            return {};
+        return list<T>(key);
+    }
+
     // Records a broken field rule (the MaybeError of a validation.h function), prefixing its field.
     void check(const MaybeError &broken)
     {

@@ -2,6 +2,16 @@
 
 namespace taskmaster {
 
+namespace {
+void writeAttachments(JsonWriter &w, const QList<Attachment> &attachments)
+{
+    w.key("attachments").beginArray();
+    for (const Attachment &a : attachments)
+        writeJson(w, a);
+    w.endArray();
+}
+} // namespace
+
 void writeJson(JsonWriter &w, const User &user)
 {
     w.beginObject();
@@ -63,6 +73,7 @@ void writeJson(JsonWriter &w, const Task &task)
     w.key("createdAt").string(formatTimestamp(task.createdAt));
     w.key("updatedAt").string(formatTimestamp(task.updatedAt));
     w.key("version").integer(task.version);
+    writeAttachments(w, task.attachments);
     w.endObject();
 }
 
@@ -80,6 +91,7 @@ void readJson(JsonReader &r, Task &task)
     task.createdAt = r.required<json::Timestamp>("createdAt");
     task.updatedAt = r.required<json::Timestamp>("updatedAt");
     task.version = r.required<json::Id>("version");
+    task.attachments = r.optionalList<Attachment>("attachments"); // absent from older servers
 }
 
 void writeJson(JsonWriter &w, const Room &room)
@@ -126,6 +138,7 @@ void writeJson(JsonWriter &w, const Message &message)
     w.key("editedAt");
     message.editedAt ? w.string(formatTimestamp(*message.editedAt)) : w.null();
     w.key("deleted").boolean(message.deleted);
+    writeAttachments(w, message.attachments);
     w.endObject();
 }
 
@@ -140,6 +153,35 @@ void readJson(JsonReader &r, Message &message)
     message.createdAt = r.required<json::Timestamp>("createdAt");
     message.editedAt = r.nullable<json::Timestamp>("editedAt");
     message.deleted = r.required<json::Bool>("deleted");
+    message.attachments = r.optionalList<Attachment>("attachments"); // absent from older servers
+}
+
+void writeJson(JsonWriter &w, const Attachment &a)
+{
+    const QString url = QStringLiteral("/api/v1/attachments/") + QString::number(a.id);
+    w.beginObject();
+    w.key("id").integer(a.id);
+    w.key("name").string(a.name);
+    w.key("size").integer(a.size);
+    w.key("contentType").string(a.contentType);
+    w.key("sha256").string(a.sha256);
+    w.key("createdAt").string(formatTimestamp(a.createdAt));
+    w.key("uploaderId").integer(a.uploaderId);
+    w.key("url").string(url);
+    w.key("thumbnailUrl");
+    isInlineImage(a.contentType) ? w.string(QString(url + QStringLiteral("/thumbnail"))) : w.null();
+    w.endObject();
+}
+
+void readJson(JsonReader &r, Attachment &a)
+{
+    a.id = r.required<json::Id>("id");
+    a.name = r.required<json::String>("name");
+    a.size = r.required<json::NonNegative>("size");
+    a.contentType = r.required<json::String>("contentType");
+    a.sha256 = r.required<json::String>("sha256");
+    a.createdAt = r.required<json::Timestamp>("createdAt");
+    a.uploaderId = r.required<json::Id>("uploaderId");
 }
 
 namespace {

@@ -23,6 +23,7 @@ void writeJson(JsonWriter &w, const Project &project);
 void writeJson(JsonWriter &w, const Task &task);
 void writeJson(JsonWriter &w, const Room &room);
 void writeJson(JsonWriter &w, const Message &message);
+void writeJson(JsonWriter &w, const Attachment &attachment);
 void writeJson(JsonWriter &w, const ChannelEvent &event);
 
 void readJson(JsonReader &r, User &user);
@@ -30,6 +31,7 @@ void readJson(JsonReader &r, Project &project);
 void readJson(JsonReader &r, Task &task);
 void readJson(JsonReader &r, Room &room);
 void readJson(JsonReader &r, Message &message);
+void readJson(JsonReader &r, Attachment &attachment);
 void readJson(JsonReader &r, ChannelEvent &event);
 
 // The members of an error: "code", "message" and "field" when it is set, inside an object the

@@ -33,6 +33,14 @@ template<typename T> void writeArray(JsonWriter &w, const char *key, const QList
     w.endArray();
 }
 
+void writeIds(JsonWriter &w, const char *key, const QList<Id> &ids)
+{
+    w.key(key).beginArray();
+    for (Id id : ids)
+        w.integer(id);
+    w.endArray();
+}
+
 void requireSomeField(JsonReader &r, bool any)
 {
     if (!any)
@@ -134,6 +142,8 @@ void writeJson(JsonWriter &w, const CreateTaskRequest &v)
     w.key("priority").string(toWire(v.priority));
     writeNullableId(w, "assigneeId", v.assigneeId);
     writeNullableDate(w, "dueDate", v.dueDate);
+    if (!v.attachmentIds.isEmpty())
+        writeIds(w, "attachmentIds", v.attachmentIds);
     w.endObject();
 }
 
@@ -147,6 +157,8 @@ void readJson(JsonReader &r, CreateTaskRequest &v)
     v.priority = r.optional<json::TaskPriorityEnum>("priority").value_or(TaskPriority::Medium);
     v.assigneeId = r.nullable<json::Id>("assigneeId");
     v.dueDate = r.nullable<json::Date>("dueDate");
+    v.attachmentIds = r.optional<json::IdArray>("attachmentIds").value_or(QList<Id>());
+    r.check(validateAttachmentIds(v.attachmentIds));
 }
 
 void writeJson(JsonWriter &w, const PatchTaskRequest &v)
@@ -164,6 +176,8 @@ void writeJson(JsonWriter &w, const PatchTaskRequest &v)
         writeNullableId(w, "assigneeId", *v.assigneeId);
     if (v.dueDate)
         writeNullableDate(w, "dueDate", *v.dueDate);
+    if (v.attachmentIds)
+        writeIds(w, "attachmentIds", *v.attachmentIds);
     w.endObject();
 }
 
@@ -179,7 +193,11 @@ void readJson(JsonReader &r, PatchTaskRequest &v)
     v.priority = r.optional<json::TaskPriorityEnum>("priority");
     v.assigneeId = r.patch<json::Id>("assigneeId");
     v.dueDate = r.patch<json::Date>("dueDate");
-    requireSomeField(r, v.title || v.description || v.status || v.priority || v.assigneeId || v.dueDate);
+    v.attachmentIds = r.optional<json::IdArray>("attachmentIds");
+    if (v.attachmentIds)
+        r.check(validateAttachmentIds(*v.attachmentIds));
+    requireSomeField(
+        r, v.title || v.description || v.status || v.priority || v.assigneeId || v.dueDate || v.attachmentIds);
 }
 
 void writeJson(JsonWriter &w, const CreateRoomRequest &v)
@@ -210,6 +228,8 @@ void writeJson(JsonWriter &w, const SendMessageRequest &v)
     w.key("body").string(v.body);
     if (v.clientId)
         w.key("clientId").string(*v.clientId);
+    if (!v.attachmentIds.isEmpty())
+        writeIds(w, "attachmentIds", v.attachmentIds);
     w.endObject();
 }
 
@@ -220,6 +240,8 @@ void readJson(JsonReader &r, SendMessageRequest &v)
     v.clientId = r.nullable<json::String>("clientId");
     if (v.clientId)
         r.check(validateClientId(*v.clientId));
+    v.attachmentIds = r.optional<json::IdArray>("attachmentIds").value_or(QList<Id>());
+    r.check(validateAttachmentIds(v.attachmentIds));
 }
 
 void writeJson(JsonWriter &w, const EditMessageRequest &v)

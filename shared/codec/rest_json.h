@@ -68,6 +68,7 @@ struct CreateTaskRequest {
     TaskPriority priority = TaskPriority::Medium;
     std::optional<Id> assigneeId;
     std::optional<QDate> dueDate;
+    QList<Id> attachmentIds {}; // the caller's uploads (docs/protocol.md section 6.8); absent: none
     friend bool operator==(const CreateTaskRequest &, const CreateTaskRequest &) = default;
 };
 
@@ -80,6 +81,7 @@ struct PatchTaskRequest {
     std::optional<TaskPriority> priority;
     Patch<Id> assigneeId;
     Patch<QDate> dueDate;
+    std::optional<QList<Id>> attachmentIds {}; // given: replaces the task's attachments
     friend bool operator==(const PatchTaskRequest &, const PatchTaskRequest &) = default;
 };
 
@@ -94,6 +96,7 @@ struct CreateRoomRequest {
 struct SendMessageRequest {
     QString body;
     std::optional<QString> clientId;
+    QList<Id> attachmentIds {}; // the caller's uploads (docs/protocol.md section 6.8); absent: none
     friend bool operator==(const SendMessageRequest &, const SendMessageRequest &) = default;
 };
 

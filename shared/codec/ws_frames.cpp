@@ -130,6 +130,12 @@ void writeFrame(JsonWriter &w, const Send &f)
     w.key("body").string(f.body);
     if (f.clientId)
         w.key("clientId").string(*f.clientId);
+    if (!f.attachmentIds.isEmpty()) {
+        w.key("attachmentIds").beginArray();
+        for (Id id : f.attachmentIds)
+            w.integer(id);
+        w.endArray();
+    }
     w.endObject();
 }
 
@@ -141,6 +147,7 @@ void readFrame(JsonReader &r, Send &f)
     readJson(r, request);
     f.body = std::move(request.body);
     f.clientId = std::move(request.clientId);
+    f.attachmentIds = std::move(request.attachmentIds);
 }
 
 void writeFrame(JsonWriter &w, const Edit &f)

@@ -65,6 +65,7 @@ struct Send {
     Id roomId = 0;
     QString body;
     std::optional<QString> clientId;
+    QList<Id> attachmentIds {}; // docs/protocol.md section 6.8
     friend bool operator==(const Send &, const Send &) = default;
 };
 struct Edit {

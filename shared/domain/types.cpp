@@ -178,4 +178,11 @@ std::optional<QDate> parseDate(const QString &s)
     return d;
 }
 
+bool isInlineImage(const QString &contentType)
+{
+    return contentType == QLatin1String("image/png") || contentType == QLatin1String("image/jpeg")
+        || contentType == QLatin1String("image/gif") || contentType == QLatin1String("image/webp")
+        || contentType == QLatin1String("image/bmp");
+}
+
 } // namespace taskmaster

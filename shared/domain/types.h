@@ -53,6 +53,21 @@ struct Project {
     friend bool operator==(const Project &, const Project &) = default;
 };
 
+// An uploaded file as messages and tasks carry it (docs/protocol.md section 6.8). Its url and
+// thumbnailUrl on the wire follow from id and contentType.
+struct Attachment {
+    Id id = 0;
+    QString name;
+    qint64 size = 0;
+    QString contentType; // "type/subtype", lower case
+    QString sha256; // lower-case hex
+    QDateTime createdAt;
+    Id uploaderId = 0;
+    friend bool operator==(const Attachment &, const Attachment &) = default;
+};
+// The image types shown inline and given thumbnails (raster formats; not SVG).
+[[nodiscard]] bool isInlineImage(const QString &contentType);
+
 struct Task {
     Id id = 0;
     Id projectId = 0;
@@ -66,6 +81,7 @@ struct Task {
     QDateTime createdAt;
     QDateTime updatedAt;
     qint64 version = 1;
+    QList<Attachment> attachments {};
     friend bool operator==(const Task &, const Task &) = default;
 };
 
@@ -93,6 +109,7 @@ struct Message {
     QDateTime createdAt;
     std::optional<QDateTime> editedAt;
     bool deleted = false;
+    QList<Attachment> attachments {}; // in the order they were given; none on a tombstone
     friend bool operator==(const Message &, const Message &) = default;
 };
 

@@ -195,4 +195,18 @@ MaybeError validate(const Message &message)
     return validateMessageBody(message.body);
 }
 
+MaybeError validateAttachmentIds(const QList<Id> &ids)
+{
+    if (ids.size() > limits::kAttachmentsMax) {
+        return Error::validation(QStringLiteral("attachmentIds"),
+                                 QStringLiteral("attachmentIds holds at most %1 ids").arg(limits::kAttachmentsMax));
+    }
+    for (qsizetype i = 0; i < ids.size(); ++i) {
+        if (ids.indexOf(ids[i]) != i)
+            return Error::validation(QStringLiteral("attachmentIds"),
+                                     QStringLiteral("attachmentIds names an id twice"));
+    }
+    return std::nullopt;
+}
+
 } // namespace taskmaster

@@ -20,6 +20,7 @@ inline constexpr int kMessageBodyMax = 8192; // characters (code points); over i
 inline constexpr int kClientIdMax = 64;
 inline constexpr int kSearchQueryMax = 200;
 inline constexpr int kRoomMembersMax = 1000; // memberIds in one create request
+inline constexpr int kAttachmentsMax = 10; // attachmentIds of one message or task
 inline constexpr int kPageDefault = 50;
 inline constexpr int kPageMax = 200;
 inline constexpr qint64 kBodyBytesMax = 1024 * 1024; // REST request body
@@ -52,6 +53,8 @@ namespace taskmaster {
 [[nodiscard]] MaybeError validate(const Project &project);
 [[nodiscard]] MaybeError validate(const Task &task);
 [[nodiscard]] MaybeError validate(const Room &room);
+// attachmentIds of a message or task: at most limits::kAttachmentsMax, each once.
+[[nodiscard]] MaybeError validateAttachmentIds(const QList<Id> &ids);
 [[nodiscard]] MaybeError validate(const Message &message);
 
 } // namespace taskmaster

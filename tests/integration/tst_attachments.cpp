@@ -9,6 +9,7 @@
 #include "tests/support/server_process.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_env.h"
+#include "tests/support/ws_client.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -21,6 +22,7 @@
 #include <map>
 #include <memory>
 
+using namespace taskmaster;
 using namespace taskmaster::test;
 
 namespace {
@@ -199,6 +201,15 @@ private Q_SLOTS:
     void rangesAndConditionals_data();
     void rangesAndConditionals();
     void rateAndQuota();
+    void onMessages_data() { backendRows(); }
+    void onMessages();
+    void badAttachmentIds_data();
+    void badAttachmentIds();
+    void onWebSocketSends_data() { backendRows(); }
+    void onWebSocketSends();
+    void onTasks_data() { backendRows(); }
+    void onTasks();
+
     void largeTransferKeepsMemoryFlat_data() { backendRows(); }
     void largeTransferKeepsMemoryFlat();
 
@@ -218,6 +229,16 @@ private:
     ApiClient *m_api = nullptr;
     Account m_alice, m_bob;
 };
+
+namespace {
+QJsonObject obj(std::initializer_list<std::pair<QString, QJsonValue>> fields)
+{
+    QJsonObject o;
+    for (const auto &[k, v] : fields)
+        o.insert(k, v);
+    return o;
+}
+} // namespace
 
 // Uploads up to 8 MiB here (the large transfer test raises it), no upload rate (rateAndQuota
 // starts its own server).
@@ -539,6 +560,169 @@ void TestAttachments::rateAndQuota()
     QCOMPARE(over.errorCode(), QStringLiteral("rate_limited"));
     QVERIFY(over.header("Retry-After").toInt() > 3600); // the day's first upload leaves the window then
     QCOMPARE(server.stop(), 0);
+}
+
+void TestAttachments::onMessages()
+{
+    const Account carol = m_api->signUp("carol");
+    const qint64 room = m_api->createRoom(m_alice, {m_bob});
+    QVERIFY(room > 0);
+    const RawReply a = upload("plan.pdf", "%PDF plan", m_alice.token, "application/pdf");
+    const RawReply b = upload("shot.png", "\x89PNG shot", m_alice.token, "image/png");
+    QCOMPARE(a.status, 201);
+    QCOMPARE(b.status, 201);
+    const qint64 idA = a.attachment().value(QLatin1String("id")).toInteger();
+    const qint64 idB = b.attachment().value(QLatin1String("id")).toInteger();
+    const QByteArray pathA = "/api/v1/attachments/" + QByteArray::number(idA);
+    QCOMPARE(rawRequest(m_server->port(), getHead(pathA, m_bob.token)).status, 404); // not used yet
+
+    const QString messages = QStringLiteral("/api/v1/rooms/%1/messages").arg(room);
+    const ApiReply sent = m_api->post(messages,
+                                      obj({{QStringLiteral("body"), QStringLiteral("see these")},
+                                           {QStringLiteral("clientId"), QStringLiteral("att-1")},
+                                           {QStringLiteral("attachmentIds"), QJsonArray {idB, idA}}}),
+                                      m_alice.token);
+    QCOMPARE(sent.status, 201);
+    const QJsonArray carried = sent.json().value(QLatin1String("attachments")).toArray();
+    QCOMPARE(carried.size(), 2);
+    QCOMPARE(carried.at(0).toObject(), b.attachment()); // in the order given, the upload's object
+    QCOMPARE(carried.at(1).toObject(), a.attachment());
+    // A repeat (same clientId) answers the first message with its attachments.
+    const ApiReply repeat = m_api->post(
+        messages,
+        obj({{QStringLiteral("body"), QStringLiteral("x")}, {QStringLiteral("clientId"), QStringLiteral("att-1")}}),
+        m_alice.token);
+    QCOMPARE(repeat.status, 200);
+    QCOMPARE(repeat.json(), sent.json());
+    // History carries them; a message without any carries [].
+    QCOMPARE(m_api->post(messages, obj({{QStringLiteral("body"), QStringLiteral("plain")}}), m_bob.token).status, 201);
+    const ApiReply history = m_api->get(messages, m_bob.token);
+    QCOMPARE(history.status, 200);
+    const QJsonArray items = history.items();
+    QCOMPARE(items.at(items.size() - 2).toObject().value(QLatin1String("attachments")).toArray(), carried);
+    QCOMPARE(items.last().toObject().value(QLatin1String("attachments")).toArray(), QJsonArray());
+    // Room members may read them now; others still may not.
+    const RawReply bobReads = rawRequest(m_server->port(), getHead(pathA, m_bob.token));
+    QCOMPARE(bobReads.status, 200);
+    QCOMPARE(bobReads.body, QByteArray("%PDF plan"));
+    QCOMPARE(rawRequest(m_server->port(), getHead(pathA, carol.token)).status, 404);
+    // Search results carry them too.
+    const ApiReply found = m_api->get(QStringLiteral("/api/v1/search?q=these"), m_bob.token);
+    QCOMPARE(found.status, 200);
+    const QJsonArray hits = found.json().value(QLatin1String("messages")).toArray();
+    QCOMPARE(hits.size(), 1);
+    QCOMPARE(hits.at(0).toObject().value(QLatin1String("attachments")).toArray(), carried);
+    // Deleted: the tombstone has none, and the members' access goes with the last use.
+    const qint64 messageId = sent.json().value(QLatin1String("id")).toInteger();
+    const ApiReply tombstone = m_api->del(QStringLiteral("/api/v1/messages/%1").arg(messageId), m_alice.token);
+    QCOMPARE(tombstone.status, 200);
+    QCOMPARE(tombstone.json().value(QLatin1String("attachments")).toArray(), QJsonArray());
+    QCOMPARE(rawRequest(m_server->port(), getHead(pathA, m_bob.token)).status, 404);
+    QCOMPARE(rawRequest(m_server->port(), getHead(pathA, m_alice.token)).status, 200); // the uploader still may
+}
+
+void TestAttachments::badAttachmentIds_data()
+{
+    QTest::addColumn<QString>("ids"); // JSON; {own}, {other}: an upload of Alice's, of Bob's
+    for (const char *backend : {"sqlite", "postgres"}) {
+        QTest::addRow("%s: someone else's upload", backend) << QStringLiteral("[{other}]");
+        QTest::addRow("%s: unknown id", backend) << QStringLiteral("[{own}, 999999999]");
+        QTest::addRow("%s: twice", backend) << QStringLiteral("[{own}, {own}]");
+        QTest::addRow("%s: eleven", backend) << QStringLiteral("[{own},2,3,4,5,6,7,8,9,10,11]");
+        QTest::addRow("%s: not ids", backend) << QStringLiteral("[\"a\"]");
+        QTest::addRow("%s: not an array", backend) << QStringLiteral("{own}");
+    }
+}
+
+void TestAttachments::badAttachmentIds()
+{
+    QFETCH(QString, ids);
+    const qint64 room = m_api->createRoom(m_alice, {m_bob});
+    const RawReply own = upload("mine.txt", "mine", m_alice.token, "text/plain");
+    const RawReply other = upload("bobs.txt", "bobs", m_bob.token, "text/plain");
+    ids.replace(QStringLiteral("{own}"), QString::number(own.attachment().value(QLatin1String("id")).toInteger()));
+    ids.replace(QStringLiteral("{other}"), QString::number(other.attachment().value(QLatin1String("id")).toInteger()));
+    const QByteArray body = R"({"body":"x","attachmentIds":)" + ids.toUtf8() + '}';
+    const ApiReply reply = m_api->send("POST", QStringLiteral("/api/v1/rooms/%1/messages").arg(room), body,
+                                       RequestOptions {m_alice.token});
+    QCOMPARE(reply.status, 422);
+    QCOMPARE(reply.errorCode(), QStringLiteral("validation_failed"));
+    QCOMPARE(reply.errorField(), QStringLiteral("attachmentIds"));
+    // Nothing was stored: the room's history has no message.
+    QCOMPARE(m_api->get(QStringLiteral("/api/v1/rooms/%1/messages").arg(room), m_bob.token).items().size(), 0);
+}
+
+void TestAttachments::onWebSocketSends()
+{
+    const qint64 room = m_api->createRoom(m_alice, {m_bob});
+    const RawReply up = upload("ws.png", "\x89PNG ws", m_alice.token, "image/png");
+    const qint64 id = up.attachment().value(QLatin1String("id")).toInteger();
+    const RawReply other = upload("bob.png", "\x89PNG bob", m_bob.token, "image/png");
+    WsClient alice, bob;
+    QVERIFY(alice.connectAs(m_server->wsUrl(), m_alice.token));
+    QVERIFY(bob.connectAs(m_server->wsUrl(), m_bob.token));
+    ws::Send send {1, room, QStringLiteral("over the socket"), QStringLiteral("ws-att-1")};
+    send.attachmentIds = {id};
+    alice.send(send);
+    const auto ack = alice.take<ws::Ack>();
+    QVERIFY(ack);
+    QCOMPARE(ack->message.attachments.size(), 1);
+    QCOMPARE(ack->message.attachments.at(0).id, id);
+    QCOMPARE(ack->message.attachments.at(0).name, QStringLiteral("ws.png"));
+    // Bob's socket gets the event with the attachment.
+    const auto event
+        = bob.take<ChannelEvent>([](const ChannelEvent &e) { return e.type == EventType::MessageCreated; });
+    QVERIFY(event && event->message);
+    QCOMPARE(event->message->attachments, ack->message.attachments);
+    // Someone else's upload: an error frame naming the field, no message.
+    ws::Send bad {2, room, QStringLiteral("theft"), std::nullopt};
+    bad.attachmentIds = {other.attachment().value(QLatin1String("id")).toInteger()};
+    alice.send(bad);
+    const auto error = alice.take<ws::ErrorFrame>();
+    QVERIFY(error);
+    QCOMPARE(error->id, ws::FrameId(2));
+    QCOMPARE(error->error.code, ErrorCode::ValidationFailed);
+    QCOMPARE(error->error.field, QStringLiteral("attachmentIds"));
+}
+
+void TestAttachments::onTasks()
+{
+    const ApiReply project = m_api->post(QStringLiteral("/api/v1/projects"),
+                                         obj({{QStringLiteral("name"), QStringLiteral("P")}}), m_alice.token);
+    QCOMPARE(project.status, 201);
+    const qint64 projectId = project.id();
+    QCOMPARE(m_api
+                 ->post(QStringLiteral("/api/v1/projects/%1/members").arg(projectId),
+                        obj({{QStringLiteral("userId"), m_bob.id}}), m_alice.token)
+                 .status,
+             200);
+    const RawReply spec = upload("spec.txt", "the spec", m_alice.token, "text/plain");
+    const qint64 id = spec.attachment().value(QLatin1String("id")).toInteger();
+    const QByteArray path = "/api/v1/attachments/" + QByteArray::number(id);
+    const ApiReply task = m_api->post(QStringLiteral("/api/v1/projects/%1/tasks").arg(projectId),
+                                      obj({{QStringLiteral("title"), QStringLiteral("write it")},
+                                           {QStringLiteral("attachmentIds"), QJsonArray {id}}}),
+                                      m_alice.token);
+    QCOMPARE(task.status, 201);
+    QCOMPARE(task.json().value(QLatin1String("attachments")).toArray(), QJsonArray {spec.attachment()});
+    const qint64 taskId = task.id();
+    const ApiReply read = m_api->get(QStringLiteral("/api/v1/tasks/%1").arg(taskId), m_bob.token);
+    QCOMPARE(read.json().value(QLatin1String("attachments")).toArray(), QJsonArray {spec.attachment()});
+    const ApiReply list = m_api->get(QStringLiteral("/api/v1/projects/%1/tasks").arg(projectId), m_bob.token);
+    QCOMPARE(list.items().at(0).toObject().value(QLatin1String("attachments")).toArray(),
+             QJsonArray {spec.attachment()});
+    QCOMPARE(rawRequest(m_server->port(), getHead(path, m_bob.token)).status, 200); // a project member
+    // Bob may not attach Alice's upload; an empty list takes it off (a change: version 2).
+    const ApiReply theft = m_api->patch(QStringLiteral("/api/v1/tasks/%1").arg(taskId),
+                                        obj({{QStringLiteral("attachmentIds"), QJsonArray {id}}}), m_bob.token);
+    QCOMPARE(theft.status, 422);
+    QCOMPARE(theft.errorField(), QStringLiteral("attachmentIds"));
+    const ApiReply cleared = m_api->patch(QStringLiteral("/api/v1/tasks/%1").arg(taskId),
+                                          obj({{QStringLiteral("attachmentIds"), QJsonArray {}}}), m_alice.token);
+    QCOMPARE(cleared.status, 200);
+    QCOMPARE(cleared.json().value(QLatin1String("version")).toInteger(), qint64(2));
+    QCOMPARE(cleared.json().value(QLatin1String("attachments")).toArray(), QJsonArray());
+    QCOMPARE(rawRequest(m_server->port(), getHead(path, m_bob.token)).status, 404);
 }
 
 void TestAttachments::largeTransferKeepsMemoryFlat()

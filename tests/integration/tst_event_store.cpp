@@ -704,7 +704,7 @@ void TestEventStore::queryCount()
     QCOMPARE(mostEvents, 1001);
     QCOMPARE(many, few);
     QCOMPARE(most, few);
-    QCOMPARE(few, 2); // the events, then their messages or their tasks
+    QCOMPARE(few, 3); // the events, then their messages or their tasks, then their attachments
 }
 
 void TestEventStore::replayUsesIndex_data()

@@ -136,10 +136,10 @@ QString projectProblem(const QJsonObject &o)
 // Empty when o has the shape of docs/protocol.md's Task.
 QString taskProblem(const QJsonObject &o)
 {
-    if (QString p
-        = keysProblem(o,
-                      {s("id"), s("projectId"), s("title"), s("description"), s("status"), s("priority"),
-                       s("assigneeId"), s("dueDate"), s("createdBy"), s("createdAt"), s("updatedAt"), s("version")});
+    if (QString p = keysProblem(o,
+                                {s("id"), s("projectId"), s("title"), s("description"), s("status"), s("priority"),
+                                 s("assigneeId"), s("dueDate"), s("createdBy"), s("createdAt"), s("updatedAt"),
+                                 s("version"), s("attachments")});
         !p.isEmpty())
         return QStringLiteral("Task: ") + p;
     for (const char *key : {"id", "projectId", "createdBy", "version"}) {
@@ -148,6 +148,8 @@ QString taskProblem(const QJsonObject &o)
     }
     if (!o.value(QLatin1String("title")).isString() || !o.value(QLatin1String("description")).isString())
         return QStringLiteral("Task: title and description must be strings");
+    if (!o.value(QLatin1String("attachments")).isArray())
+        return QStringLiteral("Task: attachments must be an array");
     const QStringList statuses {s("todo"), s("in_progress"), s("review"), s("done")};
     const QStringList priorities {s("low"), s("medium"), s("high"), s("urgent")};
     if (!statuses.contains(o.value(QLatin1String("status")).toString()))

@@ -82,7 +82,7 @@ void TestResourceJson::exactBytes_data()
         << toJson(bareTask())
         << QByteArray(R"({"id":78,"projectId":3,"title":"t","description":"","status":"todo","priority":"medium",)"
                       R"("assigneeId":null,"dueDate":null,"createdBy":5,"createdAt":"2026-11-20T10:00:00.000Z",)"
-                      R"("updatedAt":"2026-11-20T10:00:00.000Z","version":1})");
+                      R"("updatedAt":"2026-11-20T10:00:00.000Z","version":1,"attachments":[]})");
     Task t = task();
     t.title = QStringLiteral("x");
     t.description.clear();
@@ -91,7 +91,7 @@ void TestResourceJson::exactBytes_data()
                                  R"({"id":77,"projectId":3,"title":"x","description":"","status":"in_progress",)"
                                  R"("priority":"urgent","assigneeId":5,"dueDate":"2026-12-31","createdBy":6,)"
                                  R"("createdAt":"2026-11-20T10:00:00.005Z","updatedAt":"2026-11-21T10:00:00.050Z",)"
-                                 R"("version":2})");
+                                 R"("version":2,"attachments":[]})");
     QTest::newRow("room") << toJson(room())
                           << QByteArray(
                                  R"({"id":12,"name":"general","kind":"group","createdAt":"2026-11-01T00:00:00.000Z",)"
@@ -109,7 +109,25 @@ void TestResourceJson::exactBytes_data()
     QTest::newRow("message") << toJson(m)
                              << QByteArray(R"({"id":1001,"roomId":12,"seq":345,"authorId":5,"body":"hi",)"
                                            R"("clientId":null,"createdAt":"2026-11-23T12:00:00.000Z",)"
-                                           R"("editedAt":null,"deleted":false})");
+                                           R"("editedAt":null,"deleted":false,"attachments":[]})");
+    Message withFile = m;
+    Attachment file;
+    file.id = 9;
+    file.name = QStringLiteral("a.png");
+    file.size = 3;
+    file.contentType = QStringLiteral("image/png");
+    file.sha256 = QStringLiteral("ab");
+    file.createdAt = QDateTime::fromMSecsSinceEpoch(0, Qt::UTC);
+    file.uploaderId = 5;
+    withFile.attachments = {file};
+    QTest::newRow("message with an attachment")
+        << toJson(withFile)
+        << QByteArray(
+               R"({"id":1001,"roomId":12,"seq":345,"authorId":5,"body":"hi",)"
+               R"("clientId":null,"createdAt":"2026-11-23T12:00:00.000Z",)"
+               R"("editedAt":null,"deleted":false,"attachments":[{"id":9,"name":"a.png","size":3,)"
+               R"("contentType":"image/png","sha256":"ab","createdAt":"1970-01-01T00:00:00.000Z",)"
+               R"("uploaderId":5,"url":"/api/v1/attachments/9","thumbnailUrl":"/api/v1/attachments/9/thumbnail"}]})");
     QTest::newRow("member event") << toJson(memberEvent(EventType::MemberJoined, Channel::room(12), 9))
                                   << QByteArray(R"({"type":"member_joined","channel":"room:12","seq":18,"userId":9})");
     QTest::newRow("message event") << toJson(messageEvent(EventType::MessageCreated, m))
