@@ -297,15 +297,42 @@ Result<QList<QByteArray>> collectUnused(QSqlDatabase &db, qint64 olderThanMs, in
             !q)
             return q.error();
     }
-    for (const QByteArray &sha : shas) {
+    const auto isUnused = [&db](const QByteArray &sha) -> Result<bool> {
         auto q
             = sql::run(db, "attachment_sha_used", QStringLiteral("SELECT 1 FROM attachments WHERE sha256 = ? LIMIT 1"),
                        {QString::fromLatin1(sha)});
         if (!q)
             return q.error();
-        if (!q->next())
-            orphans.append(sha);
+        const bool used = q->next();
         q->finish();
+        return !used;
+    };
+    for (const QByteArray &sha : shas) {
+        auto gone = isUnused(sha);
+        if (!gone)
+            return gone.error();
+        if (!*gone)
+            continue;
+        orphans.append(sha);
+        // Its thumbnail goes with it.
+        auto thumb
+            = sql::run(db, "thumbnail_of", QStringLiteral("SELECT sha256 FROM thumbnails WHERE source_sha256 = ?"),
+                       {QString::fromLatin1(sha)});
+        if (!thumb)
+            return thumb.error();
+        const QByteArray thumbSha = thumb->next() ? thumb->value(0).toString().toLatin1() : QByteArray();
+        thumb->finish();
+        if (thumbSha.isEmpty())
+            continue;
+        if (auto q = sql::run(db, "thumbnail_delete", QStringLiteral("DELETE FROM thumbnails WHERE source_sha256 = ?"),
+                              {QString::fromLatin1(sha)});
+            !q)
+            return q.error();
+        auto thumbFree = isUnused(thumbSha);
+        if (!thumbFree)
+            return thumbFree.error();
+        if (*thumbFree && !orphans.contains(thumbSha))
+            orphans.append(thumbSha);
     }
     if (auto e = tx.commit())
         return *e;

@@ -2,6 +2,7 @@
 
 #include "server/attachments/attachment_service.h"
 #include "server/attachments/attachment_store.h"
+#include "server/attachments/thumbnailer.h"
 #include "server/http/authenticator.h"
 #include "server/log/json_log.h"
 #include "server/storage/db_pool.h"
@@ -88,14 +89,43 @@ void DownloadSession::start()
                     self->fail(found.error());
                 } else if (!found->has_value()) {
                     self->fail(Error {ErrorCode::NotFound, QStringLiteral("no such attachment"), {}});
-                } else if (self->m_thumbnail) {
-                    // Thumbnails are not made yet (docs/protocol.md section 6.8).
+                } else if (self->m_thumbnail && !isInlineImage((*found)->contentType)) {
                     self->fail(Error {ErrorCode::NotFound, QStringLiteral("no thumbnail for this file"), {}});
+                } else if (self->m_thumbnail) {
+                    self->thumbnail(**found);
                 } else {
                     self->authorized(**found);
                 }
             });
     });
+}
+
+void DownloadSession::thumbnail(const Attachment &image)
+{
+    BlobStore *blobs = &m_service.blobs();
+    QPointer<DownloadSession> self(this);
+    m_service.db()
+        .query([blobs, image](QSqlDatabase &db) { return thumbnailOf(db, *blobs, image); })
+        .then([self, image](const Result<std::optional<Thumbnail>> &made) {
+            if (!self)
+                return;
+            if (!made) {
+                self->fail(made.error());
+            } else if (!made->has_value()) {
+                self->fail(Error {ErrorCode::NotFound, QStringLiteral("this image cannot be read"), {}});
+            } else {
+                // Served like an attachment of its own: its bytes, type, size and ETag.
+                Attachment t = image;
+                const QString suffix = (*made)->contentType == QLatin1String("image/png") ? QStringLiteral(".png")
+                                                                                          : QStringLiteral(".jpg");
+                const qsizetype dot = image.name.lastIndexOf(QLatin1Char('.'));
+                t.name = (dot > 0 ? image.name.left(dot) : image.name) + QStringLiteral("-thumbnail") + suffix;
+                t.contentType = (*made)->contentType;
+                t.sha256 = (*made)->sha256;
+                t.size = (*made)->size;
+                self->authorized(t);
+            }
+        });
 }
 
 void DownloadSession::authorized(const Attachment &attachment)

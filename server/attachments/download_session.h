@@ -3,6 +3,8 @@
 // If-None-Match (304), Range / If-Range (206, 416), and the bytes streamed from the BlobStore one
 // chunk at a time: the next chunk is read only once the socket's output has drained below a
 // chunk, so a slow client holds at most two chunks in the server whatever the file's size.
+// GET .../thumbnail of an image: the stored thumbnail (Thumbnailer; made on the first request,
+// on a database worker), served the same way under its own ETag.
 // Owns: the chunk being written. Thread: network thread (a child of the socket).
 #pragma once
 
@@ -24,6 +26,7 @@ public:
 
 private:
     void authorized(const Attachment &attachment);
+    void thumbnail(const Attachment &image);
     void pump();
     void fail(const Error &error);
     void answer(const QByteArray &response);

@@ -11,11 +11,13 @@
 #include "tests/support/test_env.h"
 #include "tests/support/ws_client.h"
 
+#include <QBuffer>
 #include <QCryptographicHash>
 #include <QDir>
 #include <QDirIterator>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QImage>
 #include <QTcpSocket>
 #include <QTest>
 
@@ -209,6 +211,8 @@ private Q_SLOTS:
     void onWebSocketSends();
     void onTasks_data() { backendRows(); }
     void onTasks();
+    void thumbnails_data();
+    void thumbnails();
 
     void largeTransferKeepsMemoryFlat_data() { backendRows(); }
     void largeTransferKeepsMemoryFlat();
@@ -723,6 +727,68 @@ void TestAttachments::onTasks()
     QCOMPARE(cleared.json().value(QLatin1String("version")).toInteger(), qint64(2));
     QCOMPARE(cleared.json().value(QLatin1String("attachments")).toArray(), QJsonArray());
     QCOMPARE(rawRequest(m_server->port(), getHead(path, m_bob.token)).status, 404);
+}
+
+void TestAttachments::thumbnails_data()
+{
+    QTest::addColumn<QString>("format"); // of the upload: PNG, JPEG, or "garbage"
+    QTest::addColumn<QSize>("size");
+    QTest::addColumn<bool>("alpha");
+    QTest::addColumn<QByteArray>("thumbType"); // empty: 404
+    QTest::addColumn<QSize>("thumbSize");
+    for (const char *backend : {"sqlite", "postgres"}) {
+        QTest::addRow("%s: wide JPEG", backend)
+            << QStringLiteral("JPEG") << QSize(800, 600) << false << QByteArray("image/jpeg") << QSize(320, 240);
+        QTest::addRow("%s: tall PNG with alpha", backend)
+            << QStringLiteral("PNG") << QSize(300, 1200) << true << QByteArray("image/png") << QSize(80, 320);
+        QTest::addRow("%s: small PNG not enlarged", backend)
+            << QStringLiteral("PNG") << QSize(100, 50) << false << QByteArray("image/jpeg") << QSize(100, 50);
+        QTest::addRow("%s: not an image", backend)
+            << QStringLiteral("garbage") << QSize() << false << QByteArray() << QSize();
+    }
+}
+
+void TestAttachments::thumbnails()
+{
+    QFETCH(QString, format);
+    QFETCH(QSize, size);
+    QFETCH(bool, alpha);
+    QFETCH(QByteArray, thumbType);
+    QFETCH(QSize, thumbSize);
+    QByteArray bytes = "not an image at all";
+    if (format != QLatin1String("garbage")) {
+        QImage image(size, alpha ? QImage::Format_ARGB32 : QImage::Format_RGB32);
+        image.fill(alpha ? QColor(10, 200, 30, 128) : QColor(200, 30, 10));
+        QBuffer buffer(&bytes);
+        bytes.clear();
+        buffer.open(QIODevice::WriteOnly);
+        QVERIFY(image.save(&buffer, format.toLatin1().constData()));
+    }
+    const QByteArray type = format == QLatin1String("JPEG") ? "image/jpeg" : "image/png";
+    const RawReply up = upload("picture." + format.toLower().toLatin1(), bytes, m_alice.token, type);
+    QCOMPARE(up.status, 201);
+    const QByteArray path = up.attachment().value(QLatin1String("thumbnailUrl")).toString().toLatin1();
+    QVERIFY(path.endsWith("/thumbnail"));
+    const RawReply first = rawRequest(m_server->port(), getHead(path, m_alice.token));
+    if (thumbType.isEmpty()) {
+        QCOMPARE(first.status, 404);
+        return;
+    }
+    QCOMPARE(first.status, 200);
+    QCOMPARE(first.header("Content-Type"), thumbType);
+    QVERIFY(first.header("Content-Disposition").startsWith("inline; filename=\"picture-thumbnail."));
+    QCOMPARE(first.header("X-Content-Type-Options"), QByteArray("nosniff"));
+    const QImage thumb = QImage::fromData(first.body);
+    QCOMPARE(thumb.size(), thumbSize);
+    QCOMPARE(thumb.hasAlphaChannel(), alpha);
+    // Made once: the second answer is the stored one (same ETag, not the original's), and 304 works.
+    const QByteArray etag = first.header("ETag");
+    QVERIFY(etag != QByteArray('"' + up.attachment().value(QLatin1String("sha256")).toString().toLatin1() + '"'));
+    const RawReply second = rawRequest(m_server->port(), getHead(path, m_alice.token));
+    QCOMPARE(second.header("ETag"), etag);
+    QCOMPARE(second.body, first.body);
+    QCOMPARE(rawRequest(m_server->port(), getHead(path, m_alice.token, "If-None-Match: " + etag)).status, 304);
+    QCOMPARE(rawRequest(m_server->port(), getHead(path, m_bob.token)).status, 404); // the original's rules
 }
 
 void TestAttachments::largeTransferKeepsMemoryFlat()
