@@ -6,7 +6,9 @@
 # (--verify-db):
 #   kill      kill -9 of one instance: its third of the clients come back to the other two at once
 #   nginx     nginx stopped and started again: every client reconnects at once
-#   rolling   every instance in turn: SIGTERM (drain with `reconnect`), start, wait, next
+#   rolling   every instance in turn: SIGTERM (drain with `reconnect`), start, wait until nginx
+#             routes to it and it holds its share of the connections again, next; measured over
+#             TM_BENCH_ROLLING_SECONDS (default 240) so that the whole restart falls in the window
 # With TM_BENCH_BASELINE_BIN (another taskmaster-server binary, e.g. built from an older commit)
 # every fault runs once with each binary, alternating, and the table shows both: the same
 # machine, the same tm-load, the same sitting.
@@ -59,13 +61,16 @@ variants=(candidate)
 
 # run FAULT VARIANT: one fresh cluster, one tm-load run into $out/FAULT-VARIANT.json.
 run() {
-  local fault=$1 variant=$2 bin cmd name=$1-$2 rc=0
+  local fault=$1 variant=$2 bin cmd name=$1-$2 rc=0 duration=$seconds
   bin=$candidate
   [[ $variant == baseline ]] && bin=$baseline
   case $fault in
   kill) cmd="bash '$here/cluster.sh' kill-instance 2" ;;
   nginx) cmd="bash '$here/cluster.sh' restart-nginx" ;;
-  rolling) cmd="bash '$here/cluster.sh' rolling-restart" ;;
+  rolling)
+    cmd="bash '$here/cluster.sh' rolling-restart"
+    duration=${TM_BENCH_ROLLING_SECONDS:-240}
+    ;;
   *)
     echo "bench-storm: unknown fault $fault" >&2
     exit 2
@@ -82,7 +87,7 @@ run() {
         --json "$0/$1.json" --users "$3" --room-size 10 --rate "$4" --duration "$5" --warmup 5 \
         --threads 2 --connect-timeout 300 --drain 60 --max-run 1200 --max-late-pct 5 --quiet \
         --fault-command "$6" --fault-at 10 --fault-tail 10' \
-    "$out" "$name" "$load" "$users" "$rate" "$seconds" "$cmd" >"$out/$name.txt" 2>"$out/$name.err" || rc=$?
+    "$out" "$name" "$load" "$users" "$rate" "$duration" "$cmd" >"$out/$name.txt" 2>"$out/$name.err" || rc=$?
   echo "$rc" >"$out/$name.rc"
   echo "bench-storm: $name: exit $rc" >&2
 }
@@ -118,7 +123,8 @@ section=$(
   echo "### Reconnect storms at 10,000 users (3 instances behind nginx)"
   echo
   echo "Written by \`scripts/cluster/bench-storm.sh\` on $(date -u +%Y-%m-%d) ($(tm_bench_machine)):"
-  echo "$users users in rooms of 10 over 3 instances at $rate msg/s for $seconds s (after 5 s of warm-up),"
+  echo "$users users in rooms of 10 over 3 instances at $rate msg/s for $seconds s (the rolling restart"
+  echo "${TM_BENCH_ROLLING_SECONDS:-240} s, so that the whole restart falls in it; after 5 s of warm-up),"
   echo "the fault 10 s into the sending, each fault on a fresh cluster, every stream checked against"
   echo "PostgreSQL afterwards. PostgreSQL: ${pg:-settings not read}. The reconnect time is per lost"
   echo "connection, from losing it to its \`welcome\` again; \"untouched clients\" are the connections"

@@ -12,7 +12,9 @@
 #   cluster.sh start-instance I    start instance I again on its port (after kill-instance)
 #   cluster.sh rolling-restart     restart every instance in turn: SIGTERM (it drains: readiness
 #                                  503, `reconnect` to its sockets, exit), start it on its port,
-#                                  wait for /health/ready 200 and for nginx to route to it, next
+#                                  wait for /health/ready 200, for nginx to route to it and for it
+#                                  to hold its share of the WebSocket connections again (the others
+#                                  send it theirs: --ws-rebalance-rate), next
 #   cluster.sh restart-redis [S]   stop Redis and start it again on the same port (fault drills);
 #                                  with S, keep it down for S seconds first
 #   cluster.sh restart-postgres    stop PostgreSQL at once (immediate: like a crash; it recovers from
@@ -60,6 +62,9 @@
 #                           whitespace (e.g. "--client-header-timeout 2s"); kept for reloads
 #   TM_CLUSTER_ROUTE_TIMEOUT  rolling-restart: seconds nginx may take to send a restarted instance
 #                           requests again (default 20; its fail_timeout is 5 s)
+#   TM_CLUSTER_BALANCE_TIMEOUT  rolling-restart: seconds a restarted instance may take to get its
+#                           share of the connections back before the next restart goes ahead anyway
+#                           (default 60; 0 = do not wait, e.g. with --ws-rebalance-rate 0)
 #   TM_CLUSTER_MONITORING=1 start also prometheus-nginx-exporter (reading nginx's stub_status) and
 #                           a Prometheus with monitoring/prometheus/ (its config and alert rules)
 #                           scraping every instance and the exporter (DIR/prometheus)
@@ -88,6 +93,7 @@ source "$root/scripts/services.sh"
 start_timeout=${TM_CLUSTER_START_TIMEOUT:-60}
 stop_timeout=${TM_CLUSTER_STOP_TIMEOUT:-15}
 route_timeout=${TM_CLUSTER_ROUTE_TIMEOUT:-20}
+balance_timeout=${TM_CLUSTER_BALANCE_TIMEOUT:-60}
 marker=.tm-cluster # only a directory holding it is ever removed
 
 say() { echo "cluster: $*"; }
@@ -389,6 +395,45 @@ await_routed() {
   return 1
 }
 
+# The WebSocket connections instance i holds now (its /metrics), or nothing.
+instance_connections() {
+  curl -fsS --max-time 2 "http://127.0.0.1:$(instance_port "$1")/metrics" 2>/dev/null |
+    awk '$1 ~ /websocket_active_connections$/ { n = int($2) } END { if (n != "") print n }' || true
+}
+
+# Waits (at most balance_timeout seconds) until instance i holds about its share of the
+# cluster's WebSocket connections: within what the others may keep over theirs (their slack,
+# server/ws/rebalancer.h). Restarted, it is empty; the next restart's clients would all land on
+# it at once (nginx least_conn), one instance taking thousands of hellos while the others idle.
+await_balanced() {
+  local i=$1 j n mine total count share slack deadline=$((SECONDS + balance_timeout)) t0=$SECONDS
+  local best=-1 grew=$SECONDS
+  while :; do
+    total=0 count=0 mine=0
+    for j in "${members[@]}"; do
+      n=$(instance_connections "$j")
+      [[ -n "$n" ]] || continue
+      total=$((total + n)) count=$((count + 1))
+      [[ $j == "$i" ]] && mine=$n
+    done
+    ((count > 0)) || return 0
+    share=$(((total + count - 1) / count))
+    slack=$((share / 10 > 50 ? share / 10 : 50))
+    if ((mine + (count - 1) * slack >= share)); then
+      ((total == 0)) || say "tm-$i holds $mine of $total connections (share $share) after $((SECONDS - t0)) s"
+      return 0
+    fi
+    ((mine > best)) && best=$mine grew=$SECONDS
+    # Not growing for 15 s: the instances do not rebalance (--ws-rebalance-rate 0) or the
+    # balancer does not send clients to it.
+    if ((SECONDS >= deadline || SECONDS - grew >= 15)); then
+      echo "cluster: tm-$i holds $mine of $total connections (share $share) after $((SECONDS - t0)) s; going on" >&2
+      return 0
+    fi
+    sleep 0.5
+  done
+}
+
 # Restarts every instance in turn; stops at the first that does not come back.
 cmd_rolling_restart() {
   local i rc started=$SECONDS t0 port
@@ -416,6 +461,7 @@ cmd_rolling_restart() {
       die "rolling restart stopped: nginx did not route to tm-$i within ${route_timeout}s (see $dir/nginx/error.log)"
     fi
     say "tm-$i restarted http://127.0.0.1:$port (pid $(instance_pid "$i")) in $((SECONDS - t0)) s"
+    ((balance_timeout == 0)) || await_balanced "$i"
   done
   say "rolling restart of ${#members[@]} instances done in $((SECONDS - started)) s"
 }

@@ -128,6 +128,8 @@ Result<quint16> ServerApp::start()
     hub.replayConcurrency = std::max(1, db.maxThreads / 4);
     hub.helloQueueMax = m_config.wsHelloQueue;
     hub.reconnectRate = m_config.wsReconnectRate;
+    hub.rebalanceRate = m_config.wsRebalanceRate;
+    hub.drainRate = m_config.wsDrainRate;
     hub.idleTimeoutMs = m_config.wsIdleTimeoutMs;
     hub.rateFramesPerSecond = m_config.wsRate;
     hub.rateBurst = 2.0 * m_config.wsRate;

@@ -189,6 +189,16 @@ void ClusterBus::relayPresenceRooms(const QHash<Id, QList<Id>> &roomsByUser)
              .toJson(QJsonDocument::Compact));
 }
 
+void ClusterBus::relayLoad(qint64 connections, bool draining)
+{
+    send(kControl,
+         QJsonDocument(QJsonObject {{QStringLiteral("o"), m_instance},
+                                    {QStringLiteral("op"), QStringLiteral("load")},
+                                    {QStringLiteral("connections"), connections},
+                                    {QStringLiteral("draining"), draining}})
+             .toJson(QJsonDocument::Compact));
+}
+
 void ClusterBus::requestPresenceSnapshots()
 {
     send(kControl,
@@ -241,6 +251,11 @@ void ClusterBus::onControl(const QByteArray &payload)
                 roomsByUser.insert(user, idList(it.value()));
         }
         m_receiver->remotePresenceRooms(origin, roomsByUser);
+        return;
+    }
+    if (op == QLatin1String("load")) { // an older instance ignores it: it does not rebalance
+        m_receiver->remoteLoad(origin, std::max<qint64>(0, o.value(QLatin1String("connections")).toInteger()),
+                               o.value(QLatin1String("draining")).toBool());
         return;
     }
     if (op == QLatin1String("online")) {

@@ -43,6 +43,7 @@ public:
     void relayPresence(Id userId, bool online, const QList<Id> &roomIds) override;
     void relayPresenceSnapshot(const QList<Id> &online, qint64 graceMs) override;
     void relayPresenceRooms(const QHash<Id, QList<Id>> &roomsByUser) override;
+    void relayLoad(qint64 connections, bool draining) override;
 
     // Publications written to Redis and not yet answered (a draining instance waits for them:
     // its presence hand-off must reach the others before it exits); 0 while Redis is down.

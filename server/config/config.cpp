@@ -99,6 +99,15 @@ constexpr OptionSpec kOptions[] = {
      "Uploads per second per user, and the burst; 0 = no limit (default 1/30)."},
     {"upload-quota-mib", "TM_UPLOAD_QUOTA_MIB", "MIB",
      "Bytes a user may upload in 24 hours; over it 429 (default 1024)."},
+    {"ws-rebalance-rate", "TM_WS_REBALANCE_RATE", "N",
+     "With --redis-url: WebSocket connections a second at most this instance asks to reconnect elsewhere "
+     "while it holds more than its share of the cluster's (the share plus a tenth, at least 50), so a "
+     "restarted instance gets its share back through a balancer that picks the least busy instance "
+     "(nginx least_conn); 0 = never (default 50)."},
+    {"ws-drain-rate", "TM_WS_DRAIN_RATE", "N",
+     "Reconnects a second the other instances take this one's clients back at when it drains (SIGTERM): the "
+     "`reconnect` frames spread them over connections / N seconds, slower than after a crash "
+     "(--ws-reconnect-rate) because nobody is cut off meanwhile; 0 = as --ws-reconnect-rate (default 150)."},
 };
 
 // A whole number in [min, max] for option `name`, or a BadRequest naming it.
@@ -294,6 +303,8 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         {kOptions[37], 0, 1000000, &c.wsReconnectRate},
         {kOptions[38], 1, 1 << 20, &c.maxUploadMib},
         {kOptions[41], 1, 1 << 24, &c.uploadQuotaMib},
+        {kOptions[42], 0, 1000000, &c.wsRebalanceRate},
+        {kOptions[43], 0, 1000000, &c.wsDrainRate},
     };
     for (const IntOption &o : ints) {
         const QString text = value(o.spec);

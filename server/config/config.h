@@ -39,6 +39,8 @@ struct Config {
     int wsHelloConcurrency = 0; // 0: a quarter of the database pool's maximum
     int wsHelloQueue = 10000;
     int wsReconnectRate = 600; // reconnectWindowMs = connections / this (0: no hint)
+    int wsRebalanceRate = 50; // connections a second sent elsewhere over the share (0: never)
+    int wsDrainRate = 150; // a drain's reconnect frames spread the clients over connections / this
     int wsIdleTimeoutMs = 60000;
     int wsRate = 100;
     int groupCommit = 1;

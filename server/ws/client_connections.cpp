@@ -168,6 +168,25 @@ void ClientConnections::drain(const QString &reason, qint64 retryAfterMs, qint64
     }
 }
 
+qint64 ClientConnections::shed(qint64 n, const QString &reason, qint64 retryAfterMs)
+{
+    QList<std::pair<qint64, ConnId>> open;
+    for (const auto &[id, c] : m_connections) {
+        if (c->state == ClientConnection::State::Open)
+            open.append({c->openedMs, id});
+    }
+    n = std::min<qint64>(n, open.size());
+    std::partial_sort(open.begin(), open.begin() + n, open.end());
+    const QString hint = encodedText(ws::Reconnect {reason, retryAfterMs});
+    for (qint64 i = 0; i < n; ++i) {
+        if (ClientConnection *c = find(open.at(i).second)) {
+            c->socket->sendTextMessage(hint);
+            closeWith(*c, ws::CloseCode::GoingAway, reason);
+        }
+    }
+    return n;
+}
+
 // ---- Inbound frames ------------------------------------------------------------------------
 
 void ClientConnections::onText(ConnId id, const QString &text)

@@ -99,6 +99,9 @@ public:
     // n open ones is told retryAfterMs + (spreadToMs - retryAfterMs) * k / n (no spread when
     // spreadToMs is not above retryAfterMs).
     void drain(const QString &reason, qint64 retryAfterMs, qint64 spreadToMs = 0);
+    // Sends up to n welcomed connections elsewhere (`reconnect` with the hint, then 1001), the
+    // longest-open first; returns how many.
+    qint64 shed(qint64 n, const QString &reason, qint64 retryAfterMs);
     // Timeouts: hello, idle (ping at half), slow consumer, close handshake.
     void sweep(qint64 nowMs);
 

@@ -56,6 +56,13 @@ public:
     [[nodiscard]] virtual qsizetype relaying() const { return 0; }
     // Who is online here with their rooms: the answer to a started instance's question.
     virtual void relayPresenceRooms(const QHash<Id, QList<Id>> &roomsByUser) { Q_UNUSED(roomsByUser) }
+    // This instance's WebSocket connections (every second; draining: it takes no more), so that
+    // the others know their share (server/ws/rebalancer.h).
+    virtual void relayLoad(qint64 connections, bool draining)
+    {
+        Q_UNUSED(connections)
+        Q_UNUSED(draining)
+    }
 
     // A sink that drops everything (no real-time layer: tools and tests of the REST layer alone).
     [[nodiscard]] static EventSink &none();

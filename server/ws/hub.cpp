@@ -10,6 +10,7 @@
 #include "shared/core/overloaded.h"
 
 #include <QElapsedTimer>
+#include <QJsonObject>
 #include <QThread>
 #include <QTimer>
 #include <QWebSocket>
@@ -23,7 +24,8 @@ constexpr int kSweepIntervalMs = 250;
 } // namespace
 
 Hub::Hub(DbPool *db, HubOptions options, MetricsRegistry &metrics, QObject *parent)
-    : QObject(parent), m_db(db), m_options(std::move(options))
+    : QObject(parent), m_db(db), m_options(std::move(options)),
+      m_rebalancer(m_options.rebalanceRate, m_options.rebalanceSlack)
 {
     m_clock.start();
     m_commit = std::make_unique<GroupCommit>(
@@ -85,7 +87,21 @@ HubStats Hub::stats() const
 
 QByteArray Hub::statsJson() const
 {
-    return m_metrics->statsJson(m_subscriptions->userCount(), m_subscriptions->channelCount());
+    const qint64 now = m_clock.elapsed();
+    QJsonObject peers;
+    const auto &reports = m_rebalancer.peers();
+    for (auto it = reports.cbegin(); it != reports.cend(); ++it) {
+        peers.insert(it.key(),
+                     QJsonObject {{QStringLiteral("connections"), it->connections},
+                                  {QStringLiteral("draining"), it->draining},
+                                  {QStringLiteral("ageMs"), now - it->reportedMs}});
+    }
+    const QJsonObject rebalance {
+        {QStringLiteral("rate"), m_options.rebalanceRate},
+        {QStringLiteral("share"), m_rebalancer.share(m_connections->size(), now)},
+        {QStringLiteral("pausedForMs"), std::max<qint64>(0, m_rebalancer.pausedUntilMs() - now)},
+        {QStringLiteral("peers"), peers}};
+    return m_metrics->statsJson(m_subscriptions->userCount(), m_subscriptions->channelCount(), rebalance);
 }
 
 void Hub::accept(std::unique_ptr<QWebSocket> socket)
@@ -95,7 +111,11 @@ void Hub::accept(std::unique_ptr<QWebSocket> socket)
 
 void Hub::drain(const QString &reason, qint64 retryAfterMs)
 {
-    const qint64 window = reconnectWindowMs().value_or(0);
+    m_draining = true;
+    if (m_relay) // the others stop counting this instance's clients in their share at once
+        m_relay->relayLoad(m_connections->size(), true);
+    const int rate = m_options.drainRate > 0 ? m_options.drainRate : m_options.reconnectRate;
+    const qint64 window = rate > 0 ? std::min<qint64>(kMaxReconnectWindowMs, m_connections->size() * 1000 / rate) : 0;
     // The clients come back through the other instances over about the window (their retry
     // delays reach half of it, then the others' hello queues, slower on a loaded machine): keep
     // them online meanwhile, with room to spare; a user who really left shows offline later.
@@ -119,6 +139,7 @@ void Hub::drain(const QString &reason, qint64 retryAfterMs)
 void Hub::sweep()
 {
     const qint64 now = m_clock.elapsed();
+    rebalance(now);
     m_connections->sweep(now);
     m_presence->sweep(now);
     for (auto it = m_lastTyping.begin(); it != m_lastTyping.end();) {
@@ -127,6 +148,30 @@ void Hub::sweep()
         else
             ++it;
     }
+}
+
+void Hub::rebalance(qint64 nowMs)
+{
+    if (!m_relay)
+        return;
+    if (m_lastLoadReportMs < 0 || nowMs - m_lastLoadReportMs >= 1000) {
+        m_lastLoadReportMs = nowMs;
+        m_relay->relayLoad(m_connections->size(), m_draining);
+    }
+    const qint64 elapsed = nowMs - m_lastRebalanceMs;
+    m_lastRebalanceMs = nowMs;
+    if (m_draining)
+        return;
+    if (const qint64 n = m_rebalancer.shed(m_connections->size(), nowMs, elapsed); n > 0) {
+        // Back within half a second (each client waits the hint to twice it): through the
+        // balancer, to an instance with fewer connections.
+        m_metrics->counters().rebalanced += m_connections->shed(n, QStringLiteral("rebalancing"), 250);
+    }
+}
+
+void Hub::remoteLoad(const QString &instance, qint64 connections, bool draining)
+{
+    m_rebalancer.report(instance, connections, draining, m_clock.elapsed());
 }
 
 // ---- A connection's life -------------------------------------------------------------------

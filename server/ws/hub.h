@@ -5,7 +5,8 @@
 //   ChannelReplay      resume and catch-up replays, gap fills, verification after the bus;
 //   PresenceTracker    local and remote presence;
 //   HubMetrics         the Prometheus metrics, HubStats and the admin stats object;
-//   GroupCommit        the write path of sends, edits and deletes.
+//   GroupCommit        the write path of sends, edits and deletes;
+//   Rebalancer         this instance's share of the cluster's connections (the others' reports).
 // Here: sends, edits and deletes go to the group commit (ack or error to the sender), typing
 // (at most one per user and room every typingIntervalMs) and read markers (written, then told
 // to the room) to the room, history requests to the database. It is the EventSink REST writes
@@ -19,6 +20,7 @@
 #include "server/ws/event_sink.h"
 #include "server/ws/hub_metrics.h"
 #include "server/ws/hub_options.h"
+#include "server/ws/rebalancer.h"
 #include "server/ws/remote_event_sink.h"
 #include "shared/codec/ws_frames.h"
 
@@ -49,9 +51,10 @@ public:
     // Takes a socket that completed the WebSocket upgrade on /ws.
     void accept(std::unique_ptr<QWebSocket> socket);
     // Draining: every connection gets a `reconnect` frame and is closed with 1001. Their
-    // retryAfterMs go from `retryAfterMs` up to half of reconnectWindowMs, one step per
-    // connection: the clients spread each over [N, 2N], so the whole instance comes back to the
-    // others over about the window, as it would after a crash, instead of within 2 x 500 ms.
+    // retryAfterMs go from `retryAfterMs` up to half of the drain window (connections over
+    // HubOptions::drainRate), one step per connection: the clients spread each over [N, 2N], so
+    // the whole instance comes back to the others over about that window instead of within
+    // 2 x 500 ms.
     void drain(const QString &reason, qint64 retryAfterMs);
 
     // EventSink: writes of this instance (REST). Passed on to the relay as well.
@@ -79,6 +82,7 @@ public:
     void remotePresenceSnapshot(const QString &instance, const QList<Id> &online, qint64 graceMs) override;
     void remotePresenceSnapshotRequested() override;
     void remotePresenceRooms(const QString &instance, const QHash<Id, QList<Id>> &roomsByUser) override;
+    void remoteLoad(const QString &instance, qint64 connections, bool draining) override;
     void verifyChannels() override;
 
     [[nodiscard]] HubStats stats() const;
@@ -99,6 +103,8 @@ private:
     void committed(QList<Outgoing> events);
     void revokeTokenHere(const QByteArray &tokenDigest);
     void sweep();
+    // Every second: tell the others this instance's load; send over its share elsewhere.
+    void rebalance(qint64 nowMs);
 
     DbPool *m_db;
     HubOptions m_options;
@@ -113,6 +119,10 @@ private:
     std::unique_ptr<PresenceTracker> m_presence;
     QHash<std::pair<Id, Id>, qint64> m_lastTyping; // (user, room) -> ms
     QTimer m_sweepTimer;
+    Rebalancer m_rebalancer;
+    bool m_draining = false;
+    qint64 m_lastLoadReportMs = -1;
+    qint64 m_lastRebalanceMs = 0;
 };
 
 } // namespace taskmaster::server

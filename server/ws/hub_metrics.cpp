@@ -36,6 +36,9 @@ HubMetrics::HubMetrics(MetricsRegistry &registry, const GroupCommit &commit, std
             &HubStats::hellosQueued);
     counter("websocket_hellos_refused_total", "Hellos refused with a reconnect frame and 4013: the queue was full.",
             &HubStats::hellosRefused);
+    counter("websocket_rebalanced_total",
+            "Connections asked to reconnect elsewhere: this instance held more than its share of the cluster's.",
+            &HubStats::rebalanced);
     registry.gaugeCallback("websocket_hellos_waiting", "Hellos waiting for a turn now.",
                            [this] { return double(m_stats.hellosWaiting); });
     registry.counterCallback(QStringLiteral("group_commit_batches_total"), QStringLiteral("Group commit batches."),
@@ -53,7 +56,7 @@ HubStats HubMetrics::stats() const
     return s;
 }
 
-QByteArray HubMetrics::statsJson(qint64 users, qint64 channels) const
+QByteArray HubMetrics::statsJson(qint64 users, qint64 channels, const QJsonObject &rebalance) const
 {
     const HubStats s = stats();
     QJsonObject o {
@@ -81,6 +84,9 @@ QByteArray HubMetrics::statsJson(qint64 users, qint64 channels) const
                       {QStringLiteral("largestBatch"), s.groupCommit.largestBatch}}},
         {QStringLiteral("deliveryMs"), m_delivery->snapshot().toJson()},
     };
+    QJsonObject r = rebalance;
+    r.insert(QStringLiteral("sent"), s.rebalanced);
+    o.insert(QStringLiteral("rebalance"), r);
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 

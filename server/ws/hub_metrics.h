@@ -10,6 +10,7 @@
 #include "server/ws/group_commit.h"
 
 #include <QByteArray>
+#include <QJsonObject>
 
 #include <functional>
 
@@ -30,6 +31,7 @@ struct HubStats {
     qint64 hellosWaiting = 0; // now, in the AdmissionGate's queue
     qint64 hellosQueued = 0; // hellos that had to wait for a turn
     qint64 hellosRefused = 0; // hellos answered with `reconnect` + 4013 (the queue was full)
+    qint64 rebalanced = 0; // connections sent elsewhere: this instance held over its share
     GroupCommitStats groupCommit;
 };
 
@@ -50,7 +52,8 @@ public:
 
     [[nodiscard]] HubStats stats() const;
     // stats() and the delivery-time summary as a JSON object, for the admin stats route.
-    [[nodiscard]] QByteArray statsJson(qint64 users, qint64 channels) const;
+    // rebalance: the share and the other instances' reports (Hub), with `sent` added here.
+    [[nodiscard]] QByteArray statsJson(qint64 users, qint64 channels, const QJsonObject &rebalance = {}) const;
 
 private:
     const GroupCommit &m_commit;

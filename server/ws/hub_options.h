@@ -26,6 +26,14 @@ struct HubOptions {
     // should it die: welcome and pong tell each client to spread its first attempt over
     // connections / reconnectRate seconds (reconnectWindowMs). 0: no hint.
     int reconnectRate = 600;
+    // A drain (SIGTERM) spreads its clients over connections / drainRate seconds: nobody is cut
+    // off meanwhile (they are told to go, with `reconnect`), so it can take longer than a crash's
+    // window and cost the clients that stay less. 0: as reconnectRate.
+    int drainRate = 150;
+    // Connections a second at most asked to reconnect elsewhere while this instance holds more
+    // than its share of the cluster's by over the slack (server/ws/rebalancer.h); 0: never.
+    int rebalanceRate = 50;
+    int rebalanceSlack = 50;
     int idleTimeoutMs = 60000; // nothing received for this long: closed (pinged at half)
     double rateFramesPerSecond = 100; // per connection, token bucket
     double rateBurst = 200;

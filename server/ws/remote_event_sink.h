@@ -34,6 +34,8 @@ public:
     virtual void remotePresenceSnapshotRequested() = 0;
     // Who is online on `instance`, with their rooms (its answer to that question).
     virtual void remotePresenceRooms(const QString &instance, const QHash<Id, QList<Id>> &roomsByUser) = 0;
+    // `instance` holds `connections` WebSocket connections (draining: it takes no more).
+    virtual void remoteLoad(const QString &instance, qint64 connections, bool draining) = 0;
     // The bus (re)subscribed and may have missed publications: every channel with local
     // subscribers is compared with the database and what is missing is delivered.
     virtual void verifyChannels() = 0;

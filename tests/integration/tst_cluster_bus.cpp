@@ -46,6 +46,7 @@ private Q_SLOTS:
     void logoutClosesSocketsEverywhere();
     void volatileAndPresenceAcrossInstances();
     void drainHandsPresenceOver();
+    void rebalanceMovesTheExcess();
     void redisRestartLosesNothing();
 
 private:
@@ -233,12 +234,12 @@ void TestClusterBus::drainHandsPresenceOver()
     room(watcher, {mover, leaver, late});
     WsClient onA;
     QVERIFY(onA.connectAs(m_a->wsUrl(), watcher.token));
-    // A third instance whose reconnect window is wide: 1 connection a second, so its two sockets
+    // A third instance whose drain window is wide: 1 connection a second, so its two sockets
     // make a window of 2 s, well over the 300 ms grace.
     ServerProcess c;
     QVERIFY2(c.start({QStringLiteral("--database-url"), m_db, QStringLiteral("--redis-url"), m_redis.url(),
                       QStringLiteral("--instance-name"), QStringLiteral("tm-c"), QStringLiteral("--presence-grace-ms"),
-                      QStringLiteral("300"), QStringLiteral("--ws-reconnect-rate"), QStringLiteral("1")}),
+                      QStringLiteral("300"), QStringLiteral("--ws-drain-rate"), QStringLiteral("1")}),
              qPrintable(c.errorText()));
     // The started instance asked the others who they have: the watcher, online on tm-a since
     // before tm-c started, is in the snapshots of tm-c's sockets at once, not after the next
@@ -288,6 +289,85 @@ void TestClusterBus::drainHandsPresenceOver()
     QVERIFY2(sinceDrain.elapsed() >= 2000, qPrintable(QString::number(sinceDrain.elapsed())));
     QVERIFY(!onA.take<ws::Presence>(is(mover, ws::PresenceStatus::Offline), 500));
     QVERIFY(!onA.take<ws::Presence>(is(mover, ws::PresenceStatus::Online), 0));
+}
+
+// A metric's value in an instance's /metrics (-1 when it is not there).
+static double metric(const QUrl &base, const QString &name)
+{
+    ApiClient api(base);
+    const auto reply = api.get(QStringLiteral("/metrics"), {});
+    for (const QByteArray &line : reply.body.split('\n')) {
+        const QList<QByteArray> parts = line.split(' ');
+        if (parts.size() == 2 && parts.at(0).endsWith(name.toLatin1()))
+            return parts.at(1).toDouble();
+    }
+    return -1;
+}
+
+// 120 connections on one instance, then a second instance starts (empty, as after a restart):
+// the first sends it the excess over its share plus half the slack (share 60, slack 50: 35),
+// each with a `reconnect` frame ("rebalancing") and 1001, at its rate, and then no more: the
+// connections it sent away count as elsewhere until the other's reports show them (no overshoot).
+void TestClusterBus::rebalanceMovesTheExcess()
+{
+    // A Redis of their own: tm-a and tm-b report their loads too, and would count in the share.
+    RedisProcess redis;
+    const QString started = redis.start();
+    QVERIFY2(started.isEmpty(), qPrintable(started));
+    const auto args = [&](const char *name) {
+        return QStringList {QStringLiteral("--database-url"),  m_db,
+                            QStringLiteral("--redis-url"),     redis.url(),
+                            QStringLiteral("--instance-name"), QString::fromLatin1(name)};
+    };
+    ServerProcess full;
+    QVERIFY2(full.start(args("tm-full")), qPrintable(full.errorText()));
+    const Account who = user();
+    std::vector<std::unique_ptr<WsClient>> onFull;
+    for (int i = 0; i < 120; ++i) {
+        onFull.push_back(std::make_unique<WsClient>());
+        QVERIFY(onFull.back()->connectAs(full.wsUrl(), who.token));
+    }
+    QCOMPARE(metric(full.url(), QStringLiteral("websocket_rebalanced_total")), 0.0);
+    ServerProcess empty;
+    QVERIFY2(empty.start(args("tm-empty")), qPrintable(empty.errorText()));
+    // Each client told to go reconnects to the empty instance (what nginx least_conn would do).
+    std::vector<std::unique_ptr<WsClient>> onEmpty;
+    std::vector<bool> moved(onFull.size(), false);
+    const auto move = [&] {
+        for (size_t i = 0; i < onFull.size(); ++i) {
+            if (moved[i])
+                continue;
+            for (const ws::ServerFrame &f : onFull[i]->received()) {
+                const auto *r = std::get_if<ws::Reconnect>(&f);
+                if (!r)
+                    continue;
+                if (r->reason != QLatin1String("rebalancing") || r->retryAfterMs <= 0)
+                    return false; // a wrong frame: the count below fails
+                moved[i] = true;
+                onEmpty.push_back(std::make_unique<WsClient>());
+                if (!onEmpty.back()->connectAs(empty.wsUrl(), who.token))
+                    return false;
+            }
+        }
+        return onEmpty.size() >= 35;
+    };
+    QVERIFY2(onFull.front()->waitUntil(move, 20000), qPrintable(QString::number(onEmpty.size())));
+    for (size_t i = 0; i < onFull.size(); ++i) {
+        if (moved[i]) {
+            QVERIFY(onFull[i]->waitForClosed());
+            QCOMPARE(onFull[i]->closeCode(), 1001);
+        }
+    }
+    // Balanced within the slack: nothing more is sent over the next two reports and ticks.
+    QVERIFY(!onFull.front()->waitUntil([&] { return !move() || onEmpty.size() > 35; }, 2500));
+    QCOMPARE(onEmpty.size(), size_t(35));
+    QCOMPARE(metric(full.url(), QStringLiteral("websocket_rebalanced_total")), 35.0);
+    QCOMPARE(metric(full.url(), QStringLiteral("websocket_active_connections")), 85.0);
+    QCOMPARE(metric(empty.url(), QStringLiteral("websocket_active_connections")), 35.0);
+    onFull.clear();
+    onEmpty.clear();
+    QCOMPARE(empty.stop(), 0);
+    QCOMPARE(full.stop(), 0);
 }
 
 void TestClusterBus::redisRestartLosesNothing()

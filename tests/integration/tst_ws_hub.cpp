@@ -1123,13 +1123,16 @@ void TestWsHub::reconnectWindowFollowsConnections()
     QVERIFY(!welcome->reconnectWindowMs);
 }
 
-// SIGTERM with 4 connections and --ws-reconnect-rate 1 (a 4 s window): the reconnect frames'
+// SIGTERM with 4 connections and --ws-drain-rate 1 (a 4 s drain window): the reconnect frames'
 // retryAfterMs go from 500 ms to half the window in equal steps, so the clients (each waiting
-// [N, 2N]) come back over about the window, not all within a second.
+// [N, 2N]) come back over about the window, not all within a second. The crash window
+// (--ws-reconnect-rate, here 1000: 4 ms) does not set it.
 void TestWsHub::drainSpreadsReconnectsOverTheWindow()
 {
     ServerProcess own;
-    QVERIFY2(own.start({QStringLiteral("--ws-reconnect-rate"), QStringLiteral("1")}), qPrintable(own.errorText()));
+    QVERIFY2(own.start({QStringLiteral("--ws-drain-rate"), QStringLiteral("1"), QStringLiteral("--ws-reconnect-rate"),
+                        QStringLiteral("1000")}),
+             qPrintable(own.errorText()));
     ApiClient ownApi(own.url());
     const QByteArray token = ownApi.signUp("drain").token;
     std::vector<std::unique_ptr<WsClient>> clients;

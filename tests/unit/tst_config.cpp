@@ -51,6 +51,11 @@ void TestConfig::defaults()
     auto r = loadConfig({QStringLiteral("taskmaster-server")}, {QStringLiteral("TM_WS_RECONNECT_RATE=0")});
     QVERIFY(r);
     QCOMPARE(r->wsReconnectRate, 0); // 0: no reconnectWindowMs hint
+    QCOMPARE(c->wsRebalanceRate, 50);
+    QCOMPARE(c->wsDrainRate, 150);
+    auto b = loadConfig({QStringLiteral("taskmaster-server")}, {QStringLiteral("TM_WS_REBALANCE_RATE=0")});
+    QVERIFY(b);
+    QCOMPARE(b->wsRebalanceRate, 0); // 0: never sends connections elsewhere
 }
 
 void TestConfig::scaleOutOptions()
@@ -221,6 +226,9 @@ void TestConfig::badValues_data()
     row("hello queue text", {"--ws-hello-queue", "lots"}, "ws-hello-queue");
     row("reconnect rate negative", {"--ws-reconnect-rate", "-1"}, "ws-reconnect-rate");
     row("reconnect rate too high", {"--ws-reconnect-rate", "1000001"}, "ws-reconnect-rate");
+    row("rebalance rate negative", {"--ws-rebalance-rate", "-5"}, "ws-rebalance-rate");
+    row("rebalance rate not a number", {"--ws-rebalance-rate", "fast"}, "ws-rebalance-rate");
+    row("drain rate negative", {"--ws-drain-rate", "-1"}, "ws-drain-rate");
     row("max body zero", {"--http-max-body-kib", "0"}, "http-max-body-kib");
     row("max body over 1 GiB", {"--http-max-body-kib", "1048577"}, "http-max-body-kib");
     row("max header zero", {"--http-max-header-kib", "0"}, "http-max-header-kib");

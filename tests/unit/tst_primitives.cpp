@@ -8,6 +8,7 @@
 #include "server/ratelimit/token_bucket.h"
 #include "server/storage/sql.h"
 #include "server/ws/admission_gate.h"
+#include "server/ws/rebalancer.h"
 #include "shared/core/backoff.h"
 #include "shared/core/circuit_breaker.h"
 
@@ -31,6 +32,8 @@ private Q_SLOTS:
     void admissionGate();
     void admissionGateRetryAfter_data();
     void admissionGateRetryAfter();
+    void rebalancer_data();
+    void rebalancer();
     void tokenBucket_data();
     void tokenBucket();
     void tokenBucketFullAndWait();
@@ -208,6 +211,89 @@ void TestPrimitives::admissionGate()
         }
     }
     QCOMPARE(got, results);
+}
+
+void TestPrimitives::rebalancer_data()
+{
+    // peers: "name=connections" reported at 0 ms, "@ms" reported then, "d" draining; ticks:
+    // "mine@ms", each with the time since the previous tick (from 0) as the rate's budget, or a
+    // later report ("name=connections@ms"); shed: one entry per tick.
+    QTest::addColumn<int>("rate");
+    QTest::addColumn<int>("slack");
+    QTest::addColumn<QStringList>("peers");
+    QTest::addColumn<QStringList>("ticks");
+    QTest::addColumn<QStringList>("shed");
+    const auto l = [](std::initializer_list<const char *> items) {
+        QStringList out;
+        for (const char *i : items)
+            out << QString::fromLatin1(i);
+        return out;
+    };
+    QTest::newRow("alone: never") << 100 << 50 << QStringList {} << l({"1000@1000"}) << l({"0"});
+    QTest::newRow("rate 0: never") << 0 << 50 << l({"b=0"}) << l({"1000@1000"}) << l({"0"});
+    QTest::newRow("within the slack") << 100 << 50 << l({"b=500", "c=500"}) << l({"540@1000"}) << l({"0"});
+    QTest::newRow("stale report: alone") << 100 << 50 << l({"b=0"}) << l({"1000@4000"}) << l({"0"});
+    QTest::newRow("draining peer does not count") << 100 << 50 << l({"b=3000", "c=0d"}) << l({"3000@1000"}) << l({"0"});
+    // share 3,334 of 10,000, slack a tenth (333): a probe of 20 first; once c's report shows
+    // them (3 s), the rate: what the budget saved up to one second, then 25 per 250 ms
+    QTest::newRow("restarted peer: a probe, then the rate")
+        << 100 << 50 << l({"b=5000", "c=0"})
+        << l({"5000@250", "4980@500", "4980@750", "b=5000@3000", "c=20@3000", "4980@3250", "4880@3500"})
+        << l({"20", "0", "0", "100", "25"});
+    // 220 of 320: share 160, over 160 + 50; after the probe (b shows it), down to 160 + 25;
+    // what it sent counts as elsewhere while b's report may not show it yet (here it does: the
+    // share comes out a little high, so it stops a little early), then within the slack again
+    QTest::newRow("down to half the slack, then quiet")
+        << 1000 << 50 << l({"b=100@1000"})
+        << l({"220@1000", "b=120@3900", "200@4001", "b=135@4500", "185@4600", "190@4700"}) << l({"20", "15", "0", "0"});
+    // 3 s after they were sent the 20 no longer count (b's report shows them): 280 of 300
+    QTest::newRow("sent count lapses after the staleness limit")
+        << 1000 << 50 << l({"b=0@900"}) << l({"300@1000", "b=20@3900", "280@4001"}) << l({"20", "105"});
+    // c gains nothing in 3 s (the balancer does not send it clients): paused 5 s, then a probe again
+    QTest::newRow("no effect: paused, then probed again")
+        << 100 << 50 << l({"b=5000", "c=0"})
+        << l({"5000@1000", "b=5000@2000", "c=0@2000", "4980@2000", "b=5000@3000", "c=0@3000", "4980@3000",
+              "b=5000@4000", "c=0@4000", "4980@4000", "b=5000@8000", "c=0@8000", "4980@8000", "b=5000@9000", "c=0@9000",
+              "4980@9000"})
+        << l({"20", "0", "0", "0", "0", "20"});
+    QTest::newRow("with effect: the rate") << 100 << 50 << l({"b=5000", "c=0"})
+                                           << l({"5000@1000", "b=5000@2000", "c=100@2000", "4980@2000", "b=5000@3000",
+                                                 "c=200@3000", "4980@3000", "b=5000@4000", "c=300@4000", "4980@4000"})
+                                           << l({"20", "0", "0", "100"});
+}
+
+void TestPrimitives::rebalancer()
+{
+    QFETCH(int, rate);
+    QFETCH(int, slack);
+    QFETCH(QStringList, peers);
+    QFETCH(QStringList, ticks);
+    QFETCH(QStringList, shed);
+    server::Rebalancer r(rate, slack);
+    const auto report = [&r](QString p) {
+        const bool draining = p.endsWith(QLatin1Char('d'));
+        if (draining)
+            p.chop(1);
+        const qsizetype at = p.indexOf(QLatin1Char('@'));
+        const qint64 reported = at < 0 ? 0 : p.mid(at + 1).toLongLong();
+        const QStringList nv = p.left(at < 0 ? p.size() : at).split(QLatin1Char('='));
+        r.report(nv.at(0), nv.at(1).toLongLong(), draining, reported);
+    };
+    for (const QString &p : peers)
+        report(p);
+    QStringList got;
+    qint64 last = 0;
+    for (const QString &t : ticks) {
+        if (t.contains(QLatin1Char('='))) {
+            report(t);
+            continue;
+        }
+        const QStringList mv = t.split(QLatin1Char('@'));
+        const qint64 now = mv.at(1).toLongLong();
+        got << QString::number(r.shed(mv.at(0).toLongLong(), now, now - last));
+        last = now;
+    }
+    QCOMPARE(got, shed);
 }
 
 void TestPrimitives::admissionGateRetryAfter_data()

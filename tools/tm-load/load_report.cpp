@@ -481,6 +481,8 @@ QJsonObject RunReport::toJson() const
                                          {QStringLiteral("p95"), p.latency.p95Ms},
                                          {QStringLiteral("p99"), p.latency.p99Ms},
                                          {QStringLiteral("max"), p.latency.maxMs},
+                                         {QStringLiteral("keptP50"), p.keptLatency.p50Ms},
+                                         {QStringLiteral("keptP99"), p.keptLatency.p99Ms},
                                          {QStringLiteral("errors"), p.errors},
                                          {QStringLiteral("restPerSecond"), p.restPerSecond},
                                          {QStringLiteral("restP95"), p.restP95Ms},

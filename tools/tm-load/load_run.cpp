@@ -378,6 +378,7 @@ WorkerSnapshot LoadRun::snapshot()
         all.open += s.open;
         all.pendingAcks += s.pendingAcks;
         all.recent.insert(all.recent.end(), s.recent.begin(), s.recent.end());
+        all.recentKept.insert(all.recentKept.end(), s.recentKept.begin(), s.recentKept.end());
     }
     return all;
 }
@@ -407,6 +408,8 @@ void LoadRun::tick(const QString &phase, bool timeline)
     LatencySamples window;
     window.merge(std::move(s.recent));
     const LatencySamples::Summary lat = window.summary();
+    LatencySamples keptWindow;
+    keptWindow.merge(std::move(s.recentKept));
     const double sentRate = double(s.counters.sent - m_lastTickCounters.sent) / dt;
     const double deliveredRate = double(s.counters.delivered - m_lastTickCounters.delivered) / dt;
     const qint64 errors = errorsOf(s.counters);
@@ -438,6 +441,7 @@ void LoadRun::tick(const QString &phase, bool timeline)
         p.sentPerSecond = sentRate;
         p.deliveredPerSecond = deliveredRate;
         p.latency = lat;
+        p.keptLatency = keptWindow.summary();
         p.errors = errors;
         p.restPerSecond = double(rest.done) / dt;
         LatencySamples restWindow;

@@ -155,6 +155,7 @@ struct TimelinePoint {
     double sentPerSecond = 0;
     double deliveredPerSecond = 0;
     LatencySamples::Summary latency; // delivery latency of the samples of this second
+    LatencySamples::Summary keptLatency; // of them, to clients that never lost their connection
     qint64 errors = 0; // cumulative: send errors + connection failures + disconnects
     double restPerSecond = 0; // REST requests answered in this second
     double restP95Ms = 0;

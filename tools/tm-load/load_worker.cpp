@@ -150,6 +150,7 @@ WorkerSnapshot LoadWorker::snapshot()
         s.pendingAcks += c->pendingAcks();
     }
     s.recent = std::exchange(m_tally.recent, {});
+    s.recentKept = std::exchange(m_tally.recentKept, {});
     return s;
 }
 

@@ -41,6 +41,7 @@ struct WorkerSnapshot {
     qint64 open = 0; // welcomed and connected now
     qint64 pendingAcks = 0;
     std::vector<qint64> recent; // delivery latencies since the previous snapshot
+    std::vector<qint64> recentKept; // of them, on connections never lost
 };
 
 struct WorkerResult {

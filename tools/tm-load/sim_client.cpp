@@ -320,6 +320,8 @@ void SimClient::onEvent(const ChannelEvent &e, qint64 receivedNs)
     ++c.fanoutDelivered;
     const qint64 latency = receivedNs - *sent;
     m_tally.recent.push_back(latency);
+    if (m_disconnects == 0 && !isResent(m_tally.tag, e.message->body))
+        m_tally.recentKept.push_back(latency);
     if (m_tally.measured(*sent)) {
         m_tally.delivery.add(latency);
         const QString from = parseSendInstance(m_tally.tag, e.message->body);

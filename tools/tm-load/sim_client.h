@@ -74,6 +74,7 @@ struct WorkerTally {
     qint64 reconnectMaxMs = 30000;
     LatencySamples ack; // ack - send of own messages sent in the window
     std::vector<qint64> recent; // delivery latencies since the last progress snapshot (any phase)
+    std::vector<qint64> recentKept; // those of them on connections never lost (not resent)
     std::map<Channel, Seq> ackedSeq; // highest seq an ack reported, per room channel
     QString runId; // names this run in clientIds
     QString tag; // body prefix of this run's messages: "tmload <runId> "
