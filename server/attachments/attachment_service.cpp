@@ -129,6 +129,9 @@ AttachmentService::AttachmentService(DbPool &db, std::unique_ptr<BlobStore> blob
 {
     if (!m_options.nowMs)
         m_options.nowMs = [] { return QDateTime::currentMSecsSinceEpoch(); };
+    // One decoder at a time: thumbnails are made once per image, and a burst of them must not
+    // take every core from the network thread and the database workers.
+    m_imagePool.setMaxThreadCount(1);
     m_gcTimer.setInterval(kGcIntervalMs);
     connect(&m_gcTimer, &QTimer::timeout, this, [this] { collectGarbage(); });
     m_gcTimer.start();

@@ -9,7 +9,8 @@
 // whatever the file's size. The connection is closed after each of these answers.
 // Also collects unused uploads (older than a day, used by no message or task) every hour.
 // Owns: the BlobStore, the upload settings and rate limit, the transfers (children of their
-// sockets). Thread: network thread; blob and SQL work runs on the DbPool's workers.
+// sockets), the image pool (one thread: thumbnails are decoded there, not on a database worker).
+// Thread: network thread; blob and SQL work runs on the DbPool's workers.
 #pragma once
 
 #include "server/attachments/blob_store.h"
@@ -20,6 +21,7 @@
 
 #include <QObject>
 #include <QStringList>
+#include <QThreadPool>
 #include <QTimer>
 
 #include <memory>
@@ -56,6 +58,7 @@ public:
     [[nodiscard]] DbPool &db() { return m_db; }
     [[nodiscard]] BlobStore &blobs() { return *m_blobs; }
     [[nodiscard]] Authenticator &authenticator() { return m_authenticator; }
+    [[nodiscard]] QThreadPool &imagePool() { return m_imagePool; }
     [[nodiscard]] const RateLimit &uploadRate() const { return m_uploadRate; }
     [[nodiscard]] const AttachmentOptions &options() const { return m_options; }
     [[nodiscard]] qint64 nowMs() const { return m_options.nowMs(); }
@@ -67,6 +70,7 @@ private:
     RateLimit m_uploadRate;
     AttachmentOptions m_options;
     QTimer m_gcTimer;
+    QThreadPool m_imagePool;
 };
 
 // The raw answers of a diverted request (they all carry `Connection: close`).

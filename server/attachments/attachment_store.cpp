@@ -88,9 +88,12 @@ Result<QHash<Id, Attachment>> attachmentsByIds(QSqlDatabase &db, const QList<Id>
     QHash<Id, Attachment> out;
     if (ids.isEmpty())
         return out;
+    // FOR SHARE (PostgreSQL): the rows stay until the caller's transaction ends, and a row the
+    // garbage collection is deleting is waited for and then left out (collectUnused).
+    const bool pg = sql::dialectOf(db) == sql::Dialect::Postgres;
     auto q = sql::run(db, "attachments.by_ids",
                       QStringLiteral("SELECT ") + kColumns + QStringLiteral(" FROM attachments a WHERE ")
-                          + inIdList(db, QStringLiteral("a.id")),
+                          + inIdList(db, QStringLiteral("a.id")) + (pg ? QStringLiteral(" FOR SHARE") : QString()),
                       {idListBind(db, ids)});
     if (!q)
         return q.error();
@@ -270,33 +273,42 @@ Result<UploadUsage> uploadUsage(QSqlDatabase &db, Id userId, qint64 sinceMs)
 
 Result<QList<QByteArray>> collectUnused(QSqlDatabase &db, qint64 olderThanMs, int limit)
 {
+    // Used: by a message (a deleted message has no links), or by a live task of a live project (a
+    // deleted project's tasks keep their links, which go with the attachment: ON DELETE CASCADE).
+    static const QString kUnused = QStringLiteral(
+        " AND NOT EXISTS (SELECT 1 FROM message_attachments ma WHERE ma.attachment_id = a.id)"
+        " AND NOT EXISTS (SELECT 1 FROM task_attachments ta JOIN tasks t ON t.id = ta.task_id AND NOT t.deleted"
+        "   JOIN projects p ON p.id = t.project_id AND NOT p.deleted WHERE ta.attachment_id = a.id)");
+    // The race with a write that is attaching one of them (docs/operations.md, "Attachments"):
+    // on PostgreSQL the candidates are locked FOR UPDATE, skipping those a write holds FOR SHARE
+    // (attachmentsByIds), and a write that comes after waits for this transaction and then finds
+    // the attachment gone (422). Each delete checks again that nothing uses the attachment, in
+    // the statement's own snapshot. SQLite runs one writing transaction at a time (BEGIN IMMEDIATE).
+    const bool pg = sql::dialectOf(db) == sql::Dialect::Postgres;
     sql::Transaction tx(db);
     if (!tx.began())
         return tx.beginError();
-    auto unused
-        = sql::run(db, "attachment_unused",
-                   QStringLiteral("SELECT a.id, a.sha256 FROM attachments a WHERE a.created_at < ?"
-                                  " AND NOT EXISTS (SELECT 1 FROM message_attachments ma WHERE ma.attachment_id = a.id)"
-                                  " AND NOT EXISTS (SELECT 1 FROM task_attachments ta WHERE ta.attachment_id = a.id)"
-                                  " ORDER BY a.id LIMIT ?"),
-                   {olderThanMs, limit});
+    auto unused = sql::run(db, "attachment_unused",
+                           QStringLiteral("SELECT a.id, a.sha256 FROM attachments a WHERE a.created_at < ?") + kUnused
+                               + QStringLiteral(" ORDER BY a.id LIMIT ?")
+                               + (pg ? QStringLiteral(" FOR UPDATE OF a SKIP LOCKED") : QString()),
+                           {olderThanMs, limit});
     if (!unused)
         return unused.error();
-    QList<qint64> ids;
+    QList<std::pair<qint64, QByteArray>> candidates;
+    while (unused->next())
+        candidates.append({unused->value(0).toLongLong(), unused->value(1).toString().toLatin1()});
+    unused->finish();
     QList<QByteArray> shas;
-    while (unused->next()) {
-        ids.append(unused->value(0).toLongLong());
-        const QByteArray sha = unused->value(1).toString().toLatin1();
-        if (!shas.contains(sha))
+    for (const auto &[id, sha] : candidates) {
+        auto q = sql::run(db, "attachment_delete",
+                          QStringLiteral("DELETE FROM attachments AS a WHERE a.id = ?") + kUnused, {id});
+        if (!q)
+            return q.error();
+        if (q->numRowsAffected() > 0 && !shas.contains(sha))
             shas.append(sha);
     }
-    unused->finish();
     QList<QByteArray> orphans;
-    for (const qint64 id : ids) {
-        if (auto q = sql::run(db, "attachment_delete", QStringLiteral("DELETE FROM attachments WHERE id = ?"), {id});
-            !q)
-            return q.error();
-    }
     const auto isUnused = [&db](const QByteArray &sha) -> Result<bool> {
         auto q
             = sql::run(db, "attachment_sha_used", QStringLiteral("SELECT 1 FROM attachments WHERE sha256 = ? LIMIT 1"),

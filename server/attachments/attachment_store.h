@@ -29,7 +29,8 @@ struct UploadUsage {
 
 // Where attachments are used. Each function is one statement whatever the number of ids (the
 // id list is bound as one parameter: a PostgreSQL array, a JSON array on SQLite).
-// The attachments with these ids (unknown ids are left out).
+// The attachments with these ids (unknown ids are left out). On PostgreSQL the rows are locked
+// FOR SHARE until the caller's transaction ends: call it in the transaction that links them.
 [[nodiscard]] Result<QHash<Id, Attachment>> attachmentsByIds(QSqlDatabase &db, const QList<Id> &ids);
 // ValidationFailed (field attachmentIds) unless every id is in `known` and uploaded by uploaderId.
 [[nodiscard]] MaybeError checkOwnUploads(const QHash<Id, Attachment> &known, const QList<Id> &ids, Id uploaderId);
@@ -47,8 +48,10 @@ struct UploadUsage {
 [[nodiscard]] MaybeError unlinkMessage(QSqlDatabase &db, Id messageId);
 [[nodiscard]] MaybeError setTaskAttachments(QSqlDatabase &db, Id taskId, const QList<Id> &attachmentIds);
 
-// Garbage collection: deletes attachments created before olderThanMs that nothing uses; returns
-// the sha256 of the blobs no attachment refers to any more (to delete from the BlobStore).
+// Garbage collection: deletes attachments created before olderThanMs that nothing uses (no
+// message, no live task of a live project); returns the sha256 of the blobs no attachment refers
+// to any more (to delete from the BlobStore). Safe against a concurrent write attaching one of
+// them: that write either keeps it (its FOR SHARE lock makes this skip it) or finds it gone.
 [[nodiscard]] Result<QList<QByteArray>> collectUnused(QSqlDatabase &db, qint64 olderThanMs, int limit);
 
 } // namespace taskmaster::server::store

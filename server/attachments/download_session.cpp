@@ -7,7 +7,11 @@
 #include "server/log/json_log.h"
 #include "server/storage/db_pool.h"
 
+#include <QDir>
+#include <QFile>
 #include <QTcpSocket>
+#include <QTemporaryFile>
+#include <QtConcurrent/QtConcurrentRun>
 
 namespace taskmaster::server {
 
@@ -102,30 +106,97 @@ void DownloadSession::start()
 
 void DownloadSession::thumbnail(const Attachment &image)
 {
+    // 1. On a database worker: the stored thumbnail, or (none yet) the image's bytes copied into a
+    //    temporary file; 2. render() decodes and scales it on the image pool, so neither a
+    //    database worker nor its connection waits for the decoder; 3. stored on a worker.
+    m_scratch = std::make_unique<QTemporaryFile>(QDir::tempPath() + QStringLiteral("/tm-thumbnail-XXXXXX"));
+    if (!m_scratch->open()) {
+        fail(Error {ErrorCode::Internal, QStringLiteral("cannot create a temporary file"), {}});
+        return;
+    }
+    const QString path = m_scratch->fileName();
+    m_scratch->close();
     BlobStore *blobs = &m_service.blobs();
     QPointer<DownloadSession> self(this);
     m_service.db()
-        .query([blobs, image](QSqlDatabase &db) { return thumbnailOf(db, *blobs, image); })
-        .then([self, image](const Result<std::optional<Thumbnail>> &made) {
+        .query([blobs, image, path](QSqlDatabase &db) -> Result<std::optional<Thumbnail>> {
+            auto stored = storedThumbnail(db, image.sha256);
+            if (!stored || stored->has_value())
+                return stored;
+            QFile out(path);
+            if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate))
+                return Error {ErrorCode::Internal, QStringLiteral("cannot write a temporary file"), {}};
+            if (auto e = copyBlob(db, *blobs, image, out))
+                return *e;
+            return std::optional<Thumbnail>();
+        })
+        .then([self, image, path](const Result<std::optional<Thumbnail>> &stored) {
             if (!self)
                 return;
-            if (!made) {
-                self->fail(made.error());
-            } else if (!made->has_value()) {
-                self->fail(Error {ErrorCode::NotFound, QStringLiteral("this image cannot be read"), {}});
-            } else {
-                // Served like an attachment of its own: its bytes, type, size and ETag.
-                Attachment t = image;
-                const QString suffix = (*made)->contentType == QLatin1String("image/png") ? QStringLiteral(".png")
-                                                                                          : QStringLiteral(".jpg");
-                const qsizetype dot = image.name.lastIndexOf(QLatin1Char('.'));
-                t.name = (dot > 0 ? image.name.left(dot) : image.name) + QStringLiteral("-thumbnail") + suffix;
-                t.contentType = (*made)->contentType;
-                t.sha256 = (*made)->sha256;
-                t.size = (*made)->size;
-                self->authorized(t);
-            }
+            if (!stored)
+                self->fail(stored.error());
+            else if (stored->has_value())
+                self->serveThumbnail(image, **stored);
+            else
+                self->render(image, path);
         });
+}
+
+namespace {
+struct Rendered {
+    std::optional<QByteArray> bytes; // nullopt: not a decodable image
+    QString contentType;
+};
+} // namespace
+
+void DownloadSession::render(const Attachment &image, const QString &path)
+{
+    QPointer<DownloadSession> self(this);
+    QtConcurrent::run(&m_service.imagePool(), [path] {
+        Rendered r;
+        QFile in(path);
+        if (in.open(QIODevice::ReadOnly))
+            r.bytes = renderThumbnail(in, r.contentType);
+        return r;
+    }).then(&m_service, [self, image](const Rendered &rendered) {
+        if (!self)
+            return;
+        self->m_scratch.reset();
+        if (!rendered.bytes) {
+            self->fail(Error {ErrorCode::NotFound, QStringLiteral("this image cannot be read"), {}});
+            return;
+        }
+        BlobStore *blobs = &self->m_service.blobs();
+        self->m_service.db()
+            .query([blobs, image, rendered](QSqlDatabase &db) {
+                return storeThumbnail(db, *blobs, image, *rendered.bytes, rendered.contentType);
+            })
+            .then([self, image](const Result<std::optional<Thumbnail>> &made) {
+                if (!self)
+                    return;
+                if (!made)
+                    self->fail(made.error());
+                else if (!made->has_value())
+                    self->fail(Error {ErrorCode::NotFound, QStringLiteral("this image cannot be read"), {}});
+                else
+                    self->serveThumbnail(image, **made);
+            });
+    });
+}
+
+void DownloadSession::serveThumbnail(const Attachment &image, const Thumbnail &thumbnail)
+{
+    // Served like an attachment of its own: its bytes, type, size and ETag.
+    m_scratch.reset();
+    Attachment t = image;
+    const QString suffix
+        = thumbnail.contentType == QLatin1String("image/png") ? QStringLiteral(".png") : QStringLiteral(".jpg");
+    const qsizetype dot = image.name.lastIndexOf(QLatin1Char('.'));
+    t.name = (dot > 0 ? image.name.left(dot) : image.name) + QStringLiteral("-thumbnail") + suffix;
+    t.contentType = thumbnail.contentType;
+    t.sha256 = thumbnail.sha256;
+    t.size = thumbnail.size;
+    authorized(t);
 }
 
 void DownloadSession::authorized(const Attachment &attachment)

@@ -18,41 +18,7 @@ namespace {
 // Largest image a thumbnail is made of, in MiB of decoded pixels (QImageReader's own default is
 // 256): about 33 megapixels at 4 bytes each.
 constexpr int kAllocationLimitMib = 128;
-
-// A blob as a seekable, read-only device: each read fetches from the BlobStore (on the calling
-// worker's connection), so at most one chunk is held.
-class BlobDevice final : public QIODevice {
-public:
-    BlobDevice(QSqlDatabase &db, BlobStore &blobs, QByteArray sha256, qint64 length)
-        : m_db(db), m_blobs(blobs), m_sha256(std::move(sha256)), m_size(length)
-    {
-    }
-    [[nodiscard]] bool isSequential() const override { return false; }
-    [[nodiscard]] qint64 size() const override { return m_size; }
-
-protected:
-    qint64 readData(char *data, qint64 maxSize) override
-    {
-        const qint64 at = pos();
-        if (at >= m_size)
-            return 0;
-        const qint64 want = std::min({maxSize, m_size - at, BlobStore::kChunkBytes - at % BlobStore::kChunkBytes});
-        auto bytes = m_blobs.read(m_db, m_sha256, at, want);
-        if (!bytes) {
-            setErrorString(bytes.error().message);
-            return -1;
-        }
-        std::memcpy(data, bytes->constData(), size_t(bytes->size()));
-        return bytes->size();
-    }
-    qint64 writeData(const char *, qint64) override { return -1; }
-
-private:
-    QSqlDatabase &m_db;
-    BlobStore &m_blobs;
-    QByteArray m_sha256;
-    qint64 m_size;
-};
+} // namespace
 
 Result<std::optional<Thumbnail>> storedThumbnail(QSqlDatabase &db, const QString &source)
 {
@@ -67,7 +33,20 @@ Result<std::optional<Thumbnail>> storedThumbnail(QSqlDatabase &db, const QString
     q->finish();
     return std::optional<Thumbnail>(t);
 }
-} // namespace
+
+MaybeError copyBlob(QSqlDatabase &db, BlobStore &blobs, const Attachment &image, QIODevice &out)
+{
+    const QByteArray sha256 = image.sha256.toLatin1();
+    for (qint64 at = 0; at < image.size; at += BlobStore::kChunkBytes) {
+        auto bytes = blobs.read(db, sha256, at, std::min(BlobStore::kChunkBytes, image.size - at));
+        if (!bytes)
+            return bytes.error();
+        if (out.write(*bytes) != bytes->size())
+            return Error {
+                ErrorCode::Internal, QStringLiteral("cannot write a temporary file: ") + out.errorString(), {}};
+    }
+    return std::nullopt;
+}
 
 std::optional<QByteArray> renderThumbnail(QIODevice &device, QString &contentType)
 {
@@ -96,26 +75,17 @@ std::optional<QByteArray> renderThumbnail(QIODevice &device, QString &contentTyp
     return out;
 }
 
-Result<std::optional<Thumbnail>> thumbnailOf(QSqlDatabase &db, BlobStore &blobs, const Attachment &image)
+Result<std::optional<Thumbnail>> storeThumbnail(QSqlDatabase &db, BlobStore &blobs, const Attachment &image,
+                                                const QByteArray &bytes, const QString &type)
 {
-    auto stored = storedThumbnail(db, image.sha256);
-    if (!stored || stored->has_value())
-        return stored;
-    BlobDevice source(db, blobs, image.sha256.toLatin1(), image.size);
-    if (!source.open(QIODevice::ReadOnly))
-        return std::optional<Thumbnail>();
-    QString type;
-    const std::optional<QByteArray> bytes = renderThumbnail(source, type);
-    if (!bytes)
-        return std::optional<Thumbnail>();
     // Stored like an upload: staged in chunks, committed under its sha256.
-    Thumbnail t {QString::fromLatin1(QCryptographicHash::hash(*bytes, QCryptographicHash::Sha256).toHex()), type,
-                 bytes->size()};
+    Thumbnail t {QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex()), type,
+                 bytes.size()};
     auto staging = blobs.stage(db);
     if (!staging)
         return staging.error();
-    for (qint64 n = 0; n * BlobStore::kChunkBytes < bytes->size(); ++n) {
-        if (auto e = blobs.append(db, *staging, n, bytes->mid(n * BlobStore::kChunkBytes, BlobStore::kChunkBytes))) {
+    for (qint64 n = 0; n * BlobStore::kChunkBytes < bytes.size(); ++n) {
+        if (auto e = blobs.append(db, *staging, n, bytes.mid(n * BlobStore::kChunkBytes, BlobStore::kChunkBytes))) {
             blobs.discard(db, *staging);
             return *e;
         }

@@ -163,6 +163,27 @@ void TestK8sManifests::namesAndPortsAgree()
         QCOMPARE(at(p, QStringLiteral("backend.service.name")).toString(), serviceName);
         QCOMPARE(at(p, QStringLiteral("backend.service.port.name")).toString(), servicePort);
     }
+    // The uploads' Ingress: the same backend, the server's default upload limit (25 MiB, the
+    // ConfigMap does not change it), unbuffered.
+    QJsonObject uploads;
+    for (const QJsonValue &d : m_files.value(QStringLiteral("ingress.yaml"))) {
+        if (at(d, QStringLiteral("metadata.name")).toString() == serviceName + QStringLiteral("-uploads"))
+            uploads = d.toObject();
+    }
+    QVERIFY(!uploads.isEmpty());
+    QVERIFY(!at(doc(QStringLiteral("ConfigMap"), QStringLiteral("configmap.yaml")), QStringLiteral("data"))
+                 .toObject()
+                 .contains(QLatin1String("TM_MAX_UPLOAD_MIB")));
+    const QJsonObject notes = at(uploads, QStringLiteral("metadata.annotations")).toObject();
+    QCOMPARE(notes.value(QLatin1String("nginx.ingress.kubernetes.io/proxy-body-size")).toString(),
+             QStringLiteral("25m"));
+    QCOMPARE(notes.value(QLatin1String("nginx.ingress.kubernetes.io/proxy-request-buffering")).toString(),
+             QStringLiteral("off"));
+    const QJsonValue upload = at(uploads, QStringLiteral("spec.rules.0.http.paths.0"));
+    QCOMPARE(at(upload, QStringLiteral("path")).toString(), QStringLiteral("/api/v1/uploads"));
+    QCOMPARE(at(upload, QStringLiteral("pathType")).toString(), QStringLiteral("Exact"));
+    QCOMPARE(at(upload, QStringLiteral("backend.service.name")).toString(), serviceName);
+    QCOMPARE(at(upload, QStringLiteral("backend.service.port.name")).toString(), servicePort);
     QCOMPARE(at(doc(QStringLiteral("PodDisruptionBudget")), QStringLiteral("spec.selector.matchLabels")).toObject(),
              labels);
     const QString deployName = at(deploy, QStringLiteral("metadata.name")).toString();
