@@ -17,7 +17,8 @@ timeout=${TM_FUZZ_TIMEOUT:-10}
 repeatable=()
 [[ -z "${TM_FUZZ_SEED:-}" ]] || repeatable+=(-seed="$TM_FUZZ_SEED")
 [[ -z "${TM_FUZZ_RUNS:-}" ]] || repeatable+=(-runs="$TM_FUZZ_RUNS")
-all=(fuzz_rest_json fuzz_ws_frames fuzz_query fuzz_config fuzz_urls fuzz_redis_reply fuzz_request_framing)
+all=(fuzz_rest_json fuzz_ws_frames fuzz_query fuzz_config fuzz_urls fuzz_redis_reply fuzz_request_framing
+  fuzz_attachment_heads)
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all[@]}")
 
