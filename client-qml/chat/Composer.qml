@@ -1,5 +1,8 @@
 // Composer: the message field of a room. Enter sends, Shift+Enter adds a line; typing notifies
-// the room (throttled by connection.typing).
+// the room (throttled by connection.typing). Files are attached with the paper-clip button (a
+// file dialog), by dropping them on the composer, or by pasting an image (Ctrl+V with an image on
+// the clipboard); each shows as a chip with its upload's progress and a cancel button, and goes
+// with the next send (connection.attachments; Send waits for the uploads to finish).
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -10,48 +13,164 @@ Rectangle {
     id: composer
     property Connection connection
     property alias text: field.text
-    implicitHeight: row.implicitHeight + 2 * Theme.spacing
-    color: Theme.surface
+    readonly property var uploads: connection ? connection.attachments.composerUploads : null
+    implicitHeight: column.implicitHeight + 2 * Theme.spacing
+    color: drop.containsDrag ? Theme.surfaceAlt : Theme.surface
 
     function send() {
+        const attaching = composer.uploads && composer.uploads.count > 0
+        if (attaching) {
+            if (composer.connection.attachments.sendToOpenRoom(field.text))
+                field.text = ""
+            return
+        }
         if (field.text.trim().length === 0)
             return
         composer.connection.chat.sendMessage(field.text)
         field.text = ""
     }
 
+    // QtQuick.Dialogs is made on first use, so a system without it still runs the client (drop
+    // and paste attach then; the button says why it cannot).
+    property var fileDialog: null
+    function chooseFiles() {
+        if (!fileDialog) {
+            try {
+                fileDialog = Qt.createQmlObject(
+                    'import QtQuick.Dialogs; FileDialog { fileMode: FileDialog.OpenFiles; title: qsTr("Attach files") }',
+                    composer, "Composer.fileDialog")
+                fileDialog.accepted.connect(() => composer.connection.attachments.uploadFiles(
+                                                composer.uploads, fileDialog.selectedFiles))
+            } catch (e) {
+                console.warn("no file dialog (QtQuick.Dialogs):", e)
+                return
+            }
+        }
+        fileDialog.open()
+    }
+
     Rectangle { width: parent.width; height: 1; color: Theme.border }
 
-    RowLayout {
-        id: row
+    DropArea {
+        id: drop
+        anchors.fill: parent
+        keys: ["text/uri-list"]
+        onDropped: (event) => {
+            if (event.hasUrls) {
+                composer.connection.attachments.uploadFiles(composer.uploads, event.urls)
+                event.acceptProposedAction()
+            }
+        }
+    }
+
+    ColumnLayout {
+        id: column
         anchors.fill: parent
         anchors.margins: Theme.spacing
-        spacing: Theme.spacing
+        spacing: Theme.spacing / 2
 
-        TextArea {
-            id: field
-            objectName: "composerField"
+        // The files being attached: name, size, progress, cancel.
+        Flow {
             Layout.fillWidth: true
-            Layout.preferredHeight: Math.min(140, Math.max(40, implicitHeight))
-            placeholderText: qsTr("Write a message")
-            wrapMode: TextEdit.Wrap
-            color: Theme.text
-            background: Rectangle { color: Theme.surfaceAlt; radius: Theme.radius }
-            Keys.onReturnPressed: (event) => {
-                if (event.modifiers & Qt.ShiftModifier)
-                    event.accepted = false
-                else
-                    composer.send()
+            spacing: Theme.spacing / 2
+            visible: composer.uploads && composer.uploads.count > 0
+            Repeater {
+                model: composer.uploads
+                delegate: Rectangle {
+                    id: chip
+                    objectName: "uploadChip"
+                    required property int index
+                    required property string name
+                    required property var size
+                    required property real progress
+                    required property bool uploading
+                    required property bool failed
+                    required property string errorText
+                    width: chipRow.implicitWidth + 12
+                    height: chipRow.implicitHeight + 8
+                    radius: Theme.radius
+                    color: Theme.surfaceAlt
+                    border.color: failed ? Theme.danger : Theme.border
+                    ToolTip.visible: failed && chipHover.hovered
+                    ToolTip.text: errorText
+                    HoverHandler { id: chipHover }
+                    RowLayout {
+                        id: chipRow
+                        anchors.centerIn: parent
+                        spacing: 6
+                        ColumnLayout {
+                            spacing: 2
+                            Label {
+                                text: chip.name + " · " + Theme.fileSize(chip.size)
+                                color: chip.failed ? Theme.danger : Theme.text
+                                font.pixelSize: 12
+                                elide: Text.ElideMiddle
+                                Layout.maximumWidth: 220
+                            }
+                            ProgressBar {
+                                objectName: "uploadProgress"
+                                visible: chip.uploading
+                                value: chip.progress
+                                Layout.preferredWidth: 120
+                            }
+                        }
+                        ToolButton {
+                            objectName: "cancelUpload"
+                            text: "✕"
+                            Accessible.name: qsTr("Remove %1").arg(chip.name)
+                            onClicked: composer.connection.attachments.cancel(composer.uploads, chip.index)
+                        }
+                    }
+                }
             }
-            onTextChanged: if (text.length > 0) composer.connection.typing.notify()
         }
-        Button {
-            objectName: "sendButton"
-            Layout.preferredHeight: 40
-            text: qsTr("Send")
-            highlighted: true
-            enabled: field.text.trim().length > 0
-            onClicked: composer.send()
+
+        RowLayout {
+            id: row
+            Layout.fillWidth: true
+            spacing: Theme.spacing
+
+            ToolButton {
+                objectName: "attachButton"
+                Layout.preferredHeight: 40
+                text: "📎"
+                Accessible.name: qsTr("Attach files")
+                ToolTip.visible: hovered
+                ToolTip.text: qsTr("Attach files (or drop them here, or paste an image)")
+                onClicked: composer.chooseFiles()
+            }
+            TextArea {
+                id: field
+                objectName: "composerField"
+                Layout.fillWidth: true
+                Layout.preferredHeight: Math.min(140, Math.max(40, implicitHeight))
+                placeholderText: qsTr("Write a message")
+                wrapMode: TextEdit.Wrap
+                color: Theme.text
+                background: Rectangle { color: Theme.surfaceAlt; radius: Theme.radius }
+                Keys.onReturnPressed: (event) => {
+                    if (event.modifiers & Qt.ShiftModifier)
+                        event.accepted = false
+                    else
+                        composer.send()
+                }
+                // An image on the clipboard is attached; text is pasted as usual.
+                Keys.onPressed: (event) => {
+                    if (event.matches(StandardKey.Paste)
+                            && composer.connection.attachments.pasteImage(composer.uploads))
+                        event.accepted = true
+                }
+                onTextChanged: if (text.length > 0) composer.connection.typing.notify()
+            }
+            Button {
+                objectName: "sendButton"
+                Layout.preferredHeight: 40
+                text: qsTr("Send")
+                highlighted: true
+                enabled: composer.uploads && composer.uploads.busy ? false
+                         : field.text.trim().length > 0 || (composer.uploads && composer.uploads.count > 0)
+                onClicked: composer.send()
+            }
         }
     }
 }

@@ -3,6 +3,9 @@
 // only when the previous message is not by the same author (previousAuthorSame), pending/failed
 // state of own sends, edited/deleted marks, and the "new messages" line (isFirstUnread).
 // Own messages have Edit/Delete in a context menu (right click or long press).
+// Attachments (the attachments role): images as thumbnails (fetched into the client's cache by
+// connection.attachments; a click opens the viewer with the full image), other files as a chip
+// with name and size whose click downloads the file with a progress bar and opens it.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -24,6 +27,7 @@ Item {
     required property bool previousAuthorSame
     required property bool dayChanged
     required property bool isFirstUnread
+    required property var attachments
     property Connection connection
     readonly property bool own: connection && authorId === connection.userId
     property bool editing: false
@@ -111,6 +115,21 @@ Item {
                     color: root.deleted ? Theme.textMuted : Theme.text
                     opacity: root.pending ? 0.55 : 1
                 }
+                // Attachments: thumbnails of images, chips of other files.
+                Flow {
+                    objectName: "messageAttachments"
+                    visible: !root.deleted && root.attachments && root.attachments.length > 0
+                    Layout.fillWidth: true
+                    spacing: 6
+                    Repeater {
+                        model: root.deleted ? [] : root.attachments
+                        delegate: Loader {
+                            required property var modelData
+                            sourceComponent: modelData.isImage ? thumbnailComponent : fileChipComponent
+                            onLoaded: item.attachment = modelData
+                        }
+                    }
+                }
                 TextField {
                     id: editField
                     visible: root.editing
@@ -154,6 +173,164 @@ Item {
                         text: qsTr("Discard")
                         onClicked: root.connection.outbox.discard(root.clientId)
                     }
+                }
+            }
+        }
+    }
+
+    Component {
+        id: thumbnailComponent
+        Rectangle {
+            id: thumbBox
+            objectName: "attachmentThumbnail"
+            property var attachment: ({})
+            readonly property var controller: root.connection ? root.connection.attachments : null
+            property url cached: ""
+            function refresh() {
+                if (controller && attachment.attachmentId)
+                    cached = controller.cachedImage(attachment.attachmentId, attachment.sha256, true)
+            }
+            onAttachmentChanged: refresh()
+            width: Math.max(64, thumb.status === Image.Ready ? thumb.implicitWidth : 160)
+            height: Math.max(48, thumb.status === Image.Ready ? thumb.implicitHeight : 120)
+            radius: Theme.radius
+            color: Theme.surfaceAlt
+            border.color: Theme.border
+            Image {
+                id: thumb
+                objectName: "thumbnailImage"
+                anchors.centerIn: parent
+                source: thumbBox.cached
+                fillMode: Image.PreserveAspectFit
+                asynchronous: true
+            }
+            BusyIndicator {
+                anchors.centerIn: parent
+                running: thumb.status !== Image.Ready
+                width: 32
+                height: 32
+            }
+            Connections {
+                target: thumbBox.controller
+                function onImageCached(id) {
+                    if (id === thumbBox.attachment.attachmentId)
+                        thumbBox.refresh()
+                }
+            }
+            MouseArea {
+                anchors.fill: parent
+                cursorShape: Qt.PointingHandCursor
+                onClicked: {
+                    const viewer = viewerComponent.createObject(root.Window.window ? root.Window.window.contentItem : root,
+                                                                {attachment: thumbBox.attachment})
+                    viewer.closed.connect(viewer.destroy)
+                    viewer.open()
+                }
+            }
+        }
+    }
+    Component {
+        id: fileChipComponent
+        Rectangle {
+            id: chipBox
+            objectName: "attachmentChip"
+            property var attachment: ({})
+            readonly property var controller: root.connection ? root.connection.attachments : null
+            property real progress: -1 // a download of it: 0..1
+            width: chipColumn.implicitWidth + 16
+            height: chipColumn.implicitHeight + 10
+            radius: Theme.radius
+            color: Theme.surfaceAlt
+            border.color: Theme.border
+            ColumnLayout {
+                id: chipColumn
+                anchors.centerIn: parent
+                spacing: 2
+                Label {
+                    text: "📄 " + (chipBox.attachment.name || "")
+                    color: Theme.accent
+                    font.underline: chipMouse.containsMouse
+                    elide: Text.ElideMiddle
+                    Layout.maximumWidth: 260
+                }
+                Label {
+                    text: Theme.fileSize(chipBox.attachment.size || 0)
+                    color: Theme.textMuted
+                    font.pixelSize: 11
+                }
+                ProgressBar {
+                    objectName: "downloadProgress"
+                    visible: chipBox.progress >= 0 && chipBox.progress < 1
+                    value: Math.max(0, chipBox.progress)
+                    Layout.preferredWidth: 140
+                }
+            }
+            Connections {
+                target: chipBox.controller
+                function onDownloadProgressChanged(id, p) {
+                    if (id === chipBox.attachment.attachmentId)
+                        chipBox.progress = p
+                }
+            }
+            MouseArea {
+                id: chipMouse
+                anchors.fill: parent
+                hoverEnabled: true
+                cursorShape: Qt.PointingHandCursor
+                onClicked: chipBox.controller.download(chipBox.attachment.attachmentId, chipBox.attachment.name)
+            }
+        }
+    }
+    Component {
+        id: viewerComponent
+        Popup {
+            id: viewer
+            objectName: "imageViewer"
+            property var attachment: ({})
+            readonly property var controller: root.connection ? root.connection.attachments : null
+            property url cached: ""
+            function refresh() {
+                if (controller && attachment.attachmentId)
+                    cached = controller.cachedImage(attachment.attachmentId, attachment.sha256, false)
+            }
+            onAttachmentChanged: refresh()
+            modal: true
+            anchors.centerIn: Overlay.overlay
+            width: parent ? parent.width * 0.9 : 640
+            height: parent ? parent.height * 0.9 : 480
+            ColumnLayout {
+                anchors.fill: parent
+                Label {
+                    text: viewer.attachment.name || ""
+                    color: Theme.text
+                    Layout.fillWidth: true
+                    elide: Text.ElideMiddle
+                }
+                Image {
+                    Layout.fillWidth: true
+                    Layout.fillHeight: true
+                    source: viewer.cached
+                    fillMode: Image.PreserveAspectFit
+                    asynchronous: true
+                    BusyIndicator { anchors.centerIn: parent; running: parent.status !== Image.Ready }
+                }
+                RowLayout {
+                    Layout.alignment: Qt.AlignRight
+                    Button {
+                        text: qsTr("Download")
+                        onClicked: viewer.controller.download(viewer.attachment.attachmentId, viewer.attachment.name)
+                    }
+                    Button {
+                        text: qsTr("Close")
+                        onClicked: viewer.close()
+                    }
+                }
+            }
+            Connections {
+                target: viewer.controller
+                function onImageCached(id) {
+                    if (id === viewer.attachment.attachmentId)
+                        viewer.refresh()
                 }
             }
         }

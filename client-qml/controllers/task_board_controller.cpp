@@ -14,6 +14,33 @@ Id idFrom(const QVariant &v)
     return v.isValid() && !v.isNull() ? v.toLongLong() : 0;
 }
 
+// A task's attachments for QML: {attachmentId, name, size, contentType, sha256, isImage}.
+QVariantList attachmentMaps(const QList<Attachment> &attachments)
+{
+    QVariantList out;
+    for (const Attachment &a : attachments) {
+        out.append(QVariantMap {{QStringLiteral("attachmentId"), a.id},
+                                {QStringLiteral("name"), a.name},
+                                {QStringLiteral("size"), a.size},
+                                {QStringLiteral("contentType"), a.contentType},
+                                {QStringLiteral("sha256"), a.sha256},
+                                {QStringLiteral("isImage"), isInlineImage(a.contentType)}});
+    }
+    return out;
+}
+
+// "attachmentIds" of a QML map: a list of ids.
+QList<Id> idsFrom(const QVariant &v)
+{
+    QList<Id> out;
+    const QVariantList list = v.toList();
+    for (const QVariant &id : list) {
+        if (const Id i = idFrom(id); i > 0)
+            out.append(i);
+    }
+    return out;
+}
+
 } // namespace
 
 TaskBoardController::TaskBoardController(RestClient &rest, UserDirectory &users, ProjectsController &projects,
@@ -180,7 +207,8 @@ QVariantMap TaskBoardController::taskInfo(qint64 taskId) const
             {QStringLiteral("priority"), toWire(t.priority)},
             {QStringLiteral("assigneeId"), t.assigneeId ? QVariant(*t.assigneeId) : QVariant()},
             {QStringLiteral("dueDate"), t.dueDate ? formatDate(*t.dueDate) : QString()},
-            {QStringLiteral("version"), t.version}};
+            {QStringLiteral("version"), t.version},
+            {QStringLiteral("attachments"), attachmentMaps(t.attachments)}};
 }
 
 void TaskBoardController::createTask(const QVariantMap &fields)
@@ -198,6 +226,7 @@ void TaskBoardController::createTask(const QVariantMap &fields)
         req.assigneeId = a;
     if (auto d = parseDate(fields.value(QStringLiteral("dueDate")).toString()))
         req.dueDate = *d;
+    req.attachmentIds = idsFrom(fields.value(QStringLiteral("attachmentIds")));
     const Id projectId = m_projectId;
     m_rest.send(api::createTask(projectId, req), this, [this, projectId](const Task &t) {
         if (projectId == m_projectId)
@@ -224,6 +253,8 @@ void TaskBoardController::updateTask(qint64 taskId, const QVariantMap &changes)
     }
     if (has("dueDate"))
         req.dueDate = parseDate(get("dueDate").toString());
+    if (has("attachmentIds"))
+        req.attachmentIds = idsFrom(get("attachmentIds"));
     m_rest.send(api::patchTask(taskId, req), this, [this](const Task &t) {
         if (t.projectId == m_projectId)
             feedTask(t);

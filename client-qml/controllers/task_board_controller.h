@@ -43,9 +43,10 @@ public:
     // 0 closes the open project.
     Q_INVOKABLE void openProject(qint64 projectId);
     // fields: title, description, status, priority (wire names), assigneeId (0/null: none),
-    // dueDate ("YYYY-MM-DD", "" for none).
+    // dueDate ("YYYY-MM-DD", "" for none), attachmentIds (the caller's uploads; docs/protocol.md 6.8).
     Q_INVOKABLE void createTask(const QVariantMap &fields);
-    // Only the fields present in `changes` change (same names as createTask).
+    // Only the fields present in `changes` change (same names as createTask; attachmentIds
+    // replaces the task's list).
     Q_INVOKABLE void updateTask(qint64 taskId, const QVariantMap &changes);
     // Moves a task of the open project to another status (the board's keyboard moves and drag and
     // drop): shown at once, PATCHed with If-Match of the version shown; when the PATCH fails the
@@ -56,8 +57,9 @@ public:
     // every task event until it is destroyed or detached. Its projectId follows the project.
     Q_INVOKABLE void attachTaskModel(taskmaster::TaskListModel *model);
     Q_INVOKABLE void detachTaskModel(taskmaster::TaskListModel *model);
-    // {taskId, title, description, status, priority, assigneeId, dueDate, version} of a task of
-    // the open project ({} when unknown).
+    // {taskId, title, description, status, priority, assigneeId, dueDate, version, attachments
+    // (list of {attachmentId, name, size, contentType, sha256, isImage})} of a task of the open
+    // project ({} when unknown).
     [[nodiscard]] Q_INVOKABLE QVariantMap taskInfo(qint64 taskId) const;
 
     // A project channel's event; reload() after a resync of the open project's channel.

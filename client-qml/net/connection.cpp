@@ -34,6 +34,7 @@ Connection::Connection(QObject *parent) : QObject(parent)
     connect(&m_realtime, &RealtimeSession::frameReceived, this, &Connection::onFrame);
     connect(&m_realtime, &RealtimeSession::channelCaughtUp, this, &Connection::onCaughtUp);
     connect(&m_realtime, &RealtimeSession::socketLost, &m_outbox, &Outbox::onSocketLost);
+    connect(&m_attachments, &AttachmentsController::failed, this, &Connection::setError);
 }
 
 Connection::~Connection() = default;
@@ -187,6 +188,7 @@ void Connection::endSession(const QString &reason)
     m_projects.clear();
     m_search.clear();
     m_admin.clear();
+    m_attachments.clear();
     setError(reason);
     Q_EMIT sessionChanged();
 }

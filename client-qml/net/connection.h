@@ -12,6 +12,7 @@
 //   board     TaskBoardController the open project's tasks and board columns
 //   search    SearchController   full-text search (SearchResultModel)
 //   admin     AdminController    the instance's stats for administrators
+//   attachments AttachmentsController uploads, downloads, cached images (docs/protocol.md 6.8)
 // Owns: the server address and token (kept in QSettings), the RestClient, and each piece above.
 // Thread: the GUI thread (every object here, and the models, live there).
 // Size: about 30 public members, over the ~20 of STYLE.md: the session's own (address, user,
@@ -20,6 +21,7 @@
 #pragma once
 
 #include "client-qml/controllers/admin_controller.h"
+#include "client-qml/controllers/attachments_controller.h"
 #include "client-qml/controllers/chat_controller.h"
 #include "client-qml/controllers/projects_controller.h"
 #include "client-qml/controllers/rooms_controller.h"
@@ -65,6 +67,7 @@ class Connection : public QObject { // not final: QML_ELEMENT derives from it
     Q_PROPERTY(taskmaster::client::TaskBoardController *board READ board CONSTANT)
     Q_PROPERTY(taskmaster::client::SearchController *search READ search CONSTANT)
     Q_PROPERTY(taskmaster::client::AdminController *admin READ admin CONSTANT)
+    Q_PROPERTY(taskmaster::client::AttachmentsController *attachments READ attachments CONSTANT)
 
 public:
     explicit Connection(QObject *parent = nullptr);
@@ -94,6 +97,7 @@ public:
     [[nodiscard]] TaskBoardController *board() { return &m_board; }
     [[nodiscard]] SearchController *search() { return &m_search; }
     [[nodiscard]] AdminController *admin() { return &m_admin; }
+    [[nodiscard]] AttachmentsController *attachments() { return &m_attachments; }
 
     // A token saved by an earlier run: check it (GET /me) and connect. False when none is saved.
     Q_INVOKABLE bool restoreSession();
@@ -141,6 +145,7 @@ private:
     TaskBoardController m_board {m_rest, m_users, m_projects};
     SearchController m_search {m_rest, m_rooms, m_users};
     AdminController m_admin {m_rest, m_users};
+    AttachmentsController m_attachments {m_rest, m_chat};
 };
 
 } // namespace taskmaster::client

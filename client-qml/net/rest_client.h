@@ -41,8 +41,10 @@ public:
 
     // "http://host:port" (no trailing slash).
     void setServerUrl(const QString &url) { m_serverUrl = url; }
+    [[nodiscard]] QString serverUrl() const { return m_serverUrl; }
     // Sent as "Authorization: Bearer <token>" when not empty.
     void setToken(const QByteArray &token) { m_token = token; }
+    [[nodiscard]] QByteArray token() const { return m_token; }
     // Established: a 401 means the session has expired (sessionExpired()); before (a login, a
     // restore) it is an answer like any other.
     void setSessionEstablished(bool established) { m_established = established; }

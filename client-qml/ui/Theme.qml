@@ -36,6 +36,15 @@ QtObject {
         default: return textMuted
         }
     }
+    // "820 B", "14.2 KB", "3.1 MB" (attachments' sizes).
+    function fileSize(bytes) {
+        const n = Number(bytes)
+        if (n < 1024)
+            return qsTr("%1 B").arg(n)
+        if (n < 1024 * 1024)
+            return qsTr("%1 KB").arg((n / 1024).toFixed(1))
+        return qsTr("%1 MB").arg((n / (1024 * 1024)).toFixed(1))
+    }
     function statusTitle(s) {
         switch (s) {
         case "todo": return qsTr("To do")

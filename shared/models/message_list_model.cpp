@@ -76,6 +76,23 @@ QVariant MessageListModel::data(const QModelIndex &index, int role) const
         return r.dayChanged;
     case IsFirstUnreadRole:
         return !r.local && m_firstUnreadSeq >= 0 && m.seq == m_firstUnreadSeq;
+    case AttachmentsRole: {
+        QVariantList out;
+        for (const Attachment &a : m.attachments) {
+            const QString url = QStringLiteral("/api/v1/attachments/") + QString::number(a.id);
+            const bool image = isInlineImage(a.contentType);
+            out.append(QVariantMap {
+                {QStringLiteral("attachmentId"), a.id},
+                {QStringLiteral("name"), a.name},
+                {QStringLiteral("size"), a.size},
+                {QStringLiteral("contentType"), a.contentType},
+                {QStringLiteral("sha256"), a.sha256},
+                {QStringLiteral("isImage"), image},
+                {QStringLiteral("url"), url},
+                {QStringLiteral("thumbnailUrl"), image ? QVariant(url + QStringLiteral("/thumbnail")) : QVariant()}});
+        }
+        return out;
+    }
     default:
         return {};
     }
@@ -98,6 +115,7 @@ QHash<int, QByteArray> MessageListModel::roleNames() const
         {PreviousAuthorSameRole, QByteArrayLiteral("previousAuthorSame")},
         {DayChangedRole, QByteArrayLiteral("dayChanged")},
         {IsFirstUnreadRole, QByteArrayLiteral("isFirstUnread")},
+        {AttachmentsRole, QByteArrayLiteral("attachments")},
     };
     return names;
 }

@@ -75,6 +75,8 @@ public:
                         // loaded rows (row 0 always): show a day separator above it
         IsFirstUnreadRole, // "isFirstUnread": bool, the first confirmed row with seq > readSeq;
                            // none when that would be row 0 while older history is not loaded
+        AttachmentsRole, // "attachments": list of maps {attachmentId, name, size, contentType,
+                         // sha256, isImage, url, thumbnailUrl} (docs/protocol.md 6.8), in order
     };
     Q_ENUM(Roles)
 
