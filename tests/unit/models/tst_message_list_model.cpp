@@ -124,6 +124,7 @@ class TestMessageListModel final : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void roleNames();
+    void attachmentsRole();
     void appendsInSeqOrder();
     void dedupeSameLiveEventTwice();
     void dedupeHistoryOverlappingLoadedRows();
@@ -156,15 +157,56 @@ void TestMessageListModel::roleNames()
     const MessageListModel model;
     const QHash<int, QByteArray> names = model.roleNames();
     const QHash<int, QByteArray> expected {
-        {Roles::IdRole, "messageId"},          {Roles::SeqRole, "seq"},
-        {Roles::AuthorIdRole, "authorId"},     {Roles::BodyRole, "body"},
-        {Roles::ClientIdRole, "clientId"},     {Roles::CreatedAtRole, "createdAt"},
-        {Roles::EditedAtRole, "editedAt"},     {Roles::EditedRole, "edited"},
-        {Roles::DeletedRole, "deleted"},       {Roles::PendingRole, "pending"},
-        {Roles::FailedRole, "failed"},         {Roles::PreviousAuthorSameRole, "previousAuthorSame"},
-        {Roles::DayChangedRole, "dayChanged"}, {Roles::IsFirstUnreadRole, "isFirstUnread"},
+        {Roles::IdRole, "messageId"},
+        {Roles::SeqRole, "seq"},
+        {Roles::AuthorIdRole, "authorId"},
+        {Roles::BodyRole, "body"},
+        {Roles::ClientIdRole, "clientId"},
+        {Roles::CreatedAtRole, "createdAt"},
+        {Roles::EditedAtRole, "editedAt"},
+        {Roles::EditedRole, "edited"},
+        {Roles::DeletedRole, "deleted"},
+        {Roles::PendingRole, "pending"},
+        {Roles::FailedRole, "failed"},
+        {Roles::PreviousAuthorSameRole, "previousAuthorSame"},
+        {Roles::DayChangedRole, "dayChanged"},
+        {Roles::IsFirstUnreadRole, "isFirstUnread"},
+        {Roles::AttachmentsRole, "attachments"},
     };
     QCOMPARE(names, expected);
+}
+
+void TestMessageListModel::attachmentsRole()
+{
+    Fixture f;
+    Message m = makeMessage(1);
+    Attachment image;
+    image.id = 7;
+    image.name = QStringLiteral("plan.png");
+    image.size = 1234;
+    image.contentType = QStringLiteral("image/png");
+    image.sha256 = QStringLiteral("ab");
+    Attachment doc = image;
+    doc.id = 8;
+    doc.name = QStringLiteral("notes.txt");
+    doc.contentType = QStringLiteral("text/plain");
+    m.attachments = {image, doc};
+    f.model.appendLive(m);
+    f.model.appendLive(makeMessage(2));
+    const QVariantList list = roleAt(f.model, 0, Roles::AttachmentsRole).toList();
+    QCOMPARE(list.size(), 2);
+    const QVariantMap first = list.at(0).toMap();
+    QCOMPARE(first.value(QStringLiteral("attachmentId")).toLongLong(), 7);
+    QCOMPARE(first.value(QStringLiteral("name")).toString(), QStringLiteral("plan.png"));
+    QCOMPARE(first.value(QStringLiteral("size")).toLongLong(), 1234);
+    QCOMPARE(first.value(QStringLiteral("sha256")).toString(), QStringLiteral("ab"));
+    QVERIFY(first.value(QStringLiteral("isImage")).toBool());
+    QCOMPARE(first.value(QStringLiteral("url")).toString(), QStringLiteral("/api/v1/attachments/7"));
+    QCOMPARE(first.value(QStringLiteral("thumbnailUrl")).toString(), QStringLiteral("/api/v1/attachments/7/thumbnail"));
+    const QVariantMap second = list.at(1).toMap();
+    QVERIFY(!second.value(QStringLiteral("isImage")).toBool());
+    QVERIFY(second.value(QStringLiteral("thumbnailUrl")).isNull());
+    QVERIFY(roleAt(f.model, 1, Roles::AttachmentsRole).toList().isEmpty());
 }
 
 void TestMessageListModel::appendsInSeqOrder()
