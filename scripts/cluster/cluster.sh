@@ -61,7 +61,9 @@
 #   TM_CLUSTER_NGINX_ARGS   extra arguments for packaging/nginx/render-conf.sh, split on
 #                           whitespace (e.g. "--client-header-timeout 2s"); kept for reloads
 #   TM_CLUSTER_ROUTE_TIMEOUT  rolling-restart: seconds nginx may take to send a restarted instance
-#                           requests again (default 20; its fail_timeout is 5 s)
+#                           requests again (default 60: its fail_timeout is 5 s, but while the
+#                           drained clients keep arriving nginx may hold it out longer, see
+#                           docs/cluster.md "Rolling restart")
 #   TM_CLUSTER_BALANCE_TIMEOUT  rolling-restart: seconds a restarted instance may take to get its
 #                           share of the connections back before the next restart goes ahead anyway
 #                           (default 60; 0 = do not wait, e.g. with --ws-rebalance-rate 0)
@@ -92,7 +94,7 @@ source "$root/scripts/services.sh"
 
 start_timeout=${TM_CLUSTER_START_TIMEOUT:-60}
 stop_timeout=${TM_CLUSTER_STOP_TIMEOUT:-15}
-route_timeout=${TM_CLUSTER_ROUTE_TIMEOUT:-20}
+route_timeout=${TM_CLUSTER_ROUTE_TIMEOUT:-60}
 balance_timeout=${TM_CLUSTER_BALANCE_TIMEOUT:-60}
 marker=.tm-cluster # only a directory holding it is ever removed
 
