@@ -22,6 +22,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <memory>
 
 using taskmaster::MessageListModel;
@@ -402,7 +403,12 @@ void TestClientFlows::firstUnreadJump()
     QTRY_COMPARE_WITH_TIMEOUT(a.rooms()->model()->roomAt(a.rooms()->model()->rowForId(room)).unread, qint64(kUnread),
                               kWaitMs);
 
-    // The room page, on a window of its own.
+    // The room page, on a window of its own, low enough that the latest page (50 one-line
+    // messages, about 750 px) reaches beyond the view plus its cacheBuffer (400 px): a view
+    // creates the delegates of that buffer asynchronously after its first layout, and creating
+    // the oldest row's delegate makes the delegate model ask for the next page (fetchMore), which
+    // is allowed. At 480 px the page ended about 10 px inside the buffer, so whether a second page
+    // came before the checks below depended on the timing of that incubation (issue 16).
     QQuickStyle::setStyle(QStringLiteral("Basic"));
     QQmlApplicationEngine engine;
     taskmaster::client::prepareEngine(engine);
@@ -414,7 +420,7 @@ void TestClientFlows::firstUnreadJump()
         Window {
             id: window
             width: 640
-            height: 480
+            height: 300
             visible: true
             required property Connection connection
             RoomPage { anchors.fill: parent; connection: window.connection }
@@ -439,6 +445,26 @@ void TestClientFlows::firstUnreadJump()
     QCOMPARE(a.chat()->messages()->count(), 50);
     QCOMPARE(a.chat()->messages()->firstUnreadSeq(), -1);
     QVERIFY(timeline->property("atLatest").toBool());
+    // Once the view has filled its buffer above the view (a delegate reaches the buffer's far
+    // edge) and drawn a frame after that (the delegate model's request, a posted event, would be
+    // out by then), it has not asked for an older page: the oldest loaded row is beyond the view
+    // and its cacheBuffer.
+    const qreal buffer = timeline->property("cacheBuffer").toReal();
+    QVERIFY(buffer > 0);
+    auto bufferFilled = [&] {
+        const qreal edge = timeline->property("contentY").toReal() - buffer;
+        const auto children = timeline->property("contentItem").value<QQuickItem *>()->childItems();
+        return std::any_of(children.cbegin(), children.cend(), [&](QQuickItem *d) {
+            return d->isVisible() && d->property("isFirstUnread").isValid() && d->y() <= edge + d->height();
+        });
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(bufferFilled(), kWaitMs);
+    QSignalSpy frames(window, &QQuickWindow::frameSwapped);
+    window->requestUpdate();
+    QTRY_VERIFY_WITH_TIMEOUT(frames.size() >= 1, kWaitMs);
+    QVERIFY(!a.chat()->messages()->fetchingOlder());
+    QCOMPARE(loaded.size(), 1);
+    QCOMPARE(a.chat()->messages()->count(), 50);
 
     QSignalSpy ready(a.chat(), &ChatController::firstUnreadReady);
     QTRY_VERIFY_WITH_TIMEOUT(button->isEnabled() && button->width() > 0, kWaitMs);
