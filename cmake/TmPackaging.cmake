@@ -79,6 +79,9 @@ set(CPACK_DEBIAN_CLIENT_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_CLIENT_PACKAGE_DEPENDS "qml6-module-qtquick, qml6-module-qtquick-controls, \
 qml6-module-qtquick-templates, qml6-module-qtquick-layouts, qml6-module-qtquick-window, \
 qml6-module-qtqml-workerscript, qt6-qpa-plugins")
+# The session token's keychain (libqt6keychain1 comes from the shared libraries) talks to a
+# Secret Service; without one the token stays in the settings file and the client says so.
+set(CPACK_DEBIAN_CLIENT_PACKAGE_RECOMMENDS "gnome-keyring | kwalletmanager")
 set(CPACK_COMPONENT_CLIENT_DESCRIPTION "TaskMaster client: tasks and chat for desktop and phone
  The QML client of a TaskMaster server: rooms with live messages, typing and presence, project
  boards with tasks, search, and an admin dashboard. It reconnects and resumes by itself after a

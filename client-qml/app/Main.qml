@@ -42,6 +42,34 @@ ApplicationWindow {
 
     Connection { id: conn }
 
+    // Without a keychain the session token sits in the settings file: the user is told where.
+    header: Rectangle {
+        objectName: "tokenStorageNotice"
+        property bool dismissed: false
+        visible: conn.tokenStorageNotice.length > 0 && !dismissed
+        height: visible ? noticeRow.implicitHeight + 12 : 0
+        color: Theme.surfaceAlt
+        Row {
+            id: noticeRow
+            anchors.verticalCenter: parent.verticalCenter
+            x: 8
+            spacing: 8
+            Label {
+                width: window.width - dismissButton.width - 32
+                anchors.verticalCenter: parent.verticalCenter
+                text: conn.tokenStorageNotice
+                wrapMode: Text.Wrap
+                color: Theme.text
+            }
+            Button {
+                id: dismissButton
+                text: qsTr("OK")
+                onClicked: parent.parent.dismissed = true
+                Accessible.name: qsTr("Dismiss the notice about the saved session")
+            }
+        }
+    }
+
     AppShell {
         id: appShell
         anchors.fill: parent

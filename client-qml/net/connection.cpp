@@ -2,6 +2,7 @@
 
 #include "shared/core/overloaded.h"
 
+#include <QLoggingCategory>
 #include <QSettings>
 
 namespace taskmaster::client {
@@ -12,10 +13,19 @@ QString keyServer()
 {
     return QStringLiteral("server/url");
 }
+// The token in plain text: the fallback without a keychain (and where versions before the keychain
+// kept it).
 QString keyToken()
 {
     return QStringLiteral("session/token");
 }
+// The keychain entry's name: server URL and user id.
+QString keyAccount()
+{
+    return QStringLiteral("session/account");
+}
+
+Q_LOGGING_CATEGORY(lcSession, "tm.client.session", QtInfoMsg)
 
 } // namespace
 
@@ -98,9 +108,36 @@ void Connection::setToken(const QByteArray &token)
 
 bool Connection::restoreSession()
 {
-    const QByteArray token = settings()->value(keyToken()).toByteArray();
-    if (token.isEmpty() || loggedIn())
+    if (loggedIn() || m_busy)
         return false;
+    auto s = settings();
+    const QByteArray plain = s->value(keyToken()).toByteArray();
+    const QString account = s->value(keyAccount()).toString();
+    if (!plain.isEmpty()) {
+        checkSavedToken(plain); // saved again once valid: into the keychain when there is one
+        return true;
+    }
+    if (account.isEmpty())
+        return false;
+    setBusy(true);
+    m_credentials->read(account, this, [this](const CredentialStore::ReadResult &r) {
+        if (r.secret && !r.secret->isEmpty()) {
+            checkSavedToken(*r.secret);
+            return;
+        }
+        setBusy(false);
+        if (r.error.isEmpty()) {
+            settings()->remove(keyAccount()); // nothing there any more
+        } else {
+            qCWarning(lcSession) << "the saved session could not be read from the keychain:" << r.error;
+            setError(tr("The saved session could not be read from the keychain; please log in."));
+        }
+    });
+    return true;
+}
+
+void Connection::checkSavedToken(const QByteArray &token)
+{
     setToken(token);
     setBusy(true);
     m_rest.send(
@@ -113,11 +150,66 @@ bool Connection::restoreSession()
             setBusy(false);
             setToken({});
             if (e.status == 401)
-                settings()->remove(keyToken());
+                forgetSavedToken();
             else
                 setError(e.message);
         });
-    return true;
+}
+
+void Connection::saveToken(const User &user, const QByteArray &token)
+{
+    const QString account = QStringLiteral("%1#%2").arg(m_serverUrl).arg(user.id);
+    {
+        auto s = settings();
+        s->setValue(keyServer(), m_serverUrl);
+        s->setValue(keyAccount(), account);
+    }
+    setTokenStorage(TokenStorage::Saving);
+    const int generation = ++m_saveGeneration;
+    m_credentials->write(account, token, this, [this, generation, token](bool ok, const QString &error) {
+        if (generation != m_saveGeneration || m_token != token)
+            return; // logged out or in again meanwhile
+        auto s = settings();
+        if (ok) {
+            s->remove(keyToken()); // also a plain-text token of an earlier version
+            setTokenStorage(TokenStorage::Keychain);
+            return;
+        }
+        qCWarning(lcSession).noquote() << QStringLiteral(
+                                              "no keychain available (%1): the session token is kept in plain "
+                                              "text in %2")
+                                              .arg(error, s->fileName());
+        s->setValue(keyToken(), QString::fromUtf8(token));
+        setTokenStorage(TokenStorage::SettingsFile);
+    });
+}
+
+void Connection::forgetSavedToken()
+{
+    ++m_saveGeneration;
+    auto s = settings();
+    const QString account = s->value(keyAccount()).toString();
+    if (!account.isEmpty())
+        m_credentials->remove(account);
+    s->remove(keyToken());
+    s->remove(keyAccount());
+    setTokenStorage(TokenStorage::NotSaved);
+}
+
+void Connection::setTokenStorage(TokenStorage storage)
+{
+    if (storage != m_tokenStorage) {
+        m_tokenStorage = storage;
+        Q_EMIT tokenStorageChanged();
+    }
+}
+
+QString Connection::tokenStorageNotice() const
+{
+    if (m_tokenStorage != TokenStorage::SettingsFile)
+        return {};
+    return tr("No keychain is available, so your session is saved in plain text in %1. Log out to remove it.")
+        .arg(settings()->fileName());
 }
 
 void Connection::login(const QString &username, const QString &password)
@@ -154,11 +246,7 @@ void Connection::startSession(const User &user, const QByteArray &token)
     setToken(token);
     m_rest.setSessionEstablished(true);
     m_users.setSelf(user);
-    {
-        auto s = settings();
-        s->setValue(keyToken(), QString::fromUtf8(token));
-        s->setValue(keyServer(), m_serverUrl);
-    }
+    saveToken(user, token);
     Q_EMIT sessionChanged();
     m_realtime.start(m_serverUrl, token);
     m_rooms.reload();
@@ -176,7 +264,7 @@ void Connection::endSession(const QString &reason)
 {
     m_rest.abandon(); // answers to this session are dropped
     m_rest.setSessionEstablished(false);
-    settings()->remove(keyToken());
+    forgetSavedToken();
     setToken({});
     m_users.clear();
     m_realtime.stop();

@@ -13,7 +13,9 @@
 //   search    SearchController   full-text search (SearchResultModel)
 //   admin     AdminController    the instance's stats for administrators
 //   attachments AttachmentsController uploads, downloads, cached images (docs/protocol.md 6.8)
-// Owns: the server address and token (kept in QSettings), the RestClient, and each piece above.
+// Owns: the server address (kept in QSettings), the token (kept in the platform's keychain through
+// a CredentialStore, or in the settings file when there is no keychain: tokenStorage says which,
+// and the window shows tokenStorageNotice), the RestClient, and each piece above.
 // Thread: the GUI thread (every object here, and the models, live there).
 // Size: about 30 public members, over the ~20 of STYLE.md: the session's own (address, user,
 // busy, error, login/logout: ~17) plus one accessor for each of the ten pieces. New features go
@@ -29,6 +31,7 @@
 #include "client-qml/controllers/task_board_controller.h"
 #include "client-qml/controllers/typing_indicator.h"
 #include "client-qml/controllers/user_directory.h"
+#include "client-qml/net/credential_store.h"
 #include "client-qml/net/outbox.h"
 #include "client-qml/net/realtime_session.h"
 #include "client-qml/net/rest_client.h"
@@ -56,6 +59,10 @@ class Connection : public QObject { // not final: QML_ELEMENT derives from it
     Q_PROPERTY(bool busy READ busy NOTIFY busyChanged)
     // The last error meant for the user ("" when none).
     Q_PROPERTY(QString lastError READ lastError NOTIFY lastErrorChanged)
+    // Where the session token is kept for the next start.
+    Q_PROPERTY(TokenStorage tokenStorage READ tokenStorage NOTIFY tokenStorageChanged)
+    // For the user when the token had to go to the settings file ("" otherwise).
+    Q_PROPERTY(QString tokenStorageNotice READ tokenStorageNotice NOTIFY tokenStorageChanged)
 
     Q_PROPERTY(taskmaster::client::RealtimeSession *realtime READ realtime CONSTANT)
     Q_PROPERTY(taskmaster::client::Outbox *outbox READ outbox CONSTANT)
@@ -70,8 +77,22 @@ class Connection : public QObject { // not final: QML_ELEMENT derives from it
     Q_PROPERTY(taskmaster::client::AttachmentsController *attachments READ attachments CONSTANT)
 
 public:
+    enum class TokenStorage {
+        NotSaved, // logged out, or not yet
+        Saving, // the keychain was asked
+        Keychain, // in the platform's keychain; the settings file has only the account name
+        SettingsFile, // no keychain available: in plain text in the settings file (the fallback)
+    };
+    Q_ENUM(TokenStorage)
+
     explicit Connection(QObject *parent = nullptr);
     ~Connection() override;
+
+    // The keychain to use instead of the platform's (not owned; it must outlive this object):
+    // tests. Call before anything else.
+    void setCredentialStore(CredentialStore *store) { m_credentials = store; }
+    [[nodiscard]] TokenStorage tokenStorage() const { return m_tokenStorage; }
+    [[nodiscard]] QString tokenStorageNotice() const;
 
     // Settings file (INI) instead of the application's default QSettings: tests and several
     // clients in one process. Call before anything else.
@@ -99,7 +120,8 @@ public:
     [[nodiscard]] AdminController *admin() { return &m_admin; }
     [[nodiscard]] AttachmentsController *attachments() { return &m_attachments; }
 
-    // A token saved by an earlier run: check it (GET /me) and connect. False when none is saved.
+    // A token saved by an earlier run (keychain, or the settings file: a token found there is moved
+    // to the keychain when one works): check it (GET /me) and connect. False when none is saved.
     Q_INVOKABLE bool restoreSession();
     Q_INVOKABLE void login(const QString &username, const QString &password);
     Q_INVOKABLE void registerAccount(const QString &username, const QString &password, const QString &displayName);
@@ -111,6 +133,7 @@ Q_SIGNALS:
     void sessionChanged();
     void busyChanged();
     void lastErrorChanged();
+    void tokenStorageChanged();
 
 private:
     [[nodiscard]] std::unique_ptr<QSettings> settings() const;
@@ -120,6 +143,10 @@ private:
     void startSession(const User &user, const QByteArray &token);
     void endSession(const QString &reason);
     void setToken(const QByteArray &token);
+    void checkSavedToken(const QByteArray &token);
+    void saveToken(const User &user, const QByteArray &token);
+    void forgetSavedToken();
+    void setTokenStorage(TokenStorage storage);
 
     // What the realtime session received, to the piece that owns it.
     void onWelcomed(const WelcomeOutcome &outcome);
@@ -132,6 +159,10 @@ private:
     QByteArray m_token;
     bool m_busy = false;
     QString m_lastError;
+    KeychainCredentialStore m_keychain;
+    CredentialStore *m_credentials = &m_keychain;
+    TokenStorage m_tokenStorage = TokenStorage::NotSaved;
+    int m_saveGeneration = 0; // a keychain answer for an older save is dropped
 
     // In dependency order (each is built from the ones above it).
     RestClient m_rest;

@@ -113,10 +113,15 @@ bool TestClientFlows::loginAs(Connection &c, const QString &user, bool registerF
         c.registerAccount(user, QStringLiteral("password123"), user.at(0).toUpper() + user.mid(1));
     else
         c.login(user, QStringLiteral("password123"));
+    // Online, and the token saved for the next start (keychain, or the settings file without one).
+    auto ready = [&] {
+        return c.loggedIn() && c.realtime()->state() == RealtimeSession::Online
+            && c.tokenStorage() != Connection::TokenStorage::Saving;
+    };
     QDeadlineTimer deadline(kWaitMs);
-    while (!deadline.hasExpired() && !(c.loggedIn() && c.realtime()->state() == RealtimeSession::Online))
+    while (!deadline.hasExpired() && !ready())
         QTest::qWait(20);
-    return c.loggedIn() && c.realtime()->state() == RealtimeSession::Online;
+    return ready();
 }
 
 bool TestClientFlows::stopServer()
