@@ -76,5 +76,11 @@ ApplicationWindow {
         connection: conn
     }
 
-    Component.onCompleted: if (autoRestore) conn.restoreSession()
+    Component.onCompleted: {
+        // Rooms, recent messages and unsent messages kept per account (LocalStore).
+        if (conn.storeDirectory.length === 0)
+            conn.storeDirectory = conn.defaultStoreDirectory()
+        if (autoRestore)
+            conn.restoreSession()
+    }
 }

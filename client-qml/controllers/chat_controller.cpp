@@ -5,6 +5,7 @@
 #include "client-qml/net/outbox.h"
 #include "client-qml/net/realtime_session.h"
 #include "client-qml/net/rest_client.h"
+#include "client-qml/store/local_store.h"
 
 #include <QLoggingCategory>
 
@@ -49,6 +50,8 @@ ChatController::ChatController(RestClient &rest, RealtimeSession &realtime, Outb
     connect(&m_outbox, &Outbox::acknowledged, this, [this](const QString &clientId, const Message &message) {
         if (message.roomId == m_roomId)
             m_messages.acknowledge(clientId, message);
+        if (m_store)
+            m_store->saveMessages(message.roomId, {message});
     });
     connect(&m_outbox, &Outbox::failed, this, [this](qint64 roomId, const QString &clientId) {
         if (roomId == m_roomId)
@@ -87,16 +90,36 @@ void ChatController::openRoom(qint64 roomId)
     m_unreadJumpMarker = -1;
     m_messages.setReadSeq(marker ? *room->readSeq : -1);
     Q_EMIT firstUnreadChanged();
+    // What the store has of the room, shown before the network answers.
+    m_cachedNewest = 0;
+    QList<Message> cached;
+    if (m_store && roomId != 0) {
+        cached = m_store->messages(roomId);
+        m_store->setValue(QStringLiteral("lastRoom"), QString::number(roomId));
+    }
+    if (!cached.isEmpty()) {
+        m_messages.prependPage(cached, true);
+        m_cachedNewest = cached.constLast().seq;
+    }
+    addPendingRows();
+    Q_EMIT roomChanged();
+    if (roomId == 0)
+        return;
+    if (cached.isEmpty())
+        m_messages.fetchMore({}); // the latest page (fetchOlderRequested(0))
+    else
+        loadHistory(roomId, 0); // the latest page, merged with the cached rows
+}
+
+void ChatController::addPendingRows()
+{
     // The local rows of this room's sends still in flight.
-    const auto sends = m_outbox.inRoom(roomId);
+    const auto sends = m_outbox.inRoom(m_roomId);
     for (const Outbox::Entry &s : sends) {
         m_messages.addPending(s.clientId, s.body, m_users.self().id);
         if (s.failed)
             m_messages.markFailed(s.clientId);
     }
-    Q_EMIT roomChanged();
-    if (roomId != 0)
-        m_messages.fetchMore({}); // the latest page (fetchOlderRequested(0))
 }
 
 void ChatController::loadOlder()
@@ -169,6 +192,19 @@ void ChatController::loadHistory(Id roomId, Seq beforeSeq)
                             << "items, hasMore" << page.hasMore;
             for (const Message &m : page.items)
                 m_users.request(m.authorId);
+            if (beforeSeq == 0 && m_cachedNewest > 0) {
+                // Cached rows and a latest page with newer messages between them than the page
+                // holds: the cached ones go (scrolling up loads them again), no hole is shown.
+                const bool hole
+                    = page.hasMore && !page.items.isEmpty() && page.items.constFirst().seq > m_cachedNewest + 1;
+                m_cachedNewest = 0;
+                if (hole) {
+                    m_messages.clear();
+                    addPendingRows();
+                }
+            }
+            if (beforeSeq == 0 && m_store)
+                m_store->saveMessages(roomId, page.items);
             m_messages.prependPage(page.items, page.hasMore);
             if (beforeSeq == 0) {
                 // The latest page plus the live events received meanwhile reflect the channel up
@@ -224,12 +260,16 @@ void ChatController::onEvent(const ChannelEvent &e, bool /*fresh*/)
     case EventType::MessageCreated:
         if (!e.message)
             break;
+        if (m_store)
+            m_store->saveMessages(roomId, {*e.message});
         if (open)
             m_messages.appendLive(*e.message); // deduped by seq; replaces our pending row
         if (e.message->clientId && e.message->authorId == m_users.self().id)
             m_outbox.settle(*e.message->clientId);
         break;
     case EventType::MessageUpdated:
+        if (m_store && e.message)
+            m_store->saveMessages(roomId, {*e.message});
         if (open && e.message)
             m_messages.applyUpdate(*e.message, e.seq);
         break;

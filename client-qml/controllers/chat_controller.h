@@ -17,6 +17,7 @@
 
 namespace taskmaster::client {
 
+class LocalStore;
 class Outbox;
 class RealtimeSession;
 class RestClient;
@@ -52,6 +53,9 @@ public:
     [[nodiscard]] bool jumpingToFirstUnread() const { return m_unreadJumpMarker >= 0; }
 
     // 0 closes the open room.
+    // The account's local store (nullptr: none): a room opens with its cached messages, then the
+    // latest page merges in; the latest page and live messages are saved to it.
+    void setStore(LocalStore *store) { m_store = store; }
     Q_INVOKABLE void openRoom(qint64 roomId);
     Q_INVOKABLE void closeRoom() { openRoom(0); }
     // Asks for the page before the oldest loaded message when one may exist and none is in
@@ -86,6 +90,7 @@ Q_SIGNALS:
     void firstUnreadReady(qint64 seq);
 
 private:
+    void addPendingRows();
     void loadHistory(Id roomId, Seq beforeSeq);
     void continueUnreadJump();
     void endUnreadJump();
@@ -104,6 +109,8 @@ private:
     bool m_readLinePinned = false;
     qint64 m_firstUnreadCount = 0;
     Seq m_unreadJumpMarker = -1; // jumpToFirstUnread() in progress: load back to this seq
+    LocalStore *m_store = nullptr;
+    Seq m_cachedNewest = 0; // the newest cached message shown until the latest page arrives
 };
 
 } // namespace taskmaster::client

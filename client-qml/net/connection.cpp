@@ -136,9 +136,86 @@ bool Connection::restoreSession()
     return true;
 }
 
+void Connection::setStoreDirectory(const QString &dir)
+{
+    if (dir != m_storeDir) {
+        m_storeDir = dir;
+        Q_EMIT storeDirectoryChanged();
+    }
+}
+
+QString Connection::defaultStoreDirectory()
+{
+    return LocalStore::defaultDirectory();
+}
+
+bool Connection::openStore(Id userId)
+{
+    if (m_storeDir.isEmpty() || userId == 0)
+        return false;
+    const QString path = LocalStore::fileFor(m_storeDir, m_serverUrl, userId);
+    if (m_store && m_store->path() == path)
+        return m_store->self().has_value();
+    closeStore(false);
+    auto store = std::make_unique<LocalStore>(path);
+    if (!store->open())
+        return false;
+    m_store = std::move(store);
+    m_chat.setStore(m_store.get());
+    // Shown before the network answers.
+    const QList<Room> rooms = m_store->rooms();
+    if (!rooms.isEmpty() && m_rooms.model()->count() == 0)
+        m_rooms.model()->reset(rooms);
+    QList<Outbox::Entry> sends;
+    for (const LocalStore::OutboxRow &row : m_store->outbox())
+        sends.append({row.roomId, row.body, row.clientId, row.failed});
+    m_outbox.restore(sends);
+    m_mirror.attach(m_store.get());
+    return m_store->self().has_value();
+}
+
+void Connection::closeStore(bool deleteFile)
+{
+    if (!m_store)
+        return;
+    m_mirror.attach(nullptr);
+    m_chat.setStore(nullptr);
+    const QString path = m_store->path();
+    m_store.reset();
+    if (deleteFile && !LocalStore::remove(path))
+        qCWarning(lcSession) << "the local store" << path << "could not be deleted";
+}
+
 void Connection::checkSavedToken(const QByteArray &token)
 {
     setToken(token);
+    // The user of the saved account, when its store knows them: the session goes on from the store
+    // at once (rooms, the last room's messages, the outbox), GET /me confirms it meanwhile.
+    const QString account = settings()->value(keyAccount()).toString();
+    const qsizetype hash = account.lastIndexOf(QLatin1Char('#'));
+    const Id savedUser = hash > 0 && account.left(hash) == m_serverUrl ? account.mid(hash + 1).toLongLong() : 0;
+    if (savedUser != 0 && openStore(savedUser)) {
+        const User cached = *m_store->self();
+        m_offlineStart = false;
+        startSession(cached, token);
+        m_rest.send(
+            api::me(), this,
+            [this](const User &user) {
+                m_users.setSelf(user);
+                if (m_store)
+                    m_store->saveSelf(user);
+                Q_EMIT sessionChanged();
+            },
+            [this](const RestError &e) {
+                if (e.status == 401) {
+                    endSession(tr("Your session has expired; please log in again."));
+                } else {
+                    qCInfo(lcSession) << "starting offline from the local store:" << e.message;
+                    m_offlineStart = true;
+                }
+            });
+        return;
+    }
     setBusy(true);
     m_rest.send(
         api::me(), this,
@@ -247,16 +324,26 @@ void Connection::startSession(const User &user, const QByteArray &token)
     m_rest.setSessionEstablished(true);
     m_users.setSelf(user);
     saveToken(user, token);
+    openStore(user.id);
+    if (m_store)
+        m_store->saveSelf(user);
     Q_EMIT sessionChanged();
     m_realtime.start(m_serverUrl, token);
     m_rooms.reload();
     m_projects.reload();
+    // The room open when the app last quit, from the store.
+    if (m_store && m_chat.roomId() == 0) {
+        const Id last = m_store->value(QStringLiteral("lastRoom")).toLongLong();
+        if (last != 0 && m_rooms.model()->rowForId(last) >= 0)
+            m_chat.openRoom(last);
+    }
 }
 
 void Connection::logout()
 {
     if (!m_token.isEmpty())
         m_rest.sendUnanswered(api::logout()); // the token is forgotten here whatever the answer
+    closeStore(true); // the account's data leaves the device with it
     endSession({});
 }
 
@@ -264,6 +351,8 @@ void Connection::endSession(const QString &reason)
 {
     m_rest.abandon(); // answers to this session are dropped
     m_rest.setSessionEstablished(false);
+    closeStore(false); // kept for the next login of the account (the outbox too)
+    m_offlineStart = false;
     forgetSavedToken();
     setToken({});
     m_users.clear();
@@ -295,6 +384,14 @@ void Connection::onWelcomed(const WelcomeOutcome &outcome)
     if (reload && !outcome.first) {
         m_rooms.reload();
         m_projects.reload();
+    }
+    if (outcome.first && m_offlineStart) {
+        // Started from the store while the server was away: what it showed is loaded now.
+        m_offlineStart = false;
+        m_rooms.reload();
+        m_projects.reload();
+        if (m_chat.roomId() != 0)
+            m_chat.reload();
     }
     // Everything still pending goes out again (the server dedupes by clientId).
     m_outbox.transmitAll();

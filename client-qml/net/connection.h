@@ -15,7 +15,9 @@
 //   attachments AttachmentsController uploads, downloads, cached images (docs/protocol.md 6.8)
 // Owns: the server address (kept in QSettings), the token (kept in the platform's keychain through
 // a CredentialStore, or in the settings file when there is no keychain: tokenStorage says which,
-// and the window shows tokenStorageNotice), the RestClient, and each piece above.
+// and the window shows tokenStorageNotice), the RestClient, each piece above, and the account's
+// LocalStore (client-qml/store: rooms and recent messages shown at a start before the network
+// answers, the outbox kept across runs; deleted by logout) with its StoreMirror.
 // Thread: the GUI thread (every object here, and the models, live there).
 // Size: about 30 public members, over the ~20 of STYLE.md: the session's own (address, user,
 // busy, error, login/logout: ~17) plus one accessor for each of the ten pieces. New features go
@@ -35,6 +37,8 @@
 #include "client-qml/net/outbox.h"
 #include "client-qml/net/realtime_session.h"
 #include "client-qml/net/rest_client.h"
+#include "client-qml/store/local_store.h"
+#include "client-qml/store/store_mirror.h"
 #include "shared/domain/types.h"
 
 #include <QObject>
@@ -63,6 +67,9 @@ class Connection : public QObject { // not final: QML_ELEMENT derives from it
     Q_PROPERTY(TokenStorage tokenStorage READ tokenStorage NOTIFY tokenStorageChanged)
     // For the user when the token had to go to the settings file ("" otherwise).
     Q_PROPERTY(QString tokenStorageNotice READ tokenStorageNotice NOTIFY tokenStorageChanged)
+    // Directory of the per-account local stores ("" = none kept: the default of a bare Connection;
+    // the app sets defaultStoreDirectory()).
+    Q_PROPERTY(QString storeDirectory READ storeDirectory WRITE setStoreDirectory NOTIFY storeDirectoryChanged)
 
     Q_PROPERTY(taskmaster::client::RealtimeSession *realtime READ realtime CONSTANT)
     Q_PROPERTY(taskmaster::client::Outbox *outbox READ outbox CONSTANT)
@@ -91,6 +98,13 @@ public:
     // The keychain to use instead of the platform's (not owned; it must outlive this object):
     // tests. Call before anything else.
     void setCredentialStore(CredentialStore *store) { m_credentials = store; }
+    [[nodiscard]] QString storeDirectory() const { return m_storeDir; }
+    // Takes effect at the next login or restore.
+    void setStoreDirectory(const QString &dir);
+    // LocalStore::defaultDirectory(): AppDataLocation/store.
+    Q_INVOKABLE static QString defaultStoreDirectory();
+    // The open account's store (nullptr when logged out or when none could be made).
+    [[nodiscard]] LocalStore *store() { return m_store.get(); }
     [[nodiscard]] TokenStorage tokenStorage() const { return m_tokenStorage; }
     [[nodiscard]] QString tokenStorageNotice() const;
 
@@ -134,6 +148,7 @@ Q_SIGNALS:
     void busyChanged();
     void lastErrorChanged();
     void tokenStorageChanged();
+    void storeDirectoryChanged();
 
 private:
     [[nodiscard]] std::unique_ptr<QSettings> settings() const;
@@ -144,6 +159,10 @@ private:
     void endSession(const QString &reason);
     void setToken(const QByteArray &token);
     void checkSavedToken(const QByteArray &token);
+    // The account's store opened (when it is not yet) and its content shown; true when it knew the
+    // user (a start can go on from it before the network answers).
+    bool openStore(Id userId);
+    void closeStore(bool deleteFile);
     void saveToken(const User &user, const QByteArray &token);
     void forgetSavedToken();
     void setTokenStorage(TokenStorage storage);
@@ -163,6 +182,9 @@ private:
     CredentialStore *m_credentials = &m_keychain;
     TokenStorage m_tokenStorage = TokenStorage::NotSaved;
     int m_saveGeneration = 0; // a keychain answer for an older save is dropped
+    QString m_storeDir;
+    std::unique_ptr<LocalStore> m_store;
+    bool m_offlineStart = false; // began from the store without the server: reload at the first welcome
 
     // In dependency order (each is built from the ones above it).
     RestClient m_rest;
@@ -177,6 +199,7 @@ private:
     SearchController m_search {m_rest, m_rooms, m_users};
     AdminController m_admin {m_rest, m_users};
     AttachmentsController m_attachments {m_rest, m_chat};
+    StoreMirror m_mirror {*m_rooms.model(), m_outbox};
 };
 
 } // namespace taskmaster::client

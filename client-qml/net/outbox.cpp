@@ -4,6 +4,8 @@
 
 #include <QUuid>
 
+#include <algorithm>
+
 namespace taskmaster::client {
 
 Outbox::Outbox(RealtimeSession &realtime, QObject *parent) : QObject(parent), m_realtime(realtime)
@@ -31,6 +33,7 @@ QString Outbox::queue(Id roomId, const QString &body)
     s.roomId = roomId;
     s.body = body;
     s.clientId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    s.order = ++m_order;
     auto it = m_sends.insert(s.clientId, s);
     if (m_realtime.isWelcomed())
         transmit(*it);
@@ -38,6 +41,41 @@ QString Outbox::queue(Id roomId, const QString &body)
         m_timer.start();
     Q_EMIT pendingChanged();
     return s.clientId;
+}
+
+QList<Outbox::Entry> Outbox::entries() const
+{
+    QList<const Send *> sends;
+    for (const Send &s : m_sends)
+        sends.append(&s);
+    std::sort(sends.begin(), sends.end(), [](const Send *a, const Send *b) { return a->order < b->order; });
+    QList<Entry> out;
+    out.reserve(sends.size());
+    for (const Send *s : sends)
+        out.append(*s);
+    return out;
+}
+
+void Outbox::restore(const QList<Entry> &entries)
+{
+    bool any = false;
+    for (const Entry &e : entries) {
+        if (e.clientId.isEmpty() || m_sends.contains(e.clientId))
+            continue;
+        Send s;
+        static_cast<Entry &>(s) = e;
+        s.failed = false; // a new run tries again
+        s.order = ++m_order;
+        auto it = m_sends.insert(s.clientId, s);
+        if (m_realtime.isWelcomed())
+            transmit(*it);
+        any = true;
+    }
+    if (!any)
+        return;
+    if (!m_timer.isActive())
+        m_timer.start();
+    Q_EMIT pendingChanged();
 }
 
 void Outbox::transmit(Send &s)

@@ -40,6 +40,11 @@ public:
 
     [[nodiscard]] int pendingCount() const { return static_cast<int>(m_sends.size()); }
     [[nodiscard]] QList<Entry> inRoom(Id roomId) const;
+    // Every send not acknowledged yet (for the local store), oldest first.
+    [[nodiscard]] QList<Entry> entries() const;
+    // Sends of an earlier run (from the local store), pending again with their clientId: they go
+    // out with the next welcome (now if welcomed) and the server dedupes a repeat.
+    void restore(const QList<Entry> &entries);
     // A send without ack for this long turns failed (default 15 s, at least 100 ms).
     void setSendTimeoutMs(int ms) { m_timeoutMs = std::max(100, ms); }
 
@@ -69,6 +74,7 @@ private:
     struct Send : Entry {
         qint64 frameId = 0; // of the last transmission, 0 when not transmitted
         qint64 sentAtMs = 0;
+        qint64 order = 0; // queued as the order-th send of this run
     };
     void transmit(Send &send);
     void checkTimeouts();
@@ -80,6 +86,7 @@ private:
     QTimer m_timer;
     QElapsedTimer m_clock;
     int m_timeoutMs = 15000;
+    qint64 m_order = 0;
 };
 
 } // namespace taskmaster::client

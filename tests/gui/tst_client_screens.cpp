@@ -218,6 +218,7 @@ void TestClientScreens::initTestCase()
     m_conn = m_window->property("connection").value<Connection *>();
     QVERIFY(m_conn);
     m_conn->setCredentialStore(&m_keychain);
+    m_conn->setStoreDirectory(m_dir.filePath(QStringLiteral("store"))); // not the user's AppData
     m_conn->setSettingsFile(m_dir.filePath(QStringLiteral("screens.ini")));
     QVERIFY(resizeTo(kDesktop));
     QVERIFY(QTest::qWaitForWindowExposed(m_window));

@@ -1,0 +1,165 @@
+// The client's local store against a real taskmaster-server: a start with the server down shows
+// the rooms and the last opened room's messages from the store (offline, logged in from the saved
+// token); a message written offline stays in the outbox across a restart of the client (a new
+// Connection on the same settings and store) and goes out once the server is back, exactly once
+// (clientId); a logout deletes the account's store.
+#include "client-qml/net/connection.h"
+#include "client-qml/store/local_store.h"
+#include "tests/support/api_client.h"
+#include "tests/support/server_process.h"
+
+#include <QFile>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+
+using taskmaster::client::ChatController;
+using taskmaster::client::Connection;
+using taskmaster::client::LocalStore;
+using taskmaster::client::RealtimeSession;
+using taskmaster::test::ApiClient;
+using taskmaster::test::ServerProcess;
+
+namespace {
+
+constexpr int kWaitMs = 15000;
+constexpr int kMessages = 30;
+
+} // namespace
+
+class TestClientOffline final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void offlineStartAndOutboxAcrossRestart();
+
+private:
+    std::unique_ptr<Connection> makeClient();
+    [[nodiscard]] QStringList serverBodies();
+
+    ServerProcess m_server;
+    QTemporaryDir m_dir;
+    QByteArray m_bobToken;
+    qint64 m_hanaId = 0;
+    qint64 m_roomId = 0;
+};
+
+std::unique_ptr<Connection> TestClientOffline::makeClient()
+{
+    auto c = std::make_unique<Connection>();
+    c->setSettingsFile(m_dir.filePath(QStringLiteral("hana.ini")));
+    c->setServerUrl(m_server.url().toString());
+    c->setStoreDirectory(m_dir.filePath(QStringLiteral("store")));
+    c->realtime()->setReconnectLimits(100, 800);
+    return c;
+}
+
+QStringList TestClientOffline::serverBodies()
+{
+    ApiClient api(m_server.url());
+    QStringList out;
+    const auto reply = api.get(QStringLiteral("/api/v1/rooms/%1/messages?limit=200").arg(m_roomId), m_bobToken);
+    for (const QJsonValue &m : reply.items())
+        out << m.toObject().value(QLatin1String("body")).toString();
+    return out;
+}
+
+void TestClientOffline::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    QVERIFY2(m_server.start(), qPrintable(m_server.errorText()));
+    ApiClient api(m_server.url());
+    m_bobToken = api.registerUser(QStringLiteral("bob")).second;
+    m_hanaId = api.registerUser(QStringLiteral("hana")).first;
+    const auto room = api.post(
+        QStringLiteral("/api/v1/rooms"),
+        {{QStringLiteral("name"), QStringLiteral("notes")}, {QStringLiteral("memberIds"), QJsonArray {m_hanaId}}},
+        m_bobToken);
+    QCOMPARE(room.status, 201);
+    m_roomId = room.id();
+    for (int i = 1; i <= kMessages; ++i) {
+        const auto r = api.post(QStringLiteral("/api/v1/rooms/%1/messages").arg(m_roomId),
+                                {{QStringLiteral("body"), QStringLiteral("note %1").arg(i)},
+                                 {QStringLiteral("clientId"), QStringLiteral("note-%1").arg(i)}},
+                                m_bobToken);
+        QCOMPARE(r.status, 201);
+    }
+}
+
+void TestClientOffline::cleanupTestCase()
+{
+    m_server.stop();
+}
+
+void TestClientOffline::offlineStartAndOutboxAcrossRestart()
+{
+    const QString storeFile
+        = LocalStore::fileFor(m_dir.filePath(QStringLiteral("store")), m_server.url().toString(), m_hanaId);
+    // A first run, online: Hana opens the room (its messages go to the store) and quits.
+    {
+        auto c = makeClient();
+        c->login(QStringLiteral("hana"), QStringLiteral("password123"));
+        QTRY_VERIFY_WITH_TIMEOUT(c->loggedIn() && c->realtime()->state() == RealtimeSession::Online, kWaitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(c->rooms()->model()->rowForId(m_roomId) >= 0, kWaitMs);
+        QSignalSpy loaded(c->chat(), &ChatController::historyLoaded);
+        c->chat()->openRoom(m_roomId);
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.size(), 1, kWaitMs);
+        QCOMPARE(c->chat()->messages()->count(), kMessages);
+        QTRY_VERIFY_WITH_TIMEOUT(c->tokenStorage() != Connection::TokenStorage::Saving, kWaitMs);
+    }
+    QVERIFY(QFile::exists(storeFile));
+
+    // The server is down; the next start shows what the store has.
+    const QString listen = QStringLiteral("127.0.0.1:%1").arg(m_server.port());
+    QCOMPARE(m_server.stop(30000), 0);
+    QString clientId;
+    {
+        auto c = makeClient();
+        QVERIFY(c->restoreSession());
+        QTRY_VERIFY_WITH_TIMEOUT(c->loggedIn(), kWaitMs);
+        QCOMPARE(c->userId(), m_hanaId);
+        QVERIFY(c->realtime()->state() != RealtimeSession::Online);
+        QCOMPARE(c->rooms()->model()->count(), 1);
+        QCOMPARE(c->rooms()->model()->roomAt(0).name, QStringLiteral("notes"));
+        QCOMPARE(c->chat()->roomId(), m_roomId); // the room open when it quit
+        QCOMPARE(c->chat()->messages()->count(), kMessages);
+        QCOMPARE(c->chat()->messages()->messageAt(kMessages - 1).body, QStringLiteral("note %1").arg(kMessages));
+        // Written offline: pending, and on disk before the app quits.
+        clientId = c->chat()->sendMessage(QStringLiteral("written offline"));
+        QVERIFY(!clientId.isEmpty());
+        QCOMPARE(c->outbox()->pendingCount(), 1);
+        QCOMPARE(c->chat()->messages()->count(), kMessages + 1);
+        QVERIFY(c->chat()->messages()->messageAt(kMessages).clientId.has_value());
+    }
+    {
+        LocalStore peek(storeFile);
+        QVERIFY(peek.open());
+        QCOMPARE(peek.outbox().size(), 1);
+        QCOMPARE(peek.outbox().constFirst().clientId, clientId);
+    }
+
+    // The server is back; another start sends it, once.
+    QVERIFY2(m_server.start({QStringLiteral("--listen"), listen}), qPrintable(m_server.errorText()));
+    auto c = makeClient();
+    QVERIFY(c->restoreSession());
+    QTRY_VERIFY_WITH_TIMEOUT(c->loggedIn(), kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(c->realtime()->state() == RealtimeSession::Online, kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(c->outbox()->pendingCount(), 0, kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(serverBodies().count(QStringLiteral("written offline")), 1, kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(c->chat()->messages()->count() == kMessages + 1
+                                 && c->chat()->messages()->confirmedCount() == kMessages + 1,
+                             kWaitMs);
+    QVERIFY(c->store());
+    QTRY_VERIFY_WITH_TIMEOUT(c->store()->outbox().isEmpty(), kWaitMs);
+
+    // Logout deletes the account's store.
+    c->logout();
+    QVERIFY(!c->store());
+    QVERIFY(!QFile::exists(storeFile));
+}
+
+QTEST_MAIN(TestClientOffline)
+#include "tst_client_offline.moc"
