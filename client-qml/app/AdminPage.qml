@@ -180,6 +180,18 @@ Rectangle {
                     .arg(page.stats.dbPool ? page.stats.dbPool.busy : 0).arg(page.stats.dbPool ? page.stats.dbPool.idle : 0)
                   : ""
         }
+        Label {
+            // This client's HTTP revalidation (If-None-Match): its own figures, not the server's.
+            objectName: "revalidation"
+            visible: !!page.connection
+            Layout.leftMargin: 12
+            Layout.rightMargin: 12
+            color: Theme.textMuted
+            text: page.connection
+                  ? qsTr("This client: %n answer(s) not modified (304)", "", page.connection.admin.notModifiedCount)
+                    + qsTr(", %1 KB not downloaded again").arg((page.connection.admin.bytesSaved / 1024).toFixed(1))
+                  : ""
+        }
         Item { Layout.fillHeight: true }
     }
 }

@@ -10,6 +10,17 @@ namespace taskmaster::client {
 AdminController::AdminController(RestClient &rest, UserDirectory &users, QObject *parent)
     : QObject(parent), m_rest(rest), m_users(users)
 {
+    connect(&m_rest, &RestClient::revalidationStatsChanged, this, &AdminController::revalidationChanged);
+}
+
+qint64 AdminController::notModifiedCount() const
+{
+    return m_rest.revalidationStats().notModified;
+}
+
+qint64 AdminController::bytesSaved() const
+{
+    return m_rest.revalidationStats().bytesSaved;
 }
 
 AdminController::~AdminController() = default;

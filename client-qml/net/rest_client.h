@@ -4,8 +4,12 @@
 // one path: a RestError with the text to show, given to the caller's error handler when it passed
 // one and reported through failed() otherwise. A 401 while a session is established is not
 // handed to anyone: sessionExpired() asks the owner to end the session.
-// Owns: the QNetworkAccessManager, the server address and token used for requests, and a
-// generation that abandon() bumps so answers to an ended session are dropped.
+// Revalidation (docs/protocol.md section 5): the body and ETag of each GET's last 200 are kept (in
+// memory, per path, for the current token); the next GET of the path sends If-None-Match and a
+// 304 delivers the kept body. revalidationStats() counts those 304s and the bytes they saved
+// (also in the debug log, category tm.client.rest).
+// Owns: the QNetworkAccessManager, the server address and token used for requests, the kept
+// GET answers, and a generation that abandon() bumps so answers to an ended session are dropped.
 // Thread: the GUI thread.
 #pragma once
 
@@ -13,6 +17,7 @@
 #include "shared/codec/json_reader.h"
 #include "shared/codec/resource_json.h"
 
+#include <QHash>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkAccessManager>
@@ -39,12 +44,18 @@ public:
     explicit RestClient(QObject *parent = nullptr);
     ~RestClient() override;
 
+    struct RevalidationStats {
+        qint64 notModified = 0; // 304 answers
+        qint64 bytesSaved = 0; // bodies of those answers not sent again
+    };
+
     // "http://host:port" (no trailing slash).
-    void setServerUrl(const QString &url) { m_serverUrl = url; }
+    void setServerUrl(const QString &url);
     [[nodiscard]] QString serverUrl() const { return m_serverUrl; }
     // Sent as "Authorization: Bearer <token>" when not empty.
-    void setToken(const QByteArray &token) { m_token = token; }
+    void setToken(const QByteArray &token);
     [[nodiscard]] QByteArray token() const { return m_token; }
+    [[nodiscard]] RevalidationStats revalidationStats() const { return m_revalidation; }
     // Established: a 401 means the session has expired (sessionExpired()); before (a login, a
     // restore) it is an answer like any other.
     void setSessionEstablished(bool established) { m_established = established; }
@@ -76,6 +87,7 @@ public:
 Q_SIGNALS:
     void failed(const QString &message);
     void sessionExpired();
+    void revalidationStatsChanged();
 
 private:
     // Decodes the body of a 2xx answer and delivers it; false when it does not decode.
@@ -97,7 +109,16 @@ private:
                const QList<std::pair<QByteArray, QByteArray>> &headers, QObject *context, Deliver deliver,
                ErrorHandler onError);
 
+    struct Kept {
+        QByteArray etag;
+        QByteArray body;
+    };
+    void keep(const QString &path, const QByteArray &etag, const QByteArray &body);
+
     QNetworkAccessManager m_nam;
+    QHash<QString, Kept> m_kept; // GET path -> last 200's ETag and body
+    qint64 m_keptBytes = 0;
+    RevalidationStats m_revalidation;
     QString m_serverUrl;
     QByteArray m_token;
     bool m_established = false;

@@ -2,7 +2,9 @@
 // the rooms and the last opened room's messages from the store (offline, logged in from the saved
 // token); a message written offline stays in the outbox across a restart of the client (a new
 // Connection on the same settings and store) and goes out once the server is back, exactly once
-// (clientId); a logout deletes the account's store.
+// (clientId); a logout deletes the account's store. HTTP revalidation: a repeated GET sends the
+// ETag of the last answer (If-None-Match), a 304 gives the kept body, and the counts of 304s and
+// bytes saved (shown on the admin page) grow; a change on the server gets a 200 again.
 #include "client-qml/net/connection.h"
 #include "client-qml/store/local_store.h"
 #include "tests/support/api_client.h"
@@ -19,6 +21,7 @@ using taskmaster::client::ChatController;
 using taskmaster::client::Connection;
 using taskmaster::client::LocalStore;
 using taskmaster::client::RealtimeSession;
+using taskmaster::client::RoomsController;
 using taskmaster::test::ApiClient;
 using taskmaster::test::ServerProcess;
 
@@ -35,6 +38,7 @@ private Q_SLOTS:
     void initTestCase();
     void cleanupTestCase();
     void offlineStartAndOutboxAcrossRestart();
+    void revalidation();
 
 private:
     std::unique_ptr<Connection> makeClient();
@@ -159,6 +163,48 @@ void TestClientOffline::offlineStartAndOutboxAcrossRestart()
     c->logout();
     QVERIFY(!c->store());
     QVERIFY(!QFile::exists(storeFile));
+}
+
+void TestClientOffline::revalidation()
+{
+    auto c = makeClient();
+    c->login(QStringLiteral("hana"), QStringLiteral("password123"));
+    QTRY_VERIFY_WITH_TIMEOUT(c->loggedIn() && c->realtime()->state() == RealtimeSession::Online, kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(c->rooms()->model()->rowForId(m_roomId) >= 0, kWaitMs); // GET /rooms: 200
+    QCOMPARE(c->admin()->notModifiedCount(), 0);
+
+    // Unchanged: 304, the kept body, the same list.
+    QSignalSpy updated(c->rooms(), &RoomsController::roomsUpdated);
+    c->rooms()->reload();
+    QTRY_COMPARE_WITH_TIMEOUT(updated.size(), 1, kWaitMs);
+    QCOMPARE(c->admin()->notModifiedCount(), 1);
+    const qint64 saved = c->admin()->bytesSaved();
+    QVERIFY(saved > 0);
+    QCOMPARE(c->rooms()->model()->count(), 1);
+    QCOMPARE(c->rooms()->model()->roomAt(0).name, QStringLiteral("notes"));
+
+    // Changed on the server (a new message: lastSeq, unread): a 200 with the new list.
+    ApiClient api(m_server.url());
+    QCOMPARE(api.post(QStringLiteral("/api/v1/rooms/%1/messages").arg(m_roomId),
+                      {{QStringLiteral("body"), QStringLiteral("news")},
+                       {QStringLiteral("clientId"), QStringLiteral("news-1")}},
+                      m_bobToken)
+                 .status,
+             201);
+    QTRY_VERIFY_WITH_TIMEOUT(c->rooms()->model()->roomAt(0).unread > 0, kWaitMs); // live
+    const qint64 lastSeq = c->rooms()->model()->roomAt(0).lastSeq;
+    updated.clear();
+    c->rooms()->reload();
+    QTRY_COMPARE_WITH_TIMEOUT(updated.size(), 1, kWaitMs);
+    QCOMPARE(c->admin()->notModifiedCount(), 1);
+    QCOMPARE(c->rooms()->model()->roomAt(0).lastSeq, lastSeq);
+    // And unchanged again: 304.
+    updated.clear();
+    c->rooms()->reload();
+    QTRY_COMPARE_WITH_TIMEOUT(updated.size(), 1, kWaitMs);
+    QCOMPARE(c->admin()->notModifiedCount(), 2);
+    QVERIFY(c->admin()->bytesSaved() > saved);
+    c->logout();
 }
 
 QTEST_MAIN(TestClientOffline)
