@@ -99,7 +99,10 @@ Item {
                         color: Theme.text
                     }
                     Label {
-                        text: root.createdAt ? root.createdAt.toLocaleTimeString(Qt.locale(), Locale.ShortFormat) : ""
+                        text: Format.shortTime(root.createdAt)
+                        HoverHandler { id: timeHover }
+                        ToolTip.visible: timeHover.hovered
+                        ToolTip.text: Format.fullDateTime(root.createdAt)
                         color: Theme.textMuted
                         font.pixelSize: 11
                     }

@@ -49,6 +49,10 @@ Rectangle {
                 required property string kind
                 required property var unread
                 required property var memberIds
+                required property string lastMessage
+                required property var lastAuthorId
+                required property var lastMessageAt
+                readonly property bool hasPreview: lastAuthorId > 0
                 readonly property bool current: page.connection && page.connection.chat.roomId === roomId
                 readonly property int onlineCount: {
                     if (!page.connection)
@@ -79,17 +83,42 @@ Rectangle {
                     ColumnLayout {
                         Layout.fillWidth: true
                         spacing: 2
-                        Label {
+                        RowLayout {
                             Layout.fillWidth: true
-                            text: (row.kind === "direct" ? "@" : "#") + row.name
-                            color: Theme.text
-                            font.bold: row.unread > 0
-                            elide: Text.ElideRight
+                            Label {
+                                Layout.fillWidth: true
+                                text: (row.kind === "direct" ? "@" : "#") + row.name
+                                color: Theme.text
+                                font.bold: row.unread > 0
+                                elide: Text.ElideRight
+                            }
+                            Label {
+                                objectName: "roomTime"
+                                visible: row.hasPreview
+                                text: Format.listTime(row.lastMessageAt)
+                                color: Theme.textMuted
+                                font.pixelSize: 11
+                                HoverHandler { id: timeHover }
+                                ToolTip.visible: timeHover.hovered
+                                ToolTip.text: Format.fullDateTime(row.lastMessageAt)
+                            }
                         }
+                        // The newest message with its author; without one, the members.
                         Label {
+                            objectName: "roomPreview"
                             Layout.fillWidth: true
-                            text: qsTr("%n member(s)", "", row.memberIds.length)
-                                  + (row.onlineCount > 0 ? qsTr(", %1 online").arg(row.onlineCount) : "")
+                            text: {
+                                if (row.hasPreview && page.connection) {
+                                    void page.connection.users.revision
+                                    const author = row.lastAuthorId === page.connection.userId
+                                        ? qsTr("You") : page.connection.users.userName(row.lastAuthorId)
+                                    return qsTr("%1: %2").arg(author)
+                                        .arg(row.lastMessage.length > 0 ? row.lastMessage.replace(/\s+/g, " ") : qsTr("(deleted)"))
+                                }
+                                return qsTr("%n member(s)", "", row.memberIds.length)
+                                    + (row.onlineCount > 0 ? qsTr(", %n online", "", row.onlineCount) : "")
+                            }
+                            textFormat: Text.PlainText
                             color: Theme.textMuted
                             font.pixelSize: 12
                             elide: Text.ElideRight

@@ -205,6 +205,8 @@ void ChatController::loadHistory(Id roomId, Seq beforeSeq)
             }
             if (beforeSeq == 0 && m_store)
                 m_store->saveMessages(roomId, page.items);
+            if (beforeSeq == 0 && !page.items.isEmpty())
+                m_rooms.model()->setLastMessage(page.items.constLast());
             m_messages.prependPage(page.items, page.hasMore);
             if (beforeSeq == 0) {
                 // The latest page plus the live events received meanwhile reflect the channel up

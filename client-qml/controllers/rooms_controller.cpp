@@ -86,6 +86,12 @@ void RoomsController::onEvent(const ChannelEvent &e, bool fresh)
         if (m_rooms.rowForId(roomId) < 0)
             refresh(roomId); // a room we were just added to
         m_rooms.onMessage(roomId, e.seq, e.message->createdAt, e.message->authorId, m_users.self().id);
+        m_rooms.setLastMessage(*e.message);
+        m_users.request(e.message->authorId); // the preview's author name
+        break;
+    case EventType::MessageUpdated:
+        if (e.message)
+            m_rooms.setLastMessage(*e.message); // kept only when it is the newest (an edit of it)
         break;
     case EventType::MemberJoined:
     case EventType::MemberLeft:

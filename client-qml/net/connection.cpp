@@ -164,8 +164,11 @@ bool Connection::openStore(Id userId)
     m_chat.setStore(m_store.get());
     // Shown before the network answers.
     const QList<Room> rooms = m_store->rooms();
-    if (!rooms.isEmpty() && m_rooms.model()->count() == 0)
+    if (!rooms.isEmpty() && m_rooms.model()->count() == 0) {
         m_rooms.model()->reset(rooms);
+        for (const Message &m : m_store->lastMessages())
+            m_rooms.model()->setLastMessage(m);
+    }
     QList<Outbox::Entry> sends;
     for (const LocalStore::OutboxRow &row : m_store->outbox())
         sends.append({row.roomId, row.body, row.clientId, row.failed});

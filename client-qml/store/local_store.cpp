@@ -321,6 +321,17 @@ QList<Message> LocalStore::messages(Id roomId) const
     return decodeAll<Message>(q);
 }
 
+QList<Message> LocalStore::lastMessages() const
+{
+    if (!m_open)
+        return {};
+    QSqlQuery q = select(m_connectionName,
+                         QStringLiteral("SELECT m.json FROM messages m JOIN (SELECT room_id, MAX(seq) AS seq "
+                                        "FROM messages GROUP BY room_id) n "
+                                        "ON m.room_id = n.room_id AND m.seq = n.seq ORDER BY m.room_id"));
+    return decodeAll<Message>(q);
+}
+
 void LocalStore::saveUsers(const QList<User> &users)
 {
     if (!m_open)

@@ -66,6 +66,8 @@ public:
     void saveMessages(Id roomId, const QList<Message> &messages);
     // Ascending seq.
     [[nodiscard]] QList<Message> messages(Id roomId) const;
+    // The newest stored message of every room that has one (the room list's previews).
+    [[nodiscard]] QList<Message> lastMessages() const;
     void saveUsers(const QList<User> &users);
     [[nodiscard]] QList<User> users() const;
     void saveProjects(const QList<Project> &projects);

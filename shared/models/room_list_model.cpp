@@ -42,6 +42,12 @@ QVariant RoomListModel::data(const QModelIndex &index, int role) const
         return e.lastActivity;
     case MemberCountRole:
         return static_cast<int>(e.room.memberIds.size());
+    case LastMessageRole:
+        return e.last && !e.last->deleted ? e.last->body : QString();
+    case LastAuthorIdRole:
+        return QVariant(e.last ? e.last->authorId : Id(0));
+    case LastMessageAtRole:
+        return e.last ? e.last->createdAt : QDateTime();
     case MemberIdsRole: {
         QVariantList ids;
         ids.reserve(e.room.memberIds.size());
@@ -65,6 +71,9 @@ QHash<int, QByteArray> RoomListModel::roleNames() const
         {LastActivityRole, QByteArrayLiteral("lastActivity")},
         {MemberCountRole, QByteArrayLiteral("memberCount")},
         {MemberIdsRole, QByteArrayLiteral("memberIds")},
+        {LastMessageRole, QByteArrayLiteral("lastMessage")},
+        {LastAuthorIdRole, QByteArrayLiteral("lastAuthorId")},
+        {LastMessageAtRole, QByteArrayLiteral("lastMessageAt")},
     };
     return names;
 }
@@ -119,6 +128,24 @@ void RoomListModel::reset(const QList<Room> &rooms)
     endResetModel();
     if (m_totalUnread != oldTotal)
         Q_EMIT totalUnreadChanged();
+}
+
+void RoomListModel::setLastMessage(const Message &message)
+{
+    const int row = rowForId(message.roomId);
+    if (row < 0 || message.seq <= 0)
+        return;
+    Entry &e = m_entries[row];
+    if (e.last && e.last->seq > message.seq)
+        return;
+    if (e.last && *e.last == message)
+        return;
+    e.last = message;
+    if (message.createdAt.isValid() && (!e.lastActivity.isValid() || message.createdAt > e.lastActivity)) {
+        e.lastActivity = message.createdAt;
+        e.activityMs = message.createdAt.toMSecsSinceEpoch();
+    }
+    emitRowChanged(reposition(row), {LastMessageRole, LastAuthorIdRole, LastMessageAtRole, LastActivityRole});
 }
 
 void RoomListModel::upsert(const Room &room)

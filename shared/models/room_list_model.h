@@ -1,6 +1,7 @@
 // RoomListModel: the rooms the user belongs to, most recent activity first (ties: lower id
 // first), with unread counts and their total. Owns the rooms' list state (unread, lastSeq,
-// last activity, the local read marker); message content lives in MessageListModel.
+// last activity, the local read marker) and the newest message of each room as a preview
+// (setLastMessage); the rest of the message content lives in MessageListModel.
 // Lives on the GUI thread; not thread-safe. Rooms are few (hundreds), so lookups by id are
 // linear; reordering uses beginMoveRows so views keep their items.
 //
@@ -52,6 +53,9 @@ public:
         LastActivityRole, // "lastActivity": QDateTime, the sort key (see above)
         MemberCountRole, // "memberCount": int
         MemberIdsRole, // "memberIds": QVariantList of qint64
+        LastMessageRole, // "lastMessage": QString, body of the newest message known ("" when none or deleted)
+        LastAuthorIdRole, // "lastAuthorId": qint64, its author (0 when none)
+        LastMessageAtRole, // "lastMessageAt": QDateTime, its createdAt (invalid when none)
     };
     Q_ENUM(Roles)
 
@@ -84,6 +88,10 @@ public:
     void onMessage(Id roomId, Seq seq, const QDateTime &createdAt, Id authorId, Id selfUserId);
     // The user's read marker moved to `seq` (markers only move forward). See the unread rule.
     void markRead(Id roomId, Seq seq);
+    // The newest message known of its room, for the preview (lastMessage roles): taken when its seq
+    // is at least the one held (the same seq: an edit or a deletion). Its createdAt advances the
+    // room's activity as onMessage() does; unread and lastSeq are not touched.
+    void setLastMessage(const Message &message);
 
 Q_SIGNALS:
     void countChanged();
@@ -94,6 +102,7 @@ private:
         Room room;
         QDateTime lastActivity;
         qint64 activityMs = 0; // sort key cache
+        std::optional<Message> last; // the preview
     };
 
     [[nodiscard]] static bool before(const Entry &a, const Entry &b);

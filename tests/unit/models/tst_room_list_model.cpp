@@ -70,6 +70,7 @@ private Q_SLOTS:
     void readMarkerFromServer();
     void totalUnreadNotifies();
     void upsertAndRemove();
+    void lastMessagePreview();
 };
 
 void TestRoomListModel::roleNames()
@@ -84,6 +85,9 @@ void TestRoomListModel::roleNames()
         {Roles::LastActivityRole, "lastActivity"},
         {Roles::MemberCountRole, "memberCount"},
         {Roles::MemberIdsRole, "memberIds"},
+        {Roles::LastMessageRole, "lastMessage"},
+        {Roles::LastAuthorIdRole, "lastAuthorId"},
+        {Roles::LastMessageAtRole, "lastMessageAt"},
     };
     QCOMPARE(model.roleNames(), expected);
 }
@@ -343,6 +347,56 @@ void TestRoomListModel::upsertAndRemove()
     QCOMPARE(ids(f.model), (QList<qint64> {3, 1}));
     QCOMPARE(removed.count(), 1);
     QCOMPARE(f.model.rowForId(2), -1);
+}
+
+void TestRoomListModel::lastMessagePreview()
+{
+    Fixture f;
+    f.model.reset({makeRoom(1, 0), makeRoom(3, 10)});
+    QCOMPARE(ids(f.model), QList<qint64>({3, 1}));
+    const auto data = [&](Id room, int role) { return f.model.data(f.model.index(f.model.rowForId(room)), role); };
+    QCOMPARE(data(1, Roles::LastMessageRole).toString(), QString());
+    QCOMPARE(data(1, Roles::LastAuthorIdRole).toLongLong(), 0);
+    QVERIFY(!data(1, Roles::LastMessageAtRole).toDateTime().isValid());
+
+    Message m;
+    m.id = 100;
+    m.roomId = 1;
+    m.seq = 5;
+    m.authorId = kBob;
+    m.body = QStringLiteral("hello");
+    m.createdAt = at(20);
+    f.model.setLastMessage(m);
+    QCOMPARE(data(1, Roles::LastMessageRole).toString(), QStringLiteral("hello"));
+    QCOMPARE(data(1, Roles::LastAuthorIdRole).toLongLong(), kBob);
+    QCOMPARE(data(1, Roles::LastMessageAtRole).toDateTime(), at(20));
+    QCOMPARE(ids(f.model), QList<qint64>({1, 3})); // its activity moved it up
+    QCOMPARE(unreadOf(f.model, 1), 0); // counts are onMessage()'s
+
+    // An older message does not replace it; an edit of it (same seq) does; a deletion empties it.
+    Message older = m;
+    older.seq = 4;
+    older.body = QStringLiteral("before");
+    f.model.setLastMessage(older);
+    QCOMPARE(data(1, Roles::LastMessageRole).toString(), QStringLiteral("hello"));
+    Message edited = m;
+    edited.body = QStringLiteral("hello, edited");
+    f.model.setLastMessage(edited);
+    QCOMPARE(data(1, Roles::LastMessageRole).toString(), QStringLiteral("hello, edited"));
+    Message deleted = m;
+    deleted.deleted = true;
+    deleted.body.clear();
+    f.model.setLastMessage(deleted);
+    QCOMPARE(data(1, Roles::LastMessageRole).toString(), QString());
+    QCOMPARE(data(1, Roles::LastAuthorIdRole).toLongLong(), kBob);
+
+    // Kept across a snapshot of the room (upsert), and for unknown rooms nothing happens.
+    f.model.upsert(makeRoom(1, 0, 9, 2));
+    QCOMPARE(data(1, Roles::LastAuthorIdRole).toLongLong(), kBob);
+    Message elsewhere = m;
+    elsewhere.roomId = 99;
+    f.model.setLastMessage(elsewhere);
+    QCOMPARE(f.model.count(), 2);
 }
 
 QTEST_GUILESS_MAIN(TestRoomListModel)
