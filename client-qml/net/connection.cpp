@@ -173,6 +173,15 @@ bool Connection::openStore(Id userId)
     for (const LocalStore::OutboxRow &row : m_store->outbox())
         sends.append({row.roomId, row.body, row.clientId, row.failed});
     m_outbox.restore(sends);
+    // The next hello resumes from the seqs seen by the last run.
+    QHash<Channel, Seq> seen;
+    const auto seqs = m_store->channelSeqs();
+    for (auto it = seqs.cbegin(); it != seqs.cend(); ++it) {
+        if (const auto ch = Channel::parse(it.key()))
+            seen.insert(*ch, it.value());
+    }
+    m_realtime.seedSeen(seen);
+    m_resumable = QSet<Channel>(seen.keyBegin(), seen.keyEnd());
     m_mirror.attach(m_store.get());
     return m_store->self().has_value();
 }
@@ -388,12 +397,14 @@ void Connection::onWelcomed(const WelcomeOutcome &outcome)
         m_rooms.reload();
         m_projects.reload();
     }
-    if (outcome.first && m_offlineStart) {
-        // Started from the store while the server was away: what it showed is loaded now.
+    if (m_offlineStart) {
+        // Started from the store while the server was away: the lists are loaded now; the open
+        // room is reloaded unless its channel resumes from the store's seq (the replay brings
+        // what it missed).
         m_offlineStart = false;
         m_rooms.reload();
         m_projects.reload();
-        if (m_chat.roomId() != 0)
+        if (m_chat.roomId() != 0 && !m_resumable.contains(Channel::room(m_chat.roomId())))
             m_chat.reload();
     }
     // Everything still pending goes out again (the server dedupes by clientId).

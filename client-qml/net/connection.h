@@ -42,6 +42,7 @@
 #include "shared/domain/types.h"
 
 #include <QObject>
+#include <QSet>
 #include <QtQmlIntegration/qqmlintegration.h>
 
 #include <memory>
@@ -185,6 +186,7 @@ private:
     QString m_storeDir;
     std::unique_ptr<LocalStore> m_store;
     bool m_offlineStart = false; // began from the store without the server: reload at the first welcome
+    QSet<Channel> m_resumable; // channels the store had seqs of (seeded into the realtime session)
 
     // In dependency order (each is built from the ones above it).
     RestClient m_rest;
@@ -199,7 +201,7 @@ private:
     SearchController m_search {m_rest, m_rooms, m_users};
     AdminController m_admin {m_rest, m_users};
     AttachmentsController m_attachments {m_rest, m_chat};
-    StoreMirror m_mirror {*m_rooms.model(), m_outbox};
+    StoreMirror m_mirror {*m_rooms.model(), m_outbox, m_realtime};
 };
 
 } // namespace taskmaster::client

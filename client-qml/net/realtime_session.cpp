@@ -58,6 +58,16 @@ void RealtimeSession::setState(State s)
     Q_EMIT stateChanged();
 }
 
+void RealtimeSession::seedSeen(const QHash<Channel, Seq> &seen)
+{
+    if (m_wanted)
+        return;
+    for (auto it = seen.cbegin(); it != seen.cend(); ++it) {
+        if (it.value() > 0 && !m_channels.value(it.key()).started())
+            m_channels[it.key()].setSynced(it.value());
+    }
+}
+
 void RealtimeSession::start(const QString &serverUrl, const QByteArray &token)
 {
     m_serverUrl = serverUrl;

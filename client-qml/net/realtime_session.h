@@ -77,6 +77,9 @@ public:
     void requestHistory(const Channel &channel, Seq after, int limit);
     // The seq up to which every event of the channel was seen; nullopt before its first.
     [[nodiscard]] std::optional<Seq> seenSeq(const Channel &channel) const;
+    // Seqs seen by an earlier run (the local store): the next hello resumes these channels from
+    // there. Only before start() (stop() forgets them).
+    void seedSeen(const QHash<Channel, Seq> &seen);
     // The user left the channel: no resume for it.
     void forgetChannel(const Channel &channel) { m_channels.remove(channel); }
 

@@ -1,14 +1,25 @@
 #include "client-qml/store/store_mirror.h"
 
 #include "client-qml/net/outbox.h"
+#include "client-qml/net/realtime_session.h"
 #include "client-qml/store/local_store.h"
 #include "shared/models/room_list_model.h"
 
 namespace taskmaster::client {
 
-StoreMirror::StoreMirror(RoomListModel &rooms, Outbox &outbox, QObject *parent)
-    : QObject(parent), m_rooms(rooms), m_outbox(outbox)
+StoreMirror::StoreMirror(RoomListModel &rooms, Outbox &outbox, RealtimeSession &realtime, QObject *parent)
+    : QObject(parent), m_rooms(rooms), m_outbox(outbox), m_realtime(realtime)
 {
+    m_seqsTimer.setSingleShot(true);
+    m_seqsTimer.setInterval(500);
+    connect(&m_seqsTimer, &QTimer::timeout, this, &StoreMirror::saveSeqs);
+    connect(&m_realtime, &RealtimeSession::channelEvent, this, [this](const ChannelEvent &e, bool) {
+        if (!m_store)
+            return;
+        m_seqsDirty.insert(e.channel);
+        if (!m_seqsTimer.isActive())
+            m_seqsTimer.start();
+    });
     m_roomsTimer.setSingleShot(true);
     m_roomsTimer.setInterval(250);
     connect(&m_roomsTimer, &QTimer::timeout, this, &StoreMirror::saveRooms);
@@ -36,6 +47,7 @@ void StoreMirror::attach(LocalStore *store)
     if (store == m_store)
         return;
     flush();
+    m_seqsDirty.clear();
     m_store = store;
 }
 
@@ -45,6 +57,21 @@ void StoreMirror::flush()
         m_roomsTimer.stop();
         saveRooms();
     }
+    if (m_seqsTimer.isActive()) {
+        m_seqsTimer.stop();
+        saveSeqs();
+    }
+}
+
+void StoreMirror::saveSeqs()
+{
+    if (!m_store)
+        return;
+    for (const Channel &ch : std::as_const(m_seqsDirty)) {
+        if (const auto seen = m_realtime.seenSeq(ch))
+            m_store->setChannelSeq(ch.toString(), *seen);
+    }
+    m_seqsDirty.clear();
 }
 
 void StoreMirror::saveRooms()

@@ -4,7 +4,9 @@
 // Connection on the same settings and store) and goes out once the server is back, exactly once
 // (clientId); a logout deletes the account's store. HTTP revalidation: a repeated GET sends the
 // ETag of the last answer (If-None-Match), a 304 gives the kept body, and the counts of 304s and
-// bytes saved (shown on the admin page) grow; a change on the server gets a 200 again.
+// bytes saved (shown on the admin page) grow; a change on the server gets a 200 again. Resume:
+// the seqs seen by a run are in the store, so the next start resumes the channels from there and
+// the messages written meanwhile arrive as a replay, not a reload.
 #include "client-qml/net/connection.h"
 #include "client-qml/store/local_store.h"
 #include "tests/support/api_client.h"
@@ -30,6 +32,14 @@ namespace {
 constexpr int kWaitMs = 15000;
 constexpr int kMessages = 30;
 
+QStringList bodies(const taskmaster::MessageListModel &m)
+{
+    QStringList out;
+    for (int r = 0; r < m.count(); ++r)
+        out << m.messageAt(r).body;
+    return out;
+}
+
 } // namespace
 
 class TestClientOffline final : public QObject {
@@ -39,6 +49,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void offlineStartAndOutboxAcrossRestart();
     void revalidation();
+    void resumeFromStoredSeqs();
 
 private:
     std::unique_ptr<Connection> makeClient();
@@ -204,6 +215,57 @@ void TestClientOffline::revalidation()
     QTRY_COMPARE_WITH_TIMEOUT(updated.size(), 1, kWaitMs);
     QCOMPARE(c->admin()->notModifiedCount(), 2);
     QVERIFY(c->admin()->bytesSaved() > saved);
+    c->logout();
+}
+
+void TestClientOffline::resumeFromStoredSeqs()
+{
+    const QString storeFile
+        = LocalStore::fileFor(m_dir.filePath(QStringLiteral("store")), m_server.url().toString(), m_hanaId);
+    {
+        auto c = makeClient();
+        c->login(QStringLiteral("hana"), QStringLiteral("password123"));
+        QTRY_VERIFY_WITH_TIMEOUT(c->loggedIn() && c->realtime()->state() == RealtimeSession::Online, kWaitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(c->rooms()->model()->rowForId(m_roomId) >= 0, kWaitMs);
+        QSignalSpy loaded(c->chat(), &ChatController::historyLoaded);
+        c->chat()->openRoom(m_roomId);
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.size(), 1, kWaitMs);
+        // A live message: its seq is seen (and written a moment later, or when the client quits).
+        ApiClient api(m_server.url());
+        QCOMPARE(api.post(QStringLiteral("/api/v1/rooms/%1/messages").arg(m_roomId),
+                          {{QStringLiteral("body"), QStringLiteral("seen live")},
+                           {QStringLiteral("clientId"), QStringLiteral("live-1")}},
+                          m_bobToken)
+                     .status,
+                 201);
+        QTRY_VERIFY_WITH_TIMEOUT(bodies(*c->chat()->messages()).contains(QStringLiteral("seen live")), kWaitMs);
+    }
+    {
+        LocalStore peek(storeFile);
+        QVERIFY(peek.open());
+        QVERIFY(peek.channelSeqs().value(QStringLiteral("room:%1").arg(m_roomId)) > 0);
+    }
+    // While the client is not running, Bob writes.
+    ApiClient api(m_server.url());
+    for (int i = 1; i <= 3; ++i) {
+        QCOMPARE(api.post(QStringLiteral("/api/v1/rooms/%1/messages").arg(m_roomId),
+                          {{QStringLiteral("body"), QStringLiteral("while away %1").arg(i)},
+                           {QStringLiteral("clientId"), QStringLiteral("away-%1").arg(i)}},
+                          m_bobToken)
+                     .status,
+                 201);
+    }
+    auto c = makeClient();
+    QSignalSpy caughtUp(c->realtime(), &RealtimeSession::channelCaughtUp);
+    QVERIFY(c->restoreSession());
+    QTRY_VERIFY_WITH_TIMEOUT(c->realtime()->state() == RealtimeSession::Online, kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(bodies(*c->chat()->messages()).contains(QStringLiteral("while away 3")), kWaitMs);
+    bool replayed = false;
+    for (const auto &args : caughtUp) {
+        if (args.at(0).value<taskmaster::Channel>() == taskmaster::Channel::room(m_roomId))
+            replayed = args.at(1).toBool();
+    }
+    QVERIFY2(replayed, "the room's channel was not resumed from the stored seq");
     c->logout();
 }
 
