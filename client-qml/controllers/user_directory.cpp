@@ -21,8 +21,26 @@ void UserDirectory::setSelf(const User &user)
 void UserDirectory::remember(const User &user)
 {
     m_users.insert(user.id, user);
+    m_restored.remove(user.id);
     ++m_revision;
     Q_EMIT changed();
+    Q_EMIT learned(user);
+}
+
+void UserDirectory::restore(const QList<User> &users)
+{
+    bool any = false;
+    for (const User &u : users) {
+        if (u.id <= 0 || m_users.contains(u.id))
+            continue;
+        m_users.insert(u.id, u);
+        m_restored.insert(u.id);
+        any = true;
+    }
+    if (any) {
+        ++m_revision;
+        Q_EMIT changed();
+    }
 }
 
 std::optional<User> UserDirectory::user(Id userId) const
@@ -44,7 +62,8 @@ QString UserDirectory::userName(qint64 userId)
 
 void UserDirectory::request(Id userId)
 {
-    if (userId <= 0 || m_users.contains(userId) || m_requested.contains(userId) || m_self.id == 0)
+    if (userId <= 0 || (m_users.contains(userId) && !m_restored.contains(userId)) || m_requested.contains(userId)
+        || m_self.id == 0)
         return;
     m_requested.insert(userId);
     // A name that cannot be loaded stays "…": nothing to tell the user.

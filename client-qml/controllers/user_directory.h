@@ -48,12 +48,17 @@ public:
     [[nodiscard]] std::optional<User> user(Id userId) const;
     // Loads a user's name once, in the background (nothing when logged out).
     void request(Id userId);
+    // Users known from an earlier run (the local store): shown at once, loaded again once when
+    // something asks for them (request()).
+    void restore(const QList<User> &users);
     void onPresence(const ws::Presence &presence);
     // Logged out: no self, nobody online.
     void clear();
 
 Q_SIGNALS:
     void changed();
+    // A user's details arrived (for the local store).
+    void learned(const taskmaster::User &user);
 
 private:
     void remember(const User &user);
@@ -62,6 +67,7 @@ private:
     RealtimeSession &m_realtime;
     User m_self;
     QHash<Id, User> m_users;
+    QSet<Id> m_restored; // from restore(), not yet loaded again
     QSet<Id> m_requested;
     QSet<Id> m_online;
     int m_revision = 0;

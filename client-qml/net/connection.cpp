@@ -169,6 +169,9 @@ bool Connection::openStore(Id userId)
         for (const Message &m : m_store->lastMessages())
             m_rooms.model()->setLastMessage(m);
     }
+    m_users.restore(m_store->users()); // names shown offline
+    if (m_projects.model()->count() == 0)
+        m_projects.model()->reset(m_store->projects());
     QList<Outbox::Entry> sends;
     for (const LocalStore::OutboxRow &row : m_store->outbox())
         sends.append({row.roomId, row.body, row.clientId, row.failed});

@@ -201,7 +201,7 @@ private:
     SearchController m_search {m_rest, m_rooms, m_users};
     AdminController m_admin {m_rest, m_users};
     AttachmentsController m_attachments {m_rest, m_chat};
-    StoreMirror m_mirror {*m_rooms.model(), m_outbox, m_realtime};
+    StoreMirror m_mirror {*m_rooms.model(), *m_projects.model(), m_users, m_outbox, m_realtime};
 };
 
 } // namespace taskmaster::client

@@ -1,15 +1,33 @@
 #include "client-qml/store/store_mirror.h"
 
+#include "client-qml/controllers/user_directory.h"
 #include "client-qml/net/outbox.h"
 #include "client-qml/net/realtime_session.h"
 #include "client-qml/store/local_store.h"
+#include "shared/models/project_list_model.h"
 #include "shared/models/room_list_model.h"
 
 namespace taskmaster::client {
 
-StoreMirror::StoreMirror(RoomListModel &rooms, Outbox &outbox, RealtimeSession &realtime, QObject *parent)
-    : QObject(parent), m_rooms(rooms), m_outbox(outbox), m_realtime(realtime)
+StoreMirror::StoreMirror(RoomListModel &rooms, ProjectListModel &projects, UserDirectory &users, Outbox &outbox,
+                         RealtimeSession &realtime, QObject *parent)
+    : QObject(parent), m_rooms(rooms), m_projects(projects), m_outbox(outbox), m_realtime(realtime)
 {
+    m_projectsTimer.setSingleShot(true);
+    m_projectsTimer.setInterval(250);
+    connect(&m_projectsTimer, &QTimer::timeout, this, &StoreMirror::saveProjects);
+    auto projectsChanged = [this] {
+        if (m_store)
+            m_projectsTimer.start();
+    };
+    connect(&m_projects, &QAbstractItemModel::rowsInserted, this, projectsChanged);
+    connect(&m_projects, &QAbstractItemModel::rowsRemoved, this, projectsChanged);
+    connect(&m_projects, &QAbstractItemModel::dataChanged, this, projectsChanged);
+    connect(&m_projects, &QAbstractItemModel::modelReset, this, projectsChanged);
+    connect(&users, &UserDirectory::learned, this, [this](const User &u) {
+        if (m_store)
+            m_store->saveUsers({u});
+    });
     m_seqsTimer.setSingleShot(true);
     m_seqsTimer.setInterval(500);
     connect(&m_seqsTimer, &QTimer::timeout, this, &StoreMirror::saveSeqs);
@@ -61,6 +79,16 @@ void StoreMirror::flush()
         m_seqsTimer.stop();
         saveSeqs();
     }
+    if (m_projectsTimer.isActive()) {
+        m_projectsTimer.stop();
+        saveProjects();
+    }
+}
+
+void StoreMirror::saveProjects()
+{
+    if (m_store)
+        m_store->saveProjects(m_projects.projects());
 }
 
 void StoreMirror::saveSeqs()

@@ -1,4 +1,5 @@
-// StoreMirror: keeps the LocalStore in step with the room list, the outbox and the seqs the
+// StoreMirror: keeps the LocalStore in step with the room list, the project list, the users
+// whose names were loaded, the outbox and the seqs the
 // realtime session has seen of each channel (messages are saved by ChatController as they
 // arrive). The room list and the seqs are written a moment after they change (one write for a
 // burst of events) and when the store is detached; the outbox at once, so that a send made
@@ -14,19 +15,22 @@
 #include <QTimer>
 
 namespace taskmaster {
+class ProjectListModel;
 class RoomListModel;
-}
+} // namespace taskmaster
 
 namespace taskmaster::client {
 
 class LocalStore;
 class Outbox;
 class RealtimeSession;
+class UserDirectory;
 
 class StoreMirror final : public QObject {
     Q_OBJECT
 public:
-    StoreMirror(RoomListModel &rooms, Outbox &outbox, RealtimeSession &realtime, QObject *parent = nullptr);
+    StoreMirror(RoomListModel &rooms, ProjectListModel &projects, UserDirectory &users, Outbox &outbox,
+                RealtimeSession &realtime, QObject *parent = nullptr);
     ~StoreMirror() override;
 
     // Starts mirroring into store (nullptr: stops, after writing what is pending).
@@ -36,14 +40,17 @@ public:
 
 private:
     void saveRooms();
+    void saveProjects();
     void saveOutbox();
     void saveSeqs();
 
     RoomListModel &m_rooms;
+    ProjectListModel &m_projects;
     Outbox &m_outbox;
     RealtimeSession &m_realtime;
     LocalStore *m_store = nullptr;
     QTimer m_roomsTimer;
+    QTimer m_projectsTimer;
     QTimer m_seqsTimer;
     QSet<Channel> m_seqsDirty;
 };

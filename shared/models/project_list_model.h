@@ -39,6 +39,8 @@ public:
     // Row of a project, or -1.
     [[nodiscard]] Q_INVOKABLE int rowForId(qint64 projectId) const;
     [[nodiscard]] std::optional<Project> project(Id projectId) const;
+    // Every project, in display order.
+    [[nodiscard]] const QList<Project> &projects() const { return m_projects; }
 
     // Replace everything (a model reset).
     void reset(const QList<Project> &projects);

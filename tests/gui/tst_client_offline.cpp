@@ -1,7 +1,7 @@
 // The client's local store against a real taskmaster-server: a start with the server down shows
-// the rooms and the last opened room's messages from the store (offline, logged in from the saved
-// token); a message written offline stays in the outbox across a restart of the client (a new
-// Connection on the same settings and store) and goes out once the server is back, exactly once
+// the rooms, the last opened room's messages, the authors' names and the projects from the store
+// (offline, logged in from the saved token); a message written offline stays in the outbox across a restart of the
+// client (a new Connection on the same settings and store) and goes out once the server is back, exactly once
 // (clientId); a logout deletes the account's store. HTTP revalidation: a repeated GET sends the
 // ETag of the last answer (If-None-Match), a 304 gives the kept body, and the counts of 304s and
 // bytes saved (shown on the admin page) grow; a change on the server gets a 200 again. Resume:
@@ -18,6 +18,7 @@
 #include <QTest>
 
 #include <memory>
+#include <tuple>
 
 using taskmaster::client::ChatController;
 using taskmaster::client::Connection;
@@ -58,6 +59,7 @@ private:
     ServerProcess m_server;
     QTemporaryDir m_dir;
     QByteArray m_bobToken;
+    qint64 m_bobId = 0;
     qint64 m_hanaId = 0;
     qint64 m_roomId = 0;
 };
@@ -87,7 +89,7 @@ void TestClientOffline::initTestCase()
     QVERIFY(m_dir.isValid());
     QVERIFY2(m_server.start(), qPrintable(m_server.errorText()));
     ApiClient api(m_server.url());
-    m_bobToken = api.registerUser(QStringLiteral("bob")).second;
+    std::tie(m_bobId, m_bobToken) = api.registerUser(QStringLiteral("bob"));
     m_hanaId = api.registerUser(QStringLiteral("hana")).first;
     const auto room = api.post(
         QStringLiteral("/api/v1/rooms"),
@@ -123,6 +125,9 @@ void TestClientOffline::offlineStartAndOutboxAcrossRestart()
         c->chat()->openRoom(m_roomId);
         QTRY_COMPARE_WITH_TIMEOUT(loaded.size(), 1, kWaitMs);
         QCOMPARE(c->chat()->messages()->count(), kMessages);
+        QTRY_VERIFY_WITH_TIMEOUT(c->users()->user(m_bobId).has_value(), kWaitMs); // the author's name
+        c->projects()->createProject(QStringLiteral("Plans"), QString());
+        QTRY_COMPARE_WITH_TIMEOUT(c->projects()->model()->count(), 1, kWaitMs);
         QTRY_VERIFY_WITH_TIMEOUT(c->tokenStorage() != Connection::TokenStorage::Saving, kWaitMs);
     }
     QVERIFY(QFile::exists(storeFile));
@@ -142,6 +147,18 @@ void TestClientOffline::offlineStartAndOutboxAcrossRestart()
         QCOMPARE(c->chat()->roomId(), m_roomId); // the room open when it quit
         QCOMPARE(c->chat()->messages()->count(), kMessages);
         QCOMPARE(c->chat()->messages()->messageAt(kMessages - 1).body, QStringLiteral("note %1").arg(kMessages));
+        QCOMPARE(c->users()->userName(m_bobId), c->users()->user(m_bobId).value_or(taskmaster::User {}).displayName);
+        QVERIFY(c->users()->userName(m_bobId) != QStringLiteral("…"));
+        QCOMPARE(c->projects()->model()->count(), 1);
+        QCOMPARE(c->projects()
+                     ->model()
+                     ->project(c->projects()
+                                   ->model()
+                                   ->data(c->projects()->model()->index(0), taskmaster::ProjectListModel::ProjectIdRole)
+                                   .toLongLong())
+                     .value_or(taskmaster::Project {})
+                     .name,
+                 QStringLiteral("Plans"));
         // Written offline: pending, and on disk before the app quits.
         clientId = c->chat()->sendMessage(QStringLiteral("written offline"));
         QVERIFY(!clientId.isEmpty());
