@@ -3,6 +3,7 @@
 #include "client-qml/controllers/projects_controller.h"
 #include "client-qml/controllers/user_directory.h"
 #include "client-qml/net/rest_client.h"
+#include "client-qml/store/local_store.h"
 
 namespace taskmaster::client {
 
@@ -50,7 +51,10 @@ TaskBoardController::TaskBoardController(RestClient &rest, UserDirectory &users,
     connect(&m_projects, &ProjectsController::reloaded, this, &TaskBoardController::projectChanged);
 }
 
-TaskBoardController::~TaskBoardController() = default;
+TaskBoardController::~TaskBoardController()
+{
+    saveNow();
+}
 
 QString TaskBoardController::projectName() const
 {
@@ -58,12 +62,47 @@ QString TaskBoardController::projectName() const
     return p ? p->name : QString();
 }
 
+void TaskBoardController::setStore(LocalStore *store)
+{
+    saveNow();
+    m_store = store;
+}
+
+void TaskBoardController::saveSoon()
+{
+    if (!m_store || m_projectId == 0)
+        return;
+    if (!m_saveTimer.isActive()) {
+        m_saveTimer.setSingleShot(true);
+        m_saveTimer.setInterval(300);
+        connect(&m_saveTimer, &QTimer::timeout, this, &TaskBoardController::saveNow, Qt::UniqueConnection);
+        m_saveTimer.start();
+    }
+}
+
+void TaskBoardController::saveNow()
+{
+    if (!m_saveTimer.isActive())
+        return;
+    m_saveTimer.stop();
+    if (m_store && m_projectId != 0 && m_projectTasks.size() <= kStoredTasksMax)
+        m_store->saveTasks(m_projectId, m_projectTasks.values());
+}
+
 void TaskBoardController::openProject(qint64 projectId)
 {
     if (projectId == m_projectId)
         return;
+    saveNow(); // the board left
     m_projectId = projectId;
     m_projectTasks.clear();
+    m_cachedIds.clear();
+    if (m_store && projectId != 0) {
+        for (const Task &t : m_store->tasks(projectId)) {
+            m_projectTasks.insert(t.id, t);
+            m_cachedIds.insert(t.id);
+        }
+    }
     resetTaskModels();
     Q_EMIT projectChanged();
     if (projectId != 0)
@@ -78,6 +117,8 @@ void TaskBoardController::reload()
 
 void TaskBoardController::clear()
 {
+    saveNow();
+    m_cachedIds.clear();
     m_projectId = 0;
     m_projectTasks.clear();
     resetTaskModels();
@@ -103,12 +144,21 @@ void TaskBoardController::loadTasks(Id projectId, const QString &cursor, QList<T
                 return;
             }
             // Live events that arrived during the load are newer than the pages: keep them.
+            QSet<Id> listed;
             for (const Task &t : std::as_const(acc)) {
+                listed.insert(t.id);
                 const auto held = m_projectTasks.constFind(t.id);
                 if (held == m_projectTasks.cend() || held->version <= t.version)
                     m_projectTasks.insert(t.id, t);
             }
+            // Cached tasks the server no longer lists were deleted meanwhile.
+            for (const Id id : std::as_const(m_cachedIds)) {
+                if (!listed.contains(id))
+                    m_projectTasks.remove(id);
+            }
+            m_cachedIds.clear();
             resetTaskModels();
+            saveSoon();
             for (const Task &t : std::as_const(acc)) {
                 if (t.assigneeId)
                     m_users.request(*t.assigneeId);
@@ -162,6 +212,7 @@ void TaskBoardController::feedTask(const Task &task)
 
 void TaskBoardController::showTask(const Task &task)
 {
+    saveSoon();
     m_projectTasks.insert(task.id, task);
     m_tasks.upsert(task);
     for (const auto &model : std::as_const(m_boardModels)) {
@@ -172,6 +223,7 @@ void TaskBoardController::showTask(const Task &task)
 
 void TaskBoardController::removeTask(Id taskId)
 {
+    saveSoon();
     m_projectTasks.remove(taskId);
     m_tasks.remove(taskId);
     for (const auto &model : std::as_const(m_boardModels)) {

@@ -13,6 +13,8 @@
 #include <QHash>
 #include <QObject>
 #include <QPointer>
+#include <QSet>
+#include <QTimer>
 #include <QVariantMap>
 #include <QtQmlIntegration/qqmlintegration.h>
 
@@ -21,6 +23,7 @@ namespace taskmaster::client {
 class ProjectsController;
 class RestClient;
 class UserDirectory;
+class LocalStore;
 
 class TaskBoardController final : public QObject {
     Q_OBJECT
@@ -41,6 +44,11 @@ public:
     [[nodiscard]] TaskListModel *tasks() { return &m_tasks; }
 
     // 0 closes the open project.
+    // The account's local store (nullptr: none): a project opens with its cached tasks, replaced
+    // by the server's when they arrive; the board is saved a moment after it changes (boards of
+    // up to kStoredTasksMax tasks).
+    void setStore(LocalStore *store);
+    static constexpr int kStoredTasksMax = 2000;
     Q_INVOKABLE void openProject(qint64 projectId);
     // fields: title, description, status, priority (wire names), assigneeId (0/null: none),
     // dueDate ("YYYY-MM-DD", "" for none), attachmentIds (the caller's uploads; docs/protocol.md 6.8).
@@ -84,6 +92,11 @@ private:
     ProjectsController &m_projects;
     Id m_projectId = 0;
     QHash<Id, Task> m_projectTasks;
+    LocalStore *m_store = nullptr;
+    QTimer m_saveTimer;
+    QSet<Id> m_cachedIds; // shown from the store; gone unless the server's list has them
+    void saveSoon();
+    void saveNow();
     TaskListModel m_tasks;
     QList<QPointer<TaskListModel>> m_boardModels;
 };

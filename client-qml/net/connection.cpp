@@ -162,6 +162,7 @@ bool Connection::openStore(Id userId)
         return false;
     m_store = std::move(store);
     m_chat.setStore(m_store.get());
+    m_board.setStore(m_store.get());
     // Shown before the network answers.
     const QList<Room> rooms = m_store->rooms();
     if (!rooms.isEmpty() && m_rooms.model()->count() == 0) {
@@ -195,6 +196,7 @@ void Connection::closeStore(bool deleteFile)
         return;
     m_mirror.attach(nullptr);
     m_chat.setStore(nullptr);
+    m_board.setStore(nullptr);
     const QString path = m_store->path();
     m_store.reset();
     if (deleteFile && !LocalStore::remove(path))

@@ -1,5 +1,6 @@
 // The client's local store against a real taskmaster-server: a start with the server down shows
-// the rooms, the last opened room's messages, the authors' names and the projects from the store
+// the rooms, the last opened room's messages, the authors' names, the projects and a task board
+// from the store
 // (offline, logged in from the saved token); a message written offline stays in the outbox across a restart of the
 // client (a new Connection on the same settings and store) and goes out once the server is back, exactly once
 // (clientId); a logout deletes the account's store. HTTP revalidation: a repeated GET sends the
@@ -60,6 +61,7 @@ private:
     QTemporaryDir m_dir;
     QByteArray m_bobToken;
     qint64 m_bobId = 0;
+    qint64 m_projectId = 0;
     qint64 m_hanaId = 0;
     qint64 m_roomId = 0;
 };
@@ -126,8 +128,16 @@ void TestClientOffline::offlineStartAndOutboxAcrossRestart()
         QTRY_COMPARE_WITH_TIMEOUT(loaded.size(), 1, kWaitMs);
         QCOMPARE(c->chat()->messages()->count(), kMessages);
         QTRY_VERIFY_WITH_TIMEOUT(c->users()->user(m_bobId).has_value(), kWaitMs); // the author's name
+        QSignalSpy projectCreated(c->projects(), &taskmaster::client::ProjectsController::projectCreated);
         c->projects()->createProject(QStringLiteral("Plans"), QString());
+        QTRY_COMPARE_WITH_TIMEOUT(projectCreated.size(), 1, kWaitMs);
+        m_projectId = projectCreated.constFirst().at(0).toLongLong();
         QTRY_COMPARE_WITH_TIMEOUT(c->projects()->model()->count(), 1, kWaitMs);
+        QSignalSpy tasksLoaded(c->board(), &taskmaster::client::TaskBoardController::tasksLoaded);
+        c->board()->openProject(m_projectId);
+        QTRY_COMPARE_WITH_TIMEOUT(tasksLoaded.size(), 1, kWaitMs);
+        c->board()->createTask({{QStringLiteral("title"), QStringLiteral("Plan the launch")}});
+        QTRY_COMPARE_WITH_TIMEOUT(c->board()->tasks()->count(), 1, kWaitMs);
         QTRY_VERIFY_WITH_TIMEOUT(c->tokenStorage() != Connection::TokenStorage::Saving, kWaitMs);
     }
     QVERIFY(QFile::exists(storeFile));
@@ -150,6 +160,9 @@ void TestClientOffline::offlineStartAndOutboxAcrossRestart()
         QCOMPARE(c->users()->userName(m_bobId), c->users()->user(m_bobId).value_or(taskmaster::User {}).displayName);
         QVERIFY(c->users()->userName(m_bobId) != QStringLiteral("…"));
         QCOMPARE(c->projects()->model()->count(), 1);
+        c->board()->openProject(m_projectId); // its board from the store
+        QCOMPARE(c->board()->tasks()->count(), 1);
+        QCOMPARE(c->board()->tasks()->taskAt(0).title, QStringLiteral("Plan the launch"));
         QCOMPARE(c->projects()
                      ->model()
                      ->project(c->projects()
