@@ -19,9 +19,10 @@
 // LocalStore (client-qml/store: rooms and recent messages shown at a start before the network
 // answers, the outbox kept across runs; deleted by logout) with its StoreMirror.
 // Thread: the GUI thread (every object here, and the models, live there).
-// Size: about 30 public members, over the ~20 of STYLE.md: the session's own (address, user,
-// busy, error, login/logout: ~17) plus one accessor for each of the ten pieces. New features go
-// into a piece (or a new one), not here.
+// Size: about 38 public members, over the ~20 of STYLE.md: the session's own (address, user,
+// busy, error, login/logout: ~17; where the token and the local store are kept: ~8) plus one
+// accessor for each of the ten pieces. New features go into a piece (or a new one), not here:
+// the store's content is LocalStore's and StoreMirror's, the keychain is CredentialStore's.
 #pragma once
 
 #include "client-qml/controllers/admin_controller.h"
