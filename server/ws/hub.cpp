@@ -115,7 +115,7 @@ void Hub::drain(const QString &reason, qint64 retryAfterMs)
     if (m_relay) // the others stop counting this instance's clients in their share at once
         m_relay->relayLoad(m_connections->size(), true);
     const int rate = m_options.drainRate > 0 ? m_options.drainRate : m_options.reconnectRate;
-    const qint64 window = rate > 0 ? std::min<qint64>(kMaxReconnectWindowMs, m_connections->size() * 1000 / rate) : 0;
+    const qint64 window = rate > 0 ? windowMs(rate) : 0;
     // The clients come back through the other instances over about the window (their retry
     // delays reach half of it, then the others' hello queues, slower on a loaded machine): keep
     // them online meanwhile, with room to spare; a user who really left shows offline later.
@@ -197,7 +197,12 @@ std::optional<qint64> Hub::reconnectWindowMs() const
     // that were not cut off keep their latency (docs/cluster.md, "Reconnect storms").
     if (m_options.reconnectRate <= 0)
         return std::nullopt;
-    return std::min<qint64>(kMaxReconnectWindowMs, m_connections->size() * 1000 / m_options.reconnectRate);
+    return windowMs(m_options.reconnectRate);
+}
+
+qint64 Hub::windowMs(int rate) const
+{
+    return std::min<qint64>(kMaxReconnectWindowMs, m_connections->size() * 1000 / rate);
 }
 
 void Hub::closed(ClientConnection &c)

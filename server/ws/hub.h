@@ -93,6 +93,8 @@ private:
     static constexpr qint64 kMaxReconnectWindowMs = 60000;
     // The hint of welcome and pong: this instance's connections over HubOptions::reconnectRate.
     [[nodiscard]] std::optional<qint64> reconnectWindowMs() const;
+    // This instance's connections over `rate` a second (> 0), at most kMaxReconnectWindowMs.
+    [[nodiscard]] qint64 windowMs(int rate) const;
     void welcomed(ClientConnection &c, const ws::Hello &hello, const User &user, const ws::SeqMap &channels);
     void closed(ClientConnection &c);
     void handle(ClientConnection &c, const ws::ClientFrame &frame, qint64 arrivalNs);

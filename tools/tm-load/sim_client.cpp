@@ -320,16 +320,19 @@ void SimClient::onEvent(const ChannelEvent &e, qint64 receivedNs)
     ++c.fanoutDelivered;
     const qint64 latency = receivedNs - *sent;
     m_tally.recent.push_back(latency);
-    if (m_disconnects == 0 && !isResent(m_tally.tag, e.message->body))
+    // On a connection never lost: sent again by its sender (resent) or not (kept).
+    const bool resent = m_disconnects == 0 && isResent(m_tally.tag, e.message->body);
+    const bool kept = m_disconnects == 0 && !resent;
+    if (kept)
         m_tally.recentKept.push_back(latency);
     if (m_tally.measured(*sent)) {
         m_tally.delivery.add(latency);
         const QString from = parseSendInstance(m_tally.tag, e.message->body);
         if (!from.isEmpty() && !m_instance.isEmpty())
             (from == m_instance ? m_tally.deliverySame : m_tally.deliveryCross).add(latency);
-        if (m_disconnects == 0 && isResent(m_tally.tag, e.message->body)) {
+        if (resent) {
             m_tally.deliveryResent.add(latency);
-        } else if (m_disconnects == 0) {
+        } else if (kept) {
             m_tally.deliveryKept.add(latency);
             if (*sent >= m_tally.faultAtNs)
                 m_tally.deliveryKeptFault.add(latency);
