@@ -23,6 +23,7 @@
 #include <QSet>
 #include <QWebSocket>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -111,6 +112,13 @@ public:
         return it == m_connections.end() ? nullptr : it->second.get();
     }
     [[nodiscard]] qint64 size() const { return qint64(m_connections.size()); }
+    // Connections not closing: what the instance carries once those told to go have gone.
+    [[nodiscard]] qint64 staying() const
+    {
+        return qint64(std::count_if(m_connections.begin(), m_connections.end(), [](const auto &entry) {
+            return entry.second->state != ClientConnection::State::Closing;
+        }));
+    }
 
     void closeWith(ClientConnection &c, ws::CloseCode code, const QString &reason);
     // A durable frame: false when the connection was closed for a slow consumer instead. Inline:

@@ -98,7 +98,7 @@ QByteArray Hub::statsJson() const
     }
     const QJsonObject rebalance {
         {QStringLiteral("rate"), m_options.rebalanceRate},
-        {QStringLiteral("share"), m_rebalancer.share(m_connections->size(), now)},
+        {QStringLiteral("share"), m_rebalancer.share(m_connections->staying(), now)},
         {QStringLiteral("pausedForMs"), std::max<qint64>(0, m_rebalancer.pausedUntilMs() - now)},
         {QStringLiteral("peers"), peers}};
     return m_metrics->statsJson(m_subscriptions->userCount(), m_subscriptions->channelCount(), rebalance);
@@ -156,13 +156,13 @@ void Hub::rebalance(qint64 nowMs)
         return;
     if (m_lastLoadReportMs < 0 || nowMs - m_lastLoadReportMs >= 1000) {
         m_lastLoadReportMs = nowMs;
-        m_relay->relayLoad(m_connections->size(), m_draining);
+        m_relay->relayLoad(m_connections->staying(), m_draining);
     }
     const qint64 elapsed = nowMs - m_lastRebalanceMs;
     m_lastRebalanceMs = nowMs;
     if (m_draining)
         return;
-    if (const qint64 n = m_rebalancer.shed(m_connections->size(), nowMs, elapsed); n > 0) {
+    if (const qint64 n = m_rebalancer.shed(m_connections->staying(), nowMs, elapsed); n > 0) {
         // Back within half a second (each client waits the hint to twice it): through the
         // balancer, to an instance with fewer connections.
         m_metrics->counters().rebalanced += m_connections->shed(n, QStringLiteral("rebalancing"), 250);

@@ -7,8 +7,10 @@
 // more than its share by over the slack asks some of its clients to reconnect (a `reconnect`
 // frame, docs/protocol.md 9.8), at most `rate` a second, until it is within half the slack of
 // its share. Reports older than the staleness limit (a dead instance) and those of draining
-// instances do not count; the connections it sent away within the staleness limit count as
-// elsewhere already (the others' reports lag: without it the instance would overshoot).
+// instances do not count. The connections it sent away count as elsewhere until the others'
+// reports show them (the reports lag a second and a reconnect takes a while: without it the
+// instance would overshoot; counted twice once arrived, it would stop short), for at most
+// kInFlightMs: what the others gained since the oldest such send is taken as arrived.
 // Shedding must have an effect: when the instance with the fewest connections gained less than a
 // quarter of what this one sent within the staleness limit, the balancer does not send clients
 // there (nginx holds an instance out of rotation after failed connects until a request to it
@@ -50,18 +52,9 @@ public:
     // instances that take clients (this one and every peer reporting in time, not draining).
     [[nodiscard]] qint64 share(qint64 mine, qint64 nowMs) const
     {
-        qint64 total = mine;
-        for (const auto &[ms, n] : m_sent) {
-            if (nowMs - ms <= m_staleMs)
-                total += n;
-        }
         qint64 instances = 1;
-        for (const Peer &p : m_peers) {
-            if (nowMs - p.reportedMs > m_staleMs || p.draining)
-                continue;
-            total += p.connections;
-            ++instances;
-        }
+        const qint64 others = othersConnections(nowMs, &instances);
+        const qint64 total = mine + others + inFlight(others, nowMs);
         return (total + instances - 1) / instances;
     }
 
@@ -93,7 +86,7 @@ public:
             n = std::clamp<qint64>(kProbe - (m_sentTotal - m_check.sentTotal), 0, n);
         m_budget -= double(n);
         if (n > 0) {
-            m_sent.append({nowMs, n});
+            m_sent.append({nowMs, n, othersConnections(nowMs)});
             m_sentTotal += n;
         }
         return n;
@@ -149,12 +142,48 @@ private:
         return true;
     }
 
+    struct Sent {
+        qint64 ms = 0;
+        qint64 n = 0;
+        qint64 others = 0; // the others' connections when they were sent
+    };
+
+    // The connections of the instances that take clients (reporting in time, not draining).
+    [[nodiscard]] qint64 othersConnections(qint64 nowMs, qint64 *instances = nullptr) const
+    {
+        qint64 total = 0;
+        for (const Peer &p : m_peers) {
+            if (nowMs - p.reportedMs > m_staleMs || p.draining)
+                continue;
+            total += p.connections;
+            if (instances)
+                ++*instances;
+        }
+        return total;
+    }
+
+    // Sent within kInFlightMs and not yet in the others' reports.
+    [[nodiscard]] qint64 inFlight(qint64 others, qint64 nowMs) const
+    {
+        qint64 sent = 0;
+        qint64 base = -1;
+        for (const Sent &s : m_sent) {
+            if (nowMs - s.ms > kInFlightMs)
+                continue;
+            sent += s.n;
+            if (base < 0)
+                base = s.others;
+        }
+        return base < 0 ? 0 : std::max<qint64>(0, sent - std::max<qint64>(0, others - base));
+    }
+
     static constexpr qint64 kProbe = 20;
+    static constexpr qint64 kInFlightMs = 10000;
     static constexpr qint64 kFirstBackoffMs = 5000;
     static constexpr qint64 kMaxBackoffMs = 60000;
     void forgetStale(qint64 nowMs)
     {
-        while (!m_sent.isEmpty() && nowMs - m_sent.constFirst().first > m_staleMs)
+        while (!m_sent.isEmpty() && nowMs - m_sent.constFirst().ms > kInFlightMs)
             m_sent.removeFirst();
         for (auto it = m_peers.begin(); it != m_peers.end();) {
             if (nowMs - it->reportedMs > 10 * m_staleMs)
@@ -175,7 +204,7 @@ private:
     qint64 m_pausedUntilMs = 0;
     qint64 m_backoffMs = kFirstBackoffMs;
     QHash<QString, Peer> m_peers;
-    QList<std::pair<qint64, qint64>> m_sent; // (when, how many) sent elsewhere
+    QList<Sent> m_sent; // sent elsewhere within kInFlightMs, oldest first
 };
 
 } // namespace taskmaster::server

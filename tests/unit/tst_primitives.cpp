@@ -241,13 +241,18 @@ void TestPrimitives::rebalancer_data()
         << l({"5000@250", "4980@500", "4980@750", "b=5000@3000", "c=20@3000", "4980@3250", "4880@3500"})
         << l({"20", "0", "0", "100", "25"});
     // 220 of 320: share 160, over 160 + 50; after the probe (b shows it), down to 160 + 25;
-    // what it sent counts as elsewhere while b's report may not show it yet (here it does: the
-    // share comes out a little high, so it stops a little early), then within the slack again
+    // once b's report shows what was sent, it counts there only (share 160), then within the
+    // slack again
     QTest::newRow("down to half the slack, then quiet")
         << 1000 << 50 << l({"b=100@1000"})
         << l({"220@1000", "b=120@3900", "200@4001", "b=135@4500", "185@4600", "190@4700"}) << l({"20", "15", "0", "0"});
-    // 3 s after they were sent the 20 no longer count (b's report shows them): 280 of 300
-    QTest::newRow("sent count lapses after the staleness limit")
+    // b's report shows 10 of the 20 after 3 s: the other 10 still count as elsewhere (share 160,
+    // not 155: no overshoot), and once all have arrived they count once (no stopping short)
+    QTest::newRow("sent counts until the others' reports show it")
+        << 1000 << 50 << l({"b=100@1000"}) << l({"220@1000", "b=110@3900", "200@4001", "b=135@4500", "185@4600"})
+        << l({"20", "15", "0"});
+    // b's report shows the 20 after 3 s: 280 of 300, share 150, down to 175
+    QTest::newRow("arrived connections count once")
         << 1000 << 50 << l({"b=0@900"}) << l({"300@1000", "b=20@3900", "280@4001"}) << l({"20", "105"});
     // c gains nothing in 3 s (the balancer does not send it clients): paused 5 s, then a probe again
     QTest::newRow("no effect: paused, then probed again")
