@@ -9,12 +9,15 @@
 #   memory in 256 KiB writes; the download read to the end and hashed);
 # - PostgreSQL only: message delivery latency in busy rooms (tm-load: TM_BENCH_USERS users in rooms
 #   of 50 at TM_BENCH_RATE msg/s for TM_BENCH_SECONDS s) without files moving, then the same with
-#   TM_BENCH_MOVERS clients uploading and downloading 20 MiB files back to back all along; the
-#   p99 ratio of the two runs of the same sitting.
+#   TM_BENCH_MOVERS clients uploading and downloading 20 MiB files back to back all along, once
+#   for each transfer budget of TM_BENCH_LIMITS (--attachment-mib-per-s; 0: unlimited); the p99
+#   ratio of each against the run without files, in the same sitting. The throughput rows run
+#   unlimited (the storage's own speed).
 # Writes the section <!-- bench:attachments --> of docs/BENCHMARKS.md (TM_BENCH_DOC; "-" prints
 # only) with the command, the machine, the date and PostgreSQL's durability settings, and prints it.
 # Environment: TM_BUILD_DIR (build/), TM_BENCH_STARTS (200), TM_BENCH_MIB (200), TM_BENCH_USERS
-# (400), TM_BENCH_RATE (200), TM_BENCH_SECONDS (20), TM_BENCH_MOVERS (2).
+# (400), TM_BENCH_RATE (200), TM_BENCH_SECONDS (20), TM_BENCH_MOVERS (2), TM_BENCH_LIMITS (the
+# --attachment-mib-per-s of the runs with files moving, "0 32"), TM_BENCH_SERVER_BIN (the server).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TM_BUILD_DIR:-$root/build}
@@ -22,7 +25,7 @@ build=${TM_BUILD_DIR:-$root/build}
 source "$root/scripts/bench-lib.sh"
 # shellcheck source=services.sh
 source "$root/scripts/services.sh"
-server_bin=$build/server/taskmaster-server
+server_bin=${TM_BENCH_SERVER_BIN:-$build/server/taskmaster-server}
 load=$build/tools/tm-load/tm-load
 for b in "$server_bin" "$load"; do
   [[ -x "$b" ]] || {
@@ -36,6 +39,7 @@ users=${TM_BENCH_USERS:-400}
 rate=${TM_BENCH_RATE:-200}
 seconds=${TM_BENCH_SECONDS:-20}
 movers=${TM_BENCH_MOVERS:-2}
+limits=${TM_BENCH_LIMITS:-0 32}
 doc=${TM_BENCH_DOC:-$root/docs/BENCHMARKS.md}
 
 work=$(mktemp -d /tmp/tm-bench-attachments.XXXXXX)
@@ -142,12 +146,15 @@ elif cmd == "move":
     if dstatus != 200 or n != size:
         raise SystemExit(f"download answered {dstatus} with {n} bytes")
     print("MOVE %.1f %.1f" % (size / took / (1 << 20), size / dtook / (1 << 20)))
-elif cmd == "churn":  # until killed: upload and download SIZE MiB back to back
+elif cmd == "churn":  # until killed: upload and download SIZE MiB back to back, a line per file to LOG
     size = int(sys.argv[4]) << 20
-    while True:
-        _, _, status, body = upload(port, token, size, False)
-        if status == 201:
-            download(port, token, ident(body))
+    with open(sys.argv[5], "a") as log:
+        while True:
+            _, _, status, body = upload(port, token, size, False)
+            if status == 201:
+                download(port, token, ident(body))
+                log.write("moved\n")
+                log.flush()
 PY
 
 start_server() { # args: extra server arguments; sets base, port
@@ -185,7 +192,7 @@ for backend in sqlite postgres; do
       printf '%s=%s ' "$s" "$(tm_pg_sql "$TM_PG_PORT" "SHOW $s")"
     done)
   fi
-  start_server "${extra[@]}"
+  start_server "${extra[@]}" --attachment-mib-per-s 0 # the storage's own speed
   register
   echo "bench-attachments: $backend: upload start" >&2
   python3 "$work/client.py" start "$port" "$token" 10 >/dev/null # warm-up: pool connections, caches
@@ -194,17 +201,27 @@ for backend in sqlite postgres; do
   read -r _ up down < <(python3 "$work/client.py" move "$port" "$token" "$mib")
   rows+="| $backend | $p50 | $p95 | $n | $up | $down |"$'\n'
 
+  stop_server
+
   if [[ $backend == postgres ]]; then
-    # Delivery in busy rooms, without and then with files moving (the same server, sitting).
-    for phase in quiet files; do
+    # Delivery in busy rooms: without files moving, then with them at each transfer budget
+    # (--attachment-mib-per-s; 0: none), each phase on a server of its own, one after the other.
+    phases=(quiet)
+    for l in $limits; do phases+=("files-$l"); done
+    for phase in "${phases[@]}"; do
       echo "bench-attachments: delivery, $phase" >&2
-      if [[ $phase == files ]]; then
+      limit=()
+      [[ $phase == files-* ]] && limit=(--attachment-mib-per-s "${phase#files-}")
+      start_server "${extra[@]}" "${limit[@]}"
+      : >"$work/moved-$phase"
+      if [[ $phase == files-* ]]; then
         for _ in $(seq "$movers"); do
           register
-          python3 "$work/client.py" churn "$port" "$token" 20 &
+          python3 "$work/client.py" churn "$port" "$token" 20 "$work/moved-$phase" &
           mover_pids+=($!)
         done
       fi
+      began=$(date +%s.%N)
       "$load" --url "$base" --users "$users" --room-size 50 --rate "$rate" --duration "$seconds" --warmup 5 \
         --threads 1 --quiet --json "$work/load-$phase.json" --max-late-pct 5 >"$work/load-$phase.txt" 2>&1 || {
         echo "bench-attachments: tm-load ($phase) failed:" >&2
@@ -213,21 +230,31 @@ for backend in sqlite postgres; do
       }
       for p in "${mover_pids[@]}"; do kill "$p" 2>/dev/null || true; done
       mover_pids=()
+      # Files moved (up and down, 20 MiB each way) over the run, in MiB a second.
+      awk -v n="$(wc -l <"$work/moved-$phase")" -v now="$(date +%s.%N)" -v began="$began" \
+        'BEGIN { printf "%.1f\n", n * 40 / (now - began) }' >"$work/rate-$phase"
+      stop_server
     done
     delivery=$(
-      echo "| files moving | delivered | lost | delivery p50 ms | p95 ms | p99 ms | ack p99 ms |"
-      echo "|---|---|---|---|---|---|---|"
-      for phase in quiet files; do
-        jq -r --arg p "$( [[ $phase == quiet ]] && echo "none" || echo "$movers clients, 20 MiB up and down back to back")" '
+      echo "| files moving | transfer budget | files MiB/s moved | delivered | lost | delivery p50 ms | p95 ms | p99 ms | ack p99 ms | p99 / none |"
+      echo "|---|---|---|---|---|---|---|---|---|---|"
+      for phase in "${phases[@]}"; do
+        if [[ $phase == quiet ]]; then
+          what="none"
+          budget="-"
+        else
+          what="$movers clients, 20 MiB up and down back to back"
+          budget="${phase#files-} MiB/s"
+          [[ $budget == "0 MiB/s" ]] && budget="none (0)"
+        fi
+        jq -r --arg what "$what" --arg budget "$budget" --arg moved "$(cat "$work/rate-$phase")" \
+          --slurpfile q "$work/load-quiet.json" '
           def ms: . * 10 | round / 10;
-          "| \($p) | \(.events.delivered) | \(.events.lost) | \(.latencyMs.delivery.p50 | ms) | \(.latencyMs.delivery.p95 | ms) | \(.latencyMs.delivery.p99 | ms) | \(.latencyMs.ack.p99 | ms) |"' \
+          "| \($what) | \($budget) | \($moved) | \(.events.delivered) | \(.events.lost) | \(.latencyMs.delivery.p50 | ms) | \(.latencyMs.delivery.p95 | ms) | \(.latencyMs.delivery.p99 | ms) | \(.latencyMs.ack.p99 | ms) | \((.latencyMs.delivery.p99 / $q[0].latencyMs.delivery.p99) * 100 | round / 100) |"' \
           "$work/load-$phase.json"
       done
     )
-    ratio=$(jq -rn --slurpfile q "$work/load-quiet.json" --slurpfile f "$work/load-files.json" \
-      '($f[0].latencyMs.delivery.p99 / $q[0].latencyMs.delivery.p99) * 100 | round / 100')
   fi
-  stop_server
 done
 
 table="| storage | upload start p50 ms | p95 ms | uploads | upload MiB/s ($mib MiB) | download MiB/s |
@@ -240,17 +267,20 @@ Written by \`scripts/bench-attachments.sh\` on $(date -u +%Y-%m-%d) ($(tm_bench_
 clients (python3 on raw sockets, tm-load) run on the same cores as the server. PostgreSQL:
 ${pg_settings% }. \"Upload start\": from the upload's head sent to the server's \`100 Continue\`
 (every check passed, the body accepted from then on), $starts uploads of 64 KiB one after the
-other. Throughput: one $mib MiB file up (to the \`201\`) and down (to the last byte), loopback.
+other. Throughput: one $mib MiB file up (to the \`201\`) and down (to the last byte), loopback,
+without a transfer budget (\`--attachment-mib-per-s 0\`).
 
 \`\`\`
-TM_BENCH_STARTS=$starts TM_BENCH_MIB=$mib TM_BENCH_USERS=$users TM_BENCH_RATE=$rate TM_BENCH_SECONDS=$seconds TM_BENCH_MOVERS=$movers scripts/bench-attachments.sh
+TM_BENCH_STARTS=$starts TM_BENCH_MIB=$mib TM_BENCH_USERS=$users TM_BENCH_RATE=$rate TM_BENCH_SECONDS=$seconds TM_BENCH_MOVERS=$movers TM_BENCH_LIMITS=\"$limits\" scripts/bench-attachments.sh
 \`\`\`
 
 $table
 
 Delivery in busy rooms on PostgreSQL (tm-load: $users users in rooms of 50, $rate msg/s for
-$seconds s after 5 s of warm-up, the same server one run after the other): p99 with files moving
-/ p99 without = **${ratio:-?}**.
+$seconds s after 5 s of warm-up; each row a server of its own, one after the other) without files
+moving, and with them under each transfer budget (\`--attachment-mib-per-s\`, default 32; the
+throughput rows above run without one). \"Files MiB/s moved\": what the movers' uploads and
+downloads together achieved during the run.
 
 $delivery
 <!-- /bench:attachments -->"

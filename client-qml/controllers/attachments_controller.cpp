@@ -222,6 +222,22 @@ QNetworkRequest AttachmentsController::request(const QString &path) const
     return r;
 }
 
+void AttachmentsController::refreshLimits()
+{
+    QNetworkReply *reply = m_nam.get(request(QStringLiteral("/api/v1/uploads")));
+    connect(reply, &QNetworkReply::finished, this, [this, reply] {
+        reply->deleteLater();
+        if (reply->error() != QNetworkReply::NoError)
+            return;
+        const qint64 max
+            = QJsonDocument::fromJson(reply->readAll()).object().value(QLatin1String("maxBytes")).toInteger();
+        if (max > 0 && max != m_maxUploadBytes) {
+            m_maxUploadBytes = max;
+            Q_EMIT maxUploadBytesChanged();
+        }
+    });
+}
+
 void AttachmentsController::uploadFiles(UploadListModel *list, const QList<QUrl> &urls)
 {
     if (!list)

@@ -113,8 +113,8 @@ class AttachmentsController final : public QObject {
     Q_PROPERTY(QString downloadDir READ downloadDir WRITE setDownloadDir NOTIFY downloadDirChanged)
     // Open a finished download with the desktop's application for it (default on).
     Q_PROPERTY(bool openDownloads MEMBER m_openDownloads NOTIFY openDownloadsChanged)
-    // The largest upload the server takes (--max-upload-mib, default 25 MiB): larger files fail at
-    // once, without a request.
+    // The largest upload the server takes (GET /api/v1/uploads, refreshLimits(); 25 MiB, the
+    // server's default, until it answered): larger files fail at once, without a request.
     Q_PROPERTY(qint64 maxUploadBytes MEMBER m_maxUploadBytes NOTIFY maxUploadBytesChanged)
 
 public:
@@ -145,6 +145,11 @@ public:
     // The cached file of the image (thumbnail or full), "" while it is being fetched (then
     // imageCached(attachmentId) follows).
     Q_INVOKABLE QUrl cachedImage(qint64 attachmentId, const QString &sha256, bool thumbnail);
+
+    // Asks the server for its upload limits (GET /api/v1/uploads): on every welcome, since a
+    // server restarted with other options comes back through a reconnect. An older server (405)
+    // or none at all leaves the current values.
+    void refreshLimits();
 
     // For the session's end: aborts everything and empties the lists.
     void clear();

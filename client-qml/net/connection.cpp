@@ -414,6 +414,7 @@ void Connection::onWelcomed(const WelcomeOutcome &outcome)
     }
     // Everything still pending goes out again (the server dedupes by clientId).
     m_outbox.transmitAll();
+    m_attachments.refreshLimits();
 }
 
 void Connection::onChannelEvent(const ChannelEvent &event, bool fresh)

@@ -231,6 +231,7 @@ Result<quint16> ServerApp::start()
         // Attachments: files under the data dir when embedded, chunks in PostgreSQL otherwise.
         AttachmentOptions attachments;
         attachments.maxUploadBytes = qint64(m_config.maxUploadMib) << 20;
+        attachments.bytesPerSecond = qint64(m_config.attachmentMibPerS) << 20;
         attachments.denyTypes = m_config.uploadDenyTypes;
         attachments.quotaBytesPerDay = qint64(m_config.uploadQuotaMib) << 20;
         auto blobs = db.backend == DbPoolOptions::Backend::Sqlite

@@ -125,8 +125,10 @@ Call callOf(const DivertedRequest &request)
 AttachmentService::AttachmentService(DbPool &db, std::unique_ptr<BlobStore> blobs, Authenticator &authenticator,
                                      RateLimit uploadRate, AttachmentOptions options, QObject *parent)
     : QObject(parent), m_db(db), m_blobs(std::move(blobs)), m_authenticator(authenticator),
-      m_uploadRate(std::move(uploadRate)), m_options(std::move(options))
+      m_uploadRate(std::move(uploadRate)), m_options(std::move(options)),
+      m_budget(m_options.bytesPerSecond, BlobStore::kChunkBytes)
 {
+    m_clock.start();
     if (!m_options.nowMs)
         m_options.nowMs = [] { return QDateTime::currentMSecsSinceEpoch(); };
     // One decoder at a time: thumbnails are made once per image, and a burst of them must not

@@ -8,17 +8,20 @@
 // Each transfer owns at most two chunks (BlobStore::kChunkBytes) and the socket's read buffer,
 // whatever the file's size. The connection is closed after each of these answers.
 // Also collects unused uploads (older than a day, used by no message or task) every hour.
-// Owns: the BlobStore, the upload settings and rate limit, the transfers (children of their
+// Owns: the BlobStore, the upload settings and rate limit, the transfer budget (bytes a second,
+// TransferBudget), the transfers (children of their
 // sockets), the image pool (one thread: thumbnails are decoded there, not on a database worker).
 // Thread: network thread; blob and SQL work runs on the DbPool's workers.
 #pragma once
 
 #include "server/attachments/blob_store.h"
+#include "server/attachments/transfer_budget.h"
 #include "server/http/api.h"
 #include "server/http/front_guard.h"
 #include "server/http/rate_limit.h"
 #include "shared/domain/types.h"
 
+#include <QElapsedTimer>
 #include <QObject>
 #include <QStringList>
 #include <QThreadPool>
@@ -36,6 +39,7 @@ struct AttachmentOptions {
     QStringList denyTypes; // --upload-deny-types: media types answered 415
     qint64 quotaBytesPerDay = 1LL << 30; // --upload-quota-mib: a user's uploads in 24 h; over it 429
     qint64 unusedTtlMs = 24LL * 3600 * 1000; // unused uploads older than this are deleted
+    qint64 bytesPerSecond = 32LL << 20; // --attachment-mib-per-s: uploads and downloads together; 0: no limit
     std::function<qint64()> nowMs; // wall clock (empty: the real one)
 };
 
@@ -62,6 +66,8 @@ public:
     [[nodiscard]] const RateLimit &uploadRate() const { return m_uploadRate; }
     [[nodiscard]] const AttachmentOptions &options() const { return m_options; }
     [[nodiscard]] qint64 nowMs() const { return m_options.nowMs(); }
+    // A transfer moved `bytes`: how long it waits before moving more (ms; TransferBudget).
+    [[nodiscard]] qint64 charge(qint64 bytes) { return m_budget.charge(bytes, m_clock.elapsed()); }
 
 private:
     DbPool &m_db;
@@ -71,6 +77,8 @@ private:
     AttachmentOptions m_options;
     QTimer m_gcTimer;
     QThreadPool m_imagePool;
+    TransferBudget m_budget;
+    QElapsedTimer m_clock; // the budget's
 };
 
 // The raw answers of a diverted request (they all carry `Connection: close`).

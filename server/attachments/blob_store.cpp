@@ -145,14 +145,24 @@ public:
         return QString::number(q->value(0).toLongLong());
     }
 
+    // A staged chunk commits without waiting for its WAL to reach the disk (synchronous_commit off
+    // for its transaction): nothing is acknowledged on it. The upload's commit() waits for the
+    // flush of the WAL up to its own commit record, which comes after every chunk's: the `201`
+    // still means every byte is durable. Without it each 256 KiB chunk waits for an fsync, and the
+    // group commits of the messages wait behind those flushes (docs/BENCHMARKS.md, attachments).
     MaybeError append(QSqlDatabase &db, const QString &staging, qint64 n, const QByteArray &bytes) override
     {
-        auto q
-            = sql::run(db, "blob_append", QStringLiteral("INSERT INTO blob_chunks (blob_id, n, data) VALUES (?, ?, ?)"),
-                       {staging.toLongLong(), n, bytes});
+        sql::Transaction tx(db);
+        if (!tx.began())
+            return tx.beginError();
+        if (auto q = sql::run(db, "blob_append_async", QStringLiteral("SET LOCAL synchronous_commit TO OFF")); !q)
+            return q.error();
+        // In binary (sql::pgBinary): QPSQL would send the chunk as hex in the statement's text.
+        auto q = sql::pgBinary(db, "blob_append", "INSERT INTO blob_chunks (blob_id, n, data) VALUES ($1, $2, $3)",
+                               {staging.toLongLong(), n, bytes});
         if (!q)
             return q.error();
-        return std::nullopt;
+        return tx.commit();
     }
 
     MaybeError commit(QSqlDatabase &db, const QString &staging, const QByteArray &sha256, qint64 size) override
@@ -204,21 +214,21 @@ public:
     Result<QByteArray> read(QSqlDatabase &db, const QByteArray &sha256, qint64 offset, qint64 length) override
     {
         // Chunks are kChunkBytes each: the one holding offset, and the slice of it asked for.
-        auto q = sql::run(db, "blob_read",
-                          QStringLiteral("SELECT c.data FROM blobs b JOIN blob_chunks c ON c.blob_id = b.id "
-                                         "WHERE b.sha256 = ? AND c.n = ?"),
-                          {QString::fromLatin1(sha256), offset / kChunkBytes});
+        // Only the slice asked for leaves the database (the chunks are stored uncompressed,
+        // STORAGE EXTERNAL: substring reads just the TOAST pieces it needs), in binary.
+        const qint64 at = offset % kChunkBytes;
+        const qint64 want = std::min(length, kChunkBytes - at);
+        auto q = sql::pgBinary(db, "blob_read",
+                               "SELECT substring(c.data FROM $3::integer FOR $4::integer) FROM blobs b "
+                               "JOIN blob_chunks c ON c.blob_id = b.id WHERE b.sha256 = $1 AND c.n = $2",
+                               {QString::fromLatin1(sha256), offset / kChunkBytes, at + 1, want});
         if (!q)
             return q.error();
-        if (!q->next())
+        if (q->isEmpty())
             return ioError(QStringLiteral("blob chunk missing"));
-        const QByteArray chunk = q->value(0).toByteArray();
-        q->finish();
-        const qint64 at = offset % kChunkBytes;
-        const qint64 n = std::min({length, kChunkBytes - at, qint64(chunk.size()) - at});
-        if (n <= 0 || n < std::min(length, kChunkBytes - at))
+        if (want <= 0 || q->constFirst().size() < want)
             return ioError(QStringLiteral("blob shorter than recorded"));
-        return chunk.sliced(at, n);
+        return q->constFirst();
     }
 
     MaybeError remove(QSqlDatabase &db, const QByteArray &sha256) override

@@ -11,6 +11,7 @@
 #include <QFile>
 #include <QTcpSocket>
 #include <QTemporaryFile>
+#include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
 
 namespace taskmaster::server {
@@ -253,7 +254,7 @@ void DownloadSession::authorized(const Attachment &attachment)
 
 void DownloadSession::pump()
 {
-    if (!m_streaming || m_jobInFlight)
+    if (!m_streaming || m_jobInFlight || m_waiting)
         return;
     if (m_pos >= m_end) {
         m_streaming = false;
@@ -289,6 +290,15 @@ void DownloadSession::pump()
             }
             self->m_pos += bytes->size();
             self->m_request.socket->write(*bytes);
+            // The instance's transfer budget: the next chunk once it covers this one.
+            if (const qint64 wait = self->m_service.charge(bytes->size()); wait > 0 && self->m_pos < self->m_end) {
+                self->m_waiting = true;
+                QTimer::singleShot(wait, self, [self] {
+                    self->m_waiting = false;
+                    self->pump();
+                });
+                return;
+            }
             self->pump();
         });
 }

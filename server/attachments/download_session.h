@@ -49,6 +49,7 @@ private:
     qint64 m_end = 0; // one past the last byte to send
     bool m_jobInFlight = false;
     bool m_streaming = false;
+    bool m_waiting = false; // for the instance's transfer budget (TransferBudget)
     std::unique_ptr<QTemporaryFile> m_scratch; // the image being thumbnailed (removed with it)
 };
 

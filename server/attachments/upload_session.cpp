@@ -5,10 +5,13 @@
 #include "server/http/authenticator.h"
 #include "server/log/json_log.h"
 #include "server/storage/db_pool.h"
+#include "shared/codec/json_writer.h"
 #include "shared/codec/resource_json.h"
+#include "shared/domain/validation.h"
 
 #include <QDateTime>
 #include <QTcpSocket>
+#include <QTimer>
 
 #include <utility>
 
@@ -71,6 +74,10 @@ void UploadSession::start()
         answer(raw::error(Error {ErrorCode::NotFound, QStringLiteral("no such resource"), {}}));
         return;
     }
+    if (head.method == "GET") {
+        describeLimits();
+        return;
+    }
     if (head.method != "POST") {
         answer(raw::error(Error {ErrorCode::MethodNotAllowed, QStringLiteral("uploads are POSTed"), {}}));
         return;
@@ -119,6 +126,47 @@ void UploadSession::start()
             self->fail(user.error());
         else
             self->authenticated(*user);
+    });
+}
+
+void UploadSession::describeLimits()
+{
+    QPointer<UploadSession> self(this);
+    m_service.authenticator().authenticate(raw::callOf(m_request), [self](Result<User> user) {
+        if (!self)
+            return;
+        if (!user) {
+            self->answer(raw::error(user.error()));
+            return;
+        }
+        const qint64 now = self->m_service.nowMs();
+        self->m_jobInFlight = true;
+        self->m_service.db()
+            .query(
+                [uploader = user->id, now](QSqlDatabase &db) { return store::uploadUsage(db, uploader, now - kDayMs); })
+            .then([self](const Result<store::UploadUsage> &usage) {
+                if (!self)
+                    return;
+                self->m_jobInFlight = false;
+                if (!usage) {
+                    self->answer(raw::error(usage.error()));
+                    return;
+                }
+                const AttachmentOptions &o = self->m_service.options();
+                JsonWriter w;
+                w.beginObject();
+                w.key("maxBytes").integer(o.maxUploadBytes);
+                w.key("maxPerItem").integer(limits::kAttachmentsMax);
+                w.key("deniedTypes").beginArray();
+                for (const QString &t : o.denyTypes)
+                    w.string(t);
+                w.endArray();
+                w.key("quotaBytesPerDay").integer(o.quotaBytesPerDay);
+                w.key("usedBytesToday").integer(usage->bytes);
+                w.endObject();
+                self->m_done = true;
+                self->answer(raw::json(200, w.take()));
+            });
     });
 }
 
@@ -180,7 +228,7 @@ void UploadSession::authenticated(const User &user)
 
 void UploadSession::readBody()
 {
-    if (!m_reading || m_jobInFlight || m_done)
+    if (!m_reading || m_jobInFlight || m_waiting || m_done)
         return;
     QTcpSocket *socket = m_request.socket;
     bool progressed = false;
@@ -216,12 +264,13 @@ void UploadSession::writeChunk()
     BlobStore *blobs = &m_service.blobs();
     DbPool *db = &m_service.db();
     QPointer<UploadSession> self(this);
+    const qint64 size = m_buffer.size();
     db->query([blobs, key = m_staging, n = m_chunks,
                bytes = std::exchange(m_buffer, QByteArray())](QSqlDatabase &c) -> Result<bool> {
           if (auto e = blobs->append(c, key, n, bytes))
               return *e;
           return true;
-      }).then([self, blobs, db, key = m_staging](const Result<bool> &written) {
+      }).then([self, blobs, db, key = m_staging, size](const Result<bool> &written) {
         if (!self) {
             db->run([blobs, key](QSqlDatabase &c) { blobs->discard(c, key); });
             return;
@@ -233,10 +282,24 @@ void UploadSession::writeChunk()
         }
         ++self->m_chunks;
         self->m_buffer.reserve(BlobStore::kChunkBytes);
-        if (self->m_received == self->m_length)
+        if (self->m_received == self->m_length) {
             self->finish();
-        else
-            self->readBody();
+            return;
+        }
+        // The instance's transfer budget: the next chunk once it covers this one.
+        if (const qint64 wait = self->m_service.charge(size); wait > 0) {
+            self->m_waiting = true;
+            if (self->m_guard)
+                self->m_guard->bodyProgress(); // the body deadline counts from here, not from the chunk's start
+            QTimer::singleShot(wait, self, [self] {
+                self->m_waiting = false;
+                if (self->m_guard)
+                    self->m_guard->bodyProgress(); // waiting on us is not the client's stall
+                self->readBody();
+            });
+            return;
+        }
+        self->readBody();
     });
 }
 

@@ -108,6 +108,10 @@ constexpr OptionSpec kOptions[] = {
      "Reconnects a second the other instances take this one's clients back at when it drains (SIGTERM): the "
      "`reconnect` frames spread them over connections / N seconds, slower than after a crash "
      "(--ws-reconnect-rate) because nobody is cut off meanwhile; 0 = as --ws-reconnect-rate (default 150)."},
+    {"attachment-mib-per-s", "TM_ATTACHMENT_MIB_PER_S", "MIB",
+     "Attachment bytes this instance moves a second, uploads and downloads together, shared by the transfers "
+     "of the moment (each waits its turn after every 256 KiB chunk), so files moving do not take the cores from "
+     "message delivery; 0 = no limit (default 32)."},
 };
 
 // A whole number in [min, max] for option `name`, or a BadRequest naming it.
@@ -305,6 +309,7 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         {kOptions[41], 1, 1 << 24, &c.uploadQuotaMib},
         {kOptions[42], 0, 1000000, &c.wsRebalanceRate},
         {kOptions[43], 0, 1000000, &c.wsDrainRate},
+        {kOptions[44], 0, 1 << 20, &c.attachmentMibPerS},
     };
     for (const IntOption &o : ints) {
         const QString text = value(o.spec);

@@ -5,8 +5,12 @@
 #include <QElapsedTimer>
 #include <QJsonObject>
 #include <QLoggingCategory>
+#include <QSqlDriver>
 
 #include <atomic>
+#include <libpq-fe.h>
+#include <memory>
+#include <vector>
 
 namespace taskmaster::server::sql {
 
@@ -209,6 +213,60 @@ Result<QSqlQuery> run(QSqlDatabase &db, const char *what, const QString &text, c
                  {{QStringLiteral("query"), QString::fromLatin1(what)}, {QStringLiteral("ms"), ms}});
     }
     return q;
+}
+
+Result<QList<QByteArray>> pgBinary(QSqlDatabase &db, const char *what, const char *text, const QVariantList &params)
+{
+    ++t_queries;
+    QElapsedTimer timer;
+    timer.start();
+    const QVariant handle = db.driver() ? db.driver()->handle() : QVariant();
+    // QPSQL hands out its PGconn * (Qt 6.4 names the metatype after libpq's struct, "pg_conn*").
+    if (!handle.isValid()
+        || (qstrcmp(handle.typeName(), "pg_conn*") != 0 && qstrcmp(handle.typeName(), "PGconn*") != 0))
+        return toError(QSqlError(QStringLiteral("no PostgreSQL connection"), {}, QSqlError::ConnectionError), what);
+    PGconn *conn = *static_cast<PGconn *const *>(handle.constData());
+    if (!conn)
+        return toError(QSqlError(QStringLiteral("no PostgreSQL connection"), {}, QSqlError::ConnectionError), what);
+    QList<QByteArray> values; // keeps the bytes alive while libpq reads them
+    std::vector<const char *> pointers;
+    std::vector<int> lengths;
+    std::vector<int> formats;
+    values.reserve(params.size());
+    for (const QVariant &p : params) {
+        const bool binary = p.typeId() == QMetaType::QByteArray;
+        values.append(p.isNull() ? QByteArray() : binary ? p.toByteArray() : p.toString().toUtf8());
+        pointers.push_back(p.isNull() ? nullptr : values.constLast().constData());
+        lengths.push_back(int(values.constLast().size()));
+        formats.push_back(binary ? 1 : 0);
+    }
+    std::unique_ptr<PGresult, decltype(&PQclear)> result(
+        PQexecParams(conn, text, int(params.size()), nullptr, pointers.data(), lengths.data(), formats.data(), 1),
+        &PQclear);
+    const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+        const char *state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
+        return toError(
+            QSqlError(QString::fromUtf8(PQerrorMessage(conn)).trimmed(), {},
+                      PQstatus(conn) == CONNECTION_OK ? QSqlError::StatementError : QSqlError::ConnectionError,
+                      QString::fromLatin1(state ? state : "")),
+            what);
+    }
+    QList<QByteArray> rows;
+    if (status == PGRES_TUPLES_OK && PQnfields(result.get()) > 0) {
+        const int n = PQntuples(result.get());
+        rows.reserve(n);
+        for (int i = 0; i < n; ++i)
+            rows.append(QByteArray(PQgetvalue(result.get(), i, 0), PQgetlength(result.get(), i, 0)));
+    }
+    const qint64 ns = timer.nsecsElapsed();
+    if (g_observer)
+        g_observer(what, ns);
+    if (const qint64 ms = ns / 1000000; ms >= g_slowQueryMs) {
+        logEvent(lcSql(), QtWarningMsg, QStringLiteral("slow query"),
+                 {{QStringLiteral("query"), QString::fromLatin1(what)}, {QStringLiteral("ms"), ms}});
+    }
+    return rows;
 }
 
 Result<QSqlQuery> run(QSqlDatabase &db, const char *what, const QString &text, std::initializer_list<QVariant> binds)

@@ -88,6 +88,15 @@ void setQueryObserver(std::function<void(const char *what, qint64 ns)> observer)
 // number of queries whatever the page size (no N+1).
 [[nodiscard]] qint64 queriesOnThisThread();
 
+// PostgreSQL only, for bytea: QPSQL writes every bound value into the text of an EXECUTE and
+// reads every result as text, so a bytea travels as hex (twice its size, escaped and parsed on
+// both sides: most of an attachment's CPU). pgBinary runs `text` ($1, $2, ... placeholders)
+// through libpq on db's own connection: a QByteArray parameter goes in binary, any other by its
+// string form (a null QVariant is NULL); results come back in binary. Returns the first column
+// of every row. Errors map like run()'s; observed, counted and logged when slow like run().
+[[nodiscard]] Result<QList<QByteArray>> pgBinary(QSqlDatabase &db, const char *what, const char *text,
+                                                 const QVariantList &params);
+
 // RAII transaction (BEGIN IMMEDIATE on SQLite, so writers queue instead of failing later).
 class Transaction final {
 public:

@@ -92,6 +92,7 @@ class TestClientAttachments final : public QObject {
 private Q_SLOTS:
     void initTestCase();
     void cleanupTestCase();
+    void limitFromTheServer();
     void uploadWithProgressAndSend();
     void delegateShowsChipAndThumbnail();
     void downloadSavesTheSameBytes();
@@ -133,7 +134,9 @@ void TestClientAttachments::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true); // the image cache under ~/.qttest
     QVERIFY(m_dir.isValid());
-    QVERIFY2(m_server.start({QStringLiteral("--rate-upload"), QStringLiteral("0")}), qPrintable(m_server.errorText()));
+    QVERIFY2(m_server.start({QStringLiteral("--rate-upload"), QStringLiteral("0"), QStringLiteral("--max-upload-mib"),
+                             QStringLiteral("30")}),
+             qPrintable(m_server.errorText()));
     ApiClient api(m_server.url());
     m_alice = std::make_unique<Connection>();
     m_alice->setSettingsFile(m_dir.filePath(QStringLiteral("alice.ini")));
@@ -157,6 +160,22 @@ void TestClientAttachments::cleanupTestCase()
 {
     m_alice.reset();
     m_server.stop();
+}
+
+void TestClientAttachments::limitFromTheServer()
+{
+    // The server takes 30 MiB (not the 25 MiB default): the client learns it on welcome, and a
+    // larger file fails at once, without a request (cancelLeavesNothingAttached sends 24 MiB).
+    AttachmentsController *at = m_alice->attachments();
+    QTRY_COMPARE_WITH_TIMEOUT(at->property("maxUploadBytes").toLongLong(), 30LL << 20, kWaitMs);
+    UploadListModel *list = at->composerUploads();
+    at->uploadFiles(list, {writeFile(QStringLiteral("too big.bin"), QByteArray((30 << 20) + 1, 'b'))});
+    QCOMPARE(list->count(), 1);
+    QVERIFY(!list->busy());
+    QVERIFY(list->rowAt(0).failed);
+    QVERIFY2(list->rowAt(0).errorText.contains(QStringLiteral("30 MiB")), qPrintable(list->rowAt(0).errorText));
+    at->cancel(list, 0);
+    QCOMPARE(list->count(), 0);
 }
 
 void TestClientAttachments::uploadWithProgressAndSend()

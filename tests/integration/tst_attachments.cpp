@@ -216,6 +216,10 @@ private Q_SLOTS:
 
     void largeTransferKeepsMemoryFlat_data() { backendRows(); }
     void largeTransferKeepsMemoryFlat();
+    void transferBudgetHolds_data() { backendRows(); }
+    void transferBudgetHolds();
+    void uploadLimits_data();
+    void uploadLimits();
 
 private:
     // Uploads `body` as name; returns the reply.
@@ -399,7 +403,7 @@ void TestAttachments::badUploads_data()
         {"svg", "?filename=a.svg", 10, "image/svg+xml", true, "POST", 415, "unsupported_media_type", ""},
         {"malformed type", "?filename=a.bin", 10, "not a type", true, "POST", 415, "unsupported_media_type", ""},
         {"no token", "?filename=a.bin", 10, octet, false, "POST", 401, "unauthorized", ""},
-        {"GET", "?filename=a.bin", 0, octet, true, "GET", 405, "method_not_allowed", ""},
+        {"PUT", "?filename=a.bin", 0, octet, true, "PUT", 405, "method_not_allowed", ""},
         {"255 bytes is fine", ok255, 10, octet, true, "POST", 201, "", ""},
         {"no type is fine", "?filename=a", 10, "", true, "POST", 201, "", ""},
     };
@@ -798,8 +802,9 @@ void TestAttachments::largeTransferKeepsMemoryFlat()
     // 20 MB then, and no bound.
     const bool sanitized = qEnvironmentVariableIsSet("ASAN_OPTIONS");
     const qint64 kSize = sanitized ? 20LL * 1000 * 1000 : 200LL * 1000 * 1000;
-    QStringList args {QStringLiteral("--max-upload-mib"), QStringLiteral("256"), QStringLiteral("--rate-upload"),
-                      QStringLiteral("0")};
+    QStringList args {QStringLiteral("--max-upload-mib"),       QStringLiteral("256"),
+                      QStringLiteral("--rate-upload"),          QStringLiteral("0"),
+                      QStringLiteral("--attachment-mib-per-s"), QStringLiteral("0")};
     if (rowBackend() == QLatin1String("postgres")) {
         TM_REQUIRE_SERVICE(url, "TM_TEST_DATABASE_URL");
         args << QStringLiteral("--database-url") << freshPostgresUrl(url);
@@ -847,6 +852,91 @@ void TestAttachments::largeTransferKeepsMemoryFlat()
     QVERIFY2(afterUpload - before < 48 * 1024, "the upload raised the server's peak RSS by 48 MiB or more");
     QVERIFY2(afterDownload - before < 48 * 1024, "the download raised the server's peak RSS by 48 MiB or more");
     QCOMPARE(server.stop(), 0);
+}
+
+void TestAttachments::transferBudgetHolds()
+{
+    // --attachment-mib-per-s 1: a client that sends 3 MiB as fast as loopback takes it still moves
+    // them at the instance's rate (a quarter of a second's worth, one 256 KiB chunk, at once),
+    // up and down; two at once share it. Lower bounds only: a slow machine cannot break them.
+    QStringList args {QStringLiteral("--rate-upload"), QStringLiteral("0"), QStringLiteral("--attachment-mib-per-s"),
+                      QStringLiteral("1")};
+    if (rowBackend() == QLatin1String("postgres")) {
+        TM_REQUIRE_SERVICE(url, "TM_TEST_DATABASE_URL");
+        args << QStringLiteral("--database-url") << freshPostgresUrl(url);
+    }
+    ServerProcess server;
+    QVERIFY2(server.start(args), qPrintable(server.errorText()));
+    ApiClient api(server.url());
+    const Account erin = api.signUp("erin");
+    constexpr qint64 kSize = 3LL << 20;
+    PatternSource source(kSize);
+    QElapsedTimer clock;
+    clock.start();
+    const RawReply up = rawRequest(server.port(), uploadHead("?filename=slow.bin", erin.token, kSize), {}, &source);
+    const qint64 uploadMs = clock.elapsed();
+    QCOMPARE(up.status, 201);
+    QCOMPARE(up.attachment().value(QLatin1String("sha256")).toString().toLatin1(), source.sha256());
+    const QByteArray path
+        = "/api/v1/attachments/" + QByteArray::number(up.attachment().value(QLatin1String("id")).toInteger());
+    clock.restart();
+    const RawReply down = rawRequest(server.port(), getHead(path, erin.token), {}, nullptr, 0);
+    const qint64 downloadMs = clock.elapsed();
+    QCOMPARE(down.status, 200);
+    QCOMPARE(down.bodySha256, source.sha256());
+    // 12 chunks, 11 of them after the burst: 11 x 250 ms at least.
+    QVERIFY2(uploadMs >= 2500, qPrintable(QString::number(uploadMs)));
+    QVERIFY2(downloadMs >= 2500, qPrintable(QString::number(downloadMs)));
+    // Small answers are not held back: the limits of GET /uploads come at once (no budget).
+    const RawReply limits = rawRequest(server.port(), getHead("/api/v1/uploads", erin.token));
+    QCOMPARE(limits.status, 200);
+    QCOMPARE(limits.json().value(QLatin1String("usedBytesToday")).toInteger(), kSize);
+    QCOMPARE(server.stop(), 0);
+}
+
+void TestAttachments::uploadLimits_data()
+{
+    // GET /api/v1/uploads: the limits an upload meets, and the caller's usage of the day.
+    QTest::addColumn<QString>("backend");
+    QTest::addColumn<QByteArray>("head");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("code");
+    for (const QString &b : {QStringLiteral("sqlite"), QStringLiteral("postgres")}) {
+        const QByteArray p = b.toLatin1();
+        QTest::addRow("%s: with a token", p.constData())
+            << b << QByteArray("GET /api/v1/uploads HTTP/1.1\r\nHost: t") << 200 << QString();
+        QTest::addRow("%s: no token", p.constData())
+            << b << QByteArray("GET /api/v1/uploads HTTP/1.1\r\nHost: t") << 401 << QStringLiteral("unauthorized");
+        QTest::addRow("%s: bad token", p.constData())
+            << b << QByteArray("GET /api/v1/uploads HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer nope") << 401
+            << QStringLiteral("unauthorized");
+        QTest::addRow("%s: DELETE", p.constData()) << b << QByteArray("DELETE /api/v1/uploads HTTP/1.1\r\nHost: t")
+                                                   << 405 << QStringLiteral("method_not_allowed");
+    }
+}
+
+void TestAttachments::uploadLimits()
+{
+    QFETCH(QByteArray, head);
+    QFETCH(int, status);
+    QFETCH(QString, code);
+    const bool withToken = QByteArray(QTest::currentDataTag()).endsWith("with a token");
+    QByteArray request = head;
+    if (withToken) {
+        QCOMPARE(upload("one.bin", QByteArray(1000, 'o'), m_alice.token).status, 201);
+        request += "\r\nAuthorization: Bearer " + m_alice.token;
+    }
+    const RawReply r = rawRequest(m_server->port(), request);
+    QCOMPARE(r.status, status);
+    QCOMPARE(r.errorCode(), code);
+    if (!withToken)
+        return;
+    const QJsonObject o = r.json();
+    QCOMPARE(o.value(QLatin1String("maxBytes")).toInteger(), 8LL << 20); // kServerArgs
+    QCOMPARE(o.value(QLatin1String("maxPerItem")).toInteger(), 10);
+    QCOMPARE(o.value(QLatin1String("quotaBytesPerDay")).toInteger(), 1024LL << 20);
+    QCOMPARE(o.value(QLatin1String("usedBytesToday")).toInteger(), 1000); // alice is new (init())
+    QVERIFY(o.value(QLatin1String("deniedTypes")).toArray().contains(QStringLiteral("text/html")));
 }
 
 QTEST_GUILESS_MAIN(TestAttachments)

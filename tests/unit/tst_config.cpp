@@ -127,6 +127,7 @@ void TestConfig::uploadOptions()
     QVERIFY(d);
     QCOMPARE(d->maxUploadMib, 25);
     QCOMPARE(d->uploadQuotaMib, 1024);
+    QCOMPARE(d->attachmentMibPerS, 32);
     QCOMPARE(d->rateUpload.perSecond, 1.0);
     QVERIFY(d->uploadDenyTypes.contains(QStringLiteral("text/html")));
     QVERIFY(d->uploadDenyTypes.contains(QStringLiteral("image/svg+xml")));
@@ -134,7 +135,8 @@ void TestConfig::uploadOptions()
     const QString path = dir.filePath(QStringLiteral("tm.conf"));
     QFile f(path);
     QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write("max-upload-mib = 5\nupload-quota-mib = 50\nupload-deny-types = application/x-sh\n");
+    f.write(
+        "max-upload-mib = 5\nupload-quota-mib = 50\nupload-deny-types = application/x-sh\nattachment-mib-per-s = 0\n");
     f.close();
     auto c = loadConfig({QStringLiteral("s"), QStringLiteral("--config"), path, QStringLiteral("--max-upload-mib"),
                          QStringLiteral("7")},
@@ -142,6 +144,7 @@ void TestConfig::uploadOptions()
     QVERIFY2(c, c ? "" : qPrintable(c.error().message));
     QCOMPARE(c->maxUploadMib, 7); // option over environment over file
     QCOMPARE(c->uploadQuotaMib, 50); // file over default
+    QCOMPARE(c->attachmentMibPerS, 0); // no limit
     QCOMPARE(c->uploadDenyTypes, QStringList {QStringLiteral("application/x-sh")}); // replaces the default
     QVERIFY(!c->rateUpload.enabled());
     auto e = loadConfig({QStringLiteral("s"), QStringLiteral("--upload-deny-types"), QString()}, {});
@@ -229,6 +232,8 @@ void TestConfig::badValues_data()
     row("rebalance rate negative", {"--ws-rebalance-rate", "-5"}, "ws-rebalance-rate");
     row("rebalance rate not a number", {"--ws-rebalance-rate", "fast"}, "ws-rebalance-rate");
     row("drain rate negative", {"--ws-drain-rate", "-1"}, "ws-drain-rate");
+    row("attachment rate negative", {"--attachment-mib-per-s", "-1"}, "attachment-mib-per-s");
+    row("attachment rate over 1 TiB/s", {"--attachment-mib-per-s", "1048577"}, "attachment-mib-per-s");
     row("max body zero", {"--http-max-body-kib", "0"}, "http-max-body-kib");
     row("max body over 1 GiB", {"--http-max-body-kib", "1048577"}, "http-max-body-kib");
     row("max header zero", {"--http-max-header-kib", "0"}, "http-max-header-kib");

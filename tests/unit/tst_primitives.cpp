@@ -5,6 +5,7 @@
 // placeholders (server/storage/sql.h), CircuitBreaker (shared/core/circuit_breaker.h: threshold,
 // open time, half-open probe, lost probe, forced open, Retry-After, transitions). Tables of inputs
 // and outcomes.
+#include "server/attachments/transfer_budget.h"
 #include "server/ratelimit/token_bucket.h"
 #include "server/storage/sql.h"
 #include "server/ws/admission_gate.h"
@@ -34,6 +35,8 @@ private Q_SLOTS:
     void admissionGateRetryAfter();
     void rebalancer_data();
     void rebalancer();
+    void transferBudget_data();
+    void transferBudget();
     void tokenBucket_data();
     void tokenBucket();
     void tokenBucketFullAndWait();
@@ -299,6 +302,38 @@ void TestPrimitives::rebalancer()
         last = now;
     }
     QCOMPARE(got, shed);
+}
+
+void TestPrimitives::transferBudget_data()
+{
+    // steps: "KiB@ms" charged in turn; waits: what each charge answers (ms).
+    QTest::addColumn<qint64>("mibPerSecond");
+    QTest::addColumn<QStringList>("steps");
+    QTest::addColumn<QStringList>("waits");
+    QTest::newRow("no limit") << 0LL << words("10240@0 10240@0") << words("0 0");
+    QTest::newRow("a quarter of a second's worth at once, then the rate")
+        << 4LL << words("256@0 256@0 256@0 256@0 256@0 256@63") << words("0 0 0 0 63 62");
+    QTest::newRow("at least one chunk at once") << 1LL << words("256@0 256@0") << words("0 250");
+    QTest::newRow("transfers at the same time share the rate")
+        << 1LL << words("256@0 256@0 256@0") << words("0 250 500");
+    QTest::newRow("a transfer that waited its turn goes on at the rate")
+        << 1LL << words("256@0 256@0 256@250 256@500") << words("0 250 250 250");
+    QTest::newRow("idle time refills the burst, not more")
+        << 1LL << words("256@0 256@10000 256@10000") << words("0 0 250");
+}
+
+void TestPrimitives::transferBudget()
+{
+    QFETCH(qint64, mibPerSecond);
+    QFETCH(QStringList, steps);
+    QFETCH(QStringList, waits);
+    server::TransferBudget budget(mibPerSecond << 20, 256 * 1024);
+    QStringList got;
+    for (const QString &step : steps) {
+        const QStringList kv = step.split(QLatin1Char('@'));
+        got << QString::number(budget.charge(kv.at(0).toLongLong() * 1024, kv.at(1).toLongLong()));
+    }
+    QCOMPARE(got, waits);
 }
 
 void TestPrimitives::admissionGateRetryAfter_data()
