@@ -112,6 +112,10 @@ constexpr OptionSpec kOptions[] = {
      "Attachment bytes this instance moves a second, uploads and downloads together, shared by the transfers "
      "of the moment (each waits its turn after every 256 KiB chunk), so files moving do not take the cores from "
      "message delivery; 0 = no limit (default 32)."},
+    {"presence-batch-ms", "TM_PRESENCE_BATCH_MS", "MS",
+     "Presence changes are gathered this long and told to each connection together (list form for clients "
+     "that asked for it), so a storm of connects costs a frame per connection and window, not per member; "
+     "0 = each change at once (default 100)."},
 };
 
 // A whole number in [min, max] for option `name`, or a BadRequest naming it.
@@ -310,6 +314,7 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         {kOptions[42], 0, 1000000, &c.wsRebalanceRate},
         {kOptions[43], 0, 1000000, &c.wsDrainRate},
         {kOptions[44], 0, 1 << 20, &c.attachmentMibPerS},
+        {kOptions[45], 0, 10000, &c.presenceBatchMs},
     };
     for (const IntOption &o : ints) {
         const QString text = value(o.spec);

@@ -45,6 +45,7 @@ struct Config {
     int wsRate = 100;
     int groupCommit = 1;
     int presenceGraceMs = 5000;
+    int presenceBatchMs = 100; // presence changes told together per window (0: each at once)
     int drainTimeoutMs = 10000;
     int cacheMib = 64; // in-process cache size (embedded); 0 turns the REST cache off
     int cacheTtlS = 600; // lifetime of a cached value in Redis

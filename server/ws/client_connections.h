@@ -67,6 +67,8 @@ struct ClientConnection {
     QList<std::pair<QByteArray, qint64>> early; // (frame, arrival ns) between hello and welcome
     QHash<Id, Seq> readPending; // room -> newest marker asked while one is being written
     QSet<Id> readInFlight;
+    bool presenceList = false; // its hello asked for the list form of `presence`
+    quint64 presenceFrom = 0; // PresenceTracker: its snapshot had the presence changes up to this
 };
 
 // A server frame as the text a socket writes.

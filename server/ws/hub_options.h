@@ -39,6 +39,9 @@ struct HubOptions {
     double rateBurst = 200;
     int rateGraceMs = 5000; // throttled for longer than this: closed with 4029
     int presenceGraceMs = 5000; // offline announced only after this long without a connection
+    // Presence changes are gathered this long, then each connection gets those of its rooms
+    // together (PresenceBatch); 0: each change is fanned out at once.
+    int presenceBatchMs = 100;
     int typingIntervalMs = 1000; // at most one typing event per user and room in this time
     int gapWaitMs = 50; // an out-of-order event waits this long before the gap is read from the db
     bool groupCommit = true;

@@ -19,6 +19,8 @@ PresenceTracker::PresenceTracker(const HubOptions &options, const QElapsedTimer 
                                  SubscriptionTable &subscriptions, QObject *parent)
     : QObject(parent), m_options(options), m_clock(clock), m_connections(connections), m_subscriptions(subscriptions)
 {
+    m_flushTimer.setSingleShot(true);
+    connect(&m_flushTimer, &QTimer::timeout, this, &PresenceTracker::flush);
 }
 
 void PresenceTracker::opened(ClientConnection &c, const QSet<Channel> &rooms, bool firstConnection, bool asList)
@@ -45,6 +47,9 @@ void PresenceTracker::opened(ClientConnection &c, const QSet<Channel> &rooms, bo
         }
     }
     online.remove(c.userId);
+    // The snapshot has every change made so far; the window's batch tells it only later ones.
+    c.presenceList = asList;
+    c.presenceFrom = m_changeSeq;
     if (asList) {
         // One frame: a storm of reconnects otherwise writes (and every proxy and client reads) a
         // frame per online member for every hello.
@@ -126,17 +131,68 @@ void PresenceTracker::changed(Id userId, const QSet<Channel> &rooms, ws::Presenc
 
 void PresenceTracker::announceHere(Id userId, const QSet<Channel> &rooms, ws::PresenceStatus status)
 {
-    QSet<ConnId> targets;
-    for (const Channel &ch : rooms)
-        targets.unite(m_subscriptions.subscribers(ch));
-    if (targets.isEmpty())
+    if (rooms.isEmpty())
         return;
-    const QString text = encodedText(ws::Presence {userId, status, {}});
-    for (ConnId id : std::as_const(targets)) {
-        ClientConnection *c = m_connections.find(id);
-        if (c && c->userId != userId && c->state == ClientConnection::State::Open)
-            m_connections.writeVolatile(*c, text);
+    m_batch.add(userId, rooms, status, ++m_changeSeq);
+    if (m_options.presenceBatchMs <= 0)
+        flush();
+    else if (!m_flushTimer.isActive())
+        m_flushTimer.start(m_options.presenceBatchMs);
+}
+
+void PresenceTracker::flush()
+{
+    if (m_batch.isEmpty())
+        return;
+    // The changed rooms each connection follows: the subscribers of the changed rooms once per
+    // window, not the members of every change's rooms once per change.
+    const QHash<Channel, QSet<Id>> &rooms = m_batch.rooms();
+    QHash<ConnId, QList<Channel>> roomsOf;
+    for (auto it = rooms.cbegin(); it != rooms.cend(); ++it) {
+        const QSet<ConnId> subs = m_subscriptions.subscribers(it.key());
+        for (ConnId id : subs)
+            roomsOf[id].append(it.key());
     }
+    // Most connections of a storm follow one changed room, were open before its changes and are
+    // not among its changed users: they share that room's frames, encoded once.
+    struct Shared {
+        quint64 firstSeq = 0;
+        QStringList list;
+        QStringList single;
+    };
+    const auto encode = [](const QList<ws::Presence> &frames) {
+        QStringList texts;
+        texts.reserve(frames.size());
+        for (const ws::Presence &p : frames)
+            texts.append(encodedText(p));
+        return texts;
+    };
+    QHash<Channel, Shared> shared;
+    for (auto it = roomsOf.cbegin(); it != roomsOf.cend(); ++it) {
+        ClientConnection *c = m_connections.find(it.key());
+        if (!c || c->state != ClientConnection::State::Open)
+            continue;
+        const QList<Channel> &mine = *it;
+        if (mine.size() == 1 && !rooms.constFind(mine.first())->contains(c->userId)) {
+            auto s = shared.find(mine.first());
+            if (s == shared.end()) {
+                const PresenceBatch::Told told = m_batch.toldTo(0, 0, mine);
+                s = shared.insert(mine.first(),
+                                  Shared {m_batch.firstSeq(mine.first()), encode(PresenceBatch::frames(told, true)),
+                                          encode(PresenceBatch::frames(told, false))});
+            }
+            if (c->presenceFrom < s->firstSeq) {
+                const QStringList &texts = c->presenceList ? s->list : s->single;
+                for (const QString &text : texts)
+                    m_connections.writeVolatile(*c, text);
+                continue;
+            }
+        }
+        const PresenceBatch::Told told = m_batch.toldTo(c->userId, c->presenceFrom, mine);
+        for (const ws::Presence &p : PresenceBatch::frames(told, c->presenceList))
+            m_connections.writeVolatile(*c, encodedText(p));
+    }
+    m_batch.clear();
 }
 
 bool PresenceTracker::onlineHere(Id userId) const

@@ -13,11 +13,19 @@
 // asked for it: the tables are also kept by room, so that costs the members of the connection's
 // rooms, not every user online anywhere (a storm of thousands of reconnects stalled the instance
 // for seconds when each one scanned them all).
+// Changes are not written as they happen: they gather for presenceBatchMs (PresenceBatch) and
+// each connection then gets those of its rooms together, one list frame per status when its
+// hello asked for the list form (one frame per user otherwise). Without that, 5,000 members of
+// one room connecting wrote a frame to every online member per connect: 12.5 million frames,
+// against one per member and window now. Changes a connection's snapshot already had are not
+// told to it again.
 // Owns: the users within their grace, the remote instances' online users and when each instance
-// was last heard of (each with its index by room), the snapshot timer. Thread: network thread.
+// was last heard of (each with its index by room), the window's changes, the snapshot and window
+// timers. Thread: network thread.
 #pragma once
 
 #include "server/ws/client_connections.h"
+#include "server/ws/presence_batch.h"
 
 #include <QHash>
 #include <QObject>
@@ -64,7 +72,10 @@ private:
     // other instance still has the user).
     // announce false: told to the other instances only (the user was online for everyone already).
     void changed(Id userId, const QSet<Channel> &rooms, ws::PresenceStatus status, bool announce = true);
+    // Into the window's batch, written to the rooms' connections when the window ends.
     void announceHere(Id userId, const QSet<Channel> &rooms, ws::PresenceStatus status);
+    // Ends the window: each connection of a changed room gets its changes.
+    void flush();
     [[nodiscard]] bool onlineHere(Id userId) const;
     [[nodiscard]] bool onlineElsewhere(Id userId) const;
     void expireRemote();
@@ -93,6 +104,9 @@ private:
     QHash<Channel, QSet<Id>> m_remoteGoingOfflineByRoom; // room -> users within that grace
     bool m_handedOff = false; // draining: no offline announced from here any more
     QTimer m_snapshotTimer;
+    PresenceBatch m_batch; // the changes of the current window
+    quint64 m_changeSeq = 0; // the last change's seq (ClientConnection::presenceFrom)
+    QTimer m_flushTimer; // single shot: the end of the current window
 };
 
 } // namespace taskmaster::server

@@ -4,7 +4,8 @@
 // frame), send/ack/fan-out with the sender's ack before its event, exactly-once and in-order
 // delivery under concurrent senders, resume of missed events and resync past the replay limit,
 // the `history` frame, REST writes reaching sockets (messages, members, tasks), membership
-// followed live, logout closing sockets with 4003, volatile events (typing, read, presence), a
+// followed live, logout closing sockets with 4003, volatile events (typing, read, presence; a
+// storm of 200 members connecting coalesced into a few list frames per observer), a
 // table of malformed frames with their errors and close codes, and a slow reader closed with
 // 4008 while another client keeps receiving, that resumes afterwards without a loss; hellos
 // beyond --ws-hello-concurrency wait their turn, and beyond --ws-hello-queue are refused with
@@ -18,6 +19,7 @@
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QJsonArray>
+#include <QSet>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTcpSocket>
@@ -27,6 +29,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <vector>
 
 using taskmaster::test::Account;
 using taskmaster::test::backendRows;
@@ -82,6 +85,8 @@ private Q_SLOTS:
     void volatileEvents_data() { backendRows(); }
     void volatileEvents();
     void presenceSnapshotAsList();
+    void presenceStormIsCoalesced_data();
+    void presenceStormIsCoalesced();
     void malformedFrames_data();
     void malformedFrames();
     void tooManyMalformedCloses4000();
@@ -606,6 +611,123 @@ void TestWsHub::presenceSnapshotAsList()
     alone.send(ws::Hello {QString::fromUtf8(d.token), {}, true});
     QVERIFY(alone.take<ws::Welcome>());
     QVERIFY(!alone.take<ws::Presence>({}, 500));
+}
+
+void TestWsHub::presenceStormIsCoalesced_data()
+{
+    QTest::addColumn<QString>("backend");
+    QTest::newRow("postgres") << QStringLiteral("postgres");
+}
+
+namespace {
+// The users a client was told online (or offline), list and single form, and in how many frames.
+struct PresenceSeen {
+    QSet<Id> online, offline;
+    int frames = 0, listFrames = 0;
+};
+PresenceSeen presenceSeen(const WsClient &c)
+{
+    PresenceSeen seen;
+    for (const ws::ServerFrame &f : c.received()) {
+        const auto *p = std::get_if<ws::Presence>(&f);
+        if (!p)
+            continue;
+        ++seen.frames;
+        seen.listFrames += p->userIds.isEmpty() ? 0 : 1;
+        QSet<Id> &set = p->status == ws::PresenceStatus::Online ? seen.online : seen.offline;
+        if (p->userIds.isEmpty())
+            set.insert(p->userId);
+        for (Id id : p->userIds)
+            set.insert(id);
+    }
+    return seen;
+}
+} // namespace
+
+void TestWsHub::presenceStormIsCoalesced()
+{
+    // 200 members of one room connect at once: an observer that asked for the list form learns
+    // that each is online in a few frames (one per presence window, --presence-batch-ms 100), not
+    // one per member; a client without the list form still gets one single frame per member; and
+    // every member learns about every other (its snapshot and the windows after it together).
+    constexpr int kMembers = 200;
+    const Account owner = user("storm-owner"), plain = user("storm-plain");
+    QList<Account> members;
+    for (int i = 0; i < kMembers; ++i)
+        members.append(user("storm"));
+    room(owner, QList<Account>(members) << plain);
+    QSet<Id> memberIds;
+    for (const Account &m : members)
+        memberIds.insert(m.id);
+
+    WsClient listed, single;
+    QVERIFY(listed.open(wsUrl()));
+    listed.send(ws::Hello {QString::fromUtf8(owner.token), {}, true});
+    QVERIFY(listed.take<ws::Welcome>());
+    QVERIFY(single.connectAs(wsUrl(), plain.token));
+    QVERIFY(listed.waitUntil([&] { return presenceSeen(listed).online.contains(plain.id); }, 10000));
+    const int listedBefore = presenceSeen(listed).frames;
+    const int singleBefore = presenceSeen(single).frames;
+
+    // The storm: all sockets open at once, each sends its hello as soon as it is connected.
+    std::vector<std::unique_ptr<WsClient>> storm;
+    QElapsedTimer took;
+    took.start();
+    for (int i = 0; i < kMembers; ++i) {
+        storm.push_back(std::make_unique<WsClient>());
+        WsClient *c = storm.back().get();
+        const QString token = QString::fromUtf8(members[i].token);
+        connect(&c->socket(), &QWebSocket::connected, c, [c, token] { c->send(ws::Hello {token, {}, true}); });
+        c->socket().open(wsUrl());
+    }
+    for (auto &c : storm)
+        QVERIFY(c->take<ws::Welcome>({}, 60000));
+    QVERIFY(listed.waitUntil([&] { return presenceSeen(listed).online.contains(memberIds); }, 20000));
+    const qint64 windows = took.elapsed() / 100 + 1;
+    const PresenceSeen seenListed = presenceSeen(listed);
+    const int listedFrames = seenListed.frames - listedBefore;
+    qInfo("storm of %d connects in %lld ms: the list observer got %d presence frames (%d lists), at most %lld "
+          "windows",
+          kMembers, qint64(took.elapsed()), listedFrames, seenListed.listFrames, windows);
+    QVERIFY(seenListed.offline.isEmpty());
+    // At most one frame per window (only `online` here): nothing goes out per member.
+    QVERIFY2(listedFrames <= windows + 1, qPrintable(QString::number(listedFrames)));
+    QVERIFY2(listedFrames < kMembers / 2, qPrintable(QString::number(listedFrames)));
+
+    // The single-form client: one frame per member, none in list form.
+    QVERIFY(single.waitUntil([&] { return presenceSeen(single).online.contains(memberIds); }, 20000));
+    const PresenceSeen seenSingle = presenceSeen(single);
+    QCOMPARE(seenSingle.listFrames, 0);
+    QCOMPARE(seenSingle.frames - singleBefore, kMembers);
+
+    // Every member learns that everyone else in the room is online.
+    QSet<Id> everyone = memberIds;
+    everyone << owner.id << plain.id;
+    for (int i = 0; i < kMembers; ++i) {
+        QSet<Id> others = everyone;
+        others.remove(members[i].id);
+        QVERIFY2(
+            storm[size_t(i)]->waitUntil([&] { return presenceSeen(*storm[size_t(i)]).online.contains(others); }, 20000),
+            qPrintable(QStringLiteral("member %1 knows %2 of %3")
+                           .arg(i)
+                           .arg(presenceSeen(*storm[size_t(i)]).online.intersect(others).size())
+                           .arg(others.size())));
+        QVERIFY(!presenceSeen(*storm[size_t(i)]).online.contains(members[i].id));
+    }
+
+    // Half of them leave at once: offline after the grace, again in a few list frames.
+    QSet<Id> leaving;
+    for (int i = 0; i < kMembers / 2; ++i) {
+        leaving.insert(members[i].id);
+        storm[size_t(i)]->close();
+    }
+    const int onlineFrames = presenceSeen(listed).frames;
+    QVERIFY(listed.waitUntil([&] { return presenceSeen(listed).offline.contains(leaving); }, 20000));
+    const int offlineFrames = presenceSeen(listed).frames - onlineFrames;
+    qInfo("%d leaving: %d presence frames to the list observer", kMembers / 2, offlineFrames);
+    QVERIFY2(offlineFrames < kMembers / 4, qPrintable(QString::number(offlineFrames)));
+    QVERIFY(single.waitUntil([&] { return presenceSeen(single).offline.contains(leaving); }, 20000));
+    QCOMPARE(presenceSeen(single).offline.size(), kMembers / 2);
 }
 
 // ---- Bad input -----------------------------------------------------------------------------

@@ -419,6 +419,15 @@ void TestLoadStats::arguments_data()
     QTest::newRow("factor without scenario") << argv({"--duration-factor", "0.5"}) << "duration-factor";
     QTest::newRow("factor zero") << argv({"--scenario", "burst", "--duration-factor", "0"}) << "duration-factor";
     QTest::newRow("negative REST rate") << argv({"--rest-rate", "-5"}) << "rest-rate";
+    QTest::newRow("big room") << argv({"--users", "100", "--big-room-members", "60", "--big-room-rate", "5"})
+                              << QString();
+    QTest::newRow("big room over the users")
+        << argv({"--users", "50", "--big-room-members", "60"}) << "big-room-members";
+    QTest::newRow("big room of the room size")
+        << argv({"--users", "50", "--big-room-members", "10"}) << "big-room-members";
+    QTest::newRow("big room of one") << argv({"--big-room-members", "1"}) << "big-room-members";
+    QTest::newRow("big room rate without the room") << argv({"--big-room-rate", "5"}) << "big-room-rate";
+    QTest::newRow("big room in idle mode") << argv({"--idle", "10", "--big-room-members", "5"}) << "big-room-members";
 }
 
 void TestLoadStats::arguments()

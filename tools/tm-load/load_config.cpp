@@ -150,6 +150,10 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
     opt("threads", "N", "Event-loop worker threads holding the users (default 2).");
     opt("users", "N", "Simulated users, one connection each (default 50).");
     opt("room-size", "N", "Members per room (default 10).");
+    opt("big-room-members", "N",
+        "One more room with the first N users as members (N <= --users, not --room-size), receiving "
+        "--big-room-rate messages a second; its delivery latency is reported apart (default 0: none).");
+    opt("big-room-rate", "MSG/S", "Messages per second into the big room, from its members (default 10).");
     opt("rate", "MSG/S", "Messages per second, all senders together (default 100; 0: none).");
     opt("duration", "S", "Seconds of measured sending (default 10).");
     opt("warmup", "S", "Seconds of sending before the measurement (default 2).");
@@ -238,6 +242,8 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
     check(readInt(p, QStringLiteral("threads"), 1, kMaxThreads, c.threads));
     check(readInt(p, QStringLiteral("users"), 1, kMaxConnections, c.users));
     check(readInt(p, QStringLiteral("room-size"), 1, kMaxConnections, c.roomSize));
+    check(readInt(p, QStringLiteral("big-room-members"), 2, kMaxConnections, c.bigRoomMembers));
+    check(readNumber(p, QStringLiteral("big-room-rate"), 0, 1e5, c.bigRoomRate));
     check(readNumber(p, QStringLiteral("rate"), 0, 1e6, c.rate));
     check(readNumber(p, QStringLiteral("duration"), 0.1, kMaxRunSecondsCap, c.durationSeconds));
     check(readNumber(p, QStringLiteral("warmup"), 0, 600, c.warmupSeconds));
@@ -285,6 +291,16 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
             c.durationSeconds += st.seconds;
     } else if (p.isSet(QStringLiteral("duration-factor"))) {
         return badOption(QStringLiteral("duration-factor"), QStringLiteral("only with --scenario"));
+    }
+    if (c.bigRoomMembers > 0) {
+        if (c.idleMode() || c.scenarioMode())
+            return badOption(QStringLiteral("big-room-members"), QStringLiteral("not with --idle or --scenario"));
+        if (c.bigRoomMembers > c.users || c.bigRoomMembers == c.roomSize)
+            return badOption(
+                QStringLiteral("big-room-members"),
+                QStringLiteral("%1: at most --users (%2) and not --room-size").arg(c.bigRoomMembers).arg(c.users));
+    } else if (p.isSet(QStringLiteral("big-room-rate"))) {
+        return badOption(QStringLiteral("big-room-rate"), QStringLiteral("only with --big-room-members"));
     }
     c.faultCommand = p.value(QStringLiteral("fault-command"));
     if (c.hasFault() && c.idleMode())

@@ -38,6 +38,11 @@ struct LoadConfig {
     int threads = 2; // event-loop worker threads holding the simulated users
     int users = 50; // simulated users (one connection each)
     int roomSize = 10; // members per room; users i*size .. i*size+size-1 share room i
+    // > 0: one more room ("all hands") whose members are users 0 .. bigRoomMembers-1, receiving
+    // bigRoomRate messages a second from its members; its delivery latency is reported apart
+    // (the other figures do not count it).
+    int bigRoomMembers = 0;
+    double bigRoomRate = 10;
     double rate = 100; // messages per second, all senders together
     double durationSeconds = 10; // measured sending
     double warmupSeconds = 2; // sending before the measurement starts (not in the latency figures)

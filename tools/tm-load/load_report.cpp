@@ -236,9 +236,14 @@ QString RunReport::table() const
         t << "load         " << config.users << " users, " << rooms << " rooms of " << config.roomSize << ", "
           << config.rate << " msg/s for " << config.durationSeconds << " s after " << config.warmupSeconds
           << " s warm-up, bodies of " << config.bodyBytes << " chars\n";
+        if (config.bigRoomMembers > 0)
+            t << "big room     " << config.bigRoomMembers << " members (the first users), " << config.bigRoomRate
+              << " msg/s, " << bigRoomSent << " sent; its deliveries only in the 'big room' row\n";
     }
-    t << "phases       seed " << fixedPoint(seedSeconds, 1) << " s, connect " << fixedPoint(connectSeconds, 1)
-      << " s, send " << fixedPoint(sendSeconds, 1) << " s, drain " << fixedPoint(drainSeconds, 1) << " s"
+    t << "phases       seed " << fixedPoint(seedSeconds, 1) << " s, connect " << fixedPoint(connectSeconds, 1) << " s"
+      << (servers.isEmpty() ? QString()
+                            : QStringLiteral(" (servers' CPU %1 s)").arg(fixedPoint(connectServerCpuSeconds, 1)))
+      << ", send " << fixedPoint(sendSeconds, 1) << " s, drain " << fixedPoint(drainSeconds, 1) << " s"
       << (drained ? "" : " (not drained)") << '\n';
     t << '\n';
     t << "messages     sent " << c.sent << " (" << c.sentMeasured << " measured, " << fixedPoint(measuredRate(), 1)
@@ -248,8 +253,8 @@ QString RunReport::table() const
     t << "events       expected " << c.expected << "  delivered " << c.delivered << "  lost " << c.lost
       << "  duplicated " << c.duplicates << "  out of order " << c.outOfOrder << "  (fan-out " << c.fanoutDelivered
       << ", volatile " << c.volatileEvents << ", other errors " << c.errorFrames << ")\n";
-    t << "presence     online " << c.presenceOnline << "  offline " << c.presenceOffline << "  snapshot lists "
-      << c.presenceLists << '\n';
+    t << "presence     online " << c.presenceOnline << "  offline " << c.presenceOffline
+      << "  lists (snapshots, gathered changes) " << c.presenceLists << '\n';
     t << "connections  " << c.connected << "/" << config.connections() << " connected  failures " << c.connectFailures
       << "  disconnects " << c.disconnects << "  reconnects " << c.reconnects << "  resumed events " << c.resumedEvents
       << "  resyncs " << c.resyncs << "  history filled " << c.historyFilled;
@@ -321,6 +326,8 @@ QString RunReport::table() const
                 t << latencyRow(QStringLiteral("  resent"), deliveryResent);
             t << latencyRow(QStringLiteral(" resumed"), deliveryResumed);
         }
+        if (config.bigRoomMembers > 0)
+            t << latencyRow(QStringLiteral("big room"), deliveryBig);
         t << latencyRow(QStringLiteral("ack"), ack);
         t << latencyRow(QStringLiteral("connect"), connect);
         if (reconnect.count > 0)
@@ -430,6 +437,12 @@ QString RunReport::resultLine() const
     add("keptP99", fixedPoint(deliveryKept.p99Ms));
     add("keptFaultP99", fixedPoint(deliveryKeptFault.p99Ms));
     add("resumedP99", fixedPoint(deliveryResumed.p99Ms));
+    if (config.bigRoomMembers > 0) {
+        add("bigP50", fixedPoint(deliveryBig.p50Ms));
+        add("bigP99", fixedPoint(deliveryBig.p99Ms));
+        add("bigSamples", QString::number(deliveryBig.count));
+        add("connectSeconds", fixedPoint(connectSeconds, 2));
+    }
     add("samples", QString::number(delivery.count));
     add("lost", QString::number(c.lost));
     add("dup", QString::number(c.duplicates));
@@ -565,6 +578,7 @@ QJsonObject RunReport::toJson() const
         {QStringLiteral("phases"),
          QJsonObject {{QStringLiteral("seedSeconds"), seedSeconds},
                       {QStringLiteral("connectSeconds"), connectSeconds},
+                      {QStringLiteral("connectServerCpuSeconds"), connectServerCpuSeconds},
                       {QStringLiteral("sendSeconds"), sendSeconds},
                       {QStringLiteral("drainSeconds"), drainSeconds},
                       {QStringLiteral("drained"), drained},
@@ -636,6 +650,15 @@ QJsonObject RunReport::toJson() const
                            : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("verification"), config.verifyDbUrl.isEmpty() ? QJsonValue(QJsonValue::Null) : verifyJson},
         {QStringLiteral("rest"), restList},
+        // --big-room-members (an addition): the big room apart from the rest.
+        {QStringLiteral("bigRoom"),
+         config.bigRoomMembers > 0 ? QJsonValue(QJsonObject {{QStringLiteral("members"), config.bigRoomMembers},
+                                                             {QStringLiteral("rate"), config.bigRoomRate},
+                                                             {QStringLiteral("roomId"), bigRoomId},
+                                                             {QStringLiteral("sent"), bigRoomSent},
+                                                             {QStringLiteral("connectSeconds"), connectSeconds},
+                                                             {QStringLiteral("delivery"), summaryJson(deliveryBig)}})
+                                   : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("timeline"), timelineList},
         {QStringLiteral("lostDetails"), lostList},
         {QStringLiteral("result"),

@@ -72,6 +72,7 @@ struct RunReport {
     int rooms = 0;
     double seedSeconds = 0;
     double connectSeconds = 0;
+    double connectServerCpuSeconds = 0; // the --server-pid processes' CPU during the connect phase
     double sendSeconds = 0; // warm-up + measured
     double drainSeconds = 0;
     bool drained = true; // every ack and every expected event arrived before the drain deadline
@@ -87,6 +88,11 @@ struct RunReport {
     // above: their latency is the sender's outage)
     LatencySamples::Summary deliveryResent;
     LatencySamples::Summary deliveryResumed; // received after the receiver's reconnect
+    // --big-room-members: the big room's id, its sends and its deliveries (none of the delivery
+    // figures above counts them).
+    Id bigRoomId = 0;
+    qint64 bigRoomSent = 0;
+    LatencySamples::Summary deliveryBig;
     LatencySamples::Summary ack;
     LatencySamples::Summary connect; // first attempt to first welcome
     LatencySamples::Summary reconnect; // an open connection lost to welcome again, per reconnect

@@ -82,6 +82,12 @@ RunReport LoadRun::run()
     if (!m_config.scenarioMode()) // a scenario opens its connections step by step while sending
         connectAll();
     m_report.connectSeconds = elapsedSeconds() - connectStart;
+    // What the connects cost the servers (--server-pid): CPU seconds since the start sample.
+    for (const ProcessSeries &series : std::as_const(m_report.servers)) {
+        const auto now = server::readProcessStats(series.pid);
+        if (series.start && now)
+            m_report.connectServerCpuSeconds += now->cpuSeconds() - series.start->cpuSeconds;
+    }
     if (m_config.idleMode())
         idlePhase();
     else
@@ -130,6 +136,15 @@ MaybeError LoadRun::seed()
         if (const MaybeError e = save())
             return e;
         m_report.rooms = int(m_seed.rooms.value(m_config.roomSize).size());
+        if (m_config.bigRoomMembers > 0) {
+            // The big room: one room of that size over its first members (room-size differs).
+            if (const MaybeError e
+                = seeder.ensureRooms(m_seed, m_config.bigRoomMembers, m_config.bigRoomMembers, m_deadline))
+                return e;
+            if (const MaybeError e = save())
+                return e;
+            m_report.bigRoomId = m_seed.rooms.value(m_config.bigRoomMembers).value(0).id;
+        }
         if (m_config.restRate > 0) {
             if (const MaybeError e = seeder.ensureProjects(m_seed, m_config.roomSize, m_deadline))
                 return e;
@@ -155,17 +170,21 @@ void LoadRun::startWorkers()
     const int threads = std::min(m_config.threads, connections);
     const QList<SeededRoom> rooms = m_seed.rooms.value(m_config.roomSize);
     std::vector<QList<ClientSpec>> specs(static_cast<std::size_t>(threads));
+    std::vector<int> bigMembers(static_cast<std::size_t>(threads), 0);
     for (int i = 0; i < connections; ++i) {
         const int u = i % int(m_seed.users.size());
         Id room = 0;
         if (!m_config.idleMode() && !rooms.isEmpty())
             room = rooms.at(std::min<qsizetype>(u / m_config.roomSize, rooms.size() - 1)).id;
-        specs[std::size_t(i % threads)].append(ClientSpec {i, m_seed.users.at(u), room});
+        const Id big = u < m_config.bigRoomMembers ? m_report.bigRoomId : 0;
+        bigMembers[std::size_t(i % threads)] += big > 0 ? 1 : 0;
+        specs[std::size_t(i % threads)].append(ClientSpec {i, m_seed.users.at(u), room, big});
     }
     const int perThreadHandshakes = std::max(1, m_config.connectConcurrency / threads);
     for (int t = 0; t < threads; ++t) {
         Worker w;
         w.clients = int(specs[std::size_t(t)].size());
+        w.bigMembers = bigMembers[std::size_t(t)];
         w.worker
             = new LoadWorker(m_config.wsUrl(), std::move(specs[std::size_t(t)]), perThreadHandshakes, m_report.runId);
         if (m_db)
@@ -509,6 +528,8 @@ void LoadRun::sendPhase()
         SendPlan mine = plan;
         mine.rate = stages.isEmpty() ? m_config.rate * double(m_workers[i].clients) / double(connections)
                                      : workerRate(i, stages.constFirst().users, stages.constFirst().rate);
+        if (m_config.bigRoomMembers > 0)
+            mine.bigRate = m_config.bigRoomRate * double(m_workers[i].bigMembers) / double(m_config.bigRoomMembers);
         LoadWorker *worker = m_workers[i].worker;
         QMetaObject::invokeMethod(worker, [worker, mine] { worker->startSending(mine); });
     }
@@ -681,6 +702,7 @@ void LoadRun::drainAndFinish()
     LatencySamples deliveryKeptFault;
     LatencySamples deliveryResent;
     LatencySamples deliveryResumed;
+    LatencySamples deliveryBig;
     LatencySamples ack;
     LatencySamples connect;
     LatencySamples reconnect;
@@ -701,6 +723,8 @@ void LoadRun::drainAndFinish()
         deliveryKeptFault.merge(r.deliveryKeptFault.take());
         deliveryResent.merge(r.deliveryResent.take());
         deliveryResumed.merge(r.deliveryResumed.take());
+        deliveryBig.merge(r.deliveryBig.take());
+        m_report.bigRoomSent += r.bigRoomSent;
         ack.merge(r.ack.take());
         connect.merge(r.connect.take());
         reconnect.merge(r.reconnect.take());
@@ -721,6 +745,7 @@ void LoadRun::drainAndFinish()
     m_report.deliveryKeptFault = deliveryKeptFault.summary();
     m_report.deliveryResent = deliveryResent.summary();
     m_report.deliveryResumed = deliveryResumed.summary();
+    m_report.deliveryBig = deliveryBig.summary();
     m_report.ack = ack.summary();
     m_report.connect = connect.summary();
     m_report.reconnect = reconnect.summary();

@@ -41,6 +41,7 @@ private:
         QThread *thread = nullptr;
         LoadWorker *worker = nullptr;
         int clients = 0;
+        int bigMembers = 0; // of them, members of the big room (--big-room-members)
     };
 
     MaybeError seed();

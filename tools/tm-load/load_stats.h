@@ -121,7 +121,7 @@ struct Counters {
     qint64 volatileEvents = 0; // typing, read, presence
     qint64 presenceOnline = 0; // of which presence frames saying one user came online
     qint64 presenceOffline = 0; // one user went offline
-    qint64 presenceLists = 0; // the list form (the snapshot after welcome)
+    qint64 presenceLists = 0; // the list form (the snapshot after welcome, gathered changes)
     qint64 connected = 0; // first welcomes
     qint64 connectFailures = 0; // attempts that did not reach welcome
     qint64 disconnects = 0; // closed by the server or the network while open

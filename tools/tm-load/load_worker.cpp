@@ -43,6 +43,7 @@ void LoadWorker::startConnecting(qint64 attemptTimeoutNs, int upTo, int concurre
         m_clients.reserve(std::size_t(m_specs.size()));
         for (const ClientSpec &spec : std::as_const(m_specs)) {
             auto *c = new SimClient(spec.index, spec.user, spec.roomId, m_url, m_tally, this);
+            c->setBigRoom(spec.bigRoomId);
             m_clients.push_back(c);
             // The first attempt of a client holds one of the handshake slots until it ends.
             const auto release = [this, c] {
@@ -76,13 +77,14 @@ void LoadWorker::startSending(const SendPlan &plan)
 {
     m_plan = plan;
     m_scheduled = 0;
+    m_bigScheduled = 0;
     m_tally.measureFromNs = plan.measureFromNs;
     m_tally.measureToNs = plan.measureToNs;
     m_tally.faultAtNs = plan.faultAtNs;
     m_tally.stages.clear();
     for (qint64 from : plan.stageStartsNs)
         m_tally.stages.push_back(StageTally {from, 0, {}, {}});
-    if (plan.rate > 0)
+    if (plan.rate > 0 || plan.bigRate > 0)
         m_sendTimer.start();
 }
 
@@ -93,7 +95,7 @@ void LoadWorker::setRate(double rate)
     m_scheduled = 0;
     if (rate > 0 && !m_sendTimer.isActive())
         m_sendTimer.start();
-    else if (rate <= 0)
+    else if (rate <= 0 && m_plan.bigRate <= 0)
         m_sendTimer.stop();
 }
 
@@ -102,12 +104,13 @@ void LoadWorker::stopSending()
     m_sendTimer.stop();
 }
 
-SimClient *LoadWorker::nextSender()
+SimClient *LoadWorker::nextSender(bool big)
 {
+    std::size_t &next = big ? m_nextBigSender : m_nextSender;
     for (std::size_t tries = 0; tries < m_clients.size(); ++tries) {
-        SimClient *c = m_clients[m_nextSender];
-        m_nextSender = (m_nextSender + 1) % m_clients.size();
-        if (c->canSend())
+        SimClient *c = m_clients[next];
+        next = (next + 1) % m_clients.size();
+        if (big ? c->canSendBig() : c->canSend())
             return c;
     }
     return nullptr;
@@ -118,23 +121,31 @@ void LoadWorker::onSendTick()
     const qint64 now = nowNs();
     if (now < m_plan.startNs || m_clients.empty())
         return;
-    const auto target = qint64(std::floor(double(now - m_plan.startNs) / 1e9 * m_plan.rate));
-    qint64 due = target - m_scheduled;
+    if (m_plan.rate > 0)
+        sendDue(now, m_plan.rate, m_scheduled, false);
+    if (m_plan.bigRate > 0)
+        sendDue(now, m_plan.bigRate, m_bigScheduled, true);
+}
+
+void LoadWorker::sendDue(qint64 now, double rate, qint64 &scheduled, bool big)
+{
+    const auto target = qint64(std::floor(double(now - m_plan.startNs) / 1e9 * rate));
+    qint64 due = target - scheduled;
     // After a stall (the machine is busy) send at most 250 ms worth at once; the rest is dropped
     // and counted (lateDropped, a failure over --max-late-pct) rather than fired as one burst.
-    const qint64 burst = std::max<qint64>(5, qint64(std::ceil(m_plan.rate * 0.25)));
+    const qint64 burst = std::max<qint64>(5, qint64(std::ceil(rate * 0.25)));
     if (due > burst) {
         m_tally.counters.lateDropped += due - burst;
-        m_scheduled += due - burst;
+        scheduled += due - burst;
         due = burst;
     }
     for (; due > 0; --due) {
         // Stamped with the time the schedule wanted it sent, not when it left: a delay inside the
         // tool counts in the latency (no coordinated omission).
-        const qint64 dueNs = m_plan.startNs + qint64(double(m_scheduled) * 1e9 / m_plan.rate);
-        ++m_scheduled;
-        if (SimClient *c = nextSender())
-            c->sendMessage(m_plan.bodyBytes, dueNs);
+        const qint64 dueNs = m_plan.startNs + qint64(double(scheduled) * 1e9 / rate);
+        ++scheduled;
+        if (SimClient *c = nextSender(big))
+            c->sendMessage(m_plan.bodyBytes, dueNs, big);
         else
             ++m_tally.counters.notSent;
     }
@@ -195,6 +206,8 @@ WorkerResult LoadWorker::finish(const std::map<Channel, Seq> &finals)
     r.deliveryKeptFault = std::move(m_tally.deliveryKeptFault);
     r.deliveryResent = std::move(m_tally.deliveryResent);
     r.deliveryResumed = std::move(m_tally.deliveryResumed);
+    r.deliveryBig = std::move(m_tally.deliveryBig);
+    r.bigRoomSent = m_tally.bigRoomSent;
     r.ack = std::move(m_tally.ack);
     r.connect = std::move(m_tally.connect);
     r.reconnect = std::move(m_tally.reconnect);

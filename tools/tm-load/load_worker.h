@@ -24,10 +24,12 @@ struct ClientSpec {
     int index = 0; // connection number, for clientIds
     SeededUser user;
     Id roomId = 0; // 0: never sends
+    Id bigRoomId = 0; // --big-room-members: the big room, for its members
 };
 
 struct SendPlan {
     double rate = 0; // messages per second of this worker
+    double bigRate = 0; // of them apart: into the big room, from its members on this worker
     qint64 startNs = 0; // schedule origin (nowNs() clock)
     qint64 measureFromNs = 0;
     qint64 measureToNs = 0;
@@ -54,6 +56,8 @@ struct WorkerResult {
     LatencySamples deliveryKeptFault;
     LatencySamples deliveryResent;
     LatencySamples deliveryResumed;
+    LatencySamples deliveryBig;
+    qint64 bigRoomSent = 0;
     LatencySamples ack;
     LatencySamples connect;
     LatencySamples reconnect;
@@ -94,7 +98,9 @@ public:
 private:
     void openMore();
     void onSendTick();
-    SimClient *nextSender();
+    SimClient *nextSender(bool big = false);
+    // Sends what the schedule of `rate` asks for by now (`scheduled` so far) from nextSender(big).
+    void sendDue(qint64 now, double rate, qint64 &scheduled, bool big);
 
     QUrl m_url;
     QList<ClientSpec> m_specs;
@@ -113,6 +119,8 @@ private:
     SendPlan m_plan;
     qint64 m_scheduled = 0; // sends the schedule has asked for so far
     std::size_t m_nextSender = 0;
+    qint64 m_bigScheduled = 0; // the big room's sends so far
+    std::size_t m_nextBigSender = 0;
 };
 
 } // namespace taskmaster::load

@@ -173,13 +173,15 @@ void SimClient::scheduleReconnect()
     });
 }
 
-void SimClient::sendMessage(int bodyBytes, qint64 dueNs)
+void SimClient::sendMessage(int bodyBytes, qint64 dueNs, bool big)
 {
     const qint64 sent = dueNs;
     PendingSend p;
     p.sendNs = sent;
     p.frame.id = ++m_nextFrameId;
-    p.frame.roomId = m_roomId;
+    p.frame.roomId = big ? m_bigRoomId : m_roomId;
+    if (big)
+        ++m_tally.bigRoomSent;
     p.frame.body = messageBody(m_tally.tag, sent, bodyBytes, m_instance);
     p.frame.clientId = QStringLiteral("%1-%2-%3").arg(m_tally.runId).arg(m_index).arg(++m_nextClientId);
     write(p.frame);
@@ -319,6 +321,11 @@ void SimClient::onEvent(const ChannelEvent &e, qint64 receivedNs)
         return;
     ++c.fanoutDelivered;
     const qint64 latency = receivedNs - *sent;
+    if (m_bigRoomId > 0 && e.channel == Channel::room(m_bigRoomId)) {
+        if (m_tally.measured(*sent))
+            m_tally.deliveryBig.add(latency);
+        return;
+    }
     m_tally.recent.push_back(latency);
     // On a connection never lost: sent again by its sender (resent) or not (kept).
     const bool resent = m_disconnects == 0 && isResent(m_tally.tag, e.message->body);

@@ -69,6 +69,10 @@ struct WorkerTally {
     // before the ack: the latency holds the sender's outage (its reconnect time), not delivery.
     LatencySamples deliveryResent;
     LatencySamples deliveryResumed;
+    // --big-room-members: deliveries of the big room's messages (sent in the window), kept apart:
+    // none of the samples above has them.
+    LatencySamples deliveryBig;
+    qint64 bigRoomSent = 0; // sends into the big room (measured or not)
     qint64 faultAtNs = std::numeric_limits<qint64>::max(); // when the fault command starts
     qint64 reconnectBaseMs = 500; // Backoff limits (the QML client's)
     qint64 reconnectMaxMs = 30000;
@@ -121,11 +125,15 @@ public:
 
     [[nodiscard]] State state() const { return m_state; }
     [[nodiscard]] bool canSend() const { return m_state == State::Open && m_roomId > 0; }
+    // --big-room-members: the big room this user is a member of (0: none).
+    void setBigRoom(Id roomId) { m_bigRoomId = roomId; }
+    [[nodiscard]] bool canSendBig() const { return m_state == State::Open && m_bigRoomId > 0; }
     [[nodiscard]] bool everWelcomed() const { return m_welcomes > 0; }
     [[nodiscard]] int index() const { return m_index; }
     // Writes one send frame to its room, stamped with the current time.
     // One message, its latency counted from dueNs (the schedule's time for it; nowNs() or before).
-    void sendMessage(int bodyBytes, qint64 dueNs);
+    // big: into the big room instead of its own.
+    void sendMessage(int bodyBytes, qint64 dueNs, bool big = false);
     // A `ping` when open (the QML client's heartbeat; its pong carries reconnectWindowMs).
     void heartbeat();
 
@@ -166,6 +174,7 @@ private:
     QString m_instance; // of the last welcome
     qint64 m_retryAfterMs = 0; // from a `reconnect` frame, for the next reconnect
     Id m_roomId;
+    Id m_bigRoomId = 0;
     QUrl m_url;
     WorkerTally &m_tally;
     QWebSocket m_socket;
