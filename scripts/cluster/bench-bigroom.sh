@@ -72,6 +72,8 @@ run() {
         eval "p=\${TM_INSTANCE_${i}_PID:-}"
         [ -n "$p" ] && pids="$pids --server-pid $p"
       done
+      # nginx workers after the instances: their CPU too (the report lists them as servers 4..).
+      for p in $(pgrep -P "$TM_NGINX_PID" 2>/dev/null); do pids="$pids --server-pid $p"; done
       exec "$2" --url "$TM_CLUSTER_URL" --seed-db "$TM_DATABASE_URL" --verify-db "$TM_DATABASE_URL" \
         --json "$0/$1.json" --users "$3" --room-size 10 --rate "$4" --duration "$5" --warmup 5 \
         --big-room-members "$6" --big-room-rate "$7" --connect-concurrency "$8" $pids \
@@ -88,19 +90,21 @@ fi
 
 pg=$(cat "$out/batch-${batches[0]}.pg" 2>/dev/null || true)
 table=$(
-  echo "| --presence-batch-ms | users / big room members | all welcomed s | instances' CPU s while connecting | presence frames: online / offline / lists | big room: sent | delivery p50 ms | p99 | max | other rooms: delivery p50 ms | p99 | ack p99 ms | sent / acked / dropped late | lost/dup/ooo | db check | exit |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| --presence-batch-ms | users / big room members | all welcomed s | CPU s while connecting: instances and nginx | presence frames: online / offline / lists | big room: sent | delivery p50 ms | p99 | max | other rooms: delivery p50 ms | p99 | ack p99 ms | sent / acked / dropped late | CPU % while sending: instances / nginx workers / tm-load | lost/dup/ooo | db check | exit |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for b in "${batches[@]}"; do
     j=$out/batch-$b.json
     [[ -f $j ]] || continue
     jq -r --arg b "$b" --arg rc "$(cat "$out/batch-$b.rc")" '
       def ms: . * 10 | round / 10;
       def s: . * 10 | round / 10;
+      def cpu: map((.loadCpuPercent // 0) | round | tostring) | join(" + ");
       . as $r
       | ($r.verification | if .ran then (if .problems == 0 then "exact: \(.streams) streams, \(.expected) events, 0 missing" else "\(.problems) problems" end) else "not run" end) as $db
       | $r.latencyMs as $l
       | $r.bigRoom as $big
-      | "| \($b) | \($r.config.users) / \($big.members) | \($r.phases.connectSeconds | s) | \($r.phases.connectServerCpuSeconds // 0 | s) | \($r.events.presenceOnline // "-") / \($r.events.presenceOffline // "-") / \($r.events.presenceLists // "-") | \($big.sent) | \($big.delivery.p50 | ms) | \($big.delivery.p99 | ms) | \($big.delivery.max | ms) | \($l.delivery.p50 | ms) | \($l.delivery.p99 | ms) | \($l.ack.p99 | ms) | \($r.messages.sent) / \($r.messages.acked) / \($r.messages.lateDropped // 0) | \($r.events.lost)/\($r.events.duplicated)/\($r.events.outOfOrder) | \($db) | \($rc) |"
+      | "\($r.servers[0:3] | cpu) / \($r.servers[3:] | cpu) / \($r.self.loadCpuPercent // 0 | round)" as $cpu
+      | "| \($b) | \($r.config.users) / \($big.members) | \($r.phases.connectSeconds | s) | \($r.phases.connectServerCpuSeconds // 0 | s) | \($r.events.presenceOnline // "-") / \($r.events.presenceOffline // "-") / \($r.events.presenceLists // "-") | \($big.sent) | \($big.delivery.p50 | ms) | \($big.delivery.p99 | ms) | \($big.delivery.max | ms) | \($l.delivery.p50 | ms) | \($l.delivery.p99 | ms) | \($l.ack.p99 | ms) | \($r.messages.sent) / \($r.messages.acked) / \($r.messages.lateDropped // 0) | \($cpu) | \($r.events.lost)/\($r.events.duplicated)/\($r.events.outOfOrder) | \($db) | \($rc) |"
     ' "$j"
   done
 )
@@ -115,7 +119,8 @@ section=$(
   echo "rooms of 10 carrying $rate msg/s, for $seconds s after 5 s of warm-up, each run on a fresh"
   echo "cluster, every stream checked against PostgreSQL afterwards. PostgreSQL: ${pg:-settings not read}."
   echo "\"All welcomed\" is tm-load's connect phase: from the first handshake to the last \`welcome\`; the"
-  echo "instances' CPU is theirs over that phase, all three together. Presence frames: what all clients"
+  echo "CPU seconds are those of the three instances and the nginx workers together over that phase; CPU %"
+  echo "while sending is per process (100 = one core) over the measured window. Presence frames: what all clients"
   echo "received over the run, single ones online / offline, and list frames (the snapshot after"
   echo "\`welcome\` and the gathered changes). The big room's deliveries are counted apart: the"
   echo "\"other rooms\" columns do not include them. \`--presence-batch-ms 0\` fans each presence change"
