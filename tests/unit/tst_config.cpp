@@ -56,6 +56,10 @@ void TestConfig::defaults()
     auto b = loadConfig({QStringLiteral("taskmaster-server")}, {QStringLiteral("TM_WS_REBALANCE_RATE=0")});
     QVERIFY(b);
     QCOMPARE(b->wsRebalanceRate, 0); // 0: never sends connections elsewhere
+    QCOMPARE(c->presenceBatchMs, 100);
+    auto p = loadConfig({QStringLiteral("taskmaster-server")}, {QStringLiteral("TM_PRESENCE_BATCH_MS=0")});
+    QVERIFY(p);
+    QCOMPARE(p->presenceBatchMs, 0); // 0: each presence change at once
 }
 
 void TestConfig::scaleOutOptions()
@@ -234,6 +238,8 @@ void TestConfig::badValues_data()
     row("drain rate negative", {"--ws-drain-rate", "-1"}, "ws-drain-rate");
     row("attachment rate negative", {"--attachment-mib-per-s", "-1"}, "attachment-mib-per-s");
     row("attachment rate over 1 TiB/s", {"--attachment-mib-per-s", "1048577"}, "attachment-mib-per-s");
+    row("presence batch negative", {"--presence-batch-ms", "-1"}, "presence-batch-ms");
+    row("presence batch over 10 s", {"--presence-batch-ms", "10001"}, "presence-batch-ms");
     row("max body zero", {"--http-max-body-kib", "0"}, "http-max-body-kib");
     row("max body over 1 GiB", {"--http-max-body-kib", "1048577"}, "http-max-body-kib");
     row("max header zero", {"--http-max-header-kib", "0"}, "http-max-header-kib");
