@@ -17,7 +17,7 @@
 # only) with the command, the machine, the date and PostgreSQL's durability settings, and prints it.
 # Environment: TM_BUILD_DIR (build/), TM_BENCH_STARTS (200), TM_BENCH_MIB (200), TM_BENCH_USERS
 # (400), TM_BENCH_RATE (200), TM_BENCH_SECONDS (20), TM_BENCH_MOVERS (2), TM_BENCH_LIMITS (the
-# --attachment-mib-per-s of the runs with files moving, "0 32"), TM_BENCH_SERVER_BIN (the server).
+# --attachment-mib-per-s of the runs with files moving, "0 16 32"), TM_BENCH_SERVER_BIN (the server).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${TM_BUILD_DIR:-$root/build}
@@ -39,7 +39,7 @@ users=${TM_BENCH_USERS:-400}
 rate=${TM_BENCH_RATE:-200}
 seconds=${TM_BENCH_SECONDS:-20}
 movers=${TM_BENCH_MOVERS:-2}
-limits=${TM_BENCH_LIMITS:-0 32}
+limits=${TM_BENCH_LIMITS:-0 16 32}
 doc=${TM_BENCH_DOC:-$root/docs/BENCHMARKS.md}
 
 work=$(mktemp -d /tmp/tm-bench-attachments.XXXXXX)
@@ -278,7 +278,7 @@ $table
 
 Delivery in busy rooms on PostgreSQL (tm-load: $users users in rooms of 50, $rate msg/s for
 $seconds s after 5 s of warm-up; each row a server of its own, one after the other) without files
-moving, and with them under each transfer budget (\`--attachment-mib-per-s\`, default 32; the
+moving, and with them under each transfer budget (\`--attachment-mib-per-s\`, default 16; the
 throughput rows above run without one). \"Files MiB/s moved\": what the movers' uploads and
 downloads together achieved during the run.
 

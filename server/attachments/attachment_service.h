@@ -39,7 +39,7 @@ struct AttachmentOptions {
     QStringList denyTypes; // --upload-deny-types: media types answered 415
     qint64 quotaBytesPerDay = 1LL << 30; // --upload-quota-mib: a user's uploads in 24 h; over it 429
     qint64 unusedTtlMs = 24LL * 3600 * 1000; // unused uploads older than this are deleted
-    qint64 bytesPerSecond = 32LL << 20; // --attachment-mib-per-s: uploads and downloads together; 0: no limit
+    qint64 bytesPerSecond = 16LL << 20; // --attachment-mib-per-s: uploads and downloads together; 0: no limit
     std::function<qint64()> nowMs; // wall clock (empty: the real one)
 };
 

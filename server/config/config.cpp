@@ -111,7 +111,7 @@ constexpr OptionSpec kOptions[] = {
     {"attachment-mib-per-s", "TM_ATTACHMENT_MIB_PER_S", "MIB",
      "Attachment bytes this instance moves a second, uploads and downloads together, shared by the transfers "
      "of the moment (each waits its turn after every 256 KiB chunk), so files moving do not take the cores from "
-     "message delivery; 0 = no limit (default 32)."},
+     "message delivery; 0 = no limit (default 16)."},
     {"presence-batch-ms", "TM_PRESENCE_BATCH_MS", "MS",
      "Presence changes are gathered this long and told to each connection together (list form for clients "
      "that asked for it), so a storm of connects costs a frame per connection and window, not per member; "

@@ -63,7 +63,7 @@ struct Config {
     int maxConnectionsPerAddress = 1000; // per client address; 0: no cap
     // Attachments (server/attachments; docs/protocol.md section 6.8).
     int maxUploadMib = 25; // a larger upload: 413 too_large before the body is read
-    int attachmentMibPerS = 32; // attachment bytes moved a second by the instance; 0: no limit
+    int attachmentMibPerS = 16; // attachment bytes moved a second by the instance; 0: no limit
     QStringList uploadDenyTypes {QStringLiteral("text/html"), QStringLiteral("application/xhtml+xml"),
                                  QStringLiteral("image/svg+xml"), QStringLiteral("application/x-msdownload")};
     RateRule rateUpload {1, 30}; // uploads per user

@@ -131,7 +131,7 @@ void TestConfig::uploadOptions()
     QVERIFY(d);
     QCOMPARE(d->maxUploadMib, 25);
     QCOMPARE(d->uploadQuotaMib, 1024);
-    QCOMPARE(d->attachmentMibPerS, 32);
+    QCOMPARE(d->attachmentMibPerS, 16);
     QCOMPARE(d->rateUpload.perSecond, 1.0);
     QVERIFY(d->uploadDenyTypes.contains(QStringLiteral("text/html")));
     QVERIFY(d->uploadDenyTypes.contains(QStringLiteral("image/svg+xml")));
