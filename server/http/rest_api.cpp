@@ -5,6 +5,7 @@
 #include "server/http/authenticated_queries.h"
 #include "server/http/authenticator.h"
 #include "server/http/cached_reads.h"
+#include "server/http/direct_room_controller.h"
 #include "server/http/project_controller.h"
 #include "server/http/room_controller.h"
 #include "server/http/search_controller.h"
@@ -36,6 +37,8 @@ RestApi::RestApi(DbPool &db, Credentials &credentials, Sessions &sessions, Event
     m_users = std::make_unique<UserController>(UserController::Deps {*m_queries, *m_cachedReads});
     m_rooms
         = std::make_unique<RoomController>(RoomController::Deps {*m_queries, *m_cachedReads, events, options.nowMs});
+    m_directRooms
+        = std::make_unique<DirectRoomController>(DirectRoomController::Deps {*m_queries, events, options.nowMs});
     m_projects = std::make_unique<ProjectController>(
         ProjectController::Deps {*m_queries, *m_cachedReads, events, options.nowMs});
     m_search = std::make_unique<SearchController>(
@@ -44,6 +47,7 @@ RestApi::RestApi(DbPool &db, Credentials &credentials, Sessions &sessions, Event
     m_auth->addRoutes(*m_router);
     m_users->addRoutes(*m_router);
     m_rooms->addRoutes(*m_router);
+    m_directRooms->addRoutes(*m_router);
     m_projects->addRoutes(*m_router);
     m_search->addRoutes(*m_router);
 }

@@ -32,6 +32,7 @@ class ProjectController;
 class RateLimiter;
 class ReadRouting;
 class RoomController;
+class DirectRoomController;
 class SearchController;
 class Sessions;
 class UserController;
@@ -72,6 +73,7 @@ private:
     std::unique_ptr<AuthController> m_auth;
     std::unique_ptr<UserController> m_users;
     std::unique_ptr<RoomController> m_rooms;
+    std::unique_ptr<DirectRoomController> m_directRooms;
     std::unique_ptr<ProjectController> m_projects;
     std::unique_ptr<SearchController> m_search;
 };

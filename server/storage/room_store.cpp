@@ -1,6 +1,7 @@
 #include "server/storage/room_store.h"
 
 #include "server/attachments/attachment_store.h"
+#include "server/storage/direct_room_store.h"
 #include "server/storage/event_store.h"
 #include "server/storage/sql.h"
 #include "server/storage/user_store.h"
@@ -81,6 +82,17 @@ Result<bool> userExists(QSqlDatabase &db, Id userId)
     if (!q)
         return q.error();
     return q->next();
+}
+
+// A direct room keeps its two members: adding and removing (leaving too) are Forbidden.
+MaybeError refuseDirect(QSqlDatabase &db, Id roomId)
+{
+    auto direct = isDirectRoom(db, roomId);
+    if (!direct)
+        return direct.error();
+    if (*direct)
+        return Error {ErrorCode::Forbidden, QStringLiteral("a direct room keeps its two members"), {}};
+    return std::nullopt;
 }
 
 } // namespace
@@ -223,6 +235,8 @@ Result<RoomWrite> addRoomMember(QSqlDatabase &db, Id roomId, Id callerId, Id use
         return member.error();
     if (!*member)
         return roomNotFound();
+    if (auto e = refuseDirect(db, roomId))
+        return *e;
     auto exists = userExists(db, userId);
     if (!exists)
         return exists.error();
@@ -263,6 +277,8 @@ Result<RoomWrite> removeRoomMember(QSqlDatabase &db, Id roomId, Id callerId, Id 
     members->finish();
     if (!ids.contains(callerId))
         return roomNotFound();
+    if (auto e = refuseDirect(db, roomId))
+        return *e;
     if (!ids.contains(userId))
         return Error {ErrorCode::NotFound, QStringLiteral("not a member"), QStringLiteral("userId")};
     if (userId != callerId && ids.constFirst() != callerId)
