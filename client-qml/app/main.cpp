@@ -5,8 +5,8 @@
 #include "client-qml/net/client_setup.h"
 #include "shared/core/version.h"
 
+#include <QApplication>
 #include <QCommandLineParser>
-#include <QGuiApplication>
 #include <QQmlApplicationEngine>
 #include <QQuickStyle>
 #include <QQuickWindow>
@@ -16,7 +16,9 @@
 
 int main(int argc, char *argv[])
 {
-    QGuiApplication app(argc, argv);
+    // A QApplication (not just a QGuiApplication) for the system tray's notifications
+    // (ChatNotifier); the window is QML all the same.
+    QApplication app(argc, argv);
     QGuiApplication::setApplicationName(QStringLiteral("TaskMaster"));
     QGuiApplication::setOrganizationName(QStringLiteral("TaskMaster"));
     QGuiApplication::setApplicationVersion(QLatin1String(taskmaster::kVersion));

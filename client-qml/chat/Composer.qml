@@ -3,6 +3,9 @@
 // file dialog), by dropping them on the composer, or by pasting an image (Ctrl+V with an image on
 // the clipboard); each shows as a chip with its upload's progress and a cancel button, and goes
 // with the next send (connection.attachments; Send waits for the uploads to finish).
+// Typing `@` and the start of a name lists matching users above the field (a user search);
+// Tab or Enter (or a click) completes the highlighted one to `@username `, Up/Down choose, Escape
+// closes the list.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -16,6 +19,26 @@ Rectangle {
     readonly property var uploads: connection ? connection.attachments.composerUploads : null
     implicitHeight: column.implicitHeight + 2 * Theme.spacing
     color: drop.containsDrag ? Theme.surfaceAlt : Theme.surface
+
+    // The partial name after an "@" before the cursor (null or undefined: none; "" right after
+    // the "@"); it drives the completion list.
+    property var mentionPrefix: null
+    readonly property bool completing: !!mentionPrefix && !!connection && connection.users.matches.count > 0
+    function updateMention() {
+        const prefix = Mentions.prefixAt(field.text, field.cursorPosition)
+        if (prefix === mentionPrefix)
+            return
+        mentionPrefix = prefix
+        mentionList.currentIndex = 0
+        if (prefix) // not on a bare "@": every user would match
+            connection.users.searchUsers(prefix)
+    }
+    function completeMention(username) {
+        const done = Mentions.complete(field.text, field.cursorPosition, username)
+        mentionPrefix = null
+        field.text = done.text
+        field.cursorPosition = done.cursor
+    }
 
     function send() {
         const attaching = composer.uploads && composer.uploads.count > 0
@@ -149,18 +172,80 @@ Rectangle {
                 color: Theme.text
                 background: Rectangle { color: Theme.surfaceAlt; radius: Theme.radius }
                 Keys.onReturnPressed: (event) => {
-                    if (event.modifiers & Qt.ShiftModifier)
+                    if (composer.completing)
+                        composer.completeMention(mentionList.currentItem.username)
+                    else if (event.modifiers & Qt.ShiftModifier)
                         event.accepted = false
                     else
                         composer.send()
                 }
+                Keys.onTabPressed: (event) => {
+                    if (composer.completing)
+                        composer.completeMention(mentionList.currentItem.username)
+                    else
+                        event.accepted = false
+                }
+                Keys.onUpPressed: (event) => {
+                    if (composer.completing)
+                        mentionList.decrementCurrentIndex()
+                    else
+                        event.accepted = false
+                }
+                Keys.onDownPressed: (event) => {
+                    if (composer.completing)
+                        mentionList.incrementCurrentIndex()
+                    else
+                        event.accepted = false
+                }
+                Keys.onEscapePressed: (event) => {
+                    if (composer.completing)
+                        composer.mentionPrefix = null
+                    else
+                        event.accepted = false
+                }
+                onCursorPositionChanged: composer.updateMention()
                 // An image on the clipboard is attached; text is pasted as usual.
                 Keys.onPressed: (event) => {
                     if (event.matches(StandardKey.Paste)
                             && composer.connection.attachments.pasteImage(composer.uploads))
                         event.accepted = true
                 }
-                onTextChanged: if (text.length > 0) composer.connection.typing.notify()
+                onTextChanged: {
+                    if (text.length > 0)
+                        composer.connection.typing.notify()
+                    composer.updateMention()
+                }
+
+                // The users matching the partial "@name", above the field.
+                Popup {
+                    id: mentionPopup
+                    objectName: "mentionPopup"
+                    visible: composer.completing
+                    y: -height - 4
+                    width: Math.min(field.width, 320)
+                    height: Math.min(mentionList.contentHeight, 5 * 36) + 2 * padding
+                    padding: 2
+                    closePolicy: Popup.NoAutoClose
+                    focus: false
+                    ListView {
+                        id: mentionList
+                        objectName: "mentionList"
+                        anchors.fill: parent
+                        clip: true
+                        model: composer.connection ? composer.connection.users.matches : null
+                        highlightFollowsCurrentItem: true
+                        delegate: ItemDelegate {
+                            required property int index
+                            required property string username
+                            required property string displayName
+                            width: ListView.view.width
+                            height: 36
+                            highlighted: ListView.isCurrentItem
+                            text: displayName + "  @" + username
+                            onClicked: composer.completeMention(username)
+                        }
+                    }
+                }
             }
             Button {
                 objectName: "sendButton"

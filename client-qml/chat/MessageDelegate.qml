@@ -93,10 +93,20 @@ Item {
                 RowLayout {
                     visible: !root.previousAuthorSame
                     spacing: 6
+                    // Someone else's name opens the direct room with them.
                     Label {
+                        objectName: "authorName"
                         text: root.connection ? (void root.connection.users.revision, root.connection.users.userName(root.authorId)) : ""
                         font.bold: true
+                        font.underline: !root.own && authorHover.hovered
                         color: Theme.text
+                        HoverHandler { id: authorHover; cursorShape: root.own ? Qt.ArrowCursor : Qt.PointingHandCursor }
+                        TapHandler {
+                            enabled: !root.own
+                            onTapped: root.connection.rooms.openDirectRoom(root.authorId)
+                        }
+                        ToolTip.visible: !root.own && authorHover.hovered
+                        ToolTip.text: qsTr("Send a direct message")
                     }
                     Label {
                         text: Format.shortTime(root.createdAt)
@@ -112,8 +122,14 @@ Item {
                     visible: !root.editing
                     Layout.fillWidth: true
                     wrapMode: Text.Wrap
-                    textFormat: Text.PlainText
-                    text: root.deleted ? qsTr("Message deleted") : root.body
+                    // Mentions in bold, the user's own in the mention colour (styled text only
+                    // when there is an "@": plain text is cheaper).
+                    readonly property bool styled: !root.deleted && Mentions.hasMention(root.body)
+                    textFormat: styled ? Text.StyledText : Text.PlainText
+                    text: root.deleted ? qsTr("Message deleted")
+                          : styled ? Mentions.toStyledText(root.body, root.connection ? root.connection.username : "",
+                                                           Theme.danger, Theme.accent)
+                          : root.body
                     font.italic: root.deleted
                     color: root.deleted ? Theme.textMuted : Theme.text
                     opacity: root.pending ? 0.55 : 1

@@ -35,8 +35,11 @@ Rectangle {
             Layout.fillWidth: true
             showBack: page.showBack
             onBack: page.back()
-            title: page.connection && page.connection.chat.roomName.length > 0
-                   ? "#" + page.connection.chat.roomName : qsTr("Room")
+            // "#name", or "@someone" in a direct room.
+            title: page.connection && page.connection.chat.roomId !== 0
+                   ? (void page.connection.users.revision, void page.connection.chat.roomName,
+                      page.connection.rooms.title(page.connection.chat.roomId) || qsTr("Room"))
+                   : qsTr("Room")
             subtitle: page.connection ? page.connection.typing.text : ""
         }
 

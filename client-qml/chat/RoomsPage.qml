@@ -1,5 +1,8 @@
-// RoomsPage: the user's rooms, most recent activity first, with unread counts and how many
-// members are online; a button creates a room.
+// RoomsPage: the user's rooms, rooms with news first (unread, or a mention of the user since
+// they read), then by most recent activity, with unread counts (a mention shows "@" and the badge
+// in the mention colour) and how many members are online; direct rooms show the other member's
+// name. Buttons create a room, start a direct message with a user (searched by name), and turn
+// do-not-disturb on and off (no desktop notifications).
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -20,6 +23,28 @@ Rectangle {
             title: qsTr("Rooms")
             subtitle: page.connection && page.connection.rooms.model.totalUnread > 0
                       ? qsTr("%1 unread").arg(page.connection.rooms.model.totalUnread) : ""
+            ToolButton {
+                objectName: "doNotDisturbButton"
+                checkable: true
+                checked: page.connection ? page.connection.notifier.doNotDisturb : false
+                onToggled: page.connection.notifier.doNotDisturb = checked
+                text: checked ? "🔕" : "🔔"
+                Accessible.name: qsTr("Do not disturb")
+                ToolTip.visible: hovered
+                ToolTip.text: !page.connection || page.connection.notifier.available
+                              ? (checked ? qsTr("Do not disturb: on (no notifications)")
+                                         : qsTr("Do not disturb: off"))
+                              : qsTr("Desktop notifications are not available here")
+            }
+            ToolButton {
+                objectName: "newDirectButton"
+                text: "@"
+                font.pixelSize: 18
+                onClicked: { directSearch.text = ""; newDirect.open() }
+                Accessible.name: qsTr("New direct message")
+                ToolTip.visible: hovered
+                ToolTip.text: qsTr("New direct message")
+            }
             ToolButton {
                 objectName: "newRoomButton"
                 text: "+"
@@ -52,7 +77,14 @@ Rectangle {
                 required property string lastMessage
                 required property var lastAuthorId
                 required property var lastMessageAt
+                required property bool mentioned
                 readonly property bool hasPreview: lastAuthorId > 0
+                // "#name", or "@someone" for a direct room (names load in the background).
+                readonly property string title: page.connection
+                    ? (void page.connection.users.revision, void row.memberIds, void row.name,
+                       page.connection.rooms.title(row.roomId)) : row.name
+                readonly property var peerId: page.connection && row.kind === "direct"
+                    ? (void row.memberIds, page.connection.rooms.directPeer(row.roomId)) : 0
                 readonly property bool current: page.connection && page.connection.chat.roomId === roomId
                 readonly property int onlineCount: {
                     if (!page.connection)
@@ -75,8 +107,8 @@ Rectangle {
                 contentItem: RowLayout {
                     spacing: Theme.spacing
                     Avatar {
-                        userId: row.roomId
-                        name: row.name
+                        userId: row.peerId > 0 ? row.peerId : row.roomId
+                        name: row.title.substring(1)
                         showPresence: true
                         online: row.onlineCount > 0
                     }
@@ -86,10 +118,11 @@ Rectangle {
                         RowLayout {
                             Layout.fillWidth: true
                             Label {
+                                objectName: "roomTitle"
                                 Layout.fillWidth: true
-                                text: (row.kind === "direct" ? "@" : "#") + row.name
+                                text: row.title
                                 color: Theme.text
-                                font.bold: row.unread > 0
+                                font.bold: row.unread > 0 || row.mentioned
                                 elide: Text.ElideRight
                             }
                             Label {
@@ -124,7 +157,29 @@ Rectangle {
                             elide: Text.ElideRight
                         }
                     }
-                    Badge { count: row.unread }
+                    // A mention of the user since they read: "@", and the count in its colour.
+                    Rectangle {
+                        objectName: "mentionBadge"
+                        visible: row.mentioned
+                        implicitWidth: 20
+                        implicitHeight: 20
+                        radius: 10
+                        color: Theme.danger
+                        Accessible.name: qsTr("You were mentioned")
+                        Label {
+                            anchors.centerIn: parent
+                            text: "@"
+                            color: Theme.accentText
+                            font.pixelSize: 11
+                            font.bold: true
+                        }
+                    }
+                    Badge {
+                        objectName: "unreadBadge"
+                        count: row.unread
+                        fill: row.mentioned ? Theme.danger : Theme.accent
+                        Accessible.name: qsTr("%n unread", "", row.unread)
+                    }
                 }
             }
 
@@ -133,6 +188,44 @@ Rectangle {
                 visible: list.count === 0
                 text: qsTr("No rooms yet")
                 color: Theme.textMuted
+            }
+        }
+    }
+
+    // A direct message: search users by name, pick one; the room opens (made on first use).
+    Dialog {
+        id: newDirect
+        objectName: "newDirectDialog"
+        title: qsTr("New direct message")
+        modal: true
+        anchors.centerIn: Overlay.overlay
+        standardButtons: Dialog.Cancel
+        ColumnLayout {
+            width: 280
+            TextField {
+                id: directSearch
+                objectName: "directSearchField"
+                Layout.fillWidth: true
+                placeholderText: qsTr("Type a name")
+                Accessible.name: qsTr("User to message")
+                onTextEdited: if (text.length > 0) page.connection.users.searchUsers(text)
+            }
+            Repeater {
+                model: newDirect.opened && directSearch.text.length > 0 && page.connection
+                       ? page.connection.users.matches : null
+                delegate: ItemDelegate {
+                    required property var userId
+                    required property string username
+                    required property string displayName
+                    objectName: "directCandidate"
+                    Layout.fillWidth: true
+                    visible: userId !== page.connection.userId
+                    text: displayName + " (@" + username + ")"
+                    onClicked: {
+                        page.connection.rooms.openDirectRoom(userId)
+                        newDirect.close()
+                    }
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 #include "client-qml/controllers/rooms_controller.h"
 
+#include "client-qml/controllers/mentions.h"
 #include "client-qml/controllers/user_directory.h"
 #include "client-qml/net/realtime_session.h"
 #include "client-qml/net/rest_client.h"
@@ -76,6 +77,40 @@ void RoomsController::addRoomMember(qint64 roomId, qint64 userId)
     m_rest.send(api::addRoomMember(roomId, userId), this, [this, roomId](NoContent) { refresh(roomId); });
 }
 
+void RoomsController::openDirectRoom(qint64 userId)
+{
+    if (userId <= 0 || userId == m_users.self().id)
+        return;
+    m_users.request(userId);
+    m_rest.send(api::openDirectRoom(userId), this, [this](const Room &room) {
+        m_rooms.upsert(room);
+        Q_EMIT directRoomOpened(room.id);
+    });
+}
+
+qint64 RoomsController::directPeer(qint64 roomId) const
+{
+    const auto room = m_rooms.room(roomId);
+    if (!room || room->kind != RoomKind::Direct)
+        return 0;
+    for (Id id : room->memberIds) {
+        if (id != m_users.self().id)
+            return id;
+    }
+    return 0;
+}
+
+QString RoomsController::title(qint64 roomId)
+{
+    const auto room = m_rooms.room(roomId);
+    if (!room)
+        return {};
+    if (room->kind != RoomKind::Direct)
+        return QLatin1Char('#') + room->name;
+    const Id peer = directPeer(roomId);
+    return QLatin1Char('@') + (peer ? m_users.userName(peer) : room->name);
+}
+
 void RoomsController::onEvent(const ChannelEvent &e, bool fresh)
 {
     const Id roomId = e.channel.id;
@@ -87,6 +122,8 @@ void RoomsController::onEvent(const ChannelEvent &e, bool fresh)
             refresh(roomId); // a room we were just added to
         m_rooms.onMessage(roomId, e.seq, e.message->createdAt, e.message->authorId, m_users.self().id);
         m_rooms.setLastMessage(*e.message);
+        if (e.message->authorId != m_users.self().id && mentions::mentions(e.message->body, m_users.self().username))
+            m_rooms.setMention(roomId, e.seq);
         m_users.request(e.message->authorId); // the preview's author name
         break;
     case EventType::MessageUpdated:

@@ -1,7 +1,9 @@
 // RoomsController: the rooms the user belongs to (RoomListModel): loaded at login and after a
 // welcome that lists rooms not seen before, kept live from the rooms' events (new messages bump
 // unread counts and order, membership changes reload a room, leaving removes it) and the user's
-// own read markers; creating a room and adding a member.
+// own read markers; creating a room and adding a member; opening the direct (one-to-one) room
+// with a user, and the names rooms are shown by (a direct room: the other member's). Marks rooms
+// where a live message mentions the user (RoomListModel::setMention).
 // Owns: the RoomListModel. Thread: the GUI thread.
 #pragma once
 
@@ -33,6 +35,14 @@ public:
     // memberIds: user ids (numbers or numeric strings); the user is a member anyway.
     Q_INVOKABLE void createRoom(const QString &name, const QVariantList &memberIds);
     Q_INVOKABLE void addRoomMember(qint64 roomId, qint64 userId);
+    // POST /direct-rooms: the direct room with userId (made on the first call, by either user);
+    // directRoomOpened() follows with it in the list.
+    Q_INVOKABLE void openDirectRoom(qint64 userId);
+    // The other member of a direct room (0: not a direct room, or not known).
+    [[nodiscard]] Q_INVOKABLE qint64 directPeer(qint64 roomId) const;
+    // How a room is shown: "#name", or "@display name" of the other member of a direct room
+    // (bindings re-run on users.revision for names that arrive later).
+    [[nodiscard]] Q_INVOKABLE QString title(qint64 roomId);
 
     // GET /rooms: the whole list again (rooms gone from it are removed).
     void reload();
@@ -46,6 +56,7 @@ public:
 
 Q_SIGNALS:
     void roomCreated(qint64 roomId);
+    void directRoomOpened(qint64 roomId);
     // A room's name or members may have changed (0: any room, after a reload).
     void roomsUpdated(qint64 roomId);
     void roomLeft(qint64 roomId);

@@ -67,6 +67,11 @@ Request<NoContent> addRoomMember(Id roomId, Id userId)
     return post<NoContent>(QStringLiteral("/api/v1/rooms/%1/members").arg(roomId), toJson(AddMemberRequest {userId}));
 }
 
+Request<Room> openDirectRoom(Id userId)
+{
+    return post<Room>(QStringLiteral("/api/v1/direct-rooms"), toJson(AddMemberRequest {userId}));
+}
+
 Request<HistoryPage> history(Id roomId, const HistoryQuery &query)
 {
     return get<HistoryPage>(withQuery(QStringLiteral("/api/v1/rooms/%1/messages").arg(roomId), toQuery(query)));

@@ -41,6 +41,8 @@ Request<Page<Room>> rooms();
 Request<Room> room(Id roomId);
 Request<Room> createRoom(const CreateRoomRequest &body);
 Request<NoContent> addRoomMember(Id roomId, Id userId);
+// POST /direct-rooms: the one-to-one room with userId (created by the first call, 201; then 200).
+Request<Room> openDirectRoom(Id userId);
 Request<HistoryPage> history(Id roomId, const HistoryQuery &query);
 Request<Message> editMessage(Id messageId, const QString &body);
 Request<Message> deleteMessage(Id messageId);

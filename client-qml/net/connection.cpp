@@ -45,6 +45,9 @@ Connection::Connection(QObject *parent) : QObject(parent)
     connect(&m_realtime, &RealtimeSession::channelCaughtUp, this, &Connection::onCaughtUp);
     connect(&m_realtime, &RealtimeSession::socketLost, &m_outbox, &Outbox::onSocketLost);
     connect(&m_attachments, &AttachmentsController::failed, this, &Connection::setError);
+    connect(&m_rooms, &RoomsController::directRoomOpened, &m_chat, &ChatController::openRoom);
+    connect(&m_notifier, &ChatNotifier::openRequested, &m_chat, &ChatController::openRoom);
+    m_notifier.setSettingsSource([this] { return settings(); });
 }
 
 Connection::~Connection() = default;
@@ -59,6 +62,7 @@ std::unique_ptr<QSettings> Connection::settings() const
 void Connection::setSettingsFile(const QString &path)
 {
     m_settingsFile = path;
+    m_notifier.setSettingsSource([this] { return settings(); }); // read again from this file
     const QString saved = settings()->value(keyServer()).toString();
     if (!saved.isEmpty() && saved != m_serverUrl) {
         m_serverUrl = saved;
@@ -377,6 +381,7 @@ void Connection::endSession(const QString &reason)
     m_outbox.clear();
     m_chat.clear();
     m_typing.clear();
+    m_notifier.clear();
     m_rooms.clear();
     m_board.clear();
     m_projects.clear();
@@ -423,6 +428,7 @@ void Connection::onChannelEvent(const ChannelEvent &event, bool fresh)
         m_rooms.onEvent(event, fresh);
         m_chat.onEvent(event, fresh);
         m_typing.onEvent(event, fresh);
+        m_notifier.onEvent(event, fresh);
     } else {
         m_projects.onEvent(event, fresh);
         m_board.onEvent(event, fresh);

@@ -28,6 +28,7 @@
 #include "client-qml/controllers/admin_controller.h"
 #include "client-qml/controllers/attachments_controller.h"
 #include "client-qml/controllers/chat_controller.h"
+#include "client-qml/controllers/chat_notifier.h"
 #include "client-qml/controllers/projects_controller.h"
 #include "client-qml/controllers/rooms_controller.h"
 #include "client-qml/controllers/search_controller.h"
@@ -60,6 +61,7 @@ class Connection : public QObject { // not final: QML_ELEMENT derives from it
     Q_PROPERTY(bool loggedIn READ loggedIn NOTIFY sessionChanged)
     Q_PROPERTY(qint64 userId READ userId NOTIFY sessionChanged)
     Q_PROPERTY(QString displayName READ displayName NOTIFY sessionChanged)
+    Q_PROPERTY(QString username READ username NOTIFY sessionChanged)
     Q_PROPERTY(bool isAdmin READ isAdmin NOTIFY sessionChanged)
     // A login/register/restore request is in flight.
     Q_PROPERTY(bool busy READ busy NOTIFY busyChanged)
@@ -84,6 +86,7 @@ class Connection : public QObject { // not final: QML_ELEMENT derives from it
     Q_PROPERTY(taskmaster::client::SearchController *search READ search CONSTANT)
     Q_PROPERTY(taskmaster::client::AdminController *admin READ admin CONSTANT)
     Q_PROPERTY(taskmaster::client::AttachmentsController *attachments READ attachments CONSTANT)
+    Q_PROPERTY(taskmaster::client::ChatNotifier *notifier READ notifier CONSTANT)
 
 public:
     enum class TokenStorage {
@@ -119,6 +122,7 @@ public:
     [[nodiscard]] bool loggedIn() const { return !m_token.isEmpty() && m_users.self().id != 0; }
     [[nodiscard]] qint64 userId() const { return m_users.self().id; }
     [[nodiscard]] QString displayName() const { return m_users.self().displayName; }
+    [[nodiscard]] QString username() const { return m_users.self().username; }
     [[nodiscard]] bool isAdmin() const { return m_users.self().role == Role::Admin; }
     [[nodiscard]] bool busy() const { return m_busy; }
     [[nodiscard]] QString lastError() const { return m_lastError; }
@@ -135,6 +139,7 @@ public:
     [[nodiscard]] SearchController *search() { return &m_search; }
     [[nodiscard]] AdminController *admin() { return &m_admin; }
     [[nodiscard]] AttachmentsController *attachments() { return &m_attachments; }
+    [[nodiscard]] ChatNotifier *notifier() { return &m_notifier; }
 
     // A token saved by an earlier run (keychain, or the settings file: a token found there is moved
     // to the keychain when one works): check it (GET /me) and connect. False when none is saved.
@@ -202,6 +207,7 @@ private:
     SearchController m_search {m_rest, m_rooms, m_users};
     AdminController m_admin {m_rest, m_users};
     AttachmentsController m_attachments {m_rest, m_chat};
+    ChatNotifier m_notifier {m_users, *m_rooms.model()};
     StoreMirror m_mirror {*m_rooms.model(), *m_projects.model(), m_users, m_outbox, m_realtime};
 };
 

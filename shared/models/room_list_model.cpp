@@ -48,6 +48,8 @@ QVariant RoomListModel::data(const QModelIndex &index, int role) const
         return QVariant(e.last ? e.last->authorId : Id(0));
     case LastMessageAtRole:
         return e.last ? e.last->createdAt : QDateTime();
+    case MentionedRole:
+        return e.mentioned();
     case MemberIdsRole: {
         QVariantList ids;
         ids.reserve(e.room.memberIds.size());
@@ -74,6 +76,7 @@ QHash<int, QByteArray> RoomListModel::roleNames() const
         {LastMessageRole, QByteArrayLiteral("lastMessage")},
         {LastAuthorIdRole, QByteArrayLiteral("lastAuthorId")},
         {LastMessageAtRole, QByteArrayLiteral("lastMessageAt")},
+        {MentionedRole, QByteArrayLiteral("mentioned")},
     };
     return names;
 }
@@ -228,20 +231,37 @@ void RoomListModel::markRead(Id roomId, Seq seq)
     Entry &e = m_entries[row];
     if (seq <= e.room.readSeq.value_or(0))
         return;
+    const bool wasMentioned = e.mentioned();
     e.room.readSeq = seq;
     const qint64 unread = seq >= e.room.lastSeq ? 0 : std::min(e.room.unread, e.room.lastSeq - seq);
-    if (unread == e.room.unread)
+    if (unread == e.room.unread && wasMentioned == e.mentioned())
         return;
     const qint64 delta = unread - e.room.unread;
     e.room.unread = unread;
-    emitRowChanged(row, {UnreadRole});
+    emitRowChanged(reposition(row), {UnreadRole, MentionedRole}); // e is stale from here on
     addToTotal(delta);
+}
+
+void RoomListModel::setMention(Id roomId, Seq seq)
+{
+    const int row = rowForId(roomId);
+    if (row < 0)
+        return;
+    Entry &e = m_entries[row];
+    if (seq <= e.mentionSeq || seq <= e.room.readSeq.value_or(0))
+        return;
+    const bool was = e.mentioned();
+    e.mentionSeq = seq;
+    if (!was)
+        emitRowChanged(reposition(row), {MentionedRole});
 }
 
 // --- private ---
 
 bool RoomListModel::before(const Entry &a, const Entry &b)
 {
+    if (a.hasNews() != b.hasNews())
+        return a.hasNews();
     if (a.activityMs != b.activityMs)
         return a.activityMs > b.activityMs;
     return a.room.id < b.room.id;

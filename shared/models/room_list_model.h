@@ -1,5 +1,6 @@
-// RoomListModel: the rooms the user belongs to, most recent activity first (ties: lower id
-// first), with unread counts and their total. Owns the rooms' list state (unread, lastSeq,
+// RoomListModel: the rooms the user belongs to, rooms with news (unread messages, or a mention
+// not yet read) first, then most recent activity first (ties: lower id first), with unread counts
+// and their total. Owns the rooms' list state (unread, lastSeq,
 // last activity, the local read marker) and the newest message of each room as a preview
 // (setLastMessage); the rest of the message content lives in MessageListModel.
 // Lives on the GUI thread; not thread-safe. Rooms are few (hundreds), so lookups by id are
@@ -8,6 +9,12 @@
 // Feeding it: GET /rooms -> reset(); room created / membership change -> upsert() / remove();
 // every `message` event -> onMessage(); own read marker (`read` event for self, or a local
 // read) -> markRead().
+//
+// Order: a room with news sits above every room without; so reading a room (markRead) and a
+// message arriving (onMessage) both move rooms (rowsMoved).
+//
+// Mentions: setMention(roomId, seq) records that the message at seq names the user; the room is
+// `mentioned` while that seq is above its read marker (markRead clears it).
 //
 // Last activity: REST rooms carry no last-message time, so a room's activity starts at its
 // createdAt and becomes the createdAt of the newest message seen by onMessage(). It never
@@ -56,6 +63,7 @@ public:
         LastMessageRole, // "lastMessage": QString, body of the newest message known ("" when none or deleted)
         LastAuthorIdRole, // "lastAuthorId": qint64, its author (0 when none)
         LastMessageAtRole, // "lastMessageAt": QDateTime, its createdAt (invalid when none)
+        MentionedRole, // "mentioned": bool, a message naming the user is above the read marker
     };
     Q_ENUM(Roles)
 
@@ -92,6 +100,8 @@ public:
     // is at least the one held (the same seq: an edit or a deletion). Its createdAt advances the
     // room's activity as onMessage() does; unread and lastSeq are not touched.
     void setLastMessage(const Message &message);
+    // The message at seq mentions the user (kept when above the read marker; the highest seq wins).
+    void setMention(Id roomId, Seq seq);
 
 Q_SIGNALS:
     void countChanged();
@@ -103,6 +113,9 @@ private:
         QDateTime lastActivity;
         qint64 activityMs = 0; // sort key cache
         std::optional<Message> last; // the preview
+        Seq mentionSeq = 0; // newest message known to mention the user (0: none)
+        [[nodiscard]] bool mentioned() const { return mentionSeq > room.readSeq.value_or(0); }
+        [[nodiscard]] bool hasNews() const { return room.unread > 0 || mentioned(); }
     };
 
     [[nodiscard]] static bool before(const Entry &a, const Entry &b);

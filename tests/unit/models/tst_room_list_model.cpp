@@ -1,4 +1,5 @@
-// RoomListModel under QAbstractItemModelTester (Fatal): order by last activity, moves to the
+// RoomListModel under QAbstractItemModelTester (Fatal): rooms with news (unread, a mention) first,
+// then order by last activity, moves to the
 // top on a message, unread counting (not for own messages), markRead, the server's read marker
 // (kept, never moved back by an older snapshot), totalUnread notification.
 #include "shared/domain/types.h"
@@ -67,6 +68,8 @@ private Q_SLOTS:
     void markRead_data();
     void markRead();
     void markReadOnlyForward();
+    void newsFirst();
+    void mentions();
     void readMarkerFromServer();
     void totalUnreadNotifies();
     void upsertAndRemove();
@@ -88,6 +91,7 @@ void TestRoomListModel::roleNames()
         {Roles::LastMessageRole, "lastMessage"},
         {Roles::LastAuthorIdRole, "lastAuthorId"},
         {Roles::LastMessageAtRole, "lastMessageAt"},
+        {Roles::MentionedRole, "mentioned"},
     };
     QCOMPARE(model.roleNames(), expected);
 }
@@ -119,12 +123,13 @@ void TestRoomListModel::orderByActivity()
     Fixture f;
     f.model.reset({makeRoom(1, 0), makeRoom(2, 20), makeRoom(3, 10), makeRoom(4, 20), makeRoom(2, 20)});
     QCOMPARE(ids(f.model), (QList<qint64> {2, 4, 3, 1})); // newest first; 2 and 4 tie: lower id
-    f.model.onMessage(1, 1, at(15), kBob, kSelf);
+    // Own messages: activity without news (newsFirst() has the others').
+    f.model.onMessage(1, 1, at(15), kSelf, kSelf);
     QCOMPARE(ids(f.model), (QList<qint64> {2, 4, 1, 3}));
-    f.model.onMessage(3, 1, at(30), kBob, kSelf);
+    f.model.onMessage(3, 1, at(30), kSelf, kSelf);
     QCOMPARE(ids(f.model), (QList<qint64> {3, 2, 4, 1}));
     // An older message (a late gap fill) does not move activity backwards.
-    f.model.onMessage(3, 2, at(5), kBob, kSelf);
+    f.model.onMessage(3, 2, at(5), kSelf, kSelf);
     QCOMPARE(ids(f.model), (QList<qint64> {3, 2, 4, 1}));
     QCOMPARE(f.model.lastActivity(3), at(30));
 }
@@ -218,7 +223,51 @@ void TestRoomListModel::markRead()
     const bool changes = expectedUnread != 5;
     QCOMPARE(changed.count(), changes ? 1 : 0);
     QCOMPARE(totalSpy.count(), changes ? 1 : 0);
-    QCOMPARE(ids(f.model), (QList<qint64> {1, 2})); // reading does not reorder
+    // Read to the end, room 1 has no news left and goes below room 2 (same activity), which has.
+    QCOMPARE(ids(f.model), expectedUnread == 0 ? (QList<qint64> {2, 1}) : (QList<qint64> {1, 2}));
+}
+
+void TestRoomListModel::newsFirst()
+{
+    Fixture f;
+    // Room 1 is the oldest but has unread messages: it leads; then by activity.
+    f.model.reset({makeRoom(1, 0, 3, 2), makeRoom(2, 10), makeRoom(3, 20), makeRoom(4, 5, 1, 1)});
+    QCOMPARE(ids(f.model), (QList<qint64> {4, 1, 3, 2}));
+    QSignalSpy moved(&f.model, &QAbstractItemModel::rowsMoved);
+    // Reading room 4 moves it down among the rooms without news.
+    f.model.markRead(4, 1);
+    QCOMPARE(ids(f.model), (QList<qint64> {1, 3, 2, 4}));
+    QCOMPARE(moved.count(), 1);
+    // An own message moves a room up by activity but not above rooms with news.
+    f.model.onMessage(2, 1, at(30), kSelf, kSelf);
+    QCOMPARE(ids(f.model), (QList<qint64> {1, 2, 3, 4}));
+    // Someone else's message gives it news: above room 1 (newer activity).
+    f.model.onMessage(3, 1, at(31), kBob, kSelf);
+    QCOMPARE(ids(f.model), (QList<qint64> {3, 1, 2, 4}));
+}
+
+void TestRoomListModel::mentions()
+{
+    Fixture f;
+    f.model.reset({makeRoom(1, 0, 4, 0), makeRoom(2, 10, 3, 0)});
+    f.model.markRead(1, 4);
+    f.model.markRead(2, 3);
+    QCOMPARE(ids(f.model), (QList<qint64> {2, 1}));
+    const auto mentioned
+        = [&](Id room) { return f.model.data(f.model.index(f.model.rowForId(room)), Roles::MentionedRole).toBool(); };
+    QVERIFY(!mentioned(1));
+    QSignalSpy changed(&f.model, &QAbstractItemModel::dataChanged);
+    f.model.setMention(1, 3); // at or below the read marker: already read
+    QVERIFY(!mentioned(1));
+    QCOMPARE(changed.count(), 0);
+    f.model.onMessage(1, 5, at(1), kBob, kSelf);
+    f.model.setMention(1, 5);
+    QVERIFY(mentioned(1));
+    QCOMPARE(ids(f.model), (QList<qint64> {1, 2}));
+    f.model.markRead(1, 5);
+    QVERIFY(!mentioned(1));
+    QCOMPARE(ids(f.model), (QList<qint64> {2, 1}));
+    QCOMPARE(f.model.roleNames().value(Roles::MentionedRole), QByteArray("mentioned"));
 }
 
 void TestRoomListModel::markReadOnlyForward()
