@@ -55,7 +55,10 @@ Rectangle {
                     Label {
                         Layout.fillWidth: true
                         text: hit.isTask ? qsTr("Task · %1").arg(Theme.statusTitle(hit.status))
-                                         : qsTr("#%1 · %2").arg(hit.roomName)
+                                         : qsTr("%1 · %2").arg(page.connection
+                                                   ? (void page.connection.users.revision,
+                                                      page.connection.rooms.title(hit.roomId) || "#" + hit.roomName)
+                                                   : "#" + hit.roomName)
                                                .arg(page.connection ? (void page.connection.users.revision, page.connection.users.userName(hit.authorId)) : "")
                         color: Theme.textMuted
                         font.pixelSize: 12
