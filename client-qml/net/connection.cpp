@@ -1,5 +1,6 @@
 #include "client-qml/net/connection.h"
 
+#include "client-qml/controllers/mentions.h"
 #include "shared/core/overloaded.h"
 
 #include <QLoggingCategory>
@@ -171,8 +172,15 @@ bool Connection::openStore(Id userId)
     const QList<Room> rooms = m_store->rooms();
     if (!rooms.isEmpty() && m_rooms.model()->count() == 0) {
         m_rooms.model()->reset(rooms);
-        for (const Message &m : m_store->lastMessages())
+        // The newest message of each room; one naming the user above the read marker marks the
+        // room as mentioned (older mentions are not known after a restart).
+        const auto self = m_store->self();
+        const QString me = self ? self->username : m_users.self().username;
+        for (const Message &m : m_store->lastMessages()) {
             m_rooms.model()->setLastMessage(m);
+            if (m.authorId != userId && !m.deleted && mentions::mentions(m.body, me))
+                m_rooms.model()->setMention(m.roomId, m.seq);
+        }
     }
     m_users.restore(m_store->users()); // names shown offline
     if (m_projects.model()->count() == 0)

@@ -98,6 +98,7 @@ private Q_SLOTS:
     void notificationDecision();
     void doNotDisturbPersists();
     void composerCompletesMention();
+    void mentionKeptAcrossRestart();
 
 private:
     std::unique_ptr<Connection> makeClient(const QString &name);
@@ -551,6 +552,31 @@ void TestClientDirect::composerCompletesMention()
     QTRY_VERIFY_WITH_TIMEOUT(!popup->property("visible").toBool(), kWaitMs);
     // Enter sends as usual once the list is gone: nothing was sent while completing.
     field->setProperty("text", QString());
+}
+
+void TestClientDirect::mentionKeptAcrossRestart()
+{
+    // A mention in the room Alice has open (its messages go to her local store), not yet read.
+    const Id room = groupRoom(QStringLiteral("restart"));
+    QVERIFY(room > 0);
+    QSignalSpy loaded(m_alice->chat(), &ChatController::historyLoaded);
+    m_alice->chat()->openRoom(room);
+    QVERIFY(loaded.wait(kWaitMs) || !loaded.isEmpty());
+    QVERIFY(bobSends(room, QStringLiteral("@alice before you quit")));
+    const auto mentioned = [](Connection &c, Id id) {
+        const RoomListModel &list = *c.rooms()->model();
+        const int row = list.rowForId(id);
+        return row >= 0 && list.index(row).data(RoomListModel::MentionedRole).toBool();
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(mentioned(*m_alice, room), kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(m_alice->chat()->messages()->count() == 1, kWaitMs);
+
+    // Quit and start again: the room is marked from the store.
+    m_alice.reset();
+    m_alice = makeClient(QStringLiteral("alice"));
+    QVERIFY(m_alice->restoreSession());
+    QTRY_VERIFY_WITH_TIMEOUT(m_alice->loggedIn(), kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(mentioned(*m_alice, room), kWaitMs);
 }
 
 QTEST_MAIN(TestClientDirect)
