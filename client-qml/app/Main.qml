@@ -18,6 +18,17 @@ ApplicationWindow {
     property bool autoRestore: true
     property string themeMode: "system"
 
+    // A clicked desktop notification opened its room (Connection): bring the window up.
+    Connections {
+        target: conn.notifier
+        function onOpenRequested() {
+            appShell.section = "chat"
+            window.show()
+            window.raise()
+            window.requestActivate()
+        }
+    }
+
     Binding {
         target: Theme
         property: "mode"

@@ -466,6 +466,10 @@ void TestClientDirect::notificationDecision()
     QCOMPARE(sink.shown.at(1).title, QStringLiteral("dave"));
     QCOMPARE(sink.shown.at(1).body, QStringLiteral("psst"));
     QCOMPARE(a.rooms()->title(dmId), QStringLiteral("@dave"));
+    // Clicking it (the tray's messageClicked) opens its room.
+    Q_EMIT a.notifier()->openRequested(dmId);
+    QCOMPARE(a.chat()->roomId(), dmId);
+    a.chat()->closeRoom();
 
     // Focused window: nothing; do-not-disturb: nothing.
     focused = true;
