@@ -4,7 +4,8 @@
 // message that then carries them (and that another member reads); the message's delegate
 // (MessageDelegate.qml) shows a chip for the file and the image's thumbnail, fetched with the
 // token into the cache; a download saves the same bytes with progress; a cancelled upload leaves
-// nothing attached; a task saved with an upload carries it.
+// nothing attached; files dropped on the composer (Qt's drag-and-drop events) are uploaded; a task
+// saved with an upload carries it; the largest upload comes from the server (GET /api/v1/uploads).
 #include "client-qml/app/qml_plugins.h"
 #include "client-qml/net/client_setup.h"
 #include "client-qml/net/connection.h"
@@ -15,6 +16,7 @@
 #include <QCryptographicHash>
 #include <QGuiApplication>
 #include <QImage>
+#include <QMimeData>
 #include <QQmlApplicationEngine>
 #include <QQuickItem>
 #include <QQuickStyle>
@@ -97,6 +99,7 @@ private Q_SLOTS:
     void delegateShowsChipAndThumbnail();
     void downloadSavesTheSameBytes();
     void cancelLeavesNothingAttached();
+    void filesDroppedOnTheComposer();
     void taskSavedWithAnUpload();
 
 private:
@@ -346,6 +349,63 @@ void TestClientAttachments::cancelLeavesNothingAttached()
     QTRY_VERIFY_WITH_TIMEOUT(confirmedRow() >= 0, kWaitMs);
     const Message last = m.messageAt(confirmedRow());
     QVERIFY(last.attachments.isEmpty());
+}
+
+void TestClientAttachments::filesDroppedOnTheComposer()
+{
+    // Two files dropped on the composer through Qt's drag-and-drop events (what the platform
+    // delivers for a drop from a file manager: enter, move, drop with text/uri-list), and a drag
+    // of plain text that is refused: the composer's list holds the two, uploaded.
+    QQuickStyle::setStyle(QStringLiteral("Basic"));
+    QQmlApplicationEngine engine;
+    taskmaster::client::prepareEngine(engine);
+    engine.setInitialProperties(
+        {{QStringLiteral("connection"), QVariant::fromValue(static_cast<QObject *>(m_alice.get()))}});
+    engine.loadData(R"(
+        import QtQuick
+        import TaskMaster.Net
+        import TaskMaster.Chat
+        Window {
+            id: window
+            width: 600
+            height: 300
+            visible: true
+            required property Connection connection
+            Composer { objectName: "composer"; anchors.fill: parent; connection: window.connection }
+        })");
+    QCOMPARE(engine.rootObjects().size(), 1);
+    auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
+    QVERIFY(window);
+    QVERIFY(QTest::qWaitForWindowExposed(window));
+    UploadListModel *list = m_alice->attachments()->composerUploads();
+    QCOMPARE(list->count(), 0);
+    const QPoint at(300, 150);
+    const auto dropOnto = [&](QMimeData *mime) {
+        QDragEnterEvent enter(at, Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+        QCoreApplication::sendEvent(window, &enter);
+        QDragMoveEvent move(at, Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+        QCoreApplication::sendEvent(window, &move);
+        QDropEvent drop(QPointF(at), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+        QCoreApplication::sendEvent(window, &drop);
+        return drop.isAccepted();
+    };
+    QMimeData text;
+    text.setText(QStringLiteral("just words"));
+    dropOnto(&text);
+    QCOMPARE(list->count(), 0); // not files: nothing to upload
+    const QByteArray one = pattern(300000);
+    const QByteArray two = pattern(1000) + "two";
+    QMimeData files;
+    files.setUrls(
+        {writeFile(QStringLiteral("dropped one.bin"), one), writeFile(QStringLiteral("dropped two.txt"), two)});
+    QVERIFY(dropOnto(&files));
+    QCOMPARE(list->count(), 2);
+    QVERIFY(uploadsDone(*list));
+    QCOMPARE(list->rowAt(0).attachment.sha256.toLatin1(), sha256(one));
+    QCOMPARE(list->rowAt(1).attachment.sha256.toLatin1(), sha256(two));
+    QCOMPARE(list->rowAt(1).attachment.name, QStringLiteral("dropped two.txt"));
+    while (list->count() > 0)
+        m_alice->attachments()->cancel(list, 0);
 }
 
 void TestClientAttachments::taskSavedWithAnUpload()
