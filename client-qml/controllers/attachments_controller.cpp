@@ -244,7 +244,9 @@ void AttachmentsController::uploadFiles(UploadListModel *list, const QList<QUrl>
         return;
     static const QMimeDatabase mimes;
     for (const QUrl &url : urls) {
-        const QString path = url.toLocalFile();
+        // A file: URL from a file dialog or a drop; on Android the system picker gives content:
+        // URLs, which QFile opens by their text (docs/mobile.md).
+        const QString path = url.isLocalFile() ? url.toLocalFile() : url.toString();
         auto *file = new QFile(path, this);
         UploadListModel::Row row;
         row.name = QFileInfo(path).fileName();

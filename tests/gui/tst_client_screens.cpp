@@ -291,6 +291,9 @@ void TestClientScreens::layouts_data()
     QTest::addColumn<bool>("listWithRoom"); // rooms list still shown with a room open
     QTest::newRow("desktop") << kDesktop << true;
     QTest::newRow("phone") << kPhone << false;
+    // The small and the large common Android phones (docs/mobile.md).
+    QTest::newRow("phone 360x800") << QSize(360, 800) << false;
+    QTest::newRow("phone 412x915") << QSize(412, 915) << false;
 }
 
 void TestClientScreens::layouts()
@@ -310,6 +313,12 @@ void TestClientScreens::layouts()
     QTRY_COMPARE_WITH_TIMEOUT(item("timeline")->property("count").toInt(), 5, kWaitMs);
     QCOMPARE(item("roomsPage")->isVisible(), listWithRoom);
     QVERIFY(item("roomPage")->isVisible());
+    // Nothing wider than the window: the room (header, timeline, composer) fits across.
+    QVERIFY2(item("roomPage")->width() <= size.width() && item("timeline")->width() <= size.width(),
+             qPrintable(QStringLiteral("room %1, timeline %2 in %3")
+                            .arg(item("roomPage")->width())
+                            .arg(item("timeline")->width())
+                            .arg(size.width())));
     m_conn->chat()->closeRoom();
 }
 
