@@ -21,7 +21,7 @@ GroupCommit::GroupCommit(DbPool *db, bool enabled, int maxBatch, std::function<q
 void GroupCommit::submit(WriteOp op, WriteDone done)
 {
     m_queue.append(Item {std::move(op), std::move(done)});
-    if (!m_enabled || (!m_inFlight && m_finishing.size() < kMaxFinishing))
+    if (!m_enabled || !m_inFlight)
         flush();
 }
 
@@ -49,8 +49,15 @@ void GroupCommit::flush()
         flush(); // every write on its own, all at once
 }
 
-void GroupCommit::committed(QList<Item> items, QList<Result<WriteOutcome>> results)
+void GroupCommit::committed(const QList<Item> &items, const QList<Result<WriteOutcome>> &results)
 {
+    auto next = [this, items, results] {
+        finish(items, results);
+        if (m_enabled) {
+            m_inFlight = false;
+            flush();
+        }
+    };
     QList<QByteArray> rooms;
     QList<Id> writers;
     for (qsizetype i = 0; i < results.size(); ++i) {
@@ -63,45 +70,23 @@ void GroupCommit::committed(QList<Item> items, QList<Result<WriteOutcome>> resul
         if (!writers.contains(items.at(i).op.userId))
             writers.append(items.at(i).op.userId);
     }
-    auto batch = std::make_shared<Finishing>(Finishing {std::move(items), std::move(results), false});
-    m_finishing.append(batch);
-    if (m_enabled) {
-        // The next batch goes to the database now, while this one's Redis round trips run.
-        m_inFlight = false;
-        if (m_finishing.size() < kMaxFinishing)
-            flush();
-    }
-    // Fresh-writer marks and cache bumps are independent: both in flight at once, and the batch
-    // is ready when the last of them answered.
-    const bool mark = m_reads && !writers.isEmpty();
-    const bool bump = m_cache && !rooms.isEmpty();
-    auto pending = std::make_shared<int>(int(mark) + int(bump));
     QPointer<GroupCommit> self(this);
-    auto oneDone = [self, batch, pending] {
-        if (--*pending > 0 || !self)
+    auto bump = [self, rooms, next] {
+        if (!self)
             return;
-        batch->ready = true;
-        self->finishReady();
+        if (!self->m_cache || rooms.isEmpty()) {
+            next();
+            return;
+        }
+        self->m_cache->bump(rooms, [self, next] {
+            if (self)
+                next();
+        });
     };
-    if (*pending == 0) {
-        batch->ready = true;
-        finishReady();
-        return;
-    }
-    if (mark)
-        m_reads->wrote(writers, oneDone);
-    if (bump)
-        m_cache->bump(rooms, oneDone);
-}
-
-void GroupCommit::finishReady()
-{
-    while (!m_finishing.isEmpty() && m_finishing.first()->ready) {
-        const std::shared_ptr<Finishing> batch = m_finishing.takeFirst();
-        finish(batch->items, batch->results);
-    }
-    if (m_enabled && !m_inFlight && m_finishing.size() < kMaxFinishing)
-        flush(); // the queue waited for a place among the finishing batches
+    if (m_reads && !writers.isEmpty())
+        m_reads->wrote(writers, bump);
+    else
+        bump();
 }
 
 void GroupCommit::finish(const QList<Item> &items, const QList<Result<WriteOutcome>> &results)

@@ -2,13 +2,9 @@
 // order; while no batch is in flight the queue is written at once (a lone send does not wait
 // for company), and writes that arrive while a batch is being committed form the next batch:
 // one database job, consecutive sends in one transaction with one multi-row insert
-// (store::insertMessages), edits and deletes in order between them. Only one batch is in the
-// database at a time, so batches commit in submission order; what follows a commit (fresh-writer
-// marks and cache bumps, Redis round trips) overlaps the next batch's database job, and a
-// committed batch is acknowledged and published only after every batch before it: the writes of
-// one connection are acknowledged and delivered in the order it sent them. At most
-// kMaxFinishing committed batches wait for their Redis replies; beyond that the next batch waits
-// (the queue grows and the next batch is larger).
+// (store::insertMessages), edits and deletes in order between them. Only one batch is in flight,
+// so batches commit, are acknowledged and are published in submission order: the writes of one
+// connection are acknowledged and delivered in the order it sent them.
 // Disabled (benchmark comparison), every write is its own database job, run concurrently: no
 // ordering promise across writes then.
 // With a cache set, the versions of the rooms a batch wrote are bumped before its writes are
@@ -26,7 +22,6 @@
 #include <QObject>
 
 #include <functional>
-#include <memory>
 #include <optional>
 
 namespace taskmaster::server {
@@ -89,17 +84,8 @@ private:
         WriteOp op;
         WriteDone done;
     };
-    // A committed batch waiting for its marks and bumps, then for the batches before it.
-    struct Finishing {
-        QList<Item> items;
-        QList<Result<WriteOutcome>> results;
-        bool ready = false;
-    };
-    static constexpr qsizetype kMaxFinishing = 4;
-
     void flush();
-    void committed(QList<Item> items, QList<Result<WriteOutcome>> results);
-    void finishReady();
+    void committed(const QList<Item> &items, const QList<Result<WriteOutcome>> &results);
     void finish(const QList<Item> &items, const QList<Result<WriteOutcome>> &results);
 
     DbPool *m_db;
@@ -108,8 +94,7 @@ private:
     std::function<qint64()> m_nowMs;
     std::function<void(QList<Outgoing>)> m_committed;
     QList<Item> m_queue;
-    bool m_inFlight = false; // a batch is in the database
-    QList<std::shared_ptr<Finishing>> m_finishing; // committed, in commit order
+    bool m_inFlight = false;
     Cache *m_cache = nullptr;
     ReadRouting *m_reads = nullptr;
     GroupCommitStats m_stats;

@@ -17,7 +17,11 @@
 // completes, and a WebSocket completes only when it closes; ip_hash pins clients), so the sent
 // clients only bounce between the others: it pauses, 5 s then doubling up to a minute. So that
 // a balancer that does not route there costs little, each run of shedding starts with a probe of
-// kProbe connections and goes on at the rate only once they arrived. Pure
+// kProbe connections and goes on at the rate only once they arrived. Nothing is shed while this
+// instance's own count grew by more than half the slack within kSettleMs (a reconnect storm after
+// another instance died, a wave of logins): the others' reports are a second old while every
+// count moves fast, so this one looks over its share when it is not, and what it sent away would
+// only add reconnects to the storm (bench:storm counted 400-600 such moves after a kill -9). Pure
 // arithmetic, no I/O: the hub feeds it and acts on its answer.
 // Owns: the last report of every other instance. Thread: the hub's (network thread).
 #pragma once
@@ -66,6 +70,12 @@ public:
         forgetStale(nowMs);
         m_budget = std::min<double>(m_budget + double(m_rate) * double(std::max<qint64>(0, elapsedMs)) / 1000.0,
                                     double(m_rate));
+        m_own.append({nowMs, mine});
+        while (nowMs - m_own.constFirst().ms > kSettleMs)
+            m_own.removeFirst();
+        qint64 lowest = mine;
+        for (const Own &o : std::as_const(m_own))
+            lowest = std::min(lowest, o.connections);
         const qint64 fair = share(mine, nowMs);
         const qint64 slack = std::max<qint64>(m_slack, fair / 10);
         if (m_shedding ? mine <= fair + slack / 2 : mine <= fair + slack) {
@@ -74,7 +84,7 @@ public:
             m_check = {};
             return 0;
         }
-        if (nowMs < m_pausedUntilMs)
+        if (nowMs < m_pausedUntilMs || mine - lowest > slack / 2)
             return 0;
         if (!m_shedding || m_check.startMs < 0)
             startCheck(nowMs);
@@ -177,7 +187,13 @@ private:
         return base < 0 ? 0 : std::max<qint64>(0, sent - std::max<qint64>(0, others - base));
     }
 
+    struct Own {
+        qint64 ms = 0;
+        qint64 connections = 0;
+    };
+
     static constexpr qint64 kProbe = 20;
+    static constexpr qint64 kSettleMs = 5000;
     static constexpr qint64 kInFlightMs = 10000;
     static constexpr qint64 kFirstBackoffMs = 5000;
     static constexpr qint64 kMaxBackoffMs = 60000;
@@ -205,6 +221,7 @@ private:
     qint64 m_backoffMs = kFirstBackoffMs;
     QHash<QString, Peer> m_peers;
     QList<Sent> m_sent; // sent elsewhere within kInFlightMs, oldest first
+    QList<Own> m_own; // this instance's count at each call within kSettleMs, oldest first
 };
 
 } // namespace taskmaster::server

@@ -1,7 +1,9 @@
-// GroupCommit on both back ends, with a cache whose bumps the test answers by hand: the next
-// batch goes to the database while the previous one waits for its Redis round trips (pipelining),
-// acknowledgements and published events still come in submission order whatever order the bumps
-// answer in, and no more than a bounded number of committed batches wait at once.
+// GroupCommit on both back ends, with a cache whose bumps the test answers by hand: a batch is
+// acknowledged and published only once its bump answered, the writes that arrived meanwhile go
+// as the next batch only then (self-clocking: the slower the round, the larger the batch), and
+// acks and events come in submission order, a failed write in a batch included.
+// (Starting the next batch while the previous waited for Redis was measured in bench:storm's kill
+// fault: delivery p99 363 and 109 ms against 88 and 91 ms in two sittings; not kept.)
 #include "server/cache/cache.h"
 #include "server/storage/room_store.h"
 #include "server/ws/channel_order.h"
@@ -46,10 +48,10 @@ class TestGroupCommit final : public test::StoreFixture {
 private Q_SLOTS:
     void init();
     void cleanup();
-    void nextBatchWhileBumpWaits_data() { backendRows(); }
-    void nextBatchWhileBumpWaits();
-    void finishingBatchesAreBounded_data() { backendRows(); }
-    void finishingBatchesAreBounded();
+    void nextBatchAfterTheAck_data() { backendRows(); }
+    void nextBatchAfterTheAck();
+    void failedBatchIsAnsweredInOrder_data() { backendRows(); }
+    void failedBatchIsAnsweredInOrder();
 
 private:
     WriteOp send(const QString &body) const;
@@ -107,24 +109,26 @@ void TestGroupCommit::submit(const QString &body)
     });
 }
 
-void TestGroupCommit::nextBatchWhileBumpWaits()
+void TestGroupCommit::nextBatchAfterTheAck()
 {
     submit(QStringLiteral("1")); // batch 1, alone
-    submit(QStringLiteral("2")); // batch 2 waits for batch 1's commit
+    submit(QStringLiteral("2")); // 2 and 3 wait for batch 1's acknowledgement
     submit(QStringLiteral("3"));
     QCOMPARE(m_commit->stats().batches, 1);
-    // Batch 1 committed and asks for its bump; batch 2 goes to the database meanwhile and commits
-    // too, while batch 1's bump is still unanswered.
-    QTRY_COMPARE(m_cache->held.size(), 2);
-    QCOMPARE(m_commit->stats().batches, 2);
-    QCOMPARE(m_commit->stats().writes, 3);
-    QVERIFY(m_acks.isEmpty());
-
-    m_cache->release(1); // batch 2's bump answers first: it still waits for batch 1
+    QTRY_COMPARE(m_cache->held.size(), 1); // batch 1 committed, its bump unanswered
+    QCOMPARE(m_commit->stats().batches, 1);
     QVERIFY(m_acks.isEmpty());
     QVERIFY(m_published.isEmpty());
 
-    m_cache->release(0);
+    m_cache->release(0); // acknowledged and published; 2 and 3 go as one batch
+    QCOMPARE(m_acks, QStringList({QStringLiteral("1")}));
+    QCOMPARE(m_published.size(), 1);
+    QCOMPARE(m_commit->stats().batches, 2);
+    QCOMPARE(m_commit->stats().largestBatch, 2);
+    QTRY_COMPARE(m_cache->held.size(), 2);
+    QCOMPARE(m_acks.size(), 1);
+
+    m_cache->release(1);
     QCOMPARE(m_acks, QStringList({QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("3")}));
     QCOMPARE(m_published.size(), 3);
     for (qsizetype i = 0; i < m_published.size(); ++i) {
@@ -135,32 +139,26 @@ void TestGroupCommit::nextBatchWhileBumpWaits()
     }
 }
 
-void TestGroupCommit::finishingBatchesAreBounded()
+void TestGroupCommit::failedBatchIsAnsweredInOrder()
 {
-    // Each send commits on its own (the previous one is out of the database before the next is
-    // submitted) and waits for its bump; the fifth finds every place taken and stays queued.
-    constexpr int kPlaces = 4;
-    for (int i = 1; i <= kPlaces; ++i) {
-        submit(QString::number(i));
-        QTRY_COMPARE(m_cache->held.size(), i);
-    }
-    submit(QStringLiteral("5"));
-    submit(QStringLiteral("6"));
-    QCOMPARE(m_commit->stats().batches, kPlaces);
-    QVERIFY(m_acks.isEmpty());
-
-    m_cache->release(0); // a place frees: 5 and 6 go as one batch
-    QCOMPARE(m_acks, QStringList({QStringLiteral("1")}));
-    QCOMPARE(m_commit->stats().batches, kPlaces + 1);
-    QCOMPARE(m_commit->stats().largestBatch, 2);
-    QTRY_COMPARE(m_cache->held.size(), kPlaces + 1);
-
-    for (int i = kPlaces; i >= 1; --i) // answered newest first: acks still in order
-        m_cache->release(i);
-    QCOMPARE(m_acks,
-             QStringList({QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("3"), QStringLiteral("4"),
-                          QStringLiteral("5"), QStringLiteral("6")}));
-    QCOMPARE(m_published.size(), 6);
+    // An edit of an unknown message fails inside a batch of sends: its own ack carries the
+    // error, the sends around it are stored and acknowledged in order.
+    submit(QStringLiteral("1"));
+    WriteOp edit;
+    edit.kind = WriteOp::Kind::Edit;
+    edit.userId = m_alice;
+    edit.messageId = 999999;
+    edit.body = QStringLiteral("x");
+    m_commit->submit(edit, [this](const Result<WriteOutcome> &r) {
+        m_acks << (r ? QStringLiteral("edited") : QStringLiteral("error"));
+    });
+    submit(QStringLiteral("2"));
+    QTRY_COMPARE(m_cache->held.size(), 1);
+    m_cache->release(0);
+    QTRY_COMPARE(m_cache->held.size(), 2);
+    m_cache->release(1);
+    QCOMPARE(m_acks, QStringList({QStringLiteral("1"), QStringLiteral("error"), QStringLiteral("2")}));
+    QCOMPARE(m_published.size(), 2);
 }
 
 QTEST_GUILESS_MAIN(TestGroupCommit)

@@ -264,6 +264,17 @@ void TestPrimitives::rebalancer_data()
               "b=5000@4000", "c=0@4000", "4980@4000", "b=5000@8000", "c=0@8000", "4980@8000", "b=5000@9000", "c=0@9000",
               "4980@9000"})
         << l({"20", "0", "0", "0", "0", "20"});
+    // c restarted empty while this instance took 1,000 of its clients within a second (a storm):
+    // held until its own count has not grown for 5 s, then the probe
+    QTest::newRow("growing fast: held until steady")
+        << 100 << 50 << l({"b=1000", "c=1000"})
+        << l({"1000@1000", "b=1000@2000", "c=0@2000", "2000@2000", "b=1000@3000", "c=0@3000", "2000@3000",
+              "b=1000@6500", "c=0@6500", "2000@6500"})
+        << l({"0", "0", "0", "20"});
+    // growth within half the slack does not hold it
+    QTest::newRow("growing slowly: not held")
+        << 100 << 50 << l({"b=1000", "c=0"}) << l({"1480@1000", "b=1000@4000", "c=20@4000", "1500@4000"})
+        << l({"20", "100"});
     QTest::newRow("with effect: the rate") << 100 << 50 << l({"b=5000", "c=0"})
                                            << l({"5000@1000", "b=5000@2000", "c=100@2000", "4980@2000", "b=5000@3000",
                                                  "c=200@3000", "4980@3000", "b=5000@4000", "c=300@4000", "4980@4000"})
