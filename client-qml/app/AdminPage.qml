@@ -76,6 +76,9 @@ Rectangle {
         color: Theme.surface
         border.color: Theme.border
         onSeriesChanged: chart.requestPaint()
+        Accessible.role: Accessible.StaticText
+        Accessible.name: card.detail.length > 0 ? qsTr("%1: %2, %3").arg(card.title).arg(card.value).arg(card.detail)
+                                                : qsTr("%1: %2").arg(card.title).arg(card.value)
         ColumnLayout {
             anchors.fill: parent
             anchors.margins: 12
@@ -91,6 +94,7 @@ Rectangle {
                 id: chart
                 Layout.fillWidth: true
                 Layout.fillHeight: true
+                Accessible.ignored: true // the card's name gives the figure
                 onPaint: {
                     const ctx = getContext("2d")
                     ctx.reset()

@@ -34,7 +34,8 @@ Rectangle {
             spacing: 10
 
             Label {
-                text: "TaskMaster"
+                text: qsTr("TaskMaster")
+                Accessible.role: Accessible.Heading
                 font.pixelSize: 28
                 font.bold: true
                 color: Theme.accent
@@ -50,6 +51,7 @@ Rectangle {
                 objectName: "serverField"
                 Layout.fillWidth: true
                 placeholderText: qsTr("Server, e.g. http://127.0.0.1:8080")
+                Accessible.name: qsTr("Server address")
                 text: page.connection ? page.connection.serverUrl : ""
                 inputMethodHints: Qt.ImhUrlCharactersOnly
             }
@@ -58,6 +60,7 @@ Rectangle {
                 objectName: "usernameField"
                 Layout.fillWidth: true
                 placeholderText: qsTr("Username")
+                Accessible.name: placeholderText
                 inputMethodHints: Qt.ImhNoAutoUppercase
                 onAccepted: passwordField.forceActiveFocus()
             }
@@ -67,12 +70,15 @@ Rectangle {
                 visible: page.registering
                 Layout.fillWidth: true
                 placeholderText: qsTr("Display name")
+                Accessible.name: placeholderText
             }
             TextField {
                 id: passwordField
                 objectName: "passwordField"
                 Layout.fillWidth: true
                 placeholderText: qsTr("Password")
+                // Qt 6.4 reads no name of a password field: the description says what it is.
+                Accessible.description: placeholderText
                 echoMode: TextInput.Password
                 onAccepted: page.submit()
             }
@@ -105,6 +111,7 @@ Rectangle {
                 Layout.alignment: Qt.AlignHCenter
                 running: page.connection && page.connection.busy
                 visible: running
+                Accessible.name: qsTr("Logging in")
             }
         }
     }

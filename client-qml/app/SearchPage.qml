@@ -24,6 +24,8 @@ Rectangle {
             Layout.fillWidth: true
             Layout.margins: Theme.spacing
             placeholderText: qsTr("Search messages and tasks")
+            Accessible.name: qsTr("Search")
+            Accessible.description: placeholderText
             onTextEdited: debounce.restart()
             onAccepted: page.connection.search.search(text)
         }
@@ -36,6 +38,7 @@ Rectangle {
             Layout.fillWidth: true
             Layout.fillHeight: true
             clip: true
+            Accessible.name: qsTr("Results")
             model: page.results
             delegate: ItemDelegate {
                 id: hit
@@ -49,10 +52,12 @@ Rectangle {
                 required property string body
                 readonly property bool isTask: kind === "task"
                 width: ListView.view.width
+                Accessible.name: hitKind.text + ": " + hitText.text
                 onClicked: isTask ? page.openProjectRequested(projectId) : page.openRoomRequested(roomId)
                 contentItem: ColumnLayout {
                     spacing: 2
                     Label {
+                        id: hitKind
                         Layout.fillWidth: true
                         text: hit.isTask ? qsTr("Task · %1").arg(Theme.statusTitle(hit.status))
                                          : qsTr("%1 · %2").arg(page.connection
@@ -64,6 +69,7 @@ Rectangle {
                         font.pixelSize: 12
                     }
                     Label {
+                        id: hitText
                         Layout.fillWidth: true
                         text: hit.isTask ? hit.title : hit.body
                         color: Theme.text

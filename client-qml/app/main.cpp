@@ -1,6 +1,7 @@
 // taskmaster client entry point: loads the QML application window.
 // --screenshot FILE renders the first frame to a PNG and exits (used by tests and the docs);
-// --theme light|dark|system forces a palette; --server URL presets the server address.
+// --theme light|dark|system forces a palette; --server URL presets the server address;
+// --language NAME (or TM_LANGUAGE) picks the translation instead of the system's language.
 #include "client-qml/app/qml_plugins.h"
 #include "client-qml/net/client_setup.h"
 #include "shared/core/version.h"
@@ -34,10 +35,16 @@ int main(int argc, char *argv[])
                                    QStringLiteral("MODE"), QStringLiteral("system"));
     const QCommandLineOption server(QStringLiteral("server"), QStringLiteral("Server address to preset."),
                                     QStringLiteral("URL"));
+    const QCommandLineOption language(QStringLiteral("language"),
+                                      QStringLiteral("Language of the interface, e.g. en or de (default: "
+                                                     "TM_LANGUAGE, else the system's)."),
+                                      QStringLiteral("NAME"));
     parser.addOption(screenshot);
     parser.addOption(theme);
     parser.addOption(server);
+    parser.addOption(language);
     parser.process(app);
+    taskmaster::client::installTranslations(parser.value(language));
 
     QQuickStyle::setStyle(QStringLiteral("Basic"));
     QQmlApplicationEngine engine;

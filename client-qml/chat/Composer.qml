@@ -5,7 +5,7 @@
 // with the next send (connection.attachments; Send waits for the uploads to finish).
 // Typing `@` and the start of a name lists matching users above the field (a user search);
 // Tab or Enter (or a click) completes the highlighted one to `@username `, Up/Down choose, Escape
-// closes the list.
+// closes the list. Otherwise Tab and Shift+Tab leave the field (no tab characters).
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -38,6 +38,10 @@ Rectangle {
         mentionPrefix = null
         field.text = done.text
         field.cursorPosition = done.cursor
+    }
+
+    function focusField() {
+        field.forceActiveFocus()
     }
 
     function send() {
@@ -125,6 +129,7 @@ Rectangle {
                             spacing: 2
                             Label {
                                 text: chip.name + " · " + Theme.fileSize(chip.size)
+                                Accessible.name: chip.failed ? qsTr("%1, failed: %2").arg(text).arg(chip.errorText) : text
                                 color: chip.failed ? Theme.danger : Theme.text
                                 font.pixelSize: 12
                                 elide: Text.ElideMiddle
@@ -132,6 +137,7 @@ Rectangle {
                             }
                             ProgressBar {
                                 objectName: "uploadProgress"
+                                Accessible.name: qsTr("Uploading %1").arg(chip.name)
                                 visible: chip.uploading
                                 value: chip.progress
                                 Layout.preferredWidth: 120
@@ -157,7 +163,7 @@ Rectangle {
                 objectName: "attachButton"
                 Layout.preferredHeight: 40
                 text: "📎"
-                Accessible.name: qsTr("Attach files")
+                                Accessible.name: qsTr("Attach files")
                 ToolTip.visible: hovered
                 ToolTip.text: qsTr("Attach files (or drop them here, or paste an image)")
                 onClicked: composer.chooseFiles()
@@ -168,6 +174,8 @@ Rectangle {
                 Layout.fillWidth: true
                 Layout.preferredHeight: Math.min(140, Math.max(40, implicitHeight))
                 placeholderText: qsTr("Write a message")
+                Accessible.name: qsTr("Message")
+                Accessible.description: qsTr("Enter sends, Shift+Enter starts a new line")
                 wrapMode: TextEdit.Wrap
                 color: Theme.text
                 background: Rectangle { color: Theme.surfaceAlt; radius: Theme.radius }
@@ -179,12 +187,15 @@ Rectangle {
                     else
                         composer.send()
                 }
+                // Tab completes a mention, else moves on like in any field (a TextArea would
+                // insert a tab character and keep keyboard users in it).
                 Keys.onTabPressed: (event) => {
                     if (composer.completing)
                         composer.completeMention(mentionList.currentItem.username)
                     else
-                        event.accepted = false
+                        field.nextItemInFocusChain(true).forceActiveFocus(Qt.TabFocusReason)
                 }
+                Keys.onBacktabPressed: field.nextItemInFocusChain(false).forceActiveFocus(Qt.BacktabFocusReason)
                 Keys.onUpPressed: (event) => {
                     if (composer.completing)
                         mentionList.decrementCurrentIndex()
@@ -242,6 +253,7 @@ Rectangle {
                             height: 36
                             highlighted: ListView.isCurrentItem
                             text: displayName + "  @" + username
+                            Accessible.name: qsTr("%1, @%2").arg(displayName).arg(username)
                             onClicked: composer.completeMention(username)
                         }
                     }

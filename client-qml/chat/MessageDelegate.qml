@@ -105,6 +105,10 @@ Item {
                             enabled: !root.own
                             onTapped: root.connection.rooms.openDirectRoom(root.authorId)
                         }
+                        // Someone else's name is a button for assistive technology too.
+                        Accessible.role: root.own ? Accessible.StaticText : Accessible.Button
+                        Accessible.name: root.own ? text : qsTr("%1, send a direct message").arg(text)
+                        Accessible.onPressAction: if (!root.own) root.connection.rooms.openDirectRoom(root.authorId)
                         ToolTip.visible: !root.own && authorHover.hovered
                         ToolTip.text: qsTr("Send a direct message")
                     }
@@ -152,6 +156,7 @@ Item {
                 TextField {
                     id: editField
                     visible: root.editing
+                    Accessible.name: qsTr("Edit message")
                     Layout.fillWidth: true
                     onAccepted: {
                         root.connection.chat.editMessage(root.messageId, text)
@@ -214,9 +219,24 @@ Item {
             height: Math.max(48, thumb.status === Image.Ready ? thumb.implicitHeight : 120)
             radius: Theme.radius
             color: Theme.surfaceAlt
-            border.color: Theme.border
+            border.color: activeFocus ? Theme.accent : Theme.border
+            function openViewer() {
+                const viewer = viewerComponent.createObject(root.Window.window ? root.Window.window.contentItem : root,
+                                                            {attachment: thumbBox.attachment})
+                viewer.closed.connect(viewer.destroy)
+                viewer.open()
+            }
+            Accessible.role: Accessible.Button
+            Accessible.name: qsTr("Image %1, open").arg(thumbBox.attachment.name || "")
+            Accessible.onPressAction: thumbBox.openViewer()
+            // Keyboard: Tab reaches it, Enter or Space opens it.
+            activeFocusOnTab: true
+            border.width: activeFocus ? 2 : 1
+            Keys.onReturnPressed: thumbBox.openViewer()
+            Keys.onSpacePressed: thumbBox.openViewer()
             Image {
                 id: thumb
+                Accessible.ignored: true // the box names it
                 objectName: "thumbnailImage"
                 anchors.centerIn: parent
                 source: thumbBox.cached
@@ -226,6 +246,7 @@ Item {
             BusyIndicator {
                 anchors.centerIn: parent
                 running: thumb.status !== Image.Ready
+                Accessible.ignored: true
                 width: 32
                 height: 32
             }
@@ -239,12 +260,7 @@ Item {
             MouseArea {
                 anchors.fill: parent
                 cursorShape: Qt.PointingHandCursor
-                onClicked: {
-                    const viewer = viewerComponent.createObject(root.Window.window ? root.Window.window.contentItem : root,
-                                                                {attachment: thumbBox.attachment})
-                    viewer.closed.connect(viewer.destroy)
-                    viewer.open()
-                }
+                onClicked: thumbBox.openViewer()
             }
         }
     }
@@ -260,7 +276,17 @@ Item {
             height: chipColumn.implicitHeight + 10
             radius: Theme.radius
             color: Theme.surfaceAlt
-            border.color: Theme.border
+            border.color: activeFocus ? Theme.accent : Theme.border
+            Accessible.role: Accessible.Button
+            Accessible.name: qsTr("Download %1, %2").arg(chipBox.attachment.name || "").arg(Theme.fileSize(chipBox.attachment.size || 0))
+            Accessible.onPressAction: chipBox.download()
+            function download() {
+                chipBox.controller.download(chipBox.attachment.attachmentId, chipBox.attachment.name)
+            }
+            activeFocusOnTab: true
+            border.width: activeFocus ? 2 : 1
+            Keys.onReturnPressed: chipBox.download()
+            Keys.onSpacePressed: chipBox.download()
             ColumnLayout {
                 id: chipColumn
                 anchors.centerIn: parent
@@ -279,6 +305,7 @@ Item {
                 }
                 ProgressBar {
                     objectName: "downloadProgress"
+                    Accessible.name: qsTr("Downloading %1").arg(chipBox.attachment.name || "")
                     visible: chipBox.progress >= 0 && chipBox.progress < 1
                     value: Math.max(0, chipBox.progress)
                     Layout.preferredWidth: 140
@@ -296,7 +323,7 @@ Item {
                 anchors.fill: parent
                 hoverEnabled: true
                 cursorShape: Qt.PointingHandCursor
-                onClicked: chipBox.controller.download(chipBox.attachment.attachmentId, chipBox.attachment.name)
+                onClicked: chipBox.download()
             }
         }
     }
@@ -328,10 +355,12 @@ Item {
                 Image {
                     Layout.fillWidth: true
                     Layout.fillHeight: true
+                    Accessible.role: Accessible.Graphic
+                    Accessible.name: viewer.attachment.name || ""
                     source: viewer.cached
                     fillMode: Image.PreserveAspectFit
                     asynchronous: true
-                    BusyIndicator { anchors.centerIn: parent; running: parent.status !== Image.Ready }
+                    BusyIndicator { anchors.centerIn: parent; running: parent.status !== Image.Ready; Accessible.ignored: true }
                 }
                 RowLayout {
                     Layout.alignment: Qt.AlignRight

@@ -57,6 +57,7 @@ Rectangle {
                 reuseItems: true
                 cacheBuffer: 400
                 boundsBehavior: Flickable.StopAtBounds
+                Accessible.name: qsTr("Messages")
                 ScrollBar.vertical: ScrollBar {}
                 // In a bottom-to-top view the end of the content is the visual bottom: the latest.
                 readonly property bool atLatest: atYEnd || count === 0
@@ -99,6 +100,7 @@ Rectangle {
                         running: page.connection && page.connection.chat.messages.fetchingOlder
                         visible: running
                         height: 32
+                        Accessible.name: qsTr("Loading older messages")
                     }
                     Label {
                         anchors.centerIn: parent
@@ -122,7 +124,7 @@ Rectangle {
                 visible: unread > 0 && page.unreadSeenInRoom !== page.connection.chat.roomId
                 enabled: page.connection && !page.connection.chat.jumpingToFirstUnread
                 highlighted: true
-                text: qsTr("%1 unread - jump ↑").arg(unread)
+                text: qsTr("%n unread - jump ↑", "", unread)
                 onClicked: page.connection.chat.jumpToFirstUnread()
                 ToolTip.visible: hovered
                 ToolTip.text: qsTr("Jump to the first unread message")
@@ -136,7 +138,8 @@ Rectangle {
                 visible: !timeline.atLatest
                 text: "↓"
                 highlighted: true
-                onClicked: timeline.positionViewAtBeginning()
+                Accessible.name: qsTr("Jump to latest")
+                onClicked: page.jumpToLatest()
                 ToolTip.visible: hovered
                 ToolTip.text: qsTr("Jump to latest")
             }
@@ -149,9 +152,12 @@ Rectangle {
         }
     }
 
-    Shortcut {
-        sequence: "Ctrl+End"
-        onActivated: timeline.positionViewAtBeginning()
+    // Keyboard (AppShell's shortcut list): Ctrl+End, Ctrl+N.
+    function jumpToLatest() {
+        timeline.positionViewAtBeginning()
+    }
+    function focusComposer() {
+        composer.focusField()
     }
 
     // The message of `seq` (a source row of connection.chat.messages) in view, at the top of it when

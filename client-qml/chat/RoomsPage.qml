@@ -22,7 +22,7 @@ Rectangle {
             Layout.fillWidth: true
             title: qsTr("Rooms")
             subtitle: page.connection && page.connection.rooms.model.totalUnread > 0
-                      ? qsTr("%1 unread").arg(page.connection.rooms.model.totalUnread) : ""
+                      ? qsTr("%n unread", "", page.connection.rooms.model.totalUnread) : ""
             ToolButton {
                 objectName: "doNotDisturbButton"
                 checkable: true
@@ -50,6 +50,7 @@ Rectangle {
                 text: "+"
                 font.pixelSize: 20
                 onClicked: newRoom.open()
+                Accessible.name: qsTr("New room")
                 ToolTip.visible: hovered
                 ToolTip.text: qsTr("New room")
             }
@@ -64,6 +65,7 @@ Rectangle {
             model: page.connection ? page.connection.rooms.model : null
             reuseItems: true
             keyNavigationEnabled: true
+            Accessible.name: qsTr("Rooms")
             ScrollBar.vertical: ScrollBar {}
 
             delegate: ItemDelegate {
@@ -99,6 +101,11 @@ Rectangle {
                 width: ListView.view.width
                 height: 56
                 highlighted: current
+                // What the row shows, read as one: title, unread, mention, the preview.
+                Accessible.name: row.title
+                Accessible.description: (row.unread > 0 ? qsTr("%n unread", "", row.unread) + ". " : "")
+                                        + (row.mentioned ? qsTr("You were mentioned") + ". " : "")
+                                        + preview.text
                 onClicked: page.connection.chat.openRoom(roomId)
 
                 background: Rectangle {
@@ -138,6 +145,7 @@ Rectangle {
                         }
                         // The newest message with its author; without one, the members.
                         Label {
+                            id: preview
                             objectName: "roomPreview"
                             Layout.fillWidth: true
                             text: {
@@ -167,6 +175,7 @@ Rectangle {
                         color: Theme.danger
                         Accessible.name: qsTr("You were mentioned")
                         Label {
+                            Accessible.ignored: true
                             anchors.centerIn: parent
                             text: "@"
                             color: Theme.accentText
@@ -245,6 +254,7 @@ Rectangle {
         TextField {
             id: roomName
             placeholderText: qsTr("Room name")
+            Accessible.name: placeholderText
             width: 260
             onAccepted: newRoom.accept()
         }

@@ -70,7 +70,7 @@ QString TypingIndicator::text() const
         return tr("%1 is typing…").arg(names.first());
     if (names.size() == 2)
         return tr("%1 and %2 are typing…").arg(names.at(0), names.at(1));
-    return tr("%1 people are typing…").arg(names.size());
+    return tr("%n people are typing…", nullptr, int(names.size()));
 }
 
 void TypingIndicator::prune()

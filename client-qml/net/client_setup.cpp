@@ -8,7 +8,13 @@
 #include "shared/models/task_list_model.h"
 #include "shared/models/user_list_model.h"
 
+#include <QCoreApplication>
+#include <QLibraryInfo>
+#include <QLocale>
 #include <QQmlEngine>
+#include <QTranslator>
+
+#include <memory>
 
 namespace taskmaster::client {
 
@@ -36,6 +42,40 @@ void prepareEngine(QQmlEngine &engine)
     registerModelTypes();
     // Qt 6.4 puts qt_add_qml_module resources under qrc:/<URI path>/ (no qrc:/qt/qml yet).
     engine.addImportPath(QStringLiteral("qrc:/"));
+}
+
+QString installTranslations(const QString &language)
+{
+    static std::unique_ptr<QTranslator> own;
+    static std::unique_ptr<QTranslator> qt;
+    for (auto *old : {own.get(), qt.get()}) {
+        if (old)
+            QCoreApplication::removeTranslator(old);
+    }
+    QString name = language;
+    if (name.isEmpty())
+        name = qEnvironmentVariable("TM_LANGUAGE");
+    const QLocale locale = name.isEmpty() ? QLocale::system() : QLocale(name);
+    const QString dir = QStringLiteral(":/i18n");
+    auto translator = std::make_unique<QTranslator>();
+    // QTranslator::load(QLocale, ...) tries each of the locale's UI languages in turn.
+    if (!translator->load(locale, QStringLiteral("taskmaster"), QStringLiteral("_"), dir)
+        && !translator->load(QStringLiteral("taskmaster_en"), dir)) {
+        return {};
+    }
+    const QString loaded = translator->language().section(QLatin1Char('_'), 0, 0);
+    QCoreApplication::installTranslator(translator.get());
+    own = std::move(translator);
+    qt.reset();
+    if (loaded != QLatin1String("en")) {
+        auto qtTranslator = std::make_unique<QTranslator>();
+        if (qtTranslator->load(QLocale(loaded), QStringLiteral("qt"), QStringLiteral("_"),
+                               QLibraryInfo::path(QLibraryInfo::TranslationsPath))) {
+            QCoreApplication::installTranslator(qtTranslator.get());
+            qt = std::move(qtTranslator);
+        }
+    }
+    return loaded;
 }
 
 } // namespace taskmaster::client

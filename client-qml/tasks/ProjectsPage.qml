@@ -21,6 +21,7 @@ Rectangle {
                 text: "+"
                 font.pixelSize: 20
                 onClicked: newProject.open()
+                Accessible.name: qsTr("New project")
                 ToolTip.visible: hovered
                 ToolTip.text: qsTr("New project")
             }
@@ -32,6 +33,7 @@ Rectangle {
             Layout.fillHeight: true
             clip: true
             model: page.connection ? page.connection.projects.model : null
+            Accessible.name: qsTr("Projects")
             delegate: ItemDelegate {
                 id: row
                 required property var projectId
@@ -41,6 +43,8 @@ Rectangle {
                 width: ListView.view.width
                 height: 52
                 highlighted: current
+                Accessible.name: row.name
+                Accessible.description: row.description
                 onClicked: page.connection.board.openProject(projectId)
                 background: Rectangle { color: row.current ? Theme.surfaceAlt : Theme.surface }
                 contentItem: ColumnLayout {
@@ -67,6 +71,7 @@ Rectangle {
 
     Dialog {
         id: newProject
+        objectName: "newProjectDialog"
         title: qsTr("New project")
         modal: true
         anchors.centerIn: Overlay.overlay
@@ -78,8 +83,19 @@ Rectangle {
             projectDescription.text = ""
         }
         ColumnLayout {
-            TextField { id: projectName; placeholderText: qsTr("Name"); Layout.preferredWidth: 280 }
-            TextField { id: projectDescription; placeholderText: qsTr("Description"); Layout.preferredWidth: 280 }
+            TextField {
+                id: projectName
+                objectName: "projectNameField"
+                placeholderText: qsTr("Name")
+                Accessible.name: qsTr("Project name")
+                Layout.preferredWidth: 280
+            }
+            TextField {
+                id: projectDescription
+                placeholderText: qsTr("Description")
+                Accessible.name: qsTr("Project description")
+                Layout.preferredWidth: 280
+            }
         }
     }
 }

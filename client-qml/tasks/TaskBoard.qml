@@ -55,6 +55,7 @@ Rectangle {
             ComboBox {
                 id: assigneeBox
                 objectName: "assigneeFilter"
+                Accessible.name: qsTr("Assignee filter")
                 textRole: "text"
                 valueRole: "value"
                 model: [
@@ -67,6 +68,7 @@ Rectangle {
             ComboBox {
                 id: priorityBox
                 objectName: "priorityFilter"
+                Accessible.name: qsTr("Priority filter")
                 textRole: "text"
                 valueRole: "value"
                 model: [
@@ -125,6 +127,7 @@ Rectangle {
         border.color: Theme.accent
         border.width: 2
         opacity: 0.9
+        Accessible.ignored: true // a picture of the dragged card
         Drag.keys: ["taskmaster/task"]
         Label {
             id: ghostLabel

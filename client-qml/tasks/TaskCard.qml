@@ -29,6 +29,17 @@ Rectangle {
     border.color: activeFocus ? Theme.accent : Theme.border
     border.width: activeFocus ? 2 : 1
     activeFocusOnTab: true
+    Accessible.role: Accessible.ListItem
+    Accessible.name: title
+    Accessible.description: {
+        const parts = [qsTr("%1 priority").arg(Theme.priorityTitle(priority))]
+        if (assigneeId && connection)
+            parts.push(qsTr("assigned to %1").arg((void connection.users.revision, connection.users.userName(assigneeId))))
+        if (dueDate)
+            parts.push(overdue ? qsTr("overdue since %1").arg(dueLabel.text) : qsTr("due %1").arg(dueLabel.text))
+        parts.push(qsTr("Left and Right move it, Enter edits it"))
+        return parts.join(", ")
+    }
 
     Keys.onLeftPressed: card.moveRequested(card.taskId, -1)
     Keys.onRightPressed: card.moveRequested(card.taskId, 1)
@@ -59,14 +70,15 @@ Rectangle {
         RowLayout {
             spacing: 6
             Label {
-                text: card.priority
+                text: Theme.priorityTitle(card.priority)
                 color: Theme.priorityColor(card.priority)
                 font.pixelSize: 11
                 font.bold: true
             }
             Label {
+                id: dueLabel
                 visible: !!card.dueDate
-                text: card.dueDate ? Qt.formatDate(card.dueDate, "d MMM") : ""
+                text: card.dueDate ? Qt.formatDate(card.dueDate, qsTr("d MMM", "a due date: day and short month")) : ""
                 color: card.overdue ? Theme.danger : Theme.textMuted
                 font.pixelSize: 11
             }

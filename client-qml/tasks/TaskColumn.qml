@@ -75,6 +75,7 @@ Rectangle {
             spacing: Theme.spacing
             model: tasks
             reuseItems: true
+            Accessible.name: Theme.statusTitle(column.status)
             delegate: TaskCard {
                 width: ListView.view.width
                 connection: column.connection

@@ -88,19 +88,26 @@ Dialog {
         anchors.fill: parent
         columns: 2
         columnSpacing: Theme.spacing
-        Label { text: qsTr("Title") }
-        TextField { id: titleField; Layout.fillWidth: true }
-        Label { text: qsTr("Description") }
-        TextField { id: descriptionField; Layout.fillWidth: true }
-        Label { text: qsTr("Status") }
+        // Each field is named by the label before it.
+        Label { id: titleLabel; text: qsTr("Title") }
+        TextField { id: titleField; objectName: "titleField"; Layout.fillWidth: true; Accessible.name: titleLabel.text }
+        Label { id: descriptionLabel; text: qsTr("Description") }
+        TextField { id: descriptionField; Layout.fillWidth: true; Accessible.name: descriptionLabel.text }
+        Label { id: statusLabel; text: qsTr("Status") }
         ComboBox {
             id: statusBox
             Layout.fillWidth: true
+            Accessible.name: statusLabel.text
             model: editor.statuses.map(s => Theme.statusTitle(s))
         }
-        Label { text: qsTr("Priority") }
-        ComboBox { id: priorityBox; Layout.fillWidth: true; model: editor.priorities }
-        Label { text: qsTr("Assignee") }
+        Label { id: priorityLabel; text: qsTr("Priority") }
+        ComboBox {
+            id: priorityBox
+            Layout.fillWidth: true
+            Accessible.name: priorityLabel.text
+            model: editor.priorities.map(p => Theme.priorityTitle(p))
+        }
+        Label { id: assigneeLabel; text: qsTr("Assignee") }
         ColumnLayout {
             Layout.fillWidth: true
             TextField {
@@ -108,6 +115,7 @@ Dialog {
                 objectName: "assigneeField"
                 Layout.fillWidth: true
                 placeholderText: qsTr("Type a name")
+                Accessible.name: assigneeLabel.text
                 onTextEdited: {
                     editor.assigneeId = 0
                     if (text.length > 0)
@@ -131,11 +139,12 @@ Dialog {
                 }
             }
         }
-        Label { text: qsTr("Due date") }
+        Label { id: dueLabel; text: qsTr("Due date") }
         TextField {
             id: dueField
             Layout.fillWidth: true
-            placeholderText: "YYYY-MM-DD"
+            Accessible.name: dueLabel.text
+            placeholderText: qsTr("YYYY-MM-DD")
             validator: RegularExpressionValidator { regularExpression: /^$|^\d{4}-\d{2}-\d{2}$/ }
         }
         Label { text: qsTr("Attachments"); Layout.alignment: Qt.AlignTop }
@@ -210,6 +219,7 @@ Dialog {
                                         font.pixelSize: 12
                                     }
                                     ProgressBar {
+                                        Accessible.name: qsTr("Uploading %1").arg(upChip.name)
                                         visible: upChip.uploading
                                         value: upChip.progress
                                         Layout.preferredWidth: 100

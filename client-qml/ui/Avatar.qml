@@ -1,4 +1,6 @@
 // Avatar: a user's initials on a colour of their own, with an optional presence dot.
+// Decoration beside a name by default (hidden from assistive technology); set `described` where
+// it stands alone: it is then read as the name and, with the dot, online or offline.
 import QtQuick
 import QtQuick.Controls
 
@@ -8,6 +10,10 @@ Rectangle {
     property string name: ""
     property bool showPresence: false
     property bool online: false
+    property bool described: false
+    Accessible.ignored: !described
+    Accessible.role: Accessible.Graphic
+    Accessible.name: !showPresence ? name : online ? qsTr("%1, online").arg(name) : qsTr("%1, offline").arg(name)
     implicitWidth: 32
     implicitHeight: 32
     radius: width / 2
@@ -15,6 +21,7 @@ Rectangle {
 
     Label {
         anchors.centerIn: parent
+        Accessible.ignored: true
         text: avatar.name.length > 0 ? avatar.name.charAt(0).toUpperCase() : "?"
         color: "white"
         font.bold: true
@@ -22,6 +29,7 @@ Rectangle {
     }
     Rectangle {
         visible: avatar.showPresence
+        Accessible.ignored: true
         width: avatar.width * 0.32
         height: width
         radius: width / 2

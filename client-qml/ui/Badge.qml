@@ -12,9 +12,12 @@ Rectangle {
     implicitWidth: Math.max(20, label.implicitWidth + 12)
     radius: height / 2
     color: fill
+    Accessible.role: Accessible.StaticText
+    Accessible.name: label.text
 
     Label {
         id: label
+        Accessible.ignored: true
         anchors.centerIn: parent
         text: badge.count > 999 ? "999+" : badge.count
         color: Theme.accentText

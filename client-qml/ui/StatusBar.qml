@@ -13,6 +13,7 @@ RowLayout {
         width: 10
         height: 10
         radius: 5
+        Accessible.ignored: true // the word says it
         color: bar.state === "online" ? Theme.success
              : bar.state === "offline" ? Theme.danger : Theme.warning
     }

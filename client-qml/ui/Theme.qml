@@ -45,6 +45,15 @@ QtObject {
             return qsTr("%1 KB").arg((n / 1024).toFixed(1))
         return qsTr("%1 MB").arg((n / (1024 * 1024)).toFixed(1))
     }
+    function priorityTitle(p) {
+        switch (p) {
+        case "urgent": return qsTr("Urgent")
+        case "high": return qsTr("High")
+        case "medium": return qsTr("Medium")
+        case "low": return qsTr("Low")
+        default: return p
+        }
+    }
     function statusTitle(s) {
         switch (s) {
         case "todo": return qsTr("To do")
