@@ -207,6 +207,8 @@ void TestClientScreens::initTestCase()
     }
 
     QQuickStyle::setStyle(QStringLiteral("Basic"));
+    // As the app does: the English catalogue ("2 members", not "2 member(s)").
+    QCOMPARE(taskmaster::client::installTranslations(QStringLiteral("en")), QStringLiteral("en"));
     m_engine = std::make_unique<QQmlApplicationEngine>();
     taskmaster::client::prepareEngine(*m_engine);
     m_engine->setInitialProperties(
