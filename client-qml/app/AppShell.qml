@@ -48,6 +48,7 @@ Item {
         { where: qsTr("Composer"), sequences: ["Shift+Enter"], text: qsTr("New line") },
         { where: qsTr("Composer"), sequences: ["Tab", "Enter"], text: qsTr("Complete the @name chosen") },
         { where: qsTr("Composer"), sequences: ["Up", "Down"], text: qsTr("Choose an @name") },
+        { where: qsTr("Composer"), sequences: ["Up"], text: qsTr("Edit your last message (in the empty composer); Enter saves, Esc cancels") },
         { where: qsTr("Board"), sequences: ["Left", "Right"], text: qsTr("Move the focused card to the previous or next column") },
         { where: qsTr("Board"), sequences: ["Enter"], text: qsTr("Edit the focused card") }
     ]

@@ -5,7 +5,8 @@
 // with the next send (connection.attachments; Send waits for the uploads to finish).
 // Typing `@` and the start of a name lists matching users above the field (a user search);
 // Tab or Enter (or a click) completes the highlighted one to `@username `, Up/Down choose, Escape
-// closes the list. Otherwise Tab and Shift+Tab leave the field (no tab characters).
+// closes the list. Otherwise Tab and Shift+Tab leave the field (no tab characters), and Up in the
+// empty field edits the user's last message (editLastRequested).
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -16,6 +17,8 @@ Rectangle {
     id: composer
     property Connection connection
     property alias text: field.text
+    // Up in the empty field: edit the user's last message (RoomPage finds it).
+    signal editLastRequested()
     readonly property var uploads: connection ? connection.attachments.composerUploads : null
     implicitHeight: column.implicitHeight + 2 * Theme.spacing
     color: drop.containsDrag ? Theme.surfaceAlt : Theme.surface
@@ -199,6 +202,8 @@ Rectangle {
                 Keys.onUpPressed: (event) => {
                     if (composer.completing)
                         mentionList.decrementCurrentIndex()
+                    else if (field.length === 0)
+                        composer.editLastRequested()
                     else
                         event.accepted = false
                 }

@@ -41,6 +41,20 @@ Item {
     }
 
     implicitHeight: column.implicitHeight
+
+    // Edit in place (the context menu's Edit, or Up in an empty composer: RoomPage); the view hears
+    // when it ends (editingDone: the composer takes the focus back).
+    readonly property bool editable: own && !deleted && !pending && !failed
+    function startEditing() {
+        editField.text = root.body
+        root.editing = true
+        editField.forceActiveFocus()
+    }
+    function stopEditing() {
+        root.editing = false
+        if (ListView.view && ListView.view.editingDone)
+            ListView.view.editingDone()
+    }
     ListView.onReused: editing = false
 
     ColumnLayout {
@@ -155,14 +169,15 @@ Item {
                 }
                 TextField {
                     id: editField
+                    objectName: "editField"
                     visible: root.editing
                     Accessible.name: qsTr("Edit message")
                     Layout.fillWidth: true
                     onAccepted: {
                         root.connection.chat.editMessage(root.messageId, text)
-                        root.editing = false
+                        root.stopEditing()
                     }
-                    Keys.onEscapePressed: root.editing = false
+                    Keys.onEscapePressed: root.stopEditing()
                 }
                 RowLayout {
                     spacing: 8
@@ -387,7 +402,7 @@ Item {
     MouseArea {
         anchors.fill: parent
         acceptedButtons: Qt.RightButton
-        enabled: root.own && !root.deleted && !root.pending && !root.failed
+        enabled: root.editable
         onClicked: root.openMenu()
         onPressAndHold: root.openMenu()
     }
@@ -403,11 +418,7 @@ Item {
         Menu {
             MenuItem {
                 text: qsTr("Edit")
-                onTriggered: {
-                    editField.text = root.body
-                    root.editing = true
-                    editField.forceActiveFocus()
-                }
+                onTriggered: root.startEditing()
             }
             MenuItem {
                 text: qsTr("Delete")

@@ -63,6 +63,9 @@ Rectangle {
                 readonly property bool atLatest: atYEnd || count === 0
                 // The delegate of the first unread message came into view (MessageDelegate).
                 signal firstUnreadShown()
+                // A message's in-place edit ended (MessageDelegate): back to the composer.
+                signal editingDone()
+                onEditingDone: composer.focusField()
                 onFirstUnreadShown: if (page.connection) page.unreadSeenInRoom = page.connection.chat.roomId
                 onAtLatestChanged: if (atLatest && page.connection) page.connection.chat.markRead()
                 onCountChanged: {
@@ -149,6 +152,7 @@ Rectangle {
             id: composer
             Layout.fillWidth: true
             connection: page.connection
+            onEditLastRequested: page.editLastOwnMessage()
         }
     }
 
@@ -158,6 +162,20 @@ Rectangle {
     }
     function focusComposer() {
         composer.focusField()
+    }
+    // The newest of the user's messages among those shown (the view is at the latest while one
+    // writes), edited in place.
+    function editLastOwnMessage() {
+        for (let row = 0; row < timeline.count; ++row) {
+            const message = timeline.itemAtIndex(row)
+            if (!message)
+                return
+            if (message.editable) {
+                timeline.positionViewAtIndex(row, ListView.Contain)
+                message.startEditing()
+                return
+            }
+        }
     }
 
     // The message of `seq` (a source row of connection.chat.messages) in view, at the top of it when

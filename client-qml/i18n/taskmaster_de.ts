@@ -193,6 +193,10 @@
             <source>Pick a room</source>
             <translation>Raum auswählen</translation>
         </message>
+        <message>
+            <source>Edit your last message (in the empty composer); Enter saves, Esc cancels</source>
+            <translation>Eigene letzte Nachricht bearbeiten (im leeren Eingabefeld); Eingabe speichert, Esc bricht ab</translation>
+        </message>
     </context>
     <context>
         <name>Avatar</name>

@@ -193,6 +193,10 @@
             <source>Pick a room</source>
             <translation type="unfinished" />
         </message>
+        <message>
+            <source>Edit your last message (in the empty composer); Enter saves, Esc cancels</source>
+            <translation type="unfinished" />
+        </message>
     </context>
     <context>
         <name>Avatar</name>

@@ -5,7 +5,8 @@
 // or clickable through a MouseArea or TapHandler) must have an accessible name with a letter in it
 // (a "+" or "✕" alone says nothing to a screen reader), and images and avatars must be named or
 // marked ignored. Then the keyboard: logging in with Tab and Enter, Alt+1..9 and Alt+Up/Down
-// switching rooms, Ctrl+N and Tab reaching the composer, Ctrl+/ and F1 opening the shortcuts sheet
+// switching rooms, Ctrl+N and Tab reaching the composer (Tab and Space sending, Up editing the last
+// message in place), Ctrl+/ and F1 opening the shortcuts sheet
 // (one row per entry of AppShell's list), Escape closing dialogs; and the English plurals
 // ("1 member", "2 members") in the room list.
 #include "client-qml/app/qml_plugins.h"
@@ -13,6 +14,8 @@
 #include "client-qml/net/client_setup.h"
 #include "client-qml/net/connection.h"
 #include "client-qml/net/credential_store.h"
+#include "shared/models/message_list_model.h"
+#include "shared/models/room_list_model.h"
 #include "tests/support/api_client.h"
 #include "tests/support/server_process.h"
 
@@ -599,6 +602,25 @@ void TestClientAccessibility::composerByKeyboard()
     QCOMPARE(composer->property("text").toString(), QString());
     QTest::keyClick(m_window, Qt::Key_Backtab, Qt::ShiftModifier);
     QVERIFY(composer->hasActiveFocus());
+
+    // Up in the empty composer edits the last own message in place; Enter saves it and gives the
+    // composer the focus back.
+    auto *messages = m_conn->chat()->messages();
+    QCOMPARE(messages->messageAt(messages->count() - 1).body, QStringLiteral("sent with Space"));
+    // (Once the server acknowledged it: a pending message cannot be edited yet.)
+    QTRY_VERIFY_WITH_TIMEOUT(
+        !messages->data(messages->index(messages->count() - 1), taskmaster::MessageListModel::PendingRole).toBool(),
+        kWaitMs);
+    QTest::keyClick(m_window, Qt::Key_Up);
+    QQuickItem *editField = m_window->activeFocusItem();
+    QVERIFY(editField);
+    QCOMPARE(editField->objectName(), QStringLiteral("editField"));
+    QCOMPARE(editField->property("text").toString(), QStringLiteral("sent with Space"));
+    typeText(m_window, QStringLiteral(" (edited)"));
+    QTest::keyClick(m_window, Qt::Key_Return);
+    QTRY_COMPARE_WITH_TIMEOUT(messages->messageAt(messages->count() - 1).body,
+                              QStringLiteral("sent with Space (edited)"), kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(composer->hasActiveFocus(), kWaitMs);
 }
 
 void TestClientAccessibility::shortcutsSheet()
