@@ -4,7 +4,8 @@
 // when the oldest loaded row gets a delegate. Typing indicator, composer, jump to latest, and for
 // a room opened with unread messages "N unread - jump": the chat controller loads history back to
 // the read marker (the model's fetchMore) and the view is positioned on the first unread message,
-// which carries the "new messages" line (the model's isFirstUnread role).
+// which carries the "new messages" line (the model's isFirstUnread role). Above it all the
+// RoomHeader: name, members and who of them is online, the member list.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
@@ -31,16 +32,12 @@ Rectangle {
         anchors.fill: parent
         spacing: 0
 
-        PageHeader {
+        RoomHeader {
+            objectName: "roomHeader"
             Layout.fillWidth: true
+            connection: page.connection
             showBack: page.showBack
             onBack: page.back()
-            // "#name", or "@someone" in a direct room.
-            title: page.connection && page.connection.chat.roomId !== 0
-                   ? (void page.connection.users.revision, void page.connection.chat.roomName,
-                      page.connection.rooms.title(page.connection.chat.roomId) || qsTr("Room"))
-                   : qsTr("Room")
-            subtitle: page.connection ? page.connection.typing.text : ""
         }
 
         Item {

@@ -8,6 +8,15 @@ namespace taskmaster::client {
 UserDirectory::UserDirectory(RestClient &rest, RealtimeSession &realtime, QObject *parent)
     : QObject(parent), m_rest(rest), m_realtime(realtime)
 {
+    // Without the socket nobody's presence is known: nobody is shown online until the snapshot
+    // that follows the next welcome (users who left meanwhile would otherwise stay online).
+    connect(&m_realtime, &RealtimeSession::socketLost, this, [this] {
+        if (m_online.isEmpty())
+            return;
+        m_online.clear();
+        ++m_revision;
+        Q_EMIT changed();
+    });
 }
 
 UserDirectory::~UserDirectory() = default;

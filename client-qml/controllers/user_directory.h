@@ -1,5 +1,6 @@
 // UserDirectory: who is who. The logged-in user, the names of the others (each loaded once, in
-// the background, the first time something shows it), who is online (presence frames), and the
+// the background, the first time something shows it), who is online (presence frames; nobody
+// while the socket is down, until the snapshot after the next welcome), and the
 // matches of a user search (an assignee picker's list).
 // Owns: the known users, the presence set, the search matches (UserListModel).
 // Thread: the GUI thread.
