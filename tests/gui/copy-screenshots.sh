@@ -6,7 +6,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
 src=$build/tests/gui/screenshots
 dst=$root/docs/screenshots
-chosen=(chat-room-desktop board-dark-desktop chat-room-phone board-desktop login-desktop)
+chosen=(chat-room-desktop board-dark-desktop chat-room-phone board-desktop login-desktop
+  chat-members-dark-desktop chat-list-phone chat-list-dark-phone chat-members-dark-phone)
 mkdir -p "$dst"
 for name in "${chosen[@]}"; do
   if [[ ! -f $src/$name.png ]]; then

@@ -2,7 +2,8 @@
 // desktop and phone layouts (side by side vs one page at a time), history loaded when the
 // bottom-to-top timeline is scrolled to its top (the view's fetchMore, no timer), the board's
 // columns fed live, and a screenshot of each main page at desktop and phone sizes, light and
-// dark, written to TM_SCREENSHOT_DIR (the build tree) as test artifacts; then (after the pictures)
+// dark (the room list, a room with its header, the room's member drawer, ...), written to
+// TM_SCREENSHOT_DIR (the build tree) as test artifacts, with eli online; then (after the pictures)
 // the admin page's cache hit rate after cached reads, a card dragged onto another column of the
 // board with the mouse (the task's status changes on the server), and the task editor's assignee
 // picked from a user search.
@@ -125,6 +126,7 @@ private:
     ServerProcess m_server;
     QTemporaryDir m_dir;
     MemoryKeychain m_keychain; // outlives the engine's Connection
+    std::unique_ptr<Connection> m_eli; // online while the pictures are taken
     std::unique_ptr<QQmlApplicationEngine> m_engine;
     QQuickWindow *m_window = nullptr;
     Connection *m_conn = nullptr;
@@ -206,6 +208,15 @@ void TestClientScreens::initTestCase()
         post(QStringLiteral("/api/v1/projects/%1/tasks").arg(m_projectId), body, dana);
     }
 
+    // Eli is online (his own client), so the pictures show presence: the room header's online
+    // count, the green dots in the room list and the member drawer.
+    m_eli = std::make_unique<Connection>();
+    m_eli->setCredentialStore(&m_keychain);
+    m_eli->setSettingsFile(m_dir.filePath(QStringLiteral("eli.ini")));
+    m_eli->setServerUrl(m_server.url().toString());
+    m_eli->login(QStringLiteral("eli"), QStringLiteral("password123"));
+    QTRY_VERIFY_WITH_TIMEOUT(m_eli->loggedIn() && m_eli->realtime()->state() == RealtimeSession::Online, kWaitMs);
+
     QQuickStyle::setStyle(QStringLiteral("Basic"));
     // As the app does: the English catalogue ("2 members", not "2 member(s)").
     QCOMPARE(taskmaster::client::installTranslations(QStringLiteral("en")), QStringLiteral("en"));
@@ -229,6 +240,7 @@ void TestClientScreens::initTestCase()
 void TestClientScreens::cleanupTestCase()
 {
     m_engine.reset();
+    m_eli.reset();
     m_server.stop();
 }
 
@@ -358,16 +370,20 @@ void TestClientScreens::screenshots_data()
     QTest::addColumn<QString>("section");
     QTest::addColumn<bool>("open"); // a room / project open
     QTest::addColumn<QString>("theme");
+    QTest::addColumn<bool>("members"); // the open room's member drawer open
     for (const auto &[name, size] :
          {std::pair {QStringLiteral("desktop"), kDesktop}, std::pair {QStringLiteral("phone"), kPhone}}) {
         Q_UNUSED(size);
-        QTest::addRow("chat-list-%s", qPrintable(name)) << "chat" << false << "light";
-        QTest::addRow("chat-room-%s", qPrintable(name)) << "chat" << true << "light";
-        QTest::addRow("chat-room-dark-%s", qPrintable(name)) << "chat" << true << "dark";
-        QTest::addRow("board-%s", qPrintable(name)) << "projects" << true << "light";
-        QTest::addRow("board-dark-%s", qPrintable(name)) << "projects" << true << "dark";
-        QTest::addRow("search-%s", qPrintable(name)) << "search" << false << "light";
-        QTest::addRow("admin-%s", qPrintable(name)) << "admin" << false << "light";
+        QTest::addRow("chat-list-%s", qPrintable(name)) << "chat" << false << "light" << false;
+        QTest::addRow("chat-list-dark-%s", qPrintable(name)) << "chat" << false << "dark" << false;
+        QTest::addRow("chat-room-%s", qPrintable(name)) << "chat" << true << "light" << false;
+        QTest::addRow("chat-room-dark-%s", qPrintable(name)) << "chat" << true << "dark" << false;
+        QTest::addRow("chat-members-%s", qPrintable(name)) << "chat" << true << "light" << true;
+        QTest::addRow("chat-members-dark-%s", qPrintable(name)) << "chat" << true << "dark" << true;
+        QTest::addRow("board-%s", qPrintable(name)) << "projects" << true << "light" << false;
+        QTest::addRow("board-dark-%s", qPrintable(name)) << "projects" << true << "dark" << false;
+        QTest::addRow("search-%s", qPrintable(name)) << "search" << false << "light" << false;
+        QTest::addRow("admin-%s", qPrintable(name)) << "admin" << false << "light" << false;
     }
 }
 
@@ -376,6 +392,7 @@ void TestClientScreens::screenshots()
     QFETCH(QString, section);
     QFETCH(bool, open);
     QFETCH(QString, theme);
+    QFETCH(bool, members);
     const QString name = QString::fromLatin1(QTest::currentDataTag());
     const QSize size = name.endsWith(QLatin1String("phone")) ? kPhone : kDesktop;
     QVERIFY(m_conn->loggedIn());
@@ -383,8 +400,14 @@ void TestClientScreens::screenshots()
     setSection(section);
     if (section == QLatin1String("chat")) {
         m_conn->chat()->openRoom(open ? m_roomId : 0);
-        if (open)
+        if (open) {
             QTRY_COMPARE_WITH_TIMEOUT(item("timeline")->property("count").toInt(), 5, kWaitMs);
+            // The header: dana (connected) and eli online of three.
+            QTRY_COMPARE_WITH_TIMEOUT(item("roomHeader")->property("subtitle").toString(),
+                                      QCoreApplication::translate("RoomHeader", "%n member(s)", nullptr, 3)
+                                          + QCoreApplication::translate("RoomHeader", ", %n online", nullptr, 2),
+                                      kWaitMs);
+        }
     } else if (section == QLatin1String("projects")) {
         m_conn->board()->openProject(open ? m_projectId : 0);
         if (open)
@@ -398,8 +421,19 @@ void TestClientScreens::screenshots()
     }
     // Names (loaded on first use) and the rest of the data in place before the picture.
     QTRY_VERIFY_WITH_TIMEOUT(m_conn->users()->userName(m_conn->userId()) != QStringLiteral("…"), kWaitMs);
+    QObject *drawer = item<QObject>("membersDrawer");
+    if (members) {
+        QVERIFY(resizeTo(size)); // the drawer takes its size from the window's
+        QVERIFY(QMetaObject::invokeMethod(item("roomHeader"), "openMembers"));
+        QTRY_VERIFY_WITH_TIMEOUT(drawer->property("opened").toBool(), kWaitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(findVisual(m_window->contentItem(), QStringLiteral("memberRow")), kWaitMs);
+    }
     QImage image;
     QVERIFY(shoot(name, size, &image));
+    if (members) {
+        QVERIFY(QMetaObject::invokeMethod(drawer, "close"));
+        QTRY_VERIFY_WITH_TIMEOUT(!drawer->property("visible").toBool(), kWaitMs);
+    }
     QCOMPARE(image.size(), size * m_window->devicePixelRatio());
     QVERIFY2(distinctColours(image) > 8, "screenshot has no content");
     // Dark pages are dark: the top-left pixel (a background) is darker than mid-grey.
