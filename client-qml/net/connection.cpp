@@ -168,6 +168,7 @@ bool Connection::openStore(Id userId)
     m_store = std::move(store);
     m_chat.setStore(m_store.get());
     m_board.setStore(m_store.get());
+    m_rest.setStore(m_store.get()); // GETs revalidate with the ETags of the last run
     // Shown before the network answers.
     const QList<Room> rooms = m_store->rooms();
     if (!rooms.isEmpty() && m_rooms.model()->count() == 0) {
@@ -207,6 +208,7 @@ void Connection::closeStore(bool deleteFile)
     if (!m_store)
         return;
     m_mirror.attach(nullptr);
+    m_rest.setStore(nullptr);
     m_chat.setStore(nullptr);
     m_board.setStore(nullptr);
     const QString path = m_store->path();

@@ -1,5 +1,7 @@
 #include "client-qml/net/rest_client.h"
 
+#include "client-qml/store/local_store.h"
+
 #include <QLoggingCategory>
 #include <QNetworkReply>
 #include <QNetworkRequest>
@@ -50,6 +52,20 @@ void RestClient::keep(const QString &path, const QByteArray &etag, const QByteAr
     m_keptBytes += body.size();
 }
 
+const RestClient::Kept *RestClient::kept(const QString &path)
+{
+    if (const auto it = m_kept.constFind(path); it != m_kept.cend())
+        return &*it;
+    if (!m_store)
+        return nullptr;
+    auto stored = m_store->httpAnswer(path);
+    if (!stored)
+        return nullptr;
+    keep(path, stored->etag, stored->body);
+    const auto it = m_kept.constFind(path);
+    return it != m_kept.cend() ? &*it : nullptr;
+}
+
 RestClient::RestClient(QObject *parent) : QObject(parent) { }
 
 RestClient::~RestClient() = default;
@@ -66,8 +82,8 @@ void RestClient::start(const QByteArray &method, const QString &path, const QByt
         req.setRawHeader(name, value);
     const bool get = method == "GET";
     if (get) {
-        if (const auto it = m_kept.constFind(path); it != m_kept.cend())
-            req.setRawHeader("If-None-Match", it->etag);
+        if (const Kept *k = kept(path))
+            req.setRawHeader("If-None-Match", k->etag);
     }
     if (!body.isEmpty() || method == "POST" || method == "PATCH")
         req.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
@@ -82,9 +98,11 @@ void RestClient::start(const QByteArray &method, const QString &path, const QByt
                 int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
                 QByteArray data = reply->readAll();
                 if (get && status == 304) {
-                    if (const auto it = m_kept.constFind(path); it != m_kept.cend()) {
-                        data = it->body; // not modified: the kept answer
+                    if (const Kept *k = kept(path)) {
+                        data = k->body; // not modified: the kept answer
                         status = 200;
+                        if (m_store)
+                            m_store->touchHttpAnswer(path);
                         ++m_revalidation.notModified;
                         m_revalidation.bytesSaved += data.size();
                         qCDebug(lcRest) << "304 for" << path << ":" << data.size() << "bytes saved;"
@@ -93,7 +111,14 @@ void RestClient::start(const QByteArray &method, const QString &path, const QByt
                         Q_EMIT revalidationStatsChanged();
                     }
                 } else if (get && status == 200) {
-                    keep(path, reply->rawHeader("ETag"), data);
+                    const QByteArray etag = reply->rawHeader("ETag");
+                    keep(path, etag, data);
+                    if (m_store) {
+                        if (!etag.isEmpty() && data.size() <= kKeptBodyMax)
+                            m_store->saveHttpAnswer(path, {etag, data});
+                        else
+                            m_store->removeHttpAnswer(path);
+                    }
                 }
                 if (status == 401 && m_established) {
                     Q_EMIT sessionExpired();

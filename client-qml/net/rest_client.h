@@ -5,11 +5,13 @@
 // one and reported through failed() otherwise. A 401 while a session is established is not
 // handed to anyone: sessionExpired() asks the owner to end the session.
 // Revalidation (docs/protocol.md section 5): the body and ETag of each GET's last 200 are kept (in
-// memory, per path, for the current token); the next GET of the path sends If-None-Match and a
-// 304 delivers the kept body. revalidationStats() counts those 304s and the bytes they saved
-// (also in the debug log, category tm.client.rest).
+// memory, per path, for the current token, and in the account's LocalStore when one is set, so a
+// restarted client revalidates too); the next GET of the path sends If-None-Match and a 304
+// delivers the kept body. revalidationStats() counts those 304s and the bytes they saved (also in
+// the debug log, category tm.client.rest).
 // Owns: the QNetworkAccessManager, the server address and token used for requests, the kept
-// GET answers, and a generation that abandon() bumps so answers to an ended session are dropped.
+// GET answers in memory, and a generation that abandon() bumps so answers to an ended session are
+// dropped.
 // Thread: the GUI thread.
 #pragma once
 
@@ -29,6 +31,8 @@
 #include <type_traits>
 
 namespace taskmaster::client {
+
+class LocalStore;
 
 struct RestError {
     int status = 0; // HTTP status; 0 when the server could not be reached
@@ -56,6 +60,10 @@ public:
     void setToken(const QByteArray &token);
     [[nodiscard]] QByteArray token() const { return m_token; }
     [[nodiscard]] RevalidationStats revalidationStats() const { return m_revalidation; }
+    // The account's store (not owned; nullptr: answers kept in memory only): GET answers are also
+    // saved there and read from it when memory has none. Set it to nullptr before it goes, and
+    // only with the token of its account set.
+    void setStore(LocalStore *store) { m_store = store; }
     // Established: a 401 means the session has expired (sessionExpired()); before (a login, a
     // restore) it is an answer like any other.
     void setSessionEstablished(bool established) { m_established = established; }
@@ -114,10 +122,13 @@ private:
         QByteArray body;
     };
     void keep(const QString &path, const QByteArray &etag, const QByteArray &body);
+    // The kept answer of a path: from memory, else from the store (then kept in memory too).
+    [[nodiscard]] const Kept *kept(const QString &path);
 
     QNetworkAccessManager m_nam;
     QHash<QString, Kept> m_kept; // GET path -> last 200's ETag and body
     qint64 m_keptBytes = 0;
+    LocalStore *m_store = nullptr;
     RevalidationStats m_revalidation;
     QString m_serverUrl;
     QByteArray m_token;

@@ -40,6 +40,11 @@ const QList<QStringList> &migrations()
                            "room_id INTEGER NOT NULL, body TEXT NOT NULL, failed INTEGER NOT NULL)"),
             QStringLiteral("CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
         },
+        // 2: GET answers for revalidation across runs (RestClient); `used` orders them by last use.
+        {
+            QStringLiteral("CREATE TABLE http_answers (path TEXT PRIMARY KEY, etag BLOB NOT NULL, body BLOB NOT NULL, "
+                           "used INTEGER NOT NULL)"),
+        },
     };
     return steps;
 }
@@ -446,6 +451,50 @@ QList<LocalStore::OutboxRow> LocalStore::outbox() const
     while (q.next())
         out.append({q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString(), q.value(3).toInt() != 0});
     return out;
+}
+
+void LocalStore::saveHttpAnswer(const QString &path, const HttpAnswer &answer)
+{
+    if (!m_open)
+        return;
+    inTransaction(m_connectionName, [&](QSqlQuery &q) {
+        q.prepare(QStringLiteral("INSERT OR REPLACE INTO http_answers (path, etag, body, used) VALUES "
+                                 "(?, ?, ?, (SELECT COALESCE(MAX(used), 0) + 1 FROM http_answers))"));
+        q.addBindValue(path);
+        q.addBindValue(answer.etag);
+        q.addBindValue(answer.body);
+        if (!q.exec())
+            return false;
+        // Beyond kHttpAnswerBytes, counted from the most recently used: dropped.
+        q.prepare(QStringLiteral("DELETE FROM http_answers WHERE path IN (SELECT path FROM (SELECT path, "
+                                 "SUM(length(body)) OVER (ORDER BY used DESC) AS total FROM http_answers) "
+                                 "WHERE total > ?)"));
+        q.addBindValue(kHttpAnswerBytes);
+        return q.exec();
+    });
+}
+
+std::optional<LocalStore::HttpAnswer> LocalStore::httpAnswer(const QString &path) const
+{
+    if (!m_open)
+        return std::nullopt;
+    QSqlQuery q
+        = select(m_connectionName, QStringLiteral("SELECT etag, body FROM http_answers WHERE path = ?"), {path});
+    if (!q.next())
+        return std::nullopt;
+    return HttpAnswer {q.value(0).toByteArray(), q.value(1).toByteArray()};
+}
+
+void LocalStore::touchHttpAnswer(const QString &path)
+{
+    exec(QStringLiteral("UPDATE http_answers SET used = (SELECT COALESCE(MAX(used), 0) + 1 FROM http_answers) "
+                        "WHERE path = ?"),
+         {path});
+}
+
+void LocalStore::removeHttpAnswer(const QString &path)
+{
+    exec(QStringLiteral("DELETE FROM http_answers WHERE path = ?"), {path});
 }
 
 void LocalStore::setValue(const QString &key, const QString &value)

@@ -5,7 +5,8 @@
 // Owns: that file and its QSqlDatabase connection (a name of its own per instance): the user
 // (self), rooms, the recent messages of each room (the last kMessagesPerRoom by seq), users,
 // projects, the tasks of each project, each channel's last seq, small values (the last opened
-// room) and the outbox (sends not acknowledged yet). Values are the resources' JSON of
+// room), the outbox (sends not acknowledged yet) and the ETag and body of the last 200 of each GET
+// (RestClient's revalidation, so a restarted client sends If-None-Match). Values are the resources' JSON of
 // docs/protocol.md (shared/codec/resource_json.h), so a field added later needs no migration.
 // Schema: PRAGMA user_version, kSchemaVersion, with ordered migrations (migrate()). A file that
 // cannot be opened, fails SQLite's quick_check or carries a newer version is discarded with a log
@@ -26,8 +27,10 @@ namespace taskmaster::client {
 
 class LocalStore final {
 public:
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
     static constexpr int kMessagesPerRoom = 200;
+    // Bodies of kept GET answers in all; the least recently used go first beyond it.
+    static constexpr qint64 kHttpAnswerBytes = 16 << 20;
 
     // A send not acknowledged yet (Outbox::Entry, without the client's session state).
     struct OutboxRow {
@@ -35,6 +38,12 @@ public:
         QString clientId;
         QString body;
         bool failed = false;
+    };
+
+    // The last 200 of a GET: its ETag and body.
+    struct HttpAnswer {
+        QByteArray etag;
+        QByteArray body;
     };
 
     explicit LocalStore(QString path);
@@ -81,6 +90,12 @@ public:
     // Replaces the outbox.
     void saveOutbox(const QList<OutboxRow> &rows);
     [[nodiscard]] QList<OutboxRow> outbox() const;
+    // Revalidation: a GET's last 200 by path (with its query), replacing the one kept before.
+    void saveHttpAnswer(const QString &path, const HttpAnswer &answer);
+    [[nodiscard]] std::optional<HttpAnswer> httpAnswer(const QString &path) const;
+    // The answer served again (a 304): the last to be dropped.
+    void touchHttpAnswer(const QString &path);
+    void removeHttpAnswer(const QString &path);
     void setValue(const QString &key, const QString &value);
     [[nodiscard]] QString value(const QString &key) const;
 

@@ -22,6 +22,7 @@
 #include <QList>
 #include <QObject>
 #include <QPointer>
+#include <QRandomGenerator>
 
 #include <functional>
 #include <optional>
@@ -100,7 +101,10 @@ private:
 
     QCache<QByteArray, Entry> m_values;
     QHash<QByteArray, qint64> m_versions;
-    qint64 m_generation = 1; // bumped when the version table is cleared to bound it
+    // Bumped when the version table is cleared to bound it. Starts at a random number: versions
+    // start again at 0 with every run, and a client keeps ETags across server restarts (and its own:
+    // the QML client's local store), so a tag of this run must not equal one of an earlier run.
+    qint64 m_generation = static_cast<qint64>(QRandomGenerator::system()->generate64() >> 2);
 };
 
 class RedisCache final : public Cache {

@@ -7,7 +7,8 @@
 // ETag of the last answer (If-None-Match), a 304 gives the kept body, and the counts of 304s and
 // bytes saved (shown on the admin page) grow; a change on the server gets a 200 again. Resume:
 // the seqs seen by a run are in the store, so the next start resumes the channels from there and
-// the messages written meanwhile arrive as a replay, not a reload.
+// the messages written meanwhile arrive as a replay, not a reload. Revalidation across runs: the
+// ETags and bodies are in the store too, so the next run's GETs get 304s and the same data.
 #include "client-qml/net/connection.h"
 #include "client-qml/store/local_store.h"
 #include "tests/support/api_client.h"
@@ -51,6 +52,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void offlineStartAndOutboxAcrossRestart();
     void revalidation();
+    void revalidationAcrossRestart();
     void resumeFromStoredSeqs();
 
 private:
@@ -245,6 +247,52 @@ void TestClientOffline::revalidation()
     QTRY_COMPARE_WITH_TIMEOUT(updated.size(), 1, kWaitMs);
     QCOMPARE(c->admin()->notModifiedCount(), 2);
     QVERIFY(c->admin()->bytesSaved() > saved);
+    c->logout();
+}
+
+void TestClientOffline::revalidationAcrossRestart()
+{
+    // A first run online: the room list and the room's latest page come with 200s; their ETags and
+    // bodies go to the account's store.
+    QStringList firstBodies;
+    {
+        auto c = makeClient();
+        c->login(QStringLiteral("hana"), QStringLiteral("password123"));
+        QTRY_VERIFY_WITH_TIMEOUT(c->loggedIn() && c->realtime()->state() == RealtimeSession::Online, kWaitMs);
+        QTRY_VERIFY_WITH_TIMEOUT(c->rooms()->model()->rowForId(m_roomId) >= 0, kWaitMs);
+        QSignalSpy loaded(c->chat(), &ChatController::historyLoaded);
+        c->chat()->openRoom(m_roomId);
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.size(), 1, kWaitMs);
+        firstBodies = bodies(*c->chat()->messages());
+        QVERIFY(!firstBodies.isEmpty());
+        QCOMPARE(c->admin()->notModifiedCount(), 0);
+        QVERIFY(c->store());
+        QVERIFY(c->store()->httpAnswer(taskmaster::client::api::rooms().path).has_value());
+    } // quits without logging out: the store stays
+
+    // The next run (a new Connection on the same settings and store, as a new process would be):
+    // its GETs carry the stored ETags; nothing changed on the server, so 304s and the stored bodies.
+    auto c = makeClient();
+    QSignalSpy loaded(c->chat(), &ChatController::historyLoaded);
+    QVERIFY(c->restoreSession());
+    QTRY_VERIFY_WITH_TIMEOUT(c->loggedIn() && c->realtime()->state() == RealtimeSession::Online, kWaitMs);
+    // The room open at quit opens again; its latest page is revalidated.
+    QTRY_VERIFY_WITH_TIMEOUT(!loaded.isEmpty(), kWaitMs);
+    QCOMPARE(loaded.constFirst().at(0).toLongLong(), m_roomId);
+    QVERIFY(loaded.constFirst().at(1).toBool());
+    QCOMPARE(bodies(*c->chat()->messages()), firstBodies);
+    QTRY_VERIFY_WITH_TIMEOUT(c->admin()->notModifiedCount() >= 1, kWaitMs);
+    const qint64 before = c->admin()->notModifiedCount();
+    const qint64 savedBefore = c->admin()->bytesSaved();
+    QVERIFY(savedBefore > 0);
+    // The room list: its stored body on a 304 (the counter the admin page shows goes up).
+    QSignalSpy updated(c->rooms(), &RoomsController::roomsUpdated);
+    c->rooms()->reload();
+    QTRY_COMPARE_WITH_TIMEOUT(updated.size(), 1, kWaitMs);
+    QCOMPARE(c->admin()->notModifiedCount(), before + 1);
+    QVERIFY(c->admin()->bytesSaved() > savedBefore);
+    QCOMPARE(c->rooms()->model()->count(), 1);
+    QCOMPARE(c->rooms()->model()->roomAt(0).name, QStringLiteral("notes"));
     c->logout();
 }
 

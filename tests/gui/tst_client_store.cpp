@@ -1,6 +1,7 @@
 // The client's LocalStore (client-qml/store): rooms, messages (the last 200 per room), users,
-// projects, tasks, channel seqs, values and the outbox survive closing and reopening; the file is
-// per account and server; a fresh file is migrated to the current schema version; a file that is
+// projects, tasks, channel seqs, values, the outbox and GET answers (ETag and body, bounded, least
+// recently used dropped first) survive closing and reopening; the file is per account and server;
+// a fresh file and one of version 1 are migrated to the current schema version; a file that is
 // not a database, a truncated one, or one of a newer schema is discarded with a log line and
 // starts empty (never a crash); a store that cannot be created leaves every call a no-op; remove()
 // deletes it.
@@ -56,6 +57,8 @@ private Q_SLOTS:
     void fileForAccountAndServer();
     void roundTrip();
     void messagesCapped();
+    void httpAnswers();
+    void migratedFromVersion1();
     void discardedWhenUnreadable_data();
     void discardedWhenUnreadable();
     void cannotCreate();
@@ -163,6 +166,78 @@ void TestClientStore::messagesCapped()
     s.saveMessages(4, {message(4, 251)});
     QCOMPARE(s.messages(4).size(), LocalStore::kMessagesPerRoom);
     QCOMPARE(s.messages(4).first().seq, 52);
+}
+
+void TestClientStore::httpAnswers()
+{
+    const QString path = file(QStringLiteral("http.sqlite"));
+    {
+        LocalStore s(path);
+        QVERIFY(s.open());
+        QVERIFY(!s.httpAnswer(QStringLiteral("/api/v1/rooms")));
+        s.saveHttpAnswer(QStringLiteral("/api/v1/rooms"), {"W/\"v1\"", "{\"items\":[]}"});
+        s.saveHttpAnswer(QStringLiteral("/api/v1/rooms?x=1"), {"\"h2\"", QByteArray("\0binary\xff", 8)});
+    }
+    LocalStore s(path);
+    QVERIFY(s.open());
+    auto a = s.httpAnswer(QStringLiteral("/api/v1/rooms"));
+    QVERIFY(a);
+    QCOMPARE(a->etag, QByteArray("W/\"v1\""));
+    QCOMPARE(a->body, QByteArray("{\"items\":[]}"));
+    QCOMPARE(s.httpAnswer(QStringLiteral("/api/v1/rooms?x=1"))->body, QByteArray("\0binary\xff", 8));
+    // Replaced by the next 200 of the path; removed.
+    s.saveHttpAnswer(QStringLiteral("/api/v1/rooms"), {"W/\"v2\"", "{}"});
+    QCOMPARE(s.httpAnswer(QStringLiteral("/api/v1/rooms"))->etag, QByteArray("W/\"v2\""));
+    s.removeHttpAnswer(QStringLiteral("/api/v1/rooms?x=1"));
+    QVERIFY(!s.httpAnswer(QStringLiteral("/api/v1/rooms?x=1")));
+
+    // Bounded: beyond kHttpAnswerBytes of bodies the least recently used go (a touch counts as a use).
+    const qint64 chunk = LocalStore::kHttpAnswerBytes / 4 - 1024; // four of them and a small one fit
+    const QByteArray body(chunk, 'b');
+    for (int i = 0; i < 4; ++i)
+        s.saveHttpAnswer(QStringLiteral("/p/%1").arg(i), {"e", body}); // with "/api/v1/rooms": full but within
+    QVERIFY(s.httpAnswer(QStringLiteral("/api/v1/rooms")));
+    s.touchHttpAnswer(QStringLiteral("/p/0"));
+    s.saveHttpAnswer(QStringLiteral("/p/4"), {"e", body});
+    QVERIFY(!s.httpAnswer(QStringLiteral("/api/v1/rooms"))); // the oldest
+    QVERIFY(!s.httpAnswer(QStringLiteral("/p/1"))); // the next oldest, /p/0 was used since
+    for (const int i : {0, 2, 3, 4})
+        QVERIFY2(s.httpAnswer(QStringLiteral("/p/%1").arg(i)), qPrintable(QString::number(i)));
+}
+
+void TestClientStore::migratedFromVersion1()
+{
+    // A store of the first schema (before the HTTP answers): kept, and migrated on open.
+    const QString path = file(QStringLiteral("v1.sqlite"));
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("v1"));
+        db.setDatabaseName(path);
+        QVERIFY(db.open());
+        QSqlQuery q(db);
+        QVERIFY(q.exec(QStringLiteral("CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)")));
+        for (const char *table : {"self", "rooms", "users", "projects"})
+            QVERIFY(q.exec(QStringLiteral("CREATE TABLE %1 (id INTEGER PRIMARY KEY, json BLOB NOT NULL)")
+                               .arg(QLatin1String(table))));
+        QVERIFY(q.exec(QStringLiteral("CREATE TABLE messages (room_id INTEGER NOT NULL, seq INTEGER NOT NULL, "
+                                      "json BLOB NOT NULL, PRIMARY KEY (room_id, seq))")));
+        QVERIFY(q.exec(QStringLiteral("CREATE TABLE tasks (project_id INTEGER NOT NULL, id INTEGER NOT NULL, "
+                                      "json BLOB NOT NULL, PRIMARY KEY (project_id, id))")));
+        QVERIFY(q.exec(QStringLiteral("CREATE TABLE channels (channel TEXT PRIMARY KEY, seq INTEGER NOT NULL)")));
+        QVERIFY(
+            q.exec(QStringLiteral("CREATE TABLE outbox (position INTEGER PRIMARY KEY, client_id TEXT NOT NULL "
+                                  "UNIQUE, room_id INTEGER NOT NULL, body TEXT NOT NULL, failed INTEGER NOT NULL)")));
+        QVERIFY(q.exec(QStringLiteral("INSERT INTO kv (key, value) VALUES ('lastRoom', '12')")));
+        QVERIFY(q.exec(QStringLiteral("PRAGMA user_version = 1")));
+        q.finish();
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("v1"));
+    LocalStore s(path);
+    QVERIFY(s.open());
+    QVERIFY(s.discardedReason().isEmpty());
+    QCOMPARE(s.value(QStringLiteral("lastRoom")), QStringLiteral("12"));
+    s.saveHttpAnswer(QStringLiteral("/api/v1/me"), {"e", "{}"});
+    QVERIFY(s.httpAnswer(QStringLiteral("/api/v1/me")));
 }
 
 void TestClientStore::discardedWhenUnreadable_data()
