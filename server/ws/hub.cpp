@@ -46,6 +46,9 @@ Hub::Hub(DbPool *db, HubOptions options, MetricsRegistry &metrics, QObject *pare
                                                m_metrics->counters(), this);
     m_subscriptions->setReplay(m_replay.get());
     m_presence = std::make_unique<PresenceTracker>(m_options, m_clock, *m_connections, *m_subscriptions, this);
+    m_subscriptions->setJoined([this](Id userId, const Channel &room, const QList<ConnId> &joined) {
+        m_presence->memberJoined(userId, room, joined);
+    });
 
     m_sweepTimer.setInterval(kSweepIntervalMs);
     connect(&m_sweepTimer, &QTimer::timeout, this, &Hub::sweep);

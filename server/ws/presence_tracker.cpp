@@ -25,17 +25,35 @@ PresenceTracker::PresenceTracker(const HubOptions &options, const QElapsedTimer 
 
 void PresenceTracker::opened(ClientConnection &c, const QSet<Channel> &rooms, bool firstConnection, bool asList)
 {
-    // Who is online already, among the members of the user's rooms (on any instance, or within a
-    // grace: they are usually reconnecting). Gathered in a plain list, then sorted and made
-    // unique: in a room of thousands this runs for every connect, and a hash set of the ids cost
-    // several times the sort.
+    // The snapshot has every change made so far; the window's batch tells it only later ones.
+    c.presenceList = asList;
+    c.presenceFrom = m_changeSeq;
+    tell(c, onlineIn(rooms, c.userId));
+    if (!firstConnection)
+        return;
+    if (const auto grace = m_goingOffline.find(c.userId); grace != m_goingOffline.end()) {
+        indexGoingOffline(c.userId, grace->second, false);
+        m_goingOffline.erase(grace);
+        return;
+    }
+    // Online for everyone already (another instance has the user, or had them a moment ago: a
+    // reconnect after that instance died or restarted): the others learn that this instance has
+    // them too, nobody is told anything new.
+    const bool alreadyOnline = onlineElsewhere(c.userId) || takeRemoteGrace(c.userId);
+    changed(c.userId, rooms, ws::PresenceStatus::Online, !alreadyOnline);
+}
+
+QList<Id> PresenceTracker::onlineIn(const QSet<Channel> &rooms, Id except) const
+{
+    // Gathered in a plain list, then sorted and made unique: in a room of thousands this runs for
+    // every connect, and a hash set of the ids cost several times the sort.
     QList<Id> online;
     for (const Channel &ch : rooms) {
         const QSet<ConnId> subs = m_subscriptions.subscribers(ch);
         online.reserve(online.size() + subs.size());
         for (ConnId sub : subs) {
             if (const ClientConnection *o = m_connections.find(sub);
-                o && o->userId != c.userId && o->state == ClientConnection::State::Open)
+                o && o->userId != except && o->state == ClientConnection::State::Open)
                 online.append(o->userId);
         }
     }
@@ -52,32 +70,44 @@ void PresenceTracker::opened(ClientConnection &c, const QSet<Channel> &rooms, bo
     }
     std::sort(online.begin(), online.end());
     online.erase(std::unique(online.begin(), online.end()), online.end());
-    online.removeOne(c.userId);
-    // The snapshot has every change made so far; the window's batch tells it only later ones.
-    c.presenceList = asList;
-    c.presenceFrom = m_changeSeq;
-    if (asList) {
+    online.removeOne(except);
+    return online;
+}
+
+void PresenceTracker::tell(ClientConnection &c, QList<Id> online)
+{
+    if (online.isEmpty())
+        return;
+    if (c.presenceList) {
         // One frame: a storm of reconnects otherwise writes (and every proxy and client reads) a
         // frame per online member for every hello.
-        if (!online.isEmpty())
-            m_connections.writeVolatile(c,
-                                        encodedText(ws::Presence {0, ws::PresenceStatus::Online, std::move(online)}));
-    } else {
-        for (Id other : std::as_const(online))
-            m_connections.writeVolatile(c, encodedText(ws::Presence {other, ws::PresenceStatus::Online, {}}));
-    }
-    if (!firstConnection)
-        return;
-    if (const auto grace = m_goingOffline.find(c.userId); grace != m_goingOffline.end()) {
-        indexGoingOffline(c.userId, grace->second, false);
-        m_goingOffline.erase(grace);
+        m_connections.writeVolatile(c, encodedText(ws::Presence {0, ws::PresenceStatus::Online, std::move(online)}));
         return;
     }
-    // Online for everyone already (another instance has the user, or had them a moment ago: a
-    // reconnect after that instance died or restarted): the others learn that this instance has
-    // them too, nobody is told anything new.
-    const bool alreadyOnline = onlineElsewhere(c.userId) || takeRemoteGrace(c.userId);
-    changed(c.userId, rooms, ws::PresenceStatus::Online, !alreadyOnline);
+    for (Id other : std::as_const(online))
+        m_connections.writeVolatile(c, encodedText(ws::Presence {other, ws::PresenceStatus::Online, {}}));
+}
+
+void PresenceTracker::memberJoined(Id userId, const Channel &room, const QList<ConnId> &joined)
+{
+    if (!joined.isEmpty()) {
+        const QList<Id> online = onlineIn({room}, userId);
+        for (ConnId id : joined) {
+            if (ClientConnection *c = m_connections.find(id))
+                tell(*c, online);
+        }
+    }
+    const bool here = m_subscriptions.hasUser(userId);
+    if (!here && !onlineElsewhere(userId))
+        return; // offline (or within a grace: their rooms were announced when they went)
+    announceHere(userId, {room}, ws::PresenceStatus::Online);
+    if (here && m_relay) {
+        // The others index the user by room for their snapshots: give them the new one.
+        QList<Id> roomIds;
+        for (const Channel &ch : m_subscriptions.roomsOf(userId))
+            roomIds.append(ch.id);
+        m_relay->relayPresence(userId, true, roomIds);
+    }
 }
 
 void PresenceTracker::lastConnectionClosed(Id userId, const QSet<Channel> &rooms)

@@ -52,6 +52,12 @@ public:
     // (asList: in one frame); the user comes online when it is their first connection and they
     // were not in their grace.
     void opened(ClientConnection &c, const QSet<Channel> &rooms, bool firstConnection, bool asList);
+    // userId became a member of room (its member_joined event went out here); joined: their
+    // connections here that follow it from now on. Those are told who of the room is online, and
+    // the room's connections here that the user is online when they are (without it, two people
+    // connected while one joined the other's room did not see each other online until one
+    // reconnected). The instance that has the user tells the others its new rooms.
+    void memberJoined(Id userId, const Channel &room, const QList<ConnId> &joined);
     // The user's last connection here closed: offline after the grace unless they come back.
     void lastConnectionClosed(Id userId, const QSet<Channel> &rooms);
     // Announces offline for the users whose grace ended.
@@ -76,6 +82,10 @@ private:
     void announceHere(Id userId, const QSet<Channel> &rooms, ws::PresenceStatus status);
     // Ends the window: each connection of a changed room gets its changes.
     void flush();
+    // Who is online among the members of rooms (on any instance, or within a grace), but except.
+    [[nodiscard]] QList<Id> onlineIn(const QSet<Channel> &rooms, Id except) const;
+    // Writes online to c: one list frame when its hello asked for it, a frame per user otherwise.
+    void tell(ClientConnection &c, QList<Id> online);
     [[nodiscard]] bool onlineHere(Id userId) const;
     [[nodiscard]] bool onlineElsewhere(Id userId) const;
     void expireRemote();

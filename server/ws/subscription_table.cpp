@@ -135,12 +135,15 @@ void SubscriptionTable::release(const Outgoing &out)
 {
     const ChannelEvent &e = out.event;
     const Channel &ch = e.channel;
+    QList<ConnId> joined;
     if (e.type == EventType::MemberJoined && e.userId) {
         const QSet<ConnId> ids = m_byUser.value(*e.userId);
         for (ConnId id : ids) {
             ClientConnection *c = m_connections.find(id);
-            if (c && c->state == ClientConnection::State::Open && !c->channels.contains(ch))
+            if (c && c->state == ClientConnection::State::Open && !c->channels.contains(ch)) {
                 add(*c, ch, e.seq - 1);
+                joined.append(id);
+            }
         }
     }
     const QSet<ConnId> subs = m_subscribers.value(ch);
@@ -153,6 +156,8 @@ void SubscriptionTable::release(const Outgoing &out)
     }
     if (out.arrivalNs > 0)
         m_metrics.observeDelivery(out.arrivalNs, m_clock.nsecsElapsed());
+    if (e.type == EventType::MemberJoined && e.userId && ch.kind == ChannelKind::Room && m_joined)
+        m_joined(*e.userId, ch, joined);
     if (e.type == EventType::MemberLeft && e.userId) {
         const QSet<ConnId> ids = m_byUser.value(*e.userId);
         for (ConnId id : ids) {
@@ -185,6 +190,20 @@ void SubscriptionTable::deliver(ClientConnection &c, const Channel &channel, Seq
     // the missing ones from the database, keep the live ones until then.
     cur.waiting.emplace(seq, text);
     m_replay->catchUp(c.id, channel);
+}
+
+QSet<Channel> SubscriptionTable::roomsOf(Id userId) const
+{
+    QSet<Channel> rooms;
+    for (ConnId id : m_byUser.value(userId)) {
+        if (const ClientConnection *c = m_connections.find(id)) {
+            for (auto it = c->channels.cbegin(); it != c->channels.cend(); ++it) {
+                if (it.key().kind == ChannelKind::Room)
+                    rooms.insert(it.key());
+            }
+        }
+    }
+    return rooms;
 }
 
 void SubscriptionTable::sendVolatile(const Channel &room, const QString &text, Id exceptUser)

@@ -14,6 +14,7 @@
 #include <QHash>
 #include <QSet>
 
+#include <functional>
 #include <optional>
 
 namespace taskmaster::server {
@@ -28,6 +29,12 @@ public:
     SubscriptionTable &operator=(const SubscriptionTable &) = delete;
     // Who catches a connection up when it missed events (set once, before any event).
     void setReplay(ChannelReplay *replay) { m_replay = replay; }
+    // Called after a room's member_joined event went out, with the joining user's connections
+    // here that follow the room from it on (none when the user is not connected here).
+    using Joined = std::function<void(Id userId, const Channel &room, const QList<ConnId> &connections)>;
+    void setJoined(Joined joined) { m_joined = std::move(joined); }
+    // The rooms the user's open connections here follow.
+    [[nodiscard]] QSet<Channel> roomsOf(Id userId) const;
 
     // A welcomed connection: indexed by user and token. True for the user's first connection.
     bool opened(const ClientConnection &c);
@@ -71,6 +78,7 @@ private:
     HubStats &m_stats;
     const QElapsedTimer &m_clock;
     ChannelReplay *m_replay = nullptr;
+    Joined m_joined;
     QHash<Channel, QSet<ConnId>> m_subscribers;
     QHash<Id, QSet<ConnId>> m_byUser; // open connections (after welcome)
     QHash<QByteArray, QSet<ConnId>> m_byToken;

@@ -85,6 +85,7 @@ private Q_SLOTS:
     void volatileEvents_data() { backendRows(); }
     void volatileEvents();
     void presenceSnapshotAsList();
+    void presenceOnJoin();
     void presenceStormIsCoalesced_data();
     void presenceStormIsCoalesced();
     void malformedFrames_data();
@@ -611,6 +612,36 @@ void TestWsHub::presenceSnapshotAsList()
     alone.send(ws::Hello {QString::fromUtf8(d.token), {}, true});
     QVERIFY(alone.take<ws::Welcome>());
     QVERIFY(!alone.take<ws::Presence>({}, 500));
+}
+
+void TestWsHub::presenceOnJoin()
+{
+    // a and b are connected and share no room; a creates one with b, then c (offline) joins it:
+    // a and b learn of each other at once (not on their next reconnect), nobody hears of c.
+    const Account a = user(), b = user(), c = user();
+    WsClient ca, cb;
+    QVERIFY(ca.connectAs(wsUrl(), a.token));
+    QVERIFY(cb.connectAs(wsUrl(), b.token));
+    QVERIFY(!ca.take<ws::Presence>({}, 300));
+    const Id roomId = room(a, {b});
+    const auto online = [](Id who) {
+        return [who](const ws::Presence &p) {
+            return p.status == ws::PresenceStatus::Online && (p.userId == who || p.userIds.contains(who));
+        };
+    };
+    QVERIFY(ca.take<ws::Presence>(online(b.id)));
+    QVERIFY(cb.take<ws::Presence>(online(a.id)));
+    QCOMPARE(api()
+                 .post(QStringLiteral("/api/v1/rooms/%1/members").arg(roomId),
+                       QJsonObject {{QStringLiteral("userId"), c.id}}, a.token)
+                 .status,
+             200);
+    QVERIFY(!ca.take<ws::Presence>(online(c.id), 500));
+    // c connects: a hears it as usual, and c's snapshot has a.
+    WsClient cc;
+    QVERIFY(cc.connectAs(wsUrl(), c.token));
+    QVERIFY(ca.take<ws::Presence>(online(c.id)));
+    QVERIFY(cc.take<ws::Presence>(online(a.id)));
 }
 
 void TestWsHub::presenceStormIsCoalesced_data()
