@@ -183,6 +183,7 @@ Result<quint16> ServerApp::start()
     m_limiter = std::make_unique<RateLimiter>(m_redis.get(), m_metrics.get());
     RestApiOptions rest;
     rest.cache = m_cache.get();
+    rest.coalesceMisses = m_config.cacheCoalesce != 0;
     rest.limiter = m_limiter.get();
     rest.apiRate = m_config.rateApi;
     rest.authRate = m_config.rateAuth;

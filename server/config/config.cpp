@@ -116,6 +116,9 @@ constexpr OptionSpec kOptions[] = {
      "Presence changes are gathered this long and told to each connection together (list form for clients "
      "that asked for it), so a storm of connects costs a frame per connection and window, not per member; "
      "0 = each change at once (default 100)."},
+    {"cache-coalesce", "TM_CACHE_COALESCE", "0|1",
+     "Concurrent misses of one cached read are computed once and share the answer (default 1; 0: each "
+     "computes its own, for comparison)."},
 };
 
 // A whole number in [min, max] for option `name`, or a BadRequest naming it.
@@ -315,6 +318,7 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         {kOptions[43], 0, 1000000, &c.wsDrainRate},
         {kOptions[44], 0, 1 << 20, &c.attachmentMibPerS},
         {kOptions[45], 0, 10000, &c.presenceBatchMs},
+        {kOptions[46], 0, 1, &c.cacheCoalesce},
     };
     for (const IntOption &o : ints) {
         const QString text = value(o.spec);

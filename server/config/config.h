@@ -49,6 +49,7 @@ struct Config {
     int drainTimeoutMs = 10000;
     int cacheMib = 64; // in-process cache size (embedded); 0 turns the REST cache off
     int cacheTtlS = 600; // lifetime of a cached value in Redis
+    int cacheCoalesce = 1; // concurrent misses of one key computed once (0: each its own)
     RateRule rateApi {100, 200}; // per user
     RateRule rateAuth {2, 30}; // per client address on register/login
     QList<std::pair<QHostAddress, int>> trustedProxies; // X-Forwarded-For is believed from these

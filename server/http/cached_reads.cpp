@@ -50,15 +50,25 @@ std::optional<QByteArray> readableBody(const QByteArray &value, Id user)
     return value.mid(nl + 1);
 }
 
+// Whether a waiter may take the error of a computation someone else started: not when it is
+// about the caller (not found or forbidden for them, perhaps not for the waiter).
+bool sharedError(const Error &error)
+{
+    return error.code != ErrorCode::NotFound && error.code != ErrorCode::Forbidden;
+}
+
 } // namespace
 
 CachedReads::CachedReads(Authenticator &authenticator, DbPool &primary, OptionalRef<Cache> cache,
-                         OptionalRef<MetricsRegistry> metrics, QObject *parent)
-    : QObject(parent), m_authenticator(authenticator), m_primary(primary), m_cache(cache), m_metrics(metrics)
+                         OptionalRef<MetricsRegistry> metrics, bool coalesce, QObject *parent)
+    : QObject(parent), m_authenticator(authenticator), m_primary(primary), m_cache(cache), m_metrics(metrics),
+      m_coalesce(coalesce)
 {
     // At 0 from the start (with a cache), not only once warming found something to put.
-    if (m_metrics && m_cache)
+    if (m_metrics && m_cache) {
         static_cast<void>(warmedCounter());
+        static_cast<void>(coalescedCounter());
+    }
 }
 
 Counter &CachedReads::warmedCounter()
@@ -66,8 +76,13 @@ Counter &CachedReads::warmedCounter()
     return m_metrics->counter("cache_warmed_total", "Values put in the cache by warming");
 }
 
-ApiFuture CachedReads::get(const Call &call, CacheKey key,
-                           std::function<Result<CachedRead>(QSqlDatabase &, const User &)> fn)
+Counter &CachedReads::coalescedCounter()
+{
+    return m_metrics->counter("cache_coalesced_total",
+                              "Cache misses answered by a computation another request of the same key started");
+}
+
+ApiFuture CachedReads::get(const Call &call, CacheKey key, ReadFn fn)
 {
     PendingAnswer answer;
     m_authenticator.authenticate(call, [this, answer, key = std::move(key), fn = std::move(fn)](Result<User> user) {
@@ -76,30 +91,32 @@ ApiFuture CachedReads::get(const Call &call, CacheKey key,
             return;
         }
         const User me = *user;
-        auto compute = [this, answer, key, fn, me](CacheLookup lookup) {
-            m_primary.query([fn, me](QSqlDatabase &db) -> Result<CachedRead> { return fn(db, me); })
-                .then(this, [this, answer, key, lookup](const Result<CachedRead> &read) {
-                    if (!read) {
-                        answer.settle(read.error());
-                        return;
-                    }
-                    ApiResponse response = read->response;
-                    response.etag = true;
-                    if (lookup.usable) {
-                        response.etagValue = Cache::etag(key.key, lookup.tag);
-                        if (response.status == 200 && m_cache)
-                            m_cache->put(key.key, lookup.tag, storedValue(*read));
-                    }
-                    answer.settle(std::move(response));
-                });
+        // The answer of a miss: the caller's own computation, or a flight's shared with it
+        // (then checked against the audience like a hit).
+        auto miss = [this, answer, key, fn, me](CacheLookup lookup) {
+            computeShared(key, lookup, fn, me, [answer, key, lookup, me](const Result<CachedRead> &read) {
+                if (!read) {
+                    answer.settle(read.error());
+                    return;
+                }
+                if (!read->everyone && !read->audience.contains(me.id)) {
+                    answer.settle(key.notFound);
+                    return;
+                }
+                ApiResponse response = read->response;
+                response.etag = true;
+                if (lookup.usable)
+                    response.etagValue = Cache::etag(key.key, lookup.tag);
+                answer.settle(std::move(response));
+            });
         };
         if (!m_cache) {
-            compute({});
+            miss({});
             return;
         }
-        m_cache->get(key.kind, key.key, key.versions, [answer, key, me, compute](CacheLookup lookup) mutable {
+        m_cache->get(key.kind, key.key, key.versions, [answer, key, me, miss](CacheLookup lookup) mutable {
             if (!lookup.value) {
-                compute(std::move(lookup));
+                miss(std::move(lookup));
                 return;
             }
             auto body = readableBody(*lookup.value, me.id);
@@ -116,6 +133,47 @@ ApiFuture CachedReads::get(const Call &call, CacheKey key,
         });
     });
     return answer.future();
+}
+
+void CachedReads::compute(const CacheKey &key, const CacheLookup &lookup, const ReadFn &fn, const User &me,
+                          ReadDone done)
+{
+    m_primary.query([fn, me](QSqlDatabase &db) -> Result<CachedRead> { return fn(db, me); })
+        .then(this, [this, key, lookup, done = std::move(done)](const Result<CachedRead> &read) {
+            if (read && lookup.usable && read->response.status == 200 && m_cache)
+                m_cache->put(key.key, lookup.tag, storedValue(*read));
+            done(read);
+        });
+}
+
+void CachedReads::computeShared(const CacheKey &key, const CacheLookup &lookup, const ReadFn &fn, const User &me,
+                                ReadDone done)
+{
+    if (!m_coalesce || !m_cache || !lookup.usable) {
+        compute(key, lookup, fn, me, std::move(done));
+        return;
+    }
+    const QByteArray flightKey = key.key + '\n' + lookup.tag;
+    if (const auto it = m_flights.constFind(flightKey); it != m_flights.cend()) {
+        (*it)->waiters.emplace_back(me, std::move(done));
+        if (m_metrics)
+            coalescedCounter().inc();
+        return;
+    }
+    m_flights.insert(flightKey, std::make_shared<Flight>());
+    compute(key, lookup, fn, me,
+            [this, flightKey, key, lookup, fn, me, done = std::move(done)](const Result<CachedRead> &read) {
+                const std::shared_ptr<Flight> flight = m_flights.take(flightKey);
+                done(read);
+                if (!flight)
+                    return;
+                for (auto &[waiter, waiterDone] : flight->waiters) {
+                    if (!read && !sharedError(read.error()) && waiter.id != me.id)
+                        compute(key, lookup, fn, waiter, std::move(waiterDone));
+                    else
+                        waiterDone(read);
+                }
+            });
 }
 
 void CachedReads::warm(CacheKey key, std::function<Result<CachedRead>(QSqlDatabase &)> fn)

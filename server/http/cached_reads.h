@@ -8,6 +8,14 @@
 // instance that starts into a busy cluster (a rolling restart) must not put hundreds of reads
 // into the database at once, ahead of the sends of every client.
 // Without a cache every read is computed (X-Cache: MISS, ETag still from the versions: none).
+// Single flight: concurrent misses of one key under the same versions (the tag a lookup returned)
+// are computed once. The first starts the database read; the others wait for it and share its
+// value (each checked against the audience, as a hit is) or its error (X-Cache: MISS, counted in
+// cache_coalesced_total). The flight ends with its answer, so a later miss computes again, and a
+// write moves the versions, so a read looked up after it never joins a flight of older ones. An
+// access error (404/403) depends on who asked: a waiter who is not the one who computed it
+// computes its own answer. Off with coalesce = false (--cache-coalesce 0, for comparison); never
+// without a usable cache (no versions to key the flight by).
 // Owns: nothing (uses the authenticator, the primary pool, the optional cache and metrics).
 // Thread: network thread; fn runs on a database worker.
 #pragma once
@@ -16,17 +24,21 @@
 #include "server/http/optional_ref.h"
 #include "shared/domain/types.h"
 
+#include <QHash>
 #include <QObject>
 #include <QSqlDatabase>
 
 #include <deque>
 #include <functional>
+#include <memory>
 #include <utility>
+#include <vector>
 
 namespace taskmaster::server {
 
 class Authenticator;
 class Cache;
+struct CacheLookup;
 class Counter;
 class DbPool;
 class MetricsRegistry;
@@ -49,8 +61,9 @@ class CachedReads final : public QObject {
     Q_OBJECT
 public:
     // cache: absent when --cache-mib is 0; metrics: absent in tools and tests.
+    // coalesce: single flight of concurrent misses (above).
     CachedReads(Authenticator &authenticator, DbPool &primary, OptionalRef<Cache> cache,
-                OptionalRef<MetricsRegistry> metrics, QObject *parent = nullptr);
+                OptionalRef<MetricsRegistry> metrics, bool coalesce = true, QObject *parent = nullptr);
 
     // A hit answers without the database (X-Cache: HIT); a miss runs fn and stores its 200.
     [[nodiscard]] ApiFuture get(const Call &call, CacheKey key,
@@ -60,6 +73,17 @@ public:
     void warm(CacheKey key, std::function<Result<CachedRead>(QSqlDatabase &)> fn);
 
 private:
+    using ReadFn = std::function<Result<CachedRead>(QSqlDatabase &, const User &)>;
+    using ReadDone = std::function<void(const Result<CachedRead> &)>;
+    // A computation of one key under one tag and the callers waiting for it besides its starter.
+    struct Flight {
+        std::vector<std::pair<User, ReadDone>> waiters;
+    };
+    // Runs fn for me on the primary, stores a 200 under lookup's tag and calls done with it.
+    void compute(const CacheKey &key, const CacheLookup &lookup, const ReadFn &fn, const User &me, ReadDone done);
+    // compute() once for every concurrent caller of key under lookup's tag (single flight).
+    void computeShared(const CacheKey &key, const CacheLookup &lookup, const ReadFn &fn, const User &me, ReadDone done);
+    [[nodiscard]] Counter &coalescedCounter(); // cache_coalesced_total
     static constexpr int kWarmConcurrency = 2;
     using WarmJob = std::pair<CacheKey, std::function<Result<CachedRead>(QSqlDatabase &)>>;
     // Starts queued warm jobs while fewer than kWarmConcurrency run; warmDone() ends one.
@@ -70,6 +94,8 @@ private:
     DbPool &m_primary;
     OptionalRef<Cache> m_cache;
     OptionalRef<MetricsRegistry> m_metrics;
+    bool m_coalesce;
+    QHash<QByteArray, std::shared_ptr<Flight>> m_flights; // key + '\n' + tag -> its flight
     std::deque<WarmJob> m_warmQueue;
     int m_warming = 0;
 };

@@ -22,7 +22,8 @@ RestApi::RestApi(DbPool &db, Credentials &credentials, Sessions &sessions, Event
     m_router = std::make_unique<ApiRouter>(options.cache, options.metrics);
     m_authenticator = std::make_unique<Authenticator>(sessions, RateLimit(options.limiter, "api", options.apiRate));
     m_queries = std::make_unique<AuthenticatedQueries>(*m_authenticator, db, options.reads);
-    m_cachedReads = std::make_unique<CachedReads>(*m_authenticator, db, options.cache, options.metrics);
+    m_cachedReads
+        = std::make_unique<CachedReads>(*m_authenticator, db, options.cache, options.metrics, options.coalesceMisses);
     m_auth = std::make_unique<AuthController>(AuthController::Deps {
         .db = db,
         .credentials = credentials,

@@ -44,6 +44,7 @@ struct RestApiOptions {
     OptionalRef<RateLimiter> limiter;
     OptionalRef<ReadRouting> reads; // replica routing and read-your-writes marks
     OptionalRef<MetricsRegistry> metrics;
+    bool coalesceMisses = true; // single flight of concurrent cache misses (CachedReads)
     RateRule apiRate; // per user, authenticated routes
     RateRule authRate; // per client address, register and login
     QList<TrustedProxies::Subnet> trustedProxies; // whose X-Forwarded-For is believed (nginx)

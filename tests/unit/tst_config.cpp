@@ -240,6 +240,7 @@ void TestConfig::badValues_data()
     row("attachment rate over 1 TiB/s", {"--attachment-mib-per-s", "1048577"}, "attachment-mib-per-s");
     row("presence batch negative", {"--presence-batch-ms", "-1"}, "presence-batch-ms");
     row("presence batch over 10 s", {"--presence-batch-ms", "10001"}, "presence-batch-ms");
+    row("cache coalesce 2", {"--cache-coalesce", "2"}, "cache-coalesce");
     row("max body zero", {"--http-max-body-kib", "0"}, "http-max-body-kib");
     row("max body over 1 GiB", {"--http-max-body-kib", "1048577"}, "http-max-body-kib");
     row("max header zero", {"--http-max-header-kib", "0"}, "http-max-header-kib");

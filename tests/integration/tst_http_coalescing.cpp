@@ -1,0 +1,201 @@
+// Request coalescing (single flight, issue 18): concurrent misses of one cached read on one
+// instance are computed once. Through a real server on both back ends: a burst of requests for
+// one cold latest page costs one computation (counted by the server's own statement counter,
+// database_query_duration_seconds_count of the page's member query) and every caller gets the
+// same body; the misses that did not compute were coalesced (cache_coalesced_total), the rest
+// were hits of the value the computation stored. A write makes the key cold again: the next
+// burst computes once more and shows the new message. On PostgreSQL the test holds the members
+// table locked, so the first computation waits in the database while the other requests arrive:
+// every one of them joins the flight (none computes), and the error of a computation cancelled
+// there is the answer of every waiter.
+#include "tests/support/api_client.h"
+#include "tests/support/burst_client.h"
+#include "tests/support/server_process.h"
+#include "tests/support/test_database.h"
+#include "tests/support/test_env.h"
+
+#include <QJsonArray>
+#include <QSqlQuery>
+#include <QTest>
+
+#include <memory>
+
+using namespace taskmaster;
+using taskmaster::test::Account;
+using taskmaster::test::ApiClient;
+using taskmaster::test::BurstClient;
+using taskmaster::test::BurstReply;
+using taskmaster::test::ServerProcess;
+
+namespace {
+
+constexpr int kBurst = 50;
+
+// The sum of the samples of a metric family line prefix ("name{label=\"v\"}" or "name") in a
+// /metrics text.
+double metricValue(const QByteArray &metrics, const QByteArray &series)
+{
+    double sum = 0;
+    for (const QByteArray &line : metrics.split('\n')) {
+        if (line.startsWith(QByteArray(series + ' ')))
+            sum += line.mid(series.size() + 1).toDouble();
+    }
+    return sum;
+}
+
+struct Counts {
+    double computations = 0; // the latest page's member query: one per computation of a page
+    double coalesced = 0;
+};
+
+Counts counts(ApiClient &api)
+{
+    const QByteArray m = api.get(QStringLiteral("/metrics"), {}).body;
+    return Counts {metricValue(m, "database_query_duration_seconds_count{query=\"room_members.ids\"}"),
+                   metricValue(m, "cache_coalesced_total")};
+}
+
+bool sameBodies(const QList<BurstReply> &replies)
+{
+    for (const BurstReply &r : replies) {
+        if (r.status != 200 || r.body != replies.constFirst().body) {
+            qWarning("reply %d %s differs from %s", r.status, r.body.left(200).constData(),
+                     replies.constFirst().body.left(200).constData());
+            return false;
+        }
+    }
+    return true;
+}
+
+int misses(const QList<BurstReply> &replies)
+{
+    int n = 0;
+    for (const BurstReply &r : replies)
+        n += r.header("X-Cache") != "HIT";
+    return n;
+}
+
+} // namespace
+
+class TestHttpCoalescing final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void burstComputesOnce_data();
+    void burstComputesOnce();
+    void waitersJoinTheRunningComputation();
+
+private:
+    QString m_pg;
+};
+
+void TestHttpCoalescing::initTestCase()
+{
+    TM_REQUIRE_SERVICE(pg, "TM_TEST_DATABASE_URL");
+    m_pg = pg;
+}
+
+void TestHttpCoalescing::burstComputesOnce_data()
+{
+    QTest::addColumn<bool>("postgres");
+    QTest::newRow("sqlite") << false;
+    QTest::newRow("postgres") << true;
+}
+
+void TestHttpCoalescing::burstComputesOnce()
+{
+    QFETCH(bool, postgres);
+    QStringList args {QStringLiteral("--rate-api"), QStringLiteral("0")};
+    if (postgres)
+        args << QStringLiteral("--database-url") << test::freshPostgresUrl(m_pg);
+    ServerProcess server;
+    QVERIFY2(server.start(args), qPrintable(server.errorText()));
+    ApiClient api(server.url());
+    const Account owner = api.signUp("owner");
+    const Account member = api.signUp("member");
+    const qint64 room = api.createRoom(owner, {member});
+    QVERIFY(room > 0);
+    const QString page = QStringLiteral("/api/v1/rooms/%1/messages").arg(room);
+    BurstClient burst;
+    QVERIFY(burst.connect(server.port(), kBurst));
+    for (int round = 0; round < 2; ++round) {
+        // A write: the page is cold (its version moved).
+        const QString text = QStringLiteral("message %1").arg(round);
+        QCOMPARE(api.post(page, QJsonObject {{QStringLiteral("body"), text}}, owner.token).status, 201);
+        const Counts before = counts(api);
+        const QList<BurstReply> replies = burst.get(page, {owner.token, member.token});
+        const Counts after = counts(api);
+        QVERIFY(sameBodies(replies));
+        QVERIFY2(replies.constFirst().body.contains(text.toUtf8()), replies.constFirst().body.constData());
+        QCOMPARE(after.computations - before.computations, 1.0);
+        // Every miss but the one that computed waited for it; the others were hits of its value.
+        QCOMPARE(after.coalesced - before.coalesced, double(misses(replies) - 1));
+        qInfo("round %d: %d requests, 1 computation, %d coalesced, %d hits", round, kBurst, misses(replies) - 1,
+              kBurst - misses(replies));
+    }
+}
+
+void TestHttpCoalescing::waitersJoinTheRunningComputation()
+{
+    const QString databaseUrl = test::freshPostgresUrl(m_pg);
+    ServerProcess server;
+    QVERIFY2(server.start(
+                 {QStringLiteral("--rate-api"), QStringLiteral("0"), QStringLiteral("--database-url"), databaseUrl}),
+             qPrintable(server.errorText()));
+    ApiClient api(server.url());
+    const Account owner = api.signUp("owner");
+    const Account member = api.signUp("member");
+    const qint64 room = api.createRoom(owner, {member});
+    QVERIFY(room > 0);
+    const QString page = QStringLiteral("/api/v1/rooms/%1/messages").arg(room);
+    BurstClient burst;
+    QVERIFY(burst.connect(server.port(), kBurst));
+    const QString lockName = QStringLiteral("coalescing-lock");
+    {
+        QSqlDatabase lock = test::openPostgres(databaseUrl, lockName);
+        QVERIFY(lock.isOpen());
+        QSqlQuery q(lock);
+        for (int round = 0; round < 2; ++round) {
+            const QString text = QStringLiteral("locked %1").arg(round);
+            QCOMPARE(api.post(page, QJsonObject {{QStringLiteral("body"), text}}, owner.token).status, 201);
+            const Counts before = counts(api);
+            // The members table locked: the first miss's computation waits in the database.
+            QVERIFY(lock.transaction());
+            QVERIFY(q.exec(QStringLiteral("LOCK TABLE room_members IN ACCESS EXCLUSIVE MODE")));
+            burst.send(page, {owner.token, member.token});
+            // Every other request has joined the computation.
+            QVERIFY(QTest::qWaitFor([&] { return counts(api).coalesced - before.coalesced == kBurst - 1; }, 20000));
+            if (round == 0) {
+                // Released: the one computation answers everyone.
+                QVERIFY(lock.rollback());
+                const QList<BurstReply> replies = burst.wait();
+                QVERIFY(sameBodies(replies));
+                QVERIFY(replies.constFirst().body.contains(text.toUtf8()));
+                QCOMPARE(misses(replies), kBurst);
+                QCOMPARE(counts(api).computations - before.computations, 1.0);
+            } else {
+                // The computation cancelled in the database: its error is everyone's answer.
+                QSqlQuery cancel(lock);
+                QVERIFY(cancel.exec(QStringLiteral(
+                    "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")));
+                QVERIFY(cancel.next() && cancel.value(0).toBool());
+                const QList<BurstReply> replies = burst.wait();
+                QVERIFY(lock.rollback());
+                for (const BurstReply &r : replies) {
+                    QVERIFY2(r.status >= 500, r.body.constData());
+                    QCOMPARE(r.status, replies.constFirst().status);
+                    QCOMPARE(r.body, replies.constFirst().body);
+                }
+                // The flight ended with its error: the next read computes again and succeeds.
+                const test::ApiReply again = api.get(page, member.token);
+                QCOMPARE(again.status, 200);
+                QVERIFY(again.body.contains(text.toUtf8()));
+            }
+        }
+    }
+    QSqlDatabase::removeDatabase(lockName);
+}
+
+QTEST_GUILESS_MAIN(TestHttpCoalescing)
+#include "tst_http_coalescing.moc"
