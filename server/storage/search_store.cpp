@@ -30,6 +30,54 @@ QString fts5Query(const QString &text)
     return terms.join(QLatin1Char(' '));
 }
 
+namespace {
+// search()'s message query: user id, match text, limit.
+QString messageSearchSql(bool pg)
+{
+    return pg ? QStringLiteral("SELECT ") + qualified(kMessageColumns, QStringLiteral("m"))
+            + QStringLiteral(" FROM messages m JOIN room_members rm ON rm.room_id = m.room_id AND rm.user_id = ? "
+                             "WHERE m.search @@ plainto_tsquery('simple', ?) AND m.deleted = false "
+                             "ORDER BY m.id DESC LIMIT ?")
+              : QStringLiteral("SELECT ") + qualified(kMessageColumns, QStringLiteral("m"))
+            + QStringLiteral(" FROM messages_fts f JOIN messages m ON m.id = f.rowid "
+                             "JOIN room_members rm ON rm.room_id = m.room_id AND rm.user_id = ? "
+                             "WHERE messages_fts MATCH ? AND m.deleted = false ORDER BY m.id DESC LIMIT ?");
+}
+} // namespace
+
+Result<QStringList> explainMessageSearch(QSqlDatabase &db, Id userId, const QString &text, int limit)
+{
+    const bool pg = sql::dialectOf(db) == sql::Dialect::Postgres;
+    Result<QSqlQuery> q = Error {};
+    if (pg) {
+        // EXPLAIN cannot be prepared: the arguments go into the text (the custom plan a prepared
+        // search gets for them).
+        QString literal = text;
+        literal.replace(QLatin1Char('\''), QLatin1String("''"));
+        QString sqlText = messageSearchSql(true);
+        qsizetype at = 0;
+        const QStringList args {QString::number(userId), QString(QLatin1Char('\'') + literal + QLatin1Char('\'')),
+                                QString::number(limit)};
+        for (const QString &arg : args) {
+            at = sqlText.indexOf(QLatin1Char('?'), at);
+            sqlText.replace(at, 1, arg);
+            at += arg.size();
+        }
+        q = sql::run(db, "search.explain", QStringLiteral("EXPLAIN (ANALYZE, BUFFERS) ") + sqlText, QVariantList {});
+    } else {
+        q = sql::run(db, "search.explain", QStringLiteral("EXPLAIN QUERY PLAN ") + messageSearchSql(false),
+                     {userId, fts5Query(text), limit});
+    }
+    if (!q)
+        return q.error();
+    QStringList lines;
+    // SQLite: id, parent, notused, detail; PostgreSQL: one text column.
+    while (q->next())
+        lines << (pg ? q->value(0).toString() : q->value(3).toString());
+    q->finish();
+    return lines;
+}
+
 Result<SearchHits> search(QSqlDatabase &db, Id userId, const QString &text, int limit)
 {
     SearchHits hits;
@@ -37,14 +85,7 @@ Result<SearchHits> search(QSqlDatabase &db, Id userId, const QString &text, int 
     const QString match = pg ? text : fts5Query(text);
     if (match.trimmed().isEmpty())
         return hits;
-    const QString messages = pg ? QStringLiteral("SELECT ") + qualified(kMessageColumns, QStringLiteral("m"))
-            + QStringLiteral(" FROM messages m JOIN room_members rm ON rm.room_id = m.room_id AND rm.user_id = ? "
-                             "WHERE m.search @@ plainto_tsquery('simple', ?) AND m.deleted = false "
-                             "ORDER BY m.id DESC LIMIT ?")
-                                : QStringLiteral("SELECT ") + qualified(kMessageColumns, QStringLiteral("m"))
-            + QStringLiteral(" FROM messages_fts f JOIN messages m ON m.id = f.rowid "
-                             "JOIN room_members rm ON rm.room_id = m.room_id AND rm.user_id = ? "
-                             "WHERE messages_fts MATCH ? AND m.deleted = false ORDER BY m.id DESC LIMIT ?");
+    const QString messages = messageSearchSql(pg);
     auto q = sql::run(db, "search.messages", messages, {userId, match, limit});
     if (!q)
         return q.error();

@@ -20,6 +20,10 @@ struct SearchHits {
 // Two queries whatever the number of hits. Deleted messages and tasks never match.
 [[nodiscard]] Result<SearchHits> search(QSqlDatabase &db, Id userId, const QString &text, int limit);
 
+// The plan of search()'s message query for these arguments, one line per row: PostgreSQL's
+// EXPLAIN (ANALYZE, BUFFERS) (it runs the query), SQLite's EXPLAIN QUERY PLAN. For benchmarks.
+[[nodiscard]] Result<QStringList> explainMessageSearch(QSqlDatabase &db, Id userId, const QString &text, int limit);
+
 // "deploy the \"rocket\"" -> "\"deploy\" \"the\" \"\"\"rocket\"\"\"": each whitespace-separated term
 // as an FTS5 string (quotes doubled). Empty when the text has no term.
 [[nodiscard]] QString fts5Query(const QString &text);

@@ -7,9 +7,11 @@
 #include <QLoggingCategory>
 #include <QSqlDriver>
 
+#include <algorithm>
 #include <atomic>
 #include <libpq-fe.h>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace taskmaster::server::sql {
@@ -267,6 +269,89 @@ Result<QList<QByteArray>> pgBinary(QSqlDatabase &db, const char *what, const cha
                  {{QStringLiteral("query"), QString::fromLatin1(what)}, {QStringLiteral("ms"), ms}});
     }
     return rows;
+}
+
+namespace {
+// The PGconn of a QPSQL connection, or null.
+PGconn *pgConnection(QSqlDatabase &db)
+{
+    const QVariant handle = db.driver() ? db.driver()->handle() : QVariant();
+    if (!handle.isValid()
+        || (qstrcmp(handle.typeName(), "pg_conn*") != 0 && qstrcmp(handle.typeName(), "PGconn*") != 0))
+        return nullptr;
+    return *static_cast<PGconn *const *>(handle.constData());
+}
+} // namespace
+
+Result<qint64> pgCopy(QSqlDatabase &db, const char *what, const char *copyStatement, const QByteArray &rows)
+{
+    ++t_queries;
+    QElapsedTimer timer;
+    timer.start();
+    PGconn *conn = pgConnection(db);
+    if (!conn)
+        return toError(QSqlError(QStringLiteral("no PostgreSQL connection"), {}, QSqlError::ConnectionError), what);
+    const auto failed = [&](const PGresult *result) {
+        const char *state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+        return toError(
+            QSqlError(QString::fromUtf8(PQerrorMessage(conn)).trimmed(), {},
+                      PQstatus(conn) == CONNECTION_OK ? QSqlError::StatementError : QSqlError::ConnectionError,
+                      QString::fromLatin1(state ? state : "")),
+            what);
+    };
+    {
+        std::unique_ptr<PGresult, decltype(&PQclear)> start(PQexec(conn, copyStatement), &PQclear);
+        if (!start || PQresultStatus(start.get()) != PGRES_COPY_IN)
+            return failed(start.get());
+    }
+    // In pieces of at most 1 MiB: libpq buffers what it cannot send at once.
+    constexpr qsizetype kPiece = 1 << 20;
+    bool sent = true;
+    for (qsizetype at = 0; sent && at < rows.size(); at += kPiece) {
+        const qsizetype n = std::min(kPiece, rows.size() - at);
+        sent = PQputCopyData(conn, rows.constData() + at, int(n)) == 1;
+    }
+    if (PQputCopyEnd(conn, sent ? nullptr : "copy data not sent") != 1)
+        return failed(nullptr);
+    qint64 copied = 0;
+    std::optional<Error> error;
+    while (PGresult *r = PQgetResult(conn)) {
+        std::unique_ptr<PGresult, decltype(&PQclear)> result(r, &PQclear);
+        if (PQresultStatus(r) == PGRES_COMMAND_OK)
+            copied = QByteArray(PQcmdTuples(r)).toLongLong();
+        else if (!error)
+            error = failed(r);
+    }
+    if (error)
+        return *error;
+    const qint64 ns = timer.nsecsElapsed();
+    if (g_observer)
+        g_observer(what, ns);
+    return copied;
+}
+
+void appendCopyField(QByteArray &line, QStringView value)
+{
+    const QByteArray utf8 = value.toUtf8();
+    line.reserve(line.size() + utf8.size());
+    for (const char c : utf8) {
+        switch (c) {
+        case '\\':
+            line += "\\\\";
+            break;
+        case '\t':
+            line += "\\t";
+            break;
+        case '\n':
+            line += "\\n";
+            break;
+        case '\r':
+            line += "\\r";
+            break;
+        default:
+            line += c;
+        }
+    }
 }
 
 Result<QSqlQuery> run(QSqlDatabase &db, const char *what, const QString &text, std::initializer_list<QVariant> binds)
