@@ -34,7 +34,7 @@ Rectangle {
         mentionPrefix = prefix
         mentionList.currentIndex = 0
         if (prefix) // not on a bare "@": every user would match
-            connection.users.searchUsers(prefix)
+            connection.users.searchUsers(prefix, connection.rooms.memberIds(connection.chat.roomId)) // members first
     }
     function completeMention(username) {
         const done = Mentions.complete(field.text, field.cursorPosition, username)

@@ -100,6 +100,16 @@ qint64 RoomsController::directPeer(qint64 roomId) const
     return 0;
 }
 
+QVariantList RoomsController::memberIds(qint64 roomId) const
+{
+    QVariantList ids;
+    if (const auto room = m_rooms.room(roomId)) {
+        for (Id id : room->memberIds)
+            ids.append(id);
+    }
+    return ids;
+}
+
 QString RoomsController::title(qint64 roomId)
 {
     const auto room = m_rooms.room(roomId);

@@ -40,6 +40,8 @@ public:
     Q_INVOKABLE void openDirectRoom(qint64 userId);
     // The other member of a direct room (0: not a direct room, or not known).
     [[nodiscard]] Q_INVOKABLE qint64 directPeer(qint64 roomId) const;
+    // The room's member ids (empty for a room not in the list).
+    [[nodiscard]] Q_INVOKABLE QVariantList memberIds(qint64 roomId) const;
     // How a room is shown: "#name", or "@display name" of the other member of a direct room
     // (bindings re-run on users.revision for names that arrive later).
     [[nodiscard]] Q_INVOKABLE QString title(qint64 roomId);

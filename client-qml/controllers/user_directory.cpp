@@ -3,6 +3,10 @@
 #include "client-qml/net/realtime_session.h"
 #include "client-qml/net/rest_client.h"
 
+#include <QSet>
+
+#include <algorithm>
+
 namespace taskmaster::client {
 
 UserDirectory::UserDirectory(RestClient &rest, RealtimeSession &realtime, QObject *parent)
@@ -110,14 +114,42 @@ void UserDirectory::onPresence(const ws::Presence &p)
     Q_EMIT changed();
 }
 
-void UserDirectory::searchUsers(const QString &prefix)
+void UserDirectory::searchUsers(const QString &prefix, const QVariantList &preferIds)
 {
-    m_rest.send(api::users(prefix.trimmed(), 20), this, [this](const Page<User> &page) {
+    QList<Id> prefer;
+    prefer.reserve(preferIds.size());
+    for (const QVariant &v : preferIds)
+        prefer.append(v.toLongLong());
+    const QString p = prefix.trimmed();
+    m_rest.send(api::users(p, 20), this, [this, p, prefer](const Page<User> &page) {
         for (const User &u : page.items) {
             if (!m_users.contains(u.id))
                 m_users.insert(u.id, u);
         }
-        m_matches.reset(page.items);
+        if (prefer.isEmpty()) {
+            m_matches.reset(page.items);
+            return;
+        }
+        // The preferred among the server's matches in its order, the known preferred it did not
+        // return by username, then everyone else in the server's order.
+        QList<User> first;
+        QList<User> rest;
+        QSet<Id> seen;
+        for (const User &u : page.items) {
+            (prefer.contains(u.id) ? first : rest).append(u);
+            seen.insert(u.id);
+        }
+        QList<User> known;
+        for (Id id : prefer) {
+            const auto it = m_users.constFind(id);
+            if (it == m_users.cend() || seen.contains(id))
+                continue;
+            if (it->username.startsWith(p, Qt::CaseInsensitive) || it->displayName.startsWith(p, Qt::CaseInsensitive))
+                known.append(*it);
+        }
+        std::sort(known.begin(), known.end(),
+                  [](const User &a, const User &b) { return a.username.compare(b.username, Qt::CaseInsensitive) < 0; });
+        m_matches.reset(first + known + rest);
     });
 }
 

@@ -41,7 +41,10 @@ public:
     [[nodiscard]] Q_INVOKABLE QString userName(qint64 userId);
     [[nodiscard]] Q_INVOKABLE bool isOnline(qint64 userId) const;
     // Failures (e.g. a query the server refuses) go to the error path like every request.
-    Q_INVOKABLE void searchUsers(const QString &prefix);
+    // preferIds (a room's members, for @completion): those among the matches come first, and the
+    // known ones whose username or display name starts with prefix are added when the server's
+    // matches (20 of a large directory) did not reach them.
+    Q_INVOKABLE void searchUsers(const QString &prefix, const QVariantList &preferIds = {});
 
     // The logged-in user (id 0 when logged out).
     [[nodiscard]] const User &self() const { return m_self; }

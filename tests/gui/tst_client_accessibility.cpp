@@ -611,6 +611,15 @@ void TestClientAccessibility::composerByKeyboard()
     QTRY_VERIFY_WITH_TIMEOUT(
         !messages->data(messages->index(messages->count() - 1), taskmaster::MessageListModel::PendingRole).toBool(),
         kWaitMs);
+    // ... and the view's newest row shows it as editable (the view follows the model's change
+    // through the timeline proxy; pressing Up before that edited the message before it).
+    const auto newestEditable = [&] {
+        QQuickItem *row = nullptr;
+        QMetaObject::invokeMethod(item("timeline"), "itemAtIndex", Q_RETURN_ARG(QQuickItem *, row), Q_ARG(int, 0));
+        return row && row->property("editable").toBool()
+            && row->property("body").toString() == QStringLiteral("sent with Space");
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(newestEditable(), kWaitMs);
     QTest::keyClick(m_window, Qt::Key_Up);
     QQuickItem *editField = m_window->activeFocusItem();
     QVERIFY(editField);

@@ -26,6 +26,7 @@
 using taskmaster::Id;
 using taskmaster::RoomKind;
 using taskmaster::RoomListModel;
+using taskmaster::UserListModel;
 using taskmaster::client::ChatController;
 using taskmaster::client::ChatNotifier;
 using taskmaster::client::Connection;
@@ -98,6 +99,7 @@ private Q_SLOTS:
     void notificationDecision();
     void doNotDisturbPersists();
     void composerCompletesMention();
+    void completionRanksRoomMembersFirst();
     void mentionKeptAcrossRestart();
 
 private:
@@ -556,6 +558,29 @@ void TestClientDirect::composerCompletesMention()
     QTRY_VERIFY_WITH_TIMEOUT(!popup->property("visible").toBool(), kWaitMs);
     // Enter sends as usual once the list is gone: nothing was sent while completing.
     field->setProperty("text", QString());
+}
+
+void TestClientDirect::completionRanksRoomMembersFirst()
+{
+    // "bea" sorts before "bob" and is in none of Alice's rooms; bob is in the room she writes in.
+    auto bea = makeClient(QStringLiteral("bea"));
+    QVERIFY(loginAs(*bea, QStringLiteral("bea"), true));
+    const Id room = groupRoom(QStringLiteral("ranked"));
+    QVERIFY(room > 0);
+    Connection &a = *m_alice;
+    const UserListModel &matches = *a.users()->matches();
+    const auto usernames = [&] {
+        QStringList out;
+        for (int row = 0; row < matches.count(); ++row)
+            out << matches.index(row).data(UserListModel::UsernameRole).toString();
+        return out;
+    };
+    a.users()->searchUsers(QStringLiteral("b"));
+    QTRY_COMPARE_WITH_TIMEOUT(usernames(), QStringList({QStringLiteral("bea"), QStringLiteral("bob")}), kWaitMs);
+    a.users()->searchUsers(QStringLiteral("b"), a.rooms()->memberIds(room));
+    QTRY_COMPARE_WITH_TIMEOUT(usernames(), QStringList({QStringLiteral("bob"), QStringLiteral("bea")}), kWaitMs);
+    QCOMPARE(a.rooms()->memberIds(room).size(), 2);
+    QVERIFY(a.rooms()->memberIds(987654).isEmpty());
 }
 
 void TestClientDirect::mentionKeptAcrossRestart()
