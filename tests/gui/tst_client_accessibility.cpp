@@ -16,6 +16,7 @@
 #include "client-qml/net/credential_store.h"
 #include "shared/models/message_list_model.h"
 #include "shared/models/room_list_model.h"
+#include "tests/gui/client_test_support.h"
 #include "tests/support/api_client.h"
 #include "tests/support/server_process.h"
 
@@ -172,32 +173,6 @@ QStringList unnamedItems(QQuickItem *root, int *checked = nullptr)
     return failures;
 }
 
-// QTest::keyClicks() takes widgets only.
-void typeText(QWindow *window, const QString &text)
-{
-    for (const QChar c : text)
-        QTest::keyClick(window, c.toLatin1());
-}
-
-class MemoryKeychain final : public taskmaster::client::CredentialStore {
-public:
-    void read(const QString &account, QObject *context, ReadCallback done) override
-    {
-        const auto it = m_entries.constFind(account);
-        ReadResult r {it == m_entries.cend() ? std::nullopt : std::optional<QByteArray>(*it), {}};
-        QTimer::singleShot(0, context, [r, done = std::move(done)] { done(r); });
-    }
-    void write(const QString &account, const QByteArray &secret, QObject *context, WriteCallback done) override
-    {
-        m_entries.insert(account, secret);
-        QTimer::singleShot(0, context, [done = std::move(done)] { done(true, {}); });
-    }
-    void remove(const QString &account) override { m_entries.remove(account); }
-
-private:
-    QHash<QString, QByteArray> m_entries;
-};
-
 } // namespace
 
 class TestClientAccessibility final : public QObject {
@@ -231,7 +206,7 @@ private:
 
     ServerProcess m_server;
     QTemporaryDir m_dir;
-    MemoryKeychain m_keychain;
+    taskmaster::test::MemoryKeychain m_keychain;
     std::unique_ptr<QQmlApplicationEngine> m_engine;
     QQuickWindow *m_window = nullptr;
     Connection *m_conn = nullptr;
@@ -390,13 +365,13 @@ void TestClientAccessibility::loginWithKeyboard()
     QTest::keyClick(m_window, Qt::Key_Tab);
     QVERIFY2(server->hasActiveFocus(), qPrintable(QDebug::toString(m_window->activeFocusItem())));
     QTest::keyClick(m_window, Qt::Key_A, Qt::ControlModifier);
-    typeText(m_window, m_server.url().toString());
+    taskmaster::test::typeText(m_window, m_server.url().toString());
     QTest::keyClick(m_window, Qt::Key_Tab);
     QVERIFY(item("usernameField")->hasActiveFocus());
-    typeText(m_window, QStringLiteral("dana"));
+    taskmaster::test::typeText(m_window, QStringLiteral("dana"));
     QTest::keyClick(m_window, Qt::Key_Tab); // the display name field is hidden when logging in
     QVERIFY(item("passwordField")->hasActiveFocus());
-    typeText(m_window, QStringLiteral("password123"));
+    taskmaster::test::typeText(m_window, QStringLiteral("password123"));
     QTest::keyClick(m_window, Qt::Key_Return);
     QTRY_VERIFY_WITH_TIMEOUT(m_conn->loggedIn(), kWaitMs);
     QCOMPARE(m_conn->serverUrl(), m_server.url().toString());
@@ -505,7 +480,7 @@ void TestClientAccessibility::dialogsNamed()
         // With candidates listed.
         auto *field = m_window->findChild<QQuickItem *>(QStringLiteral("directSearchField"));
         field->forceActiveFocus();
-        typeText(m_window, QStringLiteral("el"));
+        taskmaster::test::typeText(m_window, QStringLiteral("el"));
         QTRY_VERIFY_WITH_TIMEOUT(visualItem(QStringLiteral("directCandidate")), kWaitMs);
     }
     const QStringList failures = unnamedItems(m_window->contentItem());
@@ -576,7 +551,7 @@ void TestClientAccessibility::composerByKeyboard()
     QTRY_VERIFY_WITH_TIMEOUT(composer->hasActiveFocus(), kWaitMs);
     QCOMPARE(section(), QStringLiteral("chat"));
     const int before = m_conn->chat()->messages()->count();
-    typeText(m_window, QStringLiteral("sent from the keyboard"));
+    taskmaster::test::typeText(m_window, QStringLiteral("sent from the keyboard"));
     QTest::keyClick(m_window, Qt::Key_Return);
     QTRY_COMPARE_WITH_TIMEOUT(m_conn->chat()->messages()->count(), before + 1, kWaitMs);
     QCOMPARE(composer->property("text").toString(), QString());
@@ -593,7 +568,7 @@ void TestClientAccessibility::composerByKeyboard()
     QVERIFY2(composer->hasActiveFocus(), qPrintable(QStringLiteral("%1 Tabs").arg(presses)));
     // ... and leaves it again (no tab character typed): Tab to the send button, Space sends,
     // Shift+Tab goes back.
-    typeText(m_window, QStringLiteral("sent with Space"));
+    taskmaster::test::typeText(m_window, QStringLiteral("sent with Space"));
     QTest::keyClick(m_window, Qt::Key_Tab);
     QCOMPARE(m_window->activeFocusItem(), item("sendButton"));
     QCOMPARE(composer->property("text").toString(), QStringLiteral("sent with Space"));
@@ -625,7 +600,7 @@ void TestClientAccessibility::composerByKeyboard()
     QVERIFY(editField);
     QCOMPARE(editField->objectName(), QStringLiteral("editField"));
     QCOMPARE(editField->property("text").toString(), QStringLiteral("sent with Space"));
-    typeText(m_window, QStringLiteral(" (edited)"));
+    taskmaster::test::typeText(m_window, QStringLiteral(" (edited)"));
     QTest::keyClick(m_window, Qt::Key_Return);
     QTRY_COMPARE_WITH_TIMEOUT(messages->messageAt(messages->count() - 1).body,
                               QStringLiteral("sent with Space (edited)"), kWaitMs);

@@ -10,6 +10,7 @@
 #include "client-qml/controllers/mentions.h"
 #include "client-qml/net/client_setup.h"
 #include "client-qml/net/connection.h"
+#include "tests/gui/client_test_support.h"
 #include "tests/support/api_client.h"
 #include "tests/support/server_process.h"
 
@@ -67,13 +68,6 @@ QList<QQuickItem *> itemsNamed(QQuickItem *root, const QString &name)
     return out;
 }
 
-// QTest has keyClicks() for widgets only: one keyClick per character for a window.
-void typeText(QWindow *window, const char *text)
-{
-    for (const char *c = text; *c; ++c)
-        QTest::keyClick(window, *c);
-}
-
 QList<Id> roomOrder(const RoomListModel &m)
 {
     QList<Id> out;
@@ -119,28 +113,12 @@ private:
 
 std::unique_ptr<Connection> TestClientDirect::makeClient(const QString &name)
 {
-    auto c = std::make_unique<Connection>();
-    c->setSettingsFile(m_dir.filePath(name + QStringLiteral(".ini")));
-    c->setStoreDirectory(m_dir.filePath(name + QStringLiteral("-store")));
-    c->setServerUrl(m_server.url().toString());
-    c->realtime()->setReconnectLimits(100, 800);
-    return c;
+    return taskmaster::test::makeTestClient(m_dir, name, m_server.url());
 }
 
 bool TestClientDirect::loginAs(Connection &c, const QString &user, bool registerFirst)
 {
-    if (registerFirst)
-        c.registerAccount(user, QStringLiteral("password123"), user.at(0).toUpper() + user.mid(1));
-    else
-        c.login(user, QStringLiteral("password123"));
-    auto ready = [&] {
-        return c.loggedIn() && c.realtime()->state() == RealtimeSession::Online
-            && c.tokenStorage() != Connection::TokenStorage::Saving;
-    };
-    QDeadlineTimer deadline(kWaitMs);
-    while (!deadline.hasExpired() && !ready())
-        QTest::qWait(20);
-    return ready();
+    return taskmaster::test::loginAndWait(c, user, registerFirst, kWaitMs);
 }
 
 void TestClientDirect::initTestCase()
@@ -352,7 +330,7 @@ void TestClientDirect::directRoomFromDialog()
     QCOMPARE(fields.size(), 1);
     QQuickItem *field = fields.constFirst();
     field->forceActiveFocus();
-    typeText(window, "car");
+    taskmaster::test::typeText(window, "car");
     // Carol among the matches: click her.
     QQuickItem *candidate = nullptr;
     QTRY_VERIFY_WITH_TIMEOUT(
@@ -549,7 +527,7 @@ void TestClientDirect::composerCompletesMention()
     auto *popup = window->findChild<QObject *>(QStringLiteral("mentionPopup"));
     QVERIFY(field && popup);
     field->forceActiveFocus();
-    typeText(window, "hi @ca");
+    taskmaster::test::typeText(window, "hi @ca");
     QTRY_VERIFY_WITH_TIMEOUT(popup->property("visible").toBool(), kWaitMs);
     QTRY_COMPARE_WITH_TIMEOUT(a.users()->matches()->count(), 1, kWaitMs); // carol
     QTest::keyClick(window, Qt::Key_Tab);

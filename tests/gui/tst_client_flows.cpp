@@ -11,6 +11,7 @@
 #include "client-qml/net/client_setup.h"
 #include "client-qml/net/connection.h"
 #include "shared/domain/validation.h"
+#include "tests/gui/client_test_support.h"
 #include "tests/support/api_client.h"
 #include "tests/support/server_process.h"
 
@@ -100,28 +101,12 @@ private:
 
 std::unique_ptr<Connection> TestClientFlows::makeClient(const QString &name)
 {
-    auto c = std::make_unique<Connection>();
-    c->setSettingsFile(m_dir.filePath(name + QStringLiteral(".ini")));
-    c->setServerUrl(m_server.url().toString());
-    c->realtime()->setReconnectLimits(100, 800);
-    return c;
+    return taskmaster::test::makeTestClient(m_dir, name, m_server.url(), false);
 }
 
 bool TestClientFlows::loginAs(Connection &c, const QString &user, bool registerFirst)
 {
-    if (registerFirst)
-        c.registerAccount(user, QStringLiteral("password123"), user.at(0).toUpper() + user.mid(1));
-    else
-        c.login(user, QStringLiteral("password123"));
-    // Online, and the token saved for the next start (keychain, or the settings file without one).
-    auto ready = [&] {
-        return c.loggedIn() && c.realtime()->state() == RealtimeSession::Online
-            && c.tokenStorage() != Connection::TokenStorage::Saving;
-    };
-    QDeadlineTimer deadline(kWaitMs);
-    while (!deadline.hasExpired() && !ready())
-        QTest::qWait(20);
-    return ready();
+    return taskmaster::test::loginAndWait(c, user, registerFirst, kWaitMs);
 }
 
 bool TestClientFlows::stopServer()

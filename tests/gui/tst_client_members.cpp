@@ -8,6 +8,7 @@
 #include "client-qml/controllers/room_members_model.h"
 #include "client-qml/net/client_setup.h"
 #include "client-qml/net/connection.h"
+#include "tests/gui/client_test_support.h"
 #include "tests/support/api_client.h"
 #include "tests/support/server_process.h"
 
@@ -92,28 +93,12 @@ private:
 
 std::unique_ptr<Connection> TestClientMembers::makeClient(const QString &name)
 {
-    auto c = std::make_unique<Connection>();
-    c->setSettingsFile(m_dir.filePath(name + QStringLiteral(".ini")));
-    c->setStoreDirectory(m_dir.filePath(name + QStringLiteral("-store")));
-    c->setServerUrl(m_server.url().toString());
-    c->realtime()->setReconnectLimits(100, 800);
-    return c;
+    return taskmaster::test::makeTestClient(m_dir, name, m_server.url());
 }
 
 bool TestClientMembers::loginAs(Connection &c, const QString &user, bool registerFirst)
 {
-    if (registerFirst)
-        c.registerAccount(user, QStringLiteral("password123"), user.at(0).toUpper() + user.mid(1));
-    else
-        c.login(user, QStringLiteral("password123"));
-    auto ready = [&] {
-        return c.loggedIn() && c.realtime()->state() == RealtimeSession::Online
-            && c.tokenStorage() != Connection::TokenStorage::Saving;
-    };
-    QDeadlineTimer deadline(kWaitMs);
-    while (!deadline.hasExpired() && !ready())
-        QTest::qWait(20);
-    return ready();
+    return taskmaster::test::loginAndWait(c, user, registerFirst, kWaitMs);
 }
 
 void TestClientMembers::initTestCase()

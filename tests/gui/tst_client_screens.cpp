@@ -11,6 +11,7 @@
 #include "client-qml/net/client_setup.h"
 #include "client-qml/net/connection.h"
 #include "client-qml/net/credential_store.h"
+#include "tests/gui/client_test_support.h"
 #include "tests/support/api_client.h"
 #include "tests/support/server_process.h"
 
@@ -76,27 +77,6 @@ int distinctColours(const QImage &image)
     return int(colours.size());
 }
 
-// A keychain that works (in memory): the screenshots show the window as on a desktop with one,
-// without the notice about a token in the settings file.
-class MemoryKeychain final : public taskmaster::client::CredentialStore {
-public:
-    void read(const QString &account, QObject *context, ReadCallback done) override
-    {
-        const auto it = m_entries.constFind(account);
-        ReadResult r {it == m_entries.cend() ? std::nullopt : std::optional<QByteArray>(*it), {}};
-        QTimer::singleShot(0, context, [r, done = std::move(done)] { done(r); });
-    }
-    void write(const QString &account, const QByteArray &secret, QObject *context, WriteCallback done) override
-    {
-        m_entries.insert(account, secret);
-        QTimer::singleShot(0, context, [done = std::move(done)] { done(true, {}); });
-    }
-    void remove(const QString &account) override { m_entries.remove(account); }
-
-private:
-    QHash<QString, QByteArray> m_entries;
-};
-
 } // namespace
 
 class TestClientScreens final : public QObject {
@@ -125,7 +105,7 @@ private:
 
     ServerProcess m_server;
     QTemporaryDir m_dir;
-    MemoryKeychain m_keychain; // outlives the engine's Connection
+    taskmaster::test::MemoryKeychain m_keychain; // outlives the engine's Connection
     std::unique_ptr<Connection> m_eli; // online while the pictures are taken
     std::unique_ptr<QQmlApplicationEngine> m_engine;
     QQuickWindow *m_window = nullptr;
