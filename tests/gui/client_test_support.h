@@ -1,4 +1,4 @@
-// What the client GUI suites share: a keychain in memory, typing into a window, a client
+// What the client GUI suites share: a keychain in memory, typing into a window, the visual tree, a client
 // Connection of the test's own (settings and store in the test's directory, quick reconnects)
 // and signing it in until it is online.
 // Thread: the test's (GUI) thread.
@@ -10,6 +10,7 @@
 
 #include <QDeadlineTimer>
 #include <QHash>
+#include <QQuickItem>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -51,6 +52,19 @@ inline void typeText(QWindow *window, const QString &text)
 inline void typeText(QWindow *window, const char *text)
 {
     typeText(window, QString::fromLatin1(text));
+}
+
+// Every item under root in the visual tree (delegates of views and popups have no QObject parent
+// there, so findChildren does not reach them).
+inline QList<QQuickItem *> visualItems(QQuickItem *root)
+{
+    QList<QQuickItem *> out;
+    const auto children = root->childItems();
+    for (QQuickItem *child : children) {
+        out.append(child);
+        out += visualItems(child);
+    }
+    return out;
 }
 
 // A client of `name` on server: settings in dir/<name>.ini, with a local store in

@@ -36,24 +36,13 @@ using taskmaster::client::RealtimeSession;
 using taskmaster::client::UploadListModel;
 using taskmaster::test::ApiClient;
 using taskmaster::test::ServerProcess;
+using taskmaster::test::visualItems;
 
 namespace {
 
 constexpr int kWaitMs = 15000;
 const QSize kDesktop(1280, 800);
 const QSize kPhone(390, 844);
-
-// Every item under `root` in the visual tree (delegates and popups have no QObject parent there).
-QList<QQuickItem *> visualItems(QQuickItem *root)
-{
-    QList<QQuickItem *> out;
-    const auto children = root->childItems();
-    for (QQuickItem *child : children) {
-        out.append(child);
-        out += visualItems(child);
-    }
-    return out;
-}
 
 // The Accessible attached object of an item, when QML made one.
 QObject *accessibleAttached(const QQuickItem *item)

@@ -29,25 +29,13 @@ using taskmaster::client::Connection;
 using taskmaster::client::RealtimeSession;
 using taskmaster::test::ApiClient;
 using taskmaster::test::ServerProcess;
+using taskmaster::test::visualItems;
 
 namespace {
 
 constexpr int kWaitMs = 15000;
 const QSize kDesktop(1280, 800);
 const QSize kPhone(390, 844);
-
-// Every item under `root` in the visual tree (delegates of views have no QObject parent there, so
-// findChildren does not reach them).
-QList<QQuickItem *> visualItems(QQuickItem *root)
-{
-    QList<QQuickItem *> out;
-    const auto children = root->childItems();
-    for (QQuickItem *child : children) {
-        out.append(child);
-        out += visualItems(child);
-    }
-    return out;
-}
 
 // The visible item under `root` with objectName `name`, or the TaskCard (a "title" and a "taskId")
 // of `title` in the column of `status`; nullptr when none. (A view's pooled delegates stay
