@@ -248,6 +248,18 @@ void PresenceTracker::remotePresence(const QString &instance, Id userId, bool on
     QSet<Channel> rooms;
     for (Id id : roomIds)
         rooms.insert(Channel::room(id));
+    // The rooms where the user is known online already (any instance, a grace included): a user
+    // who joined a room on their instance comes with a new one, and only that room is told.
+    QSet<Channel> known;
+    if (online) {
+        for (const QSet<Channel> &r : m_remoteOnline.value(userId))
+            known.unite(r);
+        if (const auto grace = m_remoteGoingOffline.constFind(userId); grace != m_remoteGoingOffline.cend())
+            known.unite(grace->second);
+        if (const auto grace = m_goingOffline.constFind(userId); grace != m_goingOffline.cend())
+            known.unite(grace->second);
+        known.unite(m_subscriptions.roomsOf(userId));
+    }
     const bool wasOnline = onlineHere(userId) || onlineElsewhere(userId) || (online && takeRemoteGrace(userId));
     if (online) {
         auto &byInstance = m_remoteOnline[userId];
@@ -258,6 +270,9 @@ void PresenceTracker::remotePresence(const QString &instance, Id userId, bool on
         if (!wasOnline) {
             qCDebug(lcPresence) << "online: from" << instance << userId;
             announceHere(userId, rooms, ws::PresenceStatus::Online);
+        } else if (const QSet<Channel> joined = rooms - known; !joined.isEmpty()) {
+            qCDebug(lcPresence) << "online: in rooms joined on" << instance << userId;
+            announceHere(userId, joined, ws::PresenceStatus::Online);
         }
         return;
     }

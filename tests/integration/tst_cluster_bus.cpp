@@ -46,6 +46,7 @@ private Q_SLOTS:
     void logoutClosesSocketsEverywhere();
     void volatileAndPresenceAcrossInstances();
     void drainHandsPresenceOver();
+    void presenceOnJoinAcrossInstances();
     void rebalanceMovesTheExcess();
     void redisRestartLosesNothing();
 
@@ -226,6 +227,28 @@ void TestClusterBus::volatileAndPresenceAcrossInstances()
     onB.close();
     QVERIFY(onB.waitForClosed());
     QVERIFY(cb.take<ws::Presence>(isA(ws::PresenceStatus::Offline), 5000));
+}
+
+void TestClusterBus::presenceOnJoinAcrossInstances()
+{
+    // a on instance A and b on B share no room; a makes one with b and d (offline). Both hear of
+    // each other at the join, and d, connecting to B later, finds a online in its snapshot: A told
+    // B the room a is in now.
+    const Account a = user(), b = user(), d = user();
+    WsClient onA, cb;
+    QVERIFY(onA.connectAs(m_a->wsUrl(), a.token));
+    QVERIFY(cb.connectAs(m_b->wsUrl(), b.token));
+    const auto online = [](Id who) {
+        return [who](const ws::Presence &p) {
+            return p.status == ws::PresenceStatus::Online && (p.userId == who || p.userIds.contains(who));
+        };
+    };
+    room(a, {b, d});
+    QVERIFY(onA.take<ws::Presence>(online(b.id)));
+    QVERIFY(cb.take<ws::Presence>(online(a.id)));
+    WsClient cd;
+    QVERIFY(cd.connectAs(m_b->wsUrl(), d.token));
+    QVERIFY(cd.take<ws::Presence>(online(a.id)));
 }
 
 void TestClusterBus::drainHandsPresenceOver()
