@@ -42,6 +42,43 @@ QList<Id> idsFrom(const QVariant &v)
     return out;
 }
 
+// `later` merged into `into`: its fields win.
+void merge(PatchTaskRequest &into, const PatchTaskRequest &later)
+{
+    if (later.title)
+        into.title = later.title;
+    if (later.description)
+        into.description = later.description;
+    if (later.status)
+        into.status = later.status;
+    if (later.priority)
+        into.priority = later.priority;
+    if (later.assigneeId)
+        into.assigneeId = later.assigneeId;
+    if (later.dueDate)
+        into.dueDate = later.dueDate;
+    if (later.attachmentIds)
+        into.attachmentIds = later.attachmentIds;
+}
+
+// The task as it will be once `change` is saved (attachments: as they are until the server's answer).
+Task applied(Task task, const PatchTaskRequest &change)
+{
+    if (change.title)
+        task.title = *change.title;
+    if (change.description)
+        task.description = *change.description;
+    if (change.status)
+        task.status = *change.status;
+    if (change.priority)
+        task.priority = *change.priority;
+    if (change.assigneeId)
+        task.assigneeId = *change.assigneeId;
+    if (change.dueDate)
+        task.dueDate = *change.dueDate;
+    return task;
+}
+
 } // namespace
 
 TaskBoardController::TaskBoardController(RestClient &rest, UserDirectory &users, ProjectsController &projects,
@@ -66,6 +103,116 @@ void TaskBoardController::setStore(LocalStore *store)
 {
     saveNow();
     m_store = store;
+    m_pending.clear();
+    if (store) {
+        for (const LocalStore::TaskChangeRow &row : store->taskChanges()) {
+            if (auto change = fromJson<PatchTaskRequest>(row.patch))
+                m_pending.insert(row.taskId, {row.projectId, row.baseVersion, std::move(*change)});
+        }
+    }
+    Q_EMIT pendingChanged();
+}
+
+QVariantList TaskBoardController::pendingTaskIds() const
+{
+    QVariantList out;
+    for (auto it = m_pending.cbegin(); it != m_pending.cend(); ++it)
+        out.append(it.key());
+    return out;
+}
+
+void TaskBoardController::savePending()
+{
+    if (m_store) {
+        QList<LocalStore::TaskChangeRow> rows;
+        for (auto it = m_pending.cbegin(); it != m_pending.cend(); ++it)
+            rows.append({it.key(), it->projectId, it->baseVersion, toJson(it->change)});
+        m_store->saveTaskChanges(rows);
+    }
+    Q_EMIT pendingChanged();
+}
+
+Task TaskBoardController::withPending(Task task) const
+{
+    const auto it = m_pending.constFind(task.id);
+    return it == m_pending.cend() ? task : applied(std::move(task), it->change);
+}
+
+void TaskBoardController::keepPending(const Task &before, const PatchTaskRequest &change)
+{
+    auto it = m_pending.find(before.id);
+    if (it == m_pending.end()) {
+        m_pending.insert(before.id, {before.projectId, before.version, change});
+    } else {
+        merge(it->change, change);
+        ++it->revision;
+    }
+    savePending();
+    if (before.projectId != m_projectId)
+        return;
+    const auto held = m_projectTasks.constFind(before.id);
+    showTask(held != m_projectTasks.cend() ? *held : before); // with the change over it
+}
+
+void TaskBoardController::sendPendingChanges()
+{
+    const QList<Id> ids = m_pending.keys();
+    for (const Id id : ids)
+        sendPending(id);
+}
+
+void TaskBoardController::sendPending(Id taskId)
+{
+    const auto it = m_pending.find(taskId);
+    if (it == m_pending.end() || it->inFlight)
+        return;
+    it->inFlight = true;
+    const int revision = it->revision;
+    m_rest.send(
+        api::patchTask(taskId, it->change, it->baseVersion), this,
+        [this, taskId, revision](const Task &t) {
+            const auto p = m_pending.find(taskId);
+            bool more = false;
+            if (p != m_pending.end()) {
+                if (p->revision == revision) {
+                    m_pending.erase(p);
+                } else { // changed again meanwhile: the rest goes out on top of the saved version
+                    p->inFlight = false;
+                    p->baseVersion = t.version;
+                    more = true;
+                }
+                savePending();
+            }
+            if (t.projectId == m_projectId)
+                feedTask(t);
+            if (more)
+                sendPending(taskId);
+        },
+        [this, taskId](const RestError &e) {
+            const auto p = m_pending.find(taskId);
+            if (p == m_pending.end())
+                return;
+            p->inFlight = false;
+            if (e.status == 0)
+                return; // still no server: kept for the next connection
+            const Id projectId = p->projectId;
+            m_pending.erase(p);
+            savePending();
+            if (e.status == 412) {
+                m_rest.report({e.status,
+                               tr("A task change made offline was not saved: someone changed the task "
+                                  "first. Their version is shown.")});
+            } else {
+                m_rest.report(e);
+            }
+            Q_EMIT pendingChangeRejected(taskId, e.status);
+            if (projectId != m_projectId)
+                return;
+            if (e.status == 404)
+                removeTask(taskId);
+            else
+                fetchTask(taskId); // the server's version, without ours
+        });
 }
 
 void TaskBoardController::saveSoon()
@@ -99,7 +246,7 @@ void TaskBoardController::openProject(qint64 projectId)
     m_cachedIds.clear();
     if (m_store && projectId != 0) {
         for (const Task &t : m_store->tasks(projectId)) {
-            m_projectTasks.insert(t.id, t);
+            m_projectTasks.insert(t.id, withPending(t));
             m_cachedIds.insert(t.id);
         }
     }
@@ -149,7 +296,7 @@ void TaskBoardController::loadTasks(Id projectId, const QString &cursor, QList<T
                 listed.insert(t.id);
                 const auto held = m_projectTasks.constFind(t.id);
                 if (held == m_projectTasks.cend() || held->version <= t.version)
-                    m_projectTasks.insert(t.id, t);
+                    m_projectTasks.insert(t.id, withPending(t));
             }
             // Cached tasks the server no longer lists were deleted meanwhile.
             for (const Id id : std::as_const(m_cachedIds)) {
@@ -210,9 +357,10 @@ void TaskBoardController::feedTask(const Task &task)
         m_users.request(*task.assigneeId);
 }
 
-void TaskBoardController::showTask(const Task &task)
+void TaskBoardController::showTask(const Task &serverTask)
 {
     saveSoon();
+    const Task task = withPending(serverTask);
     m_projectTasks.insert(task.id, task);
     m_tasks.upsert(task);
     for (const auto &model : std::as_const(m_boardModels)) {
@@ -307,10 +455,24 @@ void TaskBoardController::updateTask(qint64 taskId, const QVariantMap &changes)
         req.dueDate = parseDate(get("dueDate").toString());
     if (has("attachmentIds"))
         req.attachmentIds = idsFrom(get("attachmentIds"));
-    m_rest.send(api::patchTask(taskId, req), this, [this](const Task &t) {
-        if (t.projectId == m_projectId)
-            feedTask(t);
-    });
+    const auto known = m_projectTasks.constFind(taskId);
+    if (known != m_projectTasks.cend() && m_pending.contains(taskId)) {
+        keepPending(*known, req); // behind the change not sent yet
+        return;
+    }
+    const std::optional<Task> before = known != m_projectTasks.cend() ? std::optional<Task>(*known) : std::nullopt;
+    m_rest.send(
+        api::patchTask(taskId, req), this,
+        [this](const Task &t) {
+            if (t.projectId == m_projectId)
+                feedTask(t);
+        },
+        [this, before, req](const RestError &e) {
+            if (e.status == 0 && before)
+                keepPending(*before, req); // no server: sent when it is back
+            else
+                m_rest.report(e);
+        });
 }
 
 void TaskBoardController::setTaskStatus(qint64 taskId, const QString &status)
@@ -319,20 +481,28 @@ void TaskBoardController::setTaskStatus(qint64 taskId, const QString &status)
     const auto it = m_projectTasks.constFind(taskId);
     if (!s || it == m_projectTasks.cend() || it->status == *s)
         return;
+    PatchTaskRequest req;
+    req.status = *s;
+    if (m_pending.contains(taskId)) {
+        keepPending(*it, req); // behind the change not sent yet
+        return;
+    }
     // Optimistic: the board moves the card at once; the reply (or its event) confirms it.
     const Task before = *it;
     Task moved = before;
     moved.status = *s;
     showTask(moved);
-    PatchTaskRequest req;
-    req.status = *s;
     m_rest.send(
         api::patchTask(taskId, req, before.version), this,
         [this](const Task &t) {
             if (t.projectId == m_projectId)
                 feedTask(t);
         },
-        [this, before](const RestError &e) {
+        [this, before, req](const RestError &e) {
+            if (e.status == 0) {
+                keepPending(before, req); // no server: kept, shown moved, sent when it is back
+                return;
+            }
             m_rest.report(e);
             if (before.projectId != m_projectId)
                 return;

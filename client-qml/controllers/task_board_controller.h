@@ -3,10 +3,16 @@
 // board's models: `tasks` and every TaskListModel a view attaches (one per board column, each
 // with its own filters). Creates, edits, moves (optimistic, PATCH with If-Match, back on failure)
 // and deletes tasks.
+// Offline: an edit or move whose PATCH found no server (or made while another change of the task is
+// still unsent) is kept as the task's pending change, merged with later ones, shown on the board
+// over the server's version, saved in the local store (it survives quitting) and sent with
+// If-Match of the version it was based on when the realtime session is welcomed again
+// (sendPendingChanges()). A 412 drops it and loads the version that won; the user is told.
 // Owns: the open project's tasks by id (the newest version seen of each), `tasks`, weak pointers
-// to the attached models. Thread: the GUI thread.
+// to the attached models, the pending task changes of every project. Thread: the GUI thread.
 #pragma once
 
+#include "shared/codec/rest_json.h"
 #include "shared/domain/types.h"
 #include "shared/models/task_list_model.h"
 
@@ -33,6 +39,9 @@ class TaskBoardController final : public QObject {
     Q_PROPERTY(QString projectName READ projectName NOTIFY projectChanged)
     // Every task of the open project, unfiltered.
     Q_PROPERTY(taskmaster::TaskListModel *tasks READ tasks CONSTANT)
+    // Ids of the tasks (of any project) with a change not sent yet; the cards show them as pending.
+    Q_PROPERTY(QVariantList pendingTaskIds READ pendingTaskIds NOTIFY pendingChanged)
+    Q_PROPERTY(int pendingCount READ pendingCount NOTIFY pendingChanged)
 
 public:
     TaskBoardController(RestClient &rest, UserDirectory &users, ProjectsController &projects,
@@ -42,6 +51,9 @@ public:
     [[nodiscard]] qint64 projectId() const { return m_projectId; }
     [[nodiscard]] QString projectName() const;
     [[nodiscard]] TaskListModel *tasks() { return &m_tasks; }
+    [[nodiscard]] QVariantList pendingTaskIds() const;
+    [[nodiscard]] int pendingCount() const { return static_cast<int>(m_pending.size()); }
+    [[nodiscard]] Q_INVOKABLE bool isPending(qint64 taskId) const { return m_pending.contains(taskId); }
 
     // 0 closes the open project.
     // The account's local store (nullptr: none): a project opens with its cached tasks, replaced
@@ -74,18 +86,39 @@ public:
     void onEvent(const ChannelEvent &event, bool fresh);
     void reload();
     void clear();
+    // Sends every pending change not in flight (the session was welcomed: the server is back).
+    void sendPendingChanges();
 
 Q_SIGNALS:
     void projectChanged();
     void tasksLoaded(qint64 projectId);
+    void pendingChanged();
+    // A pending change was refused (412: the task changed first; or the task is gone) and dropped.
+    void pendingChangeRejected(qint64 taskId, int status);
 
 private:
     void loadTasks(Id projectId, const QString &cursor, QList<Task> acc);
     void feedTask(const Task &task); // unless an newer version is held
-    void showTask(const Task &task); // into every task model, whatever its version
+    void showTask(const Task &task); // into every task model, whatever its version, with its pending change
     void fetchTask(Id taskId);
     void removeTask(Id taskId);
     void resetTaskModels();
+    // A change of a known task: pending (queued behind the one not sent yet) when `queue`, or
+    // sent now with If-Match of `before`'s version (kept pending when no server answers).
+    void changeTask(const Task &before, const PatchTaskRequest &change);
+    void keepPending(const Task &before, const PatchTaskRequest &change);
+    void sendPending(Id taskId);
+    [[nodiscard]] Task withPending(Task task) const; // the task as the user changed it
+    void savePending();
+
+    struct PendingChange {
+        Id projectId = 0;
+        qint64 baseVersion = 0;
+        PatchTaskRequest change;
+        int revision = 0; // bumped by every merge: an answer to an older one resends the rest
+        bool inFlight = false;
+    };
+    QHash<Id, PendingChange> m_pending; // by task id
 
     RestClient &m_rest;
     UserDirectory &m_users;

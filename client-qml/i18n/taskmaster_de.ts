@@ -792,6 +792,18 @@
         <comment>a due date: day and short month</comment>
         <translation>d. MMM</translation>
     </message>
+    <message>
+        <source>changed offline, not sent yet</source>
+        <translation>offline geändert, noch nicht gesendet</translation>
+    </message>
+    <message>
+        <source>Not sent yet</source>
+        <translation>Noch nicht gesendet</translation>
+    </message>
+    <message>
+        <source>Changed offline, not sent yet</source>
+        <translation>Offline geändert, noch nicht gesendet</translation>
+    </message>
 </context>
 <context>
     <name>TaskEditor</name>
@@ -957,6 +969,13 @@
     <message>
         <source>The server answered %1.</source>
         <translation>Der Server antwortete %1.</translation>
+    </message>
+</context>
+<context>
+    <name>taskmaster::client::TaskBoardController</name>
+    <message>
+        <source>A task change made offline was not saved: someone changed the task first. Their version is shown.</source>
+        <translation>Eine offline gemachte Änderung einer Aufgabe wurde nicht gespeichert: Jemand anderes hat die Aufgabe vorher geändert. Deren Fassung wird angezeigt.</translation>
     </message>
 </context>
 <context>

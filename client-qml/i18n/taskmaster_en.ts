@@ -788,6 +788,18 @@
         <comment>a due date: day and short month</comment>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>changed offline, not sent yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not sent yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Changed offline, not sent yet</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>TaskEditor</name>
@@ -952,6 +964,13 @@
     </message>
     <message>
         <source>The server answered %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>taskmaster::client::TaskBoardController</name>
+    <message>
+        <source>A task change made offline was not saved: someone changed the task first. Their version is shown.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

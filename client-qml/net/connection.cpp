@@ -429,6 +429,7 @@ void Connection::onWelcomed(const WelcomeOutcome &outcome)
     }
     // Everything still pending goes out again (the server dedupes by clientId).
     m_outbox.transmitAll();
+    m_board.sendPendingChanges(); // task changes made offline, with If-Match of their version
     m_attachments.refreshLimits();
 }
 

@@ -45,6 +45,11 @@ const QList<QStringList> &migrations()
             QStringLiteral("CREATE TABLE http_answers (path TEXT PRIMARY KEY, etag BLOB NOT NULL, body BLOB NOT NULL, "
                            "used INTEGER NOT NULL)"),
         },
+        // 3: task changes made offline (TaskBoardController), sent with If-Match of base_version.
+        {
+            QStringLiteral("CREATE TABLE task_changes (task_id INTEGER PRIMARY KEY, project_id INTEGER NOT NULL, "
+                           "base_version INTEGER NOT NULL, patch BLOB NOT NULL)"),
+        },
     };
     return steps;
 }
@@ -450,6 +455,41 @@ QList<LocalStore::OutboxRow> LocalStore::outbox() const
                          QStringLiteral("SELECT room_id, client_id, body, failed FROM outbox ORDER BY position"));
     while (q.next())
         out.append({q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString(), q.value(3).toInt() != 0});
+    return out;
+}
+
+void LocalStore::saveTaskChanges(const QList<TaskChangeRow> &rows)
+{
+    if (!m_open)
+        return;
+    inTransaction(m_connectionName, [&](QSqlQuery &q) {
+        if (!q.exec(QStringLiteral("DELETE FROM task_changes")))
+            return false;
+        q.prepare(QStringLiteral(
+            "INSERT OR REPLACE INTO task_changes (task_id, project_id, base_version, patch) VALUES (?, ?, ?, ?)"));
+        for (const TaskChangeRow &r : rows) {
+            q.addBindValue(r.taskId);
+            q.addBindValue(r.projectId);
+            q.addBindValue(r.baseVersion);
+            q.addBindValue(r.patch);
+            if (!q.exec())
+                return false;
+        }
+        return true;
+    });
+}
+
+QList<LocalStore::TaskChangeRow> LocalStore::taskChanges() const
+{
+    QList<TaskChangeRow> out;
+    if (!m_open)
+        return out;
+    QSqlQuery q = select(m_connectionName,
+                         QStringLiteral("SELECT task_id, project_id, base_version, patch FROM "
+                                        "task_changes ORDER BY task_id"));
+    while (q.next())
+        out.append(
+            {q.value(0).toLongLong(), q.value(1).toLongLong(), q.value(2).toLongLong(), q.value(3).toByteArray()});
     return out;
 }
 

@@ -5,7 +5,8 @@
 // Owns: that file and its QSqlDatabase connection (a name of its own per instance): the user
 // (self), rooms, the recent messages of each room (the last kMessagesPerRoom by seq), users,
 // projects, the tasks of each project, each channel's last seq, small values (the last opened
-// room), the outbox (sends not acknowledged yet) and the ETag and body of the last 200 of each GET
+// room), the outbox (sends not acknowledged yet), the task changes made offline (TaskBoardController's
+// pending PATCHes, with the version each was based on) and the ETag and body of the last 200 of each GET
 // (RestClient's revalidation, so a restarted client sends If-None-Match). Values are the resources' JSON of
 // docs/protocol.md (shared/codec/resource_json.h), so a field added later needs no migration.
 // Schema: PRAGMA user_version, kSchemaVersion, with ordered migrations (migrate()). A file that
@@ -27,7 +28,7 @@ namespace taskmaster::client {
 
 class LocalStore final {
 public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
     static constexpr int kMessagesPerRoom = 200;
     // Bodies of kept GET answers in all; the least recently used go first beyond it.
     static constexpr qint64 kHttpAnswerBytes = 16 << 20;
@@ -38,6 +39,15 @@ public:
         QString clientId;
         QString body;
         bool failed = false;
+    };
+
+    // A task change not sent yet (TaskBoardController): the PATCH body (PatchTaskRequest's JSON) and
+    // the version of the task it was made on (sent as If-Match).
+    struct TaskChangeRow {
+        Id taskId = 0;
+        Id projectId = 0;
+        qint64 baseVersion = 0;
+        QByteArray patch;
     };
 
     // The last 200 of a GET: its ETag and body.
@@ -90,6 +100,10 @@ public:
     // Replaces the outbox.
     void saveOutbox(const QList<OutboxRow> &rows);
     [[nodiscard]] QList<OutboxRow> outbox() const;
+    // Replaces the task changes not sent yet (one per task).
+    void saveTaskChanges(const QList<TaskChangeRow> &rows);
+    // By task id.
+    [[nodiscard]] QList<TaskChangeRow> taskChanges() const;
     // Revalidation: a GET's last 200 by path (with its query), replacing the one kept before.
     void saveHttpAnswer(const QString &path, const HttpAnswer &answer);
     [[nodiscard]] std::optional<HttpAnswer> httpAnswer(const QString &path) const;

@@ -1,4 +1,5 @@
-// TaskCard: one task on the board: title, priority, assignee, due date (red when overdue).
+// TaskCard: one task on the board: title, priority, assignee, due date (red when overdue), and
+// "not sent yet" while a change of it made offline waits for the server.
 // Keyboard: Left/Right move it to the previous/next status, Enter or double click edits it.
 // Mouse: dragging it (with the board's dragGhost) onto another column moves it there.
 import QtQuick
@@ -18,6 +19,9 @@ Rectangle {
     required property var dueDate
     required property bool overdue
     property Connection connection
+    // A change made offline, kept until the server has it (TaskBoardController's pending changes).
+    readonly property bool pending: !!connection
+                                    && (void connection.board.pendingCount, connection.board.isPending(taskId))
     // The board's drag copy; null: not draggable.
     property Item dragGhost: null
     signal editRequested(var taskId)
@@ -37,6 +41,8 @@ Rectangle {
             parts.push(qsTr("assigned to %1").arg((void connection.users.revision, connection.users.userName(assigneeId))))
         if (dueDate)
             parts.push(overdue ? qsTr("overdue since %1").arg(dueLabel.text) : qsTr("due %1").arg(dueLabel.text))
+        if (pending)
+            parts.push(qsTr("changed offline, not sent yet"))
         parts.push(qsTr("Left and Right move it, Enter edits it"))
         return parts.join(", ")
     }
@@ -81,6 +87,16 @@ Rectangle {
                 text: card.dueDate ? Qt.formatDate(card.dueDate, qsTr("d MMM", "a due date: day and short month")) : ""
                 color: card.overdue ? Theme.danger : Theme.textMuted
                 font.pixelSize: 11
+            }
+            Label {
+                objectName: "pendingLabel"
+                visible: card.pending
+                text: qsTr("Not sent yet")
+                color: Theme.warning
+                font.pixelSize: 11
+                font.italic: true
+                Accessible.role: Accessible.StaticText
+                Accessible.name: qsTr("Changed offline, not sent yet")
             }
             Item { Layout.fillWidth: true }
             Avatar {

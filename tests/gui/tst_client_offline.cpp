@@ -9,12 +9,17 @@
 // the seqs seen by a run are in the store, so the next start resumes the channels from there and
 // the messages written meanwhile arrive as a replay, not a reload. Revalidation across runs: the
 // ETags and bodies are in the store too, so the next run's GETs get 304s and the same data.
+// Task changes made offline: a move made with the server down is pending on the board, kept in the
+// store across a restart and saved on the server by the next run (with If-Match of the version it
+// was made on); an offline edit of a task someone else changed meanwhile gets a 412 there, is
+// dropped and the board shows their version.
 #include "client-qml/net/connection.h"
 #include "client-qml/store/local_store.h"
 #include "tests/support/api_client.h"
 #include "tests/support/server_process.h"
 
 #include <QFile>
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -54,8 +59,15 @@ private Q_SLOTS:
     void revalidation();
     void revalidationAcrossRestart();
     void resumeFromStoredSeqs();
+    void offlineTaskMoveAcrossRestart();
+    void offlineTaskChangeConflict();
 
 private:
+    // A run online that opens the task project (its board goes to the store) and quits.
+    void openBoardOnline();
+    void stopServer();
+    void startServerAgain();
+    [[nodiscard]] QJsonObject serverTask();
     std::unique_ptr<Connection> makeClient();
     [[nodiscard]] QStringList serverBodies();
 
@@ -66,6 +78,9 @@ private:
     qint64 m_projectId = 0;
     qint64 m_hanaId = 0;
     qint64 m_roomId = 0;
+    QString m_listen;
+    qint64 m_taskProjectId = 0;
+    qint64 m_taskId = 0;
 };
 
 std::unique_ptr<Connection> TestClientOffline::makeClient()
@@ -344,6 +359,168 @@ void TestClientOffline::resumeFromStoredSeqs()
             replayed = args.at(1).toBool();
     }
     QVERIFY2(replayed, "the room's channel was not resumed from the stored seq");
+    c->logout();
+}
+
+void TestClientOffline::openBoardOnline()
+{
+    auto c = makeClient();
+    if (!c->restoreSession())
+        c->login(QStringLiteral("hana"), QStringLiteral("password123"));
+    QTRY_VERIFY_WITH_TIMEOUT(c->loggedIn() && c->realtime()->state() == RealtimeSession::Online, kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(c->projects()->model()->project(m_taskProjectId).has_value(), kWaitMs);
+    QSignalSpy tasksLoaded(c->board(), &taskmaster::client::TaskBoardController::tasksLoaded);
+    c->board()->openProject(m_taskProjectId);
+    QTRY_VERIFY_WITH_TIMEOUT(!tasksLoaded.isEmpty(), kWaitMs);
+    QCOMPARE(c->board()->tasks()->count(), 1);
+    QCOMPARE(c->board()->pendingCount(), 0);
+    QTRY_VERIFY_WITH_TIMEOUT(c->tokenStorage() != Connection::TokenStorage::Saving, kWaitMs);
+}
+
+void TestClientOffline::stopServer()
+{
+    m_listen = QStringLiteral("127.0.0.1:%1").arg(m_server.port());
+    QCOMPARE(m_server.stop(30000), 0);
+}
+
+void TestClientOffline::startServerAgain()
+{
+    QVERIFY2(m_server.start({QStringLiteral("--listen"), m_listen}), qPrintable(m_server.errorText()));
+}
+
+QJsonObject TestClientOffline::serverTask()
+{
+    ApiClient api(m_server.url());
+    return api.get(QStringLiteral("/api/v1/tasks/%1").arg(m_taskId), m_bobToken).json();
+}
+
+void TestClientOffline::offlineTaskMoveAcrossRestart()
+{
+    // Bob's project with Hana in it and one task.
+    ApiClient api(m_server.url());
+    const auto project = api.post(QStringLiteral("/api/v1/projects"),
+                                  {{QStringLiteral("name"), QStringLiteral("Launch")}}, m_bobToken);
+    QCOMPARE(project.status, 201);
+    m_taskProjectId = project.id();
+    QCOMPARE(api.post(QStringLiteral("/api/v1/projects/%1/members").arg(m_taskProjectId),
+                      {{QStringLiteral("userId"), m_hanaId}}, m_bobToken)
+                 .status,
+             200);
+    const auto task = api.post(QStringLiteral("/api/v1/projects/%1/tasks").arg(m_taskProjectId),
+                               {{QStringLiteral("title"), QStringLiteral("Book the hall")}}, m_bobToken);
+    QCOMPARE(task.status, 201);
+    m_taskId = task.id();
+    const qint64 version = task.json().value(QLatin1String("version")).toInteger();
+    QVERIFY(version > 0);
+    const QString storeFile
+        = LocalStore::fileFor(m_dir.filePath(QStringLiteral("store")), m_server.url().toString(), m_hanaId);
+
+    openBoardOnline();
+    if (QTest::currentTestFailed())
+        return;
+    stopServer();
+
+    // Offline: the move shows at once and stays pending; it is on disk when the app quits.
+    {
+        auto c = makeClient();
+        QVERIFY(c->restoreSession());
+        QTRY_VERIFY_WITH_TIMEOUT(c->loggedIn(), kWaitMs);
+        c->board()->openProject(m_taskProjectId);
+        QCOMPARE(c->board()->tasks()->count(), 1);
+        c->board()->setTaskStatus(m_taskId, QStringLiteral("done"));
+        QCOMPARE(c->board()->tasks()->taskAt(0).status, taskmaster::TaskStatus::Done);
+        QTRY_COMPARE_WITH_TIMEOUT(c->board()->pendingCount(), 1, kWaitMs); // its PATCH found no server
+        QVERIFY(c->board()->isPending(m_taskId));
+        QCOMPARE(c->board()->tasks()->taskAt(0).status, taskmaster::TaskStatus::Done); // not moved back
+    }
+    {
+        LocalStore peek(storeFile);
+        QVERIFY(peek.open());
+        const auto changes = peek.taskChanges();
+        QCOMPARE(changes.size(), 1);
+        QCOMPARE(changes.constFirst().taskId, m_taskId);
+        QCOMPARE(changes.constFirst().baseVersion, version);
+    }
+
+    // A run still offline shows it moved and pending, from the store.
+    {
+        auto c = makeClient();
+        QVERIFY(c->restoreSession());
+        QTRY_VERIFY_WITH_TIMEOUT(c->loggedIn(), kWaitMs);
+        QCOMPARE(c->board()->pendingCount(), 1);
+        c->board()->openProject(m_taskProjectId);
+        QCOMPARE(c->board()->tasks()->count(), 1);
+        QCOMPARE(c->board()->tasks()->taskAt(0).status, taskmaster::TaskStatus::Done);
+        QVERIFY(c->board()->isPending(m_taskId));
+    }
+
+    // The server is back: the next run saves it there, once, and the store forgets it.
+    startServerAgain();
+    QCOMPARE(serverTask().value(QLatin1String("status")).toString(), QStringLiteral("todo"));
+    auto c = makeClient();
+    QVERIFY(c->restoreSession());
+    QTRY_VERIFY_WITH_TIMEOUT(c->realtime()->state() == RealtimeSession::Online, kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(c->board()->pendingCount(), 0, kWaitMs);
+    const QJsonObject saved = serverTask();
+    QCOMPARE(saved.value(QLatin1String("status")).toString(), QStringLiteral("done"));
+    QCOMPARE(saved.value(QLatin1String("version")).toInteger(), version + 1);
+    QVERIFY(c->store());
+    QVERIFY(c->store()->taskChanges().isEmpty());
+    c->board()->openProject(m_taskProjectId);
+    QTRY_VERIFY_WITH_TIMEOUT(c->board()->tasks()->count() == 1 && c->board()->tasks()->taskAt(0).version == version + 1,
+                             kWaitMs);
+    QCOMPARE(c->board()->tasks()->taskAt(0).status, taskmaster::TaskStatus::Done);
+}
+
+void TestClientOffline::offlineTaskChangeConflict()
+{
+    QVERIFY(m_taskId != 0);
+    openBoardOnline();
+    if (QTest::currentTestFailed())
+        return;
+    const qint64 version = serverTask().value(QLatin1String("version")).toInteger();
+    stopServer();
+
+    // Offline, Hana renames the task: pending, kept.
+    {
+        auto c = makeClient();
+        QVERIFY(c->restoreSession());
+        QTRY_VERIFY_WITH_TIMEOUT(c->loggedIn(), kWaitMs);
+        c->board()->openProject(m_taskProjectId);
+        QCOMPARE(c->board()->tasks()->count(), 1);
+        c->board()->updateTask(m_taskId, {{QStringLiteral("title"), QStringLiteral("Hana's title")}});
+        QTRY_COMPARE_WITH_TIMEOUT(c->board()->pendingCount(), 1, kWaitMs);
+        QCOMPARE(c->board()->tasks()->taskAt(0).title, QStringLiteral("Hana's title"));
+    }
+
+    // Meanwhile Bob renames it on the server.
+    startServerAgain();
+    ApiClient api(m_server.url());
+    QCOMPARE(api.patch(QStringLiteral("/api/v1/tasks/%1").arg(m_taskId),
+                       {{QStringLiteral("title"), QStringLiteral("Bob's title")}}, m_bobToken)
+                 .status,
+             200);
+
+    // Hana's next run: her change was based on the version before Bob's: 412, dropped, his shown.
+    auto c = makeClient();
+    QSignalSpy rejected(c->board(), &taskmaster::client::TaskBoardController::pendingChangeRejected);
+    QVERIFY(c->restoreSession());
+    c->board()->openProject(m_taskProjectId);
+    QTRY_VERIFY_WITH_TIMEOUT(c->realtime()->state() == RealtimeSession::Online, kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(rejected.size(), 1, kWaitMs);
+    QCOMPARE(rejected.constFirst().at(0).toLongLong(), m_taskId);
+    QCOMPARE(rejected.constFirst().at(1).toInt(), 412);
+    QCOMPARE(c->board()->pendingCount(), 0);
+    QVERIFY(!c->board()->isPending(m_taskId));
+    QVERIFY2(c->lastError().contains(QStringLiteral("someone changed the task first")),
+             qPrintable(c->lastError())); // the user is told
+    QTRY_VERIFY_WITH_TIMEOUT(c->board()->tasks()->count() == 1
+                                 && c->board()->tasks()->taskAt(0).title == QStringLiteral("Bob's title"),
+                             kWaitMs);
+    QCOMPARE(c->board()->tasks()->taskAt(0).version, version + 1);
+    QCOMPARE(serverTask().value(QLatin1String("title")).toString(), QStringLiteral("Bob's title"));
+    QVERIFY(c->store());
+    QVERIFY(c->store()->taskChanges().isEmpty());
     c->logout();
 }
 

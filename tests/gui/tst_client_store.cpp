@@ -238,6 +238,12 @@ void TestClientStore::migratedFromVersion1()
     QCOMPARE(s.value(QStringLiteral("lastRoom")), QStringLiteral("12"));
     s.saveHttpAnswer(QStringLiteral("/api/v1/me"), {"e", "{}"});
     QVERIFY(s.httpAnswer(QStringLiteral("/api/v1/me")));
+    // Version 3: task changes made offline.
+    QVERIFY(s.taskChanges().isEmpty());
+    s.saveTaskChanges({{7, 3, 2, R"({"status":"done"})"}});
+    QCOMPARE(s.taskChanges().size(), 1);
+    QCOMPARE(s.taskChanges().constFirst().baseVersion, 2);
+    QCOMPARE(s.taskChanges().constFirst().patch, QByteArray(R"({"status":"done"})"));
 }
 
 void TestClientStore::discardedWhenUnreadable_data()
