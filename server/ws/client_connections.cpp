@@ -79,6 +79,8 @@ void ClientConnections::dropConnection(ConnId id)
     m_handlers.closed(c);
     c.socket->disconnect(this);
     c.socket.release()->deleteLater();
+    if (c.state == ClientConnection::State::Closing)
+        --m_closing;
     m_connections.erase(it);
 }
 
@@ -87,6 +89,7 @@ void ClientConnections::closeWith(ClientConnection &c, ws::CloseCode code, const
     if (c.state == ClientConnection::State::Closing)
         return;
     c.state = ClientConnection::State::Closing;
+    ++m_closing;
     c.closingSinceMs = m_clock.elapsed();
     c.socket->close(QWebSocketProtocol::CloseCode(ws::closeCodeValue(code)), reason);
 }
@@ -95,6 +98,7 @@ void ClientConnections::sweep(qint64 now)
 {
     QList<std::pair<ConnId, ws::CloseCode>> toClose;
     QList<ConnId> toAbort;
+    [[maybe_unused]] qint64 closing = 0;
     for (auto &[id, c] : m_connections) {
         switch (c->state) {
         case ClientConnection::State::AwaitingHello:
@@ -123,11 +127,13 @@ void ClientConnections::sweep(qint64 now)
             break;
         }
         case ClientConnection::State::Closing:
+            ++closing;
             if (now - c->closingSinceMs > kCloseGraceMs)
                 toAbort.append(id);
             break;
         }
     }
+    Q_ASSERT(closing == m_closing); // staying() counts without walking the connections
     for (const auto &[id, code] : toClose) {
         ClientConnection *c = find(id);
         if (!c)

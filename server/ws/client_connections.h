@@ -115,12 +115,9 @@ public:
     }
     [[nodiscard]] qint64 size() const { return qint64(m_connections.size()); }
     // Connections not closing: what the instance carries once those told to go have gone.
-    [[nodiscard]] qint64 staying() const
-    {
-        return qint64(std::count_if(m_connections.begin(), m_connections.end(), [](const auto &entry) {
-            return entry.second->state != ClientConnection::State::Closing;
-        }));
-    }
+    // Connections not closing: counted as they change state (the Rebalancer asks on every sweep;
+    // counting 3,000 connections each time showed in the profile).
+    [[nodiscard]] qint64 staying() const { return qint64(m_connections.size()) - m_closing; }
 
     void closeWith(ClientConnection &c, ws::CloseCode code, const QString &reason);
     // A durable frame: false when the connection was closed for a slow consumer instead. Inline:
@@ -164,6 +161,7 @@ private:
     RateRule m_rate;
     AdmissionGate m_gate;
     std::unordered_map<ConnId, std::unique_ptr<ClientConnection>> m_connections;
+    qint64 m_closing = 0; // of m_connections, those in State::Closing
     ConnId m_nextId = 0;
 };
 
