@@ -32,3 +32,38 @@ done = function(summary, latency, requests)
 end
 LUA
 }
+
+# tm_bench_pid_args: tm-load's --server-pid arguments for the cluster's instances and --proxy-pid
+# for nginx's workers, one word a line (mapfile -t into an array), from cluster.env's variables
+# (TM_CLUSTER_MEMBERS or TM_CLUSTER_INSTANCES, TM_INSTANCE_<i>_PID, TM_NGINX_PID) in the
+# environment. tm-load then reports their CPU seconds per unit of work apart.
+tm_bench_pid_args() {
+  local i v p ids
+  read -r -a ids <<<"${TM_CLUSTER_MEMBERS:-$(seq -s ' ' 1 "${TM_CLUSTER_INSTANCES:-3}")}"
+  for i in "${ids[@]}"; do
+    v=TM_INSTANCE_${i}_PID
+    [[ -n "${!v:-}" ]] && printf -- '--server-pid\n%s\n' "${!v}"
+  done
+  if [[ -n "${TM_NGINX_PID:-}" ]]; then
+    for p in $(pgrep -P "$TM_NGINX_PID" 2>/dev/null); do printf -- '--proxy-pid\n%s\n' "$p"; done
+  fi
+  return 0
+}
+
+# jq definitions for the cost columns of the bench tables (prefix a jq program with them):
+# tm_cost_msg and tm_cost_del on a tm-load JSON report give the CPU seconds of the instances per
+# 1,000 messages sent and per 100,000 deliveries received over the measured window, followed by
+# nginx's workers' after " / " when they were sampled; "-" where unknown or incomplete (a process
+# killed or restarted in the window).
+# shellcheck disable=SC2016,SC2034 # jq's own $variables; used by the scripts that source this file
+TM_BENCH_JQ_COST='
+def tm_cost_fig(c; k): if c == null or (c.complete == false) or c[k] == null then "-" else (c[k] * 1000 | round / 1000 | tostring) end;
+def tm_cost(k): (.cost // {}) as $c | tm_cost_fig($c.servers; k) + (if (.proxies // []) != [] then " / " + tm_cost_fig($c.proxies; k) else "" end);
+def tm_cost_msg: tm_cost("per1000Messages");
+def tm_cost_del: tm_cost("per100000Deliveries");
+'
+# The two columns' headers and a sentence that explains them, for the tables and sections.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+TM_BENCH_COST_HEADERS='CPU s per 1,000 msg: instances / nginx | CPU s per 100,000 deliveries: instances / nginx'
+# shellcheck disable=SC2034 # used by the scripts that source this file
+TM_BENCH_COST_NOTE='CPU cost: the CPU seconds of the three instances together (then of the nginx workers together) over the measured window, per 1,000 messages sent and per 100,000 deliveries received in it ("-": unknown, or a process was killed or restarted in the window).'

@@ -61,24 +61,21 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 run() {
   local batch=$1 name=batch-$1 rc=0
   echo "bench-bigroom: $name ($server)" >&2
+  # shellcheck disable=SC2016 # the inner script's own variables
   TM_SERVER_BIN=$server TM_CLUSTER_INSTANCES=3 TM_CLUSTER_NGINX_CONNECTIONS=16384 \
     TM_CLUSTER_SERVER_ARGS="--rate-api 0 --presence-batch-ms $batch" \
-    "$here/with-cluster.sh" sh -c '
+    "$here/with-cluster.sh" bash -c '
       for s in fsync full_page_writes synchronous_commit; do
         printf "%s=%s " "$s" "$(psql -XAtq "$TM_DATABASE_URL" -c "SHOW $s" 2>/dev/null)"
       done >"$0/$1.pg"
-      pids=""
-      for i in 1 2 3; do
-        eval "p=\${TM_INSTANCE_${i}_PID:-}"
-        [ -n "$p" ] && pids="$pids --server-pid $p"
-      done
-      # nginx workers after the instances: their CPU too (the report lists them as servers 4..).
-      for p in $(pgrep -P "$TM_NGINX_PID" 2>/dev/null); do pids="$pids --server-pid $p"; done
+      # The instances (--server-pid) and the nginx workers (--proxy-pid), reported apart.
+      source "$9/scripts/bench-lib.sh"
+      mapfile -t pids < <(tm_bench_pid_args)
       exec "$2" --url "$TM_CLUSTER_URL" --seed-db "$TM_DATABASE_URL" --verify-db "$TM_DATABASE_URL" \
         --json "$0/$1.json" --users "$3" --room-size 10 --rate "$4" --duration "$5" --warmup 5 \
-        --big-room-members "$6" --big-room-rate "$7" --connect-concurrency "$8" $pids \
+        --big-room-members "$6" --big-room-rate "$7" --connect-concurrency "$8" "${pids[@]}" \
         --threads 2 --connect-timeout 300 --drain 30 --max-run 1200 --max-late-pct 5 --quiet' \
-    "$out" "$name" "$load" "$users" "$rate" "$seconds" "$members" "$big_rate" "$concurrency" \
+    "$out" "$name" "$load" "$users" "$rate" "$seconds" "$members" "$big_rate" "$concurrency" "$root" \
     >"$out/$name.txt" 2>"$out/$name.err" || rc=$?
   echo "$rc" >"$out/$name.rc"
   echo "bench-bigroom: $name: exit $rc" >&2
@@ -90,12 +87,12 @@ fi
 
 pg=$(cat "$out/batch-${batches[0]}.pg" 2>/dev/null || true)
 table=$(
-  echo "| --presence-batch-ms | users / big room members | all welcomed s | CPU s while connecting: instances and nginx | presence frames: online / offline / lists | big room: sent | delivery p50 ms | p99 | max | other rooms: delivery p50 ms | p99 | ack p99 ms | sent / acked / dropped late | CPU % while sending: instances / nginx workers / tm-load | lost/dup/ooo | db check | exit |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| --presence-batch-ms | users / big room members | all welcomed s | CPU s while connecting: instances and nginx | presence frames: online / offline / lists | big room: sent | delivery p50 ms | p99 | max | other rooms: delivery p50 ms | p99 | ack p99 ms | sent / acked / dropped late | CPU % while sending: instances / nginx workers / tm-load | $TM_BENCH_COST_HEADERS | lost/dup/ooo | db check | exit |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for b in "${batches[@]}"; do
     j=$out/batch-$b.json
     [[ -f $j ]] || continue
-    jq -r --arg b "$b" --arg rc "$(cat "$out/batch-$b.rc")" '
+    jq -r --arg b "$b" --arg rc "$(cat "$out/batch-$b.rc")" "$TM_BENCH_JQ_COST"'
       def ms: . * 10 | round / 10;
       def s: . * 10 | round / 10;
       def cpu: map((.loadCpuPercent // 0) | round | tostring) | join(" + ");
@@ -103,8 +100,10 @@ table=$(
       | ($r.verification | if .ran then (if .problems == 0 then "exact: \(.streams) streams, \(.expected) events, 0 missing" else "\(.problems) problems" end) else "not run" end) as $db
       | $r.latencyMs as $l
       | $r.bigRoom as $big
-      | "\($r.servers[0:3] | cpu) / \($r.servers[3:] | cpu) / \($r.self.loadCpuPercent // 0 | round)" as $cpu
-      | "| \($b) | \($r.config.users) / \($big.members) | \($r.phases.connectSeconds | s) | \($r.phases.connectServerCpuSeconds // 0 | s) | \($r.events.presenceOnline // "-") / \($r.events.presenceOffline // "-") / \($r.events.presenceLists // "-") | \($big.sent) | \($big.delivery.p50 | ms) | \($big.delivery.p99 | ms) | \($big.delivery.max | ms) | \($l.delivery.p50 | ms) | \($l.delivery.p99 | ms) | \($l.ack.p99 | ms) | \($r.messages.sent) / \($r.messages.acked) / \($r.messages.lateDropped // 0) | \($cpu) | \($r.events.lost)/\($r.events.duplicated)/\($r.events.outOfOrder) | \($db) | \($rc) |"
+      # Reports before --proxy-pid listed the nginx workers as servers 4..
+      | (if ($r.proxies // []) == [] then [$r.servers[0:3], $r.servers[3:]] else [$r.servers, $r.proxies] end) as [$inst, $ngx]
+      | "\($inst | cpu) / \($ngx | cpu) / \($r.self.loadCpuPercent // 0 | round)" as $cpu
+      | "| \($b) | \($r.config.users) / \($big.members) | \($r.phases.connectSeconds | s) | \(($r.phases.connectServerCpuSeconds // 0) + ($r.phases.connectProxyCpuSeconds // 0) | s) | \($r.events.presenceOnline // "-") / \($r.events.presenceOffline // "-") / \($r.events.presenceLists // "-") | \($big.sent) | \($big.delivery.p50 | ms) | \($big.delivery.p99 | ms) | \($big.delivery.max | ms) | \($l.delivery.p50 | ms) | \($l.delivery.p99 | ms) | \($l.ack.p99 | ms) | \($r.messages.sent) / \($r.messages.acked) / \($r.messages.lateDropped // 0) | \($cpu) | \($r | tm_cost_msg) | \($r | tm_cost_del) | \($r.events.lost)/\($r.events.duplicated)/\($r.events.outOfOrder) | \($db) | \($rc) |"
     ' "$j"
   done
 )
@@ -124,7 +123,7 @@ section=$(
   echo "received over the run, single ones online / offline, and list frames (the snapshot after"
   echo "\`welcome\` and the gathered changes). The big room's deliveries are counted apart: the"
   echo "\"other rooms\" columns do not include them. \`--presence-batch-ms 0\` fans each presence change"
-  echo "out at once, as before the batch."
+  echo "out at once, as before the batch. $TM_BENCH_COST_NOTE The deliveries include the big room's."
   echo
   echo '```'
   echo "TM_BENCH_USERS=$users TM_BENCH_MEMBERS=$members TM_BENCH_RATE=$rate TM_BENCH_BIG_RATE=$big_rate TM_BENCH_SECONDS=$seconds TM_BENCH_BATCH_MS=\"${batches[*]}\" scripts/cluster/bench-bigroom.sh"

@@ -10,9 +10,11 @@
 #      instances (tm-load through nginx, sender's instance in each message).
 # Environment: TM_BUILD_DIR (default build/), TM_BENCH_SECONDS (per wrk run, default 15),
 # TM_BENCH_CONNECTIONS (wrk, default 32), TM_BENCH_LOAD_USERS (300), TM_BENCH_LOAD_RATE (150),
-# TM_BENCH_LOAD_SECONDS (20). Runs inside TM_CLUSTER_DIR's cluster when cluster.env is there
-# (start it with TM_CLUSTER_SERVER_ARGS="--rate-api 0"), else starts one with with-cluster.sh
-# (with that setting) and stops it at the end.
+# TM_BENCH_LOAD_SECONDS (20), TM_BENCH_DOC (docs/BENCHMARKS.md; "-" prints only). Exits with
+# tm-load's status (its run checked exactly against PostgreSQL: --verify-db). Runs inside
+# TM_CLUSTER_DIR's cluster when cluster.env is there (start it with
+# TM_CLUSTER_SERVER_ARGS="--rate-api 0"), else starts one with with-cluster.sh (with that setting)
+# and stops it at the end.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -179,11 +181,16 @@ users=${TM_BENCH_LOAD_USERS:-300}
 rate=${TM_BENCH_LOAD_RATE:-150}
 load_seconds=${TM_BENCH_LOAD_SECONDS:-20}
 say "tm-load: $users users, $rate msg/s, ${load_seconds}s"
+mapfile -t pids < <(tm_bench_pid_args)
+load_rc=0
 "$load" --url "$base" --users "$users" --room-size 10 --rate "$rate" --duration "$load_seconds" --warmup 3 \
-  --threads 2 --quiet --json "$work/load.json" >"$work/load.txt" 2>"$work/load.err" || true
-delivery_rows=$(jq -r '.latencyMs as $l | [["all", $l.delivery], ["same instance", $l.deliverySameInstance], ["cross instance", $l.deliveryCrossInstance]][]
-  | "| \(.[0]) | \(.[1].count) | \(.[1].p50 * 100 | round / 100) | \(.[1].p95 * 100 | round / 100) | \(.[1].p99 * 100 | round / 100) | \(.[1].max * 100 | round / 100) |"' "$work/load.json")
+  --verify-db "$TM_DATABASE_URL" --threads 2 --quiet --json "$work/load.json" "${pids[@]}" \
+  >"$work/load.txt" 2>"$work/load.err" || load_rc=$?
+say "tm-load: exit $load_rc"
+delivery_rows=$(jq -r "$TM_BENCH_JQ_COST"'. as $r | .latencyMs as $l | [["all", $l.delivery], ["same instance", $l.deliverySameInstance], ["cross instance", $l.deliveryCrossInstance]][]
+  | "| \(.[0]) | \(.[1].count) | \(.[1].p50 * 100 | round / 100) | \(.[1].p95 * 100 | round / 100) | \(.[1].p99 * 100 | round / 100) | \(.[1].max * 100 | round / 100) | \(if .[0] == "all" then ($r | tm_cost_msg) else "" end) | \(if .[0] == "all" then ($r | tm_cost_del) else "" end) |"' "$work/load.json")
 loss=$(jq -r '.events | "\(.lost) lost, \(.duplicated) duplicated, \(.outOfOrder) out of order"' "$work/load.json")
+db=$(jq -r '.verification | if .ran then (if .problems == 0 then "database check exact: \(.streams) streams, \(.expected) events, 0 missing" else "database check: \(.problems) problems" end) else "database check not run" end' "$work/load.json")
 
 section="<!-- bench:cache -->
 ### REST cache and cross-instance delivery (3 instances behind nginx)
@@ -209,12 +216,15 @@ One URL at a time, $connections connections (unless the row says otherwise), ${s
 ${get_rows%$'\n'}
 
 Message delivery through nginx, tm-load with $users users in rooms of 10 at $rate msg/s for
-${load_seconds} s ($loss), split by whether sender and receiver were connected to the same
-instance (the hub's local fan-out) or to different ones (Redis pub/sub in between), ms:
+${load_seconds} s ($loss; $db; tm-load exit $load_rc), split by whether sender and receiver were
+connected to the same instance (the hub's local fan-out) or to different ones (Redis pub/sub in
+between), ms. $TM_BENCH_COST_NOTE
 
-| delivery | samples | p50 | p95 | p99 | max |
-|---|---|---|---|---|---|
+| delivery | samples | p50 | p95 | p99 | max | $TM_BENCH_COST_HEADERS |
+|---|---|---|---|---|---|---|---|
 $delivery_rows
 <!-- /bench:cache -->"
 echo "$section"
-tm_bench_write_section "$root/docs/BENCHMARKS.md" cache "$section"
+doc=${TM_BENCH_DOC:-$root/docs/BENCHMARKS.md}
+if [[ "$doc" != "-" ]]; then tm_bench_write_section "$doc" cache "$section"; fi
+exit "$load_rc"

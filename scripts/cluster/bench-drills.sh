@@ -69,17 +69,22 @@ run() {
   esac
   echo "bench-drills: $fault" >&2
   # The cluster's PostgreSQL settings go into the report beside the figures.
+  # shellcheck disable=SC2016 # the inner script's own variables
   TM_PG_DURABLE=1 TM_SERVER_BIN=$server TM_TCP_PROXY_BIN=$proxy TM_CLUSTER_INSTANCES=3 \
-    "$here/with-cluster.sh" sh -c '
+    "$here/with-cluster.sh" bash -c '
       for s in fsync full_page_writes synchronous_commit; do
         printf "%s=%s " "$s" "$(psql -XAtq "$TM_DATABASE_URL" -c "SHOW $s" 2>/dev/null)"
       done >"$0/$1.pg"
       sh -c "$7" || exit 2
+      # The set-up may have restarted an instance: its pid from cluster.env as it is now.
+      set -a && source "$TM_CLUSTER_DIR/cluster.env" && set +a
+      source "$9/scripts/bench-lib.sh"
+      mapfile -t pids < <(tm_bench_pid_args)
       exec "$2" --url "$TM_CLUSTER_URL" --seed-db "$TM_DATABASE_URL" --verify-db "$TM_DATABASE_URL" $8 \
         --json "$0/$1.json" --users "$3" --room-size 10 --rate "$4" --duration "$5" --warmup 5 \
         --threads 2 --connect-timeout 300 --drain 60 --max-run 1200 --max-late-pct 5 --quiet \
-        --fault-command "$6" --fault-at 10 --fault-tail 10' \
-    "$out" "$fault" "$load" "$users" "$rate" "$seconds" "$cmd" "$setup" "$extra" >"$out/$fault.txt" 2>"$out/$fault.err" || rc=$?
+        --fault-command "$6" --fault-at 10 --fault-tail 10 "${pids[@]}"' \
+    "$out" "$fault" "$load" "$users" "$rate" "$seconds" "$cmd" "$setup" "$extra" "$root" >"$out/$fault.txt" 2>"$out/$fault.err" || rc=$?
   echo "$rc" >"$out/$fault.rc"
   echo "bench-drills: $fault: exit $rc" >&2
 }
@@ -88,19 +93,19 @@ for f in "${faults[@]}"; do run "$f"; done
 
 pg=$(cat "$out/${faults[0]}.pg" 2>/dev/null || true)
 table=$(
-  echo "| fault | fault took s | sent / acked / refused | stored without ack | connections lost / back | reconnect p95 s | delivery p50 ms | p99 | max | untouched clients from the fault: p99 ms | ack p99 ms | lost/dup/ooo | db check | exit |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| fault | fault took s | sent / acked / refused | stored without ack | connections lost / back | reconnect p95 s | delivery p50 ms | p99 | max | untouched clients from the fault: p99 ms | ack p99 ms | $TM_BENCH_COST_HEADERS | lost/dup/ooo | db check | exit |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for f in "${faults[@]}"; do
     j=$out/$f.json
     [[ -f $j ]] || continue
-    jq -r --arg f "$f" --arg rc "$(cat "$out/$f.rc")" '
+    jq -r --arg f "$f" --arg rc "$(cat "$out/$f.rc")" "$TM_BENCH_JQ_COST"'
       def ms: . * 10 | round / 10;
       def s: . / 100 | round / 10;
       def dash: if . == null then "-" else . end;
       . as $r
       | ($r.verification | if .ran then (if .problems == 0 then "exact: \(.streams) streams, \(.expected) events, \(.acked) acks = \(.stored - (.storedUnackedAllowed // 0)) stored, 0 missing" else "\(.problems) problems" end) else "not run" end) as $db
       | $r.latencyMs as $l
-      | "| \($f) | \(($r.fault.endedAt - $r.fault.startedAt) * 10 | round / 10) | \($r.messages.sent) / \($r.messages.acked) / \($r.messages.sendErrors) | \($r.verification.storedUnackedAllowed // 0) | \($r.connections.disconnects) / \($r.connections.reconnects) | \(if $r.connections.reconnects > 0 then ($l.reconnect.p95 | s) else "-" end) | \($l.delivery.p50 | ms) | \($l.delivery.p99 | ms) | \($l.delivery.max | ms) | \(if $l.deliveryKeptFromFault.count > 0 then ($l.deliveryKeptFromFault.p99 | ms) else "-" end) | \($l.ack.p99 | ms) | \($r.events.lost)/\($r.events.duplicated)/\($r.events.outOfOrder) | \($db) | \($rc) |"
+      | "| \($f) | \(($r.fault.endedAt - $r.fault.startedAt) * 10 | round / 10) | \($r.messages.sent) / \($r.messages.acked) / \($r.messages.sendErrors) | \($r.verification.storedUnackedAllowed // 0) | \($r.connections.disconnects) / \($r.connections.reconnects) | \(if $r.connections.reconnects > 0 then ($l.reconnect.p95 | s) else "-" end) | \($l.delivery.p50 | ms) | \($l.delivery.p99 | ms) | \($l.delivery.max | ms) | \(if $l.deliveryKeptFromFault.count > 0 then ($l.deliveryKeptFromFault.p99 | ms) else "-" end) | \($l.ack.p99 | ms) | \($r | tm_cost_msg) | \($r | tm_cost_del) | \($r.events.lost)/\($r.events.duplicated)/\($r.events.outOfOrder) | \($db) | \($rc) |"
     ' "$j"
   done
 )
@@ -117,7 +122,7 @@ section=$(
   echo "unreachable); \"stored without ack\": of those, rows the database holds anyway (the commit"
   echo "went through, its answer was lost), whose events reached every connection. Latencies over the"
   echo "whole measured window, the fault included; \"untouched clients\" are the connections never"
-  echo "lost, for the messages sent from the fault's start on."
+  echo "lost, for the messages sent from the fault's start on. $TM_BENCH_COST_NOTE"
   echo
   echo '```'
   echo "TM_BENCH_USERS=$users TM_BENCH_RATE=$rate TM_BENCH_SECONDS=$seconds TM_BENCH_FAULTS=\"${faults[*]}\" scripts/cluster/bench-drills.sh"

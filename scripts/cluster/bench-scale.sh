@@ -38,6 +38,8 @@ set -a
 # shellcheck disable=SC1091
 source "$TM_CLUSTER_DIR/cluster.env"
 set +a
+# shellcheck source=scripts/bench-lib.sh
+source "$root/scripts/bench-lib.sh"
 
 load=$build/tools/tm-load/tm-load
 [[ -x "$load" ]] || {
@@ -61,15 +63,12 @@ out=${TM_BENCH_OUT:-$(mktemp -d /tmp/tm-bench-scale.XXXXXX)}
 mkdir -p "$out"
 tokens=$out/tokens.json
 
-# The instances' current pids (restarts change them): --server-pid arguments.
+# The instances' current pids (restarts change them): --server-pid arguments, and --proxy-pid
+# for nginx's workers.
 server_pids() {
-  local i pid
   # shellcheck disable=SC1091
   source "$TM_CLUSTER_DIR/cluster.env"
-  for ((i = 1; i <= TM_CLUSTER_INSTANCES; i++)); do
-    pid=TM_INSTANCE_${i}_PID
-    [[ -n "${!pid:-}" ]] && printf -- '--server-pid\n%s\n' "${!pid}"
-  done
+  tm_bench_pid_args
 }
 
 # run NAME ARGS...: one tm-load run into $out/NAME.json (and its table into NAME.txt).
@@ -126,17 +125,17 @@ if [[ -n "${TM_BENCH_PLOT:-}" && -f "$out/sustained.png" ]]; then cp "$out/susta
 # ---- Markdown ----------------------------------------------------------------------------------
 echo "Reports: $out (JSON, tables, plots). Factor $factor."
 echo
-echo "| scenario | step | users | target msg/s | sent msg/s | delivery p50 ms | p95 | p99 | max | connect p95 ms | lost/dup/ooo | db check | exit |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| scenario | step | users | target msg/s | sent msg/s | delivery p50 ms | p95 | p99 | max | connect p95 ms | $TM_BENCH_COST_HEADERS | lost/dup/ooo | db check | exit |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for s in "${scenarios[@]}"; do
   j=$out/$s.json
   [[ -f $j ]] || continue
-  jq -r --arg s "$s" --arg rc "$(cat "$out/$s.rc")" '
+  jq -r --arg s "$s" --arg rc "$(cat "$out/$s.rc")" "$TM_BENCH_JQ_COST"'
     . as $r
     | ($r.verification | if .ran then (if .problems == 0 then "exact: \(.streams) streams, \(.expected) events, 0 missing" else "\(.problems) problems" end) else "not run" end) as $db
     | ($r.events | "\(.lost)/\(.duplicated)/\(.outOfOrder)") as $loss
-    | ($r.stages[] | "| \($s) | \(.name) | \(.users) | \(.rate) | \((.sent / .seconds) * 10 | round / 10) | \(.delivery.p50 * 100 | round / 100) | \(.delivery.p95 * 100 | round / 100) | \(.delivery.p99 * 100 | round / 100) | \(.delivery.max * 100 | round / 100) | \(.connect.p95 * 10 | round / 10) | | | |"),
-      "| \($s) | whole run | \($r.config.users) | | \($r.messages.measuredRate * 10 | round / 10) | \($r.latencyMs.delivery.p50 * 100 | round / 100) | \($r.latencyMs.delivery.p95 * 100 | round / 100) | \($r.latencyMs.delivery.p99 * 100 | round / 100) | \($r.latencyMs.delivery.max * 100 | round / 100) | \($r.latencyMs.connect.p95 * 10 | round / 10) | \($loss) | \($db) | \($rc) |"
+    | ($r.stages[] | "| \($s) | \(.name) | \(.users) | \(.rate) | \((.sent / .seconds) * 10 | round / 10) | \(.delivery.p50 * 100 | round / 100) | \(.delivery.p95 * 100 | round / 100) | \(.delivery.p99 * 100 | round / 100) | \(.delivery.max * 100 | round / 100) | \(.connect.p95 * 10 | round / 10) | | | | | |"),
+      "| \($s) | whole run | \($r.config.users) | | \($r.messages.measuredRate * 10 | round / 10) | \($r.latencyMs.delivery.p50 * 100 | round / 100) | \($r.latencyMs.delivery.p95 * 100 | round / 100) | \($r.latencyMs.delivery.p99 * 100 | round / 100) | \($r.latencyMs.delivery.max * 100 | round / 100) | \($r.latencyMs.connect.p95 * 10 | round / 10) | \($r | tm_cost_msg) | \($r | tm_cost_del) | \($loss) | \($db) | \($rc) |"
   ' "$j"
 done
 echo
@@ -154,14 +153,16 @@ for s in "${scenarios[@]}"; do
   ' "$j"
 done
 echo
-echo "| fault | fault took s | users | msg/s | sent | acked | disconnects / reconnects | resumed events | delivery p50 ms | p99 | max | lost/dup/ooo | db check | exit |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| fault | fault took s | users | msg/s | sent | acked | disconnects / reconnects | resumed events | delivery p50 ms | p99 | max | $TM_BENCH_COST_HEADERS | lost/dup/ooo | db check | exit |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for f in "${faults[@]}"; do
   j=$out/fault-$f.json
   [[ -f $j ]] || continue
-  jq -r --arg f "$f" --arg rc "$(cat "$out/fault-$f.rc")" '
+  jq -r --arg f "$f" --arg rc "$(cat "$out/fault-$f.rc")" "$TM_BENCH_JQ_COST"'
     . as $r
     | ($r.verification | if .ran then (if .problems == 0 then "exact: \(.streams) streams, \(.expected) events, \(.acked) acks = \(.stored) stored, 0 missing" else "\(.problems) problems" end) else "not run" end) as $db
-    | "| \($r.fault.command | sub(".*cluster.sh. "; "")) | \(($r.fault.endedAt - $r.fault.startedAt) * 10 | round / 10) | \($r.config.users) | \($r.config.rate) | \($r.messages.sent) | \($r.messages.acked) | \($r.connections.disconnects) / \($r.connections.reconnects) | \($r.connections.resumedEvents) | \($r.latencyMs.delivery.p50 * 100 | round / 100) | \($r.latencyMs.delivery.p99 * 100 | round / 100) | \($r.latencyMs.delivery.max * 100 | round / 100) | \($r.events.lost)/\($r.events.duplicated)/\($r.events.outOfOrder) | \($db) | \($rc) |"
+    | "| \($r.fault.command | sub(".*cluster.sh. "; "")) | \(($r.fault.endedAt - $r.fault.startedAt) * 10 | round / 10) | \($r.config.users) | \($r.config.rate) | \($r.messages.sent) | \($r.messages.acked) | \($r.connections.disconnects) / \($r.connections.reconnects) | \($r.connections.resumedEvents) | \($r.latencyMs.delivery.p50 * 100 | round / 100) | \($r.latencyMs.delivery.p99 * 100 | round / 100) | \($r.latencyMs.delivery.max * 100 | round / 100) | \($r | tm_cost_msg) | \($r | tm_cost_del) | \($r.events.lost)/\($r.events.duplicated)/\($r.events.outOfOrder) | \($db) | \($rc) |"
   ' "$j"
 done
+echo
+echo "$TM_BENCH_COST_NOTE"

@@ -78,16 +78,19 @@ run() {
   esac
   echo "bench-storm: $name ($bin)" >&2
   # The cluster's PostgreSQL settings go into the report beside the figures.
+  # shellcheck disable=SC2016 # the inner script's own variables
   TM_SERVER_BIN=$bin TM_CLUSTER_INSTANCES=3 TM_CLUSTER_NGINX_CONNECTIONS=16384 \
-    "$here/with-cluster.sh" sh -c '
+    "$here/with-cluster.sh" bash -c '
       for s in fsync full_page_writes synchronous_commit; do
         printf "%s=%s " "$s" "$(psql -XAtq "$TM_DATABASE_URL" -c "SHOW $s" 2>/dev/null)"
       done >"$0/$1.pg"
+      source "$7/scripts/bench-lib.sh"
+      mapfile -t pids < <(tm_bench_pid_args)
       exec "$2" --url "$TM_CLUSTER_URL" --seed-db "$TM_DATABASE_URL" --verify-db "$TM_DATABASE_URL" \
         --json "$0/$1.json" --users "$3" --room-size 10 --rate "$4" --duration "$5" --warmup 5 \
         --threads 2 --connect-timeout 300 --drain 60 --max-run 1200 --max-late-pct 5 --quiet \
-        --fault-command "$6" --fault-at 10 --fault-tail 10' \
-    "$out" "$name" "$load" "$users" "$rate" "$duration" "$cmd" >"$out/$name.txt" 2>"$out/$name.err" || rc=$?
+        --fault-command "$6" --fault-at 10 --fault-tail 10 "${pids[@]}"' \
+    "$out" "$name" "$load" "$users" "$rate" "$duration" "$cmd" "$root" >"$out/$name.txt" 2>"$out/$name.err" || rc=$?
   echo "$rc" >"$out/$name.rc"
   echo "bench-storm: $name: exit $rc" >&2
 }
@@ -100,19 +103,19 @@ fi
 
 pg=$(cat "$out/${faults[0]}-candidate.pg" 2>/dev/null || true)
 table=$(
-  echo "| fault | server | connections lost | back | reconnect p50 s | p95 | max | untouched clients from the fault: delivery p50 ms | p95 | p99 | max | resent to them: count | p99 ms | reconnected clients: delivery p99 ms | ack p99 ms | sent / acked / dropped late | presence frames: online / offline / lists | lost/dup/ooo | db check | exit |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| fault | server | connections lost | back | reconnect p50 s | p95 | max | untouched clients from the fault: delivery p50 ms | p95 | p99 | max | resent to them: count | p99 ms | reconnected clients: delivery p99 ms | ack p99 ms | sent / acked / dropped late | $TM_BENCH_COST_HEADERS | presence frames: online / offline / lists | lost/dup/ooo | db check | exit |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for f in "${faults[@]}"; do
     for v in "${variants[@]}"; do
       j=$out/$f-$v.json
       [[ -f $j ]] || continue
-      jq -r --arg f "$f" --arg v "$v" --arg rc "$(cat "$out/$f-$v.rc")" '
+      jq -r --arg f "$f" --arg v "$v" --arg rc "$(cat "$out/$f-$v.rc")" "$TM_BENCH_JQ_COST"'
         def ms: . * 10 | round / 10;
         def s: . / 100 | round / 10;
         . as $r
         | ($r.verification | if .ran then (if .problems == 0 then "exact: \(.streams) streams, \(.expected) events, 0 missing" else "\(.problems) problems" end) else "not run" end) as $db
         | $r.latencyMs as $l
-        | "| \($f) | \($v) | \($r.connections.disconnects) | \($r.connections.reconnects) | \($l.reconnect.p50 | s) | \($l.reconnect.p95 | s) | \($l.reconnect.max | s) | \($l.deliveryKeptFromFault.p50 | ms) | \($l.deliveryKeptFromFault.p95 | ms) | \($l.deliveryKeptFromFault.p99 | ms) | \($l.deliveryKeptFromFault.max | ms) | \($l.deliveryResent.count // 0) | \(if ($l.deliveryResent.count // 0) > 0 then ($l.deliveryResent.p99 | ms) else "-" end) | \($l.deliveryResumed.p99 | ms) | \($l.ack.p99 | ms) | \($r.messages.sent) / \($r.messages.acked) / \($r.messages.lateDropped // 0) | \($r.events.presenceOnline // "-") / \($r.events.presenceOffline // "-") / \($r.events.presenceLists // "-") | \($r.events.lost)/\($r.events.duplicated)/\($r.events.outOfOrder) | \($db) | \($rc) |"
+        | "| \($f) | \($v) | \($r.connections.disconnects) | \($r.connections.reconnects) | \($l.reconnect.p50 | s) | \($l.reconnect.p95 | s) | \($l.reconnect.max | s) | \($l.deliveryKeptFromFault.p50 | ms) | \($l.deliveryKeptFromFault.p95 | ms) | \($l.deliveryKeptFromFault.p99 | ms) | \($l.deliveryKeptFromFault.max | ms) | \($l.deliveryResent.count // 0) | \(if ($l.deliveryResent.count // 0) > 0 then ($l.deliveryResent.p99 | ms) else "-" end) | \($l.deliveryResumed.p99 | ms) | \($l.ack.p99 | ms) | \($r.messages.sent) / \($r.messages.acked) / \($r.messages.lateDropped // 0) | \($r | tm_cost_msg) | \($r | tm_cost_del) | \($r.events.presenceOnline // "-") / \($r.events.presenceOffline // "-") / \($r.events.presenceLists // "-") | \($r.events.lost)/\($r.events.duplicated)/\($r.events.outOfOrder) | \($db) | \($rc) |"
       ' "$j"
     done
   done
@@ -133,7 +136,8 @@ section=$(
   echo "lost its own connection before the ack and sent them again after its reconnect (their latency is"
   echo "that sender's outage); \"reconnected clients\" counts what arrived after a reconnect, catch-up"
   echo "included. Presence frames: what the clients received over the whole run (the first connects"
-  echo "included), one user each or the snapshot after \`welcome\` as one list.${baseline:+ \`baseline\`: \`$(basename "$baseline")\` from TM_BENCH_BASELINE_BIN, alternating with the candidate in the same sitting.}"
+  echo "included), one user each or the snapshot after \`welcome\` as one list. $TM_BENCH_COST_NOTE"
+  echo "(The fault replaces a process: its instance's or nginx's cost shows \"-\".)${baseline:+ \`baseline\`: \`$(basename "$baseline")\` from TM_BENCH_BASELINE_BIN, alternating with the candidate in the same sitting.}"
   echo
   echo '```'
   echo "${baseline:+TM_BENCH_BASELINE_BIN=$baseline }TM_BENCH_FAULTS=\"${faults[*]}\" scripts/cluster/bench-storm.sh"

@@ -3,6 +3,8 @@
 // sane figures, and its JSON must agree with itself (every ack'd message reaches the 9 other
 // members). A second run reuses the tokens file and misses an impossible threshold (exit 1); an
 // idle run reports the server's RSS per connection; a non-loopback target is refused (exit 2).
+// The first run also reports the server's CPU cost per unit of work over the measured window and
+// per-second periods (--period-seconds) with its open descriptors.
 #include "tests/support/server_process.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_env.h"
@@ -97,7 +99,8 @@ void TestLoadSmoke::smoke()
                                      QStringLiteral("10"), QStringLiteral("--rate"), QString::number(rate),
                                      QStringLiteral("--duration"), QString::number(duration),
                                      QStringLiteral("--warmup"), QStringLiteral("0.5"), QStringLiteral("--drain"),
-                                     QStringLiteral("15"), QStringLiteral("--max-p99-ms"), QStringLiteral("5000")},
+                                     QStringLiteral("15"), QStringLiteral("--max-p99-ms"), QStringLiteral("5000"),
+                                     QStringLiteral("--period-seconds"), QStringLiteral("1")},
                   json);
     QVERIFY2(r.exitCode == 0, qPrintable(r.describe(3000)));
     const QJsonObject &j = r.json;
@@ -134,6 +137,35 @@ void TestLoadSmoke::smoke()
     QVERIFY(srv.value(QLatin1String("loadCpuPercent")).toDouble(-1) >= 0);
     QVERIFY(!j.value(QLatin1String("timeline")).toArray().isEmpty());
     QVERIFY2(r.out.contains("result       PASS"), r.out.constData());
+    // The cost per unit of work: the window's counts match the measured sends, the deliveries
+    // are the 10 members' of each, and the server's CPU is divided by them.
+    const QJsonObject cost = j.value(QLatin1String("cost")).toObject();
+    const qint64 windowSent = cost.value(QLatin1String("windowSent")).toInteger();
+    const qint64 measured = r.field("messages", "sentMeasured");
+    QVERIFY2(windowSent >= measured - 5 && windowSent <= measured + 5, qPrintable(r.describe(3000)));
+    QVERIFY2(cost.value(QLatin1String("windowDelivered")).toInteger() >= windowSent * 10 - 100,
+             qPrintable(r.describe(3000)));
+    const QJsonObject serverCost = cost.value(QLatin1String("servers")).toObject();
+    QCOMPARE(serverCost.value(QLatin1String("complete")).toBool(), true);
+    const double cpu = serverCost.value(QLatin1String("cpuSeconds")).toDouble(-1);
+    QVERIFY(cpu >= 0);
+    QCOMPARE(serverCost.value(QLatin1String("per1000Messages")).toDouble(), cpu * 1000.0 / double(windowSent));
+    QVERIFY2(r.out.contains("cost         in the measured window"), r.out.constData());
+    // Periods of 1 s over the 3 s of sending: together they hold (nearly) every send.
+    const QJsonArray periods = j.value(QLatin1String("periods")).toArray();
+    QVERIFY2(periods.size() >= 2 && periods.size() <= 3, qPrintable(r.describe(3000)));
+    qint64 periodSent = 0;
+    for (const QJsonValue &v : periods) {
+        const QJsonObject p = v.toObject();
+        periodSent += p.value(QLatin1String("sent")).toInteger();
+        const QJsonObject s = p.value(QLatin1String("servers")).toArray().at(0).toObject();
+        QVERIFY2(s.value(QLatin1String("openFds")).toInteger() > 50, qPrintable(r.describe(3000))); // 50 sockets
+        QVERIFY(s.value(QLatin1String("rssBytes")).toInteger() > 1024 * 1024);
+    }
+    QVERIFY2(periodSent >= sent - 2 && periodSent <= sent, qPrintable(r.describe(3000)));
+    QVERIFY(
+        periods.last().toObject().value(QLatin1String("delivery")).toObject().value(QLatin1String("count")).toInteger()
+        > 0);
 
     // 2. The tokens file is reused (nobody registers again) and an impossible p99 fails the run.
     r = runTool(QStringLiteral(TM_LOAD_BINARY),

@@ -28,6 +28,7 @@ Q_DECLARE_METATYPE(std::vector<qint64>)
 Q_DECLARE_METATYPE(QList<SeqRange>)
 Q_DECLARE_METATYPE(std::vector<AckRecord>)
 Q_DECLARE_METATYPE(QList<DbMessage>)
+Q_DECLARE_METATYPE(QList<ProcessSeries>)
 
 namespace {
 
@@ -80,6 +81,9 @@ private Q_SLOTS:
     void thresholds_data();
     void thresholds();
     void reconnectTimesReported();
+    void cpuCostPerUnitOfWork_data();
+    void cpuCostPerUnitOfWork();
+    void cpuCostReported();
     void compareStream_data();
     void compareStream();
     void seqHoles_data();
@@ -559,6 +563,104 @@ void TestLoadStats::reconnectTimesReported()
     QCOMPARE(back.value(QLatin1String("count")).toInteger(), 3);
     QCOMPARE(back.value(QLatin1String("p95")).toDouble(), 900.0);
     QVERIFY(r.table().contains(QLatin1String("\nreconnect ")));
+}
+
+// A process with CPU-time marks at the measured window's start and end.
+static ProcessSeries cpuSeries(double fromSeconds, double toSeconds)
+{
+    ProcessSeries p;
+    p.pid = 1;
+    p.loadStart = ProcessSample {10, 0, fromSeconds, -1};
+    p.loadEnd = ProcessSample {40, 0, toSeconds, -1};
+    return p;
+}
+
+// Cost per unit of work (issue 18): the CPU seconds of a group of processes over the window, per
+// 1,000 messages and per 100,000 deliveries; a process without both marks adds nothing.
+void TestLoadStats::cpuCostPerUnitOfWork_data()
+{
+    QTest::addColumn<QList<ProcessSeries>>("processes");
+    QTest::addColumn<qint64>("messages");
+    QTest::addColumn<qint64>("deliveries");
+    QTest::addColumn<bool>("known");
+    QTest::addColumn<bool>("complete");
+    QTest::addColumn<double>("cpuSeconds");
+    QTest::addColumn<double>("perThousand"); // -1: none
+    QTest::addColumn<double>("perHundredThousand"); // -1: none
+    QTest::newRow("none sampled") << QList<ProcessSeries> {} << qint64(1000) << qint64(50000) << false << true << 0.0
+                                  << -1.0 << -1.0;
+    QTest::newRow("one instance") << QList<ProcessSeries> {cpuSeries(5, 35)} << qint64(30000) << qint64(1500000) << true
+                                  << true << 30.0 << 1.0 << 2.0;
+    QTest::newRow("three instances summed")
+        << QList<ProcessSeries> {cpuSeries(0, 12), cpuSeries(100, 112.5), cpuSeries(3, 10.5)} << qint64(64000)
+        << qint64(3200000) << true << true << 32.0 << 0.5 << 1.0;
+    ProcessSeries noEnd = cpuSeries(0, 99);
+    noEnd.loadEnd.reset();
+    QTest::newRow("a process without an end mark adds nothing")
+        << QList<ProcessSeries> {cpuSeries(0, 4), noEnd} << qint64(2000) << qint64(400000) << true << false << 4.0
+        << 2.0 << 1.0;
+    QTest::newRow("nothing sent or received")
+        << QList<ProcessSeries> {cpuSeries(1, 3)} << qint64(0) << qint64(0) << true << true << 2.0 << -1.0 << -1.0;
+}
+
+void TestLoadStats::cpuCostPerUnitOfWork()
+{
+    QFETCH(QList<ProcessSeries>, processes);
+    QFETCH(qint64, messages);
+    QFETCH(qint64, deliveries);
+    QFETCH(bool, known);
+    QFETCH(bool, complete);
+    QFETCH(double, cpuSeconds);
+    QFETCH(double, perThousand);
+    QFETCH(double, perHundredThousand);
+    const CpuCost c = cpuCost(processes, messages, deliveries);
+    QCOMPARE(c.known, known);
+    QCOMPARE(c.complete, complete);
+    QCOMPARE(c.cpuSeconds, cpuSeconds);
+    QCOMPARE(c.perThousandMessages.value_or(-1), perThousand);
+    QCOMPARE(c.perHundredThousandDeliveries.value_or(-1), perHundredThousand);
+}
+
+// The cost is in the JSON report, the RESULT line and the table; nginx's apart from the servers'.
+void TestLoadStats::cpuCostReported()
+{
+    const auto c = parseLoadArguments({QStringLiteral("tm-load"), QStringLiteral("--users"), QStringLiteral("10"),
+                                       QStringLiteral("--server-pid"), QStringLiteral("11"),
+                                       QStringLiteral("--proxy-pid"), QStringLiteral("12")});
+    QVERIFY(c.ok());
+    QCOMPARE(c->serverPids, QList<qint64> {11});
+    QCOMPARE(c->proxyPids, QList<qint64> {12});
+    RunReport r;
+    r.config = *c;
+    r.servers = {cpuSeries(0, 6), cpuSeries(0, 3)};
+    r.proxies = {cpuSeries(2, 3.5)};
+    r.windowSent = 3000;
+    r.windowDelivered = 150000;
+    const QJsonObject cost = r.toJson().value(QLatin1String("cost")).toObject();
+    QCOMPARE(cost.value(QLatin1String("windowSent")).toInteger(), 3000);
+    QCOMPARE(cost.value(QLatin1String("windowDelivered")).toInteger(), 150000);
+    const QJsonObject servers = cost.value(QLatin1String("servers")).toObject();
+    QCOMPARE(servers.value(QLatin1String("cpuSeconds")).toDouble(), 9.0);
+    QCOMPARE(servers.value(QLatin1String("per1000Messages")).toDouble(), 3.0);
+    QCOMPARE(servers.value(QLatin1String("per100000Deliveries")).toDouble(), 6.0);
+    const QJsonObject proxies = cost.value(QLatin1String("proxies")).toObject();
+    QCOMPARE(proxies.value(QLatin1String("per1000Messages")).toDouble(), 0.5);
+    QCOMPARE(proxies.value(QLatin1String("per100000Deliveries")).toDouble(), 1.0);
+    const QString line = r.resultLine();
+    QVERIFY2(line.contains(QLatin1String(" serverCpuPer1kMsg=3.000 "))
+                 && line.contains(QLatin1String(" serverCpuPer100kDel=6.000 "))
+                 && line.contains(QLatin1String(" nginxCpuPer1kMsg=0.500 "))
+                 && line.contains(QLatin1String(" nginxCpuPer100kDel=1.000 ")),
+             qPrintable(line));
+    const QString table = r.table();
+    QVERIFY2(table.contains(QLatin1String("servers 9.0 CPU s: 3.000 s per 1,000 messages, 6.000 s per 100,000 "
+                                          "deliveries")),
+             qPrintable(table));
+    QVERIFY2(table.contains(QLatin1String("\nnginx ")), qPrintable(table));
+    RunReport none;
+    none.config = *c;
+    QVERIFY(none.toJson().value(QLatin1String("cost")).toObject().value(QLatin1String("servers")).isNull());
+    QVERIFY(none.resultLine().contains(QLatin1String(" serverCpuPer1kMsg=-1 ")));
 }
 
 void TestLoadStats::compareStream_data()

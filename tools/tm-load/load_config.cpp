@@ -171,7 +171,8 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
     opt("connect-concurrency", "N", "WebSocket handshakes in flight (default 64).");
     opt("tokens", "FILE", "Keep users, tokens and rooms in FILE and reuse them on later runs.");
     opt("json", "FILE", "Write the report as JSON to FILE.");
-    opt("server-pid", "PID", "Sample RSS and CPU of this process (repeatable).");
+    opt("server-pid", "PID", "Sample RSS, CPU and open files of this process (repeatable).");
+    opt("proxy-pid", "PID", "Sample this balancer process (an nginx worker) apart from the servers (repeatable).");
     opt("label", "TEXT", "Free text copied into the report.");
     opt("max-p95-ms", "MS", "Fail when the delivery latency p95 is above MS.");
     opt("max-p99-ms", "MS", "Fail when the delivery latency p99 is above MS.");
@@ -207,6 +208,9 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
                        "up to the number of sends without an ack. Their events must still reach every connection.")));
     opt("rest-rate", "REQ/S", "REST requests per second over the route mix (rooms, history, tasks); default 0.");
     opt("plot", "FILE", "Write a PNG of latency percentiles and throughput over time (needs gnuplot).");
+    opt("period-seconds", "S",
+        "Also summarise every S seconds of sending: latency percentiles, sent/acked/delivered, the "
+        "sampled processes' RSS and open files (the JSON report's periods; default 0: none).");
     p.addOption(QCommandLineOption(QStringLiteral("quiet"), QStringLiteral("No progress lines.")));
     p.addOption(
         QCommandLineOption(QStringLiteral("result-line"),
@@ -267,6 +271,7 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
     check(readNumber(p, QStringLiteral("fault-at"), 0, 3600, c.faultAtSeconds));
     check(readNumber(p, QStringLiteral("fault-tail"), 0, 600, c.faultTailSeconds));
     check(readNumber(p, QStringLiteral("rest-rate"), 0, 100000, c.restRate));
+    check(readNumber(p, QStringLiteral("period-seconds"), 0, 86400, c.periodSeconds));
     if (e)
         return *e;
     if (p.isSet(QStringLiteral("scenario"))) {
@@ -321,12 +326,15 @@ Result<LoadConfig> parseLoadArguments(const QStringList &arguments)
     // Idle mode without --users: one user per connection.
     if (c.idleMode() && !p.isSet(QStringLiteral("users")))
         c.users = c.idleConnections;
-    for (const QString &pid : p.values(QStringLiteral("server-pid"))) {
-        bool ok = false;
-        const qint64 v = pid.toLongLong(&ok);
-        if (!ok || v <= 0)
-            return badOption(QStringLiteral("server-pid"), QStringLiteral("not a process id: '%1'").arg(pid));
-        c.serverPids.append(v);
+    for (const char *name : {"server-pid", "proxy-pid"}) {
+        const QString option = QLatin1String(name);
+        for (const QString &pid : p.values(option)) {
+            bool ok = false;
+            const qint64 v = pid.toLongLong(&ok);
+            if (!ok || v <= 0)
+                return badOption(option, QStringLiteral("not a process id: '%1'").arg(pid));
+            (option == QLatin1String("server-pid") ? c.serverPids : c.proxyPids).append(v);
+        }
     }
     c.tokensFile = p.value(QStringLiteral("tokens"));
     c.jsonFile = p.value(QStringLiteral("json"));

@@ -57,6 +57,7 @@ struct LoadConfig {
     QString tokensFile; // users, tokens and rooms kept for later runs against the same server
     QString jsonFile; // machine-readable report
     QList<qint64> serverPids; // processes whose RSS and CPU are sampled
+    QList<qint64> proxyPids; // the balancer's workers (nginx), sampled and reported apart
     QString label; // free text copied into the report
     bool progress = true; // one line per second on stderr
     bool resultLine = false; // after the table, one "RESULT key=value ..." line for scripts
@@ -96,6 +97,10 @@ struct LoadConfig {
     double restRate = 0;
     // A PNG of latency percentiles and throughput over time (gnuplot).
     QString plotFile;
+    // > 0: the send phase summarised every this many seconds as well (the report's periods:
+    // exact latency percentiles, sent/acked/delivered, each process's RSS and open files), for
+    // long runs that look for growth or drift (bench-soak.sh: 60).
+    double periodSeconds = 0;
 
     [[nodiscard]] QUrl wsUrl() const; // ws://host:port/ws
     [[nodiscard]] bool idleMode() const { return idleConnections > 0; }

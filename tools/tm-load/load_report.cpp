@@ -28,14 +28,39 @@ QJsonValue sampleJson(const std::optional<ProcessSample> &s)
         return QJsonValue::Null;
     return QJsonObject {{QStringLiteral("t"), s->atSeconds},
                         {QStringLiteral("rssBytes"), s->rssBytes},
-                        {QStringLiteral("cpuSeconds"), s->cpuSeconds}};
+                        {QStringLiteral("cpuSeconds"), s->cpuSeconds},
+                        {QStringLiteral("openFds"), s->openFds}};
+}
+
+QJsonValue optionalJson(const std::optional<double> &v)
+{
+    return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null);
+}
+
+QJsonValue costJson(const CpuCost &c)
+{
+    if (!c.known)
+        return QJsonValue::Null;
+    return QJsonObject {{QStringLiteral("cpuSeconds"), c.cpuSeconds},
+                        {QStringLiteral("complete"), c.complete},
+                        {QStringLiteral("per1000Messages"), optionalJson(c.perThousandMessages)},
+                        {QStringLiteral("per100000Deliveries"), optionalJson(c.perHundredThousandDeliveries)}};
+}
+
+// "1.23 s per 1,000 messages, 0.45 s per 100,000 deliveries" or "-" parts.
+QString costText(const CpuCost &c)
+{
+    const auto v = [](const std::optional<double> &x) { return x ? fixedPoint(*x, 3) : QStringLiteral("-"); };
+    return QStringLiteral("%1 CPU s: %2 s per 1,000 messages, %3 s per 100,000 deliveries%4")
+        .arg(fixedPoint(c.cpuSeconds, 1), v(c.perThousandMessages), v(c.perHundredThousandDeliveries),
+             c.complete ? QString() : QStringLiteral(" (incomplete: a process left in the window)"));
 }
 
 QJsonObject seriesJson(const ProcessSeries &p)
 {
     QJsonArray samples;
     for (const ProcessSample &s : p.samples)
-        samples.append(QJsonArray {s.atSeconds, s.rssBytes, s.cpuSeconds});
+        samples.append(QJsonArray {s.atSeconds, s.rssBytes, s.cpuSeconds, s.openFds});
     const auto cpu = p.loadCpuPercent();
     return QJsonObject {{QStringLiteral("pid"), p.pid},
                         {QStringLiteral("vanished"), p.vanished},
@@ -45,6 +70,7 @@ QJsonObject seriesJson(const ProcessSeries &p)
                         {QStringLiteral("end"), sampleJson(p.end)},
                         {QStringLiteral("rssMaxBytes"), p.maxRssBytes()},
                         {QStringLiteral("loadCpuPercent"), cpu ? QJsonValue(*cpu) : QJsonValue(QJsonValue::Null)},
+                        {QStringLiteral("loadCpuSeconds"), optionalJson(p.loadCpuSeconds())},
                         {QStringLiteral("samples"), samples}};
 }
 
@@ -116,6 +142,33 @@ std::optional<double> ProcessSeries::loadCpuPercent() const
     if (!loadStart || !loadEnd || loadEnd->atSeconds <= loadStart->atSeconds)
         return std::nullopt;
     return (loadEnd->cpuSeconds - loadStart->cpuSeconds) / (loadEnd->atSeconds - loadStart->atSeconds) * 100.0;
+}
+
+std::optional<double> ProcessSeries::loadCpuSeconds() const
+{
+    if (!loadStart || !loadEnd)
+        return std::nullopt;
+    return loadEnd->cpuSeconds - loadStart->cpuSeconds;
+}
+
+CpuCost cpuCost(const QList<ProcessSeries> &processes, qint64 messages, qint64 deliveries)
+{
+    CpuCost c;
+    for (const ProcessSeries &p : processes) {
+        if (const auto s = p.loadCpuSeconds()) {
+            c.known = true;
+            c.cpuSeconds += *s;
+        } else {
+            c.complete = false;
+        }
+    }
+    if (!c.known)
+        return c;
+    if (messages > 0)
+        c.perThousandMessages = c.cpuSeconds * 1000.0 / double(messages);
+    if (deliveries > 0)
+        c.perHundredThousandDeliveries = c.cpuSeconds * 100000.0 / double(deliveries);
+    return c;
 }
 
 std::optional<double> RunReport::kbPerConnection() const
@@ -241,8 +294,12 @@ QString RunReport::table() const
               << " msg/s, " << bigRoomSent << " sent; its deliveries only in the 'big room' row\n";
     }
     t << "phases       seed " << fixedPoint(seedSeconds, 1) << " s, connect " << fixedPoint(connectSeconds, 1) << " s"
-      << (servers.isEmpty() ? QString()
-                            : QStringLiteral(" (servers' CPU %1 s)").arg(fixedPoint(connectServerCpuSeconds, 1)))
+      << (servers.isEmpty()
+              ? QString()
+              : QStringLiteral(" (servers' CPU %1 s%2)")
+                    .arg(fixedPoint(connectServerCpuSeconds, 1),
+                         proxies.isEmpty() ? QString()
+                                           : QStringLiteral(", nginx %1 s").arg(fixedPoint(connectProxyCpuSeconds, 1))))
       << ", send " << fixedPoint(sendSeconds, 1) << " s, drain " << fixedPoint(drainSeconds, 1) << " s"
       << (drained ? "" : " (not drained)") << '\n';
     t << '\n';
@@ -391,7 +448,17 @@ QString RunReport::table() const
              .arg(QStringLiteral("CPU % (load)"), 13);
     for (const ProcessSeries &p : servers)
         t << processRow(QStringLiteral("server"), p);
+    for (const ProcessSeries &p : proxies)
+        t << processRow(QStringLiteral("nginx"), p);
     t << processRow(QStringLiteral("tm-load"), self);
+    if (!config.idleMode() && (serverCost().known || proxyCost().known)) {
+        t << "cost         in the measured window (" << windowSent << " messages sent, " << windowDelivered
+          << " deliveries received):\n";
+        if (serverCost().known)
+            t << "             servers " << costText(serverCost()) << '\n';
+        if (proxyCost().known)
+            t << "             nginx   " << costText(proxyCost()) << '\n';
+    }
     if (const auto kb = kbPerConnection()) {
         t << "idle         server RSS " << mb(idleRssBeforeBytes) << " -> " << mb(idleRssAfterBytes) << ": "
           << fixedPoint(*kb, 1) << " KB per connection\n";
@@ -457,6 +524,15 @@ QString RunReport::resultLine() const
     add("serverRssEndKb", QString::number(rssEnd / 1024));
     add("serverCpu", cpuKnown ? fixedPoint(serverCpu, 1) : QStringLiteral("-1"));
     add("loadCpu", selfCpu ? fixedPoint(*selfCpu, 1) : QStringLiteral("-1"));
+    const auto costFigure = [](const std::optional<double> &v) { return v ? fixedPoint(*v, 3) : QStringLiteral("-1"); };
+    const CpuCost sc = serverCost();
+    add("serverCpuPer1kMsg", costFigure(sc.perThousandMessages));
+    add("serverCpuPer100kDel", costFigure(sc.perHundredThousandDeliveries));
+    if (!proxies.isEmpty()) {
+        const CpuCost pc = proxyCost();
+        add("nginxCpuPer1kMsg", costFigure(pc.perThousandMessages));
+        add("nginxCpuPer100kDel", costFigure(pc.perHundredThousandDeliveries));
+    }
     add("kbPerConn", kb ? fixedPoint(*kb, 1) : QStringLiteral("-1"));
     add("connectP95", fixedPoint(connect.p95Ms));
     add("reconnects", QString::number(c.reconnects));
@@ -484,12 +560,16 @@ QJsonObject RunReport::toJson() const
     QJsonArray serverList;
     for (const ProcessSeries &p : servers)
         serverList.append(seriesJson(p));
+    QJsonArray proxyList;
+    for (const ProcessSeries &p : proxies)
+        proxyList.append(seriesJson(p));
     QJsonArray timelineList;
     for (const TimelinePoint &p : timeline)
         timelineList.append(QJsonObject {{QStringLiteral("t"), p.atSeconds},
                                          {QStringLiteral("connected"), p.connected},
                                          {QStringLiteral("sentPerSecond"), p.sentPerSecond},
                                          {QStringLiteral("deliveredPerSecond"), p.deliveredPerSecond},
+                                         {QStringLiteral("ackedPerSecond"), p.ackedPerSecond},
                                          {QStringLiteral("p50"), p.latency.p50Ms},
                                          {QStringLiteral("p95"), p.latency.p95Ms},
                                          {QStringLiteral("p99"), p.latency.p99Ms},
@@ -500,6 +580,21 @@ QJsonObject RunReport::toJson() const
                                          {QStringLiteral("restPerSecond"), p.restPerSecond},
                                          {QStringLiteral("restP95"), p.restP95Ms},
                                          {QStringLiteral("restErrors"), p.restErrors}});
+    QJsonArray periodList;
+    for (const PeriodReport &p : periods) {
+        QJsonArray processes;
+        for (const ProcessSample &s : p.servers)
+            processes.append(QJsonObject {{QStringLiteral("rssBytes"), s.rssBytes},
+                                          {QStringLiteral("cpuSeconds"), s.cpuSeconds},
+                                          {QStringLiteral("openFds"), s.openFds}});
+        periodList.append(QJsonObject {{QStringLiteral("from"), p.fromSeconds},
+                                       {QStringLiteral("to"), p.toSeconds},
+                                       {QStringLiteral("sent"), p.sent},
+                                       {QStringLiteral("acked"), p.acked},
+                                       {QStringLiteral("delivered"), p.delivered},
+                                       {QStringLiteral("delivery"), summaryJson(p.delivery)},
+                                       {QStringLiteral("servers"), processes}});
+    }
     QJsonArray lostList;
     for (const LostDetail &d : lostDetails)
         lostList.append(lostJson(d));
@@ -579,6 +674,7 @@ QJsonObject RunReport::toJson() const
          QJsonObject {{QStringLiteral("seedSeconds"), seedSeconds},
                       {QStringLiteral("connectSeconds"), connectSeconds},
                       {QStringLiteral("connectServerCpuSeconds"), connectServerCpuSeconds},
+                      {QStringLiteral("connectProxyCpuSeconds"), connectProxyCpuSeconds},
                       {QStringLiteral("sendSeconds"), sendSeconds},
                       {QStringLiteral("drainSeconds"), drainSeconds},
                       {QStringLiteral("drained"), drained},
@@ -630,6 +726,14 @@ QJsonObject RunReport::toJson() const
                       {QStringLiteral("connect"), summaryJson(connect)},
                       {QStringLiteral("reconnect"), summaryJson(reconnect)}}},
         {QStringLiteral("servers"), serverList},
+        {QStringLiteral("proxies"), proxyList},
+        // CPU seconds per unit of work over the measured window (null without --server-pid /
+        // --proxy-pid).
+        {QStringLiteral("cost"),
+         QJsonObject {{QStringLiteral("windowSent"), windowSent},
+                      {QStringLiteral("windowDelivered"), windowDelivered},
+                      {QStringLiteral("servers"), costJson(serverCost())},
+                      {QStringLiteral("proxies"), costJson(proxyCost())}}},
         {QStringLiteral("self"), seriesJson(self)},
         {QStringLiteral("idle"),
          config.idleMode() ? QJsonValue(
@@ -660,6 +764,7 @@ QJsonObject RunReport::toJson() const
                                                              {QStringLiteral("delivery"), summaryJson(deliveryBig)}})
                                    : QJsonValue(QJsonValue::Null)},
         {QStringLiteral("timeline"), timelineList},
+        {QStringLiteral("periods"), periodList},
         {QStringLiteral("lostDetails"), lostList},
         {QStringLiteral("result"),
          QJsonObject {{QStringLiteral("passed"), failureList.isEmpty()},

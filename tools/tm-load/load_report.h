@@ -22,6 +22,7 @@ struct ProcessSample {
     double atSeconds = 0; // since the run started
     qint64 rssBytes = 0;
     double cpuSeconds = 0;
+    int openFds = -1; // -1: /proc/PID/fd could not be listed
 };
 
 // RSS and CPU of one process over the run. The marks are the samples taken when sending (or the
@@ -35,7 +36,23 @@ struct ProcessSeries {
     [[nodiscard]] qint64 maxRssBytes() const;
     // CPU use between loadStart and loadEnd, in percent of one core; nullopt without both marks.
     [[nodiscard]] std::optional<double> loadCpuPercent() const;
+    // CPU seconds between loadStart and loadEnd; nullopt without both marks.
+    [[nodiscard]] std::optional<double> loadCpuSeconds() const;
 };
+
+// What a run's work cost in CPU: the CPU seconds of a group of processes over the measured window
+// per 1,000 messages sent and per 100,000 deliveries received in that window (comparable across
+// rates and room sizes). known is false when no process of the group had both marks; complete is
+// false when some had not (a process killed or restarted in the window: its CPU is missing).
+struct CpuCost {
+    bool known = false;
+    bool complete = true;
+    double cpuSeconds = 0;
+    std::optional<double> perThousandMessages; // nullopt when nothing was sent
+    std::optional<double> perHundredThousandDeliveries; // nullopt when nothing was received
+};
+// The cost of the processes' CPU over the window for that many messages and deliveries.
+[[nodiscard]] CpuCost cpuCost(const QList<ProcessSeries> &processes, qint64 messages, qint64 deliveries);
 
 // One step of a scenario as it went.
 struct StageReport {
@@ -63,6 +80,17 @@ struct RestRouteReport {
     LatencySamples::Summary latency;
 };
 
+// --period-seconds: one period of the send phase.
+struct PeriodReport {
+    double fromSeconds = 0; // since sending started
+    double toSeconds = 0;
+    qint64 sent = 0;
+    qint64 acked = 0;
+    qint64 delivered = 0;
+    LatencySamples::Summary delivery; // of the deliveries received in the period
+    QList<ProcessSample> servers; // each --server-pid process's last sample in the period (as listed)
+};
+
 // What one run measured: a plain value (over 20 public fields on purpose: every figure the table,
 // the RESULT line and the JSON report print), filled by LoadRun and read by the writers below.
 struct RunReport {
@@ -73,6 +101,7 @@ struct RunReport {
     double seedSeconds = 0;
     double connectSeconds = 0;
     double connectServerCpuSeconds = 0; // the --server-pid processes' CPU during the connect phase
+    double connectProxyCpuSeconds = 0; // the --proxy-pid processes' CPU during the connect phase
     double sendSeconds = 0; // warm-up + measured
     double drainSeconds = 0;
     bool drained = true; // every ack and every expected event arrived before the drain deadline
@@ -102,9 +131,17 @@ struct RunReport {
     QList<RestRouteReport> rest;
     double restSeconds = 0; // how long the REST mix ran
     QList<TimelinePoint> timeline;
+    QList<PeriodReport> periods; // --period-seconds
     QList<LostDetail> lostDetails; // the first few channels with losses
     QList<ProcessSeries> servers;
+    QList<ProcessSeries> proxies; // --proxy-pid: the balancer's workers
     ProcessSeries self; // tm-load itself
+    // Counted between the loadStart and loadEnd marks (the window of the CPU figures): send
+    // frames written and fresh durable events received.
+    qint64 windowSent = 0;
+    qint64 windowDelivered = 0;
+    [[nodiscard]] CpuCost serverCost() const { return cpuCost(servers, windowSent, windowDelivered); }
+    [[nodiscard]] CpuCost proxyCost() const { return cpuCost(proxies, windowSent, windowDelivered); }
 
     // Idle mode: the servers' RSS (summed) before the connections opened and at the end.
     qint64 idleRssBeforeBytes = 0;

@@ -60,6 +60,8 @@ RunReport LoadRun::run()
     m_report.self.pid = QCoreApplication::applicationPid();
     for (qint64 pid : std::as_const(m_config.serverPids))
         m_report.servers.append(ProcessSeries {pid, false, {}, {}, {}, {}, {}});
+    for (qint64 pid : std::as_const(m_config.proxyPids))
+        m_report.proxies.append(ProcessSeries {pid, false, {}, {}, {}, {}, {}});
 
     if (!m_config.verifyDbUrl.isEmpty()) {
         m_db = std::make_unique<DbReader>();
@@ -83,11 +85,17 @@ RunReport LoadRun::run()
         connectAll();
     m_report.connectSeconds = elapsedSeconds() - connectStart;
     // What the connects cost the servers (--server-pid): CPU seconds since the start sample.
-    for (const ProcessSeries &series : std::as_const(m_report.servers)) {
-        const auto now = server::readProcessStats(series.pid);
-        if (series.start && now)
-            m_report.connectServerCpuSeconds += now->cpuSeconds() - series.start->cpuSeconds;
-    }
+    const auto connectCpu = [](const QList<ProcessSeries> &group) {
+        double seconds = 0;
+        for (const ProcessSeries &series : group) {
+            const auto now = server::readProcessStats(series.pid);
+            if (series.start && now)
+                seconds += now->cpuSeconds() - series.start->cpuSeconds;
+        }
+        return seconds;
+    };
+    m_report.connectServerCpuSeconds = connectCpu(m_report.servers);
+    m_report.connectProxyCpuSeconds = connectCpu(m_report.proxies);
     if (m_config.idleMode())
         idlePhase();
     else
@@ -422,6 +430,9 @@ std::map<Channel, Seq> LoadRun::finalSeqs()
 void LoadRun::tick(const QString &phase, bool timeline)
 {
     WorkerSnapshot s = snapshot();
+    const bool periods = m_config.periodSeconds > 0 && phase == QLatin1String("send");
+    if (periods)
+        m_periodDelivery.merge(std::vector<qint64>(s.recent));
     const double now = elapsedSeconds();
     const double dt = std::max(1e-3, now - m_lastTickAt);
     LatencySamples window;
@@ -431,6 +442,7 @@ void LoadRun::tick(const QString &phase, bool timeline)
     keptWindow.merge(std::move(s.recentKept));
     const double sentRate = double(s.counters.sent - m_lastTickCounters.sent) / dt;
     const double deliveredRate = double(s.counters.delivered - m_lastTickCounters.delivered) / dt;
+    const double ackedRate = double(s.counters.acked - m_lastTickCounters.acked) / dt;
     const qint64 errors = errorsOf(s.counters);
     RestSnapshot rest;
     if (m_rest) {
@@ -459,6 +471,7 @@ void LoadRun::tick(const QString &phase, bool timeline)
         p.connected = s.open;
         p.sentPerSecond = sentRate;
         p.deliveredPerSecond = deliveredRate;
+        p.ackedPerSecond = ackedRate;
         p.latency = lat;
         p.keptLatency = keptWindow.summary();
         p.errors = errors;
@@ -470,6 +483,26 @@ void LoadRun::tick(const QString &phase, bool timeline)
         m_report.timeline.append(p);
     }
     sampleProcesses();
+    const double sinceSend = double(nowNs() - m_sendStartNs) / 1e9;
+    if (periods && sinceSend - m_periodFrom >= m_config.periodSeconds - 1e-3)
+        closePeriod(sinceSend, s.counters);
+}
+
+void LoadRun::closePeriod(double at, const Counters &counters)
+{
+    PeriodReport p;
+    p.fromSeconds = m_periodFrom;
+    p.toSeconds = at;
+    p.sent = counters.sent - m_periodCounters.sent;
+    p.acked = counters.acked - m_periodCounters.acked;
+    p.delivered = counters.delivered - m_periodCounters.delivered;
+    p.delivery = m_periodDelivery.summary();
+    for (const ProcessSeries &series : std::as_const(m_report.servers))
+        p.servers.append(series.samples.isEmpty() ? ProcessSample {} : series.samples.constLast());
+    m_report.periods.append(p);
+    m_periodFrom = at;
+    m_periodCounters = counters;
+    m_periodDelivery.clear();
 }
 
 bool LoadRun::connectAll()
@@ -536,6 +569,8 @@ void LoadRun::sendPhase()
     const double sendStart = elapsedSeconds();
     m_lastTickAt = sendStart;
     m_lastTickCounters = snapshot().counters;
+    m_periodFrom = 0;
+    m_periodCounters = m_lastTickCounters;
     startRest();
     qint64 nextTickNs = m_sendStartNs + 1'000'000'000;
     bool loadStarted = false;
@@ -580,7 +615,7 @@ void LoadRun::sendPhase()
         }
         if (!loadStarted && now >= plan.measureFromNs) {
             loadStarted = true;
-            sampleProcesses(Mark::LoadStart);
+            markWindow(Mark::LoadStart);
         }
         pollFault(now);
         if (now >= nextTickNs) {
@@ -594,9 +629,13 @@ void LoadRun::sendPhase()
             wakeNs = std::min(wakeNs, m_faultAtNs);
         runEventsFor(int(std::clamp<qint64>((wakeNs - nowNs()) / 1'000'000, 1, 100)));
     }
+    // --period-seconds: the tick of the window's last second (the loop ends before it runs), which
+    // closes the last whole period.
+    if (m_config.periodSeconds > 0 && !m_report.aborted)
+        tick(QStringLiteral("send"), true);
     if (!loadStarted)
-        sampleProcesses(Mark::LoadStart);
-    sampleProcesses(Mark::LoadEnd);
+        markWindow(Mark::LoadStart);
+    markWindow(Mark::LoadEnd);
     for (Worker &w : m_workers) {
         LoadWorker *worker = w.worker;
         callIn(worker, [worker] { worker->stopSending(); });
@@ -759,6 +798,18 @@ void LoadRun::drainAndFinish()
     runEventsFor(200);
 }
 
+void LoadRun::markWindow(Mark mark)
+{
+    const Counters c = snapshot().counters;
+    sampleProcesses(mark);
+    if (mark == Mark::LoadStart) {
+        m_windowStartCounters = c;
+        return;
+    }
+    m_report.windowSent = c.sent - m_windowStartCounters.sent;
+    m_report.windowDelivered = c.delivered - m_windowStartCounters.delivered;
+}
+
 void LoadRun::sampleProcesses(Mark mark)
 {
     const double at = elapsedSeconds();
@@ -767,7 +818,7 @@ void LoadRun::sampleProcesses(Mark mark)
             series.vanished = true;
             return;
         }
-        const ProcessSample s {at, stats->residentBytes, stats->cpuSeconds()};
+        const ProcessSample s {at, stats->residentBytes, stats->cpuSeconds(), stats->openFds};
         series.samples.append(s);
         switch (mark) {
         case Mark::None:
@@ -787,6 +838,8 @@ void LoadRun::sampleProcesses(Mark mark)
         }
     };
     for (ProcessSeries &series : m_report.servers)
+        take(series, server::readProcessStats(series.pid));
+    for (ProcessSeries &series : m_report.proxies)
         take(series, server::readProcessStats(series.pid));
     take(m_report.self, server::readProcessStats());
 }

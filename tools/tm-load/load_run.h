@@ -71,6 +71,12 @@ private:
 
     enum class Mark { None, Start, LoadStart, LoadEnd, End };
     void sampleProcesses(Mark mark = Mark::None);
+    // sampleProcesses(mark) at the measured window's start or end, with the messages sent and the
+    // deliveries received so far (the window's counts for the cost per unit of work).
+    void markWindow(Mark mark);
+    // --period-seconds: closes the period gathered so far into the report (at `at` seconds since
+    // sending started, with these counters) and starts the next.
+    void closePeriod(double at, const Counters &counters);
     // One progress line and, while sending, one timeline point.
     void tick(const QString &phase, bool timeline);
     [[nodiscard]] double elapsedSeconds() const { return double(m_clock.nsecsElapsed()) / 1e9; }
@@ -93,6 +99,11 @@ private:
     // For per-second rates in tick().
     double m_lastTickAt = 0;
     Counters m_lastTickCounters;
+    Counters m_windowStartCounters; // at the measured window's start (markWindow)
+    // --period-seconds: the period being gathered (since sending started; its counters at the start).
+    double m_periodFrom = 0;
+    Counters m_periodCounters;
+    LatencySamples m_periodDelivery;
 };
 
 } // namespace taskmaster::load

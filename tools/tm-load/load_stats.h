@@ -154,6 +154,7 @@ struct TimelinePoint {
     qint64 connected = 0;
     double sentPerSecond = 0;
     double deliveredPerSecond = 0;
+    double ackedPerSecond = 0;
     LatencySamples::Summary latency; // delivery latency of the samples of this second
     LatencySamples::Summary keptLatency; // of them, to clients that never lost their connection
     qint64 errors = 0; // cumulative: send errors + connection failures + disconnects
