@@ -103,8 +103,8 @@ fi
 
 pg=$(cat "$out/${faults[0]}-candidate.pg" 2>/dev/null || true)
 table=$(
-  echo "| fault | server | connections lost | back | reconnect p50 s | p95 | max | untouched clients from the fault: delivery p50 ms | p95 | p99 | max | resent to them: count | p99 ms | reconnected clients: delivery p99 ms | ack p99 ms | sent / acked / dropped late | $TM_BENCH_COST_HEADERS | presence frames: online / offline / lists | lost/dup/ooo | db check | exit |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| fault | server | connections lost | back | reconnect p50 s | p95 | max | untouched clients from the fault: delivery p50 ms | p95 | p99 | max | resent to them: count | p99 ms | worst second after the fault: untouched p99 ms | tm-load stall in it ms | reconnected clients: delivery p99 ms | ack p99 ms | sent / acked / dropped late | $TM_BENCH_COST_HEADERS | presence frames: online / offline / lists | lost/dup/ooo | db check | exit |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   for f in "${faults[@]}"; do
     for v in "${variants[@]}"; do
       j=$out/$f-$v.json
@@ -115,7 +115,9 @@ table=$(
         . as $r
         | ($r.verification | if .ran then (if .problems == 0 then "exact: \(.streams) streams, \(.expected) events, 0 missing" else "\(.problems) problems" end) else "not run" end) as $db
         | $r.latencyMs as $l
-        | "| \($f) | \($v) | \($r.connections.disconnects) | \($r.connections.reconnects) | \($l.reconnect.p50 | s) | \($l.reconnect.p95 | s) | \($l.reconnect.max | s) | \($l.deliveryKeptFromFault.p50 | ms) | \($l.deliveryKeptFromFault.p95 | ms) | \($l.deliveryKeptFromFault.p99 | ms) | \($l.deliveryKeptFromFault.max | ms) | \($l.deliveryResent.count // 0) | \(if ($l.deliveryResent.count // 0) > 0 then ($l.deliveryResent.p99 | ms) else "-" end) | \($l.deliveryResumed.p99 | ms) | \($l.ack.p99 | ms) | \($r.messages.sent) / \($r.messages.acked) / \($r.messages.lateDropped // 0) | \($r | tm_cost_msg) | \($r | tm_cost_del) | \($r.events.presenceOnline // "-") / \($r.events.presenceOffline // "-") / \($r.events.presenceLists // "-") | \($r.events.lost)/\($r.events.duplicated)/\($r.events.outOfOrder) | \($db) | \($rc) |"
+        | ([$r.timeline[] | select(.t > ($r.fault.startedAt // 0) and .t <= ($r.fault.startedAt // 0) + 10 and .keptP99 > 0)]
+           | max_by(.keptP99) // {keptP99: 0, stallMaxMs: 0}) as $worst
+        | "| \($f) | \($v) | \($r.connections.disconnects) | \($r.connections.reconnects) | \($l.reconnect.p50 | s) | \($l.reconnect.p95 | s) | \($l.reconnect.max | s) | \($l.deliveryKeptFromFault.p50 | ms) | \($l.deliveryKeptFromFault.p95 | ms) | \($l.deliveryKeptFromFault.p99 | ms) | \($l.deliveryKeptFromFault.max | ms) | \($l.deliveryResent.count // 0) | \(if ($l.deliveryResent.count // 0) > 0 then ($l.deliveryResent.p99 | ms) else "-" end) | \($worst.keptP99 | ms) | \($worst.stallMaxMs // 0 | ms) | \($l.deliveryResumed.p99 | ms) | \($l.ack.p99 | ms) | \($r.messages.sent) / \($r.messages.acked) / \($r.messages.lateDropped // 0) | \($r | tm_cost_msg) | \($r | tm_cost_del) | \($r.events.presenceOnline // "-") / \($r.events.presenceOffline // "-") / \($r.events.presenceLists // "-") | \($r.events.lost)/\($r.events.duplicated)/\($r.events.outOfOrder) | \($db) | \($rc) |"
       ' "$j"
     done
   done
@@ -136,7 +138,10 @@ section=$(
   echo "lost its own connection before the ack and sent them again after its reconnect (their latency is"
   echo "that sender's outage); \"reconnected clients\" counts what arrived after a reconnect, catch-up"
   echo "included. Presence frames: what the clients received over the whole run (the first connects"
-  echo "included), one user each or the snapshot after \`welcome\` as one list. $TM_BENCH_COST_NOTE"
+  echo "included), one user each or the snapshot after \`welcome\` as one list. The worst second is the"
+  echo "second of the 10 after the fault with the highest untouched p99; the tm-load stall in it is the"
+  echo "longest its worker threads were late for their 2 ms send tick in that second (tm-load itself busy:"
+  echo "every latency measured across the stall includes it). $TM_BENCH_COST_NOTE"
   echo "(The fault replaces a process: its instance's or nginx's cost shows \"-\".)${baseline:+ \`baseline\`: \`$(basename "$baseline")\` from TM_BENCH_BASELINE_BIN, alternating with the candidate in the same sitting.}"
   echo
   echo '```'

@@ -69,6 +69,8 @@ private Q_SLOTS:
     void account_data();
     void account();
     void countersMerge();
+    void stallMeter_data();
+    void stallMeter();
     void messageBody_data();
     void messageBody();
     void roomLayout_data();
@@ -243,6 +245,32 @@ void TestLoadStats::account()
         previous = r.to;
     }
     QCOMPARE(inRanges, a.lost(finalSeq));
+}
+
+void TestLoadStats::stallMeter_data()
+{
+    QTest::addColumn<QList<qint64>>("ticksMs"); // tick times; 0: restart() there
+    QTest::addColumn<qint64>("stallMs"); // what take() returns after them
+    QTest::newRow("on time") << QList<qint64> {10, 12, 14, 16} << qint64(0);
+    QTest::newRow("one late tick") << QList<qint64> {10, 12, 130, 132} << qint64(116);
+    QTest::newRow("longest of two") << QList<qint64> {10, 52, 54, 80} << qint64(40);
+    QTest::newRow("first tick is no stall") << QList<qint64> {500} << qint64(0);
+    QTest::newRow("stopped timer is no stall") << QList<qint64> {10, 12, 0, 900, 902} << qint64(0);
+}
+
+void TestLoadStats::stallMeter()
+{
+    QFETCH(QList<qint64>, ticksMs);
+    QFETCH(qint64, stallMs);
+    StallMeter m;
+    for (qint64 t : ticksMs) {
+        if (t == 0)
+            m.restart();
+        else
+            m.tick(t * 1'000'000, 2'000'000);
+    }
+    QCOMPARE(m.take(), stallMs * 1'000'000);
+    QCOMPARE(m.take(), 0); // taken: the next window starts empty
 }
 
 void TestLoadStats::countersMerge()

@@ -576,6 +576,7 @@ QJsonObject RunReport::toJson() const
                                          {QStringLiteral("max"), p.latency.maxMs},
                                          {QStringLiteral("keptP50"), p.keptLatency.p50Ms},
                                          {QStringLiteral("keptP99"), p.keptLatency.p99Ms},
+                                         {QStringLiteral("stallMaxMs"), p.stallMaxMs},
                                          {QStringLiteral("errors"), p.errors},
                                          {QStringLiteral("restPerSecond"), p.restPerSecond},
                                          {QStringLiteral("restP95"), p.restP95Ms},

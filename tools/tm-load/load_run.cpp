@@ -406,6 +406,7 @@ WorkerSnapshot LoadRun::snapshot()
         all.pendingAcks += s.pendingAcks;
         all.recent.insert(all.recent.end(), s.recent.begin(), s.recent.end());
         all.recentKept.insert(all.recentKept.end(), s.recentKept.begin(), s.recentKept.end());
+        all.stallMaxNs = std::max(all.stallMaxNs, s.stallMaxNs);
     }
     return all;
 }
@@ -474,6 +475,7 @@ void LoadRun::tick(const QString &phase, bool timeline)
         p.ackedPerSecond = ackedRate;
         p.latency = lat;
         p.keptLatency = keptWindow.summary();
+        p.stallMaxMs = double(s.stallMaxNs) / 1e6;
         p.errors = errors;
         p.restPerSecond = double(rest.done) / dt;
         LatencySamples restWindow;
@@ -639,6 +641,25 @@ void LoadRun::sendPhase()
     for (Worker &w : m_workers) {
         LoadWorker *worker = w.worker;
         callIn(worker, [worker] { worker->stopSending(); });
+    }
+    // The sends since the last period closed (the final tick came a little early or late on a
+    // busy machine, or the senders sent after it): into the last period if it is short, so that
+    // the periods together hold every send.
+    if (m_config.periodSeconds > 0 && !m_report.aborted) {
+        WorkerSnapshot s = snapshot();
+        m_periodDelivery.merge(std::move(s.recent));
+        const double endAt = double(nowNs() - m_sendStartNs) / 1e9;
+        if (!m_report.periods.isEmpty() && endAt - m_periodFrom < m_config.periodSeconds / 2) {
+            PeriodReport &last = m_report.periods.last();
+            last.toSeconds = endAt;
+            last.sent += s.counters.sent - m_periodCounters.sent;
+            last.acked += s.counters.acked - m_periodCounters.acked;
+            last.delivered += s.counters.delivered - m_periodCounters.delivered;
+            m_periodFrom = endAt;
+            m_periodCounters = s.counters;
+        } else if (s.counters.sent > m_periodCounters.sent) {
+            closePeriod(endAt, s.counters);
+        }
     }
     stopRest();
     finishFault();

@@ -12,6 +12,7 @@
 #include <QMap>
 #include <QString>
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -148,6 +149,26 @@ struct LostDetail {
     QList<SeqRange> missing;
 };
 
+// How late a periodic timer fired: tick() on every timeout with the time and the interval; take()
+// returns the longest lateness since the previous take(). A worker whose thread is busy (thousands
+// of closes or handshakes at once, or the machine's other processes) neither sends nor reads
+// meanwhile, and every latency it measures across that time includes it.
+class StallMeter final {
+public:
+    void tick(qint64 nowNs, qint64 intervalNs)
+    {
+        if (m_lastNs > 0)
+            m_maxNs = std::max(m_maxNs, nowNs - m_lastNs - intervalNs);
+        m_lastNs = nowNs;
+    }
+    void restart() { m_lastNs = 0; } // the timer was stopped: the gap is no stall
+    qint64 take() { return std::exchange(m_maxNs, 0); }
+
+private:
+    qint64 m_lastNs = 0;
+    qint64 m_maxNs = 0;
+};
+
 // One second of the run, for the progress line and the JSON timeline.
 struct TimelinePoint {
     double atSeconds = 0; // since sending started
@@ -157,6 +178,7 @@ struct TimelinePoint {
     double ackedPerSecond = 0;
     LatencySamples::Summary latency; // delivery latency of the samples of this second
     LatencySamples::Summary keptLatency; // of them, to clients that never lost their connection
+    double stallMaxMs = 0; // the longest a worker thread of the load tool was late (WorkerSnapshot)
     qint64 errors = 0; // cumulative: send errors + connection failures + disconnects
     double restPerSecond = 0; // REST requests answered in this second
     double restP95Ms = 0;

@@ -84,8 +84,10 @@ void LoadWorker::startSending(const SendPlan &plan)
     m_tally.stages.clear();
     for (qint64 from : plan.stageStartsNs)
         m_tally.stages.push_back(StageTally {from, 0, {}, {}});
-    if (plan.rate > 0 || plan.bigRate > 0)
+    if (plan.rate > 0 || plan.bigRate > 0) {
+        m_stall.restart();
         m_sendTimer.start();
+    }
 }
 
 void LoadWorker::setRate(double rate)
@@ -93,9 +95,10 @@ void LoadWorker::setRate(double rate)
     m_plan.rate = rate;
     m_plan.startNs = nowNs();
     m_scheduled = 0;
-    if (rate > 0 && !m_sendTimer.isActive())
+    if (rate > 0 && !m_sendTimer.isActive()) {
+        m_stall.restart();
         m_sendTimer.start();
-    else if (rate <= 0 && m_plan.bigRate <= 0)
+    } else if (rate <= 0 && m_plan.bigRate <= 0)
         m_sendTimer.stop();
 }
 
@@ -119,6 +122,7 @@ SimClient *LoadWorker::nextSender(bool big)
 void LoadWorker::onSendTick()
 {
     const qint64 now = nowNs();
+    m_stall.tick(now, m_sendTimer.interval() * qint64(1'000'000));
     if (now < m_plan.startNs || m_clients.empty())
         return;
     if (m_plan.rate > 0)
@@ -165,6 +169,7 @@ WorkerSnapshot LoadWorker::snapshot()
     }
     s.recent = std::exchange(m_tally.recent, {});
     s.recentKept = std::exchange(m_tally.recentKept, {});
+    s.stallMaxNs = m_stall.take();
     return s;
 }
 

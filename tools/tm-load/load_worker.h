@@ -44,6 +44,11 @@ struct WorkerSnapshot {
     qint64 pendingAcks = 0;
     std::vector<qint64> recent; // delivery latencies since the previous snapshot
     std::vector<qint64> recentKept; // of them, on connections never lost
+    // The longest the worker's thread was late for its 2 ms send tick since the previous
+    // snapshot: a stall of the load tool itself (its thread busy with closes, handshakes or the
+    // machine's other processes), during which it neither sends nor reads; every latency measured
+    // across it includes it.
+    qint64 stallMaxNs = 0;
 };
 
 struct WorkerResult {
@@ -118,6 +123,7 @@ private:
     QTimer m_sendTimer {this};
     SendPlan m_plan;
     qint64 m_scheduled = 0; // sends the schedule has asked for so far
+    StallMeter m_stall; // of the send tick, since the previous snapshot
     std::size_t m_nextSender = 0;
     qint64 m_bigScheduled = 0; // the big room's sends so far
     std::size_t m_nextBigSender = 0;
