@@ -49,6 +49,10 @@ Item {
         { where: qsTr("Composer"), sequences: ["Tab", "Enter"], text: qsTr("Complete the @name chosen") },
         { where: qsTr("Composer"), sequences: ["Up", "Down"], text: qsTr("Choose an @name") },
         { where: qsTr("Composer"), sequences: ["Up"], text: qsTr("Edit your last message (in the empty composer); Enter saves, Esc cancels") },
+        { where: qsTr("Composer"), sequences: ["Menu", "Shift+F10"], text: qsTr("While editing your message: its menu (Edit, Delete)") },
+        { where: qsTr("Messages"), sequences: ["Up", "Down"], text: qsTr("Choose a message (Tab to the messages first)") },
+        { where: qsTr("Messages"), sequences: ["Menu", "Shift+F10"], text: qsTr("The menu of your chosen message (Edit, Delete)") },
+        { where: qsTr("Messages"), sequences: ["Del"], text: qsTr("Delete your chosen message (asks first)") },
         { where: qsTr("Board"), sequences: ["Left", "Right"], text: qsTr("Move the focused card to the previous or next column") },
         { where: qsTr("Board"), sequences: ["Enter"], text: qsTr("Edit the focused card") }
     ]

@@ -1,9 +1,10 @@
 // ShortcutsSheet: every keyboard shortcut of the client, from AppShell's `shortcuts` list (the one
-// that also installs them): the keys and what they do, grouped by where they work. Escape or Close
-// closes it.
+// that also installs them): the keys (named as the platform and the language name them) and what
+// they do, grouped by where they work. Escape or Close closes it.
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import TaskMaster.Net
 import TaskMaster.Ui
 
 Dialog {
@@ -18,11 +19,13 @@ Dialog {
     height: Math.min(implicitHeight, parent ? parent.height - 32 : implicitHeight)
     standardButtons: Dialog.Close
 
-    // "Ctrl+1 … Ctrl+9" for a run of keys, "Ctrl+/ or F1" for alternatives.
+    // "Ctrl+1 … Ctrl+9" for a run of keys, "Ctrl+/ or F1" for alternatives; the keys named as the
+    // platform and the language name them (KeyNames: "Strg" in German).
     function keysText(sequences) {
-        if (sequences.length > 2)
-            return qsTr("%1 … %2").arg(sequences[0]).arg(sequences[sequences.length - 1])
-        return sequences.length === 2 ? qsTr("%1 or %2").arg(sequences[0]).arg(sequences[1]) : sequences[0]
+        const names = sequences.map((s) => KeyNames.nativeText(s))
+        if (names.length > 2)
+            return qsTr("%1 … %2").arg(names[0]).arg(names[names.length - 1])
+        return names.length === 2 ? qsTr("%1 or %2").arg(names[0]).arg(names[1]) : names[0]
     }
 
     ListView {

@@ -2,7 +2,9 @@
 // model's roles: a day separator above the first message of a day (dayChanged), the author line
 // only when the previous message is not by the same author (previousAuthorSame), pending/failed
 // state of own sends, edited/deleted marks, and the "new messages" line (isFirstUnread).
-// Own messages have Edit/Delete in a context menu (right click or long press).
+// Own messages have Edit/Delete in a context menu: right click or long press, or from the keyboard
+// the Menu key or Shift+F10 on the focused message (RoomPage's timeline) or while editing it;
+// Delete asks first (a dialog; the Delete key on the focused message opens it too).
 // Attachments (the attachments role): images as thumbnails (fetched into the client's cache by
 // connection.attachments; a click opens the viewer with the full image), other files as a chip
 // with name and size whose click downloads the file with a progress bar and opens it.
@@ -31,6 +33,8 @@ Item {
     property Connection connection
     readonly property bool own: connection && authorId === connection.userId
     property bool editing: false
+    property bool askingToDelete: false // the delete dialog is open
+    property Menu menu: null // the context menu while it is open
     // The first unread message with some of it in the view: the view hears of it (RoomPage hides
     // its "N unread - jump" then). Only that delegate's binding depends on the scroll position.
     readonly property bool firstUnreadInView: isFirstUnread && ListView.view !== null
@@ -178,6 +182,12 @@ Item {
                         root.stopEditing()
                     }
                     Keys.onEscapePressed: root.stopEditing()
+                    Keys.onPressed: (event) => {
+                        if (root.isMenuKey(event)) {
+                            root.openMenu(true)
+                            event.accepted = true
+                        }
+                    }
                 }
                 RowLayout {
                     spacing: 8
@@ -403,26 +413,111 @@ Item {
         anchors.fill: parent
         acceptedButtons: Qt.RightButton
         enabled: root.editable
-        onClicked: root.openMenu()
-        onPressAndHold: root.openMenu()
+        onClicked: root.openMenu(false)
+        onPressAndHold: root.openMenu(false)
+    }
+    // The timeline's focused message: a frame (RoomPage's timeline takes Tab, Up/Down choose).
+    Rectangle {
+        objectName: "messageFocusFrame"
+        anchors.fill: parent
+        visible: root.ListView.isCurrentItem && root.ListView.view !== null && root.ListView.view.activeFocus
+        color: "transparent"
+        border.color: Theme.accent
+        border.width: 2
+        radius: Theme.radius
+    }
+    // Keyboard: the Menu key or Shift+F10 (on the focused message, or while editing it) opens the menu.
+    function isMenuKey(event) {
+        return event.key === Qt.Key_Menu || (event.key === Qt.Key_F10 && (event.modifiers & Qt.ShiftModifier))
     }
     // The menu is made on first use: a Menu in every delegate nearly doubled the cost of creating
-    // one (see docs/BENCHMARKS.md, bench:client).
-    function openMenu() {
+    // one (see docs/BENCHMARKS.md, bench:client). From the keyboard it opens under the message's
+    // text with its first item current (Up/Down, Enter, Escape); from the mouse at the pointer.
+    function openMenu(byKeyboard) {
+        if (!root.editable)
+            return
         const menu = menuComponent.createObject(root)
-        menu.closed.connect(menu.destroy)
-        menu.popup()
+        menu.closed.connect(() => { if (root.menu === menu) root.menu = null; menu.destroy() })
+        root.menu = menu
+        if (byKeyboard) {
+            menu.popup(root, Theme.spacing + 40, Math.min(root.height, 24))
+            menu.currentIndex = 0
+        } else {
+            menu.popup()
+        }
+    }
+    // Delete asks first (the menu's Delete, or the Delete key on the focused message).
+    function confirmDelete() {
+        if (!root.editable)
+            return
+        const dialog = deleteDialogComponent.createObject(root.Window.window ? root.Window.window.contentItem : root)
+        dialog.closed.connect(() => { root.askingToDelete = false; dialog.destroy() })
+        root.askingToDelete = true
+        dialog.open()
     }
     Component {
         id: menuComponent
         Menu {
+            objectName: "messageMenu"
+            // Back to the edit field when it was being edited and the menu closes without an action.
+            onClosed: if (root.editing && !root.askingToDelete) editField.forceActiveFocus()
             MenuItem {
+                objectName: "messageMenuEdit"
                 text: qsTr("Edit")
                 onTriggered: root.startEditing()
             }
             MenuItem {
+                objectName: "messageMenuDelete"
                 text: qsTr("Delete")
-                onTriggered: root.connection.chat.deleteMessage(root.messageId)
+                onTriggered: root.confirmDelete()
+            }
+        }
+    }
+    Component {
+        id: deleteDialogComponent
+        Dialog {
+            id: deleteDialog
+            objectName: "deleteMessageDialog"
+            // The message and its delegate: a delegate may be reused by the time the user answers.
+            readonly property var messageId: root.messageId
+            readonly property Item message: root
+            title: qsTr("Delete message?")
+            modal: true
+            focus: true
+            anchors.centerIn: Overlay.overlay
+            width: Math.min(420, parent ? parent.width - 32 : 420)
+            Label {
+                width: parent.width
+                text: qsTr("The message is deleted for everyone in the room. This cannot be undone.")
+                wrapMode: Text.Wrap
+                color: Theme.text
+            }
+            footer: DialogButtonBox {
+                Button {
+                    objectName: "deleteMessageCancel"
+                    text: qsTr("Cancel")
+                    DialogButtonBox.buttonRole: DialogButtonBox.RejectRole
+                    Keys.onReturnPressed: deleteDialog.reject()
+                    Keys.onEnterPressed: deleteDialog.reject()
+                }
+                Button {
+                    id: confirmButton
+                    objectName: "deleteMessageConfirm"
+                    text: qsTr("Delete")
+                    DialogButtonBox.buttonRole: DialogButtonBox.AcceptRole
+                    Keys.onReturnPressed: deleteDialog.accept()
+                    Keys.onEnterPressed: deleteDialog.accept()
+                }
+            }
+            onOpened: confirmButton.forceActiveFocus()
+            onAccepted: {
+                root.connection.chat.deleteMessage(deleteDialog.messageId)
+                if (deleteDialog.message.editing && deleteDialog.message.messageId === deleteDialog.messageId)
+                    deleteDialog.message.stopEditing()
+            }
+            onRejected: {
+                if (deleteDialog.message.editing)
+                    editField.forceActiveFocus()
             }
         }
     }

@@ -56,6 +56,34 @@ Rectangle {
                 boundsBehavior: Flickable.StopAtBounds
                 Accessible.name: qsTr("Messages")
                 ScrollBar.vertical: ScrollBar {}
+                // Keyboard: Tab reaches the messages, Up/Down choose one (it gets a frame), the Menu key
+                // or Shift+F10 opens its menu, Delete deletes it (asks first); own messages only.
+                activeFocusOnTab: true
+                keyNavigationEnabled: true
+                Keys.onPressed: (event) => {
+                    const message = timeline.currentItem
+                    if (!message || !message.editable)
+                        return
+                    if (message.isMenuKey(event)) {
+                        message.openMenu(true)
+                        event.accepted = true
+                    } else if (event.key === Qt.Key_Delete) {
+                        message.confirmDelete()
+                        event.accepted = true
+                    }
+                }
+                onActiveFocusChanged: {
+                    // The chosen message is one in view: the newest when the view is at the latest
+                    // (new messages shift the old choice up), else the one chosen before if still
+                    // in view, or the lowest one in view.
+                    if (!activeFocus || count === 0)
+                        return
+                    if (atLatest)
+                        currentIndex = 0
+                    else if (currentIndex < 0 || !currentItem || currentItem.y + currentItem.height < contentY
+                             || currentItem.y > contentY + height)
+                        currentIndex = Math.max(0, indexAt(width / 2, contentY + height - 1))
+                }
                 // In a bottom-to-top view the end of the content is the visual bottom: the latest.
                 readonly property bool atLatest: atYEnd || count === 0
                 // The delegate of the first unread message came into view (MessageDelegate).

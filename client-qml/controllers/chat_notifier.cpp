@@ -103,7 +103,8 @@ void ChatNotifier::setDoNotDisturb(bool on)
 
 void ChatNotifier::onEvent(const ChannelEvent &event, bool fresh)
 {
-    // Only live messages: a replay after a reconnect or a page of history is old news.
+    // Messages not seen before: live, or replayed after a reconnect (written while the socket was
+    // down: news to the user too). A repeat of a seen one is not.
     if (!fresh || event.type != EventType::MessageCreated || !event.message)
         return;
     const Message &m = *event.message;

@@ -5,6 +5,8 @@
 #include "client-qml/net/rest_client.h"
 #include "client-qml/store/local_store.h"
 
+#include <algorithm>
+
 namespace taskmaster::client {
 
 namespace {
@@ -188,31 +190,110 @@ void TaskBoardController::sendPending(Id taskId)
             if (more)
                 sendPending(taskId);
         },
+        [this, taskId, revision](const RestError &e) {
+            const auto p = m_pending.find(taskId);
+            if (p == m_pending.end())
+                return;
+            if (e.status == 412) {
+                // Maybe our own PATCH of an earlier try was saved and only its answer was lost:
+                // the server's version tells (still in flight meanwhile, so nothing resends it).
+                checkConflict(taskId, revision);
+                return;
+            }
+            p->inFlight = false;
+            if (e.status == 0)
+                return; // still no server: kept for the next connection
+            rejectPending(taskId, e);
+        });
+}
+
+void TaskBoardController::checkConflict(Id taskId, int revision)
+{
+    m_rest.send(
+        api::task(taskId), this,
+        [this, taskId, revision](const Task &current) {
+            const auto p = m_pending.find(taskId);
+            if (p == m_pending.end())
+                return;
+            p->inFlight = false;
+            if (!carries(current, p->change)) {
+                rejectPending(taskId, {412, {}}, &current);
+                return;
+            }
+            // Already saved (the answer of an earlier try was lost): nothing to tell the user.
+            if (p->revision == revision) {
+                m_pending.erase(p);
+            } else { // changed again meanwhile: the rest goes on top of the saved version
+                p->baseVersion = current.version;
+            }
+            savePending();
+            Q_EMIT pendingChangeAlreadySaved(taskId);
+            if (current.projectId == m_projectId)
+                feedTask(current);
+            if (m_pending.contains(taskId))
+                sendPending(taskId);
+        },
         [this, taskId](const RestError &e) {
             const auto p = m_pending.find(taskId);
             if (p == m_pending.end())
                 return;
             p->inFlight = false;
-            if (e.status == 0)
-                return; // still no server: kept for the next connection
-            const Id projectId = p->projectId;
-            m_pending.erase(p);
-            savePending();
-            if (e.status == 412) {
-                m_rest.report({e.status,
-                               tr("A task change made offline was not saved: someone changed the task "
-                                  "first. Their version is shown.")});
-            } else {
-                m_rest.report(e);
-            }
-            Q_EMIT pendingChangeRejected(taskId, e.status);
-            if (projectId != m_projectId)
-                return;
-            if (e.status == 404)
-                removeTask(taskId);
-            else
-                fetchTask(taskId); // the server's version, without ours
+            if (e.status != 0) // else the server went again: kept, tried at the next connection
+                rejectPending(taskId, e.status == 404 ? e : RestError {412, {}});
         });
+}
+
+bool TaskBoardController::carries(const Task &task, const PatchTaskRequest &change)
+{
+    if (change.title && *change.title != task.title)
+        return false;
+    if (change.description && *change.description != task.description)
+        return false;
+    if (change.status && *change.status != task.status)
+        return false;
+    if (change.priority && *change.priority != task.priority)
+        return false;
+    if (change.assigneeId && *change.assigneeId != task.assigneeId)
+        return false;
+    if (change.dueDate && *change.dueDate != task.dueDate)
+        return false;
+    if (change.attachmentIds) {
+        QList<Id> wanted = *change.attachmentIds;
+        QList<Id> has;
+        for (const Attachment &a : task.attachments)
+            has.append(a.id);
+        std::sort(wanted.begin(), wanted.end());
+        std::sort(has.begin(), has.end());
+        if (wanted != has)
+            return false;
+    }
+    return true;
+}
+
+void TaskBoardController::rejectPending(Id taskId, const RestError &e, const Task *current)
+{
+    const auto p = m_pending.find(taskId);
+    if (p == m_pending.end())
+        return;
+    const Id projectId = p->projectId;
+    m_pending.erase(p);
+    savePending();
+    if (e.status == 412) {
+        m_rest.report({e.status,
+                       tr("A task change made offline was not saved: someone changed the task "
+                          "first. Their version is shown.")});
+    } else {
+        m_rest.report(e);
+    }
+    Q_EMIT pendingChangeRejected(taskId, e.status);
+    if (projectId != m_projectId)
+        return;
+    if (e.status == 404)
+        removeTask(taskId);
+    else if (current)
+        feedTask(*current); // the server's version, without ours
+    else
+        fetchTask(taskId);
 }
 
 void TaskBoardController::saveSoon()

@@ -7,7 +7,9 @@
 // still unsent) is kept as the task's pending change, merged with later ones, shown on the board
 // over the server's version, saved in the local store (it survives quitting) and sent with
 // If-Match of the version it was based on when the realtime session is welcomed again
-// (sendPendingChanges()). A 412 drops it and loads the version that won; the user is told.
+// (sendPendingChanges()). On 412 the server's version is loaded: when it already carries the
+// change (the answer to an earlier try was lost) the change is done, silently; otherwise it is
+// dropped, the version that won is shown and the user is told.
 // Owns: the open project's tasks by id (the newest version seen of each), `tasks`, weak pointers
 // to the attached models, the pending task changes of every project. Thread: the GUI thread.
 #pragma once
@@ -28,6 +30,7 @@ namespace taskmaster::client {
 
 class ProjectsController;
 class RestClient;
+struct RestError;
 class UserDirectory;
 class LocalStore;
 
@@ -95,6 +98,9 @@ Q_SIGNALS:
     void pendingChanged();
     // A pending change was refused (412: the task changed first; or the task is gone) and dropped.
     void pendingChangeRejected(qint64 taskId, int status);
+    // A resent pending change got 412 but the server's version already carries it (the answer to
+    // an earlier try was lost): dropped without telling the user.
+    void pendingChangeAlreadySaved(qint64 taskId);
 
 private:
     void loadTasks(Id projectId, const QString &cursor, QList<Task> acc);
@@ -108,6 +114,11 @@ private:
     void changeTask(const Task &before, const PatchTaskRequest &change);
     void keepPending(const Task &before, const PatchTaskRequest &change);
     void sendPending(Id taskId);
+    // After a 412 on a pending change: the server's version decides whether it is already saved.
+    void checkConflict(Id taskId, int revision);
+    // Dropped, the user told; `current`: the server's version when already loaded.
+    void rejectPending(Id taskId, const RestError &e, const Task *current = nullptr);
+    [[nodiscard]] static bool carries(const Task &task, const PatchTaskRequest &change);
     [[nodiscard]] Task withPending(Task task) const; // the task as the user changed it
     void savePending();
 

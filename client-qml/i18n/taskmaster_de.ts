@@ -197,6 +197,26 @@
         <source>Edit your last message (in the empty composer); Enter saves, Esc cancels</source>
         <translation>Eigene letzte Nachricht bearbeiten (im leeren Eingabefeld); Eingabe speichert, Esc bricht ab</translation>
     </message>
+    <message>
+        <source>While editing your message: its menu (Edit, Delete)</source>
+        <translation>Beim Bearbeiten deiner Nachricht: ihr Menü (Bearbeiten, Löschen)</translation>
+    </message>
+    <message>
+        <source>Messages</source>
+        <translation>Nachrichten</translation>
+    </message>
+    <message>
+        <source>Choose a message (Tab to the messages first)</source>
+        <translation>Eine Nachricht wählen (zuerst mit Tab zu den Nachrichten)</translation>
+    </message>
+    <message>
+        <source>The menu of your chosen message (Edit, Delete)</source>
+        <translation>Das Menü deiner gewählten Nachricht (Bearbeiten, Löschen)</translation>
+    </message>
+    <message>
+        <source>Delete your chosen message (asks first)</source>
+        <translation>Deine gewählte Nachricht löschen (mit Rückfrage)</translation>
+    </message>
 </context>
 <context>
     <name>Avatar</name>
@@ -391,6 +411,18 @@
     <message>
         <source>Delete</source>
         <translation>Löschen</translation>
+    </message>
+    <message>
+        <source>Delete message?</source>
+        <translation>Nachricht löschen?</translation>
+    </message>
+    <message>
+        <source>The message is deleted for everyone in the room. This cannot be undone.</source>
+        <translation>Die Nachricht wird für alle im Raum gelöscht. Das lässt sich nicht rückgängig machen.</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
     </message>
 </context>
 <context>

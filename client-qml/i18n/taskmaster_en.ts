@@ -197,6 +197,26 @@
         <source>Edit your last message (in the empty composer); Enter saves, Esc cancels</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <source>While editing your message: its menu (Edit, Delete)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Messages</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a message (Tab to the messages first)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The menu of your chosen message (Edit, Delete)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete your chosen message (asks first)</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Avatar</name>
@@ -390,6 +410,18 @@
     </message>
     <message>
         <source>Delete</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete message?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The message is deleted for everyone in the room. This cannot be undone.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -1,9 +1,12 @@
 // What the client GUI suites share: a keychain in memory, typing into a window, the visual tree, a client
-// Connection of the test's own (settings and store in the test's directory, quick reconnects)
-// and signing it in until it is online.
+// Connection of the test's own (settings and store in the test's directory, quick reconnects),
+// signing it in until it is online, a restart of it from its saved session, and for the suites
+// that drive Main.qml: the window resized, a section of its AppShell opened with its page filled.
 // Thread: the test's (GUI) thread.
 #pragma once
 
+#include "client-qml/controllers/admin_controller.h"
+#include "client-qml/controllers/search_controller.h"
 #include "client-qml/net/connection.h"
 #include "client-qml/net/credential_store.h"
 #include "client-qml/net/realtime_session.h"
@@ -11,12 +14,14 @@
 #include <QDeadlineTimer>
 #include <QHash>
 #include <QQuickItem>
+#include <QQuickWindow>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
 #include <QUrl>
 #include <QWindow>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -98,6 +103,66 @@ inline bool loginAndWait(client::Connection &c, const QString &user, bool regist
     while (!deadline.hasExpired() && !ready())
         QTest::qWait(20);
     return ready();
+}
+
+// A restart of the client: c (a new Connection on the settings and store of an earlier run)
+// restores the saved session and is logged in (online: its socket welcomed too; offline: from the
+// store, with or without a server). False when there was no session or that did not happen
+// within waitMs.
+inline bool restoreAndWait(client::Connection &c, bool online, int waitMs)
+{
+    if (!c.restoreSession())
+        return false;
+    auto ready = [&] { return c.loggedIn() && (!online || c.realtime()->state() == client::RealtimeSession::Online); };
+    QDeadlineTimer deadline(waitMs);
+    while (!deadline.hasExpired() && !ready())
+        QTest::qWait(20);
+    return ready();
+}
+
+// The window resized to size (its content item follows asynchronously). False when it did not
+// within waitMs.
+inline bool resizeWindow(QQuickWindow *window, QSize size, int waitMs)
+{
+    window->resize(size);
+    QDeadlineTimer deadline(waitMs);
+    while (QSizeF(window->contentItem()->size()).toSize() != size && !deadline.hasExpired())
+        QTest::qWait(10);
+    return QSizeF(window->contentItem()->size()).toSize() == size;
+}
+
+// Main.qml's AppShell (its `shell`) on section ("chat", "projects", "search", "admin") with the
+// page filled: chat with roomId open (0: none), projects with projectId open (0: none), search
+// with the results of query, admin with its first stats; and the user's own name loaded. What a
+// page needs beyond that (a room's messages, a board's tasks) the caller waits for. False when
+// something was not there within waitMs.
+inline bool openSection(QQuickWindow *window, client::Connection &c, const QString &section, qint64 roomId,
+                        qint64 projectId, const QString &query, int waitMs)
+{
+    QObject *shell = window->property("shell").value<QObject *>();
+    if (!shell)
+        return false;
+    shell->setProperty("section", section);
+    std::function<bool()> ready = [] { return true; };
+    if (section == QLatin1String("chat")) {
+        c.chat()->openRoom(roomId);
+    } else if (section == QLatin1String("projects")) {
+        c.board()->openProject(projectId);
+    } else if (section == QLatin1String("search")) {
+        QObject *field = window->findChild<QObject *>(QStringLiteral("searchField"));
+        if (!field)
+            return false;
+        field->setProperty("text", query);
+        c.search()->search(query);
+        ready = [&c] { return c.search()->results()->messageCount() > 0; };
+    } else if (section == QLatin1String("admin")) {
+        ready = [&c] { return c.admin()->stats().contains(QStringLiteral("realtime")); };
+    }
+    QDeadlineTimer deadline(waitMs);
+    auto done = [&] { return ready() && c.users()->userName(c.userId()) != QStringLiteral("…"); };
+    while (!deadline.hasExpired() && !done())
+        QTest::qWait(20);
+    return done();
 }
 
 } // namespace taskmaster::test

@@ -6,7 +6,9 @@
 // (a "+" or "✕" alone says nothing to a screen reader), and images and avatars must be named or
 // marked ignored. Then the keyboard: logging in with Tab and Enter, Alt+1..9 and Alt+Up/Down
 // switching rooms, Ctrl+N and Tab reaching the composer (Tab and Space sending, Up editing the last
-// message in place), Ctrl+/ and F1 opening the shortcuts sheet
+// message in place), deleting a message without the mouse (Shift+F10 while editing it, or Tab
+// to the messages and Delete or the Menu key; the confirmation; the tombstone on the server),
+// Ctrl+/ and F1 opening the shortcuts sheet
 // (one row per entry of AppShell's list), Escape closing dialogs; and the English plurals
 // ("1 member", "2 members") in the room list.
 #include "client-qml/app/qml_plugins.h"
@@ -178,6 +180,7 @@ private Q_SLOTS:
     void pluralsInRoomList();
     void roomSwitcher();
     void composerByKeyboard();
+    void deleteByKeyboard();
     void shortcutsSheet();
 
 private:
@@ -199,6 +202,7 @@ private:
     std::unique_ptr<QQmlApplicationEngine> m_engine;
     QQuickWindow *m_window = nullptr;
     Connection *m_conn = nullptr;
+    QByteArray m_danaToken;
     qint64 m_roomId = 0;
     qint64 m_projectId = 0;
     qint64 m_taskId = 0;
@@ -215,6 +219,7 @@ void TestClientAccessibility::initTestCase()
     ApiClient api(m_server.url());
     const auto [danaId, dana] = api.registerUser(QStringLiteral("dana"));
     const auto [eliId, eli] = api.registerUser(QStringLiteral("eli"));
+    m_danaToken = dana;
     auto post = [&](const QString &path, const QJsonObject &body, const QByteArray &token) {
         const auto r = api.post(path, body, token);
         if (r.status != 201 && r.status != 200)
@@ -290,11 +295,7 @@ QQuickItem *TestClientAccessibility::visualItem(const QString &objectName) const
 
 bool TestClientAccessibility::resizeTo(QSize size)
 {
-    m_window->resize(size);
-    QDeadlineTimer deadline(kWaitMs);
-    while (QSizeF(m_window->contentItem()->size()).toSize() != size && !deadline.hasExpired())
-        QTest::qWait(10);
-    return QSizeF(m_window->contentItem()->size()).toSize() == size;
+    return taskmaster::test::resizeWindow(m_window, size, kWaitMs);
 }
 
 void TestClientAccessibility::setSection(const QString &section)
@@ -391,9 +392,9 @@ void TestClientAccessibility::pagesNamed()
     QFETCH(QSize, size);
     QVERIFY(m_conn->loggedIn());
     QVERIFY(resizeTo(size));
-    setSection(section);
+    QVERIFY(taskmaster::test::openSection(m_window, *m_conn, section, open ? m_roomId : 0, open ? m_projectId : 0,
+                                          QStringLiteral("board"), kWaitMs));
     if (section == QLatin1String("chat")) {
-        m_conn->chat()->openRoom(open ? m_roomId : 0);
         if (open) {
             QTRY_VERIFY_WITH_TIMEOUT(m_conn->chat()->messages()->count() >= 2, kWaitMs);
             static bool attached = false;
@@ -417,18 +418,9 @@ void TestClientAccessibility::pagesNamed()
             QTRY_VERIFY_WITH_TIMEOUT(visualItem(QStringLiteral("attachmentChip")), kWaitMs);
             QTRY_VERIFY_WITH_TIMEOUT(visualItem(QStringLiteral("attachmentThumbnail")), kWaitMs);
         }
-    } else if (section == QLatin1String("projects")) {
-        m_conn->board()->openProject(open ? m_projectId : 0);
-        if (open)
-            QTRY_COMPARE_WITH_TIMEOUT(m_conn->board()->tasks()->totalCount(), 2, kWaitMs);
-    } else if (section == QLatin1String("search")) {
-        item("searchField")->setProperty("text", QStringLiteral("board"));
-        m_conn->search()->search(QStringLiteral("board"));
-        QTRY_VERIFY_WITH_TIMEOUT(m_conn->search()->results()->messageCount() > 0, kWaitMs);
-    } else if (section == QLatin1String("admin")) {
-        QTRY_VERIFY_WITH_TIMEOUT(m_conn->admin()->stats().contains(QStringLiteral("realtime")), kWaitMs);
+    } else if (section == QLatin1String("projects") && open) {
+        QTRY_COMPARE_WITH_TIMEOUT(m_conn->board()->tasks()->totalCount(), 2, kWaitMs);
     }
-    QTRY_VERIFY_WITH_TIMEOUT(m_conn->users()->userName(m_conn->userId()) != QStringLiteral("…"), kWaitMs);
     int checked = 0;
     const QStringList failures = unnamedItems(m_window->contentItem(), &checked);
     QVERIFY2(failures.isEmpty(), qPrintable(failures.join(QLatin1Char('\n'))));
@@ -594,6 +586,113 @@ void TestClientAccessibility::composerByKeyboard()
     QTRY_COMPARE_WITH_TIMEOUT(messages->messageAt(messages->count() - 1).body,
                               QStringLiteral("sent with Space (edited)"), kWaitMs);
     QTRY_VERIFY_WITH_TIMEOUT(composer->hasActiveFocus(), kWaitMs);
+}
+
+// Deleting a message without the mouse: while editing it (Up in the empty composer) Shift+F10
+// opens its menu, Delete there asks, Enter confirms; and on a message chosen in the timeline (Tab
+// to it) the Delete key asks, Enter confirms. The server has the tombstones.
+void TestClientAccessibility::deleteByKeyboard()
+{
+    QVERIFY(resizeTo(kDesktop));
+    m_conn->chat()->openRoom(m_roomId);
+    auto *composer = item("composerField");
+    QVERIFY(composer);
+    auto *messages = m_conn->chat()->messages();
+    auto *timeline = item("timeline");
+    QVERIFY(timeline);
+    // Sends `body` from the keyboard; its id once the server acknowledged it and the view's newest
+    // row shows it as editable.
+    const auto sendByKeyboard = [&](const QString &body) -> qint64 {
+        QTest::keyClick(m_window, Qt::Key_N, Qt::ControlModifier);
+        if (!QTest::qWaitFor([&] { return composer->hasActiveFocus(); }, kWaitMs))
+            return 0;
+        taskmaster::test::typeText(m_window, body);
+        QTest::keyClick(m_window, Qt::Key_Return);
+        const bool shown = QTest::qWaitFor(
+            [&] {
+                QQuickItem *row = nullptr;
+                QMetaObject::invokeMethod(timeline, "itemAtIndex", Q_RETURN_ARG(QQuickItem *, row), Q_ARG(int, 0));
+                return row && row->property("editable").toBool() && row->property("body").toString() == body;
+            },
+            kWaitMs);
+        return shown ? messages->messageAt(messages->count() - 1).id : 0;
+    };
+    const auto deletedOnServer = [&](qint64 id) {
+        ApiClient api(m_server.url());
+        const auto page = api.get(QStringLiteral("/api/v1/rooms/%1/messages?limit=50").arg(m_roomId), m_danaToken);
+        for (const QJsonValue &m : page.items()) {
+            if (m.toObject().value(QLatin1String("id")).toInteger() == id)
+                return m.toObject().value(QLatin1String("deleted")).toBool();
+        }
+        return false;
+    };
+    // The open context menu of a message's delegate (null: none), its current item's row.
+    const auto menuOf
+        = [](QQuickItem *message) { return message ? message->property("menu").value<QObject *>() : nullptr; };
+    const auto menuAt = [&](QQuickItem *message, int row) {
+        QObject *menu = menuOf(message);
+        return menu && menu->property("opened").toBool() && menu->property("currentIndex").toInt() == row;
+    };
+    const auto newest = [&] {
+        QQuickItem *row = nullptr;
+        QMetaObject::invokeMethod(timeline, "itemAtIndex", Q_RETURN_ARG(QQuickItem *, row), Q_ARG(int, 0));
+        return row;
+    };
+    const auto dialogOpen = [&] {
+        const auto all = visualItems(m_window->contentItem());
+        for (QQuickItem *i : all) {
+            if (i->objectName() == QLatin1String("deleteMessageConfirm") && i->isVisible())
+                return i->hasActiveFocus();
+        }
+        return false;
+    };
+
+    // 1. While editing: Up, Shift+F10, Down to Delete, Enter; the dialog: Enter.
+    const qint64 first = sendByKeyboard(QStringLiteral("delete me by menu"));
+    QVERIFY(first > 0);
+    QTest::keyClick(m_window, Qt::Key_Up);
+    QTRY_COMPARE_WITH_TIMEOUT(m_window->activeFocusItem()->objectName(), QStringLiteral("editField"), kWaitMs);
+    QTest::keyClick(m_window, Qt::Key_F10, Qt::ShiftModifier);
+    QTRY_VERIFY_WITH_TIMEOUT(menuAt(newest(), 0), kWaitMs); // Edit
+    QTest::keyClick(m_window, Qt::Key_Down);
+    QTRY_VERIFY_WITH_TIMEOUT(menuAt(newest(), 1), kWaitMs); // Delete
+    QTest::keyClick(m_window, Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(dialogOpen(), kWaitMs);
+    QVERIFY(!deletedOnServer(first)); // it asks first
+    QTest::keyClick(m_window, Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(deletedOnServer(first), kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(composer->hasActiveFocus(), kWaitMs); // the edit ended
+
+    // 2. A message chosen in the timeline: Shift+Tab from the composer to the messages (the newest
+    // is chosen, framed), Delete asks, Escape keeps it, Delete again and Enter deletes it.
+    const qint64 second = sendByKeyboard(QStringLiteral("delete me by key"));
+    QVERIFY(second > 0);
+    int presses = 0;
+    while (!timeline->hasActiveFocus() && presses < 10) {
+        QTest::keyClick(m_window, Qt::Key_Backtab, Qt::ShiftModifier);
+        ++presses;
+    }
+    QVERIFY2(timeline->hasActiveFocus(), qPrintable(QStringLiteral("%1 Shift+Tabs").arg(presses)));
+    auto *current = timeline->property("currentItem").value<QQuickItem *>();
+    QVERIFY(current);
+    QCOMPARE(current->property("body").toString(), QStringLiteral("delete me by key"));
+    QTest::keyClick(m_window, Qt::Key_Delete);
+    QTRY_VERIFY_WITH_TIMEOUT(dialogOpen(), kWaitMs);
+    QTest::keyClick(m_window, Qt::Key_Escape);
+    QTRY_VERIFY_WITH_TIMEOUT(!dialogOpen(), kWaitMs);
+    QVERIFY(!deletedOnServer(second));
+    QTRY_VERIFY_WITH_TIMEOUT(timeline->hasActiveFocus(), kWaitMs);
+    // The Menu key opens its menu too.
+    QTest::keyClick(m_window, Qt::Key_Menu);
+    QTRY_VERIFY_WITH_TIMEOUT(menuAt(current, 0), kWaitMs);
+    QTest::keyClick(m_window, Qt::Key_Escape);
+    QTRY_VERIFY_WITH_TIMEOUT(!menuOf(current), kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(timeline->hasActiveFocus(), kWaitMs);
+    QTest::keyClick(m_window, Qt::Key_Delete);
+    QTRY_VERIFY_WITH_TIMEOUT(dialogOpen(), kWaitMs);
+    QTest::keyClick(m_window, Qt::Key_Return);
+    QTRY_VERIFY_WITH_TIMEOUT(deletedOnServer(second), kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(messages->messageAt(messages->count() - 1).deleted, kWaitMs);
 }
 
 void TestClientAccessibility::shortcutsSheet()

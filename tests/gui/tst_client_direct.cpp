@@ -95,6 +95,7 @@ private Q_SLOTS:
     void composerCompletesMention();
     void completionRanksRoomMembersFirst();
     void mentionKeptAcrossRestart();
+    void mentionWhileSocketDown();
 
 private:
     std::unique_ptr<Connection> makeClient(const QString &name);
@@ -584,6 +585,65 @@ void TestClientDirect::mentionKeptAcrossRestart()
     QVERIFY(m_alice->restoreSession());
     QTRY_VERIFY_WITH_TIMEOUT(m_alice->loggedIn(), kWaitMs);
     QTRY_VERIFY_WITH_TIMEOUT(mentioned(*m_alice, room), kWaitMs);
+}
+
+// A mention sent while Alice's socket is down reaches her through the resume replay of the next
+// connection (not live): it counts as unread and as a mention in the room list and notifies, as a
+// live one does.
+void TestClientDirect::mentionWhileSocketDown()
+{
+    Connection &a = *m_alice;
+    RecordingSink sink;
+    a.notifier()->setSink(&sink);
+    a.notifier()->setDoNotDisturb(false);
+    a.notifier()->setFocusProbe([] { return false; });
+    const Id room = groupRoom(QStringLiteral("away"));
+    QVERIFY(room > 0);
+    a.chat()->closeRoom();
+    RoomListModel &list = *a.rooms()->model();
+    list.markRead(room, list.room(room)->lastSeq);
+    const auto mentioned = [&] { return list.index(list.rowForId(room)).data(RoomListModel::MentionedRole).toBool(); };
+    QVERIFY(!mentioned());
+    QCOMPARE(list.room(room)->unread, 0);
+
+    // The server goes away; Alice's client waits a minute between attempts (so it stays
+    // offline until the test says), after one failed attempt.
+    a.realtime()->setReconnectLimits(60000, 120000);
+    const QString listen = QStringLiteral("127.0.0.1:%1").arg(m_server.port());
+    QCOMPARE(m_server.stop(30000), 0);
+    QDeadlineTimer deadline(kWaitMs);
+    while (!deadline.hasExpired() && a.realtime()->reconnectAttempt() < 2) {
+        a.realtime()->reconnectNow();
+        QTest::qWait(50);
+    }
+    QVERIFY(a.realtime()->reconnectAttempt() >= 2);
+    QVERIFY(a.realtime()->state() != RealtimeSession::Online);
+
+    // Back; Bob mentions her (over REST) while her socket is still down.
+    QVERIFY2(m_server.start({QStringLiteral("--listen"), listen}), qPrintable(m_server.errorText()));
+    ApiClient api(m_server.url());
+    QCOMPARE(api.post(QStringLiteral("/api/v1/rooms/%1/messages").arg(room),
+                      QJsonObject {{QStringLiteral("body"), QStringLiteral("@alice while you were away")}},
+                      m_bob->token())
+                 .status,
+             201);
+    QCOMPARE(sink.shown.size(), 0);
+
+    // Her client comes back and resumes: unread, mentioned, notified.
+    a.realtime()->setReconnectLimits(100, 800);
+    a.realtime()->reconnectNow();
+    QTRY_VERIFY_WITH_TIMEOUT(a.realtime()->state() == RealtimeSession::Online, kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(mentioned(), kWaitMs);
+    QCOMPARE(list.room(room)->unread, 1);
+    QTRY_COMPARE_WITH_TIMEOUT(sink.shown.size(), 1, kWaitMs);
+    QCOMPARE(sink.shown.at(0).roomId, room);
+    QCOMPARE(sink.shown.at(0).title, QStringLiteral("Bob mentioned you in #away"));
+    QCOMPARE(sink.shown.at(0).body, QStringLiteral("@alice while you were away"));
+    a.notifier()->setSink(nullptr);
+    // Bob and Carol are back too, for what follows.
+    QTRY_VERIFY_WITH_TIMEOUT(m_bob->realtime()->state() == RealtimeSession::Online
+                                 && m_carol->realtime()->state() == RealtimeSession::Online,
+                             kWaitMs);
 }
 
 QTEST_MAIN(TestClientDirect)

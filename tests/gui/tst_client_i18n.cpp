@@ -2,6 +2,7 @@
 // gives the plural forms ("1 member", "2 members"), the German one its own, a language without a
 // catalogue falls back to English; and no QML file of the client shows a user-visible string
 // literal outside qsTr() (the check itself is tried on snippets first).
+#include "client-qml/controllers/key_names.h"
 #include "client-qml/net/client_setup.h"
 
 #include <QCoreApplication>
@@ -89,6 +90,8 @@ private Q_SLOTS:
     void checkFindsLiterals_data();
     void checkFindsLiterals();
     void qmlStringsTranslatable();
+    void keyNames_data();
+    void keyNames();
 };
 
 void TestClientI18n::plurals_data()
@@ -184,6 +187,41 @@ void TestClientI18n::qmlStringsTranslatable()
     }
     QVERIFY(files >= 20);
     QVERIFY2(failures.isEmpty(), qPrintable(failures.join(QLatin1Char('\n'))));
+}
+
+void TestClientI18n::keyNames_data()
+{
+    QTest::addColumn<QString>("language");
+    QTest::addColumn<QString>("portable");
+    QTest::addColumn<QString>("shown");
+    QTest::newRow("en Ctrl") << "en"
+                             << "Ctrl+K"
+                             << "Ctrl+K";
+    QTest::newRow("en Alt") << "en"
+                            << "Alt+Up"
+                            << "Alt+Up";
+    QTest::newRow("de Ctrl") << "de"
+                             << "Ctrl+K"
+                             << "Strg+K";
+    QTest::newRow("de Space") << "de"
+                              << "Space"
+                              << "Leertaste";
+    QTest::newRow("de Shift") << "de"
+                              << "Shift+F10"
+                              << "Umschalt+F10";
+}
+
+// The shortcuts sheet's key names (KeyNames) come from Qt's own catalogue, loaded next to ours.
+void TestClientI18n::keyNames()
+{
+    QFETCH(QString, language);
+    QFETCH(QString, portable);
+    QFETCH(QString, shown);
+    QCOMPARE(taskmaster::client::installTranslations(language), language);
+    if (language != QLatin1String("en") && QCoreApplication::translate("QShortcut", "Ctrl") == QLatin1String("Ctrl")) {
+        QSKIP("Qt's own German catalogue (qt_de.qm, Debian: qt6-translations-l10n) is not installed");
+    }
+    QCOMPARE(taskmaster::client::KeyNames::nativeText(portable), shown);
 }
 
 QTEST_GUILESS_MAIN(TestClientI18n)

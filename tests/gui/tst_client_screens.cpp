@@ -214,12 +214,7 @@ void TestClientScreens::cleanupTestCase()
 
 bool TestClientScreens::resizeTo(QSize size)
 {
-    // The platform's resize event reaches the scene later than QWindow::size() changes.
-    m_window->resize(size);
-    QDeadlineTimer deadline(kWaitMs);
-    while (QSizeF(m_window->contentItem()->size()).toSize() != size && !deadline.hasExpired())
-        QTest::qWait(10);
-    return QSizeF(m_window->contentItem()->size()).toSize() == size;
+    return taskmaster::test::resizeWindow(m_window, size, kWaitMs);
 }
 
 bool TestClientScreens::shoot(const QString &name, QSize size, QImage *out)
@@ -365,30 +360,19 @@ void TestClientScreens::screenshots()
     const QSize size = name.endsWith(QLatin1String("phone")) ? kPhone : kDesktop;
     QVERIFY(m_conn->loggedIn());
     m_window->setProperty("themeMode", theme);
-    setSection(section);
-    if (section == QLatin1String("chat")) {
-        m_conn->chat()->openRoom(open ? m_roomId : 0);
-        if (open) {
-            QTRY_COMPARE_WITH_TIMEOUT(item("timeline")->property("count").toInt(), 5, kWaitMs);
-            // The header: dana (connected) and eli online of three.
-            QTRY_COMPARE_WITH_TIMEOUT(item("roomHeader")->property("subtitle").toString(),
-                                      QCoreApplication::translate("RoomHeader", "%n member(s)", nullptr, 3)
-                                          + QCoreApplication::translate("RoomHeader", ", %n online", nullptr, 2),
-                                      kWaitMs);
-        }
-    } else if (section == QLatin1String("projects")) {
-        m_conn->board()->openProject(open ? m_projectId : 0);
-        if (open)
-            QTRY_COMPARE_WITH_TIMEOUT(m_conn->board()->tasks()->totalCount(), 5, kWaitMs);
-    } else if (section == QLatin1String("search")) {
-        item("searchField")->setProperty("text", QStringLiteral("board"));
-        m_conn->search()->search(QStringLiteral("board"));
-        QTRY_VERIFY_WITH_TIMEOUT(m_conn->search()->results()->messageCount() > 0, kWaitMs);
-    } else if (section == QLatin1String("admin")) {
-        QTRY_VERIFY_WITH_TIMEOUT(m_conn->admin()->stats().contains(QStringLiteral("realtime")), kWaitMs);
-    }
     // Names (loaded on first use) and the rest of the data in place before the picture.
-    QTRY_VERIFY_WITH_TIMEOUT(m_conn->users()->userName(m_conn->userId()) != QStringLiteral("…"), kWaitMs);
+    QVERIFY(taskmaster::test::openSection(m_window, *m_conn, section, open ? m_roomId : 0, open ? m_projectId : 0,
+                                          QStringLiteral("board"), kWaitMs));
+    if (section == QLatin1String("chat") && open) {
+        QTRY_COMPARE_WITH_TIMEOUT(item("timeline")->property("count").toInt(), 5, kWaitMs);
+        // The header: dana (connected) and eli online of three.
+        QTRY_COMPARE_WITH_TIMEOUT(item("roomHeader")->property("subtitle").toString(),
+                                  QCoreApplication::translate("RoomHeader", "%n member(s)", nullptr, 3)
+                                      + QCoreApplication::translate("RoomHeader", ", %n online", nullptr, 2),
+                                  kWaitMs);
+    } else if (section == QLatin1String("projects") && open) {
+        QTRY_COMPARE_WITH_TIMEOUT(m_conn->board()->tasks()->totalCount(), 5, kWaitMs);
+    }
     QObject *drawer = item<QObject>("membersDrawer");
     if (members) {
         QVERIFY(resizeTo(size)); // the drawer takes its size from the window's
