@@ -49,6 +49,30 @@ void RoomsController::refresh(Id roomId)
         });
 }
 
+void RoomsController::refreshAfterResync(Id roomId)
+{
+    m_rest.send(
+        api::room(roomId), this,
+        [this, roomId](const Room &room) {
+            m_rooms.upsert(room);
+            Q_EMIT roomsUpdated(roomId);
+            HistoryQuery q;
+            q.after = room.readSeq.value_or(0);
+            q.limit = limits::kPageMax;
+            m_rest.send(api::history(roomId, q), this, [this, roomId](const HistoryPage &page) {
+                const User &self = m_users.self();
+                for (const Message &m : page.items) {
+                    if (!m.deleted && m.authorId != self.id && mentions::mentions(m.body, self.username))
+                        m_rooms.setMention(roomId, m.seq);
+                }
+            });
+        },
+        [this, roomId](const RestError &e) {
+            if (e.status == 404)
+                m_rooms.remove(roomId);
+        });
+}
+
 void RoomsController::leave(Id roomId)
 {
     m_rooms.remove(roomId);

@@ -50,6 +50,10 @@ public:
     void reload();
     // GET /rooms/{id}: one room again (its members or name changed, or it is new to us).
     void refresh(Id roomId);
+    // After a resync (too far behind for a replay): the room again, and its unread messages (the
+    // newest page after the read marker) looked through for mentions of the user, which the replay
+    // would have marked. No notifications for them: they are not live.
+    void refreshAfterResync(Id roomId);
     // The user is no longer a member: out of the list, no resume for its channel.
     void leave(Id roomId);
     void onEvent(const ChannelEvent &event, bool fresh);

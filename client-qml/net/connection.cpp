@@ -471,7 +471,7 @@ void Connection::onCaughtUp(const Channel &channel, bool replayed)
         return; // the missed events came through onChannelEvent
     // Too far behind for a replay: what is shown of the channel is loaded again.
     if (channel.kind == ChannelKind::Room) {
-        m_rooms.refresh(channel.id);
+        m_rooms.refreshAfterResync(channel.id); // with the mentions the replay would have marked
         if (channel.id == m_chat.roomId())
             m_chat.reload();
     } else if (channel.id == m_board.projectId()) {

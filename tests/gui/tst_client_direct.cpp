@@ -589,7 +589,8 @@ void TestClientDirect::mentionKeptAcrossRestart()
 
 // A mention sent while Alice's socket is down reaches her through the resume replay of the next
 // connection (not live): it counts as unread and as a mention in the room list and notifies, as a
-// live one does.
+// live one does. Further behind than the server replays (a resync), the room's unread messages are
+// looked through: the mention is marked, without a notification.
 void TestClientDirect::mentionWhileSocketDown()
 {
     Connection &a = *m_alice;
@@ -639,6 +640,47 @@ void TestClientDirect::mentionWhileSocketDown()
     QCOMPARE(sink.shown.at(0).roomId, room);
     QCOMPARE(sink.shown.at(0).title, QStringLiteral("Bob mentioned you in #away"));
     QCOMPARE(sink.shown.at(0).body, QStringLiteral("@alice while you were away"));
+
+    // Alice reads it (the server has her marker), then falls further behind than the server
+    // replays (--ws-replay-limit 1): a resync. The room is loaded again and its unread messages
+    // looked through: mentioned again, unread 3; no notification (not live).
+    QSignalSpy loaded(a.chat(), &ChatController::historyLoaded);
+    a.chat()->openRoom(room);
+    QVERIFY(loaded.wait(kWaitMs) || !loaded.isEmpty());
+    a.chat()->markRead();
+    QTRY_VERIFY_WITH_TIMEOUT(!mentioned(), kWaitMs);
+    const auto serverReadSeq = [&] {
+        return api.get(QStringLiteral("/api/v1/rooms/%1").arg(room), a.token())
+            .json()
+            .value(QLatin1String("readSeq"))
+            .toInteger();
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(serverReadSeq(), list.room(room)->lastSeq, kWaitMs);
+    a.chat()->closeRoom();
+    a.realtime()->setReconnectLimits(60000, 120000);
+    QCOMPARE(m_server.stop(30000), 0);
+    deadline = QDeadlineTimer(kWaitMs);
+    while (!deadline.hasExpired() && a.realtime()->reconnectAttempt() < 2) {
+        a.realtime()->reconnectNow();
+        QTest::qWait(50);
+    }
+    QVERIFY(a.realtime()->reconnectAttempt() >= 2);
+    QVERIFY2(
+        m_server.start({QStringLiteral("--listen"), listen, QStringLiteral("--ws-replay-limit"), QStringLiteral("1")}),
+        qPrintable(m_server.errorText()));
+    for (const QString &body : {QStringLiteral("@alice far behind"), QStringLiteral("one"), QStringLiteral("two")}) {
+        QCOMPARE(api.post(QStringLiteral("/api/v1/rooms/%1/messages").arg(room),
+                          QJsonObject {{QStringLiteral("body"), body}}, m_bob->token())
+                     .status,
+                 201);
+    }
+    a.realtime()->setReconnectLimits(100, 800);
+    a.realtime()->reconnectNow();
+    QTRY_VERIFY_WITH_TIMEOUT(a.realtime()->state() == RealtimeSession::Online, kWaitMs);
+    QTRY_VERIFY_WITH_TIMEOUT(mentioned(), kWaitMs);
+    QTRY_COMPARE_WITH_TIMEOUT(list.room(room)->unread, 3, kWaitMs);
+    QCOMPARE(sink.shown.size(), 1);
+
     a.notifier()->setSink(nullptr);
     // Bob and Carol are back too, for what follows.
     QTRY_VERIFY_WITH_TIMEOUT(m_bob->realtime()->state() == RealtimeSession::Online
