@@ -97,11 +97,13 @@ void PresenceTracker::memberJoined(Id userId, const Channel &room, const QList<C
                 tell(*c, online);
         }
     }
-    const bool here = m_subscriptions.hasUser(userId);
-    if (!here && !onlineElsewhere(userId))
-        return; // offline (or within a grace: their rooms were announced when they went)
+    // Only the instance that has the user tells: the others hear the new room from its relay
+    // (remotePresence tells that room's connections there). Telling here too when the user is
+    // online elsewhere gave the members a second online frame for the same join.
+    if (!m_subscriptions.hasUser(userId))
+        return; // offline, elsewhere, or within a grace (their rooms were announced when they went)
     announceHere(userId, {room}, ws::PresenceStatus::Online);
-    if (here && m_relay) {
+    if (m_relay) {
         // The others index the user by room for their snapshots: give them the new one.
         QList<Id> roomIds;
         for (const Channel &ch : m_subscriptions.roomsOf(userId))

@@ -56,7 +56,8 @@ public:
     // connections here that follow it from now on. Those are told who of the room is online, and
     // the room's connections here that the user is online when they are (without it, two people
     // connected while one joined the other's room did not see each other online until one
-    // reconnected). The instance that has the user tells the others its new rooms.
+    // reconnected). Only the instance that has the user tells the room's connections, and it
+    // relays the user's rooms: the others tell theirs from that relay (remotePresence).
     void memberJoined(Id userId, const Channel &room, const QList<ConnId> &joined);
     // The user's last connection here closed: offline after the grace unless they come back.
     void lastConnectionClosed(Id userId, const QSet<Channel> &rooms);

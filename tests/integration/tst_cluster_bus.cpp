@@ -47,10 +47,12 @@ private Q_SLOTS:
     void volatileAndPresenceAcrossInstances();
     void drainHandsPresenceOver();
     void presenceOnJoinAcrossInstances();
+    void presenceOnJoinToldOnce();
     void rebalanceMovesTheExcess();
     void redisRestartLosesNothing();
 
 private:
+    QStringList serverArgs(const char *name) const;
     Account user();
     qint64 room(const Account &owner, const QList<Account> &members);
 
@@ -67,18 +69,11 @@ void TestClusterBus::initTestCase()
     TM_REQUIRE_SERVICE(pg, "TM_TEST_DATABASE_URL");
     const QString started = m_redis.start();
     QVERIFY2(started.isEmpty(), qPrintable(started));
-    const QString db = test::freshPostgresUrl(pg);
-    m_db = db;
-    const auto args = [&](const char *name) {
-        return QStringList {QStringLiteral("--database-url"),      db,
-                            QStringLiteral("--redis-url"),         m_redis.url(),
-                            QStringLiteral("--instance-name"),     QString::fromLatin1(name),
-                            QStringLiteral("--presence-grace-ms"), QStringLiteral("300")};
-    };
+    m_db = test::freshPostgresUrl(pg);
     m_a = std::make_unique<ServerProcess>();
-    QVERIFY2(m_a->start(args("tm-a")), qPrintable(m_a->errorText()));
+    QVERIFY2(m_a->start(serverArgs("tm-a")), qPrintable(m_a->errorText()));
     m_b = std::make_unique<ServerProcess>();
-    QVERIFY2(m_b->start(args("tm-b")), qPrintable(m_b->errorText()));
+    QVERIFY2(m_b->start(serverArgs("tm-b")), qPrintable(m_b->errorText()));
     m_apiA = std::make_unique<ApiClient>(m_a->url());
     m_apiB = std::make_unique<ApiClient>(m_b->url());
 }
@@ -89,6 +84,14 @@ void TestClusterBus::cleanupTestCase()
         QCOMPARE(m_a->stop(), 0);
     if (m_b)
         QCOMPARE(m_b->stop(), 0);
+}
+
+QStringList TestClusterBus::serverArgs(const char *name) const
+{
+    return QStringList {QStringLiteral("--database-url"),      m_db,
+                        QStringLiteral("--redis-url"),         m_redis.url(),
+                        QStringLiteral("--instance-name"),     QString::fromLatin1(name),
+                        QStringLiteral("--presence-grace-ms"), QStringLiteral("300")};
 }
 
 Account TestClusterBus::user()
@@ -249,6 +252,37 @@ void TestClusterBus::presenceOnJoinAcrossInstances()
     WsClient cd;
     QVERIFY(cd.connectAs(m_b->wsUrl(), d.token));
     QVERIFY(cd.take<ws::Presence>(online(a.id)));
+}
+
+void TestClusterBus::presenceOnJoinToldOnce()
+{
+    // w on a third instance C (each change written at once, no window to merge two frames in) is
+    // in a room; b, connected to B only, is added to it. Only B, which has b, tells: C's sockets
+    // hear it from B's relay. C telling at the join as well gave w a second online frame for b.
+    ServerProcess c;
+    QVERIFY2(c.start(serverArgs("tm-c") << QStringLiteral("--presence-batch-ms") << QStringLiteral("0")),
+             qPrintable(c.errorText()));
+    const Account w = user(), b = user();
+    const qint64 roomId = room(w, {});
+    WsClient cw, cb;
+    QVERIFY(cw.connectAs(c.wsUrl(), w.token));
+    QVERIFY(cb.connectAs(m_b->wsUrl(), b.token));
+    const auto online = [](Id who) {
+        return [who](const ws::Presence &p) {
+            return p.status == ws::PresenceStatus::Online && (p.userId == who || p.userIds.contains(who));
+        };
+    };
+    QCOMPARE(m_apiA
+                 ->post(QStringLiteral("/api/v1/rooms/%1/members").arg(roomId),
+                        QJsonObject {{QStringLiteral("userId"), b.id}}, w.token)
+                 .status,
+             200);
+    QVERIFY(cw.take<ws::Presence>(online(b.id)));
+    QVERIFY(cb.take<ws::Presence>(online(w.id)));
+    // Both instances have handled the join (w's socket follows the room, b was told); a second
+    // frame would follow within milliseconds.
+    QVERIFY(!cw.take<ws::Presence>(online(b.id), 1000));
+    QCOMPARE(c.stop(), 0);
 }
 
 void TestClusterBus::drainHandsPresenceOver()
