@@ -250,17 +250,23 @@ void PresenceTracker::remotePresence(const QString &instance, Id userId, bool on
     QSet<Channel> rooms;
     for (Id id : roomIds)
         rooms.insert(Channel::room(id));
-    // The rooms where the user is known online already (any instance, a grace included): a user
-    // who joined a room on their instance comes with a new one, and only that room is told.
-    QSet<Channel> known;
+    // The relay's rooms where the user is not known online yet (on any instance, a grace
+    // included): a user who joined a room on their instance comes with a new one, and only that
+    // room is told. Looked up room by room in the indexes by room, which follow every join,
+    // leave and grace: a relay costs the rooms it names, no set of all the user's known rooms.
+    QSet<Channel> joined;
     if (online) {
-        for (const QSet<Channel> &r : m_remoteOnline.value(userId))
-            known.unite(r);
-        if (const auto grace = m_remoteGoingOffline.constFind(userId); grace != m_remoteGoingOffline.cend())
-            known.unite(grace->second);
-        if (const auto grace = m_goingOffline.constFind(userId); grace != m_goingOffline.cend())
-            known.unite(grace->second);
-        known.unite(m_subscriptions.roomsOf(userId));
+        const QSet<Channel> followedHere
+            = m_subscriptions.hasUser(userId) ? m_subscriptions.roomsOf(userId) : QSet<Channel> {};
+        const auto listed = [userId](const auto &byRoom, const Channel &ch) {
+            const auto users = byRoom.constFind(ch);
+            return users != byRoom.cend() && users->contains(userId);
+        };
+        for (const Channel &ch : std::as_const(rooms)) {
+            if (!followedHere.contains(ch) && !listed(m_remoteByRoom, ch) && !listed(m_goingOfflineByRoom, ch)
+                && !listed(m_remoteGoingOfflineByRoom, ch))
+                joined.insert(ch);
+        }
     }
     const bool wasOnline = onlineHere(userId) || onlineElsewhere(userId) || (online && takeRemoteGrace(userId));
     if (online) {
@@ -272,7 +278,7 @@ void PresenceTracker::remotePresence(const QString &instance, Id userId, bool on
         if (!wasOnline) {
             qCDebug(lcPresence) << "online: from" << instance << userId;
             announceHere(userId, rooms, ws::PresenceStatus::Online);
-        } else if (const QSet<Channel> joined = rooms - known; !joined.isEmpty()) {
+        } else if (!joined.isEmpty()) {
             qCDebug(lcPresence) << "online: in rooms joined on" << instance << userId;
             announceHere(userId, joined, ws::PresenceStatus::Online);
         }
