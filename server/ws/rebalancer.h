@@ -118,7 +118,7 @@ private:
     {
         m_check = {};
         for (auto it = m_peers.cbegin(); it != m_peers.cend(); ++it) {
-            if (nowMs - it->reportedMs > m_staleMs || it->draining)
+            if (!takesClients(*it, nowMs))
                 continue;
             if (m_check.target.isEmpty() || it->connections < m_check.targetConnections) {
                 m_check.target = it.key();
@@ -158,12 +158,18 @@ private:
         qint64 others = 0; // the others' connections when they were sent
     };
 
-    // The connections of the instances that take clients (reporting in time, not draining).
+    // A peer that takes clients: reporting in time, not draining.
+    [[nodiscard]] bool takesClients(const Peer &p, qint64 nowMs) const
+    {
+        return nowMs - p.reportedMs <= m_staleMs && !p.draining;
+    }
+
+    // The connections of the instances that take clients.
     [[nodiscard]] qint64 othersConnections(qint64 nowMs, qint64 *instances = nullptr) const
     {
         qint64 total = 0;
         for (const Peer &p : m_peers) {
-            if (nowMs - p.reportedMs > m_staleMs || p.draining)
+            if (!takesClients(p, nowMs))
                 continue;
             total += p.connections;
             if (instances)
