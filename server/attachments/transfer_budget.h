@@ -10,39 +10,39 @@
 // Owns: the balance. Thread: the network thread (AttachmentService's).
 #pragma once
 
+#include "server/ratelimit/token_bucket.h"
+
 #include <QtGlobal>
 
 #include <algorithm>
-#include <cmath>
 
 namespace taskmaster::server {
 
+// A TokenBucket of bytes that may go into debt: a chunk is charged whole once moved, and the
+// transfer waits until the flow paid it back.
 class TransferBudget final {
 public:
     // bytesPerSecond 0: no limit. chunkBytes: the most one charge() moves (the burst's floor).
     TransferBudget(qint64 bytesPerSecond, qint64 chunkBytes)
-        : m_rate(double(std::max<qint64>(0, bytesPerSecond))), m_burst(std::max(m_rate / 4.0, double(chunkBytes))),
-          m_balance(m_burst)
+        : m_rule {double(std::max<qint64>(0, bytesPerSecond)),
+                  std::max(double(std::max<qint64>(0, bytesPerSecond)) / 4.0, double(chunkBytes))},
+          m_bucket(TokenBucket::full(m_rule, 0))
     {
     }
 
     // `bytes` were moved at nowMs: how long (ms) the transfer waits before it moves more; 0: at once.
     [[nodiscard]] qint64 charge(qint64 bytes, qint64 nowMs)
     {
-        if (m_rate <= 0)
+        if (!m_rule.enabled())
             return 0;
-        if (m_lastMs >= 0)
-            m_balance = std::min(m_burst, m_balance + m_rate * double(std::max<qint64>(0, nowMs - m_lastMs)) / 1000.0);
-        m_lastMs = nowMs;
-        m_balance -= double(bytes);
-        return m_balance >= 0 ? 0 : qint64(std::ceil(-m_balance * 1000.0 / m_rate));
+        m_bucket.refill(m_rule, nowMs);
+        m_bucket.spend(double(bytes));
+        return m_bucket.msUntil(m_rule, 0);
     }
 
 private:
-    double m_rate;
-    double m_burst;
-    double m_balance;
-    qint64 m_lastMs = -1;
+    RateRule m_rule;
+    TokenBucket m_bucket;
 };
 
 } // namespace taskmaster::server

@@ -1,7 +1,7 @@
 // TokenBucket and RateRule: the one rate-limit primitive of the server. perSecond tokens flow
 // into a bucket that holds at most burst; an action takes one. The RateLimiter keeps buckets per
 // user or client address (in process, or in Redis with the same arithmetic in Lua), the WebSocket
-// layer one per connection.
+// layer one per connection, the attachments' TransferBudget one per instance (in bytes).
 // Owns: nothing (plain values). Thread: the owner's.
 #pragma once
 
@@ -47,11 +47,16 @@ struct TokenBucket {
     {
         return tokens + double(std::max<qint64>(0, nowMs - atMs)) * rule.perSecond / 1000.0 >= rule.burst;
     }
-    // Time until one token is back (0 when there is one).
-    [[nodiscard]] qint64 msUntilToken(const RateRule &rule) const
+    // Takes n tokens whether the bucket holds them or not: what it lacks is a debt the flow pays
+    // back first (TransferBudget charges the bytes a chunk moved so).
+    void spend(double n) { tokens -= n; }
+    // Time until the bucket holds `needed` tokens (0 when it does).
+    [[nodiscard]] qint64 msUntil(const RateRule &rule, double needed) const
     {
-        return tokens >= 1 ? 0 : qint64(std::ceil((1 - tokens) * 1000.0 / rule.perSecond));
+        return tokens >= needed ? 0 : qint64(std::ceil((needed - tokens) * 1000.0 / rule.perSecond));
     }
+    // Time until one token is back (0 when there is one).
+    [[nodiscard]] qint64 msUntilToken(const RateRule &rule) const { return msUntil(rule, 1); }
 };
 
 } // namespace taskmaster::server
