@@ -67,6 +67,20 @@ QByteArray errorBody(const QString &code, const QString &message, const QString 
 }
 } // namespace
 
+bool AttachmentService::pace(QObject *transfer, qint64 bytes, bool more, bool &waiting, std::function<void()> resume)
+{
+    const qint64 wait = m_budget.charge(bytes, m_clock.elapsed());
+    if (wait <= 0 || !more)
+        return false;
+    waiting = true;
+    // The flag lives in the transfer: the timer does not fire once the transfer is gone.
+    QTimer::singleShot(wait, transfer, [flag = &waiting, resume = std::move(resume)] {
+        *flag = false;
+        resume();
+    });
+    return true;
+}
+
 namespace raw {
 QByteArray head(int status, const Headers &headers)
 {

@@ -27,6 +27,7 @@
 #include <QThreadPool>
 #include <QTimer>
 
+#include <functional>
 #include <memory>
 
 namespace taskmaster::server {
@@ -66,8 +67,11 @@ public:
     [[nodiscard]] const RateLimit &uploadRate() const { return m_uploadRate; }
     [[nodiscard]] const AttachmentOptions &options() const { return m_options; }
     [[nodiscard]] qint64 nowMs() const { return m_options.nowMs(); }
-    // A transfer moved `bytes`: how long it waits before moving more (ms; TransferBudget).
-    [[nodiscard]] qint64 charge(qint64 bytes) { return m_budget.charge(bytes, m_clock.elapsed()); }
+    // A transfer moved a chunk of `bytes`, charged to the instance's budget (TransferBudget): true
+    // when it waits before moving more (`more`: it has more to move); `waiting` is then set until
+    // the budget covers the chunk, when it is cleared and `resume` runs (not if `transfer` is
+    // gone by then). False: it goes on at once.
+    bool pace(QObject *transfer, qint64 bytes, bool more, bool &waiting, std::function<void()> resume);
 
 private:
     DbPool &m_db;

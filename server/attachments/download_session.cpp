@@ -11,7 +11,6 @@
 #include <QFile>
 #include <QTcpSocket>
 #include <QTemporaryFile>
-#include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
 
 namespace taskmaster::server {
@@ -291,14 +290,9 @@ void DownloadSession::pump()
             self->m_pos += bytes->size();
             self->m_request.socket->write(*bytes);
             // The instance's transfer budget: the next chunk once it covers this one.
-            if (const qint64 wait = self->m_service.charge(bytes->size()); wait > 0 && self->m_pos < self->m_end) {
-                self->m_waiting = true;
-                QTimer::singleShot(wait, self, [self] {
-                    self->m_waiting = false;
-                    self->pump();
-                });
+            if (self->m_service.pace(self, bytes->size(), self->m_pos < self->m_end, self->m_waiting,
+                                     [self] { self->pump(); }))
                 return;
-            }
             self->pump();
         });
 }

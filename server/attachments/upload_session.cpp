@@ -11,7 +11,6 @@
 
 #include <QDateTime>
 #include <QTcpSocket>
-#include <QTimer>
 
 #include <utility>
 
@@ -287,16 +286,13 @@ void UploadSession::writeChunk()
             return;
         }
         // The instance's transfer budget: the next chunk once it covers this one.
-        if (const qint64 wait = self->m_service.charge(size); wait > 0) {
-            self->m_waiting = true;
-            if (self->m_guard)
-                self->m_guard->bodyProgress(); // the body deadline counts from here, not from the chunk's start
-            QTimer::singleShot(wait, self, [self] {
-                self->m_waiting = false;
+        if (self->m_service.pace(self, size, true, self->m_waiting, [self] {
                 if (self->m_guard)
                     self->m_guard->bodyProgress(); // waiting on us is not the client's stall
                 self->readBody();
-            });
+            })) {
+            if (self->m_guard)
+                self->m_guard->bodyProgress(); // the body deadline counts from here, not from the chunk's start
             return;
         }
         self->readBody();

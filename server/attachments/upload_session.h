@@ -6,7 +6,7 @@
 // read as it arrives into a buffer of one chunk, hashed (sha256) and written to a staging area of
 // the BlobStore chunk by chunk; while a chunk is being written the socket is not read (its read
 // buffer is bounded, so TCP holds the client back), and after each chunk for as long as the
-// instance's transfer budget asks (AttachmentService::charge). At the end the staged bytes are committed
+// instance's transfer budget asks (AttachmentService::pace). At the end the staged bytes are committed
 // under their sha256 (stored once), the attachments row inserted and 201 answered.
 // An upload abandoned half-way (the client went, the body deadline passed) is discarded.
 // Owns: one chunk of the body and the staging key. Thread: network thread (a child of the socket).
