@@ -166,11 +166,10 @@ void ClientConnections::drain(const QString &reason, qint64 retryAfterMs, qint64
         ClientConnection *c = find(id);
         if (!c)
             continue;
-        if (c->state == ClientConnection::State::Open) {
-            const qint64 hint = retryAfterMs + spread * k++ / std::max<qint64>(1, open);
-            c->socket->sendTextMessage(encodedText(ws::Reconnect {reason, hint}));
-        }
-        closeWith(*c, ws::CloseCode::GoingAway, reason);
+        QString reconnect;
+        if (c->state == ClientConnection::State::Open)
+            reconnect = encodedText(ws::Reconnect {reason, retryAfterMs + spread * k++ / std::max<qint64>(1, open)});
+        sendAway(*c, reason, reconnect);
     }
 }
 
@@ -185,12 +184,17 @@ qint64 ClientConnections::shed(qint64 n, const QString &reason, qint64 retryAfte
     std::partial_sort(open.begin(), open.begin() + n, open.end());
     const QString hint = encodedText(ws::Reconnect {reason, retryAfterMs});
     for (qint64 i = 0; i < n; ++i) {
-        if (ClientConnection *c = find(open.at(i).second)) {
-            c->socket->sendTextMessage(hint);
-            closeWith(*c, ws::CloseCode::GoingAway, reason);
-        }
+        if (ClientConnection *c = find(open.at(i).second))
+            sendAway(*c, reason, hint);
     }
     return n;
+}
+
+void ClientConnections::sendAway(ClientConnection &c, const QString &reason, const QString &reconnectText)
+{
+    if (!reconnectText.isEmpty())
+        c.socket->sendTextMessage(reconnectText);
+    closeWith(c, ws::CloseCode::GoingAway, reason);
 }
 
 // ---- Inbound frames ------------------------------------------------------------------------

@@ -140,6 +140,8 @@ public:
     void sendError(ClientConnection &c, ws::FrameId id, const Error &error);
 
 private:
+    // Sends c elsewhere (drain, shed): the `reconnect` frame (when not empty) then 1001.
+    void sendAway(ClientConnection &c, const QString &reason, const QString &reconnectText);
     void slowConsumer(ClientConnection &c);
     void onText(ConnId id, const QString &text);
     enum class FrameKind { Text, Binary };
