@@ -21,6 +21,7 @@
 #include "server/storage/room_store.h"
 #include "server/storage/sql.h"
 #include "server/ws/hub.h"
+#include "shared/core/poll_until.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -324,25 +325,18 @@ void ServerApp::drain(std::function<void()> done)
         m_http->stopListening();
     if (m_hub)
         m_hub->drain(QStringLiteral("server shutting down"), 500);
-    auto *poll = new QTimer(this);
-    auto started = std::make_shared<QElapsedTimer>();
-    started->start();
-    poll->setInterval(50);
-    connect(poll, &QTimer::timeout, this, [this, poll, started, done = std::move(done)] {
-        const bool socketsGone = !m_hub || m_hub->stats().connectionsActive == 0;
-        const DbPoolStats pool = m_db ? m_db->stats() : DbPoolStats {};
-        const bool idle = pool.busy == 0 && pool.waiting == 0 && (!m_bus || m_bus->publishing() == 0);
-        const bool late = started->elapsed() >= m_config.drainTimeoutMs;
-        if ((socketsGone && idle) || late) {
-            poll->stop();
-            poll->deleteLater();
+    pollUntil(
+        this, 50, m_config.drainTimeoutMs,
+        [this] {
+            const bool socketsGone = !m_hub || m_hub->stats().connectionsActive == 0;
+            const DbPoolStats pool = m_db ? m_db->stats() : DbPoolStats {};
+            return socketsGone && pool.busy == 0 && pool.waiting == 0 && (!m_bus || m_bus->publishing() == 0);
+        },
+        [done = std::move(done)](qint64 elapsedMs, bool timedOut) {
             logEvent(lcServer(), QtInfoMsg, QStringLiteral("drained"),
-                     {{QStringLiteral("ms"), started->elapsed()},
-                      {QStringLiteral("timedOut"), late && !(socketsGone && idle)}});
+                     {{QStringLiteral("ms"), elapsedMs}, {QStringLiteral("timedOut"), timedOut}});
             done();
-        }
-    });
-    poll->start();
+        });
 }
 
 } // namespace taskmaster::server

@@ -8,6 +8,7 @@
 #include "server/ws/presence_tracker.h"
 #include "server/ws/subscription_table.h"
 #include "shared/core/overloaded.h"
+#include "shared/core/poll_until.h"
 
 #include <QElapsedTimer>
 #include <QJsonObject>
@@ -125,18 +126,9 @@ void Hub::drain(const QString &reason, qint64 retryAfterMs)
     m_presence->handOff(2 * window + m_options.presenceGraceMs);
     // Closing thousands of sockets holds this thread for seconds: the hand-off goes out first
     // (it was lost when the Redis command timed out behind the closes), for at most 1 s.
-    auto *wait = new QTimer(this);
-    auto waited = std::make_shared<QElapsedTimer>();
-    waited->start();
-    wait->setInterval(5);
-    connect(wait, &QTimer::timeout, this, [this, wait, waited, reason, retryAfterMs, window] {
-        if (m_relay && m_relay->relaying() > 0 && waited->elapsed() < 1000)
-            return;
-        wait->stop();
-        wait->deleteLater();
-        m_connections->drain(reason, retryAfterMs, window / 2);
-    });
-    wait->start();
+    pollUntil(
+        this, 5, 1000, [this] { return !m_relay || m_relay->relaying() == 0; },
+        [this, reason, retryAfterMs, window](qint64, bool) { m_connections->drain(reason, retryAfterMs, window / 2); });
 }
 
 void Hub::sweep()
