@@ -8,6 +8,7 @@
 // docs/BENCHMARKS.md); the test suite runs it small to prove it works.
 #include "tests/support/api_client.h"
 #include "tests/support/burst_client.h"
+#include "tests/support/metrics_text.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_env.h"
@@ -24,6 +25,7 @@ using taskmaster::test::Account;
 using taskmaster::test::ApiClient;
 using taskmaster::test::BurstClient;
 using taskmaster::test::BurstReply;
+using taskmaster::test::metricSum;
 using taskmaster::test::ServerProcess;
 
 namespace {
@@ -35,19 +37,6 @@ int envInt(const char *name, int fallback)
     return ok && v > 0 ? v : fallback;
 }
 
-// Sums the samples of every series of a metric name starting with `prefix` in a /metrics text.
-double metricSum(const QByteArray &metrics, const QByteArray &prefix)
-{
-    double sum = 0;
-    for (const QByteArray &line : metrics.split('\n')) {
-        if (!line.startsWith(prefix))
-            continue;
-        const qsizetype space = line.lastIndexOf(' ');
-        sum += line.mid(space + 1).toDouble();
-    }
-    return sum;
-}
-
 struct Sample {
     double computations = 0;
     double statements = 0;
@@ -56,7 +45,7 @@ struct Sample {
 
 Sample sample(ApiClient &api)
 {
-    const QByteArray m = api.get(QStringLiteral("/metrics"), {}).body;
+    const QByteArray m = api.metrics();
     return Sample {metricSum(m, "database_query_duration_seconds_count{query=\"room_members.ids\"}"),
                    metricSum(m, "database_query_duration_seconds_count{"), metricSum(m, "cache_coalesced_total ")};
 }

@@ -10,6 +10,7 @@
 // reconnect window (no offline and online again for each one that moves), and offline comes after
 // it for those who do not come back.
 #include "tests/support/api_client.h"
+#include "tests/support/metrics_text.h"
 #include "tests/support/redis_process.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_database.h"
@@ -348,19 +349,6 @@ void TestClusterBus::drainHandsPresenceOver()
     QVERIFY(!onA.take<ws::Presence>(is(mover, ws::PresenceStatus::Online), 0));
 }
 
-// A metric's value in an instance's /metrics (-1 when it is not there).
-static double metric(const QUrl &base, const QString &name)
-{
-    ApiClient api(base);
-    const auto reply = api.get(QStringLiteral("/metrics"), {});
-    for (const QByteArray &line : reply.body.split('\n')) {
-        const QList<QByteArray> parts = line.split(' ');
-        if (parts.size() == 2 && parts.at(0).endsWith(name.toLatin1()))
-            return parts.at(1).toDouble();
-    }
-    return -1;
-}
-
 // 120 connections on one instance, then a second instance starts (empty, as after a restart):
 // the first sends it the excess over its share plus half the slack (share 60, slack 50: 35),
 // each with a `reconnect` frame ("rebalancing") and 1001, at its rate, and then no more: the
@@ -378,15 +366,17 @@ void TestClusterBus::rebalanceMovesTheExcess()
     };
     ServerProcess full;
     QVERIFY2(full.start(args("tm-full")), qPrintable(full.errorText()));
+    ApiClient apiFull(full.url());
     const Account who = user();
     std::vector<std::unique_ptr<WsClient>> onFull;
     for (int i = 0; i < 120; ++i) {
         onFull.push_back(std::make_unique<WsClient>());
         QVERIFY(onFull.back()->connectAs(full.wsUrl(), who.token));
     }
-    QCOMPARE(metric(full.url(), QStringLiteral("websocket_rebalanced_total")), 0.0);
+    QCOMPARE(test::scrapeMetric(apiFull, "websocket_rebalanced_total"), 0.0);
     ServerProcess empty;
     QVERIFY2(empty.start(args("tm-empty")), qPrintable(empty.errorText()));
+    ApiClient apiEmpty(empty.url());
     // Each client told to go reconnects to the empty instance (what nginx least_conn would do).
     std::vector<std::unique_ptr<WsClient>> onEmpty;
     std::vector<bool> moved(onFull.size(), false);
@@ -418,9 +408,9 @@ void TestClusterBus::rebalanceMovesTheExcess()
     // Balanced within the slack: nothing more is sent over the next two reports and ticks.
     QVERIFY(!onFull.front()->waitUntil([&] { return !move() || onEmpty.size() > 35; }, 2500));
     QCOMPARE(onEmpty.size(), size_t(35));
-    QCOMPARE(metric(full.url(), QStringLiteral("websocket_rebalanced_total")), 35.0);
-    QCOMPARE(metric(full.url(), QStringLiteral("websocket_active_connections")), 85.0);
-    QCOMPARE(metric(empty.url(), QStringLiteral("websocket_active_connections")), 35.0);
+    QCOMPARE(test::scrapeMetric(apiFull, "websocket_rebalanced_total"), 35.0);
+    QCOMPARE(test::scrapeMetric(apiFull, "websocket_active_connections"), 85.0);
+    QCOMPARE(test::scrapeMetric(apiEmpty, "websocket_active_connections"), 35.0);
     onFull.clear();
     onEmpty.clear();
     QCOMPARE(empty.stop(), 0);

@@ -8,6 +8,7 @@
 // with 429 and Retry-After; with Redis killed everything keeps answering correctly (MISS) and
 // the cache serves hits again once Redis is back.
 #include "tests/support/api_client.h"
+#include "tests/support/metrics_text.h"
 #include "tests/support/redis_process.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_database.h"
@@ -568,12 +569,7 @@ void TestHttpCache::warmedAtStart()
     QVERIFY2(server.start(), qPrintable(server.errorText()));
     api = std::make_unique<ApiClient>(server.url());
     // 3 latest pages + 3 projects + 3 task lists, put in the background right after the start.
-    QVERIFY(QTest::qWaitFor(
-        [&] {
-            const QByteArray metrics = api->get(QStringLiteral("/metrics"), {}).body;
-            return metrics.contains("\ncache_warmed_total 9\n");
-        },
-        10000));
+    QVERIFY(QTest::qWaitFor([&] { return test::scrapeMetric(*api, "cache_warmed_total") == 9; }, 10000));
     for (const QString &read : reads) {
         const ApiReply r = api->get(read, owner.token);
         QCOMPARE(r.status, 200);

@@ -10,6 +10,7 @@
 // there is the answer of every waiter.
 #include "tests/support/api_client.h"
 #include "tests/support/burst_client.h"
+#include "tests/support/metrics_text.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_env.h"
@@ -31,18 +32,6 @@ namespace {
 
 constexpr int kBurst = 50;
 
-// The sum of the samples of a metric family line prefix ("name{label=\"v\"}" or "name") in a
-// /metrics text.
-double metricValue(const QByteArray &metrics, const QByteArray &series)
-{
-    double sum = 0;
-    for (const QByteArray &line : metrics.split('\n')) {
-        if (line.startsWith(QByteArray(series + ' ')))
-            sum += line.mid(series.size() + 1).toDouble();
-    }
-    return sum;
-}
-
 struct Counts {
     double computations = 0; // the latest page's member query: one per computation of a page
     double coalesced = 0;
@@ -50,9 +39,10 @@ struct Counts {
 
 Counts counts(ApiClient &api)
 {
-    const QByteArray m = api.get(QStringLiteral("/metrics"), {}).body;
-    return Counts {metricValue(m, "database_query_duration_seconds_count{query=\"room_members.ids\"}"),
-                   metricValue(m, "cache_coalesced_total")};
+    const QByteArray m = api.metrics();
+    return Counts {
+        test::metricSample(m, "database_query_duration_seconds_count{query=\"room_members.ids\"}").value_or(0),
+        test::metricSample(m, "cache_coalesced_total").value_or(0)};
 }
 
 bool sameBodies(const QList<BurstReply> &replies)

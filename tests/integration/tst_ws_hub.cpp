@@ -11,6 +11,7 @@
 // beyond --ws-hello-concurrency wait their turn, and beyond --ws-hello-queue are refused with
 // `reconnect` (retryAfterMs) and 4013 while the session lookups are held up in PostgreSQL.
 #include "tests/support/api_client.h"
+#include "tests/support/metrics_text.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_env.h"
@@ -937,16 +938,6 @@ private:
     QByteArray m_buffer;
 };
 
-double metricValue(ApiClient &api, const QByteArray &name)
-{
-    const auto reply = api.get(QStringLiteral("/metrics"), {});
-    for (const QByteArray &line : reply.body.split('\n')) {
-        if (line.startsWith(QByteArray(name + ' ')))
-            return line.mid(name.size() + 1).toDouble();
-    }
-    return -1;
-}
-
 void TestWsHub::slowReaderClosed4008()
 {
     const Account a = user(), b = user(), slow = user();
@@ -959,7 +950,7 @@ void TestWsHub::slowReaderClosed4008()
     QVERIFY(raw.open(wsUrl(QStringLiteral("token=") + QString::fromUtf8(slow.token))));
     raw.sendText(R"({"type":"hello"})");
     raw.stopReading();
-    const double closesBefore = metricValue(api(), "websocket_slow_consumer_closes_total");
+    const double closesBefore = test::scrapeMetric(api(), "websocket_slow_consumer_closes_total");
     QVERIFY(closesBefore >= 0);
     const QString body(8000, QLatin1Char('z'));
     int sent = 0;
@@ -970,7 +961,7 @@ void TestWsHub::slowReaderClosed4008()
         for (int i = 0; i < 50; ++i, ++sent)
             ca.send(ws::Send {sent, roomId, body, std::nullopt});
         QVERIFY2(cb.waitForEvents(ch, sent, 30000), "a fast reader stopped receiving"); // the others keep up
-        closed = metricValue(api(), "websocket_slow_consumer_closes_total") > closesBefore;
+        closed = test::scrapeMetric(api(), "websocket_slow_consumer_closes_total") > closesBefore;
     }
     QVERIFY2(closed, "the slow reader was never closed");
     QVERIFY(raw.readToEnd(20000));
@@ -1027,8 +1018,8 @@ void TestWsHub::metricsAndAdminStats()
     QVERIFY(rt.value(QLatin1String("groupCommit")).toObject().value(QLatin1String("enabled")).toBool());
     const auto metrics = api().get(QStringLiteral("/metrics"), {});
     QCOMPARE(metrics.status, 200);
-    QVERIFY(metricValue(api(), "websocket_active_connections") >= 2);
-    QVERIFY(metricValue(api(), "message_delivery_time_ms_count") >= 1);
+    QVERIFY(test::scrapeMetric(api(), "websocket_active_connections") >= 2);
+    QVERIFY(test::scrapeMetric(api(), "message_delivery_time_ms_count") >= 1);
     QVERIFY(metrics.body.contains("message_delivery_time_ms_bucket{le=\"+Inf\"}"));
     // The operator's figures beyond the hub: REST durations by route template, SQL by query
     // name, the database pool, the process.
@@ -1056,9 +1047,9 @@ void TestWsHub::metricsAndAdminStats()
     };
     for (const QByteArray &line : present)
         QVERIFY2(metrics.body.contains(line), line.constData());
-    QVERIFY(metricValue(api(), "db_pool_connections") >= 1);
-    QVERIFY(metricValue(api(), "db_pool_max_connections") >= metricValue(api(), "db_pool_connections"));
-    QVERIFY(metricValue(api(), "process_resident_memory_bytes") > 1e6);
+    QVERIFY(test::scrapeMetric(api(), "db_pool_connections") >= 1);
+    QVERIFY(test::scrapeMetric(api(), "db_pool_max_connections") >= test::scrapeMetric(api(), "db_pool_connections"));
+    QVERIFY(test::scrapeMetric(api(), "process_resident_memory_bytes") > 1e6);
 }
 
 // A server of its own with a low rate (5 frames/s, bursts of 10) and a 1 s idle timeout.
@@ -1207,10 +1198,10 @@ void TestWsHub::hellosQueuedThenRefusedWhenBusy()
             QCOMPARE(r->reason, QStringLiteral("server busy"));
             QVERIFY2(r->retryAfterMs >= 1000 && r->retryAfterMs <= 30000, qPrintable(QString::number(r->retryAfterMs)));
         }
-        const auto metrics = ownApi.get(QStringLiteral("/metrics"), {});
-        QVERIFY(metrics.body.contains("websocket_hellos_waiting 3\n"));
-        QVERIFY(metrics.body.contains("websocket_hellos_queued_total 3\n"));
-        QVERIFY(metrics.body.contains("websocket_hellos_refused_total 3\n"));
+        const QByteArray metrics = ownApi.metrics();
+        QCOMPARE(test::metricSample(metrics, "websocket_hellos_waiting").value_or(-1), 3.0);
+        QCOMPARE(test::metricSample(metrics, "websocket_hellos_queued_total").value_or(-1), 3.0);
+        QCOMPARE(test::metricSample(metrics, "websocket_hellos_refused_total").value_or(-1), 3.0);
         // Nobody was welcomed while the lookups could not run.
         for (auto &c : clients)
             QVERIFY(!c->take<ws::Welcome>({}, 0));
@@ -1226,8 +1217,7 @@ void TestWsHub::hellosQueuedThenRefusedWhenBusy()
         ++welcomed;
     }
     QCOMPARE(welcomed, 5);
-    const auto after = ownApi.get(QStringLiteral("/metrics"), {});
-    QVERIFY(after.body.contains("websocket_hellos_waiting 0\n"));
+    QCOMPARE(test::scrapeMetric(ownApi, "websocket_hellos_waiting"), 0.0);
     QCOMPARE(own.stop(), 0);
 }
 

@@ -52,6 +52,8 @@ public:
     ApiReply send(const QByteArray &method, const QString &path, const QByteArray &body = {},
                   const RequestOptions &options = {});
     ApiReply get(const QString &path, const QByteArray &token) { return send("GET", path, {}, RequestOptions {token}); }
+    // GET /metrics: the Prometheus text (tests/support/metrics_text.h reads it); empty on failure.
+    QByteArray metrics() { return get(QStringLiteral("/metrics"), {}).body; }
     ApiReply post(const QString &path, const QJsonObject &body, const QByteArray &token = {})
     {
         return send("POST", path, QJsonDocument(body).toJson(QJsonDocument::Compact), RequestOptions {token});
