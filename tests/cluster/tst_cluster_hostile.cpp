@@ -16,6 +16,7 @@
 // malformed (now 4000), nginx answered a too large head with an HTML 400 (now 431 JSON).
 // Runs under scripts/cluster/with-cluster.sh. Thread: the test's thread.
 #include "tests/support/api_client.h"
+#include "tests/support/raw_wire.h"
 #include "tests/support/tool_process.h"
 #include "tests/support/ws_client.h"
 
@@ -35,9 +36,19 @@
 using namespace taskmaster;
 using taskmaster::test::ApiClient;
 using taskmaster::test::ApiReply;
+using taskmaster::test::closeCodeIn;
+using taskmaster::test::connectFrom;
+using taskmaster::test::getStatus;
+using taskmaster::test::isWholeResponse;
+using taskmaster::test::maskedFrame;
+using taskmaster::test::parseResponse;
+using taskmaster::test::procStatusKib;
+using taskmaster::test::RawResponse;
 using taskmaster::test::readClusterEnv;
+using taskmaster::test::readUntil;
 using taskmaster::test::uniqueName;
 using taskmaster::test::WsClient;
+using taskmaster::test::wsUpgradeRequest;
 
 namespace {
 // What tests/cluster/CMakeLists.txt gives nginx (render-conf.sh) and the instances.
@@ -82,136 +93,6 @@ enum class Ws {
     FloodBeforeWelcome, // hello and more than 64 frames behind it: 4029
     RateOverLimit, // pings over --ws-rate for longer than 5 s: 4029
 };
-
-struct Response {
-    int status = 0; // 0: no answer
-    QByteArray head;
-    QByteArray body;
-    [[nodiscard]] QJsonObject error() const
-    {
-        return QJsonDocument::fromJson(body).object().value(QLatin1String("error")).toObject();
-    }
-};
-
-// The first HTTP response in bytes (its head complete), else status 0.
-Response parse(const QByteArray &bytes)
-{
-    Response r;
-    const qsizetype end = bytes.indexOf("\r\n\r\n");
-    if (!bytes.startsWith("HTTP/1.1 ") || end < 0)
-        return r;
-    r.status = bytes.mid(9, 3).toInt();
-    r.head = bytes.left(end);
-    r.body = bytes.mid(end + 4);
-    return r;
-}
-
-std::unique_ptr<QTcpSocket> connectFrom(const QHostAddress &source, quint16 port)
-{
-    auto s = std::make_unique<QTcpSocket>();
-    if (!s->bind(source, 0))
-        return nullptr;
-    s->connectToHost(QHostAddress::LocalHost, port);
-    if (!s->waitForConnected(5000))
-        return nullptr;
-    return s;
-}
-
-// Reads from s until pred(bytes so far) holds, the socket closes or timeoutMs pass.
-QByteArray readUntil(QTcpSocket &s, const std::function<bool(const QByteArray &)> &pred, int timeoutMs = 5000)
-{
-    QByteArray got;
-    const QDeadlineTimer deadline(timeoutMs);
-    while (!pred(got) && s.state() == QAbstractSocket::ConnectedState && !deadline.hasExpired()) {
-        s.waitForReadyRead(int(qMin<qint64>(deadline.remainingTime(), 100)));
-        got += s.readAll();
-    }
-    return got + s.readAll();
-}
-
-bool wholeResponse(const QByteArray &got)
-{
-    const Response r = parse(got);
-    if (r.status == 0)
-        return false;
-    const qsizetype at = r.head.toLower().indexOf("content-length:");
-    if (at < 0)
-        return true;
-    const qsizetype eol = r.head.indexOf('\r', at);
-    return r.body.size() >= r.head.mid(at + 15, eol < 0 ? -1 : eol - at - 15).trimmed().toLongLong();
-}
-
-// One GET from source through nginx on a fresh connection: the status (0: none came).
-int getStatus(const QHostAddress &source, quint16 port, const QByteArray &path)
-{
-    auto s = connectFrom(source, port);
-    if (!s)
-        return 0;
-    s->write("GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
-    return parse(readUntil(*s, wholeResponse)).status;
-}
-
-// A masked client frame with the given first byte (FIN, RSV bits and opcode).
-QByteArray maskedFrame(quint8 first, const QByteArray &payload)
-{
-    QByteArray f;
-    f.append(char(first));
-    f.append(char(0x80 | payload.size())); // payloads under 126 bytes only
-    const char mask[4] = {0x11, 0x22, 0x33, 0x44};
-    f.append(mask, 4);
-    for (qsizetype i = 0; i < payload.size(); ++i)
-        f.append(char(payload.at(i) ^ mask[i % 4]));
-    return f;
-}
-
-QByteArray upgradeRequest()
-{
-    return "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-}
-
-// The close code in what a raw WebSocket client read after the 101 head (-1: no close frame).
-int closeCodeIn(const QByteArray &frames)
-{
-    qsizetype at = 0;
-    while (at + 2 <= frames.size()) {
-        const quint8 op = quint8(frames.at(at)) & 0x0f;
-        qint64 len = quint8(frames.at(at + 1)) & 0x7f;
-        qsizetype head = 2;
-        if (len == 126) {
-            if (at + 4 > frames.size())
-                return -1;
-            len = (quint8(frames.at(at + 2)) << 8) | quint8(frames.at(at + 3));
-            head = 4;
-        } else if (len == 127) {
-            if (at + 10 > frames.size())
-                return -1;
-            len = 0;
-            for (int i = 0; i < 8; ++i)
-                len = (len << 8) | quint8(frames.at(at + 2 + i));
-            head = 10;
-        }
-        if (op == 0x8) {
-            if (len < 2 || at + head + 2 > frames.size())
-                return -1;
-            return (quint8(frames.at(at + head)) << 8) | quint8(frames.at(at + head + 1));
-        }
-        at += head + qsizetype(len);
-    }
-    return -1;
-}
-
-qint64 procStatusKib(qint64 pid, const QByteArray &field)
-{
-    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : f.readAll().split('\n')) {
-        if (line.startsWith(QByteArray(field + ':')))
-            return line.mid(field.size() + 1).trimmed().split(' ').first().toLongLong();
-    }
-    return -1;
-}
 
 QString pingText(qint64 id)
 {
@@ -464,7 +345,7 @@ void TestClusterHostile::http()
         s->waitForBytesWritten(10);
         s->waitForReadyRead(10);
         got += s->readAll();
-        if (answeredAfter < 0 && parse(got).status != 0) {
+        if (answeredAfter < 0 && parseResponse(got).status != 0) {
             answeredAfter = clock.elapsed();
             sentAtAnswer = sent;
         }
@@ -480,7 +361,7 @@ void TestClusterHostile::http()
              qPrintable(QStringLiteral("still open after %1 ms; got: %2")
                             .arg(closedAfter)
                             .arg(QString::fromLatin1(got.left(300)))));
-    const Response r = parse(got);
+    const RawResponse r = parseResponse(got);
     qInfo("closed after %lld ms; answer: %s", closedAfter, got.left(400).constData());
     QCOMPARE(r.status, status);
     QVERIFY2(closedAfter >= closedAfterMs && closedAfter <= closedWithinMs, qPrintable(QString::number(closedAfter)));
@@ -537,7 +418,7 @@ void TestClusterHostile::websocket()
         // A raw client: QWebSocket cannot send broken framing.
         auto s = connectFrom(kAttacker, m_port);
         QVERIFY(s);
-        s->write(upgradeRequest());
+        s->write(wsUpgradeRequest());
         const QByteArray head = readUntil(*s, [](const QByteArray &b) { return b.contains("\r\n\r\n"); });
         QVERIFY2(head.startsWith("HTTP/1.1 101"), head.constData());
         clock.start();
@@ -642,21 +523,21 @@ void TestClusterHostile::perAddressCapWebSocket()
     const auto upgrade = [&](const QHostAddress &source) {
         auto s = connectFrom(source, m_port);
         if (!s)
-            return Response {};
-        s->write(upgradeRequest());
+            return RawResponse {};
+        s->write(wsUpgradeRequest());
         const QByteArray got = readUntil(*s, [](const QByteArray &b) {
-            return b.startsWith("HTTP/1.1 101") ? b.contains("\r\n\r\n") : wholeResponse(b);
+            return b.startsWith("HTTP/1.1 101") ? b.contains("\r\n\r\n") : isWholeResponse(b);
         });
-        const Response r = parse(got);
+        const RawResponse r = parseResponse(got);
         if (r.status == 101)
             held.push_back(std::move(s));
         return r;
     };
     const int instances = int(m_pids.size());
     int opened = 0;
-    Response refused;
+    RawResponse refused;
     for (int i = 0; i < instances * kPerAddress + 5; ++i) {
-        const Response r = upgrade(kAttacker);
+        const RawResponse r = upgrade(kAttacker);
         if (r.status != 101) {
             refused = r;
             break;

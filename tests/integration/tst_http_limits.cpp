@@ -5,6 +5,7 @@
 // (status, JSON error code, the connection closed within its deadline), that the server's peak
 // RSS (VmHWM) stays under a bound, and that another client (from 127.0.0.2) is served during the
 // attack. The timeouts are set short so each case takes about a second or two.
+#include "tests/support/raw_wire.h"
 #include "tests/support/server_process.h"
 
 #include <QDeadlineTimer>
@@ -18,7 +19,14 @@
 #include <memory>
 #include <vector>
 
+using taskmaster::test::connectFrom;
+using taskmaster::test::getStatus;
+using taskmaster::test::parseResponse;
+using taskmaster::test::procStatusKib;
+using taskmaster::test::RawResponse;
+using taskmaster::test::readUntil;
 using taskmaster::test::ServerProcess;
+using taskmaster::test::wsUpgradeRequest;
 
 namespace {
 constexpr int kHeadTimeoutMs = 1000;
@@ -56,78 +64,6 @@ enum class Attack {
     OverPerAddressCapWebSocket, // the same with upgraded WebSockets held open
 };
 
-struct Response {
-    int status = 0; // 0: no answer
-    QByteArray head;
-    QByteArray body;
-    [[nodiscard]] QString code() const
-    {
-        return QJsonDocument::fromJson(body)
-            .object()
-            .value(QLatin1String("error"))
-            .toObject()
-            .value(QLatin1String("code"))
-            .toString();
-    }
-};
-
-// Parses the first HTTP response in `bytes` (complete or not).
-Response parse(const QByteArray &bytes)
-{
-    Response r;
-    const qsizetype end = bytes.indexOf("\r\n\r\n");
-    if (!bytes.startsWith("HTTP/1.1 ") || end < 0)
-        return r;
-    r.status = bytes.mid(9, 3).toInt();
-    r.head = bytes.left(end);
-    r.body = bytes.mid(end + 4);
-    return r;
-}
-
-std::unique_ptr<QTcpSocket> connectFrom(const QString &source, quint16 port)
-{
-    auto s = std::make_unique<QTcpSocket>();
-    s->bind(QHostAddress(source));
-    s->connectToHost(QHostAddress::LocalHost, port);
-    if (!s->waitForConnected(5000))
-        return nullptr;
-    return s;
-}
-
-// One GET on a fresh connection from `source`; the status (0 when none came).
-int getStatus(const QString &source, quint16 port, const QByteArray &path = "/health")
-{
-    auto s = connectFrom(source, port);
-    if (!s)
-        return 0;
-    s->write("GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n");
-    QByteArray got;
-    const QDeadlineTimer deadline(5000);
-    while (!deadline.hasExpired()) {
-        if (const int status = parse(got).status)
-            return status;
-        if (s->state() != QAbstractSocket::ConnectedState)
-            return parse(got + s->readAll()).status;
-        s->waitForReadyRead(100);
-        got += s->readAll();
-    }
-    return parse(got).status;
-}
-
-qint64 peakRssKib(qint64 pid)
-{
-    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : f.readAll().split('\n')) {
-        if (line.startsWith("VmHWM:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong();
-    }
-    return -1;
-}
-
-const QByteArray kUpgrade = "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 } // namespace
 
 Q_DECLARE_METATYPE(Attack)
@@ -206,19 +142,13 @@ void TestHttpLimits::hostile()
             auto s = connectFrom(attacker, port);
             QVERIFY(s);
             if (attack == Attack::OverPerAddressCapWebSocket) {
-                s->write(kUpgrade);
-                QByteArray got;
-                const QDeadlineTimer deadline(5000);
-                while (!got.contains("\r\n\r\n") && !deadline.hasExpired() && s->waitForReadyRead(100))
-                    got += s->readAll();
+                s->write(wsUpgradeRequest());
+                const QByteArray got = readUntil(*s, [](const QByteArray &b) { return b.contains("\r\n\r\n"); });
                 QVERIFY2(got.startsWith("HTTP/1.1 101"), got.constData());
             } else {
                 // A request answered proves the server holds this connection.
                 s->write("GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
-                QByteArray got;
-                const QDeadlineTimer deadline(5000);
-                while (!got.contains("\"ok\"") && !deadline.hasExpired() && s->waitForReadyRead(100))
-                    got += s->readAll();
+                const QByteArray got = readUntil(*s, [](const QByteArray &b) { return b.contains("\"ok\""); });
                 QVERIFY2(got.startsWith("HTTP/1.1 200"), got.constData());
             }
             held.push_back(std::move(s));
@@ -276,7 +206,7 @@ void TestHttpLimits::hostile()
         s->write("GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
         break;
     case Attack::OverPerAddressCapWebSocket:
-        s->write(kUpgrade);
+        s->write(wsUpgradeRequest());
         break;
     }
     const QByteArray mib(1 << 20, 'x');
@@ -327,10 +257,10 @@ void TestHttpLimits::hostile()
                             .arg(closedAfter)
                             .arg(QString::fromLatin1(got.left(300)))));
     QVERIFY2(closedAfter <= closedWithinMs, qPrintable(QString::number(closedAfter)));
-    const Response r = parse(got);
+    const RawResponse r = parseResponse(got);
     QCOMPARE(r.status, status);
     if (!code.isEmpty()) {
-        QCOMPARE(r.code(), code);
+        QCOMPARE(r.errorCode(), code);
         QVERIFY(r.head.contains("Connection: close"));
     }
     if (status == 429)
@@ -352,7 +282,7 @@ void TestHttpLimits::hostile()
     if (capCase)
         QVERIFY(QTest::qWaitFor([&] { return getStatus(attacker, port) == 200; }, 5000)); // see totalCap
 
-    const qint64 hwm = peakRssKib(server.process().processId());
+    const qint64 hwm = procStatusKib(server.process().processId(), "VmHWM");
     QVERIFY(hwm > 0);
     QVERIFY2(hwm < 200 * 1024, qPrintable(QStringLiteral("VmHWM %1 KiB").arg(hwm)));
     if (capCase)
@@ -369,13 +299,7 @@ void TestHttpLimits::perAddressBehindTrustedProxy()
              qPrintable(server.errorText()));
     auto request = [&](QTcpSocket &s, const QByteArray &client) {
         s.write("GET /health HTTP/1.1\r\nHost: t\r\nX-Forwarded-For: " + client + "\r\n\r\n");
-        QByteArray got;
-        const QDeadlineTimer deadline(5000);
-        while (!got.contains("\r\n\r\n{") && s.state() == QAbstractSocket::ConnectedState && !deadline.hasExpired()) {
-            s.waitForReadyRead(100);
-            got += s.readAll();
-        }
-        return parse(got + s.readAll()).status;
+        return parseResponse(readUntil(s, [](const QByteArray &b) { return b.contains("\r\n\r\n{"); })).status;
     };
     std::vector<std::unique_ptr<QTcpSocket>> held;
     for (int i = 0; i < 2; ++i) {
@@ -407,10 +331,7 @@ void TestHttpLimits::totalCap()
         held.push_back(connectFrom(QStringLiteral("127.0.0.%1").arg(i + 3), server.port()));
         QVERIFY(held.back());
         held.back()->write("GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
-        QByteArray got;
-        const QDeadlineTimer deadline(5000);
-        while (!got.contains("\"ok\"") && !deadline.hasExpired() && held.back()->waitForReadyRead(100))
-            got += held.back()->readAll();
+        const QByteArray got = readUntil(*held.back(), [](const QByteArray &b) { return b.contains("\"ok\""); });
         QVERIFY2(got.startsWith("HTTP/1.1 200"), got.constData());
     }
     QCOMPARE(getStatus(QStringLiteral("127.0.0.2"), server.port()), 503);

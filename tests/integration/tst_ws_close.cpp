@@ -10,6 +10,7 @@
 // at the failed write lose the close frame and report 1006, as the issue saw: one run in four
 // with 12 frames in flight, seven in eight with 40). docs/protocol.md 9.10.
 #include "tests/support/api_client.h"
+#include "tests/support/raw_wire.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_env.h"
@@ -73,29 +74,6 @@ QString garbageText()
 {
     return QString(4096, QLatin1Char('g'));
 }
-// A masked client text frame.
-QByteArray maskedFrame(const QByteArray &payload)
-{
-    QByteArray f;
-    f.append(char(0x81));
-    if (payload.size() < 126) {
-        f.append(char(0x80 | payload.size()));
-    } else if (payload.size() < 65536) {
-        f.append(char(0x80 | 126));
-        f.append(char(payload.size() >> 8));
-        f.append(char(payload.size() & 0xff));
-    } else {
-        f.append(char(0x80 | 127));
-        for (int shift = 56; shift >= 0; shift -= 8)
-            f.append(char((quint64(payload.size()) >> shift) & 0xff));
-    }
-    const char mask[4] = {0x11, 0x22, 0x33, 0x44};
-    f.append(mask, 4);
-    for (qsizetype i = 0; i < payload.size(); ++i)
-        f.append(char(payload.at(i) ^ mask[i % 4]));
-    return f;
-}
-
 // How one raw run ended: the close code found in what was read (-1: none), whether a write
 // failed (the server had reset the connection) and whether the read ended in a reset.
 struct RawEnd {
@@ -118,8 +96,7 @@ RawEnd rawFlood(quint16 port, const QByteArray &first, const QByteArray &flood)
         ::close(fd);
         return end;
     }
-    const QByteArray upgrade = "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                               "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    const QByteArray upgrade = test::wsUpgradeRequest();
     (void)::send(fd, upgrade.constData(), size_t(upgrade.size()), MSG_NOSIGNAL);
     QByteArray head;
     char c = 0;
@@ -149,9 +126,7 @@ RawEnd rawFlood(quint16 port, const QByteArray &first, const QByteArray &flood)
         break;
     }
     ::close(fd);
-    const qsizetype at = got.indexOf(char(0x88));
-    if (at >= 0 && got.size() >= at + 4)
-        end.code = (quint8(got.at(at + 2)) << 8) | quint8(got.at(at + 3));
+    end.code = test::closeCodeIn(got);
     return end;
 }
 } // namespace
@@ -251,12 +226,13 @@ void TestWsClose::noResetUnderFlood_data()
     QTest::addColumn<QByteArray>("first");
     QTest::addColumn<QByteArray>("flood");
     QTest::addColumn<int>("code");
-    const QByteArray ping = maskedFrame("{\"type\":\"ping\",\"id\":1,\"pad\":\"" + QByteArray(4000, 'p') + "\"}");
+    const QByteArray ping
+        = test::maskedFrame(0x81, "{\"type\":\"ping\",\"id\":1,\"pad\":\"" + QByteArray(4000, 'p') + "\"}");
     QTest::newRow("4001 first frame not hello") << ping << ping << 4001;
-    QTest::newRow("1009 frame too large") << maskedFrame(QByteArray(70 * 1024, 'x')) << ping << 1009;
+    QTest::newRow("1009 frame too large") << test::maskedFrame(0x81, QByteArray(70 * 1024, 'x')) << ping << 1009;
     QTest::newRow("4029 frames before welcome")
-        << maskedFrame("{\"type\":\"hello\",\"token\":\"" + QByteArray(43, 'A') + "\"}")
-            + maskedFrame("{\"type\":\"ping\",\"id\":1}").repeated(100)
+        << test::maskedFrame(0x81, "{\"type\":\"hello\",\"token\":\"" + QByteArray(43, 'A') + "\"}")
+            + test::maskedFrame(0x81, "{\"type\":\"ping\",\"id\":1}").repeated(100)
         << ping << 4029;
 }
 
