@@ -65,6 +65,36 @@ int misses(const QList<BurstReply> &replies)
     return n;
 }
 
+// What both tests burst against: a server (the API rate limit off), a room of two members whose
+// latest page every burst reads, and kBurst connections.
+struct Scene {
+    ServerProcess server;
+    std::unique_ptr<ApiClient> api;
+    Account owner, member;
+    QString page;
+    BurstClient burst;
+
+    // Empty when all is set up, else what failed.
+    QString start(const QStringList &extraArgs)
+    {
+        if (!server.start(QStringList {QStringLiteral("--rate-api"), QStringLiteral("0")} + extraArgs))
+            return server.errorText();
+        api = std::make_unique<ApiClient>(server.url());
+        owner = api->signUp("owner");
+        member = api->signUp("member");
+        const qint64 room = api->createRoom(owner, {member});
+        if (room <= 0)
+            return QStringLiteral("no room");
+        page = QStringLiteral("/api/v1/rooms/%1/messages").arg(room);
+        return burst.connect(server.port(), kBurst) ? QString() : QStringLiteral("burst connections failed");
+    }
+    // A message from the owner: the page is cold (its version moved). The HTTP status.
+    int post(const QString &text)
+    {
+        return api->post(page, QJsonObject {{QStringLiteral("body"), text}}, owner.token).status;
+    }
+};
+
 } // namespace
 
 class TestHttpCoalescing final : public QObject {
@@ -95,25 +125,16 @@ void TestHttpCoalescing::burstComputesOnce_data()
 void TestHttpCoalescing::burstComputesOnce()
 {
     QFETCH(bool, postgres);
-    QStringList args {QStringLiteral("--rate-api"), QStringLiteral("0")};
-    if (postgres)
-        args << QStringLiteral("--database-url") << test::freshPostgresUrl(m_pg);
-    ServerProcess server;
-    QVERIFY2(server.start(args), qPrintable(server.errorText()));
-    ApiClient api(server.url());
-    const Account owner = api.signUp("owner");
-    const Account member = api.signUp("member");
-    const qint64 room = api.createRoom(owner, {member});
-    QVERIFY(room > 0);
-    const QString page = QStringLiteral("/api/v1/rooms/%1/messages").arg(room);
-    BurstClient burst;
-    QVERIFY(burst.connect(server.port(), kBurst));
+    Scene scene;
+    const QString failed = scene.start(
+        postgres ? QStringList {QStringLiteral("--database-url"), test::freshPostgresUrl(m_pg)} : QStringList {});
+    QVERIFY2(failed.isEmpty(), qPrintable(failed));
+    ApiClient &api = *scene.api;
     for (int round = 0; round < 2; ++round) {
-        // A write: the page is cold (its version moved).
         const QString text = QStringLiteral("message %1").arg(round);
-        QCOMPARE(api.post(page, QJsonObject {{QStringLiteral("body"), text}}, owner.token).status, 201);
+        QCOMPARE(scene.post(text), 201);
         const Counts before = counts(api);
-        const QList<BurstReply> replies = burst.get(page, {owner.token, member.token});
+        const QList<BurstReply> replies = scene.burst.get(scene.page, {scene.owner.token, scene.member.token});
         const Counts after = counts(api);
         QVERIFY(sameBodies(replies));
         QVERIFY2(replies.constFirst().body.contains(text.toUtf8()), replies.constFirst().body.constData());
@@ -128,18 +149,10 @@ void TestHttpCoalescing::burstComputesOnce()
 void TestHttpCoalescing::waitersJoinTheRunningComputation()
 {
     const QString databaseUrl = test::freshPostgresUrl(m_pg);
-    ServerProcess server;
-    QVERIFY2(server.start(
-                 {QStringLiteral("--rate-api"), QStringLiteral("0"), QStringLiteral("--database-url"), databaseUrl}),
-             qPrintable(server.errorText()));
-    ApiClient api(server.url());
-    const Account owner = api.signUp("owner");
-    const Account member = api.signUp("member");
-    const qint64 room = api.createRoom(owner, {member});
-    QVERIFY(room > 0);
-    const QString page = QStringLiteral("/api/v1/rooms/%1/messages").arg(room);
-    BurstClient burst;
-    QVERIFY(burst.connect(server.port(), kBurst));
+    Scene scene;
+    const QString failed = scene.start({QStringLiteral("--database-url"), databaseUrl});
+    QVERIFY2(failed.isEmpty(), qPrintable(failed));
+    ApiClient &api = *scene.api;
     const QString lockName = QStringLiteral("coalescing-lock");
     {
         QSqlDatabase lock = test::openPostgres(databaseUrl, lockName);
@@ -147,18 +160,18 @@ void TestHttpCoalescing::waitersJoinTheRunningComputation()
         QSqlQuery q(lock);
         for (int round = 0; round < 2; ++round) {
             const QString text = QStringLiteral("locked %1").arg(round);
-            QCOMPARE(api.post(page, QJsonObject {{QStringLiteral("body"), text}}, owner.token).status, 201);
+            QCOMPARE(scene.post(text), 201);
             const Counts before = counts(api);
             // The members table locked: the first miss's computation waits in the database.
             QVERIFY(lock.transaction());
             QVERIFY(q.exec(QStringLiteral("LOCK TABLE room_members IN ACCESS EXCLUSIVE MODE")));
-            burst.send(page, {owner.token, member.token});
+            scene.burst.send(scene.page, {scene.owner.token, scene.member.token});
             // Every other request has joined the computation.
             QVERIFY(QTest::qWaitFor([&] { return counts(api).coalesced - before.coalesced == kBurst - 1; }, 20000));
             if (round == 0) {
                 // Released: the one computation answers everyone.
                 QVERIFY(lock.rollback());
-                const QList<BurstReply> replies = burst.wait();
+                const QList<BurstReply> replies = scene.burst.wait();
                 QVERIFY(sameBodies(replies));
                 QVERIFY(replies.constFirst().body.contains(text.toUtf8()));
                 QCOMPARE(misses(replies), kBurst);
@@ -170,7 +183,7 @@ void TestHttpCoalescing::waitersJoinTheRunningComputation()
                     "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
                     "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")));
                 QVERIFY(cancel.next() && cancel.value(0).toBool());
-                const QList<BurstReply> replies = burst.wait();
+                const QList<BurstReply> replies = scene.burst.wait();
                 QVERIFY(lock.rollback());
                 for (const BurstReply &r : replies) {
                     QVERIFY2(r.status >= 500, r.body.constData());
@@ -178,7 +191,7 @@ void TestHttpCoalescing::waitersJoinTheRunningComputation()
                     QCOMPARE(r.body, replies.constFirst().body);
                 }
                 // The flight ended with its error: the next read computes again and succeeds.
-                const test::ApiReply again = api.get(page, member.token);
+                const test::ApiReply again = api.get(scene.page, scene.member.token);
                 QCOMPARE(again.status, 200);
                 QVERIFY(again.body.contains(text.toUtf8()));
             }
