@@ -32,6 +32,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <random>
 
 using namespace taskmaster;
@@ -99,6 +100,48 @@ QString durability(QSqlDatabase &db)
     if (q.exec(QStringLiteral("PRAGMA synchronous")) && q.next())
         text += QStringLiteral(" synchronous=") + QLatin1String(kModes[std::clamp(q.value(0).toInt(), 0, 3)]);
     return text;
+}
+
+// 1,000 messages for one batch into room by author, their client ids "<prefix><round>-<i>".
+QList<store::NewMessage> messageBatch(Id room, Id author, const QString &prefix, int round)
+{
+    QList<store::NewMessage> batch;
+    batch.reserve(1000);
+    for (int i = 0; i < 1000; ++i) {
+        batch.append(store::NewMessage {room, author, QStringLiteral("benchmark message body number %1").arg(i),
+                                        prefix + QStringLiteral("%1-%2").arg(round).arg(i)});
+    }
+    return batch;
+}
+
+// A fill of SQLite's messages table without the per-row FTS5 trigger: one 'rebuild' of the index
+// afterwards gives the same table many times faster. Drops the trigger; the schema's definition
+// of it (to put back), or nullopt when that failed.
+std::optional<QString> dropFtsTrigger(QSqlQuery &q)
+{
+    if (!q.exec(QStringLiteral("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'messages_fts_insert'"))
+        || !q.next())
+        return std::nullopt;
+    const QString trigger = q.value(0).toString();
+    if (!q.exec(QStringLiteral("DROP TRIGGER messages_fts_insert")))
+        return std::nullopt;
+    return trigger;
+}
+// After the fill: the index rebuilt, the trigger put back.
+bool rebuildFts(QSqlQuery &q, const QString &trigger)
+{
+    return q.exec(QStringLiteral("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")) && q.exec(trigger);
+}
+
+// The end of a fill (begun with db.transaction()): committed and analyzed when ok so far; a
+// warning with the last error otherwise. Whether all went well.
+bool endFill(QSqlDatabase &db, QSqlQuery &q, bool ok)
+{
+    ok = ok && db.commit();
+    ok = ok && q.exec(QStringLiteral("ANALYZE"));
+    if (!ok)
+        qWarning() << "fill failed:" << q.lastError().text();
+    return ok;
 }
 
 struct Stats {
@@ -198,13 +241,7 @@ void BenchStorage::batchInsert1000()
     Fixture &f = it->second;
     static int round = 0;
     const auto insertBatch = [&f] {
-        QList<store::NewMessage> batch;
-        batch.reserve(1000);
-        for (int i = 0; i < 1000; ++i) {
-            batch.append(store::NewMessage {f.room, f.user, QStringLiteral("benchmark message body number %1").arg(i),
-                                            QStringLiteral("r%1-%2").arg(round).arg(i)});
-        }
-        ++round;
+        const QList<store::NewMessage> batch = messageBatch(f.room, f.user, QStringLiteral("r"), round++);
         const auto r = f.pool->run([&](QSqlDatabase &db) { return store::insertMessages(db, batch, 2); }).result();
         return r && r->size() == 1000 && r->constLast();
     };
@@ -245,14 +282,10 @@ void BenchStorage::historyLatestPage()
                   ok = ok
                       && q.exec(QStringLiteral("INSERT INTO rooms (name, created_at) SELECT 'r', 1 FROM ")
                                 + series(99));
-                  QString trigger; // the schema's own definition, put back after the fill
-                  if (!pg) {
-                      ok = ok
-                          && q.exec(QStringLiteral(
-                              "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'messages_fts_insert'"))
-                          && q.next();
-                      trigger = ok ? q.value(0).toString() : QString();
-                      ok = ok && q.exec(QStringLiteral("DROP TRIGGER messages_fts_insert"));
+                  std::optional<QString> trigger;
+                  if (!pg && ok) {
+                      trigger = dropFtsTrigger(q);
+                      ok = trigger.has_value();
                   }
                   ok = ok
                       && q.exec(
@@ -263,16 +296,10 @@ void BenchStorage::historyLatestPage()
                               .arg(f.user)
                               .arg(perRoom)
                           + series(perRoom * 100));
-                  if (!pg) {
-                      ok = ok && q.exec(QStringLiteral("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')"));
-                      ok = ok && q.exec(trigger);
-                  }
+                  if (!pg)
+                      ok = ok && rebuildFts(q, *trigger);
                   ok = ok && q.exec(QStringLiteral("UPDATE rooms SET last_seq = %1").arg(perRoom));
-                  ok = ok && db.commit();
-                  ok = ok && q.exec(QStringLiteral("ANALYZE"));
-                  if (!ok)
-                      qWarning() << "fill failed:" << q.lastError().text();
-                  return ok;
+                  return endFill(db, q, ok);
               })
               .result();
     QVERIFY(filled);
@@ -322,13 +349,7 @@ void BenchStorage::batchInsertForms()
     QString settings;
     // One batch of 1,000 in one transaction; true when all were stored.
     const auto insertBatch = [&]() -> bool {
-        const int r = round++;
-        QList<store::NewMessage> batch;
-        batch.reserve(1000);
-        for (int i = 0; i < 1000; ++i) {
-            batch.append(store::NewMessage {f.room, f.user, QStringLiteral("benchmark message body number %1").arg(i),
-                                            QStringLiteral("f%1-%2").arg(r).arg(i)});
-        }
+        const QList<store::NewMessage> batch = messageBatch(f.room, f.user, QStringLiteral("f"), round++);
         return f.pool
             ->run([&](QSqlDatabase &db) -> bool {
                 const bool pg = sql::dialectOf(db) == sql::Dialect::Postgres;
@@ -487,13 +508,8 @@ void BenchStorage::search()
                       }
                       ok = ok && q.exec(QStringLiteral("CREATE INDEX messages_search ON messages USING gin (search)"));
                   } else {
-                      QString trigger;
-                      ok = ok
-                          && q.exec(QStringLiteral(
-                              "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'messages_fts_insert'"))
-                          && q.next();
-                      trigger = ok ? q.value(0).toString() : QString();
-                      ok = ok && q.exec(QStringLiteral("DROP TRIGGER messages_fts_insert"));
+                      const std::optional<QString> trigger = ok ? dropFtsTrigger(q) : std::nullopt;
+                      ok = trigger.has_value();
                       QSqlQuery ins(db);
                       ok = ok
                           && ins.prepare(QStringLiteral("INSERT INTO messages (room_id, seq, author_id, body, "
@@ -507,18 +523,13 @@ void BenchStorage::search()
                           ins.bindValue(4, n + 1);
                           ok = ins.exec();
                       }
-                      ok = ok && q.exec(QStringLiteral("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')"));
-                      ok = ok && q.exec(trigger);
+                      ok = ok && rebuildFts(q, *trigger);
                   }
                   for (const auto &[room, last] : seqs) {
                       ok = ok
                           && q.exec(QStringLiteral("UPDATE rooms SET last_seq = %1 WHERE id = %2").arg(last).arg(room));
                   }
-                  ok = ok && db.commit();
-                  ok = ok && q.exec(QStringLiteral("ANALYZE"));
-                  if (!ok)
-                      qWarning() << "fill failed:" << q.lastError().text();
-                  return ok;
+                  return endFill(db, q, ok);
               })
               .result();
     QVERIFY(filled);
