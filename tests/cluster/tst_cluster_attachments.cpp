@@ -6,6 +6,7 @@
 // non-member gets 404 everywhere. Runs under scripts/cluster/with-cluster.sh, which exports
 // TM_CLUSTER_URL and the instances' URLs. Thread: the test's thread.
 #include "tests/support/api_client.h"
+#include "tests/support/test_env.h"
 
 #include <QBuffer>
 #include <QCryptographicHash>
@@ -149,13 +150,9 @@ private:
 
 void TestClusterAttachments::initTestCase()
 {
-    m_url = QUrl(qEnvironmentVariable("TM_CLUSTER_URL"));
+    TM_REQUIRE_CLUSTER(url, "TM_CLUSTER_URL");
+    m_url = QUrl(url);
     m_instances = qEnvironmentVariableIntValue("TM_CLUSTER_INSTANCES");
-    if (m_url.isEmpty()) {
-        if (qEnvironmentVariableIntValue("TM_TEST_REQUIRE_SERVICES") == 1)
-            QFAIL("TM_CLUSTER_URL is not set: run through scripts/cluster/with-cluster.sh");
-        QSKIP("TM_CLUSTER_URL is not set: run through scripts/cluster/with-cluster.sh");
-    }
     QVERIFY2(m_instances >= 3, "this test needs 3 instances");
     for (int i = 0; i <= 3; ++i)
         QVERIFY2(port(i) != 0, qPrintable(QStringLiteral("no port for instance %1").arg(i)));

@@ -17,6 +17,7 @@
 // Runs under scripts/cluster/with-cluster.sh. Thread: the test's thread.
 #include "tests/support/api_client.h"
 #include "tests/support/raw_wire.h"
+#include "tests/support/test_env.h"
 #include "tests/support/tool_process.h"
 #include "tests/support/ws_client.h"
 
@@ -131,13 +132,10 @@ private:
 
 void TestClusterHostile::initTestCase()
 {
-    m_url = QUrl(qEnvironmentVariable("TM_CLUSTER_URL"));
-    m_dir = qEnvironmentVariable("TM_CLUSTER_DIR");
-    if (m_url.isEmpty() || m_dir.isEmpty()) {
-        if (qEnvironmentVariableIntValue("TM_TEST_REQUIRE_SERVICES") == 1)
-            QFAIL("TM_CLUSTER_URL / TM_CLUSTER_DIR are not set: run through scripts/cluster/with-cluster.sh");
-        QSKIP("TM_CLUSTER_URL is not set: run through scripts/cluster/with-cluster.sh");
-    }
+    TM_REQUIRE_CLUSTER(url, "TM_CLUSTER_URL");
+    TM_REQUIRE_CLUSTER(dir, "TM_CLUSTER_DIR");
+    m_url = QUrl(url);
+    m_dir = dir;
     m_port = quint16(m_url.port());
     QVERIFY(m_port != 0);
     const auto env = readClusterEnv(m_dir);

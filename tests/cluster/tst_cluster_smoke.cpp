@@ -10,6 +10,7 @@
 // scripts/cluster/with-cluster.sh, which exports TM_CLUSTER_URL, TM_CLUSTER_DIR and the
 // instances' URLs. Thread: the test's thread.
 #include "tests/support/api_client.h"
+#include "tests/support/test_env.h"
 #include "tests/support/tool_process.h"
 #include "tests/support/ws_client.h"
 
@@ -150,14 +151,11 @@ private:
 
 void TestClusterSmoke::initTestCase()
 {
-    m_url = QUrl(qEnvironmentVariable("TM_CLUSTER_URL"));
-    m_dir = qEnvironmentVariable("TM_CLUSTER_DIR");
+    TM_REQUIRE_CLUSTER(url, "TM_CLUSTER_URL");
+    TM_REQUIRE_CLUSTER(dir, "TM_CLUSTER_DIR");
+    m_url = QUrl(url);
+    m_dir = dir;
     m_instances = qEnvironmentVariableIntValue("TM_CLUSTER_INSTANCES");
-    if (m_url.isEmpty() || m_dir.isEmpty()) {
-        if (qEnvironmentVariableIntValue("TM_TEST_REQUIRE_SERVICES") == 1)
-            QFAIL("TM_CLUSTER_URL / TM_CLUSTER_DIR are not set: run through scripts/cluster/with-cluster.sh");
-        QSKIP("TM_CLUSTER_URL is not set: run through scripts/cluster/with-cluster.sh");
-    }
     m_port = quint16(m_url.port());
     QVERIFY(m_port != 0);
     QVERIFY2(m_instances >= 2, "the cluster tests need at least 2 instances");
