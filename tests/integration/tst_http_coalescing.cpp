@@ -178,11 +178,17 @@ void TestHttpCoalescing::waitersJoinTheRunningComputation()
                 QCOMPARE(counts(api).computations - before.computations, 1.0);
             } else {
                 // The computation cancelled in the database: its error is everyone's answer.
+                // The requests have joined before the computation's query reaches the lock: cancel it
+                // once it waits there.
                 QSqlQuery cancel(lock);
-                QVERIFY(cancel.exec(QStringLiteral(
-                    "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")));
-                QVERIFY(cancel.next() && cancel.value(0).toBool());
+                QVERIFY(QTest::qWaitFor(
+                    [&] {
+                        return cancel.exec(QStringLiteral(
+                                   "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = "
+                                   "current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"))
+                            && cancel.next() && cancel.value(0).toBool();
+                    },
+                    20000));
                 const QList<BurstReply> replies = scene.burst.wait();
                 QVERIFY(lock.rollback());
                 for (const BurstReply &r : replies) {
