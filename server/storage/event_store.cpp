@@ -9,6 +9,9 @@
 #include <QHash>
 #include <QJsonObject>
 #include <QLoggingCategory>
+#include <QSet>
+
+#include <algorithm>
 
 namespace taskmaster::server::store {
 
@@ -282,6 +285,65 @@ Result<bool> isChannelMember(QSqlDatabase &db, const Channel &channel, Id userId
 {
     return channel.kind == ChannelKind::Room ? isRoomMember(db, channel.id, userId)
                                              : isProjectMember(db, channel.id, userId);
+}
+
+Result<QList<ChannelEvent>> roomEventsRecordedSince(QSqlDatabase &db, const QList<Id> &roomIds,
+                                                    const QList<Id> &messageIds, qint64 sinceMs, int limit)
+{
+    if (limit < 1)
+        return Error::badRequest(QStringLiteral("limit must be at least 1"), QStringLiteral("limit"));
+    const bool pg = sql::dialectOf(db) == sql::Dialect::Postgres;
+    const auto binds = [](const QList<Id> &ids) {
+        QVariantList out;
+        out.reserve(ids.size());
+        for (Id id : ids)
+            out << id;
+        return out;
+    };
+    QSet<Id> rooms(roomIds.cbegin(), roomIds.cend());
+    if (!messageIds.isEmpty()) {
+        auto q = sql::run(db, "events.rooms_of_messages",
+                          QStringLiteral("SELECT DISTINCT room_id FROM messages WHERE id IN (%1)")
+                              .arg(sql::placeholders(messageIds.size())),
+                          binds(messageIds));
+        if (!q)
+            return q.error();
+        while (q->next())
+            rooms.insert(q->value(0).toLongLong());
+    }
+    QList<Id> sorted(rooms.cbegin(), rooms.cend());
+    std::sort(sorted.begin(), sorted.end());
+    if (sorted.isEmpty())
+        return QList<ChannelEvent> {};
+    if (pg) {
+        auto locked = sql::run(db, "events.lock_rooms",
+                               QStringLiteral("SELECT id FROM rooms WHERE id IN (%1) ORDER BY id FOR UPDATE")
+                                   .arg(sql::placeholders(sorted.size())),
+                               binds(sorted));
+        if (!locked)
+            return locked.error();
+        locked->finish();
+    }
+    QList<ChannelEvent> out;
+    for (Id roomId : sorted) {
+        const Channel channel = Channel::room(roomId);
+        auto first = sql::run(db, "events.recorded_since",
+                              QStringLiteral("SELECT MIN(seq) FROM (SELECT seq, created_at FROM channel_events "
+                                             "WHERE channel_kind = ? AND channel_id = ? ORDER BY seq DESC LIMIT ?) "
+                                             "recent WHERE created_at >= ?"),
+                              {channelKindCode(ChannelKind::Room), roomId, limit, sinceMs});
+        if (!first)
+            return first.error();
+        if (!first->next() || first->value(0).isNull())
+            continue;
+        const Seq from = first->value(0).toLongLong();
+        first->finish();
+        auto events = eventsAfter(db, channel, from - 1, limit);
+        if (!events)
+            return events.error();
+        out += *events;
+    }
+    return out;
 }
 
 Result<Seq> channelSeq(QSqlDatabase &db, const Channel &channel)

@@ -51,6 +51,16 @@ struct EventRow {
 // Internal when an event names a message or task that does not exist (the log never loses them).
 [[nodiscard]] Result<QList<ChannelEvent>> eventsAfter(QSqlDatabase &db, const Channel &channel, Seq after, int limit);
 
+// The room events of writes whose commit this instance could not confirm (the connection broke
+// during the transaction, so it may or may not have committed): locks the rooms (PostgreSQL: FOR
+// UPDATE, so a transaction still finishing on the old connection has committed or rolled back
+// first), resolves the edited or deleted messageIds to their rooms, and answers, per room, the
+// events recorded at or after sinceMs among its latest `limit`, as eventsAfter() gives them.
+// Run inside a transaction. Rooms that do not exist answer nothing.
+[[nodiscard]] Result<QList<ChannelEvent>> roomEventsRecordedSince(QSqlDatabase &db, const QList<Id> &roomIds,
+                                                                  const QList<Id> &messageIds, qint64 sinceMs,
+                                                                  int limit);
+
 // Every room and every not-deleted project userId is a member of, with the channel's current
 // seq (rooms.last_seq / projects.last_seq). One query.
 [[nodiscard]] Result<QMap<Channel, Seq>> channelsForUser(QSqlDatabase &db, Id userId);

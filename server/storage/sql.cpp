@@ -160,10 +160,14 @@ Error toError(const QSqlError &error, const char *what)
     const QString code = error.nativeErrorCode();
     // Worth a retry: PostgreSQL connection failures (class 08), shutdown or timeout (class 57) or a
     // lost connection without a code; SQLite BUSY (5) and LOCKED (6). Qt's SQLite driver labels
-    // every failed statement a ConnectionError, so that label only counts without a code.
+    // every failed statement a ConnectionError, so that label only counts without a code. A
+    // connection that broke under a statement has no code either (libpq's own message, "server
+    // closed the connection unexpectedly", "no connection to the server"; the statement error's type).
+    const bool lostConnection = code.isEmpty()
+        && (error.type() == QSqlError::ConnectionError
+            || error.databaseText().contains(QLatin1String("connection"), Qt::CaseInsensitive));
     const bool transient = code.startsWith(QLatin1String("08")) || code.startsWith(QLatin1String("57"))
-        || code == QLatin1String("5") || code == QLatin1String("6")
-        || (code.isEmpty() && error.type() == QSqlError::ConnectionError);
+        || code == QLatin1String("5") || code == QLatin1String("6") || lostConnection;
     logEvent(lcSql(), QtWarningMsg, QStringLiteral("query failed"),
              {{QStringLiteral("query"), QString::fromLatin1(what)},
               {QStringLiteral("code"), code},

@@ -1,8 +1,11 @@
 #include "server/ws/group_commit.h"
 
 #include "server/cache/cache.h"
+#include "server/log/json_log.h"
+#include "server/storage/event_store.h"
 #include "server/storage/read_routing.h"
 #include "server/storage/room_store.h"
+#include "server/storage/sql.h"
 #include "server/ws/event_sink.h"
 
 #include <QPointer>
@@ -16,6 +19,8 @@ GroupCommit::GroupCommit(DbPool *db, bool enabled, int maxBatch, std::function<q
     : QObject(parent), m_db(db), m_enabled(enabled), m_maxBatch(std::max(1, maxBatch)), m_nowMs(std::move(nowMs)),
       m_committed(std::move(committed))
 {
+    m_reconcileTimer.setSingleShot(true);
+    connect(&m_reconcileTimer, &QTimer::timeout, this, &GroupCommit::reconcile);
 }
 
 void GroupCommit::submit(WriteOp op, WriteDone done)
@@ -42,15 +47,16 @@ void GroupCommit::flush()
     m_inFlight = true;
     const qint64 now = m_nowMs();
     m_db->run([ops = std::move(ops), now](QSqlDatabase &db) { return writeBatch(db, ops, now); })
-        .then(this, [this, items = std::move(items)](const QList<Result<WriteOutcome>> &results) {
-            committed(items, results);
+        .then(this, [this, items = std::move(items), now](const QList<Result<WriteOutcome>> &results) {
+            committed(items, results, now);
         });
     if (!m_enabled)
         flush(); // every write on its own, all at once
 }
 
-void GroupCommit::committed(const QList<Item> &items, const QList<Result<WriteOutcome>> &results)
+void GroupCommit::committed(const QList<Item> &items, const QList<Result<WriteOutcome>> &results, qint64 nowMs)
 {
+    noteDoubts(items, results, nowMs);
     auto next = [this, items, results] {
         finish(items, results);
         if (m_enabled) {
@@ -100,6 +106,86 @@ void GroupCommit::finish(const QList<Item> &items, const QList<Result<WriteOutco
     }
     if (!events.isEmpty())
         m_committed(std::move(events));
+}
+
+namespace {
+constexpr int kReconcileFirstDelayMs = 50;
+constexpr int kReconcileMaxDelayMs = 5000;
+constexpr int kReconcileLimit = 1000; // events per room
+constexpr qsizetype kMaxDoubtfulMessages = 10000;
+} // namespace
+
+void GroupCommit::noteDoubts(const QList<Item> &items, const QList<Result<WriteOutcome>> &results, qint64 nowMs)
+{
+    bool any = false;
+    for (qsizetype i = 0; i < results.size(); ++i) {
+        const Result<WriteOutcome> &r = results.at(i);
+        if (r || (r.error().code != ErrorCode::Unavailable && r.error().code != ErrorCode::Internal))
+            continue;
+        const WriteOp &op = items.at(i).op;
+        if (op.kind == WriteOp::Kind::Send)
+            m_doubt.rooms.insert(op.roomId);
+        else if (m_doubt.messages.size() < kMaxDoubtfulMessages)
+            m_doubt.messages.insert(op.messageId);
+        else
+            continue;
+        ++m_stats.inDoubt;
+        any = true;
+    }
+    if (!any)
+        return;
+    m_doubt.sinceMs = m_doubt.sinceMs == 0 ? nowMs : std::min(m_doubt.sinceMs, nowMs);
+    if (!m_reconciling && !m_reconcileTimer.isActive()) {
+        m_reconcileDelayMs = kReconcileFirstDelayMs;
+        m_reconcileTimer.start(m_reconcileDelayMs);
+    }
+}
+
+void GroupCommit::reconcile()
+{
+    if (m_reconciling || (m_doubt.rooms.isEmpty() && m_doubt.messages.isEmpty()))
+        return;
+    m_reconciling = true;
+    Doubt doubt = std::exchange(m_doubt, Doubt {});
+    const QList<Id> rooms(doubt.rooms.cbegin(), doubt.rooms.cend());
+    const QList<Id> messages(doubt.messages.cbegin(), doubt.messages.cend());
+    m_db->query([rooms, messages, since = doubt.sinceMs](QSqlDatabase &db) -> Result<QList<ChannelEvent>> {
+            sql::Transaction tx(db);
+            auto events = store::roomEventsRecordedSince(db, rooms, messages, since, kReconcileLimit);
+            if (!events)
+                return events.error();
+            if (auto e = tx.commit())
+                return *e;
+            return events;
+        })
+        .then(this, [this, doubt = std::move(doubt)](const Result<QList<ChannelEvent>> &r) {
+            m_reconciling = false;
+            if (!r) {
+                // Still unreachable: the doubt waits for the next attempt, with what came since.
+                m_doubt.rooms.unite(doubt.rooms);
+                m_doubt.messages.unite(doubt.messages);
+                m_doubt.sinceMs = m_doubt.sinceMs == 0 ? doubt.sinceMs : std::min(m_doubt.sinceMs, doubt.sinceMs);
+                const qint64 hinted = r.error().retryAfterMs;
+                m_reconcileDelayMs
+                    = std::min(kReconcileMaxDelayMs,
+                               std::max(m_reconcileDelayMs * 2, int(std::min<qint64>(hinted, kReconcileMaxDelayMs))));
+                m_reconcileTimer.start(m_reconcileDelayMs);
+                return;
+            }
+            m_reconcileDelayMs = kReconcileFirstDelayMs;
+            if (!r->isEmpty()) {
+                m_stats.reconciled += r->size();
+                qCInfo(lcServer) << "writes in doubt: published" << r->size() << "events of"
+                                 << (doubt.rooms.size() + doubt.messages.size()) << "rooms or messages checked";
+                QList<Outgoing> out;
+                out.reserve(r->size());
+                for (const ChannelEvent &e : *r)
+                    out.append(Outgoing {e, 0});
+                m_committed(std::move(out));
+            }
+            if (!m_doubt.rooms.isEmpty() || !m_doubt.messages.isEmpty())
+                m_reconcileTimer.start(m_reconcileDelayMs);
+        });
 }
 
 QList<Result<WriteOutcome>> GroupCommit::writeBatch(QSqlDatabase &db, const QList<WriteOp> &ops, qint64 nowMs)

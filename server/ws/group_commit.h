@@ -10,7 +10,13 @@
 // With a cache set, the versions of the rooms a batch wrote are bumped before its writes are
 // acknowledged (no read anywhere returns the old latest page once a client saw its ack), and with
 // a read replica their authors are marked as fresh writers first (read-your-writes).
-// Owns: the queue. Thread: network thread; batches run on the database pool.
+// A write that fails with Unavailable or Internal (the connection broke mid-transaction, PostgreSQL
+// restarted) may still have committed: its sender gets the error, and its room (an edit's or
+// delete's message) is put in doubt. Once the database answers again (retried with backoff) the
+// rooms in doubt are locked and their events recorded since that batch are published through
+// `committed` (store::roomEventsRecordedSince): receivers drop what they had by seq, and the members
+// get an event that did commit, instead of waiting for a later event of the room to show the gap.
+// Owns: the queue and the rooms in doubt. Thread: network thread; batches run on the database pool.
 #pragma once
 
 #include "server/storage/db_pool.h"
@@ -20,6 +26,8 @@
 
 #include <QList>
 #include <QObject>
+#include <QSet>
+#include <QTimer>
 
 #include <functional>
 #include <optional>
@@ -58,6 +66,8 @@ struct GroupCommitStats {
     qint64 batches = 0;
     qint64 writes = 0;
     int largestBatch = 0;
+    qint64 inDoubt = 0; // writes that failed with the commit's outcome unknown
+    qint64 reconciled = 0; // events published after their rooms were checked
 };
 
 class GroupCommit final : public QObject {
@@ -85,7 +95,11 @@ private:
         WriteDone done;
     };
     void flush();
-    void committed(const QList<Item> &items, const QList<Result<WriteOutcome>> &results);
+    void committed(const QList<Item> &items, const QList<Result<WriteOutcome>> &results, qint64 nowMs);
+    // Puts the rooms of the batch's writes that failed with an unknown outcome in doubt.
+    void noteDoubts(const QList<Item> &items, const QList<Result<WriteOutcome>> &results, qint64 nowMs);
+    // Checks the rooms in doubt in the database and publishes what they recorded since.
+    void reconcile();
     void finish(const QList<Item> &items, const QList<Result<WriteOutcome>> &results);
 
     DbPool *m_db;
@@ -98,6 +112,15 @@ private:
     Cache *m_cache = nullptr;
     ReadRouting *m_reads = nullptr;
     GroupCommitStats m_stats;
+    struct Doubt {
+        QSet<Id> rooms;
+        QSet<Id> messages; // edits and deletes: their rooms are looked up
+        qint64 sinceMs = 0; // the earliest failed batch's time
+    };
+    Doubt m_doubt;
+    bool m_reconciling = false;
+    int m_reconcileDelayMs = 0;
+    QTimer m_reconcileTimer;
 };
 
 } // namespace taskmaster::server

@@ -46,6 +46,13 @@ HubMetrics::HubMetrics(MetricsRegistry &registry, const GroupCommit &commit, std
     registry.counterCallback(QStringLiteral("messages_written_total"),
                              QStringLiteral("WebSocket sends, edits and deletes written."),
                              [this] { return double(m_commit.stats().writes); });
+    registry.counterCallback(
+        QStringLiteral("writes_in_doubt_total"),
+        QStringLiteral("Writes that failed with the commit's outcome unknown (the database connection broke)."),
+        [this] { return double(m_commit.stats().inDoubt); });
+    registry.counterCallback(QStringLiteral("writes_in_doubt_events_published_total"),
+                             QStringLiteral("Events found committed in the rooms of writes in doubt and published."),
+                             [this] { return double(m_commit.stats().reconciled); });
 }
 
 HubStats HubMetrics::stats() const

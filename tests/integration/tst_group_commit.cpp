@@ -9,7 +9,9 @@
 #include "server/ws/channel_order.h"
 #include "server/ws/group_commit.h"
 #include "tests/support/store_fixture.h"
+#include "tests/support/tcp_proxy.h"
 
+#include <QSqlQuery>
 #include <QTest>
 
 using namespace taskmaster;
@@ -52,6 +54,8 @@ private Q_SLOTS:
     void nextBatchAfterTheAck();
     void failedBatchIsAnsweredInOrder_data() { backendRows(); }
     void failedBatchIsAnsweredInOrder();
+    void commitInDoubtIsPublished_data();
+    void commitInDoubtIsPublished();
 
 private:
     WriteOp send(const QString &body) const;
@@ -159,6 +163,90 @@ void TestGroupCommit::failedBatchIsAnsweredInOrder()
     m_cache->release(1);
     QCOMPARE(m_acks, QStringList({QStringLiteral("1"), QStringLiteral("error"), QStringLiteral("2")}));
     QCOMPARE(m_published.size(), 2);
+}
+
+void TestGroupCommit::commitInDoubtIsPublished_data()
+{
+    QTest::addColumn<QString>("backend");
+    QTest::newRow("postgres") << QStringLiteral("postgres");
+}
+
+void TestGroupCommit::commitInDoubtIsPublished()
+{
+    // A send whose connection breaks while PostgreSQL commits it: the commit goes through, the
+    // writer sees an error. Its room is put in doubt; once the database answers again, the
+    // committed event is published, and nothing older (the room's creation event).
+    QVERIFY(onDb([](QSqlDatabase &db) {
+        QSqlQuery q(db);
+        return q.exec(QStringLiteral("CREATE FUNCTION tm_test_slow_commit() RETURNS trigger LANGUAGE plpgsql AS "
+                                     "$$ BEGIN PERFORM pg_sleep(1); RETURN NULL; END $$"))
+            && q.exec(QStringLiteral("CREATE CONSTRAINT TRIGGER tm_test_slow_commit AFTER INSERT ON channel_events "
+                                     "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "
+                                     "tm_test_slow_commit()"));
+    }));
+    const DbPoolOptions direct = onDb([](QSqlDatabase &db) {
+        DbPoolOptions o;
+        o.backend = DbPoolOptions::Backend::Postgres;
+        o.postgres.host = db.hostName() == QLatin1String("localhost") ? QStringLiteral("127.0.0.1") : db.hostName();
+        o.postgres.port = db.port();
+        o.postgres.user = db.userName();
+        o.postgres.password = db.password();
+        o.postgres.database = db.databaseName();
+        return o;
+    });
+    test::TcpProxy proxy(direct.postgres.host, direct.postgres.port);
+    QVERIFY(proxy.ok());
+    DbPoolOptions o = direct;
+    o.postgres.port = proxy.port();
+    o.minThreads = o.maxThreads = 1;
+    DbPool proxied(o);
+    QList<Outgoing> published;
+    GroupCommit commit(
+        &proxied, true, 100, [this] { return tick(); }, [&published](QList<Outgoing> events) { published += events; });
+    QStringList acks;
+    commit.submit(send(QStringLiteral("in doubt")), [&acks](const Result<WriteOutcome> &r) {
+        acks << (r ? QStringLiteral("stored") : errorCodeName(r.error().code));
+    });
+    // The commit runs the deferred trigger: the link is cut while it sleeps.
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            return onDb([](QSqlDatabase &db) {
+                QSqlQuery q(db);
+                return q.exec(QStringLiteral("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+                                             "AND wait_event = 'PgSleep'"))
+                    && q.next();
+            });
+        },
+        10000));
+    proxy.setLinkUp(false);
+    QTRY_COMPARE_WITH_TIMEOUT(acks.size(), 1, 10000);
+    QCOMPARE(acks.constFirst(), QStringLiteral("unavailable"));
+    QCOMPARE(commit.stats().inDoubt, 1);
+    // It did commit, once the trigger's sleep ended on the orphaned connection; nothing is
+    // published while the link is down.
+    Seq stored = 0;
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            stored = onDb([this](QSqlDatabase &db) {
+                QSqlQuery q(db);
+                q.prepare(QStringLiteral("SELECT seq FROM messages WHERE room_id = ? AND body = 'in doubt'"));
+                q.addBindValue(m_room);
+                return q.exec() && q.next() ? q.value(0).toLongLong() : Seq(0);
+            });
+            return stored > 0;
+        },
+        10000));
+    QVERIFY(published.isEmpty());
+
+    proxy.setLinkUp(true);
+    QTRY_COMPARE_WITH_TIMEOUT(published.size(), 1, 20000);
+    const ChannelEvent &e = published.constFirst().event;
+    QCOMPARE(e.type, EventType::MessageCreated);
+    QCOMPARE(e.channel, Channel::room(m_room));
+    QCOMPARE(e.seq, stored);
+    QVERIFY(e.message);
+    QCOMPARE(e.message->body, QStringLiteral("in doubt"));
+    QCOMPARE(commit.stats().reconciled, 1);
 }
 
 QTEST_GUILESS_MAIN(TestGroupCommit)
