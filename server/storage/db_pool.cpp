@@ -149,6 +149,7 @@ void DbPool::workerLoop(int workerId)
     const QString name = QStringLiteral("tm-db-%1-%2").arg(m_serial).arg(workerId);
     {
         QSqlDatabase db = openConnection(name);
+        quint64 goodAt = 0; // m_brokenEpoch when this connection was last known good
         sql::StatementCache statements;
         sql::setThreadStatementCache(&statements);
         std::unique_lock lock(m_mutex);
@@ -166,6 +167,14 @@ void DbPool::workerLoop(int workerId)
             m_jobs.pop_front();
             ++m_busy;
             lock.unlock();
+            // Another worker's connection broke since this one was last known good: check it
+            // (the driver learns a connection is gone only when it uses it).
+            const quint64 epoch = m_brokenEpoch.load();
+            if (goodAt < epoch && db.isOpen()) {
+                if (!QSqlQuery(db).exec(QStringLiteral("SELECT 1")))
+                    db.close();
+            }
+            goodAt = epoch;
             // A connection the server dropped between jobs (PostgreSQL restarted: the driver
             // reports it closed) takes its prepared statements with it; the next open() gets a
             // new session where they do not exist ("prepared statement ... does not exist",
@@ -197,6 +206,8 @@ void DbPool::workerLoop(int workerId)
                 db.close();
                 broken = true;
             }
+            if ((attempt && !opened) || broken)
+                ++m_brokenEpoch;
             if (attempt)
                 recordOutcome(!opened || broken);
             lock.lock();

@@ -13,6 +13,11 @@
 // it is open, query() answers Unavailable at once (with retryAfterMs) instead of queueing, and
 // workers do not try to open a connection for jobs already queued (they see it closed); after
 // openFor one query() is let through as the probe.
+// After any worker saw its connection break (or fail to open), every other worker checks its own
+// with a trivial query before its next job and reopens it if that fails: PostgreSQL restarted, all
+// of them are stale, and without the check each one failed a job in turn, the half-open breaker's
+// probes included (ten stale workers, ten failed probes two seconds apart: the pool took 20 s to
+// come back instead of one probe).
 // Owns: the worker threads, their connections, the job queue and the breaker. Thread: created and
 // destroyed on the network thread; run(), query() and breakerState() are thread-safe; jobs run on
 // the workers; futures finish on the network thread; the breaker's observer runs on any of them
@@ -29,6 +34,7 @@
 #include <QSqlDatabase>
 #include <QString>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -163,6 +169,10 @@ private:
     bool m_stopping = false;
     mutable std::mutex m_breakerMutex;
     CircuitBreaker m_breaker;
+    // Counts the connection breakages any worker saw (a broken connection, a failed open): a
+    // worker whose connection was last known good before the latest one checks it before its
+    // next job.
+    std::atomic<quint64> m_brokenEpoch {0};
 };
 
 } // namespace taskmaster::server

@@ -44,6 +44,7 @@ private Q_SLOTS:
     void unreachable();
     void breakerFailsFastAndRecovers();
     void preparedStatementsAfterReconnect();
+    void staleWorkersDoNotFailTheProbe();
 
 private:
     DbPoolOptions options(const QString &backend) const;
@@ -343,6 +344,79 @@ void TestDbPool::preparedStatementsAfterReconnect()
         QVERIFY2(r, r ? "" : qPrintable(r.error().message));
         QCOMPARE(*r, i + 1);
     }
+}
+
+// PostgreSQL restarted (here: the proxy cuts every connection): every worker's connection is
+// stale, though the driver learns it only when it uses one. Once the database is back, the
+// breaker's first probe must succeed and so must every job after it. Before, each stale worker
+// failed one job in turn, the probes included, and the pool took a probe interval per worker to
+// come back (20 s for ten workers, during which every send failed).
+void TestDbPool::staleWorkersDoNotFailTheProbe()
+{
+    const DatabaseUrl target = *parseDatabaseUrl(m_pgUrl);
+    taskmaster::test::TcpProxy proxy(
+        target.host == QLatin1String("localhost") ? QStringLiteral("127.0.0.1") : target.host, target.port);
+    QVERIFY(proxy.ok());
+    constexpr int kWorkers = 6;
+    DbPoolOptions o = options(QStringLiteral("postgres"));
+    o.postgres.port = quint16(proxy.port());
+    o.minThreads = o.maxThreads = kWorkers;
+    o.breaker = {2, 200};
+    DbPool pool(o);
+    // kWorkers jobs that wait for each other, so every worker runs one on its own connection;
+    // how many answered SELECT 1.
+    const auto onEveryWorker = [&pool] {
+        std::atomic<int> inside = 0;
+        QList<QFuture<taskmaster::Result<bool>>> all;
+        for (int i = 0; i < kWorkers; ++i) {
+            all << pool.query([&inside](QSqlDatabase &db) -> taskmaster::Result<bool> {
+                ++inside;
+                const QDeadlineTimer together(5000);
+                while (inside.load() < kWorkers && !together.hasExpired())
+                    QThread::msleep(1);
+                return QSqlQuery(db).exec(QStringLiteral("SELECT 1"));
+            });
+        }
+        int answered = 0;
+        for (auto &f : all) {
+            const auto r = f.result();
+            answered += r && *r;
+        }
+        return answered;
+    };
+    QCOMPARE(onEveryWorker(), kWorkers);
+
+    proxy.setLinkUp(false);
+    auto select1 = [](std::atomic<int> *ran) {
+        return [ran](QSqlDatabase &db) -> taskmaster::Result<bool> {
+            ++*ran;
+            return QSqlQuery(db).exec(QStringLiteral("SELECT 1"));
+        };
+    };
+    std::atomic<int> ran = 0;
+    const QDeadlineTimer opened(10s);
+    while (pool.breakerState() != taskmaster::CircuitBreaker::State::Open && !opened.hasExpired())
+        (void)pool.query(select1(&ran)).result();
+    QCOMPARE(pool.breakerState(), taskmaster::CircuitBreaker::State::Open);
+    proxy.setLinkUp(true);
+
+    // Refused at once while open; the first job that runs is the probe, and it succeeds.
+    const QDeadlineTimer probed(10s);
+    bool answered = false;
+    while (!answered && !probed.hasExpired()) {
+        ran = 0;
+        const auto r = pool.query(select1(&ran)).result();
+        if (ran.load() == 0) { // refused without running
+            QTest::qWait(20);
+            continue;
+        }
+        QVERIFY2(r && *r, "the probe failed on a stale connection");
+        answered = true;
+    }
+    QVERIFY(answered);
+    QTRY_COMPARE(pool.breakerState(), taskmaster::CircuitBreaker::State::Closed);
+    // Every worker answers again, none fails on a stale connection.
+    QCOMPARE(onEveryWorker(), kWorkers);
 }
 
 QTEST_GUILESS_MAIN(TestDbPool)
