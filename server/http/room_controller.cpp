@@ -5,6 +5,7 @@
 #include "server/http/authenticated_queries.h"
 #include "server/http/cached_reads.h"
 #include "server/storage/room_store.h"
+#include "server/storage/sql.h"
 #include "server/ws/event_sink.h"
 #include "shared/codec/rest_json.h"
 
@@ -186,8 +187,11 @@ ApiFuture RoomController::sendAction(const Call &c, const PathIds &ids)
          sink = &m_deps.events](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
             auto stored = store::insertMessages(
                 db, {store::NewMessage {roomId, me.id, r.body, r.clientId, r.attachmentIds}}, now);
-            if (!stored)
+            if (!stored) {
+                if (sql::outcomeUnknown(stored.error()))
+                    sink->writeInDoubt({roomId}, {}, now);
                 return stored.error();
+            }
             const auto &item = stored->constFirst();
             if (!item)
                 return item.error();
@@ -223,8 +227,11 @@ ApiFuture RoomController::editMessageAction(const Call &c, const PathIds &ids)
         [messageId = ids[0], text = req->body, now = m_deps.nowMs(),
          sink = &m_deps.events](QSqlDatabase &db, const User &me) -> Result<ApiResponse> {
             auto edited = store::editMessage(db, messageId, me.id, text, now);
-            if (!edited)
+            if (!edited) {
+                if (sql::outcomeUnknown(edited.error()))
+                    sink->writeInDoubt({}, {messageId}, now);
                 return edited.error();
+            }
             sink->publish({events::message(EventType::MessageUpdated, edited->eventSeq, edited->message)});
             return ApiResponse::json(edited->message).invalidating({versions::room(edited->message.roomId)});
         });
@@ -237,8 +244,11 @@ ApiFuture RoomController::deleteMessageAction(const Call &c, const PathIds &ids)
         [messageId = ids[0], now = m_deps.nowMs(), sink = &m_deps.events](QSqlDatabase &db,
                                                                           const User &me) -> Result<ApiResponse> {
             auto deleted = store::deleteMessage(db, messageId, me.id, now);
-            if (!deleted)
+            if (!deleted) {
+                if (sql::outcomeUnknown(deleted.error()))
+                    sink->writeInDoubt({}, {messageId}, now);
                 return deleted.error();
+            }
             if (deleted->eventSeq > 0)
                 sink->publish({events::message(EventType::MessageUpdated, deleted->eventSeq, deleted->message)});
             return ApiResponse::json(deleted->message).invalidating({versions::room(deleted->message.roomId)});

@@ -24,6 +24,13 @@ enum class Dialect { Sqlite, Postgres };
 
 // Maps a failed query's error. `what` names the query in logs (never user input).
 [[nodiscard]] Error toError(const QSqlError &error, const char *what);
+// A write that failed with this may still have committed: the connection broke (Unavailable), or
+// an error no store function answers on purpose (Internal). The refusals a store gives on purpose
+// (not found, forbidden, bad request, conflict) roll back.
+[[nodiscard]] inline bool outcomeUnknown(const Error &e)
+{
+    return e.code == ErrorCode::Unavailable || e.code == ErrorCode::Internal;
+}
 [[nodiscard]] bool isUniqueViolation(const QSqlError &error);
 
 // Prepares and runs `text` with positional binds (without binds it runs unprepared); on failure

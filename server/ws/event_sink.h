@@ -25,6 +25,16 @@ public:
     virtual void closeChannel(const Channel &channel, const QList<Id> &userIds) = 0;
     // A session ended (logout): its sockets close with 4003.
     virtual void revokeToken(const QByteArray &tokenDigest) = 0;
+    // A message write failed with its commit's outcome unknown (the connection broke during the
+    // transaction): the room of a send, or the message of an edit or delete, may have a new event
+    // nobody published; the hub checks them once the database answers (GroupCommit). sinceMs: the
+    // write's time. The default (a relay) does nothing.
+    virtual void writeInDoubt(const QList<Id> &roomIds, const QList<Id> &messageIds, qint64 sinceMs)
+    {
+        Q_UNUSED(roomIds)
+        Q_UNUSED(messageIds)
+        Q_UNUSED(sinceMs)
+    }
 
     // Volatile frames for the other instances (the hub calls these on the network thread; the
     // default drops them, as a single instance needs nothing more):

@@ -120,7 +120,7 @@ void GroupCommit::noteDoubts(const QList<Item> &items, const QList<Result<WriteO
     bool any = false;
     for (qsizetype i = 0; i < results.size(); ++i) {
         const Result<WriteOutcome> &r = results.at(i);
-        if (r || (r.error().code != ErrorCode::Unavailable && r.error().code != ErrorCode::Internal))
+        if (r || !sql::outcomeUnknown(r.error()))
             continue;
         const WriteOp &op = items.at(i).op;
         if (op.kind == WriteOp::Kind::Send)
@@ -132,9 +132,25 @@ void GroupCommit::noteDoubts(const QList<Item> &items, const QList<Result<WriteO
         ++m_stats.inDoubt;
         any = true;
     }
-    if (!any)
-        return;
-    m_doubt.sinceMs = m_doubt.sinceMs == 0 ? nowMs : std::min(m_doubt.sinceMs, nowMs);
+    if (any)
+        scheduleReconcile(nowMs);
+}
+
+void GroupCommit::putInDoubt(const QList<Id> &roomIds, const QList<Id> &messageIds, qint64 sinceMs)
+{
+    for (Id id : roomIds)
+        m_doubt.rooms.insert(id);
+    for (Id id : messageIds) {
+        if (m_doubt.messages.size() < kMaxDoubtfulMessages)
+            m_doubt.messages.insert(id);
+    }
+    m_stats.inDoubt += roomIds.size() + messageIds.size();
+    scheduleReconcile(sinceMs);
+}
+
+void GroupCommit::scheduleReconcile(qint64 sinceMs)
+{
+    m_doubt.sinceMs = m_doubt.sinceMs == 0 ? sinceMs : std::min(m_doubt.sinceMs, sinceMs);
     if (!m_reconciling && !m_reconcileTimer.isActive()) {
         m_reconcileDelayMs = kReconcileFirstDelayMs;
         m_reconcileTimer.start(m_reconcileDelayMs);

@@ -79,6 +79,8 @@ public:
                 std::function<void(QList<Outgoing>)> committed, QObject *parent = nullptr);
 
     void submit(WriteOp op, WriteDone done);
+    // A write made elsewhere (REST) whose commit's outcome is unknown: checked like the batches'.
+    void putInDoubt(const QList<Id> &roomIds, const QList<Id> &messageIds, qint64 sinceMs);
     void setCache(Cache *cache) { m_cache = cache; }
     // Writers are marked fresh (their reads stay on the primary) before their acks.
     void setReadRouting(ReadRouting *reads) { m_reads = reads; }
@@ -98,6 +100,8 @@ private:
     void committed(const QList<Item> &items, const QList<Result<WriteOutcome>> &results, qint64 nowMs);
     // Puts the rooms of the batch's writes that failed with an unknown outcome in doubt.
     void noteDoubts(const QList<Item> &items, const QList<Result<WriteOutcome>> &results, qint64 nowMs);
+    // Starts the checks when none is running or waiting.
+    void scheduleReconcile(qint64 sinceMs);
     // Checks the rooms in doubt in the database and publishes what they recorded since.
     void reconcile();
     void finish(const QList<Item> &items, const QList<Result<WriteOutcome>> &results);

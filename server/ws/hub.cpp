@@ -414,6 +414,17 @@ void Hub::remoteCloseChannel(const Channel &channel, const QList<Id> &userIds)
     m_subscriptions->unsubscribeUsers(channel, userIds);
 }
 
+void Hub::writeInDoubt(const QList<Id> &roomIds, const QList<Id> &messageIds, qint64 sinceMs)
+{
+    if (QThread::currentThread() != thread()) {
+        QMetaObject::invokeMethod(
+            this, [this, roomIds, messageIds, sinceMs] { writeInDoubt(roomIds, messageIds, sinceMs); },
+            Qt::QueuedConnection);
+        return;
+    }
+    m_commit->putInDoubt(roomIds, messageIds, sinceMs);
+}
+
 void Hub::revokeToken(const QByteArray &tokenDigest)
 {
     if (QThread::currentThread() != thread()) {

@@ -62,6 +62,7 @@ public:
     void subscribe(const Channel &channel, const QList<Id> &userIds, Seq seq) override;
     void closeChannel(const Channel &channel, const QList<Id> &userIds) override;
     void revokeToken(const QByteArray &tokenDigest) override;
+    void writeInDoubt(const QList<Id> &roomIds, const QList<Id> &messageIds, qint64 sinceMs) override;
 
     // Where this instance's writes go for the other instances (the cluster bus); null alone.
     void setRelay(EventSink *relay);
