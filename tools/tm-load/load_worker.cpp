@@ -125,10 +125,16 @@ void LoadWorker::onSendTick()
     m_stall.tick(now, m_sendTimer.interval() * qint64(1'000'000));
     if (now < m_plan.startNs || m_clients.empty())
         return;
+    // Nothing is due after the measured window: a tick that comes late (the controller's stop
+    // queued behind a busy machine) must not send past the schedule's end.
+    const bool ended = m_plan.measureToNs > 0 && now >= m_plan.measureToNs;
+    const qint64 upTo = ended ? m_plan.measureToNs - 1 : now;
     if (m_plan.rate > 0)
-        sendDue(now, m_plan.rate, m_scheduled, false);
+        sendDue(upTo, m_plan.rate, m_scheduled, false);
     if (m_plan.bigRate > 0)
-        sendDue(now, m_plan.bigRate, m_bigScheduled, true);
+        sendDue(upTo, m_plan.bigRate, m_bigScheduled, true);
+    if (ended)
+        m_sendTimer.stop();
 }
 
 void LoadWorker::sendDue(qint64 now, double rate, qint64 &scheduled, bool big)
