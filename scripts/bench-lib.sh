@@ -5,6 +5,39 @@ tm_bench_machine() {
   echo "$(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(. /etc/os-release && echo "$PRETTY_NAME")"
 }
 
+# tm_bench_setup NAME BINARY...: the start the cluster benchmarks (scripts/cluster/bench-*.sh)
+# share. TM_BENCH_OUT, the reports' directory, defaults to a new /tmp/tm-bench-NAME.XXXXXX; it is
+# created and exported (a run of the script again inside its cluster writes to the same).
+# tm_bench_runs is 0 with TM_BENCH_REPORT_ONLY=1 (no runs: the section from the reports already in
+# TM_BENCH_OUT), else 1. jq (the tables) must be installed; with runs also psql and every BINARY
+# (tm-load, the server, ...) must be there, else it says so and exits with status 2.
+tm_bench_setup() {
+  local name=$1 b tool tools=(jq)
+  shift
+  if [[ -z "${TM_BENCH_OUT:-}" ]]; then
+    TM_BENCH_OUT=$(mktemp -d "/tmp/tm-bench-$name.XXXXXX")
+  fi
+  export TM_BENCH_OUT
+  mkdir -p "$TM_BENCH_OUT"
+  tm_bench_runs=1
+  [[ "${TM_BENCH_REPORT_ONLY:-0}" == 1 ]] && tm_bench_runs=0
+  if ((tm_bench_runs)); then
+    tools+=(psql)
+    for b in "$@"; do
+      [[ -x "$b" ]] || {
+        echo "bench-$name: no $b (build first: scripts/build.sh)" >&2
+        exit 2
+      }
+    done
+  fi
+  for tool in "${tools[@]}"; do
+    command -v "$tool" >/dev/null || {
+      echo "bench-$name: needs $tool (scripts/setup.sh installs it)" >&2
+      exit 2
+    }
+  done
+}
+
 # tm_bench_write_section DOC NAME TEXT: replaces the block between <!-- bench:NAME --> and
 # <!-- /bench:NAME --> in DOC with TEXT (which carries both markers), or appends it.
 tm_bench_write_section() {

@@ -34,16 +34,6 @@ source "$root/scripts/bench-lib.sh"
 
 load=${TM_LOAD_BIN:-$build/tools/tm-load/tm-load}
 server=${TM_SERVER_BIN:-$build/server/taskmaster-server}
-for b in "$load" "$server"; do
-  [[ -x "$b" ]] || {
-    echo "bench-bigroom: no $b (build first: scripts/build.sh)" >&2
-    exit 2
-  }
-done
-command -v jq >/dev/null || {
-  echo "bench-bigroom: needs jq" >&2
-  exit 2
-}
 users=${TM_BENCH_USERS:-5000}
 members=${TM_BENCH_MEMBERS:-$users}
 rate=${TM_BENCH_RATE:-500}
@@ -51,9 +41,9 @@ big_rate=${TM_BENCH_BIG_RATE:-10}
 seconds=${TM_BENCH_SECONDS:-30}
 concurrency=${TM_BENCH_CONNECT_CONCURRENCY:-1000}
 read -r -a batches <<<"${TM_BENCH_BATCH_MS:-100 0}"
-out=${TM_BENCH_OUT:-$(mktemp -d /tmp/tm-bench-bigroom.XXXXXX)}
 doc=${TM_BENCH_DOC:-$root/docs/BENCHMARKS.md}
-mkdir -p "$out"
+tm_bench_setup bigroom "$load" "$server"
+out=$TM_BENCH_OUT
 # tm-load holds one socket per user, nginx two per WebSocket.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
@@ -81,7 +71,7 @@ run() {
   echo "bench-bigroom: $name: exit $rc" >&2
 }
 
-if [[ "${TM_BENCH_REPORT_ONLY:-0}" != 1 ]]; then
+if ((tm_bench_runs)); then
   for b in "${batches[@]}"; do run "$b"; done
 fi
 

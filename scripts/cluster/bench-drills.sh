@@ -18,7 +18,8 @@
 # Environment: TM_BUILD_DIR (default build/), TM_BENCH_FAULTS ("postgres nginx redis30 cutoff"),
 # TM_BENCH_USERS (1500), TM_BENCH_RATE (300), TM_BENCH_SECONDS (20 measured, after 5 of warm-up),
 # TM_BENCH_OUT (reports; default a new /tmp/tm-bench-drills.XXXXXX), TM_BENCH_DOC
-# (docs/BENCHMARKS.md; "-" prints only).
+# (docs/BENCHMARKS.md; "-" prints only), TM_BENCH_REPORT_ONLY=1 (no runs: the section from the
+# reports in TM_BENCH_OUT).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -29,23 +30,13 @@ source "$root/scripts/bench-lib.sh"
 load=$build/tools/tm-load/tm-load
 server=$build/server/taskmaster-server
 proxy=$build/tests/support/tm-tcp-proxy
-for b in "$load" "$server" "$proxy"; do
-  [[ -x "$b" ]] || {
-    echo "bench-drills: no $b (build first: cmake --build build --target taskmaster-server tm-load tm-tcp-proxy)" >&2
-    exit 2
-  }
-done
-command -v jq >/dev/null || {
-  echo "bench-drills: needs jq" >&2
-  exit 2
-}
 read -r -a faults <<<"${TM_BENCH_FAULTS:-postgres nginx redis30 cutoff}"
 users=${TM_BENCH_USERS:-1500}
 rate=${TM_BENCH_RATE:-300}
 seconds=${TM_BENCH_SECONDS:-20}
-out=${TM_BENCH_OUT:-$(mktemp -d /tmp/tm-bench-drills.XXXXXX)}
 doc=${TM_BENCH_DOC:-$root/docs/BENCHMARKS.md}
-mkdir -p "$out"
+tm_bench_setup drills "$load" "$server" "$proxy"
+out=$TM_BENCH_OUT
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # run FAULT: one fresh cluster, one tm-load run into $out/FAULT.json.
@@ -89,7 +80,9 @@ run() {
   echo "bench-drills: $fault: exit $rc" >&2
 }
 
-for f in "${faults[@]}"; do run "$f"; done
+if ((tm_bench_runs)); then
+  for f in "${faults[@]}"; do run "$f"; done
+fi
 
 pg=$(cat "$out/${faults[0]}.pg" 2>/dev/null || true)
 table=$(

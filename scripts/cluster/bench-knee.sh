@@ -40,28 +40,9 @@ seconds=${TM_BENCH_SECONDS:-30}
 max_p99=${TM_BENCH_MAX_P99_MS:-100}
 perf=${TM_BENCH_PERF:-0}
 doc=${TM_BENCH_DOC:-$root/docs/BENCHMARKS.md}
-if [[ -z "${TM_BENCH_OUT:-}" ]]; then
-  TM_BENCH_OUT=$(mktemp -d /tmp/tm-bench-knee.XXXXXX)
-  export TM_BENCH_OUT
-fi
+tm_bench_setup knee "$load" "$TM_SERVER_BIN"
 out=$TM_BENCH_OUT
-mkdir -p "$out"
-
-runs=1
-[[ "${TM_BENCH_REPORT_ONLY:-0}" == 1 ]] && runs=0
-if ((runs)) && [[ -z "${TM_CLUSTER_DIR:-}" || ! -f "${TM_CLUSTER_DIR:-}/cluster.env" ]]; then
-  for b in "$load" "$TM_SERVER_BIN"; do
-    [[ -x "$b" ]] || {
-      echo "bench-knee: no $b (build first: cmake --build build --target taskmaster-server tm-load)" >&2
-      exit 2
-    }
-  done
-  for tool in jq psql; do
-    command -v "$tool" >/dev/null || {
-      echo "bench-knee: needs $tool" >&2
-      exit 2
-    }
-  done
+if ((tm_bench_runs)) && [[ -z "${TM_CLUSTER_DIR:-}" || ! -f "${TM_CLUSTER_DIR:-}/cluster.env" ]]; then
   if [[ "$perf" == 1 ]] && ! command -v perf >/dev/null; then
     echo "bench-knee: TM_BENCH_PERF=1 needs perf (linux-perf)" >&2
     exit 2
@@ -103,7 +84,7 @@ step() {
   echo "bench-knee: $name: exit $rc, delivery p99 $(jq -r '.latencyMs.delivery.p99' "$out/$name.json" 2>/dev/null || echo ?) ms" >&2
 }
 
-if ((runs)); then
+if ((tm_bench_runs)); then
   for s in fsync full_page_writes synchronous_commit; do
     printf "%s=%s " "$s" "$(psql -XAtq "$TM_DATABASE_URL" -c "SHOW $s" 2>/dev/null)"
   done | sed "s/ *$//" >"$out/pg"

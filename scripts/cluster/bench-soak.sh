@@ -37,28 +37,9 @@ rss_bound=${TM_BENCH_RSS_SLOPE_MB:-0.5}
 fd_bound=${TM_BENCH_FD_SLOPE:-0.5}
 p99_bound=${TM_BENCH_P99_SLOPE_MS:-0.5}
 doc=${TM_BENCH_DOC:-$root/docs/BENCHMARKS.md}
-if [[ -z "${TM_BENCH_OUT:-}" ]]; then
-  TM_BENCH_OUT=$(mktemp -d /tmp/tm-bench-soak.XXXXXX)
-  export TM_BENCH_OUT
-fi
+tm_bench_setup soak "$load" "$TM_SERVER_BIN"
 out=$TM_BENCH_OUT
-mkdir -p "$out"
-
-runs=1
-[[ "${TM_BENCH_REPORT_ONLY:-0}" == 1 ]] && runs=0
-if ((runs)) && [[ -z "${TM_CLUSTER_DIR:-}" || ! -f "${TM_CLUSTER_DIR:-}/cluster.env" ]]; then
-  for b in "$load" "$TM_SERVER_BIN"; do
-    [[ -x "$b" ]] || {
-      echo "bench-soak: no $b (build first: cmake --build build --target taskmaster-server tm-load)" >&2
-      exit 2
-    }
-  done
-  for tool in jq psql; do
-    command -v "$tool" >/dev/null || {
-      echo "bench-soak: needs $tool" >&2
-      exit 2
-    }
-  done
+if ((tm_bench_runs)) && [[ -z "${TM_CLUSTER_DIR:-}" || ! -f "${TM_CLUSTER_DIR:-}/cluster.env" ]]; then
   unset TM_CLUSTER_DIR
   export TM_CLUSTER_INSTANCES=3
   # 10,000 proxied WebSockets take 20,000 of nginx's connections.
@@ -78,7 +59,7 @@ fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # ---- the run (inside the cluster) ------------------------------------------------------------------
-if ((runs)); then
+if ((tm_bench_runs)); then
   for s in fsync full_page_writes synchronous_commit; do
     printf "%s=%s " "$s" "$(psql -XAtq "$TM_DATABASE_URL" -c "SHOW $s" 2>/dev/null)"
   done | sed "s/ *$//" >"$out/pg"

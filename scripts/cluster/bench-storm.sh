@@ -31,16 +31,6 @@ source "$root/scripts/bench-lib.sh"
 
 load=$build/tools/tm-load/tm-load
 candidate=$build/server/taskmaster-server
-for b in "$load" "$candidate"; do
-  [[ -x "$b" ]] || {
-    echo "bench-storm: no $b (build first: scripts/build.sh)" >&2
-    exit 2
-  }
-done
-command -v jq >/dev/null || {
-  echo "bench-storm: needs jq" >&2
-  exit 2
-}
 baseline=${TM_BENCH_BASELINE_BIN:-}
 [[ -z "$baseline" || -x "$baseline" ]] || {
   echo "bench-storm: TM_BENCH_BASELINE_BIN=$baseline is not executable" >&2
@@ -50,9 +40,9 @@ read -r -a faults <<<"${TM_BENCH_FAULTS:-kill nginx rolling}"
 users=${TM_BENCH_USERS:-10000}
 rate=${TM_BENCH_RATE:-1000}
 seconds=${TM_BENCH_SECONDS:-30}
-out=${TM_BENCH_OUT:-$(mktemp -d /tmp/tm-bench-storm.XXXXXX)}
 doc=${TM_BENCH_DOC:-$root/docs/BENCHMARKS.md}
-mkdir -p "$out"
+tm_bench_setup storm "$load" "$candidate"
+out=$TM_BENCH_OUT
 # tm-load holds one socket per user, nginx two per WebSocket.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
@@ -95,7 +85,7 @@ run() {
   echo "bench-storm: $name: exit $rc" >&2
 }
 
-if [[ "${TM_BENCH_REPORT_ONLY:-0}" != 1 ]]; then
+if ((tm_bench_runs)); then
   for f in "${faults[@]}"; do
     for v in "${variants[@]}"; do run "$f" "$v"; done
   done
