@@ -494,17 +494,22 @@ void LoadRun::closePeriod(double at, const Counters &counters)
 {
     PeriodReport p;
     p.fromSeconds = m_periodFrom;
-    p.toSeconds = at;
-    p.sent = counters.sent - m_periodCounters.sent;
-    p.acked = counters.acked - m_periodCounters.acked;
-    p.delivered = counters.delivered - m_periodCounters.delivered;
     p.delivery = m_periodDelivery.summary();
     for (const ProcessSeries &series : std::as_const(m_report.servers))
         p.servers.append(series.samples.isEmpty() ? ProcessSample {} : series.samples.constLast());
+    extendPeriod(p, at, counters);
     m_report.periods.append(p);
+    m_periodDelivery.clear();
+}
+
+void LoadRun::extendPeriod(PeriodReport &period, double at, const Counters &counters)
+{
+    period.toSeconds = at;
+    period.sent += counters.sent - m_periodCounters.sent;
+    period.acked += counters.acked - m_periodCounters.acked;
+    period.delivered += counters.delivered - m_periodCounters.delivered;
     m_periodFrom = at;
     m_periodCounters = counters;
-    m_periodDelivery.clear();
 }
 
 bool LoadRun::connectAll()
@@ -649,17 +654,10 @@ void LoadRun::sendPhase()
         WorkerSnapshot s = snapshot();
         m_periodDelivery.merge(std::move(s.recent));
         const double endAt = double(nowNs() - m_sendStartNs) / 1e9;
-        if (!m_report.periods.isEmpty() && endAt - m_periodFrom < m_config.periodSeconds / 2) {
-            PeriodReport &last = m_report.periods.last();
-            last.toSeconds = endAt;
-            last.sent += s.counters.sent - m_periodCounters.sent;
-            last.acked += s.counters.acked - m_periodCounters.acked;
-            last.delivered += s.counters.delivered - m_periodCounters.delivered;
-            m_periodFrom = endAt;
-            m_periodCounters = s.counters;
-        } else if (s.counters.sent > m_periodCounters.sent) {
+        if (!m_report.periods.isEmpty() && endAt - m_periodFrom < m_config.periodSeconds / 2)
+            extendPeriod(m_report.periods.last(), endAt, s.counters);
+        else if (s.counters.sent > m_periodCounters.sent)
             closePeriod(endAt, s.counters);
-        }
     }
     stopRest();
     finishFault();

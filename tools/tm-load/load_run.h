@@ -77,6 +77,9 @@ private:
     // --period-seconds: closes the period gathered so far into the report (at `at` seconds since
     // sending started, with these counters) and starts the next.
     void closePeriod(double at, const Counters &counters);
+    // Adds to `period` what was sent, acknowledged and delivered from the start of the period being
+    // gathered up to `counters`, ends it at `at` and starts the next period there.
+    void extendPeriod(PeriodReport &period, double at, const Counters &counters);
     // One progress line and, while sending, one timeline point.
     void tick(const QString &phase, bool timeline);
     [[nodiscard]] double elapsedSeconds() const { return double(m_clock.nsecsElapsed()) / 1e9; }
