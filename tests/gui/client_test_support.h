@@ -1,7 +1,8 @@
 // What the client GUI suites share: a keychain in memory, typing into a window, the visual tree, a client
 // Connection of the test's own (settings and store in the test's directory, quick reconnects),
-// signing it in until it is online, a restart of it from its saved session, and for the suites
-// that drive Main.qml: the window resized, a section of its AppShell opened with its page filled.
+// signing it in until it is online, a restart of it from its saved session (offline: with a
+// project's board from the store), and for the suites that drive Main.qml: the window resized, a
+// section of its AppShell opened with its page filled.
 // Thread: the test's (GUI) thread.
 #pragma once
 
@@ -118,6 +119,20 @@ inline bool restoreAndWait(client::Connection &c, bool online, int waitMs)
     while (!deadline.hasExpired() && !ready())
         QTest::qWait(20);
     return ready();
+}
+
+// A restart of the client with the server down (restoreAndWait offline) that opens the board of
+// projectId from the store, which shows taskCount tasks. False when that did not happen within
+// waitMs.
+inline bool restoreOfflineBoard(client::Connection &c, qint64 projectId, int taskCount, int waitMs)
+{
+    if (!restoreAndWait(c, false, waitMs))
+        return false;
+    c.board()->openProject(projectId);
+    QDeadlineTimer deadline(waitMs);
+    while (!deadline.hasExpired() && c.board()->tasks()->count() != taskCount)
+        QTest::qWait(20);
+    return c.board()->tasks()->count() == taskCount;
 }
 
 // The window resized to size (its content item follows asynchronously). False when it did not

@@ -472,9 +472,7 @@ void TestClientOffline::offlineTaskMoveAcrossRestart()
     // Offline: the move shows at once and stays pending; it is on disk when the app quits.
     {
         auto c = makeClient();
-        QVERIFY(taskmaster::test::restoreAndWait(*c, false, kWaitMs));
-        c->board()->openProject(m_taskProjectId);
-        QCOMPARE(c->board()->tasks()->count(), 1);
+        QVERIFY(taskmaster::test::restoreOfflineBoard(*c, m_taskProjectId, 1, kWaitMs));
         c->board()->setTaskStatus(m_taskId, QStringLiteral("done"));
         QCOMPARE(c->board()->tasks()->taskAt(0).status, taskmaster::TaskStatus::Done);
         QTRY_COMPARE_WITH_TIMEOUT(c->board()->pendingCount(), 1, kWaitMs); // its PATCH found no server
@@ -530,9 +528,7 @@ void TestClientOffline::offlineTaskChangeConflict()
     // Offline, Hana renames the task: pending, kept.
     {
         auto c = makeClient();
-        QVERIFY(taskmaster::test::restoreAndWait(*c, false, kWaitMs));
-        c->board()->openProject(m_taskProjectId);
-        QCOMPARE(c->board()->tasks()->count(), 1);
+        QVERIFY(taskmaster::test::restoreOfflineBoard(*c, m_taskProjectId, 1, kWaitMs));
         c->board()->updateTask(m_taskId, {{QStringLiteral("title"), QStringLiteral("Hana's title")}});
         QTRY_COMPARE_WITH_TIMEOUT(c->board()->pendingCount(), 1, kWaitMs);
         QCOMPARE(c->board()->tasks()->taskAt(0).title, QStringLiteral("Hana's title"));
@@ -580,9 +576,7 @@ void TestClientOffline::offlineTaskChangeAnswerLost()
     // Offline, Hana gives the task a priority and a new title: pending, kept.
     {
         auto c = makeClient();
-        QVERIFY(taskmaster::test::restoreAndWait(*c, false, kWaitMs));
-        c->board()->openProject(m_taskProjectId);
-        QCOMPARE(c->board()->tasks()->count(), 1);
+        QVERIFY(taskmaster::test::restoreOfflineBoard(*c, m_taskProjectId, 1, kWaitMs));
         c->board()->updateTask(m_taskId,
                                {{QStringLiteral("title"), QStringLiteral("Hall booked")},
                                 {QStringLiteral("priority"), QStringLiteral("urgent")}});
@@ -624,9 +618,7 @@ void TestClientOffline::offlineTaskChangeAnswerLost()
     stopServer();
     {
         auto offline = makeClient();
-        QVERIFY(taskmaster::test::restoreAndWait(*offline, false, kWaitMs));
-        offline->board()->openProject(m_taskProjectId);
-        QTRY_COMPARE_WITH_TIMEOUT(offline->board()->tasks()->count(), 1, kWaitMs);
+        QVERIFY(taskmaster::test::restoreOfflineBoard(*offline, m_taskProjectId, 1, kWaitMs));
         offline->board()->updateTask(m_taskId,
                                      {{QStringLiteral("title"), QStringLiteral("Hall cancelled")},
                                       {QStringLiteral("priority"), QStringLiteral("low")}});
