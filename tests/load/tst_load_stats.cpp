@@ -451,6 +451,11 @@ void TestLoadStats::arguments_data()
     QTest::newRow("factor without scenario") << argv({"--duration-factor", "0.5"}) << "duration-factor";
     QTest::newRow("factor zero") << argv({"--scenario", "burst", "--duration-factor", "0"}) << "duration-factor";
     QTest::newRow("negative REST rate") << argv({"--rest-rate", "-5"}) << "rest-rate";
+    QTest::newRow("periods") << argv({"--period-seconds", "60"}) << QString();
+    QTest::newRow("period zero is none") << argv({"--period-seconds", "0"}) << QString();
+    QTest::newRow("negative period") << argv({"--period-seconds", "-1"}) << "period-seconds";
+    QTest::newRow("period not a number") << argv({"--period-seconds", "minute"}) << "period-seconds";
+    QTest::newRow("period over a day") << argv({"--period-seconds", "86401"}) << "period-seconds";
     QTest::newRow("big room") << argv({"--users", "100", "--big-room-members", "60", "--big-room-rate", "5"})
                               << QString();
     QTest::newRow("big room over the users")
