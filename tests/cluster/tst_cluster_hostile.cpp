@@ -37,8 +37,11 @@
 using namespace taskmaster;
 using taskmaster::test::ApiClient;
 using taskmaster::test::ApiReply;
+using taskmaster::test::AttackEnd;
+using taskmaster::test::AttackFeed;
 using taskmaster::test::closeCodeIn;
 using taskmaster::test::connectFrom;
+using taskmaster::test::driveAttack;
 using taskmaster::test::getStatus;
 using taskmaster::test::isWholeResponse;
 using taskmaster::test::maskedFrame;
@@ -269,10 +272,14 @@ void TestClusterHostile::http()
     };
     const QByteArray get = "GET /health HTTP/1.1\r\nHost: t\r\n";
     constexpr int kTrickleBody = 30; // bytes: 3 s at one byte per 100 ms
+    constexpr qint64 kMiB = 1 << 20;
+    AttackFeed feed; // what the client sends on after the head
     switch (attack) {
     case Http::HalfHead:
     case Http::TrickledHead:
         s->write(get + "X-Slow: ");
+        if (attack == Http::TrickledHead)
+            feed = AttackFeed::trickle("a", 100);
         break;
     case Http::HugeField:
         s->write(get + fields(1, 10 * 1024) + "\r\n");
@@ -289,10 +296,12 @@ void TestClusterHostile::http()
     case Http::HugeContentLength:
         s->write("POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
                  "Content-Length: 314572800\r\n\r\n");
+        feed = AttackFeed::body(314572800);
         break;
     case Http::ChunkedOverLimit:
         s->write("POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
                  "Transfer-Encoding: chunked\r\n\r\n");
+        feed = AttackFeed::chunked();
         break;
     case Http::StalledBody:
         s->write("POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
@@ -302,63 +311,27 @@ void TestClusterHostile::http()
         s->write("POST /api/v1/auth/login HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
                  "Content-Length: "
                  + QByteArray::number(kTrickleBody) + "\r\nConnection: close\r\n\r\n");
+        feed = AttackFeed::trickle("a", 100, kTrickleBody);
         break;
     case Http::IdleKeepAlive:
         s->write(get + "\r\n");
         break;
     }
-    QByteArray got;
-    bool bystanderServed = false;
-    const QDeadlineTimer deadline(closedWithinMs + 2000);
-    qint64 sent = 0;
+    int bystanderStatus = -1; // the well-behaved client's, while the attack is under way
     qint64 answeredAfter = -1;
     qint64 sentAtAnswer = -1;
-    qint64 nextTrickle = 0;
-    int trickled = 0;
-    const QByteArray mib(1 << 20, 'x');
-    const QByteArray chunk = QByteArray::number(16 * 1024, 16) + "\r\n" + QByteArray(16 * 1024, 'x') + "\r\n";
-    while (s->state() == QAbstractSocket::ConnectedState && !deadline.hasExpired()) {
-        switch (attack) {
-        case Http::HugeContentLength:
-            if (sent < 314572800 && s->bytesToWrite() < 4 * mib.size()) {
-                s->write(mib);
-                sent += mib.size();
-            }
-            break;
-        case Http::ChunkedOverLimit:
-            if (s->bytesToWrite() < 256 * 1024)
-                s->write(chunk);
-            break;
-        case Http::TrickledHead:
-        case Http::TrickledBody:
-            if (clock.elapsed() >= nextTrickle && (attack == Http::TrickledHead || trickled < kTrickleBody)) {
-                s->write("a");
-                nextTrickle += 100;
-                ++trickled;
-            }
-            break;
-        default:
-            break;
-        }
-        s->waitForBytesWritten(10);
-        s->waitForReadyRead(10);
-        got += s->readAll();
-        if (answeredAfter < 0 && parseResponse(got).status != 0) {
-            answeredAfter = clock.elapsed();
-            sentAtAnswer = sent;
-        }
-        // The well-behaved client, while the attack is under way.
-        if (!bystanderServed && (attack != Http::HugeContentLength || sent >= 4 * mib.size())) {
-            QCOMPARE(getStatus(kBystander, m_port, "/health/ready"), 200);
-            bystanderServed = true;
-        }
-    }
-    got += s->readAll();
-    const qint64 closedAfter = clock.elapsed();
-    QVERIFY2(s->state() != QAbstractSocket::ConnectedState,
-             qPrintable(QStringLiteral("still open after %1 ms; got: %2")
-                            .arg(closedAfter)
-                            .arg(QString::fromLatin1(got.left(300)))));
+    const AttackEnd end
+        = driveAttack(*s, feed, clock, QDeadlineTimer(closedWithinMs + 2000), [&](const QByteArray &sofar) {
+              if (answeredAfter < 0 && parseResponse(sofar).status != 0) {
+                  answeredAfter = clock.elapsed();
+                  sentAtAnswer = feed.sent();
+              }
+              if (bystanderStatus < 0 && (attack != Http::HugeContentLength || feed.sent() >= 4 * kMiB))
+                  bystanderStatus = getStatus(kBystander, m_port, "/health/ready");
+          });
+    QVERIFY2(end.closed, end.stillOpen().constData());
+    const QByteArray &got = end.read;
+    const qint64 closedAfter = end.afterMs;
     const RawResponse r = parseResponse(got);
     qInfo("closed after %lld ms; answer: %s", closedAfter, got.left(400).constData());
     QCOMPARE(r.status, status);
@@ -373,13 +346,14 @@ void TestClusterHostile::http()
         // Answered from the head: the client had queued little of its body (at most 4 MiB
         // ahead of what the kernel took) when the 413 came.
         QVERIFY2(
-            answeredAfter >= 0 && answeredAfter < 2000 && sentAtAnswer <= 32 * mib.size(),
+            answeredAfter >= 0 && answeredAfter < 2000 && sentAtAnswer <= 32 * kMiB,
             qPrintable(QStringLiteral("answered after %1 ms, %2 bytes sent").arg(answeredAfter).arg(sentAtAnswer)));
     }
     if (attack == Http::IdleKeepAlive)
         QCOMPARE(got.count("HTTP/1.1 "), 1);
-    if (!bystanderServed)
-        QCOMPARE(getStatus(kBystander, m_port, "/health/ready"), 200);
+    if (bystanderStatus < 0)
+        bystanderStatus = getStatus(kBystander, m_port, "/health/ready");
+    QCOMPARE(bystanderStatus, 200);
     checkServed();
     checkMemory();
 }

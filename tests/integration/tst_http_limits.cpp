@@ -19,7 +19,10 @@
 #include <memory>
 #include <vector>
 
+using taskmaster::test::AttackEnd;
+using taskmaster::test::AttackFeed;
 using taskmaster::test::connectFrom;
+using taskmaster::test::driveAttack;
 using taskmaster::test::getStatus;
 using taskmaster::test::parseResponse;
 using taskmaster::test::procStatusKib;
@@ -159,27 +162,27 @@ void TestHttpLimits::hostile()
     clock.start();
     auto s = connectFrom(attacker, port);
     QVERIFY(s);
-    QByteArray got;
-    bool bystanderServed = false;
-    const QDeadlineTimer deadline(closedWithinMs + 2000);
-    qint64 sent = 0;
-    qint64 nextTrickle = 0;
-    int trickles = 0;
+    constexpr qint64 kMiB = 1 << 20;
+    AttackFeed feed; // what the client sends on after the head
     switch (attack) {
     case Attack::HugeContentLength:
         s->write("POST /api/v1/auth/register HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
                  "Content-Length: 314572800\r\n\r\n");
+        feed = AttackFeed::body(314572800);
         break;
     case Attack::ChunkedOverLimit:
         s->write("POST /api/v1/auth/register HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
                  "Transfer-Encoding: chunked\r\n\r\n");
+        feed = AttackFeed::chunked();
         break;
     case Attack::SlowHead:
         s->write("GET /health HTTP/1.1\r\nHost: t\r\nX-Slow: ");
+        feed = AttackFeed::trickle("a", 100);
         break;
     case Attack::SlowBody:
         s->write("POST /api/v1/auth/register HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
                  "Content-Length: 1000\r\n\r\n{");
+        feed = AttackFeed::trickle(" ", 100);
         break;
     case Attack::ManyHeaders: {
         QByteArray head = "GET /health HTTP/1.1\r\nHost: t\r\n";
@@ -190,12 +193,13 @@ void TestHttpLimits::hostile()
     }
     case Attack::ManyHeadersTrickled: {
         s->write("GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+        QByteArray first;
         const QDeadlineTimer answered(5000);
-        while (!got.contains("\"ok\"") && !answered.hasExpired() && s->waitForReadyRead(100))
-            got += s->readAll();
-        QVERIFY2(got.startsWith("HTTP/1.1 200"), got.constData());
-        got.clear();
+        while (!first.contains("\"ok\"") && !answered.hasExpired() && s->waitForReadyRead(100))
+            first += s->readAll();
+        QVERIFY2(first.startsWith("HTTP/1.1 200"), first.constData());
         s->write("GET /health HTTP/1.1\r\nHost: t\r\n");
+        feed = AttackFeed::trickle([](int i) -> QByteArray { return "X-H" + QByteArray::number(i) + ": v\r\n"; }, 20);
         break;
     }
     case Attack::HugeHeader:
@@ -209,53 +213,15 @@ void TestHttpLimits::hostile()
         s->write(wsUpgradeRequest());
         break;
     }
-    const QByteArray mib(1 << 20, 'x');
-    const QByteArray chunk = QByteArray::number(16 * 1024, 16) + "\r\n" + QByteArray(16 * 1024, 'x') + "\r\n";
-    while (s->state() == QAbstractSocket::ConnectedState && !deadline.hasExpired()) {
-        switch (attack) {
-        case Attack::HugeContentLength:
-            if (sent < 314572800 && s->bytesToWrite() < 4 * mib.size()) {
-                s->write(mib);
-                sent += mib.size();
-            }
-            break;
-        case Attack::ChunkedOverLimit:
-            if (s->bytesToWrite() < 256 * 1024)
-                s->write(chunk);
-            break;
-        case Attack::ManyHeadersTrickled:
-            if (clock.elapsed() >= nextTrickle) {
-                s->write("X-H" + QByteArray::number(trickles) + ": v\r\n");
-                nextTrickle += 20;
-                ++trickles;
-            }
-            break;
-        case Attack::SlowHead:
-        case Attack::SlowBody:
-            if (clock.elapsed() >= nextTrickle) {
-                s->write(attack == Attack::SlowHead ? "a" : " ");
-                nextTrickle += 100;
-                ++trickles;
-            }
-            break;
-        default:
-            break;
-        }
-        s->waitForBytesWritten(10);
-        s->waitForReadyRead(10);
-        got += s->readAll();
-        // The other client, while the attack is under way (the 300 MB body: after its first 8 MB).
-        if (!bystanderServed && (attack != Attack::HugeContentLength || sent >= 8 * mib.size())) {
-            QCOMPARE(getStatus(bystander, port), 200);
-            bystanderServed = true;
-        }
-    }
-    got += s->readAll();
-    const qint64 closedAfter = clock.elapsed();
-    QVERIFY2(s->state() != QAbstractSocket::ConnectedState,
-             qPrintable(QStringLiteral("still open after %1 ms; got: %2")
-                            .arg(closedAfter)
-                            .arg(QString::fromLatin1(got.left(300)))));
+    // The other client, while the attack is under way (the 300 MB body: after its first 8 MB).
+    int bystanderStatus = -1;
+    const AttackEnd end = driveAttack(*s, feed, clock, QDeadlineTimer(closedWithinMs + 2000), [&](const QByteArray &) {
+        if (bystanderStatus < 0 && (attack != Attack::HugeContentLength || feed.sent() >= 8 * kMiB))
+            bystanderStatus = getStatus(bystander, port);
+    });
+    QVERIFY2(end.closed, end.stillOpen().constData());
+    const QByteArray &got = end.read;
+    const qint64 closedAfter = end.afterMs;
     QVERIFY2(closedAfter <= closedWithinMs, qPrintable(QString::number(closedAfter)));
     const RawResponse r = parseResponse(got);
     QCOMPARE(r.status, status);
@@ -273,9 +239,10 @@ void TestHttpLimits::hostile()
     if (attack == Attack::SlowHead || attack == Attack::SlowBody)
         QVERIFY2(closedAfter >= kHeadTimeoutMs - 100, qPrintable(QString::number(closedAfter)));
     if (attack == Attack::HugeContentLength)
-        QVERIFY2(sent < 314572800, "the whole body went through before the answer");
-    if (!bystanderServed)
-        QCOMPARE(getStatus(bystander, port), 200);
+        QVERIFY2(feed.sent() < 314572800, "the whole body went through before the answer");
+    if (bystanderStatus < 0)
+        bystanderStatus = getStatus(bystander, port);
+    QCOMPARE(bystanderStatus, 200);
 
     // The cap frees with the connections it counted.
     held.clear();

@@ -71,6 +71,87 @@ int getStatus(const QHostAddress &source, quint16 port, const QByteArray &path)
     return parseResponse(readUntil(*s, [](const QByteArray &got) { return parseResponse(got).status != 0; })).status;
 }
 
+AttackFeed AttackFeed::body(qint64 bytes)
+{
+    AttackFeed f;
+    f.m_kind = Kind::Body;
+    f.m_bytes = bytes;
+    return f;
+}
+
+AttackFeed AttackFeed::chunked()
+{
+    AttackFeed f;
+    f.m_kind = Kind::Chunked;
+    return f;
+}
+
+AttackFeed AttackFeed::trickle(std::function<QByteArray(int)> piece, int intervalMs, int count)
+{
+    AttackFeed f;
+    f.m_kind = Kind::Trickle;
+    f.m_piece = std::move(piece);
+    f.m_intervalMs = intervalMs;
+    f.m_count = count;
+    return f;
+}
+
+AttackFeed AttackFeed::trickle(const QByteArray &piece, int intervalMs, int count)
+{
+    return trickle([piece](int) { return piece; }, intervalMs, count);
+}
+
+void AttackFeed::turn(QTcpSocket &s, qint64 elapsedMs)
+{
+    constexpr qint64 kMiB = 1 << 20;
+    constexpr qint64 kChunk = 16 * 1024;
+    switch (m_kind) {
+    case Kind::None:
+        break;
+    case Kind::Body:
+        if (m_sent < m_bytes && s.bytesToWrite() < 4 * kMiB) {
+            static const QByteArray mib(kMiB, 'x');
+            s.write(mib);
+            m_sent += kMiB;
+        }
+        break;
+    case Kind::Chunked:
+        if (s.bytesToWrite() < 256 * 1024) {
+            static const QByteArray chunk = QByteArray::number(kChunk, 16) + "\r\n" + QByteArray(kChunk, 'x') + "\r\n";
+            s.write(chunk);
+        }
+        break;
+    case Kind::Trickle:
+        if (elapsedMs >= qint64(m_pieces) * m_intervalMs && (m_count < 0 || m_pieces < m_count)) {
+            s.write(m_piece(m_pieces));
+            ++m_pieces;
+        }
+        break;
+    }
+}
+
+QByteArray AttackEnd::stillOpen() const
+{
+    return "still open after " + QByteArray::number(afterMs) + " ms; got: " + read.left(300);
+}
+
+AttackEnd driveAttack(QTcpSocket &s, AttackFeed &feed, const QElapsedTimer &clock, const QDeadlineTimer &deadline,
+                      const std::function<void(const QByteArray &)> &eachTurn)
+{
+    AttackEnd end;
+    while (s.state() == QAbstractSocket::ConnectedState && !deadline.hasExpired()) {
+        feed.turn(s, clock.elapsed());
+        s.waitForBytesWritten(10);
+        s.waitForReadyRead(10);
+        end.read += s.readAll();
+        eachTurn(end.read);
+    }
+    end.read += s.readAll();
+    end.afterMs = clock.elapsed();
+    end.closed = s.state() != QAbstractSocket::ConnectedState;
+    return end;
+}
+
 QByteArray wsUpgradeRequest()
 {
     return "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

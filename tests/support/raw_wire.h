@@ -1,12 +1,15 @@
 // Hand-written HTTP and WebSocket bytes on plain sockets, for the suites that play hostile or
 // broken clients (tst_http_limits and tst_ws_close against one instance, tst_cluster_hostile
 // through nginx): a connection from a chosen loopback address, reading until a condition, the
-// first HTTP response in what was read, a masked client frame, the close code among server
-// frames, and a process's /proc figures. Thread: the test's.
+// first HTTP response in what was read, an attack's bytes sent on until the server closes, a
+// masked client frame, the close code among server frames, and a process's /proc figures.
+// Thread: the test's.
 #pragma once
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QHostAddress>
 #include <QJsonObject>
 #include <QString>
@@ -44,6 +47,49 @@ QByteArray readUntil(QTcpSocket &s, const std::function<bool(const QByteArray &)
 {
     return getStatus(QHostAddress(source), port, path);
 }
+
+// What a hostile HTTP client goes on sending after its request head, a turn at a time while the
+// server has not closed: nothing; a body of `bytes` in 1 MiB writes, at most 4 MiB queued ahead of
+// the kernel (a huge Content-Length); 16 KiB chunks without end, at most 256 KiB queued (a chunked
+// body over the limit); or piece(i) every intervalMs from the attack's start, `count` times (-1:
+// without end; a slow head or body).
+class AttackFeed {
+public:
+    AttackFeed() = default;
+    [[nodiscard]] static AttackFeed body(qint64 bytes);
+    [[nodiscard]] static AttackFeed chunked();
+    [[nodiscard]] static AttackFeed trickle(std::function<QByteArray(int)> piece, int intervalMs, int count = -1);
+    [[nodiscard]] static AttackFeed trickle(const QByteArray &piece, int intervalMs, int count = -1);
+    // This turn's bytes to s, elapsedMs after the attack started.
+    void turn(QTcpSocket &s, qint64 elapsedMs);
+    // The body bytes written so far (body()).
+    [[nodiscard]] qint64 sent() const { return m_sent; }
+
+private:
+    enum class Kind { None, Body, Chunked, Trickle };
+    Kind m_kind = Kind::None;
+    qint64 m_bytes = 0;
+    qint64 m_sent = 0;
+    std::function<QByteArray(int)> m_piece;
+    int m_intervalMs = 0;
+    int m_count = -1;
+    int m_pieces = 0;
+};
+
+// How an attack ended: all that was read, when (ms after its start), and whether the server had
+// closed the connection by then.
+struct AttackEnd {
+    QByteArray read;
+    qint64 afterMs = 0;
+    bool closed = false;
+    // "still open after N ms; got: ..." for a failed check of closed.
+    [[nodiscard]] QByteArray stillOpen() const;
+};
+// Runs an attack on s until the server closes it or deadline passes: each turn feed's bytes, up to
+// 10 ms each to write and to read, then eachTurn(all read so far) (a bystander served meanwhile,
+// the time the answer came). clock runs from the attack's start.
+AttackEnd driveAttack(QTcpSocket &s, AttackFeed &feed, const QElapsedTimer &clock, const QDeadlineTimer &deadline,
+                      const std::function<void(const QByteArray &)> &eachTurn);
 
 // The WebSocket upgrade request for /ws (a fixed key).
 [[nodiscard]] QByteArray wsUpgradeRequest();
