@@ -61,7 +61,9 @@ struct DbPoolOptions {
     int maxThreads = 4;
     std::chrono::milliseconds idleTimeout {60000};
     std::chrono::milliseconds statementTimeout {10000}; // per statement, enforced by the server
-    CircuitBreakerOptions breaker; // failures in a row that open it; how long it stays open
+    // Failures in a row that open it; how long it stays open: 250 ms at first, doubling after each
+    // failed probe up to 2 s (PostgreSQL back after a restart is used again within a quarter second).
+    CircuitBreakerOptions breaker {3, 2000, 250};
 };
 
 struct DbPoolStats {

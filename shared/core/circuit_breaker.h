@@ -5,7 +5,9 @@
 //   retryAfterMs()) until openFor has passed since it opened.
 // - HalfOpen: the first call allowed after that is the probe; other calls are refused until the
 //   probe's outcome: a success closes the breaker, a failure opens it again for openFor. A probe
-//   that reports nothing within openFor is given up and the next call probes again.
+//   that reports nothing within openFor is given up and the next call probes again. With
+//   firstOpenFor, the open times back off instead: firstOpenFor, doubled after each failed probe,
+//   at most openFor.
 // A success reported in any state closes the breaker (the dependency answered). open() forces the
 // Open state for a given time (a supervised connection that was lost and knows its reconnect
 // delay). Times are monotonic milliseconds passed by the caller, so the logic is testable without
@@ -25,6 +27,9 @@ namespace taskmaster {
 struct CircuitBreakerOptions {
     int failureThreshold = 3; // failures in a row that open a closed breaker (at least 1)
     qint64 openForMs = 2000; // how long an open breaker refuses calls before it lets a probe through
+    // When set (1..openForMs), the first opening after Closed lasts this long and each failed probe
+    // doubles it, up to openForMs: a dependency back within a second is probed within a second.
+    qint64 firstOpenForMs = 0;
 };
 
 class CircuitBreaker final {
@@ -37,6 +42,9 @@ public:
     {
         m_options.failureThreshold = std::max(1, m_options.failureThreshold);
         m_options.openForMs = std::max<qint64>(1, m_options.openForMs);
+        m_options.firstOpenForMs = m_options.firstOpenForMs > 0
+            ? std::min(m_options.firstOpenForMs, m_options.openForMs)
+            : m_options.openForMs;
     }
 
     void setObserver(Observer observer) { m_observer = std::move(observer); }
@@ -79,8 +87,13 @@ public:
     void failed(qint64 nowMs)
     {
         ++m_failures;
-        if (m_state == State::HalfOpen || (m_state == State::Closed && m_failures >= m_options.failureThreshold))
-            open(nowMs, m_options.openForMs);
+        if (m_state == State::HalfOpen) {
+            m_openForMs = std::min(m_options.openForMs, std::max(m_options.firstOpenForMs, m_openForMs * 2));
+            open(nowMs, m_openForMs);
+        } else if (m_state == State::Closed && m_failures >= m_options.failureThreshold) {
+            m_openForMs = m_options.firstOpenForMs;
+            open(nowMs, m_openForMs);
+        }
     }
 
     // Opens (or keeps open) the breaker until nowMs + forMs.
@@ -131,6 +144,7 @@ private:
     State m_state = State::Closed;
     int m_failures = 0;
     qint64 m_reopenAtMs = 0;
+    qint64 m_openForMs = 0; // the current opening's length (backing off from firstOpenForMs)
     qint64 m_probeDeadlineMs = 0;
     Observer m_observer;
 };

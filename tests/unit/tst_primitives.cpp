@@ -44,6 +44,7 @@ private Q_SLOTS:
     void joined();
     void circuitBreaker_data();
     void circuitBreaker();
+    void circuitBreakerBacksOff();
     void circuitBreakerRetryAfterAndTransitions();
 };
 
@@ -510,6 +511,35 @@ void TestPrimitives::circuitBreaker()
         QVERIFY2(got == expected[i],
                  qPrintable(QStringLiteral("step %1 (%2): %3, expected %4").arg(i).arg(steps[i], got, expected[i])));
     }
+}
+
+void TestPrimitives::circuitBreakerBacksOff()
+{
+    // Open 100 ms at first, doubled after each failed probe up to 400; a success starts over.
+    CircuitBreaker b(CircuitBreakerOptions {1, 400, 100});
+    b.failed(0);
+    QCOMPARE(b.retryAfterMs(0), 100);
+    QVERIFY(!b.allow(99));
+    QVERIFY(b.allow(100)); // the probe
+    b.failed(110);
+    QCOMPARE(b.retryAfterMs(110), 200);
+    QVERIFY(b.allow(310));
+    b.failed(310);
+    QCOMPARE(b.retryAfterMs(310), 400);
+    QVERIFY(b.allow(710));
+    b.failed(710);
+    QCOMPARE(b.retryAfterMs(710), 400); // at most openFor
+    QVERIFY(b.allow(1110));
+    b.succeeded();
+    b.failed(2000);
+    QCOMPARE(b.retryAfterMs(2000), 100);
+    // Without firstOpenFor every opening lasts openFor, as before.
+    CircuitBreaker plain(CircuitBreakerOptions {1, 400});
+    plain.failed(0);
+    QCOMPARE(plain.retryAfterMs(0), 400);
+    QVERIFY(plain.allow(400));
+    plain.failed(400);
+    QCOMPARE(plain.retryAfterMs(400), 400);
 }
 
 void TestPrimitives::circuitBreakerRetryAfterAndTransitions()
