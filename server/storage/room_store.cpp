@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace taskmaster::server::store {
 
@@ -318,110 +319,106 @@ Result<Seq> markRead(QSqlDatabase &db, Id roomId, Id userId, Seq seq)
     return q->value(0).toLongLong();
 }
 
-Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QList<NewMessage> &batch, qint64 nowMs)
+namespace {
+
+// What insertMessages reads before it decides each item: the batch's rooms that exist (locked),
+// the (room, author) pairs that are members, and the messages already stored under the batch's
+// (author, clientId) pairs.
+struct BatchReads {
+    QSet<Id> existingRooms;
+    QSet<std::pair<Id, Id>> membership;
+    QHash<std::pair<Id, QString>, Message> seen;
+};
+
+// PostgreSQL: the rooms locked in id order (no deadlock between two batches), the memberships
+// and the stored duplicates in one statement (one round trip instead of three). Its reads use the
+// statement's snapshot, taken before it waited for a lock: a transaction that held a room's lock
+// and committed in the meantime (a member added or removed, messages stored) is not in them,
+// though the lock returns the room's latest row. Every such writer appends an event to the room,
+// so its last_seq tells: when the locked row's differs from the snapshot's, the statement runs
+// again, now under the locks, and reads the latest state (as a separate read after the lock did).
+MaybeError readBatchPostgres(QSqlDatabase &db, const QList<qint64> &roomIds, const QList<qint64> &authorIds,
+                             const QList<qint64> &clientAuthors, const QStringList &clientIds, BatchReads &out)
 {
-    QList<Result<StoredMessage>> results;
-    results.reserve(batch.size());
-    if (batch.isEmpty())
-        return results;
-    // On PostgreSQL every step is one statement whatever the batch holds (array parameters), so a
-    // batch costs the same eight round trips for one message or for hundreds in as many rooms, and
-    // holds its room locks only that long: the instances' batches wait for each other's locks,
-    // and a batch that took longer made the next one bigger and longer still (one statement per
-    // room and per chunk of rows) when a reconnect storm slowed the database. SQLite runs in the
-    // process: its steps stay per room and per chunk.
-    const bool pg = sql::dialectOf(db) == sql::Dialect::Postgres;
-
-    sql::Transaction tx(db);
-    if (!tx.began())
-        return tx.beginError();
-
-    // 1. Lock the rooms in id order (no deadlock between two batches). SQLite has no row locks:
-    //    BEGIN IMMEDIATE already serialises its writers.
-    std::map<Id, Seq> lastSeq; // ordered by room id
-    for (const NewMessage &m : batch)
-        lastSeq.emplace(m.roomId, 0);
-    QVariantList roomBinds;
-    QList<qint64> roomIds;
-    for (const auto &[roomId, _] : lastSeq) {
-        roomBinds << roomId;
-        roomIds << roomId;
+    const QList<std::optional<QString>> texts(clientIds.cbegin(), clientIds.cend());
+    // Column 9 tells the row's kind: 0 a locked room (id, snapshot's last_seq, locked last_seq),
+    // 1 a membership (room, -, -, user), 2 a stored message (kMessageColumns).
+    const QString text
+        = QStringLiteral("WITH locked AS MATERIALIZED (SELECT id, last_seq FROM rooms WHERE id = ANY (?::bigint[]) "
+                         "ORDER BY id FOR UPDATE) "
+                         "SELECT l.id, (SELECT s.last_seq FROM rooms s WHERE s.id = l.id), l.last_seq, NULL::bigint, "
+                         "NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::boolean, 0 FROM locked l "
+                         "UNION ALL SELECT room_id, NULL, NULL, user_id, NULL, NULL, NULL, NULL, NULL, 1 "
+                         "FROM room_members WHERE room_id = ANY (?::bigint[]) AND user_id = ANY (?::bigint[]) "
+                         "UNION ALL SELECT ")
+        + kMessageColumns
+        + QStringLiteral(", 2 FROM messages WHERE author_id = ANY (?::bigint[]) AND client_id = ANY (?::text[])");
+    const QString rooms = sql::pgArray(roomIds);
+    for (int attempt = 0;; ++attempt) {
+        out = BatchReads {};
+        auto q
+            = sql::run(db, "messages.lock_rooms", text,
+                       {rooms, rooms, sql::pgArray(authorIds), sql::pgArray(clientAuthors), sql::pgTextArray(texts)});
+        if (!q)
+            return q.error();
+        bool moved = false;
+        while (q->next()) {
+            switch (q->value(9).toInt()) {
+            case 0:
+                out.existingRooms.insert(q->value(0).toLongLong());
+                moved = moved || q->value(1).toLongLong() != q->value(2).toLongLong();
+                break;
+            case 1:
+                out.membership.insert({q->value(0).toLongLong(), q->value(3).toLongLong()});
+                break;
+            default: {
+                Message m = messageFromRow(*q);
+                out.seen.insert({m.authorId, *m.clientId}, m);
+            }
+            }
+        }
+        q->finish();
+        if (!moved)
+            return std::nullopt;
+        if (attempt > 0) // under the locks nothing can move a room
+            return Error {ErrorCode::Internal, QStringLiteral("room changed while locked"), {}};
     }
-    auto locked = pg
-        ? sql::run(db, "messages.lock_rooms",
-                   QStringLiteral("SELECT id, last_seq FROM rooms WHERE id = ANY (?::bigint[]) ORDER BY id "
-                                  "FOR UPDATE"),
-                   {sql::pgArray(roomIds)})
-        : sql::run(db, "messages.lock_rooms",
-                   QStringLiteral("SELECT id, last_seq FROM rooms WHERE id IN (%1) ORDER BY id")
-                       .arg(sql::placeholders(roomBinds.size())),
-                   roomBinds);
+}
+
+// SQLite: the same reads, one statement each (the duplicates in chunks). It has no row locks:
+// BEGIN IMMEDIATE already serialises its writers.
+MaybeError readBatchSqlite(QSqlDatabase &db, const QList<qint64> &roomIds, const QList<qint64> &authorIds,
+                           const QList<qint64> &clientAuthors, const QStringList &clientIds, BatchReads &out)
+{
+    QVariantList roomBinds(roomIds.cbegin(), roomIds.cend());
+    auto locked = sql::run(db, "messages.lock_rooms",
+                           QStringLiteral("SELECT id, last_seq FROM rooms WHERE id IN (%1) ORDER BY id")
+                               .arg(sql::placeholders(roomBinds.size())),
+                           roomBinds);
     if (!locked)
         return locked.error();
-    QSet<Id> existingRooms;
     while (locked->next())
-        existingRooms.insert(locked->value(0).toLongLong());
+        out.existingRooms.insert(locked->value(0).toLongLong());
     locked->finish();
 
-    // 2. Memberships of every (room, author) pair, in one query.
-    QSet<Id> authors;
-    for (const NewMessage &m : batch)
-        authors.insert(m.authorId);
-    QList<qint64> authorIds(authors.cbegin(), authors.cend());
     QVariantList memberBinds = roomBinds;
     for (Id a : authorIds)
         memberBinds << a;
-    auto members = pg ? sql::run(db, "messages.members",
-                                 QStringLiteral("SELECT room_id, user_id FROM room_members WHERE room_id = ANY "
-                                                "(?::bigint[]) AND user_id = ANY (?::bigint[])"),
-                                 {sql::pgArray(roomIds), sql::pgArray(authorIds)})
-                      : sql::run(db, "messages.members",
-                                 QStringLiteral("SELECT room_id, user_id FROM room_members WHERE room_id IN (%1) AND "
-                                                "user_id IN (%2)")
-                                     .arg(sql::placeholders(roomBinds.size()), sql::placeholders(authorIds.size())),
-                                 memberBinds);
+    auto members = sql::run(db, "messages.members",
+                            QStringLiteral("SELECT room_id, user_id FROM room_members WHERE room_id IN (%1) AND "
+                                           "user_id IN (%2)")
+                                .arg(sql::placeholders(roomBinds.size()), sql::placeholders(authorIds.size())),
+                            memberBinds);
     if (!members)
         return members.error();
-    QSet<std::pair<Id, Id>> membership;
     while (members->next())
-        membership.insert({members->value(0).toLongLong(), members->value(1).toLongLong()});
+        out.membership.insert({members->value(0).toLongLong(), members->value(1).toLongLong()});
     members->finish();
 
-    // 3. Messages already stored under the same (author, clientId): authors IN (...) and clientIds
-    //    IN (...) (SQLite: in chunks), then exact pairs matched here (an OR chain of pairs is too
-    //    deep for SQLite's expression limit).
-    QHash<std::pair<Id, QString>, Message> seen;
-    QSet<QString> clientIdSet;
-    QSet<Id> clientAuthors;
-    for (const NewMessage &m : batch) {
-        if (m.clientId) {
-            clientIdSet.insert(*m.clientId);
-            clientAuthors.insert(m.authorId);
-        }
-    }
-    const QStringList clientIds(clientIdSet.cbegin(), clientIdSet.cend());
-    const auto readDups = [&](Result<QSqlQuery> dups) -> MaybeError {
-        if (!dups)
-            return dups.error();
-        while (dups->next()) {
-            Message m = messageFromRow(*dups);
-            seen.insert({m.authorId, *m.clientId}, m);
-        }
-        dups->finish();
-        return std::nullopt;
-    };
-    if (pg && !clientIds.isEmpty()) {
-        QList<std::optional<QString>> texts(clientIds.cbegin(), clientIds.cend());
-        if (auto e = readDups(sql::run(
-                db, "messages.by_client_id",
-                QStringLiteral("SELECT ") + kMessageColumns
-                    + QStringLiteral(" FROM messages WHERE author_id = ANY (?::bigint[]) AND "
-                                     "client_id = ANY (?::text[])"),
-                {sql::pgArray(QList<qint64>(clientAuthors.cbegin(), clientAuthors.cend())), sql::pgTextArray(texts)})))
-            return *e;
-    }
+    // Authors IN (...) and clientIds IN (...) in chunks, then exact pairs matched by the caller (an
+    // OR chain of pairs is too deep for SQLite's expression limit).
     qsizetype from = 0;
-    for (const int n : pg ? QList<int>() : sql::rowChunks(clientIds.size())) {
+    for (const int n : sql::rowChunks(clientIds.size())) {
         const qsizetype start = from;
         from += n;
         QVariantList binds;
@@ -429,14 +426,128 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
             binds << a;
         for (qsizetype i = start; i < start + n; ++i)
             binds << clientIds[i];
-        if (auto e
-            = readDups(sql::run(db, "messages.by_client_id",
-                                QStringLiteral("SELECT ") + kMessageColumns
-                                    + QStringLiteral(" FROM messages WHERE author_id IN (%1) AND client_id IN (%2)")
-                                          .arg(sql::placeholders(clientAuthors.size()), sql::placeholders(n)),
-                                binds)))
-            return *e;
+        auto dups = sql::run(db, "messages.by_client_id",
+                             QStringLiteral("SELECT ") + kMessageColumns
+                                 + QStringLiteral(" FROM messages WHERE author_id IN (%1) AND client_id IN (%2)")
+                                       .arg(sql::placeholders(clientAuthors.size()), sql::placeholders(n)),
+                             binds);
+        if (!dups)
+            return dups.error();
+        while (dups->next()) {
+            Message m = messageFromRow(*dups);
+            out.seen.insert({m.authorId, *m.clientId}, m);
+        }
+        dups->finish();
     }
+    return std::nullopt;
+}
+
+// PostgreSQL: the seqs reserved, the rows inserted and their message_created events recorded in
+// one statement (data-modifying CTEs; one round trip instead of three). The rooms are locked by
+// readBatchPostgres. Item k of a room (1, 2, ... in batch order) takes the room's last_seq + k;
+// the rows are inserted in batch order (ids ascending with it). Fills seqOf and inserted for the
+// fresh items.
+MaybeError writeBatchPostgres(QSqlDatabase &db, const QList<NewMessage> &batch, const QList<qsizetype> &fresh,
+                              qint64 nowMs, QList<Seq> &seqOf, QHash<std::pair<Id, Seq>, Message> &inserted)
+{
+    std::map<Id, qint64> perRoom;
+    QHash<std::pair<Id, qint64>, qsizetype> itemOf; // (room, k) -> batch index
+    QList<qint64> rooms, ks, authorsOf;
+    QList<std::optional<QString>> bodies, clients;
+    for (qsizetype i : fresh) {
+        const NewMessage &m = batch[i];
+        const qint64 k = ++perRoom[m.roomId];
+        itemOf.insert({m.roomId, k}, i);
+        rooms << m.roomId;
+        ks << k;
+        authorsOf << m.authorId;
+        bodies << m.body;
+        clients << m.clientId;
+    }
+    QList<qint64> ids, counts;
+    for (const auto &[roomId, n] : perRoom) {
+        ids << roomId;
+        counts << n;
+    }
+    auto q = sql::run(
+        db, "messages.insert_batch",
+        QStringLiteral(
+            "WITH reserved AS (UPDATE rooms SET last_seq = rooms.last_seq + u.n "
+            "FROM unnest(?::bigint[], ?::bigint[]) AS u(id, n) WHERE rooms.id = u.id "
+            "RETURNING rooms.id AS room, rooms.last_seq - u.n AS base), "
+            "ins AS (INSERT INTO messages (room_id, seq, author_id, body, client_id, created_at, deleted) "
+            "SELECT v.r, x.base + v.k, v.a, v.b, v.c, ?::bigint, false FROM unnest(?::bigint[], ?::bigint[], "
+            "?::bigint[], ?::text[], ?::text[]) WITH ORDINALITY AS v(r, k, a, b, c, o) "
+            "JOIN reserved x ON x.room = v.r ORDER BY v.o RETURNING ")
+            + kMessageColumns
+            + QStringLiteral(
+                "), ev AS (INSERT INTO channel_events (channel_kind, channel_id, seq, type, entity_id, "
+                "created_at) SELECT ?::smallint, room_id, seq, ?::smallint, id, ?::bigint FROM ins ORDER BY id) "
+                "SELECT ")
+            + kMessageColumns + QStringLiteral(", seq - x.base FROM ins JOIN reserved x ON x.room = ins.room_id"),
+        {sql::pgArray(ids), sql::pgArray(counts), nowMs, sql::pgArray(rooms), sql::pgArray(ks), sql::pgArray(authorsOf),
+         sql::pgTextArray(bodies), sql::pgTextArray(clients), channelKindCode(ChannelKind::Room),
+         eventTypeCode(EventType::MessageCreated), nowMs});
+    if (!q)
+        return q.error();
+    while (q->next()) {
+        Message m = messageFromRow(*q);
+        const auto item = itemOf.constFind({m.roomId, q->value(9).toLongLong()});
+        if (item == itemOf.cend())
+            return Error {ErrorCode::Internal, QStringLiteral("inserted messages do not match the batch"), {}};
+        seqOf[*item] = m.seq;
+        inserted.insert({m.roomId, m.seq}, m);
+    }
+    q->finish();
+    return std::nullopt;
+}
+
+} // namespace
+
+Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QList<NewMessage> &batch, qint64 nowMs)
+{
+    QList<Result<StoredMessage>> results;
+    results.reserve(batch.size());
+    if (batch.isEmpty())
+        return results;
+    // On PostgreSQL a batch costs four round trips whatever it holds, for one message or for
+    // hundreds in as many rooms (array parameters): BEGIN, one statement that locks and reads,
+    // one that writes, COMMIT. It holds its room locks only that long: the instances' batches wait
+    // for each other's locks, and a batch that took longer made the next one bigger and longer
+    // still when a reconnect storm slowed the database; and each statement costs PostgreSQL a
+    // wake-up, a parse and a bind. SQLite runs in the process: its steps stay per room and per
+    // chunk.
+    const bool pg = sql::dialectOf(db) == sql::Dialect::Postgres;
+
+    sql::Transaction tx(db);
+    if (!tx.began())
+        return tx.beginError();
+
+    // 1-3. Lock the rooms in id order; read the memberships of every (room, author) pair and the
+    //      messages already stored under the batch's (author, clientId) pairs.
+    std::set<Id> roomSet;
+    QSet<Id> authors;
+    QSet<QString> clientIdSet;
+    QSet<Id> clientAuthorSet;
+    for (const NewMessage &m : batch) {
+        roomSet.insert(m.roomId);
+        authors.insert(m.authorId);
+        if (m.clientId) {
+            clientIdSet.insert(*m.clientId);
+            clientAuthorSet.insert(m.authorId);
+        }
+    }
+    const QList<qint64> roomIds(roomSet.cbegin(), roomSet.cend()); // ascending
+    const QList<qint64> authorIds(authors.cbegin(), authors.cend());
+    const QList<qint64> clientAuthors(clientAuthorSet.cbegin(), clientAuthorSet.cend());
+    const QStringList clientIds(clientIdSet.cbegin(), clientIdSet.cend());
+    BatchReads reads;
+    if (auto e = pg ? readBatchPostgres(db, roomIds, authorIds, clientAuthors, clientIds, reads)
+                    : readBatchSqlite(db, roomIds, authorIds, clientAuthors, clientIds, reads))
+        return *e;
+    const QSet<Id> &existingRooms = reads.existingRooms;
+    const QSet<std::pair<Id, Id>> &membership = reads.membership;
+    QHash<std::pair<Id, QString>, Message> &seen = reads.seen;
 
     // 3b. The attachments the batch names (none: no statement), and those of repeated messages.
     QList<Id> attachmentIds;
@@ -491,121 +602,51 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
         ++newPerRoom[m.roomId];
     }
 
-    // 5. Seqs (PostgreSQL: one statement; SQLite: one per room), then the rows and the events.
-    std::map<Id, Seq> nextSeq;
-    if (pg && !newPerRoom.empty()) {
-        QList<qint64> ids, counts;
-        for (const auto &[roomId, n] : newPerRoom) {
-            ids << roomId;
-            counts << n;
-        }
-        auto q = sql::run(db, "events.reserve_rooms",
-                          QStringLiteral("UPDATE rooms SET last_seq = rooms.last_seq + v.n FROM unnest(?::bigint[], "
-                                         "?::bigint[]) AS v(id, n) WHERE rooms.id = v.id "
-                                         "RETURNING rooms.id, rooms.last_seq, v.n"),
-                          {sql::pgArray(ids), sql::pgArray(counts)});
-        if (!q)
-            return q.error();
-        while (q->next())
-            nextSeq[q->value(0).toLongLong()] = q->value(1).toLongLong() - q->value(2).toLongLong() + 1;
-        q->finish();
-        if (nextSeq.size() != newPerRoom.size())
-            return Error {ErrorCode::Internal, QStringLiteral("room vanished while locked"), {}};
-    } else {
+    // 5. The seqs, rows and events: PostgreSQL in one statement; SQLite the seqs one statement per
+    //    room, the rows in chunks, the events per room.
+    QList<qsizetype> fresh;
+    for (qsizetype i = 0; i < batch.size(); ++i) {
+        if (fate[i] == Fate::New)
+            fresh << i;
+    }
+    QList<Seq> seqOf(batch.size(), 0);
+    QHash<std::pair<Id, Seq>, Message> inserted; // (room, seq) -> stored row
+    if (pg && !fresh.isEmpty()) {
+        if (auto e = writeBatchPostgres(db, batch, fresh, nowMs, seqOf, inserted))
+            return *e;
+    } else if (!pg) {
+        std::map<Id, Seq> nextSeq;
         for (const auto &[roomId, n] : newPerRoom) {
             auto first = reserveSeqs(db, Channel::room(roomId), n);
             if (!first)
                 return first.error();
             nextSeq[roomId] = *first;
         }
-    }
-    QList<Seq> seqOf(batch.size(), 0);
-    for (qsizetype i = 0; i < batch.size(); ++i) {
-        if (fate[i] == Fate::New)
+        for (qsizetype i : fresh)
             seqOf[i] = nextSeq[batch[i].roomId]++;
-    }
-    QHash<std::pair<Id, Seq>, Message> inserted; // (room, seq) -> stored row
-    QList<qsizetype> fresh;
-    for (qsizetype i = 0; i < batch.size(); ++i) {
-        if (fate[i] == Fate::New)
-            fresh << i;
-    }
-    const auto readInserted = [&](Result<QSqlQuery> q) -> MaybeError {
-        if (!q)
-            return q.error();
-        while (q->next()) {
-            Message m = messageFromRow(*q);
-            inserted.insert({m.roomId, m.seq}, m);
+        qsizetype start = 0;
+        for (const int n : sql::rowChunks(fresh.size())) {
+            QString text = QStringLiteral(
+                "INSERT INTO messages (room_id, seq, author_id, body, client_id, created_at, deleted) VALUES ");
+            QVariantList binds;
+            binds.reserve(n * 6);
+            text += sql::joined(n, u"(?, ?, ?, ?, ?, ?, false)");
+            for (qsizetype k = start; k < start + n; ++k) {
+                const NewMessage &m = batch[fresh[k]];
+                binds << m.roomId << seqOf[fresh[k]] << m.authorId << m.body
+                      << (m.clientId ? QVariant(*m.clientId) : QVariant(QMetaType::fromType<QString>())) << nowMs;
+            }
+            text += QStringLiteral(" RETURNING ") + kMessageColumns;
+            auto q = sql::run(db, "messages.insert_batch", text, binds);
+            if (!q)
+                return q.error();
+            while (q->next()) {
+                Message m = messageFromRow(*q);
+                inserted.insert({m.roomId, m.seq}, m);
+            }
+            q->finish();
+            start += n;
         }
-        q->finish();
-        return std::nullopt;
-    };
-    if (pg && !fresh.isEmpty()) {
-        QList<qint64> rooms, seqs, authorsOf;
-        QList<std::optional<QString>> bodies, clients;
-        for (qsizetype i : fresh) {
-            const NewMessage &m = batch[i];
-            rooms << m.roomId;
-            seqs << seqOf[i];
-            authorsOf << m.authorId;
-            bodies << m.body;
-            clients << m.clientId;
-        }
-        if (auto e = readInserted(sql::run(
-                db, "messages.insert_batch",
-                QStringLiteral("INSERT INTO messages (room_id, seq, author_id, body, client_id, created_at, deleted) "
-                               "SELECT r, s, a, b, c, ?, false FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], "
-                               "?::text[], ?::text[]) AS v(r, s, a, b, c) RETURNING ")
-                    + kMessageColumns,
-                {nowMs, sql::pgArray(rooms), sql::pgArray(seqs), sql::pgArray(authorsOf), sql::pgTextArray(bodies),
-                 sql::pgTextArray(clients)})))
-            return *e;
-    }
-    qsizetype start = 0;
-    for (const int n : pg ? QList<int>() : sql::rowChunks(fresh.size())) {
-        QString text = QStringLiteral(
-            "INSERT INTO messages (room_id, seq, author_id, body, client_id, created_at, deleted) VALUES ");
-        QVariantList binds;
-        binds.reserve(n * 6);
-        text += sql::joined(n, u"(?, ?, ?, ?, ?, ?, false)");
-        for (qsizetype k = start; k < start + n; ++k) {
-            const NewMessage &m = batch[fresh[k]];
-            binds << m.roomId << seqOf[fresh[k]] << m.authorId << m.body
-                  << (m.clientId ? QVariant(*m.clientId) : QVariant(QMetaType::fromType<QString>())) << nowMs;
-        }
-        text += QStringLiteral(" RETURNING ") + kMessageColumns;
-        if (auto e = readInserted(sql::run(db, "messages.insert_batch", text, binds)))
-            return *e;
-        start += n;
-    }
-    if (inserted.size() != fresh.size())
-        return Error {ErrorCode::Internal, QStringLiteral("inserted messages do not match the batch"), {}};
-    for (qsizetype i : fresh) {
-        const NewMessage &m = batch[i];
-        if (m.attachmentIds.isEmpty())
-            continue;
-        Message &stored = inserted[{m.roomId, seqOf[i]}];
-        if (auto e = linkMessage(db, stored.id, m.attachmentIds))
-            return *e;
-        for (Id id : m.attachmentIds)
-            stored.attachments.append(attachments.value(id));
-    }
-    if (pg && !fresh.isEmpty()) {
-        QList<qint64> channels, seqs, entities;
-        for (qsizetype i : fresh) {
-            channels << batch[i].roomId;
-            seqs << seqOf[i];
-            entities << inserted.value({batch[i].roomId, seqOf[i]}).id;
-        }
-        auto q = sql::run(db, "events.insert_batch",
-                          QStringLiteral("INSERT INTO channel_events (channel_kind, channel_id, seq, type, entity_id, "
-                                         "created_at) SELECT ?, c, s, ?, e, ? FROM unnest(?::bigint[], ?::bigint[], "
-                                         "?::bigint[]) AS v(c, s, e)"),
-                          {channelKindCode(ChannelKind::Room), eventTypeCode(EventType::MessageCreated), nowMs,
-                           sql::pgArray(channels), sql::pgArray(seqs), sql::pgArray(entities)});
-        if (!q)
-            return q.error();
-    } else {
         std::map<Id, QList<EventRow>> eventsPerRoom;
         std::map<Id, Seq> firstSeqPerRoom;
         for (qsizetype i : fresh) {
@@ -619,6 +660,18 @@ Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QLis
             if (auto e = recordEvents(db, Channel::room(roomId), firstSeqPerRoom[roomId], events, nowMs))
                 return *e;
         }
+    }
+    if (inserted.size() != fresh.size())
+        return Error {ErrorCode::Internal, QStringLiteral("inserted messages do not match the batch"), {}};
+    for (qsizetype i : fresh) {
+        const NewMessage &m = batch[i];
+        if (m.attachmentIds.isEmpty())
+            continue;
+        Message &stored = inserted[{m.roomId, seqOf[i]}];
+        if (auto e = linkMessage(db, stored.id, m.attachmentIds))
+            return *e;
+        for (Id id : m.attachmentIds)
+            stored.attachments.append(attachments.value(id));
     }
     if (auto e = tx.commit())
         return *e;

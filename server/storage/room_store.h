@@ -61,7 +61,8 @@ struct StoredMessage {
 };
 
 // Stores a batch of messages in one transaction: rooms locked in id order, seqs allocated per
-// room in one statement each, rows and their events inserted with multi-row statements. Each
+// room, rows and their events inserted with multi-row statements (PostgreSQL: BEGIN, one
+// statement that locks and reads, one that writes, COMMIT, whatever the batch holds). Each
 // item succeeds or fails on its own (NotFound when the author is not a member of the room,
 // ValidationFailed on attachmentIds when one is not the author's upload);
 // a repeated (author, clientId) answers the stored message with duplicate = true and takes no

@@ -1,6 +1,8 @@
 // No N+1: every list a route serves costs the same number of statements for a small and for a
 // large result (5 items vs 200), on both back ends. Counted with sql::queriesOnThisThread()
 // inside the database job that runs the store function.
+// A group-commit batch (store::insertMessages) costs PostgreSQL a fixed number of round trips,
+// counted on the wire: libpq's trace of the connection, one request per Query or Sync message.
 #include "server/storage/db_pool.h"
 #include "server/storage/project_store.h"
 #include "server/storage/room_store.h"
@@ -11,8 +13,13 @@
 #include "tests/support/test_database.h"
 #include "tests/support/test_env.h"
 
+#include <QFile>
+#include <QSqlDriver>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <cstdio>
+#include <libpq-fe.h>
 
 using namespace taskmaster;
 using namespace taskmaster::server;
@@ -23,6 +30,7 @@ private Q_SLOTS:
     void initTestCase();
     void lists_data();
     void lists();
+    void batchRoundTrips();
 
 private:
     QTemporaryDir m_dir;
@@ -98,6 +106,80 @@ void TestQueryCounts::lists()
     QVERIFY2(manyItems >= 40 * fewItems / 5 || manyItems >= 200, "the large case must return many more items");
     QCOMPARE(manyQueries, fewQueries);
     QVERIFY(fewQueries <= 3);
+}
+
+namespace {
+
+// The requests (round trips) `job` sends on db's PostgreSQL connection: the frontend's Query
+// (simple protocol) and Sync (extended protocol) messages in libpq's trace of the connection.
+// -1 when the connection or the trace file is not there.
+template<typename Job> qint64 roundTrips(QSqlDatabase &db, const QString &traceFile, Job &&job)
+{
+    const QVariant handle = db.driver()->handle();
+    if (qstrcmp(handle.typeName(), "pg_conn*") != 0 && qstrcmp(handle.typeName(), "PGconn*") != 0)
+        return -1;
+    PGconn *conn = *static_cast<PGconn *const *>(handle.constData());
+    FILE *trace = std::fopen(QFile::encodeName(traceFile).constData(), "w");
+    if (!conn || !trace)
+        return -1;
+    PQtrace(conn, trace);
+    PQsetTraceFlags(conn, PQTRACE_SUPPRESS_TIMESTAMPS);
+    job();
+    PQuntrace(conn);
+    std::fclose(trace);
+    QFile f(traceFile);
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    qint64 requests = 0;
+    while (!f.atEnd()) {
+        const QList<QByteArray> fields = f.readLine().split('\t');
+        if (fields.size() >= 3 && fields[0] == "F" && (fields[2] == "Query" || fields[2].startsWith("Sync")))
+            ++requests;
+    }
+    return requests;
+}
+
+} // namespace
+
+void TestQueryCounts::batchRoundTrips()
+{
+    // BEGIN, one statement that locks the rooms and reads memberships and stored clientIds, one
+    // that reserves the seqs, inserts the rows and records their events, COMMIT: 4 round trips for
+    // one message or for 200 in 40 rooms (it was 8). A batch of duplicates writes nothing and reads
+    // the stored messages' attachments instead: 4 again.
+    DbPool pool(test::freshDatabase(QStringLiteral("postgres"), m_dir, m_pgUrl));
+    const QString traceFile = m_dir.filePath(QStringLiteral("libpq-trace.txt"));
+    const auto counts
+        = pool.run([&](QSqlDatabase &db) -> QList<qint64> {
+                  const Id me
+                      = store::createUser(db, QStringLiteral("me"), QStringLiteral("Me"), QStringLiteral("h"), 1)->id;
+                  const Id other
+                      = store::createUser(db, QStringLiteral("other"), QStringLiteral("O"), QStringLiteral("h"), 1)->id;
+                  QList<Id> rooms;
+                  for (int i = 0; i < 40; ++i)
+                      rooms << store::createRoom(db, me, QStringLiteral("r"), {other}, 1)->room.id;
+                  const auto batch = [&](int n, const QString &prefix) {
+                      QList<store::NewMessage> b;
+                      for (int i = 0; i < n; ++i)
+                          b.append(store::NewMessage {rooms[i % rooms.size()], i % 3 ? me : other, QStringLiteral("m"),
+                                                      prefix + QString::number(i)});
+                      return b;
+                  };
+                  const auto send = [&](const QList<store::NewMessage> &b) {
+                      const auto r = store::insertMessages(db, b, 2);
+                      if (!r || r->size() != b.size() || !r->constLast())
+                          qFatal("insertMessages failed");
+                  };
+                  send(batch(3, QStringLiteral("warm"))); // prepares the statements
+                  QList<qint64> out;
+                  out << roundTrips(db, traceFile, [&] { send(batch(1, QStringLiteral("one"))); });
+                  out << roundTrips(db, traceFile, [&] { send(batch(200, QStringLiteral("many"))); });
+                  send(batch(200, QStringLiteral("many"))); // prepares the attachments' read
+                  out << roundTrips(db, traceFile, [&] { send(batch(200, QStringLiteral("many"))); });
+                  return out;
+              })
+              .result();
+    QCOMPARE(counts, (QList<qint64> {4, 4, 4}));
 }
 
 QTEST_GUILESS_MAIN(TestQueryCounts)

@@ -1,13 +1,18 @@
 // RoomStore on both back ends: membership and visibility, unread counts, read markers, the batch
 // insert (seqs contiguous per room, duplicates by clientId take no seq, per-item errors, events
 // recorded), concurrency, edit/delete tombstones, history pages, and no N+1 on room lists.
+#include "server/storage/event_store.h"
 #include "server/storage/room_store.h"
 #include "server/storage/sql.h"
 #include "server/storage/user_store.h"
 #include "tests/support/store_fixture.h"
 
+#include <QDeadlineTimer>
+#include <QSemaphore>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QTest>
+#include <QThread>
 
 #include <algorithm>
 
@@ -33,6 +38,8 @@ private Q_SLOTS:
     void batchStatementsFixed();
     void concurrentBatches_data() { backendRows(); }
     void concurrentBatches();
+    void batchReadsAfterItsLocks_data();
+    void batchReadsAfterItsLocks();
     void unreadAndReadMarker_data() { backendRows(); }
     void unreadAndReadMarker();
     void editDelete_data() { backendRows(); }
@@ -320,6 +327,104 @@ void TestRoomStore::concurrentBatches()
     for (qint64 s = 4; s < 4 + 165; ++s)
         QVERIFY2(seqs.contains(s), qPrintable(QString::number(s)));
     QCOMPARE(events(room).size(), 3 + 165);
+}
+
+void TestRoomStore::batchReadsAfterItsLocks_data()
+{
+    QTest::addColumn<QString>("backend");
+    QTest::newRow("postgres") << QStringLiteral("postgres"); // SQLite has no row locks
+}
+
+void TestRoomStore::batchReadsAfterItsLocks()
+{
+    // A batch that waits for a room's lock decides on what the lock's holder committed: bob,
+    // removed meanwhile, is no member any more; dave, added meanwhile, is; a clientId stored
+    // meanwhile is a duplicate. (PostgreSQL's batch locks and reads in one statement, whose
+    // snapshot predates the wait: it must read again.)
+    const Id room = addRoom(m_alice, {m_bob, m_carol}); // seqs 1..3
+    const Id dave = addUser(QStringLiteral("dave")).id;
+    QSemaphore holding, release;
+    auto holder = pool().run([&](QSqlDatabase &db) -> MaybeError {
+        sql::Transaction tx(db);
+        if (!tx.began())
+            return tx.beginError();
+        QSqlQuery q(db);
+        if (!q.exec(QStringLiteral("DELETE FROM room_members WHERE room_id = %1 AND user_id = %2").arg(room).arg(m_bob))
+            || !q.exec(QStringLiteral("INSERT INTO room_members (room_id, user_id, joined_at) VALUES (%1, %2, 1)")
+                           .arg(room)
+                           .arg(dave)))
+            return Error {ErrorCode::Internal, q.lastError().text(), {}};
+        auto seq = store::appendEvents(
+            db, Channel::room(room),
+            {store::EventRow {EventType::MemberLeft, m_bob}, store::EventRow {EventType::MemberJoined, dave}}, 50);
+        if (!seq)
+            return seq.error();
+        auto msgSeq = store::reserveSeqs(db, Channel::room(room), 1);
+        if (!msgSeq)
+            return msgSeq.error();
+        if (!q.exec(QStringLiteral("INSERT INTO messages (room_id, seq, author_id, body, client_id, created_at) VALUES "
+                                   "(%1, %2, %3, 'first', 'held', 50) RETURNING id")
+                        .arg(room)
+                        .arg(*msgSeq)
+                        .arg(m_carol))
+            || !q.next())
+            return Error {ErrorCode::Internal, q.lastError().text(), {}};
+        const Id id = q.value(0).toLongLong();
+        q.finish();
+        if (auto e = store::recordEvents(db, Channel::room(room), *msgSeq,
+                                         {store::EventRow {EventType::MessageCreated, id}}, 50))
+            return e;
+        holding.release();
+        release.acquire();
+        return tx.commit();
+    });
+    if (!holding.tryAcquire(1, 30000)) {
+        release.release();
+        const MaybeError held = holder.result();
+        QFAIL(held ? qPrintable(held->message) : "the holder never took the lock");
+    }
+    const Id bob = m_bob, carol = m_carol;
+    auto batch = pool().run([=](QSqlDatabase &db) {
+        return store::insertMessages(db,
+                                     {NewMessage {room, bob, QStringLiteral("removed"), std::nullopt},
+                                      NewMessage {room, dave, QStringLiteral("added"), std::nullopt},
+                                      NewMessage {room, carol, QStringLiteral("again"), QStringLiteral("held")},
+                                      NewMessage {room, carol, QStringLiteral("new"), QStringLiteral("new")}},
+                                     100);
+    });
+    // Release the holder only once the batch waits for its lock.
+    QDeadlineTimer deadline(30000);
+    bool waiting = false;
+    while (!waiting && !deadline.hasExpired()) {
+        waiting = onDb([](QSqlDatabase &db) {
+            QSqlQuery q(db);
+            return q.exec(QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                         "AND backend_type = 'client backend' AND wait_event_type = 'Lock'"))
+                && q.next() && q.value(0).toInt() > 0;
+        });
+        if (!waiting)
+            QThread::msleep(5); // polling interval, not a synchronisation
+    }
+    release.release();
+    const MaybeError held = holder.result();
+    const auto r = batch.result();
+    QVERIFY2(waiting, "the batch never waited for the room's lock");
+    QVERIFY2(!held, held ? qPrintable(held->message) : "");
+    QVERIFY2(r, r ? "" : qPrintable(r.error().message));
+    QCOMPARE(r->size(), 4);
+    QCOMPARE(r->at(0).error().code, ErrorCode::NotFound);
+    QVERIFY(r->at(1) && !r->at(1)->duplicate);
+    QCOMPARE(r->at(1)->message.seq, qint64(7)); // after member_left 4, member_joined 5, 'held' 6
+    QVERIFY(r->at(2) && r->at(2)->duplicate);
+    QCOMPARE(r->at(2)->message.body, QStringLiteral("first"));
+    QCOMPARE(r->at(2)->message.seq, qint64(6));
+    QVERIFY(r->at(3) && !r->at(3)->duplicate);
+    QCOMPARE(r->at(3)->message.seq, qint64(8));
+    QVERIFY(r->at(1)->message.id < r->at(3)->message.id); // rows inserted in batch order
+    const auto seqs = events(room);
+    QCOMPARE(seqs.size(), 8);
+    for (qsizetype i = 0; i < seqs.size(); ++i)
+        QCOMPARE(seqs[i].first, qint64(i + 1));
 }
 
 void TestRoomStore::unreadAndReadMarker()
