@@ -9,6 +9,12 @@
 //                     idempotency, seqs, events), a bare multi-row INSERT of the rows (SQLite: in
 //                     chunks of 256/64/...), PostgreSQL's unnest() of arrays and COPY FROM STDIN
 //                     (sql::pgCopy); SQLite at synchronous=NORMAL (the server's) and FULL.
+//   groupCommitBatches TM_BENCH_GC_BATCHES (default 2,000) small batches as group commit sends them
+//                     under load (TM_BENCH_GC_MESSAGES messages, default 4, each in another of 200
+//                     rooms, with client ids) through store::insertMessages on one connection:
+//                     p50/mean/p95/max per batch, the statements run() counted per batch, and the
+//                     CPU per batch of the PostgreSQL backend serving the connection (its
+//                     /proc/<pid>/stat) and of the calling thread (the driver's side).
 //   search            TM_BENCH_SEARCH_QUERIES (default 200) two-term searches (store::search, as
 //                     GET /search) over TM_BENCH_SEARCH_ROWS messages (default 1,000,000; seeded
 //                     with COPY on PostgreSQL, one transaction on SQLite) of words drawn from a
@@ -23,6 +29,7 @@
 #include "tests/support/test_env.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
@@ -34,6 +41,8 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <time.h>
+#include <unistd.h>
 
 using namespace taskmaster;
 using namespace taskmaster::server;
@@ -49,6 +58,8 @@ private Q_SLOTS:
     void historyLatestPage();
     void batchInsertForms_data();
     void batchInsertForms();
+    void groupCommitBatches_data() { backends(); }
+    void groupCommitBatches();
     void search_data() { backends(); }
     void search();
 
@@ -449,6 +460,105 @@ void BenchStorage::batchInsertForms()
     const Stats st = stats(ms);
     std::printf("FIGURE batch | %s | %s | %s | %d | %.1f | %.1f | %.1f | %.1f |\n", qPrintable(backend),
                 qPrintable(form), qPrintable(settings), batches, st.p50, st.mean, st.p95, st.max);
+    std::fflush(stdout);
+}
+
+namespace {
+
+// CPU time (user + system) of process pid in ms from /proc/<pid>/stat; -1 when unreadable.
+double processCpuMs(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (pid <= 0 || !f.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray stat = f.readAll();
+    // After the command name in parentheses: state is field 3, utime 14, stime 15.
+    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields.size() < 13)
+        return -1;
+    const double ticks = double(fields[11].toLongLong() + fields[12].toLongLong());
+    return ticks * 1000.0 / double(sysconf(_SC_CLK_TCK));
+}
+
+double threadCpuMs()
+{
+    timespec ts {};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+}
+
+} // namespace
+
+void BenchStorage::groupCommitBatches()
+{
+    QFETCH(QString, backend);
+    const int batches = envInt("TM_BENCH_GC_BATCHES", 2000);
+    const int perBatch = envInt("TM_BENCH_GC_MESSAGES", 4);
+    constexpr int kRooms = 200;
+    Fixture f = fixture(backend);
+    struct Run {
+        QList<double> ms;
+        double backendCpuMs = -1, clientCpuMs = 0;
+        qint64 statements = 0;
+        QString settings;
+        bool ok = false;
+    };
+    const Run run = f.pool
+                        ->run([&](QSqlDatabase &db) {
+                            Run r;
+                            r.settings = durability(db);
+                            QList<Id> rooms {f.room};
+                            while (rooms.size() < kRooms)
+                                rooms << store::createRoom(db, f.user, QStringLiteral("r"), {}, 1)->room.id;
+                            qint64 pid = 0;
+                            if (sql::dialectOf(db) == sql::Dialect::Postgres) {
+                                QSqlQuery q(db);
+                                if (q.exec(QStringLiteral("SELECT pg_backend_pid()")) && q.next())
+                                    pid = q.value(0).toLongLong();
+                            }
+                            const auto send = [&](const QString &prefix, int b) {
+                                QList<store::NewMessage> batch;
+                                for (int j = 0; j < perBatch; ++j)
+                                    batch.append(store::NewMessage {rooms[(b * perBatch + j) % kRooms], f.user,
+                                                                    QStringLiteral("group commit message %1").arg(j),
+                                                                    prefix + QStringLiteral("%1-%2").arg(b).arg(j)});
+                                const auto stored = store::insertMessages(db, batch, 2);
+                                return stored && stored->size() == perBatch && stored->constLast()
+                                    && !stored->constLast()->duplicate;
+                            };
+                            for (int b = 0; b < 20; ++b) { // warm-up: statements prepared
+                                if (!send(QStringLiteral("w"), b))
+                                    return r;
+                            }
+                            const double backendBefore = processCpuMs(pid);
+                            const double clientBefore = threadCpuMs();
+                            const qint64 statementsBefore = sql::queriesOnThisThread();
+                            for (int b = 0; b < batches; ++b) {
+                                QElapsedTimer timer;
+                                timer.start();
+                                if (!send(QStringLiteral("g"), b))
+                                    return r;
+                                r.ms.append(double(timer.nsecsElapsed()) / 1e6);
+                            }
+                            r.statements = sql::queriesOnThisThread() - statementsBefore;
+                            r.clientCpuMs = threadCpuMs() - clientBefore;
+                            const double backendAfter = processCpuMs(pid);
+                            if (backendBefore >= 0 && backendAfter >= 0)
+                                r.backendCpuMs = backendAfter - backendBefore;
+                            r.ok = true;
+                            return r;
+                        })
+                        .result();
+    QVERIFY(run.ok);
+    const Stats st = stats(run.ms);
+    // backend | settings | batches | messages per batch | p50 | mean | p95 | max ms | statements
+    // per batch (run(), without BEGIN and COMMIT) | PostgreSQL backend CPU ms per batch | the
+    // calling thread's CPU ms per batch.
+    std::printf("FIGURE groupcommit | %s | %s | %d | %d | %.3f | %.3f | %.3f | %.3f | %.2f | %s | %.3f |\n",
+                qPrintable(backend), qPrintable(run.settings), batches, perBatch, st.p50, st.mean, st.p95, st.max,
+                double(run.statements) / batches,
+                run.backendCpuMs < 0 ? "-" : qPrintable(QString::number(run.backendCpuMs / batches, 'f', 3)),
+                run.clientCpuMs / batches);
     std::fflush(stdout);
 }
 
