@@ -26,24 +26,6 @@ Attachment attachmentFrom(const QSqlQuery &q)
 } // namespace
 
 namespace {
-// One bind for a list of ids, and the SQL that expands it.
-QVariant idListBind(QSqlDatabase &db, const QList<Id> &ids)
-{
-    if (sql::dialectOf(db) == sql::Dialect::Postgres)
-        return sql::pgArray(ids);
-    QByteArray json = "[";
-    for (qsizetype i = 0; i < ids.size(); ++i)
-        json += (i ? "," : "") + QByteArray::number(ids[i]);
-    return QString::fromLatin1(json + ']');
-}
-
-QString inIdList(QSqlDatabase &db, const QString &column)
-{
-    return sql::dialectOf(db) == sql::Dialect::Postgres
-        ? column + QStringLiteral(" = ANY (?::bigint[])")
-        : column + QStringLiteral(" IN (SELECT value FROM json_each(?))");
-}
-
 Result<QHash<Id, QList<Attachment>>> attachmentsOf(QSqlDatabase &db, const char *what, const QString &table,
                                                    const QString &owner, const QList<Id> &ids)
 {
@@ -53,9 +35,9 @@ Result<QHash<Id, QList<Attachment>>> attachmentsOf(QSqlDatabase &db, const char 
     auto q = sql::run(db, what,
                       QStringLiteral("SELECT ") + kColumns + QStringLiteral(", u.") + owner + QStringLiteral(" FROM ")
                           + table + QStringLiteral(" u JOIN attachments a ON a.id = u.attachment_id WHERE ")
-                          + inIdList(db, QStringLiteral("u.") + owner) + QStringLiteral(" ORDER BY u.") + owner
+                          + sql::inIds(db, QStringLiteral("u.") + owner) + QStringLiteral(" ORDER BY u.") + owner
                           + QStringLiteral(", u.position"),
-                      {idListBind(db, ids)});
+                      {sql::idsBind(db, ids)});
     if (!q)
         return q.error();
     while (q->next())
@@ -93,8 +75,8 @@ Result<QHash<Id, Attachment>> attachmentsByIds(QSqlDatabase &db, const QList<Id>
     const bool pg = sql::dialectOf(db) == sql::Dialect::Postgres;
     auto q = sql::run(db, "attachments.by_ids",
                       QStringLiteral("SELECT ") + kColumns + QStringLiteral(" FROM attachments a WHERE ")
-                          + inIdList(db, QStringLiteral("a.id")) + (pg ? QStringLiteral(" FOR SHARE") : QString()),
-                      {idListBind(db, ids)});
+                          + sql::inIds(db, QStringLiteral("a.id")) + (pg ? QStringLiteral(" FOR SHARE") : QString()),
+                      {sql::idsBind(db, ids)});
     if (!q)
         return q.error();
     while (q->next()) {
@@ -172,11 +154,11 @@ MaybeError fillAttachments(QSqlDatabase &db, QList<Message> &messages, QList<Tas
         QStringLiteral("SELECT ") + kColumns
             + QStringLiteral(", u.message_id, 0, u.position FROM message_attachments u JOIN attachments a ON a.id = "
                              "u.attachment_id WHERE ")
-            + inIdList(db, QStringLiteral("u.message_id")) + QStringLiteral(" UNION ALL SELECT ") + kColumns
+            + sql::inIds(db, QStringLiteral("u.message_id")) + QStringLiteral(" UNION ALL SELECT ") + kColumns
             + QStringLiteral(", u.task_id, 1, u.position FROM task_attachments u JOIN attachments a ON a.id = "
                              "u.attachment_id WHERE ")
-            + inIdList(db, QStringLiteral("u.task_id")) + QStringLiteral(" ORDER BY 9, 8, 10"),
-        {idListBind(db, messageIds), idListBind(db, taskIds)});
+            + sql::inIds(db, QStringLiteral("u.task_id")) + QStringLiteral(" ORDER BY 9, 8, 10"),
+        {sql::idsBind(db, messageIds), sql::idsBind(db, taskIds)});
     if (!q)
         return q.error();
     QHash<Id, QList<Attachment>> ofMessages, ofTasks;

@@ -293,19 +293,12 @@ Result<QList<ChannelEvent>> roomEventsRecordedSince(QSqlDatabase &db, const QLis
     if (limit < 1)
         return Error::badRequest(QStringLiteral("limit must be at least 1"), QStringLiteral("limit"));
     const bool pg = sql::dialectOf(db) == sql::Dialect::Postgres;
-    const auto binds = [](const QList<Id> &ids) {
-        QVariantList out;
-        out.reserve(ids.size());
-        for (Id id : ids)
-            out << id;
-        return out;
-    };
     QSet<Id> rooms(roomIds.cbegin(), roomIds.cend());
     if (!messageIds.isEmpty()) {
         auto q = sql::run(db, "events.rooms_of_messages",
-                          QStringLiteral("SELECT DISTINCT room_id FROM messages WHERE id IN (%1)")
-                              .arg(sql::placeholders(messageIds.size())),
-                          binds(messageIds));
+                          QStringLiteral("SELECT DISTINCT room_id FROM messages WHERE ")
+                              + sql::inIds(db, QStringLiteral("id")),
+                          {sql::idsBind(db, messageIds)});
         if (!q)
             return q.error();
         while (q->next())
@@ -316,10 +309,10 @@ Result<QList<ChannelEvent>> roomEventsRecordedSince(QSqlDatabase &db, const QLis
     if (sorted.isEmpty())
         return QList<ChannelEvent> {};
     if (pg) {
-        auto locked = sql::run(db, "events.lock_rooms",
-                               QStringLiteral("SELECT id FROM rooms WHERE id IN (%1) ORDER BY id FOR UPDATE")
-                                   .arg(sql::placeholders(sorted.size())),
-                               binds(sorted));
+        auto locked
+            = sql::run(db, "events.lock_rooms",
+                       QStringLiteral("SELECT id FROM rooms WHERE id = ANY (?::bigint[]) ORDER BY id FOR UPDATE"),
+                       {sql::pgArray(sorted)});
         if (!locked)
             return locked.error();
         locked->finish();

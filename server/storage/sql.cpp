@@ -98,6 +98,22 @@ QString pgArray(const QList<qint64> &values)
     return s + QLatin1Char('}');
 }
 
+QString inIds(QSqlDatabase &db, const QString &column)
+{
+    return dialectOf(db) == Dialect::Postgres ? column + QStringLiteral(" = ANY (?::bigint[])")
+                                              : column + QStringLiteral(" IN (SELECT value FROM json_each(?))");
+}
+
+QVariant idsBind(QSqlDatabase &db, const QList<qint64> &ids)
+{
+    if (dialectOf(db) == Dialect::Postgres)
+        return pgArray(ids);
+    QByteArray json = "[";
+    for (qsizetype i = 0; i < ids.size(); ++i)
+        json += (i ? "," : "") + QByteArray::number(ids[i]);
+    return QString::fromLatin1(json + ']');
+}
+
 QString pgTextArray(const QList<std::optional<QString>> &values)
 {
     QString s = QStringLiteral("{");

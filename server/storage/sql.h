@@ -84,6 +84,12 @@ void finishCachedStatements();
 [[nodiscard]] QString pgArray(const QList<qint64> &values);
 [[nodiscard]] QString pgTextArray(const QList<std::optional<QString>> &values);
 
+// A list of ids as one bind on either back end, whatever its length: `inIds(db, "m.id")` is the
+// condition (`m.id = ANY (?::bigint[])` on PostgreSQL, `m.id IN (SELECT value FROM json_each(?))`
+// on SQLite) and `idsBind(db, ids)` its value.
+[[nodiscard]] QString inIds(QSqlDatabase &db, const QString &column);
+[[nodiscard]] QVariant idsBind(QSqlDatabase &db, const QList<qint64> &ids);
+
 // The first column of every row of a run() as integers (ids), or run()'s error.
 [[nodiscard]] Result<QList<qint64>> idColumn(Result<QSqlQuery> query);
 
