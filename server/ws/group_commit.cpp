@@ -109,57 +109,78 @@ void GroupCommit::finish(const QList<Item> &items, const QList<Result<WriteOutco
 }
 
 namespace {
-constexpr int kReconcileFirstDelayMs = 50;
-constexpr int kReconcileMaxDelayMs = 5000;
 constexpr int kReconcileLimit = 1000; // events per room
-constexpr qsizetype kMaxDoubtfulMessages = 10000;
 } // namespace
+
+bool GroupCommit::Doubt::addRoom(Id roomId)
+{
+    rooms.insert(roomId);
+    return true;
+}
+
+bool GroupCommit::Doubt::addMessage(Id messageId)
+{
+    if (messages.size() >= kMaxDoubtfulMessages && !messages.contains(messageId))
+        return false;
+    messages.insert(messageId);
+    return true;
+}
+
+void GroupCommit::Doubt::since(qint64 ms)
+{
+    sinceMs = sinceMs == 0 ? ms : std::min(sinceMs, ms);
+}
+
+qsizetype GroupCommit::Doubt::merge(const Doubt &other)
+{
+    rooms.unite(other.rooms);
+    qsizetype dropped = 0;
+    for (Id id : other.messages)
+        dropped += addMessage(id) ? 0 : 1;
+    since(other.sinceMs);
+    return dropped;
+}
 
 void GroupCommit::noteDoubts(const QList<Item> &items, const QList<Result<WriteOutcome>> &results, qint64 nowMs)
 {
-    bool any = false;
+    QList<Id> rooms;
+    QList<Id> messages;
     for (qsizetype i = 0; i < results.size(); ++i) {
         const Result<WriteOutcome> &r = results.at(i);
         if (r || !sql::outcomeUnknown(r.error()))
             continue;
         const WriteOp &op = items.at(i).op;
         if (op.kind == WriteOp::Kind::Send)
-            m_doubt.rooms.insert(op.roomId);
-        else if (m_doubt.messages.size() < kMaxDoubtfulMessages)
-            m_doubt.messages.insert(op.messageId);
+            rooms.append(op.roomId);
         else
-            continue;
-        ++m_stats.inDoubt;
-        any = true;
+            messages.append(op.messageId);
     }
-    if (any)
-        scheduleReconcile(nowMs);
+    if (!rooms.isEmpty() || !messages.isEmpty())
+        putInDoubt(rooms, messages, nowMs);
 }
 
 void GroupCommit::putInDoubt(const QList<Id> &roomIds, const QList<Id> &messageIds, qint64 sinceMs)
 {
     for (Id id : roomIds)
-        m_doubt.rooms.insert(id);
-    for (Id id : messageIds) {
-        if (m_doubt.messages.size() < kMaxDoubtfulMessages)
-            m_doubt.messages.insert(id);
-    }
+        m_doubt.addRoom(id);
+    for (Id id : messageIds)
+        m_stats.doubtsDropped += m_doubt.addMessage(id) ? 0 : 1;
     m_stats.inDoubt += roomIds.size() + messageIds.size();
-    scheduleReconcile(sinceMs);
+    m_doubt.since(sinceMs);
+    scheduleReconcile();
 }
 
-void GroupCommit::scheduleReconcile(qint64 sinceMs)
+void GroupCommit::scheduleReconcile()
 {
-    m_doubt.sinceMs = m_doubt.sinceMs == 0 ? sinceMs : std::min(m_doubt.sinceMs, sinceMs);
     if (!m_reconciling && !m_reconcileTimer.isActive()) {
-        m_reconcileDelayMs = kReconcileFirstDelayMs;
-        m_reconcileTimer.start(m_reconcileDelayMs);
+        m_reconcileBackoff.reset();
+        m_reconcileTimer.start(int(m_reconcileBackoff.next()));
     }
 }
 
 void GroupCommit::reconcile()
 {
-    if (m_reconciling || (m_doubt.rooms.isEmpty() && m_doubt.messages.isEmpty()))
+    if (m_reconciling || m_doubt.isEmpty())
         return;
     m_reconciling = true;
     Doubt doubt = std::exchange(m_doubt, Doubt {});
@@ -178,17 +199,15 @@ void GroupCommit::reconcile()
             m_reconciling = false;
             if (!r) {
                 // Still unreachable: the doubt waits for the next attempt, with what came since.
-                m_doubt.rooms.unite(doubt.rooms);
-                m_doubt.messages.unite(doubt.messages);
-                m_doubt.sinceMs = m_doubt.sinceMs == 0 ? doubt.sinceMs : std::min(m_doubt.sinceMs, doubt.sinceMs);
+                m_stats.doubtsDropped += m_doubt.merge(doubt);
                 const qint64 hinted = r.error().retryAfterMs;
-                m_reconcileDelayMs
-                    = std::min(kReconcileMaxDelayMs,
-                               std::max(m_reconcileDelayMs * 2, int(std::min<qint64>(hinted, kReconcileMaxDelayMs))));
-                m_reconcileTimer.start(m_reconcileDelayMs);
+                const qint64 delay = hinted > 0
+                    ? m_reconcileBackoff.afterHint(std::min(hinted, m_reconcileBackoff.maxMs() / 2))
+                    : m_reconcileBackoff.next();
+                m_reconcileTimer.start(int(delay));
                 return;
             }
-            m_reconcileDelayMs = kReconcileFirstDelayMs;
+            m_reconcileBackoff.reset();
             if (!r->isEmpty()) {
                 m_stats.reconciled += r->size();
                 qCInfo(lcServer) << "writes in doubt: published" << r->size() << "events of"
@@ -199,8 +218,8 @@ void GroupCommit::reconcile()
                     out.append(Outgoing {e, 0});
                 m_committed(std::move(out));
             }
-            if (!m_doubt.rooms.isEmpty() || !m_doubt.messages.isEmpty())
-                m_reconcileTimer.start(m_reconcileDelayMs);
+            if (!m_doubt.isEmpty())
+                m_reconcileTimer.start(int(m_reconcileBackoff.next()));
         });
 }
 

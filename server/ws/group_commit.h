@@ -21,6 +21,7 @@
 
 #include "server/storage/db_pool.h"
 #include "server/ws/channel_order.h"
+#include "shared/core/backoff.h"
 #include "shared/core/error.h"
 #include "shared/domain/types.h"
 
@@ -67,6 +68,7 @@ struct GroupCommitStats {
     qint64 writes = 0;
     int largestBatch = 0;
     qint64 inDoubt = 0; // writes that failed with the commit's outcome unknown
+    qint64 doubtsDropped = 0; // of those, edits and deletes not checked: over kMaxDoubtfulMessages
     qint64 reconciled = 0; // events published after their rooms were checked
 };
 
@@ -81,6 +83,9 @@ public:
     void submit(WriteOp op, WriteDone done);
     // A write made elsewhere (REST) whose commit's outcome is unknown: checked like the batches'.
     void putInDoubt(const QList<Id> &roomIds, const QList<Id> &messageIds, qint64 sinceMs);
+    // Edits and deletes in doubt kept for the check at most (their rooms are looked up); past it
+    // they are counted in doubtsDropped and left to the members' gap detection.
+    static constexpr qsizetype kMaxDoubtfulMessages = 10000;
     void setCache(Cache *cache) { m_cache = cache; }
     // Writers are marked fresh (their reads stay on the primary) before their acks.
     void setReadRouting(ReadRouting *reads) { m_reads = reads; }
@@ -101,7 +106,7 @@ private:
     // Puts the rooms of the batch's writes that failed with an unknown outcome in doubt.
     void noteDoubts(const QList<Item> &items, const QList<Result<WriteOutcome>> &results, qint64 nowMs);
     // Starts the checks when none is running or waiting.
-    void scheduleReconcile(qint64 sinceMs);
+    void scheduleReconcile();
     // Checks the rooms in doubt in the database and publishes what they recorded since.
     void reconcile();
     void finish(const QList<Item> &items, const QList<Result<WriteOutcome>> &results);
@@ -120,10 +125,17 @@ private:
         QSet<Id> rooms;
         QSet<Id> messages; // edits and deletes: their rooms are looked up
         qint64 sinceMs = 0; // the earliest failed batch's time
+        // Adds a write's room or message; false when a message is over the bound.
+        bool addRoom(Id roomId);
+        bool addMessage(Id messageId);
+        void since(qint64 ms);
+        // Adds other's rooms, messages and time; returns the messages dropped over the bound.
+        qsizetype merge(const Doubt &other);
+        [[nodiscard]] bool isEmpty() const { return rooms.isEmpty() && messages.isEmpty(); }
     };
     Doubt m_doubt;
     bool m_reconciling = false;
-    int m_reconcileDelayMs = 0;
+    Backoff m_reconcileBackoff {50, 5000};
     QTimer m_reconcileTimer;
 };
 

@@ -361,11 +361,8 @@ void Hub::committed(QList<Outgoing> events)
 
 void Hub::publish(QList<ChannelEvent> events)
 {
-    if (QThread::currentThread() != thread()) {
-        QMetaObject::invokeMethod(
-            this, [this, events = std::move(events)]() mutable { publish(std::move(events)); }, Qt::QueuedConnection);
-        return;
-    }
+    if (offNetworkThread())
+        return requeue([this, events = std::move(events)]() mutable { publish(std::move(events)); });
     if (m_relay)
         m_relay->publish(events);
     remoteEvents(std::move(events));
@@ -382,11 +379,8 @@ void Hub::remoteEvents(QList<ChannelEvent> events)
 
 void Hub::subscribe(const Channel &channel, const QList<Id> &userIds, Seq seq)
 {
-    if (QThread::currentThread() != thread()) {
-        QMetaObject::invokeMethod(
-            this, [this, channel, userIds, seq] { subscribe(channel, userIds, seq); }, Qt::QueuedConnection);
-        return;
-    }
+    if (offNetworkThread())
+        return requeue([this, channel, userIds, seq] { subscribe(channel, userIds, seq); });
     if (m_relay)
         m_relay->subscribe(channel, userIds, seq);
     m_subscriptions->subscribeUsers(channel, userIds, seq);
@@ -399,11 +393,8 @@ void Hub::remoteSubscribe(const Channel &channel, const QList<Id> &userIds, Seq 
 
 void Hub::closeChannel(const Channel &channel, const QList<Id> &userIds)
 {
-    if (QThread::currentThread() != thread()) {
-        QMetaObject::invokeMethod(
-            this, [this, channel, userIds] { closeChannel(channel, userIds); }, Qt::QueuedConnection);
-        return;
-    }
+    if (offNetworkThread())
+        return requeue([this, channel, userIds] { closeChannel(channel, userIds); });
     if (m_relay)
         m_relay->closeChannel(channel, userIds);
     m_subscriptions->unsubscribeUsers(channel, userIds);
@@ -416,22 +407,15 @@ void Hub::remoteCloseChannel(const Channel &channel, const QList<Id> &userIds)
 
 void Hub::writeInDoubt(const QList<Id> &roomIds, const QList<Id> &messageIds, qint64 sinceMs)
 {
-    if (QThread::currentThread() != thread()) {
-        QMetaObject::invokeMethod(
-            this, [this, roomIds, messageIds, sinceMs] { writeInDoubt(roomIds, messageIds, sinceMs); },
-            Qt::QueuedConnection);
-        return;
-    }
+    if (offNetworkThread())
+        return requeue([this, roomIds, messageIds, sinceMs] { writeInDoubt(roomIds, messageIds, sinceMs); });
     m_commit->putInDoubt(roomIds, messageIds, sinceMs);
 }
 
 void Hub::revokeToken(const QByteArray &tokenDigest)
 {
-    if (QThread::currentThread() != thread()) {
-        QMetaObject::invokeMethod(
-            this, [this, tokenDigest] { revokeToken(tokenDigest); }, Qt::QueuedConnection);
-        return;
-    }
+    if (offNetworkThread())
+        return requeue([this, tokenDigest] { revokeToken(tokenDigest); });
     if (m_relay)
         m_relay->revokeToken(tokenDigest);
     revokeTokenHere(tokenDigest);

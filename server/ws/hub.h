@@ -27,6 +27,7 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
+#include <QThread>
 #include <QTimer>
 
 #include <memory>
@@ -92,6 +93,15 @@ public:
 
 private:
     static constexpr qint64 kMaxReconnectWindowMs = 60000;
+    // The EventSink calls come from database workers and HTTP threads. Each starts with
+    //   if (offNetworkThread()) return requeue([this, args] { call(args); });
+    // the same call queued to the network thread with its arguments (tested first, so that an
+    // argument moved into the lambda is moved only when the call does hop).
+    [[nodiscard]] bool offNetworkThread() const { return QThread::currentThread() != thread(); }
+    template<typename F> void requeue(F &&again)
+    {
+        QMetaObject::invokeMethod(this, std::forward<F>(again), Qt::QueuedConnection);
+    }
     // The hint of welcome and pong: this instance's connections over HubOptions::reconnectRate.
     [[nodiscard]] std::optional<qint64> reconnectWindowMs() const;
     // This instance's connections over `rate` a second (> 0), at most kMaxReconnectWindowMs.

@@ -53,6 +53,10 @@ HubMetrics::HubMetrics(MetricsRegistry &registry, const GroupCommit &commit, std
     registry.counterCallback(QStringLiteral("writes_in_doubt_events_published_total"),
                              QStringLiteral("Events found committed in the rooms of writes in doubt and published."),
                              [this] { return double(m_commit.stats().reconciled); });
+    registry.counterCallback(
+        QStringLiteral("writes_in_doubt_unchecked_total"),
+        QStringLiteral("Edits and deletes in doubt not checked: past the bound an instance keeps."),
+        [this] { return double(m_commit.stats().doubtsDropped); });
 }
 
 HubStats HubMetrics::stats() const

@@ -56,6 +56,8 @@ private Q_SLOTS:
     void failedBatchIsAnsweredInOrder();
     void commitInDoubtIsPublished_data();
     void commitInDoubtIsPublished();
+    void doubtfulMessagesAreBounded_data() { backendRows(); }
+    void doubtfulMessagesAreBounded();
 
 private:
     WriteOp send(const QString &body) const;
@@ -247,6 +249,29 @@ void TestGroupCommit::commitInDoubtIsPublished()
     QVERIFY(e.message);
     QCOMPARE(e.message->body, QStringLiteral("in doubt"));
     QCOMPARE(commit.stats().reconciled, 1);
+}
+
+void TestGroupCommit::doubtfulMessagesAreBounded()
+{
+    // A message acknowledged and published, then its room and more edits or deletes than the bound
+    // put in doubt (REST writes whose answers were lost): the one over the bound is counted as
+    // dropped, the check still runs with the 10,000 ids as one bind, and publishes the room's
+    // event again (receivers drop it by seq).
+    const qint64 since = tick();
+    submit(QStringLiteral("kept"));
+    QTRY_COMPARE(m_cache->held.size(), 1);
+    m_cache->release(0);
+    QCOMPARE(m_published.size(), 1);
+    QList<Id> messages;
+    for (qsizetype i = 0; i <= GroupCommit::kMaxDoubtfulMessages; ++i)
+        messages.append(Id(1000000 + i));
+    m_commit->putInDoubt({}, messages.mid(0, 10), since);
+    m_commit->putInDoubt({m_room}, messages, since); // the first 10 again: not dropped
+    QCOMPARE(m_commit->stats().inDoubt, 10 + 1 + messages.size());
+    QCOMPARE(m_commit->stats().doubtsDropped, 1);
+    QTRY_COMPARE_WITH_TIMEOUT(m_published.size(), 2, 10000);
+    QCOMPARE(m_published.at(1).event.seq, m_published.at(0).event.seq);
+    QCOMPARE(m_commit->stats().reconciled, 1);
 }
 
 QTEST_GUILESS_MAIN(TestGroupCommit)

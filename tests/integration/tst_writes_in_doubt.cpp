@@ -164,6 +164,7 @@ void TestWritesInDoubt::committedWriteReachesTheRoom()
     QCOMPARE(event->type,
              write == "rest send" || write == "ws send" ? EventType::MessageCreated : EventType::MessageUpdated);
     QCOMPARE(test::metricSample(api.metrics(), "writes_in_doubt_events_published_total").value_or(0), 1.0);
+    QCOMPARE(test::metricSample(api.metrics(), "writes_in_doubt_unchecked_total"), 0.0);
 }
 
 QTEST_GUILESS_MAIN(TestWritesInDoubt)
