@@ -5,10 +5,14 @@
 #   seeds-coalescing  bench_coalescing: TM_BENCH_CLIENTS (200) clients at one cold key,
 #                     --cache-coalesce 0 then 1 on one server build and database
 #   seeds-batch       bench_storage batchInsertForms: 1,000 messages per transaction, each form
+#   seeds-groupcommit bench_storage groupCommitBatches: TM_BENCH_GC_BATCHES (2,000) batches of
+#                     TM_BENCH_GC_MESSAGES (4) messages in as many rooms, as group commit sends
+#                     them under load: latency, statements and database CPU per batch
 #   seeds-search      bench_storage search: two-term searches over TM_BENCH_SEARCH_ROWS (1,000,000)
 #                     messages, p50/p95/max and the plans
 # Builds first (scripts/build.sh) unless TM_BENCH_SKIP_BUILD=1. TM_BENCH_SEEDS picks sections
-# (default "coalescing batch search"). Figures are also printed.
+# (default "coalescing batch groupcommit search"). Figures are also printed. TM_BENCH_NOTE: what
+# else ran on the machine meanwhile, written after the machine in each section.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench-lib.sh
@@ -26,9 +30,10 @@ fi
 export TM_PG_DURABLE=${TM_PG_DURABLE:-1}
 export TM_BENCH_CLIENTS=${TM_BENCH_CLIENTS:-200} TM_BENCH_ROUNDS=${TM_BENCH_ROUNDS:-10}
 export TM_BENCH_BATCHES=${TM_BENCH_BATCHES:-20}
+export TM_BENCH_GC_BATCHES=${TM_BENCH_GC_BATCHES:-2000} TM_BENCH_GC_MESSAGES=${TM_BENCH_GC_MESSAGES:-4}
 export TM_BENCH_SEARCH_ROWS=${TM_BENCH_SEARCH_ROWS:-1000000} TM_BENCH_SEARCH_QUERIES=${TM_BENCH_SEARCH_QUERIES:-200}
 export QTEST_FUNCTION_TIMEOUT=${QTEST_FUNCTION_TIMEOUT:-7200000}
-machine="$(tm_bench_machine), shared with two other sessions compiling (figures in one table come from one run: compare within it)"
+machine="$(tm_bench_machine)${TM_BENCH_NOTE:+, $TM_BENCH_NOTE} (figures in one table come from one run: compare within it)"
 date=$(date -u +%Y-%m-%d)
 durable=$([[ "$TM_PG_DURABLE" == 1 ]] && echo "durable" || echo "fast (not crash-safe)")
 out=$(mktemp -d)
@@ -46,7 +51,7 @@ run() { # run NAME ARGS...: the bench under fresh services, its output in $out/N
   grep -E '^(FIGURE|PLAN|  )' "$out/$name" || true
 }
 
-want() { [[ " ${TM_BENCH_SEEDS:-coalescing batch search} " == *" $1 "* ]]; }
+want() { [[ " ${TM_BENCH_SEEDS:-coalescing batch groupcommit search} " == *" $1 "* ]]; }
 
 if want coalescing; then
   run bench_coalescing
@@ -90,6 +95,29 @@ time is one batch from BEGIN to COMMIT (the fsync included), after a warm-up bat
 |---|---|---|---|---|---|---|---|
 $rows
 <!-- /bench:seeds-batch -->"
+fi
+
+if want groupcommit; then
+  run bench_storage groupCommitBatches
+  rows=$(sed -n 's/^FIGURE groupcommit | //p' "$out/bench_storage" | sed 's/^/| /')
+  tm_bench_write_section "$root/docs/BENCHMARKS.md" seeds-groupcommit "<!-- bench:seeds-groupcommit -->
+### Group-commit batches: small batches as the server writes them under load
+
+Command: \`TM_BENCH_GC_BATCHES=$TM_BENCH_GC_BATCHES TM_BENCH_GC_MESSAGES=$TM_BENCH_GC_MESSAGES scripts/bench-seeds.sh\`
+Machine: $machine. Date: $date. PostgreSQL $durable (settings per row, as the database reported
+them); SQLite in WAL at the server's synchronous mode.
+
+Under load the WebSocket write path commits many small batches rather than one of 1,000
+messages: each batch here is $TM_BENCH_GC_MESSAGES messages, each in another of 200 rooms, with
+client ids, through \`store::insertMessages\` on one connection, timed from BEGIN to COMMIT (the
+fsync included) after 20 warm-up batches. Statements: those \`sql::run\` executed per batch
+(BEGIN and COMMIT not counted). Database CPU: the PostgreSQL backend serving the connection, from
+its \`/proc/<pid>/stat\`; client CPU: the calling thread (the driver's side).
+
+| back end | durability | batches | messages per batch | p50 ms | mean ms | p95 ms | max ms | statements per batch | database CPU ms per batch | client CPU ms per batch |
+|---|---|---|---|---|---|---|---|---|---|---|
+$rows
+<!-- /bench:seeds-groupcommit -->"
 fi
 
 if want search; then
