@@ -46,18 +46,40 @@ void GroupCommit::flush()
     m_stats.largestBatch = std::max(m_stats.largestBatch, int(items.size()));
     m_inFlight = true;
     const qint64 now = m_nowMs();
-    m_db->run([ops = std::move(ops), now](QSqlDatabase &db) { return writeBatch(db, ops, now); })
-        .then(this, [this, items = std::move(items), now](const QList<Result<WriteOutcome>> &results) {
-            committed(items, results, now);
+    const qint64 flushNs = stageNs();
+    if (m_stageObserver) {
+        for (const Item &item : items)
+            observeStage(CommitStage::Queue, item.op.arrivalNs, flushNs);
+    }
+    struct Run {
+        QList<Result<WriteOutcome>> results;
+        qint64 startNs = 0;
+        qint64 endNs = 0;
+    };
+    m_db->run([ops = std::move(ops), now, clock = m_stageClock](QSqlDatabase &db) {
+            Run r;
+            r.startNs = clock ? clock->nsecsElapsed() : 0;
+            r.results = writeBatch(db, ops, now);
+            r.endNs = clock ? clock->nsecsElapsed() : 0;
+            return r;
+        })
+        .then(this, [this, items = std::move(items), now, flushNs](const Run &r) {
+            const qint64 backNs = stageNs();
+            observeStage(CommitStage::PoolWait, flushNs, r.startNs);
+            observeStage(CommitStage::Database, r.startNs, r.endNs);
+            observeStage(CommitStage::Return, r.endNs, backNs);
+            committed(items, r.results, now, backNs);
         });
     if (!m_enabled)
         flush(); // every write on its own, all at once
 }
 
-void GroupCommit::committed(const QList<Item> &items, const QList<Result<WriteOutcome>> &results, qint64 nowMs)
+void GroupCommit::committed(const QList<Item> &items, const QList<Result<WriteOutcome>> &results, qint64 nowMs,
+                            qint64 bumpStartNs)
 {
     noteDoubts(items, results, nowMs);
-    auto next = [this, items, results] {
+    auto next = [this, items, results, bumpStartNs] {
+        observeStage(CommitStage::Cache, bumpStartNs, stageNs());
         finish(items, results);
         if (m_enabled) {
             m_inFlight = false;

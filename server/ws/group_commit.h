@@ -25,6 +25,7 @@
 #include "shared/core/error.h"
 #include "shared/domain/types.h"
 
+#include <QElapsedTimer>
 #include <QList>
 #include <QObject>
 #include <QSet>
@@ -63,6 +64,12 @@ struct WriteOutcome {
 
 using WriteDone = std::function<void(const Result<WriteOutcome> &)>;
 
+// Where a write's time goes before its fan-out (group_commit_stage_ms): waiting in the queue from
+// its frame's arrival to its batch's start, waiting for a database worker, the batch on the
+// database (BEGIN to COMMIT), the result's way back to the network thread, and the version bump
+// (read routing and cache) before the acks.
+enum class CommitStage { Queue, PoolWait, Database, Return, Cache };
+
 struct GroupCommitStats {
     qint64 batches = 0;
     qint64 writes = 0;
@@ -89,6 +96,13 @@ public:
     void setCache(Cache *cache) { m_cache = cache; }
     // Writers are marked fresh (their reads stay on the primary) before their acks.
     void setReadRouting(ReadRouting *reads) { m_reads = reads; }
+    // Each batch's stage times (ms; Queue once per write) go to observer. clock: the monotonic
+    // clock of the writes' arrivalNs; it must outlive this object.
+    void observeStages(const QElapsedTimer *clock, std::function<void(CommitStage, double)> observer)
+    {
+        m_stageClock = clock;
+        m_stageObserver = std::move(observer);
+    }
 
     [[nodiscard]] bool enabled() const { return m_enabled; }
     [[nodiscard]] const GroupCommitStats &stats() const { return m_stats; }
@@ -102,7 +116,14 @@ private:
         WriteDone done;
     };
     void flush();
-    void committed(const QList<Item> &items, const QList<Result<WriteOutcome>> &results, qint64 nowMs);
+    void committed(const QList<Item> &items, const QList<Result<WriteOutcome>> &results, qint64 nowMs,
+                   qint64 bumpStartNs);
+    [[nodiscard]] qint64 stageNs() const { return m_stageClock ? m_stageClock->nsecsElapsed() : 0; }
+    void observeStage(CommitStage stage, qint64 fromNs, qint64 toNs) const
+    {
+        if (m_stageObserver && fromNs > 0 && toNs >= fromNs)
+            m_stageObserver(stage, double(toNs - fromNs) / 1e6);
+    }
     // Puts the rooms of the batch's writes that failed with an unknown outcome in doubt.
     void noteDoubts(const QList<Item> &items, const QList<Result<WriteOutcome>> &results, qint64 nowMs);
     // Starts the checks when none is running or waiting.
@@ -121,6 +142,8 @@ private:
     Cache *m_cache = nullptr;
     ReadRouting *m_reads = nullptr;
     GroupCommitStats m_stats;
+    const QElapsedTimer *m_stageClock = nullptr;
+    std::function<void(CommitStage, double)> m_stageObserver;
     struct Doubt {
         QSet<Id> rooms;
         QSet<Id> messages; // edits and deletes: their rooms are looked up

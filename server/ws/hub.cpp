@@ -33,6 +33,8 @@ Hub::Hub(DbPool *db, HubOptions options, MetricsRegistry &metrics, QObject *pare
         db, m_options.groupCommit, m_options.maxBatch, m_options.nowMs,
         [this](QList<Outgoing> events) { committed(std::move(events)); }, this);
     m_metrics = std::make_unique<HubMetrics>(metrics, *m_commit, [this] { return m_connections->size(); });
+    m_commit->observeStages(&m_clock,
+                            [m = m_metrics.get()](CommitStage stage, double ms) { m->observeCommitStage(stage, ms); });
     m_connections = std::make_unique<ClientConnections>(
         db, m_options, m_clock, m_metrics->counters(),
         ConnectionHandlers {[this](ClientConnection &c, const ws::Hello &hello, const User &user,

@@ -10,6 +10,15 @@ HubMetrics::HubMetrics(MetricsRegistry &registry, const GroupCommit &commit, std
 {
     m_delivery = &registry.histogram("message_delivery_time_ms",
                                      "Time from a send frame's arrival to the write to its last local recipient.");
+    auto &stages = registry.histogramFamily(
+        "group_commit_stage_ms",
+        "Where a write's time goes before its fan-out: queue (arrival to its batch's start, per write), "
+        "pool_wait, database (BEGIN to COMMIT), return (back to the network thread), cache (version bump), "
+        "per batch.",
+        {QStringLiteral("stage")});
+    const char *const names[] = {"queue", "pool_wait", "database", "return", "cache"};
+    for (std::size_t i = 0; i < m_stages.size(); ++i)
+        m_stages[i] = &stages.labels({QLatin1String(names[i])});
     registry.gaugeCallback("websocket_active_connections", "Open WebSocket connections.",
                            [this] { return double(m_openConnections()); });
     const auto counter = [&registry, this](const char *name, const char *help, const qint64 HubStats::*field) {

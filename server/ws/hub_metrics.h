@@ -1,6 +1,6 @@
 // HubMetrics: the figures of the real-time layer. It registers the hub's Prometheus metrics
 // (websocket_*, channel_gap_fills_total, group_commit_batches_total, messages_written_total,
-// message_delivery_time_ms), holds the counters the hub's parts increment (HubStats) and writes
+// message_delivery_time_ms, group_commit_stage_ms), holds the counters the hub's parts increment (HubStats) and writes
 // the JSON object of the admin stats route.
 // Owns: the counters and the delivery-time histogram (registered in the MetricsRegistry).
 // Thread: network thread.
@@ -12,6 +12,7 @@
 #include <QByteArray>
 #include <QJsonObject>
 
+#include <array>
 #include <functional>
 
 namespace taskmaster::server {
@@ -49,6 +50,8 @@ public:
     // A send frame's delivery: from its arrival (monotonic ns) to the write to its last local
     // recipient (now).
     void observeDelivery(qint64 arrivalNs, qint64 nowNs) { m_delivery->observe(double(nowNs - arrivalNs) / 1e6); }
+    // A stage of the write path (GroupCommit::observeStages).
+    void observeCommitStage(CommitStage stage, double ms) { m_stages[int(stage)]->observe(ms); }
 
     [[nodiscard]] HubStats stats() const;
     // stats() and the delivery-time summary as a JSON object, for the admin stats route.
@@ -59,6 +62,7 @@ private:
     const GroupCommit &m_commit;
     std::function<qint64()> m_openConnections;
     Histogram *m_delivery;
+    std::array<Histogram *, 5> m_stages {}; // by CommitStage
     HubStats m_stats;
 };
 

@@ -14,6 +14,8 @@
 #include <QSqlQuery>
 #include <QTest>
 
+#include <map>
+
 using namespace taskmaster;
 using namespace taskmaster::server;
 using taskmaster::test::backendRows;
@@ -58,6 +60,8 @@ private Q_SLOTS:
     void commitInDoubtIsPublished();
     void doubtfulMessagesAreBounded_data() { backendRows(); }
     void doubtfulMessagesAreBounded();
+    void stagesAreObserved_data() { backendRows(); }
+    void stagesAreObserved();
 
 private:
     WriteOp send(const QString &body) const;
@@ -272,6 +276,41 @@ void TestGroupCommit::doubtfulMessagesAreBounded()
     QTRY_COMPARE_WITH_TIMEOUT(m_published.size(), 2, 10000);
     QCOMPARE(m_published.at(1).event.seq, m_published.at(0).event.seq);
     QCOMPARE(m_commit->stats().reconciled, 1);
+}
+
+void TestGroupCommit::stagesAreObserved()
+{
+    // Each batch reports its stages once (the queue once per write), with times that add up to
+    // no more than the writes took from their arrival to their acks.
+    QElapsedTimer clock;
+    clock.start();
+    std::map<CommitStage, QList<double>> seen;
+    m_commit->observeStages(&clock, [&seen](CommitStage stage, double ms) { seen[stage].append(ms); });
+    const auto submitAt = [&](const QString &body) {
+        WriteOp op = send(body);
+        op.arrivalNs = clock.nsecsElapsed();
+        m_commit->submit(op, [this, body](const Result<WriteOutcome> &r) {
+            m_acks << (r ? r->message.body : QStringLiteral("error"));
+        });
+    };
+    submitAt(QStringLiteral("1")); // batch 1
+    submitAt(QStringLiteral("2")); // batch 2, with 3
+    submitAt(QStringLiteral("3"));
+    QTRY_COMPARE(m_cache->held.size(), 1);
+    m_cache->release(0);
+    QTRY_COMPARE(m_cache->held.size(), 2);
+    m_cache->release(1);
+    QCOMPARE(m_acks.size(), 3);
+    const double total = double(clock.nsecsElapsed()) / 1e6;
+    QCOMPARE(seen[CommitStage::Queue].size(), 3);
+    for (CommitStage stage : {CommitStage::PoolWait, CommitStage::Database, CommitStage::Return, CommitStage::Cache})
+        QCOMPARE(seen[stage].size(), 2);
+    for (const auto &[stage, times] : seen) {
+        for (double ms : times)
+            QVERIFY2(ms >= 0 && ms <= total, qPrintable(QString::number(ms)));
+    }
+    // Writes 2 and 3 waited in the queue for batch 1 (its cache bump was held).
+    QVERIFY(seen[CommitStage::Queue].at(1) >= seen[CommitStage::Cache].at(0));
 }
 
 QTEST_GUILESS_MAIN(TestGroupCommit)
