@@ -100,3 +100,84 @@ def tm_cost_del: tm_cost("per100000Deliveries");
 TM_BENCH_COST_HEADERS='CPU s per 1,000 msg: instances / nginx | CPU s per 100,000 deliveries: instances / nginx'
 # shellcheck disable=SC2034 # used by the scripts that source this file
 TM_BENCH_COST_NOTE='CPU cost: the CPU seconds of the three instances together (then of the nginx workers together) over the measured window, per 1,000 messages sent and per 100,000 deliveries received in it ("-": unknown, or a process was killed or restarted in the window).'
+
+# tm_bench_metrics_scrape FILE: every instance's /metrics (TM_INSTANCE_<i>_URL of cluster.env, in
+# the environment) appended into FILE, for tm_bench_stage_quantiles.
+tm_bench_metrics_scrape() {
+  local file=$1 i v ids
+  : >"$file"
+  read -r -a ids <<<"${TM_CLUSTER_MEMBERS:-$(seq -s ' ' 1 "${TM_CLUSTER_INSTANCES:-3}")}"
+  for i in "${ids[@]}"; do
+    v=TM_INSTANCE_${i}_URL
+    [[ -n "${!v:-}" ]] && curl -fsS --max-time 5 "${!v}/metrics" >>"$file" 2>/dev/null
+  done
+  return 0
+}
+
+# tm_bench_stage_quantiles BEFORE AFTER: for the write path's stages (group_commit_stage_ms) and
+# the server-side delivery time (message_delivery_time_ms) of the instances together between two
+# scrapes, prints one line per series: "NAME p50 p95 p99 count", each quantile as the upper bound
+# of its histogram bucket (the buckets are 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250 ... ms).
+tm_bench_stage_quantiles() {
+  awk '
+    function key(line,   s) {
+      if (match(line, /stage="[a-z_]+"/)) return substr(line, RSTART + 7, RLENGTH - 8)
+      return "delivery"
+    }
+    /^(group_commit_stage_ms|message_delivery_time_ms)_bucket/ {
+      k = key($0); match($0, /le="[^"]+"/); le = substr($0, RSTART + 4, RLENGTH - 5)
+      v = $NF + 0
+      if (FILENAME == ARGV[1]) before[k, le] += v; else { after[k, le] += v; les[le] = 1; keys[k] = 1 }
+    }
+    END {
+      n = 0
+      for (le in les) if (le != "+Inf") bounds[++n] = le + 0
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (bounds[j] < bounds[i]) { t = bounds[i]; bounds[i] = bounds[j]; bounds[j] = t }
+      split("queue pool_wait database return cache delivery", order, " ")
+      for (o = 1; o <= 6; o++) {
+        k = order[o]; if (!(k in keys)) continue
+        total = after[k, "+Inf"] - before[k, "+Inf"]
+        if (total <= 0) { print k, "-", "-", "-", 0; continue }
+        split("0.5 0.95 0.99", qs, " "); line = k
+        for (q = 1; q <= 3; q++) {
+          found = ">" bounds[n]
+          for (i = 1; i <= n; i++) {
+            le = bounds[i]; c = 0
+            for (l in les) if (l != "+Inf" && l + 0 == le) c = after[k, l] - before[k, l]
+            if (c >= qs[q] * total) { found = le; break }
+          }
+          line = line " " found
+        }
+        print line, total
+      }
+    }' "$1" "$2"
+}
+
+# tm_bench_pg_waits_start URL FILE: samples every 50 ms what PostgreSQL's active client backends
+# wait on (pg_stat_activity: wait_event_type:wait_event, "CPU" for none) into FILE, one line per
+# backend and sample, until tm_bench_pg_waits_stop. Sets tm_bench_pg_waits_pid.
+tm_bench_pg_waits_start() {
+  local url=$1 file=$2
+  : >"$file"
+  (
+    while :; do
+      psql -XAtq "$url" -c "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity \
+        WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()" >>"$file" 2>/dev/null
+      sleep 0.05
+    done
+  ) &
+  tm_bench_pg_waits_pid=$!
+}
+tm_bench_pg_waits_stop() {
+  [[ -n "${tm_bench_pg_waits_pid:-}" ]] && kill "$tm_bench_pg_waits_pid" 2>/dev/null
+  wait "${tm_bench_pg_waits_pid:-}" 2>/dev/null || true
+  tm_bench_pg_waits_pid=""
+}
+
+# tm_bench_pg_waits_summary FILE: "lock% wal% cpu% other% samples" over the samples of FILE (Lock:*,
+# IO:WAL* and LWLock:WAL*, CPU, the rest).
+tm_bench_pg_waits_summary() {
+  awk '{ n++ } /^Lock:/ { l++ } /^(IO:WAL|LWLock:WAL)/ { w++ } /^CPU$/ { c++ }
+    END { if (!n) { print "- - - - 0"; exit }
+          printf "%.0f %.0f %.0f %.0f %d\n", 100 * l / n, 100 * w / n, 100 * c / n, 100 * (n - l - w - c) / n, n }' "$1"
+}

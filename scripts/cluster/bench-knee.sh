@@ -9,7 +9,10 @@
 # step stayed under it and passed.
 # Per step: target and sent msg/s, deliveries/s, delivery p50/p95/p99/max, sends dropped late,
 # CPU % per process (each instance, the nginx workers, tm-load), the CPU cost per 1,000 messages
-# and per 100,000 deliveries, lost/dup/ooo, the database check, tm-load's exit status.
+# and per 100,000 deliveries, lost/dup/ooo, the database check, tm-load's exit status; and where
+# the time goes: the write path's stages and the server-side delivery time from the instances'
+# histograms (scraped before and after each step), and what PostgreSQL's active backends waited
+# on (pg_stat_activity sampled every 50 ms).
 # TM_BENCH_PERF=1: the knee's step once more with `perf record -g` on instance 1 over its
 # measured window (started by tm-load's --fault-command at the window's start), and the top 15
 # symbols of `perf report --no-children` in the section (that run's figures are not in the table:
@@ -40,6 +43,14 @@ seconds=${TM_BENCH_SECONDS:-30}
 max_p99=${TM_BENCH_MAX_P99_MS:-100}
 perf=${TM_BENCH_PERF:-0}
 doc=${TM_BENCH_DOC:-$root/docs/BENCHMARKS.md}
+# TM_BENCH_SECTION: the section's name (default knee), e.g. for a run of another server build
+# (TM_SERVER_BIN) kept next to the main one; TM_BENCH_LABEL: a few words added to its heading.
+section_name=${TM_BENCH_SECTION:-knee}
+label=${TM_BENCH_LABEL:-}
+section_note=""
+[[ "$section_name" != knee ]] && section_note=" TM_BENCH_SECTION=$section_name TM_BENCH_LABEL=\"$label\""
+server_note=""
+[[ -n "${TM_SERVER_BIN:-}" && "$TM_SERVER_BIN" != "$build/server/taskmaster-server" ]] && server_note="TM_SERVER_BIN=<$label build> "
 tm_bench_setup knee "$load" "$TM_SERVER_BIN"
 out=$TM_BENCH_OUT
 if ((tm_bench_runs)) && [[ -z "${TM_CLUSTER_DIR:-}" || ! -f "${TM_CLUSTER_DIR:-}/cluster.env" ]]; then
@@ -76,11 +87,15 @@ step() {
   set +a
   mapfile -t pids < <(tm_bench_pid_args)
   echo "bench-knee: $name: $users users in rooms of $room_size at $rate msg/s for $seconds s" >&2
+  tm_bench_metrics_scrape "$out/$name.metrics-before"
+  tm_bench_pg_waits_start "$TM_DATABASE_URL" "$out/$name.pg-waits"
   "$load" --url "$TM_CLUSTER_URL" --seed-db "$TM_DATABASE_URL" --verify-db "$TM_DATABASE_URL" \
     --tokens "$out/tokens.json" --json "$out/$name.json" --users "$users" --room-size "$room_size" \
     --rate "$rate" --duration "$seconds" --warmup 5 --threads 2 --connect-timeout 120 --drain 60 \
     --max-run 1200 --quiet "${pids[@]}" "$@" >"$out/$name.txt" 2>"$out/$name.err" || rc=$?
   echo "$rc" >"$out/$name.rc"
+  tm_bench_pg_waits_stop
+  tm_bench_metrics_scrape "$out/$name.metrics-after"
   echo "bench-knee: $name: exit $rc, delivery p99 $(jq -r '.latencyMs.delivery.p99' "$out/$name.json" 2>/dev/null || echo ?) ms" >&2
 }
 
@@ -148,6 +163,22 @@ table=$(
     ' "$j"
   done
 )
+# Where the time goes per step: the write path's stages and the server-side delivery time of the
+# instances' histograms, and what PostgreSQL's active backends waited on.
+stages=$(
+  echo "| target msg/s | queue p50 / p95 / p99 ms | pool wait | database (BEGIN to COMMIT) | return to the network thread | cache bump | server-side delivery | PostgreSQL active backends: lock wait % / WAL % / CPU % / other % (samples) |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for r in "${steps[@]}"; do
+    [[ -f $out/rate-$r.metrics-after ]] || continue
+    declare -A q=()
+    while read -r k p50 p95 p99 _; do q[$k]="$p50 / $p95 / $p99"; done \
+      < <(tm_bench_stage_quantiles "$out/rate-$r.metrics-before" "$out/rate-$r.metrics-after")
+    read -r lock wal cpu other samples < <(tm_bench_pg_waits_summary "$out/rate-$r.pg-waits")
+    echo "| $r | ${q[queue]:--} | ${q[pool_wait]:--} | ${q[database]:--} | ${q[return]:--} | ${q[cache]:--} | ${q[delivery]:--} | $lock / $wal / $cpu / $other ($samples) |"
+    unset q
+  done
+)
+
 if [[ -n "$knee" ]]; then
   verdict="Knee: **$knee msg/s** ($((knee * room_size)) deliveries/s planned), the highest step with delivery p99 at or under $max_p99 ms and a clean run"
   if [[ -n "$first_over" ]]; then
@@ -176,8 +207,8 @@ if [[ -s "$out/perf-top.txt" ]]; then
 fi
 
 section=$(
-  echo "<!-- bench:knee -->"
-  echo "### Knee: the highest send rate under $max_p99 ms delivery p99 (3 instances behind nginx)"
+  echo "<!-- bench:$section_name -->"
+  echo "### Knee: the highest send rate under $max_p99 ms delivery p99 (3 instances behind nginx)${label:+: $label}"
   echo
   echo "Written by \`scripts/cluster/bench-knee.sh\` on $(date -u +%Y-%m-%d) ($(tm_bench_machine)):"
   echo "$users users in rooms of $room_size ($room_size deliveries per message, the sender's own included) over 3"
@@ -190,18 +221,30 @@ section=$(
   echo "together). $TM_BENCH_COST_NOTE Everything, tm-load and nginx included, shares the machine's cores."
   echo
   echo '```'
-  echo "TM_BENCH_USERS=$users TM_BENCH_RATES=\"${rates[*]}\" TM_BENCH_SECONDS=$seconds$([[ $perf == 1 ]] && echo " TM_BENCH_PERF=1") scripts/cluster/bench-knee.sh"
+  echo "${server_note}TM_BENCH_USERS=$users TM_BENCH_RATES=\"${rates[*]}\" TM_BENCH_SECONDS=$seconds$([[ $perf == 1 ]] && echo " TM_BENCH_PERF=1")${section_note} scripts/cluster/bench-knee.sh"
   echo '```'
   echo
   echo "$table"
   echo
   echo "$verdict"
+  echo
+  echo "Where the time goes, per step over the whole run (warm-up included), the three instances'"
+  echo "histograms together (\`group_commit_stage_ms\`, \`message_delivery_time_ms\`: each quantile is the"
+  echo "upper bound of its bucket, 0.25 0.5 1 2 5 10 25 50 100 ... ms): a write waits in its"
+  echo "instance's queue for the batch in flight, for a database worker, on the database from BEGIN to"
+  echo "COMMIT, for the network thread to take the result back and for the cache's version bump; the"
+  echo "server-side delivery runs from the send frame's arrival to the write to its last local"
+  echo "recipient. PostgreSQL: \`pg_stat_activity\` sampled every 50 ms during each run, the share of"
+  echo "active client backends waiting on a lock (\`Lock:*\`: another transaction's row lock), on the"
+  echo "WAL (\`IO:WAL*\`, \`LWLock:WAL*\`), running (no wait event) or other."
+  echo
+  echo "$stages"
   echo "$perf_text"
-  echo "<!-- /bench:knee -->"
+  echo "<!-- /bench:$section_name -->"
 )
 echo "$section"
 echo "bench-knee: reports in $out" >&2
 if [[ "$doc" != "-" ]]; then
-  tm_bench_write_section "$doc" knee "$section"
+  tm_bench_write_section "$doc" "$section_name" "$section"
   echo "bench-knee: wrote the knee section of $doc" >&2
 fi
