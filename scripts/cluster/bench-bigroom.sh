@@ -13,13 +13,16 @@
 # cluster: 100 gathers presence changes into one frame per connection and window (the default);
 # 0 fans each change out at once, as before the batch (each connect a frame to every online
 # member of the room).
+# TM_BENCH_ROOM_LIMIT (default 1000, the server's default) is --presence-room-limit for every run:
+# a big room over it pushes no presence (clients ask with roomPresence; tm-load does not); 0
+# pushes every room's presence, as before the limit.
 # Writes the section <!-- bench:bigroom --> of docs/BENCHMARKS.md (TM_BENCH_DOC) with the command,
 # the machine, the date and the durability settings of the PostgreSQL that ran, and prints it.
 #
 # Environment: TM_BUILD_DIR (default build/), TM_SERVER_BIN / TM_LOAD_BIN (default the build's;
 # e.g. copies outside the work tree), TM_BENCH_USERS (5000), TM_BENCH_MEMBERS (= users),
 # TM_BENCH_RATE (500), TM_BENCH_BIG_RATE (10), TM_BENCH_SECONDS (30 measured, after 5 of warm-up),
-# TM_BENCH_CONNECT_CONCURRENCY (1000), TM_BENCH_BATCH_MS ("100 0"), TM_BENCH_OUT (reports; default
+# TM_BENCH_CONNECT_CONCURRENCY (1000), TM_BENCH_BATCH_MS ("100 0"), TM_BENCH_ROOM_LIMIT (1000), TM_BENCH_OUT (reports; default
 # a new /tmp/tm-bench-bigroom.XXXXXX), TM_BENCH_DOC (docs/BENCHMARKS.md; "-" prints only),
 # TM_PG_DURABLE (default 1: fsync, full_page_writes and synchronous_commit on; 0: the test
 # suite's fast settings), TM_BENCH_REPORT_ONLY=1 (no runs: the section from the reports in
@@ -41,6 +44,7 @@ big_rate=${TM_BENCH_BIG_RATE:-10}
 seconds=${TM_BENCH_SECONDS:-30}
 concurrency=${TM_BENCH_CONNECT_CONCURRENCY:-1000}
 read -r -a batches <<<"${TM_BENCH_BATCH_MS:-100 0}"
+room_limit=${TM_BENCH_ROOM_LIMIT:-1000}
 doc=${TM_BENCH_DOC:-$root/docs/BENCHMARKS.md}
 tm_bench_setup bigroom "$load" "$server"
 out=$TM_BENCH_OUT
@@ -53,7 +57,7 @@ run() {
   echo "bench-bigroom: $name ($server)" >&2
   # shellcheck disable=SC2016 # the inner script's own variables
   TM_SERVER_BIN=$server TM_CLUSTER_INSTANCES=3 TM_CLUSTER_NGINX_CONNECTIONS=16384 \
-    TM_CLUSTER_SERVER_ARGS="--rate-api 0 --presence-batch-ms $batch" \
+    TM_CLUSTER_SERVER_ARGS="--rate-api 0 --presence-batch-ms $batch --presence-room-limit $room_limit" \
     "$here/with-cluster.sh" bash -c '
       for s in fsync full_page_writes synchronous_commit; do
         printf "%s=%s " "$s" "$(psql -XAtq "$TM_DATABASE_URL" -c "SHOW $s" 2>/dev/null)"
@@ -113,10 +117,12 @@ section=$(
   echo "received over the run, single ones online / offline, and list frames (the snapshot after"
   echo "\`welcome\` and the gathered changes). The big room's deliveries are counted apart: the"
   echo "\"other rooms\" columns do not include them. \`--presence-batch-ms 0\` fans each presence change"
-  echo "out at once, as before the batch. $TM_BENCH_COST_NOTE The deliveries include the big room's."
+  echo "out at once, as before the batch. \`--presence-room-limit $room_limit\`: a room of more members pushes no"
+  echo "presence at all (no snapshot, no changes; clients ask with \`roomPresence\`, which tm-load does not); 0 pushes"
+  echo "every room's. $TM_BENCH_COST_NOTE The deliveries include the big room's."
   echo
   echo '```'
-  echo "TM_BENCH_USERS=$users TM_BENCH_MEMBERS=$members TM_BENCH_RATE=$rate TM_BENCH_BIG_RATE=$big_rate TM_BENCH_SECONDS=$seconds TM_BENCH_BATCH_MS=\"${batches[*]}\" scripts/cluster/bench-bigroom.sh"
+  echo "TM_BENCH_USERS=$users TM_BENCH_MEMBERS=$members TM_BENCH_RATE=$rate TM_BENCH_BIG_RATE=$big_rate TM_BENCH_SECONDS=$seconds TM_BENCH_BATCH_MS=\"${batches[*]}\" TM_BENCH_ROOM_LIMIT=$room_limit scripts/cluster/bench-bigroom.sh"
   echo '```'
   echo
   echo "$table"

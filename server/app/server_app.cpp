@@ -137,6 +137,7 @@ Result<quint16> ServerApp::start()
     hub.groupCommit = m_config.groupCommit != 0;
     hub.presenceGraceMs = m_config.presenceGraceMs;
     hub.presenceBatchMs = m_config.presenceBatchMs;
+    hub.presenceRoomLimit = m_config.presenceRoomLimit;
     hub.sessionTtlMs = qint64(m_config.sessionTtlHours) * 3600 * 1000;
     hub.nowMs = [] { return QDateTime::currentMSecsSinceEpoch(); };
     m_hub = std::make_unique<Hub>(m_db.get(), hub, *m_metrics);

@@ -119,6 +119,10 @@ constexpr OptionSpec kOptions[] = {
     {"cache-coalesce", "TM_CACHE_COALESCE", "0|1",
      "Concurrent misses of one cached read are computed once and share the answer (default 1; 0: each "
      "computes its own, for comparison)."},
+    {"presence-room-limit", "TM_PRESENCE_ROOM_LIMIT", "N",
+     "Rooms with more members than this get no presence pushed (no snapshot after welcome, no changes): "
+     "clients ask with the roomPresence frame, so connecting to a big room costs O(1), not O(members); "
+     "0 = no limit, every room pushed (default 1000)."},
 };
 
 // A whole number in [min, max] for option `name`, or a BadRequest naming it.
@@ -319,6 +323,7 @@ Result<Config> loadConfig(const QStringList &arguments, const QStringList &envir
         {kOptions[44], 0, 1 << 20, &c.attachmentMibPerS},
         {kOptions[45], 0, 10000, &c.presenceBatchMs},
         {kOptions[46], 0, 1, &c.cacheCoalesce},
+        {kOptions[47], 0, 1000000, &c.presenceRoomLimit},
     };
     for (const IntOption &o : ints) {
         const QString text = value(o.spec);

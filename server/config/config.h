@@ -46,6 +46,7 @@ struct Config {
     int groupCommit = 1;
     int presenceGraceMs = 5000;
     int presenceBatchMs = 100; // presence changes told together per window (0: each at once)
+    int presenceRoomLimit = 1000; // rooms with more members get no presence pushed (0: no limit)
     int drainTimeoutMs = 10000;
     int cacheMib = 64; // in-process cache size (embedded); 0 turns the REST cache off
     int cacheTtlS = 600; // lifetime of a cached value in Redis

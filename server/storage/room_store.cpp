@@ -208,6 +208,40 @@ Result<bool> isRoomMember(QSqlDatabase &db, Id roomId, Id userId)
     return q->next();
 }
 
+Result<QHash<Id, int>> roomMemberCountsForUser(QSqlDatabase &db, Id userId, int cap)
+{
+    // A member at offset cap - 1 (in the primary key's order) exists when the room has at least
+    // cap members: then cap without counting; otherwise the count, of fewer than cap entries.
+    // The cap goes into the text (an integer of the configuration): a bound OFFSET and CASE
+    // result are typed differently by the two back ends.
+    auto q = sql::run(db, "room_members.counts_for_user",
+                      QStringLiteral("SELECT rm.room_id, CASE WHEN (SELECT m.user_id FROM room_members m WHERE "
+                                     "m.room_id = rm.room_id ORDER BY m.user_id LIMIT 1 OFFSET %1) IS NULL THEN "
+                                     "(SELECT count(*) FROM room_members m WHERE m.room_id = rm.room_id) ELSE %2 END "
+                                     "FROM room_members rm WHERE rm.user_id = ?")
+                          .arg(std::max(cap, 1) - 1)
+                          .arg(std::max(cap, 1)),
+                      {userId});
+    if (!q)
+        return q.error();
+    QHash<Id, int> counts;
+    while (q->next())
+        counts.insert(q->value(0).toLongLong(), q->value(1).toInt());
+    return counts;
+}
+
+Result<int> roomMemberCount(QSqlDatabase &db, Id roomId, int cap)
+{
+    // At most cap index entries, as roomMemberCountsForUser.
+    auto q = sql::run(db, "room_members.count",
+                      QStringLiteral("SELECT count(*) FROM (SELECT 1 FROM room_members WHERE room_id = ? LIMIT %1) m")
+                          .arg(std::max(cap, 1)),
+                      {roomId});
+    if (!q)
+        return q.error();
+    return q->next() ? q->value(0).toInt() : 0;
+}
+
 Result<QList<Id>> recentlyActiveRooms(QSqlDatabase &db, int limit)
 {
     // The newest messages by primary key (an index scan of a few thousand rows, whatever the

@@ -8,6 +8,7 @@
 #include "shared/core/error.h"
 #include "shared/domain/types.h"
 
+#include <QHash>
 #include <QList>
 #include <QSqlDatabase>
 #include <QSqlQuery>
@@ -34,6 +35,12 @@ struct RoomWrite {
 [[nodiscard]] Result<QList<Room>> roomsForUser(QSqlDatabase &db, Id userId);
 [[nodiscard]] Result<std::optional<Room>> roomForMember(QSqlDatabase &db, Id roomId, Id userId);
 [[nodiscard]] Result<bool> isRoomMember(QSqlDatabase &db, Id roomId, Id userId);
+// room id -> how many members it has, for each room of userId, counted up to `cap` (> 0): a room
+// with more members answers cap. Reads min(members, cap) index entries per room, so a big room
+// costs the same whatever its size (the hub's presence: is a room over its limit?).
+[[nodiscard]] Result<QHash<Id, int>> roomMemberCountsForUser(QSqlDatabase &db, Id userId, int cap);
+// The same for one room (0 for an unknown room).
+[[nodiscard]] Result<int> roomMemberCount(QSqlDatabase &db, Id roomId, int cap);
 // Up to `limit` rooms with the most recent messages (among the last few thousand), for warming.
 [[nodiscard]] Result<QList<Id>> recentlyActiveRooms(QSqlDatabase &db, int limit);
 // The room's members in id order (empty for an unknown room).

@@ -2,6 +2,7 @@
 
 #include "server/auth/credentials.h"
 #include "server/storage/event_store.h"
+#include "server/storage/room_store.h"
 #include "server/storage/user_store.h"
 #include "server/ws/hub_metrics.h"
 
@@ -13,6 +14,13 @@ namespace {
 constexpr int kMalformedInRowMax = 10; // docs/protocol.md 9.2: closed with 4000 after 10 in a row
 constexpr int kEarlyFramesMax = 64; // frames accepted between hello and welcome
 constexpr qint64 kCloseGraceMs = 5000; // a peer that does not finish the close handshake is cut
+
+// What a hello's session lookup reads (on a database worker).
+struct HelloLookup {
+    User user;
+    ws::SeqMap channels;
+    QHash<Id, int> roomMembers; // room id -> members up to the presence room limit + 1
+};
 
 // The token of the upgrade request: "Authorization: Bearer ..." or "?token=".
 QByteArray upgradeToken(const QWebSocket &socket)
@@ -334,7 +342,10 @@ void ClientConnections::startHello(ClientConnection &c, const ws::Hello &hello)
     const qint64 now = m_options.nowMs();
     const qint64 ttl = m_options.sessionTtlMs;
     const ConnId id = c.id;
-    m_db->query([digest = c.tokenDigest, now, ttl](QSqlDatabase &db) -> Result<std::pair<User, ws::SeqMap>> {
+    // The rooms' member counts only up to the limit + 1: enough to tell a big room (no presence
+    // pushed because of it) at a cost that does not grow with its size.
+    const int memberCap = m_options.presenceRoomLimit > 0 ? m_options.presenceRoomLimit + 1 : 0;
+    m_db->query([digest = c.tokenDigest, now, ttl, memberCap](QSqlDatabase &db) -> Result<HelloLookup> {
             auto user = store::sessionUser(db, digest, now, ttl);
             if (!user)
                 return user.error();
@@ -343,9 +354,16 @@ void ClientConnections::startHello(ClientConnection &c, const ws::Hello &hello)
             auto channels = store::channelsForUser(db, (*user)->id);
             if (!channels)
                 return channels.error();
-            return std::pair {**user, *channels};
+            QHash<Id, int> roomMembers;
+            if (memberCap > 0) {
+                auto counts = store::roomMemberCountsForUser(db, (*user)->id, memberCap);
+                if (!counts)
+                    return counts.error();
+                roomMembers = std::move(*counts);
+            }
+            return HelloLookup {**user, *channels, std::move(roomMembers)};
         })
-        .then(this, [this, id, hello](const Result<std::pair<User, ws::SeqMap>> &r) {
+        .then(this, [this, id, hello](const Result<HelloLookup> &r) {
             ClientConnection *conn = find(id);
             if (!conn || conn->state != ClientConnection::State::Authenticating) {
                 m_gate.cancelled();
@@ -359,17 +377,18 @@ void ClientConnections::startHello(ClientConnection &c, const ws::Hello &hello)
                 closeWith(*conn, auth ? ws::CloseCode::Unauthorized : ws::CloseCode::ServerError, r.error().message);
                 return;
             }
-            welcomed(id, hello, r->first, r->second);
+            welcomed(id, hello, r->user, r->channels, r->roomMembers);
         });
 }
 
-void ClientConnections::welcomed(ConnId id, const ws::Hello &hello, const User &user, const ws::SeqMap &channels)
+void ClientConnections::welcomed(ConnId id, const ws::Hello &hello, const User &user, const ws::SeqMap &channels,
+                                 const QHash<Id, int> &roomMembers)
 {
     ClientConnection &c = *find(id);
     c.userId = user.id;
     c.state = ClientConnection::State::Open;
     c.welcomed = true;
-    m_handlers.welcomed(c, hello, user, channels);
+    m_handlers.welcomed(c, hello, user, channels, roomMembers);
     const auto early = std::exchange(c.early, {});
     for (const auto &[bytes, arrivalNs] : early) {
         ClientConnection *conn = find(id);

@@ -81,7 +81,11 @@ struct ClientConnection {
 struct ConnectionHandlers {
     // The session lookup accepted the hello: the connection is Open, its userId set; the early
     // frames are handled after this returns.
-    std::function<void(ClientConnection &, const ws::Hello &, const User &, const ws::SeqMap &channels)> welcomed;
+    // roomMembers: room id -> its member count up to HubOptions::presenceRoomLimit + 1, for each
+    // of the user's rooms (empty when there is no limit).
+    std::function<void(ClientConnection &, const ws::Hello &, const User &, const ws::SeqMap &channels,
+                       const QHash<Id, int> &roomMembers)>
+        welcomed;
     // A decoded frame of an Open connection (within the rate limit), with its arrival time (ns).
     std::function<void(ClientConnection &, const ws::ClientFrame &, qint64 arrivalNs)> frame;
     // The socket is gone; the connection is deleted after this returns.
@@ -152,7 +156,8 @@ private:
     void startHello(ClientConnection &c, const ws::Hello &hello);
     // Starts queued hellos while the gate has room.
     void admitQueued();
-    void welcomed(ConnId id, const ws::Hello &hello, const User &user, const ws::SeqMap &channels);
+    void welcomed(ConnId id, const ws::Hello &hello, const User &user, const ws::SeqMap &channels,
+                  const QHash<Id, int> &roomMembers);
     void dropConnection(ConnId id);
 
     DbPool *m_db;

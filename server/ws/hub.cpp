@@ -37,20 +37,27 @@ Hub::Hub(DbPool *db, HubOptions options, MetricsRegistry &metrics, QObject *pare
                             [m = m_metrics.get()](CommitStage stage, double ms) { m->observeCommitStage(stage, ms); });
     m_connections = std::make_unique<ClientConnections>(
         db, m_options, m_clock, m_metrics->counters(),
-        ConnectionHandlers {[this](ClientConnection &c, const ws::Hello &hello, const User &user,
-                                   const ws::SeqMap &channels) { welcomed(c, hello, user, channels); },
-                            [this](ClientConnection &c, const ws::ClientFrame &frame, qint64 arrivalNs) {
-                                handle(c, frame, arrivalNs);
-                            },
-                            [this](ClientConnection &c) { closed(c); }},
+        ConnectionHandlers {
+            [this](ClientConnection &c, const ws::Hello &hello, const User &user, const ws::SeqMap &channels,
+                   const QHash<Id, int> &roomMembers) { welcomed(c, hello, user, channels, roomMembers); },
+            [this](ClientConnection &c, const ws::ClientFrame &frame, qint64 arrivalNs) {
+                handle(c, frame, arrivalNs);
+            },
+            [this](ClientConnection &c) { closed(c); }},
         this);
     m_subscriptions = std::make_unique<SubscriptionTable>(*m_connections, *m_metrics, m_clock);
     m_replay = std::make_unique<ChannelReplay>(db, m_options, m_clock, *m_connections, *m_subscriptions,
                                                m_metrics->counters(), this);
     m_subscriptions->setReplay(m_replay.get());
     m_presence = std::make_unique<PresenceTracker>(m_options, m_clock, *m_connections, *m_subscriptions, this);
-    m_subscriptions->setJoined([this](Id userId, const Channel &room, const QList<ConnId> &joined) {
-        m_presence->memberJoined(userId, room, joined);
+    m_subscriptions->setJoined([this](Id userId, const Channel &room, Seq seq, const QList<ConnId> &joined) {
+        m_presence->memberJoined(userId, room, seq, joined);
+    });
+    m_subscriptions->setLeft([this](Id userId, const Channel &room) { m_presence->memberLeft(userId, room); });
+    m_presence->setCountMembers([this](Id roomId, int cap, std::function<void(std::optional<int>)> done) {
+        m_db->query([roomId, cap](QSqlDatabase &conn) { return store::roomMemberCount(conn, roomId, cap); })
+            .then(this,
+                  [done = std::move(done)](const Result<int> &r) { done(r ? std::optional<int>(*r) : std::nullopt); });
     });
 
     m_sweepTimer.setInterval(kSweepIntervalMs);
@@ -173,10 +180,14 @@ void Hub::remoteLoad(const QString &instance, qint64 connections, bool draining)
 
 // ---- A connection's life -------------------------------------------------------------------
 
-void Hub::welcomed(ClientConnection &c, const ws::Hello &hello, const User &user, const ws::SeqMap &channels)
+void Hub::welcomed(ClientConnection &c, const ws::Hello &hello, const User &user, const ws::SeqMap &channels,
+                   const QHash<Id, int> &roomMembers)
 {
     const bool firstConnection = m_subscriptions->opened(c);
-    m_connections->writeFrame(c, ws::Welcome {user.id, m_options.instance, channels, reconnectWindowMs()});
+    const std::optional<qint64> roomLimit
+        = m_options.presenceRoomLimit > 0 ? std::optional<qint64>(m_options.presenceRoomLimit) : std::nullopt;
+    m_connections->writeFrame(c, ws::Welcome {user.id, m_options.instance, channels, reconnectWindowMs(), roomLimit});
+    m_presence->memberCounts(roomMembers);
     m_replay->resume(c, hello.resume, channels);
     QSet<Channel> rooms;
     for (auto it = channels.cbegin(); it != channels.cend(); ++it) {
@@ -241,6 +252,7 @@ void Hub::handle(ClientConnection &c, const ws::ClientFrame &frame, qint64 arriv
                    [&](const ws::Typing &f) { typing(c, f.roomId); },
                    [&](const ws::Read &f) { markRead(c, f.roomId, f.seq); },
                    [&](const ws::HistoryRequest &f) { history(c, f); },
+                   [&](const ws::RoomPresenceRequest &f) { roomPresence(c, f); },
                    [&](const ws::Ping &f) {
                        m_connections->writeFrame(c, ws::Pong {f.id, f.t, reconnectWindowMs()});
                    },
@@ -345,6 +357,21 @@ void Hub::history(ClientConnection &c, const ws::HistoryRequest &request)
             else
                 m_connections->writeFrame(*conn, ws::HistoryReply {request.id, request.channel, *r});
         });
+}
+
+void Hub::roomPresence(ClientConnection &c, const ws::RoomPresenceRequest &request)
+{
+    // As typing and read: a room the connection does not follow is not found (never revealing
+    // that a room exists to someone who is not a member).
+    const Channel room = Channel::room(request.roomId);
+    if (!c.channels.contains(room)) {
+        m_connections->sendError(
+            c, request.id, Error {ErrorCode::NotFound, QStringLiteral("room not found"), QStringLiteral("roomId")});
+        return;
+    }
+    PresenceTracker::RoomOnline online = m_presence->roomOnline(room, request.limit);
+    m_connections->writeFrame(c,
+                              ws::RoomPresence {request.id, request.roomId, online.online, std::move(online.userIds)});
 }
 
 // ---- Events of this instance (EventSink) and of the others (RemoteEventSink) ---------------

@@ -9,9 +9,9 @@
 //   Rebalancer         this instance's share of the cluster's connections (the others' reports).
 // Here: sends, edits and deletes go to the group commit (ack or error to the sender), typing
 // (at most one per user and room every typingIntervalMs) and read markers (written, then told
-// to the room) to the room, history requests to the database. It is the EventSink REST writes
-// report to (passed on to the relay, the cluster bus) and the RemoteEventSink the bus reports
-// the other instances' writes to.
+// to the room) to the room, history requests to the database, roomPresence requests to the
+// PresenceTracker. It is the EventSink REST writes report to (passed on to the relay, the
+// cluster bus) and the RemoteEventSink the bus reports the other instances' writes to.
 // Owns: the parts above and the typing throttle. Thread: network thread; EventSink functions
 // may be called from any thread.
 #pragma once
@@ -106,13 +106,16 @@ private:
     [[nodiscard]] std::optional<qint64> reconnectWindowMs() const;
     // This instance's connections over `rate` a second (> 0), at most kMaxReconnectWindowMs.
     [[nodiscard]] qint64 windowMs(int rate) const;
-    void welcomed(ClientConnection &c, const ws::Hello &hello, const User &user, const ws::SeqMap &channels);
+    void welcomed(ClientConnection &c, const ws::Hello &hello, const User &user, const ws::SeqMap &channels,
+                  const QHash<Id, int> &roomMembers);
     void closed(ClientConnection &c);
     void handle(ClientConnection &c, const ws::ClientFrame &frame, qint64 arrivalNs);
     void submitWrite(ClientConnection &c, WriteOp op, ws::FrameId frameId, qint64 arrivalNs);
     void typing(ClientConnection &c, Id roomId);
     void markRead(ClientConnection &c, Id roomId, Seq seq);
     void history(ClientConnection &c, const ws::HistoryRequest &request);
+    // Who of a room is online, on demand (rooms over presenceRoomLimit push none).
+    void roomPresence(ClientConnection &c, const ws::RoomPresenceRequest &request);
     void committed(QList<Outgoing> events);
     void revokeTokenHere(const QByteArray &tokenDigest);
     void sweep();

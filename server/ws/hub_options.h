@@ -42,6 +42,9 @@ struct HubOptions {
     // Presence changes are gathered this long, then each connection gets those of its rooms
     // together (PresenceBatch); 0: each change is fanned out at once.
     int presenceBatchMs = 100;
+    // Rooms with more members than this are big: no presence is pushed because of them (no
+    // snapshot, no changes, no list on a join); clients ask with `roomPresence`. 0: no limit.
+    int presenceRoomLimit = 1000;
     int typingIntervalMs = 1000; // at most one typing event per user and room in this time
     int gapWaitMs = 50; // an out-of-order event waits this long before the gap is read from the db
     bool groupCommit = true;

@@ -13,6 +13,7 @@ namespace taskmaster::server {
 
 namespace {
 constexpr int kSnapshotMs = 30000; // who is online here, to the other instances
+constexpr qint64 kPruneMs = 10000; // member counts of rooms nobody here follows are forgotten
 } // namespace
 
 PresenceTracker::PresenceTracker(const HubOptions &options, const QElapsedTimer &clock, ClientConnections &connections,
@@ -28,7 +29,7 @@ void PresenceTracker::opened(ClientConnection &c, const QSet<Channel> &rooms, bo
     // The snapshot has every change made so far; the window's batch tells it only later ones.
     c.presenceList = asList;
     c.presenceFrom = m_changeSeq;
-    tell(c, onlineIn(rooms, c.userId));
+    tell(c, onlineIn(pushedRooms(rooms), c.userId));
     if (!firstConnection)
         return;
     if (const auto grace = m_goingOffline.find(c.userId); grace != m_goingOffline.end()) {
@@ -88,15 +89,78 @@ void PresenceTracker::tell(ClientConnection &c, QList<Id> online)
         m_connections.writeVolatile(c, encodedText(ws::Presence {other, ws::PresenceStatus::Online, {}}));
 }
 
-void PresenceTracker::memberJoined(Id userId, const Channel &room, const QList<ConnId> &joined)
+QSet<Channel> PresenceTracker::pushedRooms(const QSet<Channel> &rooms) const
 {
-    if (!joined.isEmpty()) {
-        const QList<Id> online = onlineIn({room}, userId);
-        for (ConnId id : joined) {
-            if (ClientConnection *c = m_connections.find(id))
-                tell(*c, online);
+    if (m_options.presenceRoomLimit <= 0)
+        return rooms;
+    QSet<Channel> pushed;
+    for (const Channel &ch : rooms) {
+        if (!isBig(ch))
+            pushed.insert(ch);
+    }
+    return pushed;
+}
+
+bool PresenceTracker::isBig(const Channel &room) const
+{
+    return m_options.presenceRoomLimit > 0 && m_members.value(room, 0) > m_options.presenceRoomLimit;
+}
+
+void PresenceTracker::memberCounts(const QHash<Id, int> &counts)
+{
+    // The newest reading wins: it corrects what the events could not follow (a big room that
+    // shrank, events missed while nobody here followed the room).
+    for (auto it = counts.cbegin(); it != counts.cend(); ++it)
+        m_members.insert(Channel::room(it.key()), it.value());
+}
+
+PresenceTracker::RoomOnline PresenceTracker::roomOnline(const Channel &room, int limit) const
+{
+    const QList<Id> online = onlineIn({room}, 0); // the asking user is one of them
+    return RoomOnline {online.size(), online.first(std::min<qsizetype>(std::max(limit, 0), online.size()))};
+}
+
+void PresenceTracker::memberLeft(Id, const Channel &room)
+{
+    // A count at the cap is "more than the limit", not a number: it stays until a hello reads it.
+    if (const auto count = m_members.find(room);
+        count != m_members.end() && *count <= m_options.presenceRoomLimit && *count > 0)
+        --*count;
+}
+
+void PresenceTracker::tellJoined(Id userId, const Channel &room, const QList<ConnId> &joined)
+{
+    if (joined.isEmpty() || isBig(room))
+        return;
+    const QList<Id> online = onlineIn({room}, userId);
+    for (ConnId id : joined) {
+        if (ClientConnection *c = m_connections.find(id);
+            c && c->state == ClientConnection::State::Open && c->channels.contains(room))
+            tell(*c, online);
+    }
+}
+
+void PresenceTracker::memberJoined(Id userId, const Channel &room, Seq seq, const QList<ConnId> &joined)
+{
+    bool counting = false;
+    if (const int cap = m_options.presenceRoomLimit + 1; m_options.presenceRoomLimit > 0) {
+        if (const auto count = m_members.find(room); count != m_members.end()) {
+            *count = std::min(*count + 1, cap);
+        } else if (seq == 1) {
+            m_members.insert(room, 1); // a new room: its first member, the others' joins follow
+        } else if (!joined.isEmpty() && m_countMembers) {
+            // Nobody here followed the room (no hello read its count): count it before telling
+            // the joined connections anything.
+            counting = true;
+            m_countMembers(room.id, cap, [this, userId, room, joined](std::optional<int> members) {
+                if (members && m_subscriptions.isFollowed(room))
+                    m_members.insert(room, *members);
+                tellJoined(userId, room, joined);
+            });
         }
     }
+    if (!counting)
+        tellJoined(userId, room, joined);
     // Only the instance that has the user tells: the others hear the new room from its relay
     // (remotePresence tells that room's connections there). Telling here too when the user is
     // online elsewhere gave the members a second online frame for the same join.
@@ -122,6 +186,11 @@ void PresenceTracker::lastConnectionClosed(Id userId, const QSet<Channel> &rooms
 
 void PresenceTracker::sweep(qint64 now)
 {
+    if (now - m_membersPrunedMs >= kPruneMs) {
+        m_membersPrunedMs = now;
+        for (auto it = m_members.begin(); it != m_members.end();)
+            it = m_subscriptions.isFollowed(it.key()) ? std::next(it) : m_members.erase(it);
+    }
     for (auto it = m_remoteGoingOffline.begin(); it != m_remoteGoingOffline.end();) {
         if (it->first <= now) {
             const Id user = it.key();
@@ -185,6 +254,8 @@ void PresenceTracker::flush()
     const QHash<Channel, QSet<Id>> &rooms = m_batch.rooms();
     QHash<ConnId, QList<Channel>> roomsOf;
     for (auto it = rooms.cbegin(); it != rooms.cend(); ++it) {
+        if (isBig(it.key()))
+            continue; // its members ask with roomPresence: no fan-out to every one of them
         const QSet<ConnId> subs = m_subscriptions.subscribers(it.key());
         for (ConnId id : subs)
             roomsOf[id].append(it.key());

@@ -19,9 +19,21 @@
 // one room connecting wrote a frame to every online member per connect: 12.5 million frames,
 // against one per member and window now. Changes a connection's snapshot already had are not
 // told to it again.
+// Big rooms (more members than HubOptions::presenceRoomLimit, when it is not 0) push no presence
+// because of them: the snapshot leaves their members out (one who shares a small room with the
+// connection is still told, through that room), a window's changes are not fanned out to their
+// connections and a join tells no list; clients ask with `roomPresence` (roomOnline()). Without
+// it, each of 5,000 members of one room connecting wrote the ids of every online member: 25
+// million ids. The member counts come from each hello (counted up to the limit + 1, a cost that
+// does not grow with the room) and follow the member_joined and member_left events of the rooms
+// followed here (every instance sees them through the bus); a room a member here joins that
+// nobody here followed is counted then (or starts at 1 when the join is its first event: it was
+// just created). Approximate: a big room that shrinks under the limit stays big until a hello of
+// one of its members here reads it again (only limit + 1 members are counted); a join racing a
+// hello's reading may be counted twice.
 // Owns: the users within their grace, the remote instances' online users and when each instance
 // was last heard of (each with its index by room), the window's changes, the snapshot and window
-// timers. Thread: network thread.
+// timers, the member counts of the rooms followed here. Thread: network thread.
 #pragma once
 
 #include "server/ws/client_connections.h"
@@ -31,6 +43,9 @@
 #include <QObject>
 #include <QSet>
 #include <QTimer>
+
+#include <functional>
+#include <optional>
 
 namespace taskmaster::server {
 
@@ -58,7 +73,26 @@ public:
     // connected while one joined the other's room did not see each other online until one
     // reconnected). Only the instance that has the user tells the room's connections, and it
     // relays the user's rooms: the others tell theirs from that relay (remotePresence).
-    void memberJoined(Id userId, const Channel &room, const QList<ConnId> &joined);
+    // seq: the member_joined event's (1: the room's first event, the room is new). In a big room
+    // the joined connections are told no list (the count follows the join).
+    void memberJoined(Id userId, const Channel &room, Seq seq, const QList<ConnId> &joined);
+    // userId left room (its member_left event went out here): the room's count follows.
+    void memberLeft(Id userId, const Channel &room);
+    // The member counts a welcomed connection's hello read: room id -> members, up to the limit + 1.
+    void memberCounts(const QHash<Id, int> &counts);
+    // How a room's member count is read when no hello did: counts up to `cap`, then `done` runs on
+    // the network thread (nullopt: the database failed). Without it such a room counts as small.
+    using CountMembers = std::function<void(Id roomId, int cap, std::function<void(std::optional<int>)> done)>;
+    void setCountMembers(CountMembers count) { m_countMembers = std::move(count); }
+    // The `roomPresence` answer: how many of the room's members are online (on any instance, a
+    // grace included; the asking user too) and the first `limit` of their ids, ascending.
+    struct RoomOnline {
+        qint64 online = 0;
+        QList<Id> userIds;
+    };
+    [[nodiscard]] RoomOnline roomOnline(const Channel &room, int limit) const;
+    // More members than the limit: no presence is pushed because of this room.
+    [[nodiscard]] bool isBig(const Channel &room) const;
     // The user's last connection here closed: offline after the grace unless they come back.
     void lastConnectionClosed(Id userId, const QSet<Channel> &rooms);
     // Announces offline for the users whose grace ended.
@@ -96,6 +130,10 @@ private:
     void indexRemoteGoingOffline(Id userId, const QSet<Channel> &rooms, bool add);
     // Ends the user's remote grace; true when they were in it.
     bool takeRemoteGrace(Id userId);
+    // rooms without the big ones.
+    [[nodiscard]] QSet<Channel> pushedRooms(const QSet<Channel> &rooms) const;
+    // The joined connections that still follow room are told who of it is online.
+    void tellJoined(Id userId, const Channel &room, const QList<ConnId> &joined);
 
     const HubOptions &m_options;
     const QElapsedTimer &m_clock;
@@ -118,6 +156,11 @@ private:
     PresenceBatch m_batch; // the changes of the current window
     quint64 m_changeSeq = 0; // the last change's seq (ClientConnection::presenceFrom)
     QTimer m_flushTimer; // single shot: the end of the current window
+    // room -> its members, counted up to presenceRoomLimit + 1 (rooms followed here; none when
+    // there is no limit). Rooms nobody here follows any more are forgotten every kPruneMs.
+    QHash<Channel, int> m_members;
+    qint64 m_membersPrunedMs = 0;
+    CountMembers m_countMembers;
 };
 
 } // namespace taskmaster::server

@@ -157,7 +157,7 @@ void SubscriptionTable::release(const Outgoing &out)
     if (out.arrivalNs > 0)
         m_metrics.observeDelivery(out.arrivalNs, m_clock.nsecsElapsed());
     if (e.type == EventType::MemberJoined && e.userId && ch.kind == ChannelKind::Room && m_joined)
-        m_joined(*e.userId, ch, joined);
+        m_joined(*e.userId, ch, e.seq, joined);
     if (e.type == EventType::MemberLeft && e.userId) {
         const QSet<ConnId> ids = m_byUser.value(*e.userId);
         for (ConnId id : ids) {
@@ -165,6 +165,8 @@ void SubscriptionTable::release(const Outgoing &out)
                 remove(*c, ch);
         }
     }
+    if (e.type == EventType::MemberLeft && e.userId && ch.kind == ChannelKind::Room && m_left)
+        m_left(*e.userId, ch);
 }
 
 void SubscriptionTable::deliver(ClientConnection &c, const Channel &channel, Seq seq, const QString &text)

@@ -29,10 +29,13 @@ public:
     SubscriptionTable &operator=(const SubscriptionTable &) = delete;
     // Who catches a connection up when it missed events (set once, before any event).
     void setReplay(ChannelReplay *replay) { m_replay = replay; }
-    // Called after a room's member_joined event went out, with the joining user's connections
-    // here that follow the room from it on (none when the user is not connected here).
-    using Joined = std::function<void(Id userId, const Channel &room, const QList<ConnId> &connections)>;
+    // Called after a room's member_joined event (seq) went out, with the joining user's
+    // connections here that follow the room from it on (none when the user is not connected here).
+    using Joined = std::function<void(Id userId, const Channel &room, Seq seq, const QList<ConnId> &connections)>;
     void setJoined(Joined joined) { m_joined = std::move(joined); }
+    // Called after a room's member_left event went out (the room's member count changed).
+    using Left = std::function<void(Id userId, const Channel &room)>;
+    void setLeft(Left left) { m_left = std::move(left); }
     // The rooms the user's open connections here follow.
     [[nodiscard]] QSet<Channel> roomsOf(Id userId) const;
 
@@ -56,6 +59,8 @@ public:
     void sendVolatile(const Channel &room, const QString &text, Id exceptUser);
 
     [[nodiscard]] QSet<ConnId> subscribers(const Channel &channel) const { return m_subscribers.value(channel); }
+    // Some connection here follows the channel (its durable events are tracked here).
+    [[nodiscard]] bool isFollowed(const Channel &channel) const { return m_subscribers.contains(channel); }
     [[nodiscard]] QSet<ConnId> connectionsOfToken(const QByteArray &tokenDigest) const
     {
         return m_byToken.value(tokenDigest);
@@ -79,6 +84,7 @@ private:
     const QElapsedTimer &m_clock;
     ChannelReplay *m_replay = nullptr;
     Joined m_joined;
+    Left m_left;
     QHash<Channel, QSet<ConnId>> m_subscribers;
     QHash<Id, QSet<ConnId>> m_byUser; // open connections (after welcome)
     QHash<QByteArray, QSet<ConnId>> m_byToken;

@@ -44,6 +44,7 @@ template<> constexpr const char *kType<Typing> = "typing";
 template<> constexpr const char *kType<Read> = "read";
 template<> constexpr const char *kType<HistoryRequest> = "history";
 template<> constexpr const char *kType<Ping> = "ping";
+template<> constexpr const char *kType<RoomPresenceRequest> = "roomPresence";
 template<> constexpr const char *kType<Welcome> = "welcome";
 template<> constexpr const char *kType<Ack> = "ack";
 template<> constexpr const char *kType<TypingEvent> = "typing";
@@ -55,6 +56,7 @@ template<> constexpr const char *kType<Resumed> = "resumed";
 template<> constexpr const char *kType<Resync> = "resync";
 template<> constexpr const char *kType<HistoryReply> = "history";
 template<> constexpr const char *kType<Pong> = "pong";
+template<> constexpr const char *kType<RoomPresence> = "roomPresence";
 
 // ---- Shared pieces ----
 
@@ -239,6 +241,24 @@ void readFrame(JsonReader &r, Ping &f)
     f.t = r.optional<json::Number>("t");
 }
 
+void writeFrame(JsonWriter &w, const RoomPresenceRequest &f)
+{
+    beginFrame(w, kType<RoomPresenceRequest>, f.id);
+    w.key("roomId").integer(f.roomId);
+    w.key("limit").integer(f.limit);
+    w.endObject();
+}
+
+void readFrame(JsonReader &r, RoomPresenceRequest &f)
+{
+    f.id = readId(r);
+    f.roomId = r.required<json::Id>("roomId");
+    const qint64 limit = r.optional<json::Int>("limit").value_or(RoomPresenceRequest::kLimitDefault);
+    if (r.ok() && (limit < 1 || limit > RoomPresenceRequest::kLimitMax))
+        r.fail("limit", QStringLiteral(" must be between 1 and %1").arg(RoomPresenceRequest::kLimitMax));
+    f.limit = static_cast<int>(std::clamp<qint64>(limit, 1, RoomPresenceRequest::kLimitMax));
+}
+
 // ---- Server frames ----
 
 void writeFrame(JsonWriter &w, const Welcome &f)
@@ -249,6 +269,8 @@ void writeFrame(JsonWriter &w, const Welcome &f)
     writeSeqMap(w, "channels", f.channels);
     if (f.reconnectWindowMs)
         w.key("reconnectWindowMs").integer(*f.reconnectWindowMs);
+    if (f.presenceRoomLimit)
+        w.key("presenceRoomLimit").integer(*f.presenceRoomLimit);
     w.endObject();
 }
 
@@ -258,6 +280,7 @@ void readFrame(JsonReader &r, Welcome &f)
     f.instance = r.required<json::String>("instance");
     readSeqMap(r, "channels", f.channels);
     f.reconnectWindowMs = r.optional<json::NonNegative>("reconnectWindowMs");
+    f.presenceRoomLimit = r.optional<json::NonNegative>("presenceRoomLimit");
 }
 
 void writeFrame(JsonWriter &w, const Ack &f)
@@ -430,6 +453,26 @@ void readFrame(JsonReader &r, Pong &f)
     f.reconnectWindowMs = r.optional<json::NonNegative>("reconnectWindowMs");
 }
 
+void writeFrame(JsonWriter &w, const RoomPresence &f)
+{
+    beginFrame(w, kType<RoomPresence>, f.id);
+    w.key("roomId").integer(f.roomId);
+    w.key("online").integer(f.online);
+    w.key("userIds").beginArray();
+    for (Id id : f.userIds)
+        w.integer(id);
+    w.endArray();
+    w.endObject();
+}
+
+void readFrame(JsonReader &r, RoomPresence &f)
+{
+    f.id = readId(r);
+    f.roomId = r.required<json::Id>("roomId");
+    f.online = r.required<json::NonNegative>("online");
+    f.userIds = r.required<json::IdArray>("userIds");
+}
+
 // ---- Dispatch by "type" ----
 
 template<typename Variant> struct Decoder {
@@ -449,9 +492,10 @@ template<typename Variant, typename... F> constexpr auto decoders()
     return std::array<Decoder<Variant>, sizeof...(F)> {Decoder<Variant> {kType<F>, &readAs<Variant, F>}...};
 }
 
-constexpr auto kClientDecoders = decoders<ClientFrame, Hello, Send, Edit, Delete, Typing, Read, HistoryRequest, Ping>();
+constexpr auto kClientDecoders
+    = decoders<ClientFrame, Hello, Send, Edit, Delete, Typing, Read, HistoryRequest, Ping, RoomPresenceRequest>();
 constexpr auto kServerDecoders = decoders<ServerFrame, Welcome, Ack, TypingEvent, ReadEvent, Presence, ErrorFrame,
-                                          Reconnect, Resumed, Resync, HistoryReply, Pong>();
+                                          Reconnect, Resumed, Resync, HistoryReply, Pong, RoomPresence>();
 
 // Reads "type" and hands the object to the decoder of that type; `fallback` gets a type the
 // table does not know (the durable events of server frames) and answers nullopt if it does not

@@ -104,7 +104,19 @@ struct Ping {
     friend bool operator==(const Ping &, const Ping &) = default;
 };
 
-using ClientFrame = std::variant<Hello, Send, Edit, Delete, Typing, Read, HistoryRequest, Ping>;
+// "roomPresence" (an addition): who of the members of room `roomId` is online, asked on demand
+// (rooms over the server's presenceRoomLimit get no presence pushed). limit: the ids wanted, in
+// [1, kLimitMax], default kLimitDefault; outside: ValidationFailed ("limit").
+struct RoomPresenceRequest {
+    static constexpr int kLimitDefault = 100;
+    static constexpr int kLimitMax = 1000;
+    FrameId id;
+    Id roomId = 0;
+    int limit = kLimitDefault;
+    friend bool operator==(const RoomPresenceRequest &, const RoomPresenceRequest &) = default;
+};
+
+using ClientFrame = std::variant<Hello, Send, Edit, Delete, Typing, Read, HistoryRequest, Ping, RoomPresenceRequest>;
 
 // ---- Server -> client ----------------------------------------------------------------------
 
@@ -116,6 +128,9 @@ struct Welcome {
     // spreads its first attempt over [0, this] (at least its own base): the instance's size over
     // the rate the others can take its clients back at. Absent: the client's own backoff.
     std::optional<qint64> reconnectWindowMs;
+    // Rooms with more members than this get no presence pushed (ask with roomPresence); absent:
+    // no limit, every room's presence is pushed (an addition).
+    std::optional<qint64> presenceRoomLimit;
     friend bool operator==(const Welcome &, const Welcome &) = default;
 };
 // Reply to send, edit and delete.
@@ -184,8 +199,18 @@ struct Pong {
     friend bool operator==(const Pong &, const Pong &) = default;
 };
 
+// "roomPresence": reply to RoomPresenceRequest. online: the room's members online on any
+// instance (a grace included); userIds: the first `limit` of them, ascending.
+struct RoomPresence {
+    FrameId id;
+    Id roomId = 0;
+    qint64 online = 0;
+    QList<Id> userIds;
+    friend bool operator==(const RoomPresence &, const RoomPresence &) = default;
+};
+
 using ServerFrame = std::variant<Welcome, Ack, ChannelEvent, TypingEvent, ReadEvent, Presence, ErrorFrame, Reconnect,
-                                 Resumed, Resync, HistoryReply, Pong>;
+                                 Resumed, Resync, HistoryReply, Pong, RoomPresence>;
 
 // ---- Codecs --------------------------------------------------------------------------------
 

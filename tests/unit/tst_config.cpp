@@ -60,6 +60,10 @@ void TestConfig::defaults()
     auto p = loadConfig({QStringLiteral("taskmaster-server")}, {QStringLiteral("TM_PRESENCE_BATCH_MS=0")});
     QVERIFY(p);
     QCOMPARE(p->presenceBatchMs, 0); // 0: each presence change at once
+    QCOMPARE(c->presenceRoomLimit, 1000);
+    auto l = loadConfig({QStringLiteral("taskmaster-server")}, {QStringLiteral("TM_PRESENCE_ROOM_LIMIT=0")});
+    QVERIFY(l);
+    QCOMPARE(l->presenceRoomLimit, 0); // 0: every room's presence pushed
 }
 
 void TestConfig::scaleOutOptions()
@@ -240,6 +244,9 @@ void TestConfig::badValues_data()
     row("attachment rate over 1 TiB/s", {"--attachment-mib-per-s", "1048577"}, "attachment-mib-per-s");
     row("presence batch negative", {"--presence-batch-ms", "-1"}, "presence-batch-ms");
     row("presence batch over 10 s", {"--presence-batch-ms", "10001"}, "presence-batch-ms");
+    row("presence room limit negative", {"--presence-room-limit", "-1"}, "presence-room-limit");
+    row("presence room limit over a million", {"--presence-room-limit", "1000001"}, "presence-room-limit");
+    row("presence room limit text", {"--presence-room-limit", "big"}, "presence-room-limit");
     row("cache coalesce 2", {"--cache-coalesce", "2"}, "cache-coalesce");
     row("max body zero", {"--http-max-body-kib", "0"}, "http-max-body-kib");
     row("max body over 1 GiB", {"--http-max-body-kib", "1048577"}, "http-max-body-kib");

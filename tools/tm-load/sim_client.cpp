@@ -256,6 +256,7 @@ void SimClient::onText(const QString &text)
                        if (p.reconnectWindowMs)
                            m_backoff.setFirstWindow(*p.reconnectWindowMs);
                    },
+                   [&](const ws::RoomPresence &) {}, // tm-load does not ask for it
                },
                *frame);
 }

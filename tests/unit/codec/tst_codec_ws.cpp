@@ -99,6 +99,8 @@ void TestWsFrames::clientRoundTrips_data()
     QTest::newRow("ping") << clientRoundTrip(ws::Ping {11, 1795435200123.5});
     QTest::newRow("ping, tiny t") << clientRoundTrip(ws::Ping {11, 5e-324});
     QTest::newRow("ping, bare") << clientRoundTrip(ws::Ping {});
+    QTest::newRow("roomPresence") << clientRoundTrip(ws::RoomPresenceRequest {7, 12, 1000});
+    QTest::newRow("roomPresence, no id") << clientRoundTrip(ws::RoomPresenceRequest {std::nullopt, 12, 1});
 }
 
 void TestWsFrames::clientRoundTrips()
@@ -114,10 +116,12 @@ void TestWsFrames::serverRoundTrips_data()
     ws::SeqMap channels;
     channels.insert(Channel::room(12), 345);
     channels.insert(Channel::project(3), 17);
-    QTest::newRow("welcome") << serverRoundTrip(ws::Welcome {5, QStringLiteral("tm-2"), channels, {}});
-    QTest::newRow("welcome, no channels") << serverRoundTrip(ws::Welcome {5, QStringLiteral("tm-1"), {}, {}});
+    QTest::newRow("welcome") << serverRoundTrip(ws::Welcome {5, QStringLiteral("tm-2"), channels, {}, {}});
+    QTest::newRow("welcome, no channels") << serverRoundTrip(ws::Welcome {5, QStringLiteral("tm-1"), {}, {}, {}});
     QTest::newRow("welcome, reconnect window")
-        << serverRoundTrip(ws::Welcome {5, QStringLiteral("tm-1"), channels, 5555});
+        << serverRoundTrip(ws::Welcome {5, QStringLiteral("tm-1"), channels, 5555, {}});
+    QTest::newRow("welcome, presence room limit")
+        << serverRoundTrip(ws::Welcome {5, QStringLiteral("tm-1"), channels, {}, 1000});
     QTest::newRow("ack") << serverRoundTrip(ws::Ack {7, message()});
     QTest::newRow("ack of a delete, no id") << serverRoundTrip(ws::Ack {std::nullopt, tombstone()});
     QTest::newRow("event message") << serverRoundTrip(messageEvent());
@@ -149,6 +153,8 @@ void TestWsFrames::serverRoundTrips_data()
     QTest::newRow("pong") << serverRoundTrip(ws::Pong {11, -42.25, {}});
     QTest::newRow("pong, bare") << serverRoundTrip(ws::Pong {});
     QTest::newRow("pong, reconnect window") << serverRoundTrip(ws::Pong {11, {}, 0});
+    QTest::newRow("roomPresence") << serverRoundTrip(ws::RoomPresence {7, 12, 1234, {3, 7, 9}});
+    QTest::newRow("roomPresence, nobody, no id") << serverRoundTrip(ws::RoomPresence {std::nullopt, 12, 0, {}});
 }
 
 void TestWsFrames::serverRoundTrips()
@@ -172,7 +178,7 @@ void TestWsFrames::protocolExamples_data()
     channels.insert(Channel::room(12), 345);
     channels.insert(Channel::project(3), 17);
     QTest::newRow("welcome")
-        << ws::encodeServerFrame(ws::Welcome {5, QStringLiteral("tm-2"), channels, {}})
+        << ws::encodeServerFrame(ws::Welcome {5, QStringLiteral("tm-2"), channels, {}, {}})
         << QByteArray(R"({"type":"welcome","userId":5,"instance":"tm-2","channels":{"room:12":345,"project:3":17}})");
     QTest::newRow("resumed") << ws::encodeServerFrame(ws::Resumed {Channel::room(12), 341, 345})
                              << QByteArray(R"({"type":"resumed","channel":"room:12","from":341,"to":345})");
@@ -195,11 +201,19 @@ void TestWsFrames::protocolExamples_data()
     QTest::newRow("pong") << ws::encodeServerFrame(ws::Pong {3, 1.5, {}})
                           << QByteArray(R"({"type":"pong","id":3,"t":1.5})");
     QTest::newRow("welcome with a reconnect window")
-        << ws::encodeServerFrame(ws::Welcome {5, QStringLiteral("tm-2"), {}, 5555})
+        << ws::encodeServerFrame(ws::Welcome {5, QStringLiteral("tm-2"), {}, 5555, {}})
         << QByteArray(R"({"type":"welcome","userId":5,"instance":"tm-2","channels":{},"reconnectWindowMs":5555})");
     QTest::newRow("pong with a reconnect window")
         << ws::encodeServerFrame(ws::Pong {3, 1.5, 4000})
         << QByteArray(R"({"type":"pong","id":3,"t":1.5,"reconnectWindowMs":4000})");
+    QTest::newRow("welcome with a presence room limit")
+        << ws::encodeServerFrame(ws::Welcome {5, QStringLiteral("tm-2"), {}, {}, 1000})
+        << QByteArray(R"({"type":"welcome","userId":5,"instance":"tm-2","channels":{},"presenceRoomLimit":1000})");
+    QTest::newRow("roomPresence") << ws::encodeClientFrame(ws::RoomPresenceRequest {7, 12, 100})
+                                  << QByteArray(R"({"type":"roomPresence","id":7,"roomId":12,"limit":100})");
+    QTest::newRow("roomPresence reply")
+        << ws::encodeServerFrame(ws::RoomPresence {7, 12, 1234, {3, 7, 9}})
+        << QByteArray(R"({"type":"roomPresence","id":7,"roomId":12,"online":1234,"userIds":[3,7,9]})");
 }
 
 void TestWsFrames::protocolExamples()
@@ -295,6 +309,15 @@ void TestWsFrames::malformedClientFrames_data()
     row("hello: resume null", hello("null"), invalid(), "resume");
     row("hello: token number", R"({"type":"hello","token":12345})", invalid(), "token");
     row("hello: presenceList a string", R"({"type":"hello","presenceList":"yes"})", invalid(), "presenceList");
+    row("roomPresence: roomId missing", R"({"type":"roomPresence","id":1})", invalid(), "roomId");
+    row("roomPresence: roomId 0", R"({"type":"roomPresence","roomId":0})", invalid(), "roomId");
+    row("roomPresence: roomId string", R"({"type":"roomPresence","roomId":"12"})", invalid(), "roomId");
+    row("roomPresence: limit 0", R"({"type":"roomPresence","roomId":12,"limit":0})", invalid(), "limit");
+    row("roomPresence: limit -1", R"({"type":"roomPresence","roomId":12,"limit":-1})", invalid(), "limit");
+    row("roomPresence: limit 1001", R"({"type":"roomPresence","roomId":12,"limit":1001})", invalid(), "limit");
+    row("roomPresence: limit 2.5", R"({"type":"roomPresence","roomId":12,"limit":2.5})", invalid(), "limit");
+    row("roomPresence: limit string", R"({"type":"roomPresence","roomId":12,"limit":"5"})", invalid(), "limit");
+    row("roomPresence: limit null", R"({"type":"roomPresence","roomId":12,"limit":null})", invalid(), "limit");
     row("ping: t string", R"({"type":"ping","id":1,"t":"now"})", invalid(), "t");
     row("ping: t null", R"({"type":"ping","id":1,"t":null})", invalid(), "t");
 }
@@ -326,6 +349,10 @@ void TestWsFrames::acceptedClientFrames_data()
     QTest::newRow("body of exactly 8192")
         << send("1", '"' + repeat('b', limits::kMessageBodyMax) + '"')
         << ws::ClientFrame(ws::Send {1, 1, QString(limits::kMessageBodyMax, QLatin1Char('b')), {}});
+    QTest::newRow("roomPresence limit defaults to 100") << QByteArray(R"({"type":"roomPresence","id":3,"roomId":12})")
+                                                        << ws::ClientFrame(ws::RoomPresenceRequest {3, 12, 100});
+    QTest::newRow("roomPresence limit 1000") << QByteArray(R"({"type":"roomPresence","roomId":12,"limit":1000})")
+                                             << ws::ClientFrame(ws::RoomPresenceRequest {std::nullopt, 12, 1000});
     QTest::newRow("history limit defaults")
         << history("\"room:1\"", "5") << ws::ClientFrame(ws::HistoryRequest {2, Channel::room(1), 5, 50});
     QTest::newRow("history limit clamped") << history("\"room:1\"", "5", ",\"limit\":100000")
