@@ -4,7 +4,15 @@
 
 namespace taskmaster::client {
 
-RoomMembersModel::RoomMembersModel(QObject *parent) : QAbstractListModel(parent) { }
+namespace {
+constexpr int kRoomPresenceEveryMs = 30000; // a big room's online count is asked again this often
+} // namespace
+
+RoomMembersModel::RoomMembersModel(QObject *parent) : QAbstractListModel(parent)
+{
+    m_presenceTimer.setInterval(kRoomPresenceEveryMs);
+    connect(&m_presenceTimer, &QTimer::timeout, this, &RoomMembersModel::askPresence);
+}
 
 RoomMembersModel::~RoomMembersModel() = default;
 
@@ -85,6 +93,7 @@ void RoomMembersModel::setConnection(Connection *connection)
             connect(connection->users(), &UserDirectory::changed, this, &RoomMembersModel::refresh),
             connect(connection->realtime(), &RealtimeSession::stateChanged, this, &RoomMembersModel::refresh),
             connect(connection, &Connection::sessionChanged, this, &RoomMembersModel::refresh),
+            connect(connection->realtime(), &RealtimeSession::frameReceived, this, &RoomMembersModel::onFrame),
         };
     }
     Q_EMIT connectionChanged();
@@ -96,6 +105,9 @@ void RoomMembersModel::setRoomId(qint64 roomId)
     if (m_roomId == roomId)
         return;
     m_roomId = roomId;
+    m_askedFor = 0;
+    m_roomOnline.reset();
+    m_roomOnlineIds.clear();
     Q_EMIT roomIdChanged();
     refresh();
 }
@@ -117,7 +129,7 @@ QList<RoomMembersModel::Row> RoomMembersModel::build() const
         r.displayName = users->userName(id); // "…" until loaded (asked once; changed() follows)
         if (const auto u = users->user(id))
             r.username = u->username;
-        r.online = users->isOnline(id);
+        r.online = users->isOnline(id) || m_roomOnlineIds.contains(id);
         r.isSelf = id == self;
         rows.append(r);
     }
@@ -130,11 +142,56 @@ QList<RoomMembersModel::Row> RoomMembersModel::build() const
     return rows;
 }
 
+void RoomMembersModel::askPresence()
+{
+    if (!m_connection || !m_big || m_roomId <= 0)
+        return;
+    RealtimeSession *realtime = m_connection->realtime();
+    if (!realtime->isWelcomed())
+        return;
+    m_askedFor = m_roomId;
+    realtime->send(ws::RoomPresenceRequest {realtime->nextFrameId(), m_roomId, ws::RoomPresenceRequest::kLimitMax});
+}
+
+void RoomMembersModel::onFrame(const ws::ServerFrame &frame)
+{
+    const auto *reply = std::get_if<ws::RoomPresence>(&frame);
+    if (!reply || reply->roomId != m_roomId)
+        return;
+    m_roomOnline = reply->online;
+    m_roomOnlineIds = QSet<Id>(reply->userIds.cbegin(), reply->userIds.cend());
+    refresh();
+}
+
 void RoomMembersModel::refresh()
 {
+    const bool welcomed = m_connection && m_connection->realtime()->isWelcomed();
+    if (!welcomed) {
+        // What the server said is stale once the socket is gone: asked again after the welcome.
+        m_askedFor = 0;
+        m_roomOnline.reset();
+        m_roomOnlineIds.clear();
+    }
     QList<Row> rows = build();
-    if (rows == m_rows)
+    const qint64 limit = m_connection ? m_connection->realtime()->presenceRoomLimit() : 0;
+    m_big = limit > 0 && rows.size() > limit;
+    if (m_big && !m_presenceTimer.isActive())
+        m_presenceTimer.start();
+    else if (!m_big)
+        m_presenceTimer.stop();
+    if (m_big && welcomed && m_askedFor != m_roomId)
+        askPresence();
+    // A big room's count is the server's: more may be online than the ids it lists.
+    const int online = m_big && m_roomOnline
+        ? static_cast<int>(*m_roomOnline)
+        : static_cast<int>(std::count_if(rows.cbegin(), rows.cend(), [](const Row &r) { return r.online; }));
+    if (rows == m_rows) {
+        if (online != m_onlineCount) {
+            m_onlineCount = online;
+            Q_EMIT countsChanged();
+        }
         return;
+    }
     const bool sameOrder = rows.size() == m_rows.size()
         && std::equal(rows.cbegin(), rows.cend(), m_rows.cbegin(),
                       [](const Row &a, const Row &b) { return a.userId == b.userId; });
@@ -152,8 +209,6 @@ void RoomMembersModel::refresh()
         m_rows = std::move(rows);
         endResetModel();
     }
-    const int online
-        = static_cast<int>(std::count_if(m_rows.cbegin(), m_rows.cend(), [](const Row &r) { return r.online; }));
     m_onlineCount = online;
     ++m_revision;
     Q_EMIT revisionChanged();

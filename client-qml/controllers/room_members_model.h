@@ -3,6 +3,9 @@
 // member and online counts. It follows the room's member list (RoomListModel), names and presence
 // (UserDirectory: presence frames) and the connection state (the user is online while connected).
 // QML makes one: `RoomMembersModel { connection: ...; roomId: connection.chat.roomId }`.
+// A big room (more members than the server's `presenceRoomLimit`, from `welcome`) gets no
+// presence pushed: its online count and online members (up to 1000) come from a `roomPresence`
+// request, made when the room is opened (or the socket welcomed again) and every 30 s while open.
 // Owns: the sorted rows. Thread: the GUI thread.
 #pragma once
 
@@ -12,8 +15,12 @@
 #include <QAbstractListModel>
 #include <QList>
 #include <QPointer>
+#include <QSet>
+#include <QTimer>
 #include <QVariantMap>
 #include <QtQmlIntegration/qqmlintegration.h>
+
+#include <optional>
 
 namespace taskmaster::client {
 
@@ -25,7 +32,7 @@ class RoomMembersModel : public QAbstractListModel { // not final: QML_ELEMENT d
     Q_PROPERTY(qint64 roomId READ roomId WRITE setRoomId NOTIFY roomIdChanged)
     // Members of the room (the user included).
     Q_PROPERTY(int count READ count NOTIFY countsChanged)
-    // Members online now (the user too while connected).
+    // Members online now (the user too while connected); of a big room, as roomPresence said.
     Q_PROPERTY(int onlineCount READ onlineCount NOTIFY countsChanged)
     // Bumped on every change of the rows, so bindings calling get() re-run.
     Q_PROPERTY(int revision READ revision NOTIFY revisionChanged)
@@ -76,6 +83,9 @@ private:
 
     // The rows again from the room, the directory and the connection state.
     void refresh();
+    // Asks the server who of the (big) room is online: roomPresence.
+    void askPresence();
+    void onFrame(const ws::ServerFrame &frame);
     [[nodiscard]] QList<Row> build() const;
 
     QPointer<Connection> m_connection;
@@ -86,6 +96,11 @@ private:
     qint64 m_roomId = 0;
     QList<Row> m_rows;
     int m_onlineCount = 0;
+    bool m_big = false; // over the server's presenceRoomLimit: presence asked for, not pushed
+    qint64 m_askedFor = 0; // the room of the last roomPresence request on this socket (0: none)
+    std::optional<qint64> m_roomOnline; // the last roomPresence count of the room
+    QSet<Id> m_roomOnlineIds; // and its ids (at most 1000)
+    QTimer m_presenceTimer; // every 30 s while a big room is open
     int m_revision = 0;
     QList<QMetaObject::Connection> m_links; // to the connection's pieces
 };

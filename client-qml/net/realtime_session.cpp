@@ -233,6 +233,7 @@ void RealtimeSession::onText(const QString &text)
 void RealtimeSession::onWelcome(const ws::Welcome &w)
 {
     m_welcomed = true;
+    m_presenceRoomLimit = w.presenceRoomLimit.value_or(0);
     m_backoff.reset();
     // Should this instance die, its clients come back over the window it asks for (docs/cluster.md).
     m_backoff.setFirstWindow(w.reconnectWindowMs.value_or(0));

@@ -70,6 +70,9 @@ public:
 
     // Welcomed on the current socket: frames sent now reach the server as the user.
     [[nodiscard]] bool isWelcomed() const { return m_welcomed; }
+    // The welcome's presenceRoomLimit: rooms with more members get no presence pushed (ask with
+    // roomPresence); 0: no limit.
+    [[nodiscard]] qint64 presenceRoomLimit() const { return m_presenceRoomLimit; }
     [[nodiscard]] qint64 nextFrameId() { return ++m_frameId; }
     // Sent when the socket is open; dropped otherwise (resume covers what was missed).
     void send(const ws::ClientFrame &frame);
@@ -118,6 +121,7 @@ private:
     State m_state = Offline;
     bool m_wanted = false; // between start() and stop()
     bool m_welcomed = false;
+    qint64 m_presenceRoomLimit = 0;
     Backoff m_backoff {500, 30000};
     QTimer m_reconnectTimer;
     QTimer m_heartbeatTimer;
