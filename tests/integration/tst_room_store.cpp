@@ -1,6 +1,7 @@
 // RoomStore on both back ends: membership and visibility, unread counts, read markers, the batch
 // insert (seqs contiguous per room, duplicates by clientId take no seq, per-item errors, events
-// recorded), concurrency, edit/delete tombstones, history pages, and no N+1 on room lists.
+// recorded), concurrency, edit/delete tombstones, history pages, no N+1 on room lists, and the
+// member counts read up to a cap (presence of big rooms).
 #include "server/storage/event_store.h"
 #include "server/storage/room_store.h"
 #include "server/storage/sql.h"
@@ -30,6 +31,8 @@ private Q_SLOTS:
     void createAndList();
     void membership_data() { backendRows(); }
     void membership();
+    void memberCountsCapped_data();
+    void memberCountsCapped();
     void batchInsert_data() { backendRows(); }
     void batchInsert();
     void batchTextVerbatim_data();
@@ -167,6 +170,50 @@ void TestRoomStore::membership()
     QCOMPARE(events(room), (QList<std::pair<qint64, int>> {{1, 5}, {2, 5}, {3, 5}, {4, 6}, {5, 6}}));
     auto gone = onDb([&](QSqlDatabase &db) { return store::roomForMember(db, room, m_bob); });
     QVERIFY(gone && !gone->has_value());
+}
+
+void TestRoomStore::memberCountsCapped_data()
+{
+    QTest::addColumn<int>("members"); // the room's, the creator included
+    QTest::addColumn<int>("cap");
+    QTest::addColumn<int>("expected");
+    for (const char *backend : {"sqlite", "postgres"}) {
+        const auto row = [backend](const char *name, int members, int cap, int expected) {
+            QTest::addRow("%s/%s", backend, name) << members << cap << expected;
+        };
+        row("alone", 1, 4, 1);
+        row("under the cap", 2, 4, 2);
+        row("one under", 3, 4, 3);
+        row("at the cap", 4, 4, 4);
+        row("over the cap", 7, 4, 4);
+        row("cap 1", 7, 1, 1);
+    }
+}
+
+void TestRoomStore::memberCountsCapped()
+{
+    // The hub's presence reads a room's members only up to its limit + 1 (a big room costs the
+    // same whatever its size): exact under the cap, the cap at or over it.
+    QFETCH(int, members);
+    QFETCH(int, cap);
+    QFETCH(int, expected);
+    QList<Id> others {m_bob, m_carol};
+    for (int i = others.size(); i < members - 1; ++i)
+        others.append(addUser(QStringLiteral("m%1").arg(i)).id);
+    others = others.first(members - 1);
+    const Id room = addRoom(m_alice, others);
+    const Id small = addRoom(m_alice, {m_bob}); // a second room of alice: 2 members
+    auto counts = onDb([&](QSqlDatabase &db) { return store::roomMemberCountsForUser(db, m_alice, cap); });
+    QVERIFY(counts);
+    QCOMPARE(counts->size(), 2);
+    QCOMPARE(counts->value(room), expected);
+    QCOMPARE(counts->value(small), std::min(2, cap));
+    auto one = onDb([&](QSqlDatabase &db) { return store::roomMemberCount(db, room, cap); });
+    QVERIFY(one);
+    QCOMPARE(*one, expected);
+    auto none = onDb([&](QSqlDatabase &db) { return store::roomMemberCount(db, 987654, cap); });
+    QVERIFY(none);
+    QCOMPARE(*none, 0);
 }
 
 void TestRoomStore::batchInsert()
