@@ -114,9 +114,13 @@ void PresenceTracker::memberCounts(const QHash<Id, int> &counts)
         m_members.insert(Channel::room(it.key()), it.value());
 }
 
-PresenceTracker::RoomOnline PresenceTracker::roomOnline(const Channel &room, int limit) const
+PresenceTracker::RoomOnline PresenceTracker::roomOnline(const Channel &room, int limit)
 {
-    const QList<Id> online = onlineIn({room}, 0); // the asking user is one of them
+    const qint64 now = m_clock.elapsed();
+    auto cached = m_roomOnline.find(room);
+    if (cached == m_roomOnline.end() || now - cached->first >= kRoomOnlineCacheMs)
+        cached = m_roomOnline.insert(room, {now, onlineIn({room}, 0)}); // the asking user is one of them
+    const QList<Id> &online = cached->second;
     return RoomOnline {online.size(), online.first(std::min<qsizetype>(std::max(limit, 0), online.size()))};
 }
 
@@ -190,6 +194,8 @@ void PresenceTracker::sweep(qint64 now)
         m_membersPrunedMs = now;
         for (auto it = m_members.begin(); it != m_members.end();)
             it = m_subscriptions.isFollowed(it.key()) ? std::next(it) : m_members.erase(it);
+        for (auto it = m_roomOnline.begin(); it != m_roomOnline.end();)
+            it = now - it->first >= kRoomOnlineCacheMs ? m_roomOnline.erase(it) : std::next(it);
     }
     for (auto it = m_remoteGoingOffline.begin(); it != m_remoteGoingOffline.end();) {
         if (it->first <= now) {

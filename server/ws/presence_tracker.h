@@ -85,12 +85,16 @@ public:
     using CountMembers = std::function<void(Id roomId, int cap, std::function<void(std::optional<int>)> done)>;
     void setCountMembers(CountMembers count) { m_countMembers = std::move(count); }
     // The `roomPresence` answer: how many of the room's members are online (on any instance, a
-    // grace included; the asking user too) and the first `limit` of their ids, ascending.
+    // grace included; the asking user too) and the first `limit` of their ids, ascending. Up to
+    // kRoomOnlineCacheMs old: a room's list is worked out at most once in that time, so thousands
+    // of members asking at once (a storm of reconnects, each opening the room) cost O(members)
+    // per room and second, not per request.
     struct RoomOnline {
         qint64 online = 0;
         QList<Id> userIds;
     };
-    [[nodiscard]] RoomOnline roomOnline(const Channel &room, int limit) const;
+    static constexpr qint64 kRoomOnlineCacheMs = 1000;
+    [[nodiscard]] RoomOnline roomOnline(const Channel &room, int limit);
     // More members than the limit: no presence is pushed because of this room.
     [[nodiscard]] bool isBig(const Channel &room) const;
     // The user's last connection here closed: offline after the grace unless they come back.
@@ -161,6 +165,8 @@ private:
     QHash<Channel, int> m_members;
     qint64 m_membersPrunedMs = 0;
     CountMembers m_countMembers;
+    // room -> (when, who was online): roomOnline()'s lists, each kept kRoomOnlineCacheMs.
+    QHash<Channel, std::pair<qint64, QList<Id>>> m_roomOnline;
 };
 
 } // namespace taskmaster::server
