@@ -36,8 +36,8 @@ struct RoomWrite {
 [[nodiscard]] Result<std::optional<Room>> roomForMember(QSqlDatabase &db, Id roomId, Id userId);
 [[nodiscard]] Result<bool> isRoomMember(QSqlDatabase &db, Id roomId, Id userId);
 // room id -> how many members it has, for each room of userId, counted up to `cap` (> 0): a room
-// with more members answers cap. Reads min(members, cap) index entries per room, so a big room
-// costs the same whatever its size (the hub's presence: is a room over its limit?).
+// with more members answers cap. Stops after cap rows per room, so a big room costs about what a
+// room of cap members does (the hub's presence: is a room over its limit?).
 [[nodiscard]] Result<QHash<Id, int>> roomMemberCountsForUser(QSqlDatabase &db, Id userId, int cap);
 // The same for one room (0 for an unknown room).
 [[nodiscard]] Result<int> roomMemberCount(QSqlDatabase &db, Id roomId, int cap);

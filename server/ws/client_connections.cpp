@@ -343,7 +343,7 @@ void ClientConnections::startHello(ClientConnection &c, const ws::Hello &hello)
     const qint64 ttl = m_options.sessionTtlMs;
     const ConnId id = c.id;
     // The rooms' member counts only up to the limit + 1: enough to tell a big room (no presence
-    // pushed because of it) at a cost that does not grow with its size.
+    // pushed because of it) for about what a room of the limit costs (store::roomMemberCountsForUser).
     const int memberCap = m_options.presenceRoomLimit > 0 ? m_options.presenceRoomLimit + 1 : 0;
     m_db->query([digest = c.tokenDigest, now, ttl, memberCap](QSqlDatabase &db) -> Result<HelloLookup> {
             auto user = store::sessionUser(db, digest, now, ttl);

@@ -24,8 +24,8 @@
 // connection is still told, through that room), a window's changes are not fanned out to their
 // connections and a join tells no list; clients ask with `roomPresence` (roomOnline()). Without
 // it, each of 5,000 members of one room connecting wrote the ids of every online member: 25
-// million ids. The member counts come from each hello (counted up to the limit + 1, a cost that
-// does not grow with the room) and follow the member_joined and member_left events of the rooms
+// million ids. The member counts come from each hello (counted up to the limit + 1, about what a
+// room of the limit costs) and follow the member_joined and member_left events of the rooms
 // followed here (every instance sees them through the bus); a room a member here joins that
 // nobody here followed is counted then (or starts at 1 when the join is its first event: it was
 // just created). Approximate: a big room that shrinks under the limit stays big until a hello of
