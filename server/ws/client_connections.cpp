@@ -343,9 +343,14 @@ void ClientConnections::startHello(ClientConnection &c, const ws::Hello &hello)
     const qint64 ttl = m_options.sessionTtlMs;
     const ConnId id = c.id;
     // The rooms' member counts only up to the limit + 1: enough to tell a big room (no presence
-    // pushed because of it) for about what a room of the limit costs (store::roomMemberCountsForUser).
+    // pushed because of it) for about what a room of the limit costs (store::roomMemberCountsForUser),
+    // and only when one of the user's rooms has no count here yet: in a storm of a big room's
+    // members only the first hellos read it. (The copy of the counts is shared, not copied.)
     const int memberCap = m_options.presenceRoomLimit > 0 ? m_options.presenceRoomLimit + 1 : 0;
-    m_db->query([digest = c.tokenDigest, now, ttl, memberCap](QSqlDatabase &db) -> Result<HelloLookup> {
+    QHash<Channel, int> counted
+        = memberCap > 0 && m_handlers.memberCounts ? m_handlers.memberCounts() : QHash<Channel, int> {};
+    m_db->query([digest = c.tokenDigest, now, ttl, memberCap,
+                 counted = std::move(counted)](QSqlDatabase &db) -> Result<HelloLookup> {
             auto user = store::sessionUser(db, digest, now, ttl);
             if (!user)
                 return user.error();
@@ -355,7 +360,12 @@ void ClientConnections::startHello(ClientConnection &c, const ws::Hello &hello)
             if (!channels)
                 return channels.error();
             QHash<Id, int> roomMembers;
-            if (memberCap > 0) {
+            const auto uncounted = [&] {
+                return std::any_of(channels->keyBegin(), channels->keyEnd(), [&](const Channel &ch) {
+                    return ch.kind == ChannelKind::Room && !counted.contains(ch);
+                });
+            };
+            if (memberCap > 0 && uncounted()) {
                 auto counts = store::roomMemberCountsForUser(db, (*user)->id, memberCap);
                 if (!counts)
                     return counts.error();

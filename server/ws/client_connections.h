@@ -90,6 +90,10 @@ struct ConnectionHandlers {
     std::function<void(ClientConnection &, const ws::ClientFrame &, qint64 arrivalNs)> frame;
     // The socket is gone; the connection is deleted after this returns.
     std::function<void(ClientConnection &)> closed;
+    // The rooms whose member count the hub has (PresenceTracker): a hello reads the counts only
+    // when one of the user's rooms is not among them. Called on the network thread; the hash is
+    // read on a database worker (an implicitly shared copy).
+    std::function<QHash<Channel, int>()> memberCounts;
 };
 
 class ClientConnections final : public QObject {

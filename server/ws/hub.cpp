@@ -43,7 +43,7 @@ Hub::Hub(DbPool *db, HubOptions options, MetricsRegistry &metrics, QObject *pare
             [this](ClientConnection &c, const ws::ClientFrame &frame, qint64 arrivalNs) {
                 handle(c, frame, arrivalNs);
             },
-            [this](ClientConnection &c) { closed(c); }},
+            [this](ClientConnection &c) { closed(c); }, [this] { return m_presence->memberCountsHere(); }},
         this);
     m_subscriptions = std::make_unique<SubscriptionTable>(*m_connections, *m_metrics, m_clock);
     m_replay = std::make_unique<ChannelReplay>(db, m_options, m_clock, *m_connections, *m_subscriptions,

@@ -89,16 +89,32 @@ void PresenceTracker::tell(ClientConnection &c, QList<Id> online)
         m_connections.writeVolatile(c, encodedText(ws::Presence {other, ws::PresenceStatus::Online, {}}));
 }
 
-QSet<Channel> PresenceTracker::pushedRooms(const QSet<Channel> &rooms) const
+QSet<Channel> PresenceTracker::pushedRooms(const QSet<Channel> &rooms)
 {
     if (m_options.presenceRoomLimit <= 0)
         return rooms;
     QSet<Channel> pushed;
     for (const Channel &ch : rooms) {
+        if (!m_members.contains(ch)) {
+            // Counted when the hello looked (so it did not read it), forgotten since (nobody here
+            // followed it for a moment): left out of this snapshot, counted again now.
+            recount(ch);
+            continue;
+        }
         if (!isBig(ch))
             pushed.insert(ch);
     }
     return pushed;
+}
+
+void PresenceTracker::recount(const Channel &room)
+{
+    if (!m_countMembers)
+        return;
+    m_countMembers(room.id, m_options.presenceRoomLimit + 1, [this, room](std::optional<int> members) {
+        if (members && m_subscriptions.isFollowed(room) && !m_members.contains(room))
+            m_members.insert(room, *members);
+    });
 }
 
 bool PresenceTracker::isBig(const Channel &room) const

@@ -24,13 +24,15 @@
 // connection is still told, through that room), a window's changes are not fanned out to their
 // connections and a join tells no list; clients ask with `roomPresence` (roomOnline()). Without
 // it, each of 5,000 members of one room connecting wrote the ids of every online member: 25
-// million ids. The member counts come from each hello (counted up to the limit + 1, about what a
-// room of the limit costs) and follow the member_joined and member_left events of the rooms
-// followed here (every instance sees them through the bus); a room a member here joins that
-// nobody here followed is counted then (or starts at 1 when the join is its first event: it was
-// just created). Approximate: a big room that shrinks under the limit stays big until a hello of
-// one of its members here reads it again (only limit + 1 members are counted); a join racing a
-// hello's reading may be counted twice.
+// million ids. The member counts come from the hellos (counted up to the limit + 1, about what a
+// room of the limit costs, and only by a hello with a room not counted here yet) and follow the
+// member_joined and member_left events of the rooms followed here (every instance sees them
+// through the bus); a room a member here joins that nobody here followed is counted then (or
+// starts at 1 when the join is its first event: it was just created). Approximate: a big room
+// that shrinks under the limit stays big until a hello reads it again (only limit + 1 members
+// are counted, and a hello reads only when it has a room not counted here; rooms nobody here
+// follows are forgotten after 10 s: one forgotten while a hello was looked up is left out of
+// that snapshot and counted again); a join racing a hello's reading may be counted twice.
 // Owns: the users within their grace, the remote instances' online users and when each instance
 // was last heard of (each with its index by room), the window's changes, the snapshot and window
 // timers, the member counts of the rooms followed here. Thread: network thread.
@@ -80,6 +82,8 @@ public:
     void memberLeft(Id userId, const Channel &room);
     // The member counts a welcomed connection's hello read: room id -> members, up to the limit + 1.
     void memberCounts(const QHash<Id, int> &counts);
+    // room -> its member count (up to the limit + 1), for the rooms followed here that have one.
+    [[nodiscard]] QHash<Channel, int> memberCountsHere() const { return m_members; }
     // How a room's member count is read when no hello did: counts up to `cap`, then `done` runs on
     // the network thread (nullopt: the database failed). Without it such a room counts as small.
     using CountMembers = std::function<void(Id roomId, int cap, std::function<void(std::optional<int>)> done)>;
@@ -134,8 +138,10 @@ private:
     void indexRemoteGoingOffline(Id userId, const QSet<Channel> &rooms, bool add);
     // Ends the user's remote grace; true when they were in it.
     bool takeRemoteGrace(Id userId);
-    // rooms without the big ones.
-    [[nodiscard]] QSet<Channel> pushedRooms(const QSet<Channel> &rooms) const;
+    // rooms without the big ones (and without those of unknown size, which are counted now).
+    [[nodiscard]] QSet<Channel> pushedRooms(const QSet<Channel> &rooms);
+    // Reads the room's member count from the database (it has none here).
+    void recount(const Channel &room);
     // The joined connections that still follow room are told who of it is online.
     void tellJoined(Id userId, const Channel &room, const QList<ConnId> &joined);
 
