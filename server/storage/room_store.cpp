@@ -361,14 +361,7 @@ struct BatchReads {
     QSet<Id> existingRooms;
     QSet<std::pair<Id, Id>> membership;
     QHash<std::pair<Id, QString>, Message> seen;
-    QHash<Id, qint64> memberEpochs; // PostgreSQL: rooms.member_epoch as read
 };
-
-// How insertMessages runs on PostgreSQL. Locked: in a transaction whose first statement locks the
-// rooms (4 round trips, the locks held over 2 of them). AtOnce: no transaction; one statement
-// reads without locks, one locks, checks and writes (2 round trips, the locks held only while
-// PostgreSQL runs the write and commits it): a batch whose check fails runs again Locked.
-enum class BatchMode { Locked, AtOnce };
 
 // PostgreSQL: the rooms locked in id order (no deadlock between two batches), the memberships
 // and the stored duplicates in one statement (one round trip instead of three). Its reads use the
@@ -377,33 +370,28 @@ enum class BatchMode { Locked, AtOnce };
 // though the lock returns the room's latest row. Every such writer appends an event to the room,
 // so its last_seq tells: when the locked row's differs from the snapshot's, the statement runs
 // again, now under the locks, and reads the latest state (as a separate read after the lock did).
-MaybeError readBatchPostgres(QSqlDatabase &db, BatchMode mode, const QList<qint64> &roomIds,
-                             const QList<qint64> &authorIds, const QList<qint64> &clientAuthors,
-                             const QStringList &clientIds, BatchReads &out)
+MaybeError readBatchPostgres(QSqlDatabase &db, const QList<qint64> &roomIds, const QList<qint64> &authorIds,
+                             const QList<qint64> &clientAuthors, const QStringList &clientIds, BatchReads &out)
 {
     const QList<std::optional<QString>> texts(clientIds.cbegin(), clientIds.cend());
-    // Column 9 tells the row's kind: 0 a room (id, snapshot's last_seq, locked last_seq, member
-    // epoch; AtOnce: nothing locked, the same last_seq twice), 1 a membership (room, -, -, user),
-    // 2 a stored message (kMessageColumns).
-    const QString rooms = mode == BatchMode::Locked
-        ? QStringLiteral("WITH locked AS MATERIALIZED (SELECT id, last_seq, member_epoch FROM rooms "
-                         "WHERE id = ANY (?::bigint[]) ORDER BY id FOR UPDATE) "
-                         "SELECT l.id, (SELECT s.last_seq FROM rooms s WHERE s.id = l.id), l.last_seq, l.member_epoch, "
-                         "NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::boolean, 0 FROM locked l ")
-        : QStringLiteral("SELECT id, last_seq, last_seq, member_epoch, NULL::text, NULL::text, NULL::bigint, "
-                         "NULL::bigint, NULL::boolean, 0 FROM rooms WHERE id = ANY (?::bigint[]) ");
-    const QString text = rooms
-        + QStringLiteral("UNION ALL SELECT room_id, NULL, NULL, user_id, NULL, NULL, NULL, NULL, NULL, 1 "
+    // Column 9 tells the row's kind: 0 a locked room (id, snapshot's last_seq, locked last_seq),
+    // 1 a membership (room, -, -, user), 2 a stored message (kMessageColumns).
+    const QString text
+        = QStringLiteral("WITH locked AS MATERIALIZED (SELECT id, last_seq FROM rooms WHERE id = ANY (?::bigint[]) "
+                         "ORDER BY id FOR UPDATE) "
+                         "SELECT l.id, (SELECT s.last_seq FROM rooms s WHERE s.id = l.id), l.last_seq, NULL::bigint, "
+                         "NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::boolean, 0 FROM locked l "
+                         "UNION ALL SELECT room_id, NULL, NULL, user_id, NULL, NULL, NULL, NULL, NULL, 1 "
                          "FROM room_members WHERE room_id = ANY (?::bigint[]) AND user_id = ANY (?::bigint[]) "
                          "UNION ALL SELECT ")
         + kMessageColumns
         + QStringLiteral(", 2 FROM messages WHERE author_id = ANY (?::bigint[]) AND client_id = ANY (?::text[])");
-    const QString roomArray = sql::pgArray(roomIds);
+    const QString rooms = sql::pgArray(roomIds);
     for (int attempt = 0;; ++attempt) {
         out = BatchReads {};
-        auto q = sql::run(
-            db, mode == BatchMode::Locked ? "messages.lock_rooms" : "messages.read_rooms", text,
-            {roomArray, roomArray, sql::pgArray(authorIds), sql::pgArray(clientAuthors), sql::pgTextArray(texts)});
+        auto q
+            = sql::run(db, "messages.lock_rooms", text,
+                       {rooms, rooms, sql::pgArray(authorIds), sql::pgArray(clientAuthors), sql::pgTextArray(texts)});
         if (!q)
             return q.error();
         bool moved = false;
@@ -411,7 +399,6 @@ MaybeError readBatchPostgres(QSqlDatabase &db, BatchMode mode, const QList<qint6
             switch (q->value(9).toInt()) {
             case 0:
                 out.existingRooms.insert(q->value(0).toLongLong());
-                out.memberEpochs.insert(q->value(0).toLongLong(), q->value(3).toLongLong());
                 moved = moved || q->value(1).toLongLong() != q->value(2).toLongLong();
                 break;
             case 1:
@@ -493,17 +480,8 @@ MaybeError readBatchSqlite(QSqlDatabase &db, const QList<qint64> &roomIds, const
 // readBatchPostgres. Item k of a room (1, 2, ... in batch order) takes the room's last_seq + k;
 // the rows are inserted in batch order (ids ascending with it). Fills seqOf and inserted for the
 // fresh items.
-// AtOnce (epochs given: the rooms' member_epoch as the unlocked read saw them): the statement first
-// locks the fresh items' rooms in id order and writes only when every one still exists with the
-// member epoch read, that is when no membership of these rooms changed since the read (the
-// trigger of migration 0005 moves the epoch with every insert into or delete from room_members,
-// under the room's lock). The lock returns each room's latest row even when the statement waited
-// for it, so the check also sees what committed during the wait. Returns true when it wrote,
-// false when the check failed (nothing written). A clientId stored since the read fails the
-// statement on the messages_idempotency index (unique violation, nothing written).
-Result<bool> writeBatchPostgres(QSqlDatabase &db, const QList<NewMessage> &batch, const QList<qsizetype> &fresh,
-                                qint64 nowMs, const QHash<Id, qint64> *epochs, QList<Seq> &seqOf,
-                                QHash<std::pair<Id, Seq>, Message> &inserted)
+MaybeError writeBatchPostgres(QSqlDatabase &db, const QList<NewMessage> &batch, const QList<qsizetype> &fresh,
+                              qint64 nowMs, QList<Seq> &seqOf, QHash<std::pair<Id, Seq>, Message> &inserted)
 {
     std::map<Id, qint64> perRoom;
     QHash<std::pair<Id, qint64>, qsizetype> itemOf; // (room, k) -> batch index
@@ -519,52 +497,32 @@ Result<bool> writeBatchPostgres(QSqlDatabase &db, const QList<NewMessage> &batch
         bodies << m.body;
         clients << m.clientId;
     }
-    QList<qint64> ids, counts, expected;
+    QList<qint64> ids, counts;
     for (const auto &[roomId, n] : perRoom) {
         ids << roomId;
         counts << n;
-        if (epochs)
-            expected << epochs->value(roomId, -1);
     }
-    // AtOnce: the lock and the check first; `reserved` joins `ok`, so no row is updated before
-    // every room is locked (in id order, as the Locked batches and the membership changes lock).
-    const QString reserve = epochs
-        ? QStringLiteral(
-            "WITH locked AS MATERIALIZED (SELECT id, member_epoch FROM rooms WHERE id = ANY (?::bigint[]) "
-            "ORDER BY id FOR UPDATE), "
-            "ok AS MATERIALIZED (SELECT count(*) = ?::bigint AND coalesce(bool_and(l.member_epoch = e.epoch), "
-            "false) AS ok FROM locked l JOIN unnest(?::bigint[], ?::bigint[]) AS e(id, epoch) "
-            "ON e.id = l.id), "
-            "reserved AS (UPDATE rooms SET last_seq = rooms.last_seq + u.n "
-            "FROM unnest(?::bigint[], ?::bigint[]) AS u(id, n), ok WHERE rooms.id = u.id AND ok.ok "
-            "RETURNING rooms.id AS room, rooms.last_seq - u.n AS base), ")
-        : QStringLiteral("WITH reserved AS (UPDATE rooms SET last_seq = rooms.last_seq + u.n "
-                         "FROM unnest(?::bigint[], ?::bigint[]) AS u(id, n) WHERE rooms.id = u.id "
-                         "RETURNING rooms.id AS room, rooms.last_seq - u.n AS base), ");
-    QVariantList binds;
-    if (epochs)
-        binds << sql::pgArray(ids) << ids.size() << sql::pgArray(ids) << sql::pgArray(expected);
-    binds << sql::pgArray(ids) << sql::pgArray(counts) << nowMs << sql::pgArray(rooms) << sql::pgArray(ks)
-          << sql::pgArray(authorsOf) << sql::pgTextArray(bodies) << sql::pgTextArray(clients)
-          << channelKindCode(ChannelKind::Room) << eventTypeCode(EventType::MessageCreated) << nowMs;
     auto q = sql::run(
-        db, epochs ? "messages.insert_batch_at_once" : "messages.insert_batch",
-        reserve
-            + QStringLiteral(
-                "ins AS (INSERT INTO messages (room_id, seq, author_id, body, client_id, created_at, deleted) "
-                "SELECT v.r, x.base + v.k, v.a, v.b, v.c, ?::bigint, false FROM unnest(?::bigint[], ?::bigint[], "
-                "?::bigint[], ?::text[], ?::text[]) WITH ORDINALITY AS v(r, k, a, b, c, o) "
-                "JOIN reserved x ON x.room = v.r ORDER BY v.o RETURNING ")
+        db, "messages.insert_batch",
+        QStringLiteral(
+            "WITH reserved AS (UPDATE rooms SET last_seq = rooms.last_seq + u.n "
+            "FROM unnest(?::bigint[], ?::bigint[]) AS u(id, n) WHERE rooms.id = u.id "
+            "RETURNING rooms.id AS room, rooms.last_seq - u.n AS base), "
+            "ins AS (INSERT INTO messages (room_id, seq, author_id, body, client_id, created_at, deleted) "
+            "SELECT v.r, x.base + v.k, v.a, v.b, v.c, ?::bigint, false FROM unnest(?::bigint[], ?::bigint[], "
+            "?::bigint[], ?::text[], ?::text[]) WITH ORDINALITY AS v(r, k, a, b, c, o) "
+            "JOIN reserved x ON x.room = v.r ORDER BY v.o RETURNING ")
             + kMessageColumns
             + QStringLiteral(
                 "), ev AS (INSERT INTO channel_events (channel_kind, channel_id, seq, type, entity_id, "
                 "created_at) SELECT ?::smallint, room_id, seq, ?::smallint, id, ?::bigint FROM ins ORDER BY id) "
                 "SELECT ")
             + kMessageColumns + QStringLiteral(", seq - x.base FROM ins JOIN reserved x ON x.room = ins.room_id"),
-        binds);
+        {sql::pgArray(ids), sql::pgArray(counts), nowMs, sql::pgArray(rooms), sql::pgArray(ks), sql::pgArray(authorsOf),
+         sql::pgTextArray(bodies), sql::pgTextArray(clients), channelKindCode(ChannelKind::Room),
+         eventTypeCode(EventType::MessageCreated), nowMs});
     if (!q)
         return q.error();
-    bool wrote = false;
     while (q->next()) {
         Message m = messageFromRow(*q);
         const auto item = itemOf.constFind({m.roomId, q->value(9).toLongLong()});
@@ -572,31 +530,31 @@ Result<bool> writeBatchPostgres(QSqlDatabase &db, const QList<NewMessage> &batch
             return Error {ErrorCode::Internal, QStringLiteral("inserted messages do not match the batch"), {}};
         seqOf[*item] = m.seq;
         inserted.insert({m.roomId, m.seq}, m);
-        wrote = true;
     }
     q->finish();
-    return wrote;
+    return std::nullopt;
 }
 
 } // namespace
 
-namespace {
-// One run of insertMessages in a mode (BatchMode); nullopt: AtOnce found a membership change or a
-// clientId stored since its read, and wrote nothing.
-Result<std::optional<QList<Result<StoredMessage>>>> insertMessagesIn(QSqlDatabase &db, const QList<NewMessage> &batch,
-                                                                     qint64 nowMs, BatchMode mode)
+Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QList<NewMessage> &batch, qint64 nowMs)
 {
     QList<Result<StoredMessage>> results;
     results.reserve(batch.size());
+    if (batch.isEmpty())
+        return results;
+    // On PostgreSQL a batch costs four round trips whatever it holds, for one message or for
+    // hundreds in as many rooms (array parameters): BEGIN, one statement that locks and reads,
+    // one that writes, COMMIT. It holds its room locks only that long: the instances' batches wait
+    // for each other's locks, and a batch that took longer made the next one bigger and longer
+    // still when a reconnect storm slowed the database; and each statement costs PostgreSQL a
+    // wake-up, a parse and a bind. SQLite runs in the process: its steps stay per room and per
+    // chunk.
     const bool pg = sql::dialectOf(db) == sql::Dialect::Postgres;
-    const bool atOnce = pg && mode == BatchMode::AtOnce;
 
-    std::optional<sql::Transaction> tx;
-    if (!atOnce) {
-        tx.emplace(db);
-        if (!tx->began())
-            return tx->beginError();
-    }
+    sql::Transaction tx(db);
+    if (!tx.began())
+        return tx.beginError();
 
     // 1-3. Lock the rooms in id order; read the memberships of every (room, author) pair and the
     //      messages already stored under the batch's (author, clientId) pairs.
@@ -617,7 +575,7 @@ Result<std::optional<QList<Result<StoredMessage>>>> insertMessagesIn(QSqlDatabas
     const QList<qint64> clientAuthors(clientAuthorSet.cbegin(), clientAuthorSet.cend());
     const QStringList clientIds(clientIdSet.cbegin(), clientIdSet.cend());
     BatchReads reads;
-    if (auto e = pg ? readBatchPostgres(db, mode, roomIds, authorIds, clientAuthors, clientIds, reads)
+    if (auto e = pg ? readBatchPostgres(db, roomIds, authorIds, clientAuthors, clientIds, reads)
                     : readBatchSqlite(db, roomIds, authorIds, clientAuthors, clientIds, reads))
         return *e;
     const QSet<Id> &existingRooms = reads.existingRooms;
@@ -687,12 +645,8 @@ Result<std::optional<QList<Result<StoredMessage>>>> insertMessagesIn(QSqlDatabas
     QList<Seq> seqOf(batch.size(), 0);
     QHash<std::pair<Id, Seq>, Message> inserted; // (room, seq) -> stored row
     if (pg && !fresh.isEmpty()) {
-        auto wrote
-            = writeBatchPostgres(db, batch, fresh, nowMs, atOnce ? &reads.memberEpochs : nullptr, seqOf, inserted);
-        if (atOnce && (wrote ? !*wrote : wrote.error().code == ErrorCode::Conflict))
-            return std::optional<QList<Result<StoredMessage>>> {}; // changed since the read: run Locked
-        if (!wrote)
-            return wrote.error();
+        if (auto e = writeBatchPostgres(db, batch, fresh, nowMs, seqOf, inserted))
+            return *e;
     } else if (!pg) {
         std::map<Id, Seq> nextSeq;
         for (const auto &[roomId, n] : newPerRoom) {
@@ -752,10 +706,8 @@ Result<std::optional<QList<Result<StoredMessage>>>> insertMessagesIn(QSqlDatabas
         for (Id id : m.attachmentIds)
             stored.attachments.append(attachments.value(id));
     }
-    if (tx) {
-        if (auto e = tx->commit())
-            return *e;
-    }
+    if (auto e = tx.commit())
+        return *e;
 
     for (qsizetype i = 0; i < batch.size(); ++i) {
         const NewMessage &m = batch[i];
@@ -779,41 +731,7 @@ Result<std::optional<QList<Result<StoredMessage>>>> insertMessagesIn(QSqlDatabas
             break;
         }
     }
-    return std::optional<QList<Result<StoredMessage>>>(std::move(results));
-}
-} // namespace
-
-Result<QList<Result<StoredMessage>>> insertMessages(QSqlDatabase &db, const QList<NewMessage> &batch, qint64 nowMs)
-{
-    if (batch.isEmpty())
-        return QList<Result<StoredMessage>> {};
-    // On PostgreSQL a batch costs two round trips whatever it holds, for one message or for
-    // hundreds in as many rooms (array parameters): one statement that reads the rooms, the
-    // memberships and the stored clientIds without locks, and one that locks the rooms, checks that
-    // no membership changed since, reserves the seqs, inserts the rows and records their events, and
-    // commits on its own. The room locks are held only while PostgreSQL runs that statement and
-    // commits it, not over a round trip to the instance: the instances' batches for the same busy
-    // rooms queued behind each other's locks for two round trips each (the knee's profile showed
-    // most active backends waiting on row locks). When the check fails (a membership changed, a
-    // clientId was stored since the read) nothing was written and the batch runs again in a
-    // transaction that locks first (BEGIN, lock and read, write, COMMIT: four round trips). A batch
-    // with attachments runs that way at once (its uploads are read and linked under the locks).
-    // SQLite runs in the process: its steps stay per room and per chunk, in one BEGIN IMMEDIATE.
-    const bool withAttachments
-        = std::any_of(batch.cbegin(), batch.cend(), [](const NewMessage &m) { return !m.attachmentIds.isEmpty(); });
-    if (sql::dialectOf(db) == sql::Dialect::Postgres && !withAttachments) {
-        auto once = insertMessagesIn(db, batch, nowMs, BatchMode::AtOnce);
-        if (!once)
-            return once.error();
-        if (*once)
-            return std::move(**once);
-    }
-    auto locked = insertMessagesIn(db, batch, nowMs, BatchMode::Locked);
-    if (!locked)
-        return locked.error();
-    if (!*locked)
-        return Error {ErrorCode::Internal, QStringLiteral("batch check failed under its locks"), {}};
-    return std::move(**locked);
+    return results;
 }
 
 namespace {
