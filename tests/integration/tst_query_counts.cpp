@@ -3,6 +3,7 @@
 // inside the database job that runs the store function.
 // A group-commit batch (store::insertMessages) costs PostgreSQL a fixed number of round trips,
 // counted on the wire: libpq's trace of the connection, one request per Query or Sync message.
+#include "server/attachments/attachment_store.h"
 #include "server/storage/db_pool.h"
 #include "server/storage/project_store.h"
 #include "server/storage/room_store.h"
@@ -146,7 +147,8 @@ void TestQueryCounts::batchRoundTrips()
     // BEGIN, one statement that locks the rooms and reads memberships and stored clientIds, one
     // that reserves the seqs, inserts the rows and records their events, COMMIT: 4 round trips for
     // one message or for 200 in 40 rooms (it was 8). A batch of duplicates writes nothing and reads
-    // the stored messages' attachments instead: 4 again.
+    // the stored messages' attachments instead: 4 again. A batch with an attachment also reads the
+    // uploads and links them: 6.
     DbPool pool(test::freshDatabase(QStringLiteral("postgres"), m_dir, m_pgUrl));
     const QString traceFile = m_dir.filePath(QStringLiteral("libpq-trace.txt"));
     const auto counts
@@ -176,10 +178,26 @@ void TestQueryCounts::batchRoundTrips()
                   out << roundTrips(db, traceFile, [&] { send(batch(200, QStringLiteral("many"))); });
                   send(batch(200, QStringLiteral("many"))); // prepares the attachments' read
                   out << roundTrips(db, traceFile, [&] { send(batch(200, QStringLiteral("many"))); });
+                  Attachment file;
+                  file.name = QStringLiteral("f.bin");
+                  file.size = 3;
+                  file.contentType = QStringLiteral("application/octet-stream");
+                  file.sha256 = QString(64, QLatin1Char('a'));
+                  file.createdAt = QDateTime::fromMSecsSinceEpoch(1, Qt::UTC);
+                  file.uploaderId = me;
+                  const auto withFile = [&](const QString &prefix) {
+                      auto b = batch(1, prefix);
+                      b[0].authorId = me;
+                      b[0].attachmentIds = {store::insertAttachment(db, file)->id};
+                      return b;
+                  };
+                  send(withFile(QStringLiteral("warm file"))); // prepares the attachments' statements
+                  const auto second = withFile(QStringLiteral("file"));
+                  out << roundTrips(db, traceFile, [&] { send(second); });
                   return out;
               })
               .result();
-    QCOMPARE(counts, (QList<qint64> {4, 4, 4}));
+    QCOMPARE(counts, (QList<qint64> {4, 4, 4, 6}));
 }
 
 QTEST_GUILESS_MAIN(TestQueryCounts)
