@@ -179,16 +179,23 @@ void TestHttpCoalescing::waitersJoinTheRunningComputation()
             } else {
                 // The computation cancelled in the database: its error is everyone's answer.
                 // The requests have joined before the computation's query reaches the lock: cancel it
-                // once it waits there.
-                QSqlQuery cancel(lock);
+                // once it waits there. Only the server's client backends: an autovacuum worker
+                // waiting on the table too cannot be cancelled by this role, and the error would
+                // abort the lock's transaction (every later poll failing until the deadline). The
+                // polls run on a connection of their own for the same reason.
+                QSqlDatabase canceller = test::openPostgres(databaseUrl, lockName + QStringLiteral("-cancel"));
+                QVERIFY(canceller.isOpen());
+                QSqlQuery cancel(canceller);
                 QVERIFY(QTest::qWaitFor(
                     [&] {
                         return cancel.exec(QStringLiteral(
                                    "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = "
-                                   "current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"))
+                                   "current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' "
+                                   "AND wait_event_type = 'Lock'"))
                             && cancel.next() && cancel.value(0).toBool();
                     },
                     20000));
+                cancel.finish();
                 const QList<BurstReply> replies = scene.burst.wait();
                 QVERIFY(lock.rollback());
                 for (const BurstReply &r : replies) {
@@ -203,6 +210,7 @@ void TestHttpCoalescing::waitersJoinTheRunningComputation()
             }
         }
     }
+    QSqlDatabase::removeDatabase(lockName + QStringLiteral("-cancel"));
     QSqlDatabase::removeDatabase(lockName);
 }
 
